@@ -1,0 +1,115 @@
+"""Command line: parse, call the stages, print. No logic of its own.
+
+Errors the user can fix are click exceptions carrying a Vietnamese message (exit 2 for
+content errors), so no traceback ever reaches a culture-centre editor or a cron log.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timedelta
+from importlib.metadata import version as package_version
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+
+from . import lint as lint_stage
+from .project import ContentError, find_root, load_project
+from .render import RenderError, Week, render
+from .starter import create_project
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def _next_week() -> Week:
+    return Week.containing((datetime.now(TZ) + timedelta(days=7)).date())
+
+
+def _week_option(value: str | None) -> Week:
+    return Week.parse(value) if value else _next_week()
+
+
+project_option = click.option(
+    "--project", "project_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Thư mục dự án (mặc định: thư mục hiện tại). Project folder (default: current directory).",
+)
+week_option = click.option("--week", "week", metavar="YYYY-Www", default=None,
+                           help="Tuần ISO, ví dụ 2026-W49 (mặc định: tuần tới). ISO week, default next week.")
+
+
+def _root(project_dir: Path | None) -> Path:
+    return find_root(project_dir or Path.cwd())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_version("broadcast"), prog_name="broadcast")
+def main() -> None:
+    """broadcast: kịch bản cảnh báo lừa đảo -> âm thanh và lịch phát cho đài truyền thanh xã.
+
+    Turns templated Vietnamese anti-scam warning scripts into broadcast-ready audio
+    and weekly playlists for commune loudspeaker systems.
+    """
+
+
+@main.command()
+@project_option
+@week_option
+@click.option("--strict", is_flag=True, help="Coi cảnh báo là lỗi (exit 1). Treat warnings as failure.")
+def lint(project_dir: Path | None, week: str | None, strict: bool) -> None:
+    """Kiểm tra toàn bộ dự án và dựng thử mọi kịch bản cho mọi xã.
+
+    Validates every file and renders every script for every locale. Exit code:
+    0 clean, 1 warnings with --strict, 2 errors.
+    """
+    result = lint_stage.lint(_root(project_dir), _week_option(week))
+    for problem in result.problems:
+        click.echo(str(problem), err=True)
+    click.echo(result.summary())
+    if result.errors:
+        sys.exit(2)
+    if strict and result.warnings:
+        sys.exit(1)
+
+
+@main.command("render")
+@click.argument("script_id", metavar="SCRIPT")
+@click.option("--locale", "locale_id", required=True, metavar="LOCALE",
+              help="Xã, ví dụ lang-son/xa-chi-lang hoặc xa-chi-lang. Locale id.")
+@project_option
+@week_option
+def render_command(script_id: str, locale_id: str, project_dir: Path | None, week: str | None) -> None:
+    """In nội dung kịch bản SCRIPT như sẽ được đọc cho một xã.
+
+    Prints the text of SCRIPT as it will be read for LOCALE.
+    """
+    project = load_project(_root(project_dir))
+    script = project.script(script_id)
+    if script is None:
+        raise click.BadParameter(f"không có kịch bản '{script_id}'; có: {', '.join(s.id for s in project.scripts)}",
+                                 param_hint="SCRIPT")
+    locale = project.locale(locale_id)
+    if locale is None:
+        raise click.BadParameter(f"không có xã '{locale_id}'; có: {', '.join(loc.id for loc in project.locales)}",
+                                 param_hint="--locale")
+    try:
+        click.echo(render(script, locale, _week_option(week)))
+    except RenderError as exc:
+        raise ContentError([exc.problem]) from None
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def init(directory: Path) -> None:
+    """Tạo dự án mới với một ví dụ nhỏ chạy được trong DIRECTORY.
+
+    Creates a new project with a minimal working example. Values each commune must
+    fill in are marked <<CẦN ĐIỀN: ...>>; lint lists them.
+    """
+    created = create_project(directory)
+    click.echo(f"Đã tạo dự án mới tại {directory} ({len(created)} tệp). Created a new project.")
+    click.echo("Bước tiếp theo: điền các chỗ <<CẦN ĐIỀN>>, rồi chạy 'broadcast lint'.")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
