@@ -50,6 +50,10 @@ class ContentError(click.ClickException):
         click.echo(self.format_message(), err=True)
 
 
+class NotAProject(click.ClickException):
+    exit_code = 2
+
+
 @dataclass
 class Report:
     """Collects problems while a project is read."""
@@ -190,7 +194,7 @@ def find_root(start: Path) -> Path:
     for folder in (start, *start.parents):
         if (folder / SETTINGS_FILE).is_file():
             return folder
-    raise click.ClickException(
+    raise NotAProject(
         f"không tìm thấy {SETTINGS_FILE} trong {start} hay thư mục cha (not a broadcast project). "
         "Cách sửa: chạy lệnh trong thư mục dự án, dùng --project THƯ_MỤC, hoặc tạo dự án mới bằng 'broadcast init'."
     )

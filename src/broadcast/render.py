@@ -102,15 +102,15 @@ def render(script: Script, locale: Locale, week: Week) -> str:
                      "kiểm tra các cặp {{ }} và {% %}") from None
     except UndefinedError as exc:
         name = _missing_name(exc.message or "")
+        if name.startswith("_"):  # the sandbox hides every private attribute
+            raise _sandboxed(script, locale, exc) from None
         raise _error(script, locale, _template_line(exc, script),
                      f"biến '{name}' không có cho xã {locale.id} (undefined variable: {exc.message})",
                      f"thêm '{name}' vào {locale.file} hoặc _province.yaml của tỉnh, hoặc sửa tên biến") from None
     except SecurityError as exc:
+        raise _sandboxed(script, locale, exc) from None
+    except TemplateNotFound as exc:
         raise _error(script, locale, _template_line(exc, script),
-                     f"mẫu dùng thao tác không được phép: {exc} (blocked by sandbox)",
-                     "chỉ dùng biến locale, script, week và các bộ lọc có sẵn") from None
-    except TemplateNotFound:
-        raise _error(script, locale, _template_line(None, script),
                      "mẫu không được đọc tệp khác (include/import/extends are not allowed)",
                      "chép nội dung cần dùng thẳng vào kịch bản") from None
     except (TemplateError, TypeError, ValueError, ArithmeticError, AttributeError) as exc:
@@ -139,6 +139,12 @@ def _missing_name(message: str) -> str:
     if match:
         return match[1] or match[2]
     return message
+
+
+def _sandboxed(script: Script, locale: Locale, exc: Exception) -> RenderError:
+    return _error(script, locale, _template_line(exc, script),
+                  f"mẫu dùng thao tác không được phép: {exc} (blocked by sandbox)",
+                  "chỉ dùng biến locale, script, week và các bộ lọc có sẵn")
 
 
 def _error(script: Script, locale: Locale, template_line: int, message: str, hint: str) -> RenderError:

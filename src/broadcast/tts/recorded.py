@@ -1,0 +1,153 @@
+"""`recorded` — human recordings, for ethnic-minority-language versions and local names.
+
+A folder of audio files (WAV, or MP3/OGG/FLAC/M4A decoded with ffmpeg). A sentence is
+found, in order:
+
+1. in ``recordings.yaml`` inside the folder, a mapping ``sentence text: file name``
+   (text compared after Unicode NFC and whitespace folding);
+2. as ``<slug>.<ext>``, where the slug is the sentence without diacritics, lower-case,
+   words joined by ``-`` (``"Bà con chú ý!"`` -> ``ba-con-chu-y``). A whole-script
+   recording is requested with the script id as the "sentence": ``<script-id>.wav``.
+
+A sentence without a recording raises `MissingRecording` — never silence — and
+`missing()` lists them without decoding anything, for lint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from functools import cached_property
+from pathlib import Path
+
+from .base import (
+    Availability, Clip, Engine, EngineUnavailable, MissingRecording, Param, TTSError, bilingual, sentence_label,
+)
+from . import ffmpeg
+
+INDEX_FILE = "recordings.yaml"
+EXTENSIONS = (".wav", ".mp3", ".ogg", ".flac", ".m4a", ".opus")
+SLUG_MAX = 150
+
+
+def slugify(text: str) -> str:
+    """ASCII file-name slug of a Vietnamese sentence: 'Bà con chú ý!' -> 'ba-con-chu-y'."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    text = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:SLUG_MAX].rstrip("-")
+
+
+def _norm(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", str(text)).split())
+
+
+class RecordedEngine(Engine):
+    NAME = "recorded"
+    POOL = "inline"
+    PARAMS = (
+        Param("folder", str, "assets/recordings", "thư mục bản ghi, tương đối với thư mục dự án"),
+        Param("rate", int, 0, "đổi tần số lấy mẫu (Hz); 0 = giữ nguyên", low=0, high=192000),
+    )
+
+    def __init__(self, params, base_dir):
+        super().__init__(params, base_dir)
+        self.folder = (self.base_dir / self.params["folder"]).resolve()
+        if not self.folder.is_dir():
+            raise EngineUnavailable(_no_folder(self.folder))
+
+    # lookup -------------------------------------------------------------------
+
+    @cached_property
+    def index(self) -> dict[str, Path]:
+        """recordings.yaml: normalised sentence text -> file path."""
+        path = self.folder / INDEX_FILE
+        if not path.is_file():
+            return {}
+        import yaml
+
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as e:
+            raise TTSError(bilingual(f"{path}: YAML lỗi: {e}", "invalid YAML")) from e
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            raise TTSError(
+                bilingual(
+                    f"{path}: phải là bảng 'câu: tên tệp'",
+                    "must be a mapping of sentence text to file name",
+                )
+            )
+        return {_norm(k): self.folder / v for k, v in data.items()}
+
+    @cached_property
+    def _files_by_stem(self) -> dict[str, Path]:
+        found: dict[str, Path] = {}
+        for p in sorted(self.folder.iterdir()):
+            if p.is_file() and p.suffix.lower() in EXTENSIONS:
+                found.setdefault(p.stem, p)
+        return found
+
+    def find(self, sentence: str) -> Path | None:
+        """The recording for a sentence (or script id), or None."""
+        path = self.index.get(_norm(sentence))
+        if path is not None:
+            return path if path.is_file() else None
+        return self._files_by_stem.get(slugify(sentence))
+
+    def missing(self, sentences) -> list[str]:
+        """The sentences (in order, without repeats) that have no recording."""
+        out, seen = [], set()
+        for s in sentences:
+            if s not in seen and self.find(s) is None:
+                out.append(s)
+            seen.add(s)
+        return out
+
+    # protocol -----------------------------------------------------------------
+
+    def synthesize(self, sentence: str) -> Clip:
+        path = self.find(sentence)
+        if path is None:
+            raise MissingRecording(
+                bilingual(
+                    f"chưa có bản ghi cho câu {sentence_label(sentence)} trong {self.folder}; "
+                    f"hãy thu âm và lưu thành '{slugify(sentence)}.wav' hoặc thêm vào {INDEX_FILE}",
+                    "no recording for this sentence",
+                ),
+                sentence=sentence,
+                folder=str(self.folder),
+            )
+        rate = self.params["rate"] or None
+        if path.suffix.lower() == ".wav" and rate is None:
+            try:
+                return Clip.from_wav(path)
+            except Exception:
+                pass  # not plain PCM (e.g. float or ADPCM): let ffmpeg read it
+        return ffmpeg.decode(path, rate=rate, what=str(path))
+
+    def version(self) -> str:
+        """Changes whenever any recording or the index changes (name, size, mtime)."""
+        h = hashlib.sha256()
+        for p in sorted(self.folder.iterdir()):
+            if p.is_file() and (p.suffix.lower() in EXTENSIONS or p.name == INDEX_FILE):
+                st = p.stat()
+                h.update(f"{p.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        return f"recorded {h.hexdigest()[:16]}"
+
+    @classmethod
+    def availability(cls, params=None, base_dir=None, probe=None, probe_timeout=3.0) -> Availability:
+        p = cls.normalize_params(params)
+        folder = (Path(base_dir or ".") / p["folder"]).resolve()
+        if not folder.is_dir():
+            return Availability(
+                False,
+                _no_folder(folder),
+                bilingual(f"tạo thư mục {folder} và đặt các tệp thu âm vào đó", f"create {folder} with the recordings"),
+            )
+        count = sum(1 for f in folder.iterdir() if f.suffix.lower() in EXTENSIONS)
+        return Availability(True, f"{folder}: {count} bản ghi (recordings)")
+
+
+def _no_folder(folder: Path) -> str:
+    return bilingual(f"không có thư mục bản ghi {folder}", f"recordings folder {folder} does not exist")

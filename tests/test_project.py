@@ -1,0 +1,164 @@
+"""Loading, inheritance and validation of a broadcast project."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date, time
+
+import pytest
+
+from broadcast.project import deep_merge, load_project, read_project
+from broadcast.render import Week, render
+
+from conftest import REPO, run
+
+
+def test_minimal_project_loads_with_inheritance(project):
+    root = project()
+    p = load_project(root)
+    assert [s.id for s in p.scripts] == ["canh-bao"]
+    loc = p.locale("xa-chi-lang")
+    assert loc is p.locale("lang-son/xa-chi-lang")
+    assert loc.name == "Xã Chi Lăng" and loc.code == "06463" and loc.schedule == "sang-chieu"
+    # the commune overrides the police name but inherits the phone and the province
+    assert loc.data["contacts"]["police"] == {"name": "Công an xã Chi Lăng", "phone": "113"}
+    assert loc.data["province"]["name"] == "Lạng Sơn"
+    slots = p.schedules[0].slots
+    assert slots[0].days == (1, 2, 3, 4, 5, 6, 7) and slots[0].start == time(6, 0)
+    # 17:00 unquoted is a time, not YAML 1.1's sexagesimal 1020
+    assert slots[1].days == (1, 3, 5) and slots[1].start == time(17, 0) and slots[1].minutes == 20
+    script = p.scripts[0]
+    assert script.valid.covers(date(2025, 1, 1)) and not script.valid.covers(date(2028, 1, 1))
+    assert script.voice == "espeak-vi" and script.body_line == 8
+
+
+def test_deep_merge_replaces_leaves_and_merges_mappings():
+    base = {"a": {"x": 1, "y": {"z": 2}}, "b": [1, 2], "c": 3}
+    over = {"a": {"y": {"w": 4}}, "b": [9]}
+    assert deep_merge(base, over) == {"a": {"x": 1, "y": {"z": 2, "w": 4}}, "b": [9], "c": 3}
+    assert base["a"]["y"] == {"z": 2}  # inputs untouched
+
+
+def test_example_project_loads_and_renders_a_known_commune():
+    p = load_project(REPO)
+    assert len(p.scripts) >= 6 and len(p.locales) >= 9
+    provinces = {loc.data["province"]["name"] for loc in p.locales}
+    assert {"Thái Nguyên", "Phú Thọ", "Lạng Sơn"} <= provinces
+    for prov in provinces:
+        assert sum(loc.data["province"]["name"] == prov for loc in p.locales) >= 3
+    text = render(p.script("khi-bi-de-doa"), p.locale("xa-cho-don"), Week(2026, 49))
+    assert "Xã Chợ Đồn" in text and "Công an xã Chợ Đồn" in text and "113" in text
+    assert "{{" not in text and "{%" not in text
+    paragraphs = text.split("\n\n")
+    assert len(paragraphs) >= 3 and all(par.strip() == par for par in paragraphs)
+
+
+def test_example_phone_numbers_are_only_113_or_from_the_directives():
+    p = load_project(REPO)
+    allowed = {"113", "0889.226.999"}
+    for script in p.scripts:
+        for locale in p.locales:
+            for number in re.findall(r"\d[\d. ]{2,}\d", render(script, locale, Week(2026, 49))):
+                if re.fullmatch(r"[\d.]+", number) and "." in number and len(number) <= 7:
+                    continue  # dates like 12/2024 are split by '/', numbers like 4/2020 never reach here
+                digits = number.replace(" ", "")
+                assert digits in allowed or re.fullmatch(r"\d{1,4}", digits), (script.id, number)
+
+
+def test_phu_tho_number_only_for_phu_tho_communes():
+    p = load_project(REPO)
+    script = p.script("cat-ghep-anh-tong-tien")
+    assert "0889.226.999" in render(script, p.locale("phuong-viet-tri"), Week(2026, 49))
+    assert "0889.226.999" not in render(script, p.locale("xa-chi-lang"), Week(2026, 49))
+
+
+def test_lint_example_project_is_clean():
+    result = run("lint", "--strict", "--project", str(REPO))
+    assert result.exit_code == 0, result.output
+    assert "0 cảnh báo" in result.output and "0 lỗi" in result.output
+
+
+def test_every_problem_is_reported_in_one_run(project):
+    root = project({
+        "scripts/canh-bao.yaml": MINIMAL_SCRIPT.replace("level: normal", "level: urgent").replace("repeat: 1", "repeat: hai"),
+        "voices/espeak-vi.yaml": "id: espeak-vi\nengine: espeak\nparmas: {}\n",
+        "locales/lang-son/xa-chi-lang.yaml": "name: Xã Chi Lăng\ncode: abc\n",
+    })
+    _, report = read_project(root)
+    fields = sorted((p.file, p.field) for p in report.errors)
+    assert fields == [
+        ("locales/lang-son/xa-chi-lang.yaml", "code"),
+        ("scripts/canh-bao.yaml", "level"),
+        ("scripts/canh-bao.yaml", "repeat"),
+        ("voices/espeak-vi.yaml", "parmas"),
+    ]
+    typo = next(p for p in report.errors if p.field == "parmas")
+    assert "params" in typo.hint and typo.line == 3
+
+
+MINIMAL_SCRIPT = """\
+id: canh-bao
+title: Cảnh báo thử
+source: Công an tỉnh Lạng Sơn
+level: normal
+valid: {from: 2024-12-04}
+repeat: 1
+body: |
+  Kính thưa bà con {{ locale.name }}!
+"""
+
+
+def test_placeholders_warn_in_lint_and_strict_fails(project):
+    root = project({"locales/lang-son/xa-chi-lang.yaml": """\
+        name: Xã Chi Lăng
+        code: "06463"
+        contacts:
+          police:
+            phone: "<<CẦN ĐIỀN: số trực ban Công an xã>>"
+        """})
+    result = run("lint", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    assert "locales/lang-son/xa-chi-lang.yaml:5: cảnh báo" in result.output
+    assert "1 cảnh báo" in result.output
+    assert run("lint", "--strict", "--project", str(root)).exit_code == 1
+
+
+def test_init_creates_a_project_that_lints_with_placeholder_warnings(tmp_path):
+    target = tmp_path / "moi"
+    result = run("init", str(target))
+    assert result.exit_code == 0, result.output
+    lint = run("lint", "--project", str(target))
+    assert lint.exit_code == 0, lint.output
+    assert "CẦN ĐIỀN" in lint.output and "0 lỗi" in lint.output
+    assert run("lint", "--strict", "--project", str(target)).exit_code == 1
+    again = run("init", str(target))
+    assert again.exit_code != 0 and "không ghi đè" in again.output
+
+
+def test_render_command_prints_the_text(project):
+    root = project()
+    result = run("render", "canh-bao", "--locale", "xa-chi-lang", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    assert result.output == "Kính thưa bà con Xã Chi Lăng!\n\nHãy gọi Công an xã Chi Lăng, số 113.\n"
+
+
+@pytest.mark.parametrize("args", [["render", "khong-co", "--locale", "xa-chi-lang"],
+                                  ["render", "canh-bao", "--locale", "xa-khong-co"]])
+def test_render_unknown_ids_list_the_choices(project, args):
+    result = run(*args, "--project", str(project()))
+    assert result.exit_code == 2 and "có:" in result.output and "Traceback" not in result.output
+
+
+def test_version_and_help():
+    assert re.search(r"broadcast, version \d+\.\d+", run("--version").output)
+    for command in ([], ["lint"], ["render"], ["init"]):
+        result = run(*command, "--help")
+        assert result.exit_code == 0 and "Usage" in result.output and len(result.output) > 200
+
+
+def test_week_parsing():
+    assert Week.parse("2026-W49").monday == date(2026, 11, 30)
+    assert Week.parse("2026-W49").days[-1] == date(2026, 12, 6)
+    with pytest.raises(Exception):
+        Week.parse("2026-W54")
