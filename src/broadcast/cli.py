@@ -16,7 +16,10 @@ import click
 
 from . import lint as lint_stage
 from .project import ContentError, find_root, load_project
+from .plan import plan_week
 from .render import RenderError, Week, render
+from .report import show_plan
+from .select import estimated_durations, select_locales
 from .starter import create_project
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -96,6 +99,28 @@ def render_command(script_id: str, locale_id: str, project_dir: Path | None, wee
         click.echo(render(script, locale, _week_option(week)))
     except RenderError as exc:
         raise ContentError([exc.problem]) from None
+
+
+@main.command("plan")
+@project_option
+@week_option
+@click.option("--locale", "locale_ids", multiple=True, metavar="LOCALE", help="Chỉ xã này (lặp lại được). Only these locales.")
+@click.option("--province", "provinces", multiple=True, metavar="PROVINCE", help="Chỉ tỉnh này. Only these provinces.")
+@click.option("--strict", is_flag=True, help="Tin không đủ số lần phát là lỗi (exit 1). Shortfalls fail.")
+def plan_command(project_dir: Path | None, week: str | None, locale_ids: tuple[str, ...],
+                 provinces: tuple[str, ...], strict: bool) -> None:
+    """In lịch phát của tuần dưới dạng bảng, không tổng hợp âm thanh.
+
+    Prints the week's plan (which message airs in which slot) without synthesising
+    anything; lengths are estimated from the text.
+    """
+    project = load_project(_root(project_dir))
+    the_week = _week_option(week)
+    locales = select_locales(project, locale_ids, provinces)
+    result = plan_week(project, the_week, estimated_durations(project, the_week), locales)
+    show_plan(result)
+    if strict and result.shortfalls:
+        sys.exit(1)
 
 
 @main.command()

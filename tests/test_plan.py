@@ -1,0 +1,96 @@
+"""Weekly planning rules: levels, validity to the day, rotation, overflow."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+from broadcast.plan import plan_week
+from broadcast.project import load_project
+from broadcast.render import Week
+
+from conftest import run
+
+WEEK = Week(2026, 49)  # Monday 30/11/2026 .. Sunday 06/12/2026
+
+
+def script(sid: str, level: str = "normal", valid: str = "{from: 2024-01-01}", repeat: int = 1) -> str:
+    return (f"id: {sid}\ntitle: Tin {sid}\nsource: thử\nlevel: {level}\nvalid: {valid}\nrepeat: {repeat}\n"
+            "body: |\n  Kính thưa bà con {{ locale.name }}!\n")
+
+
+def fixed(seconds: dict[str, float]):
+    return lambda s, loc: seconds[s.id]
+
+
+def plan(project, scripts: dict[str, str], seconds: dict[str, float], min_airings: int = 3, slots: str | None = None):
+    files = {f"scripts/{sid}.yaml": text for sid, text in scripts.items()}
+    files["scripts/canh-bao.yaml"] = None
+    files["broadcast.yaml"] = f"name: Thử\nmin_airings: {min_airings}\n"
+    if slots:
+        files["schedules/sang-chieu.yaml"] = "id: sang-chieu\nslots:\n" + slots
+    p = load_project(project(files))
+    return plan_week(p, WEEK, fixed(seconds)).locales[0]
+
+
+TWO_SLOTS = ("  - {name: sang, days: all, start: '06:00', minutes: 10}\n"
+             "  - {name: chieu, days: all, start: '17:00', minutes: 10}\n")
+
+
+def test_priority_first_in_every_slot_and_normals_rotate(project):
+    lp = plan(project, {"a": script("a"), "b": script("b"), "c": script("c"), "u": script("u", "priority")},
+              {"a": 200, "b": 200, "c": 200, "u": 100}, slots=TWO_SLOTS)
+    assert len(lp.programs) == 14
+    for program in lp.programs:
+        assert program.items[0].script_id == "u"
+        ids = [i.script_id for i in program.items]
+        assert len(ids) == len(set(ids))  # never twice in one slot
+        assert program.seconds <= 600
+    # 500 s free per slot, 200 s each: two normals per slot, 28 normal airings over 3 scripts
+    counts = Counter(i.script_id for p in lp.programs for i in p.items)
+    assert counts["u"] == 14 and sorted(counts[s] for s in "abc") == [9, 9, 10]
+    assert lp.shortfalls == ()
+    # spread: every normal message airs on at least 5 different days
+    for sid in "abc":
+        assert len({p.day for p in lp.programs if any(i.script_id == sid for i in p.items)}) >= 5
+
+
+def test_validity_is_respected_to_the_day(project):
+    lp = plan(project, {"a": script("a", valid="{from: 2024-01-01, until: 2026-12-02}"),
+                        "b": script("b", valid="{from: 2026-12-04}")}, {"a": 60, "b": 60}, min_airings=1,
+              slots=TWO_SLOTS)
+    days_a = {p.day for p in lp.programs if any(i.script_id == "a" for i in p.items)}
+    days_b = {p.day for p in lp.programs if any(i.script_id == "b" for i in p.items)}
+    assert max(days_a) == date(2026, 12, 2)  # expires Wednesday: not planned on Thursday
+    assert min(days_b) == date(2026, 12, 4)
+
+
+def test_overflow_names_the_message_and_the_slots(project):
+    lp = plan(project, {"a": script("a"), "b": script("b"), "u": script("u", "priority")},
+              {"a": 300, "b": 300, "u": 250}, slots="  - {name: sang, days: [t2, t4], start: '06:00', minutes: 10}\n")
+    # 350 s left per slot: one normal fits, so a and b share 2 slots and neither reaches 3 airings
+    assert {s.script_id for s in lp.shortfalls} == {"a", "b"}
+    text = str(next(s for s in lp.shortfalls if s.script_id == "b"))
+    assert "1/3" in text and "2026-11-30 06:00 sang" in text
+
+
+def test_priority_that_does_not_fit_is_reported_for_that_slot(project):
+    lp = plan(project, {"u": script("u", "priority")}, {"u": 900}, slots=TWO_SLOTS)
+    assert len(lp.shortfalls) == 14 and all("u" == s.script_id for s in lp.shortfalls)
+    assert lp.shortfalls[0].where == "2026-11-30 06:00 sang"
+
+
+def test_emergency_gets_a_standalone_program(project):
+    lp = plan(project, {"e": script("e", "emergency"), "a": script("a")}, {"e": 60, "a": 60})
+    assert [a.script_id for a in lp.emergencies] == ["e"]
+    assert all(p.items[0].script_id == "e" for p in lp.programs)
+
+
+def test_plan_command_prints_a_table_and_strict_fails_on_shortfall(project):
+    root = project({"schedules/sang-chieu.yaml": "id: sang-chieu\nslots:\n"
+                    "  - {name: sang, days: [t2], start: '06:00', minutes: 1}\n"})
+    result = run("plan", "--week", "2026-W49", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    assert "Thứ Hai 30/11" in result.output and "06:00" in result.output
+    assert "canh-bao" in result.output and "1 tin không đủ chỗ" in result.output
+    assert run("plan", "--week", "2026-W49", "--strict", "--project", str(root)).exit_code == 1
