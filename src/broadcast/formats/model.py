@@ -1,0 +1,50 @@
+"""What every format is written from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..plan import Program
+from ..render import Week
+
+
+@dataclass(frozen=True)
+class ItemFile:
+    """One message as it airs: its audio file (relative to the commune folder) and exact length."""
+
+    script_id: str
+    title: str
+    level: str
+    file: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ProgramFile:
+    """One slot's program: the single file to press play on, and what is inside, in order."""
+
+    program: Program
+    file: str
+    seconds: float
+    items: tuple[ItemFile, ...]
+
+    def item_times(self) -> list[tuple[ItemFile, datetime, datetime]]:
+        """Each item with its start and end, laid end to end from the slot's start."""
+        out, at = [], self.program.start
+        for item in self.items:
+            end = at + timedelta(seconds=item.seconds)
+            out.append((item, at, end))
+            at = end
+        return out
+
+
+@dataclass(frozen=True)
+class StationWeek:
+    week: Week
+    locale_id: str
+    name: str  # commune name, e.g. "Xã Chi Lăng"
+    station: str  # e.g. "Đài truyền thanh xã Chi Lăng"
+    province: str
+    programs: tuple[ProgramFile, ...]
+    emergencies: tuple[ProgramFile, ...]
