@@ -16,6 +16,7 @@ import click
 
 from . import lint as lint_stage
 from .project import ContentError, find_root, load_project
+from .locales import all_provinces, find_province, import_locales
 from .plan import plan_week
 from .render import RenderError, Week, render
 from .report import show_plan
@@ -121,6 +122,36 @@ def plan_command(project_dir: Path | None, week: str | None, locale_ids: tuple[s
     show_plan(result)
     if strict and result.shortfalls:
         sys.exit(1)
+
+
+@main.group()
+def locales() -> None:
+    """Quản lý danh sách xã, phường (locales)."""
+
+
+@locales.command("import")
+@project_option
+@click.option("--province", "province_names", multiple=True, metavar="TÊN",
+              help='Tỉnh cần nhập, ví dụ "Lạng Sơn" (lặp lại được). Province to import.')
+@click.option("--all", "import_all", is_flag=True, help="Nhập cả 34 tỉnh, 3.321 xã. Import every province.")
+@click.option("--schedule", default=None, metavar="ID", help="Lịch phát cho tỉnh mới (mặc định: lịch đầu tiên).")
+def locales_import(project_dir: Path | None, province_names: tuple[str, ...], import_all: bool,
+                   schedule: str | None) -> None:
+    """Tạo tệp cho mọi xã của tỉnh từ danh mục hành chính (gói vietnam-provinces).
+
+    Writes locales/<province>/<commune>.yaml for every commune, from the official
+    post-July-2025 list. Existing files are never overwritten: only missing fields are
+    added. Values each commune must fill in are marked <<CẦN ĐIỀN: ...>>.
+    """
+    if not province_names and not import_all:
+        raise click.UsageError("chọn --province TÊN hoặc --all")
+    root = _root(project_dir)
+    schedule = schedule or next((p.stem for p in sorted((root / "schedules").glob("*.yaml"))), "sang-chieu")
+    provinces = all_provinces() if import_all else [find_province(name) for name in province_names]
+    report = import_locales(root, provinces, schedule)
+    for rel, fields in sorted(report.completed.items()):
+        click.echo(f"{rel}: bổ sung {', '.join(fields)}")
+    click.echo(report.summary())
 
 
 @main.command()

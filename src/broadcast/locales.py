@@ -1,0 +1,130 @@
+"""`broadcast locales import`: commune files from the official list in `vietnam-provinces`.
+
+Post-July-2025 two-tier structure: 34 provinces, 3,321 communes (xã, phường, đặc khu).
+Files a person already edited are never rewritten: only missing top-level fields are
+appended as text, so their comments and values stay exactly as written.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+import yaml
+from vietnam_provinces import Province, Ward
+
+from .project import SLUG
+
+POLICE_PHONE = "<<CẦN ĐIỀN: số điện thoại trực ban Công an {unit} (nếu chưa có, để 113)>>"
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    completed: dict[str, list[str]] = field(default_factory=dict)  # file -> fields added
+    unchanged: int = 0
+
+    def summary(self) -> str:
+        added = sum(len(v) for v in self.completed.values())
+        return (f"đã tạo {len(self.created)} tệp, bổ sung {added} trường vào {len(self.completed)} tệp có sẵn, "
+                f"{self.unchanged} tệp giữ nguyên (created {len(self.created)}, completed {len(self.completed)}, "
+                f"unchanged {self.unchanged})")
+
+
+def _fold(text: str) -> str:
+    """Compare names without diacritics or case: "Lang Son" finds "Lạng Sơn"."""
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in text if not unicodedata.combining(c)).lower().replace("-", " ").strip()
+
+
+def find_province(name: str) -> Province:
+    provinces = list(Province.iter_all())
+    wanted = _fold(name)
+    for province in provinces:
+        names = {_fold(province.name), _fold(province.codename.replace("_", " ")), str(int(province.code))}
+        names.add(_fold(province.name.removeprefix("Thành phố ")))
+        if wanted in names:
+            return province
+    raise click.BadParameter(
+        f"không có tỉnh '{name}' trong danh mục 34 tỉnh, thành phố; ví dụ: "
+        + ", ".join(sorted(p.name for p in provinces)[:6]) + " ...", param_hint="--province")
+
+
+def _slug(codename: str) -> str:
+    slug = codename.replace("_", "-")
+    assert SLUG.match(slug), slug
+    return slug
+
+
+def _commune_fields(ward: Ward) -> dict[str, object]:
+    kind = ward.division_type.value  # xã | phường | đặc khu
+    short = ward.name[len(kind):].strip() if ward.name.lower().startswith(kind) else ward.name
+    unit = f"{kind} {short}"
+    return {
+        "name": ward.name,
+        "code": f"{int(ward.code):05d}",
+        "division_type": kind,
+        "station": f"Đài truyền thanh {unit}",
+        "contacts": {"police": {"name": f"Công an {unit}", "phone": POLICE_PHONE.format(unit=unit)}},
+    }
+
+
+def _province_fields(province: Province, schedule: str) -> dict[str, object]:
+    return {
+        "province": {"name": province.name.removeprefix("Thành phố "), "code": f"{int(province.code):02d}"},
+        "schedule": schedule,
+        "contacts": {"police": {"phone": "113"}},
+    }
+
+
+def _dump(data: dict[str, object]) -> str:
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
+
+
+def _merge_file(path: Path, wanted: dict[str, object], report: ImportReport, root: Path) -> None:
+    rel = path.relative_to(root).as_posix()
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".yaml.tmp")
+        tmp.write_text(_dump(wanted), encoding="utf-8")
+        tmp.replace(path)
+        report.created.append(rel)
+        return
+    text = path.read_text(encoding="utf-8")
+    existing = yaml.safe_load(text) or {}
+    if not isinstance(existing, dict):
+        raise click.ClickException(f"{rel}: tệp không phải nhóm khóa, không thể bổ sung (not a mapping). "
+                                   "Cách sửa: sửa tệp theo mẫu trong README rồi chạy lại.")
+    missing = {k: v for k, v in wanted.items() if k not in existing}
+    if not missing:
+        report.unchanged += 1
+        return
+    addition = ("" if text.endswith("\n") or not text else "\n") + "# bổ sung bởi 'broadcast locales import'\n"
+    tmp = path.with_suffix(".yaml.tmp")
+    tmp.write_text(text + addition + _dump(missing), encoding="utf-8")
+    tmp.replace(path)
+    report.completed[rel] = list(missing)
+
+
+def import_locales(root: Path, provinces: list[Province], schedule: str) -> ImportReport:
+    report = ImportReport()
+    wards_by_province: dict[int, list[Ward]] = {}
+    for ward in Ward.iter_all():
+        wards_by_province.setdefault(int(ward.province_code), []).append(ward)
+    for province in provinces:
+        folder = root / "locales" / _slug(province.codename.removeprefix("thanh_pho_"))
+        _merge_file(folder / "_province.yaml", _province_fields(province, schedule), report, root)
+        wards = sorted(wards_by_province.get(int(province.code), []), key=lambda w: int(w.code))
+        seen = Counter(w.codename for w in wards)
+        for ward in wards:
+            # a few provinces have two communes of the same name: the code tells them apart
+            stem = _slug(ward.codename) + (f"-{int(ward.code):05d}" if seen[ward.codename] > 1 else "")
+            _merge_file(folder / f"{stem}.yaml", _commune_fields(ward), report, root)
+    return report
+
+
+def all_provinces() -> list[Province]:
+    return sorted(Province.iter_all(), key=lambda p: int(p.code))
