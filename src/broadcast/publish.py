@@ -1,0 +1,192 @@
+"""The one writer of output/: a lock, a staging folder, and an atomic publish.
+
+A weekly cron job may be killed at any moment. So a week is built in
+output/.staging/<week>-<pid>/ and only then swapped into output/<week> in one step
+(Linux renameat2 RENAME_EXCHANGE; elsewhere two renames with the old copy kept until the new
+one is in place). Operators never see a half-written week; the previous week stays intact.
+Files whose content did not change are hard-linked from the published week, so a rebuild
+does not touch what operators already copied.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import socket
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+RENAME_EXCHANGE = 2  # from <linux/fs.h>
+AT_FDCWD = -100
+
+
+class BuildLocked(click.ClickException):
+    exit_code = 1
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Lock:
+    """An exclusive lock on a project's output/, naming its holder when taken."""
+
+    def __init__(self, output: Path):
+        output.mkdir(parents=True, exist_ok=True)
+        self.path = output / ".lock"
+        self.handle = None
+
+    def __enter__(self) -> "Lock":
+        handle = open(self.path, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            handle.seek(0)
+            holder = handle.read().strip() or "không rõ"
+            handle.close()
+            raise BuildLocked(f"một bản dựng khác đang chạy cho dự án này ({holder}); "
+                              "chờ nó xong rồi chạy lại (another build holds the lock)") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} trên máy {socket.gethostname()}, bắt đầu lúc {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        handle.flush()
+        self.handle = handle
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.handle:
+            self.handle.seek(0)
+            self.handle.truncate()
+            fcntl.flock(self.handle, fcntl.LOCK_UN)
+            self.handle.close()
+
+
+@dataclass
+class Staging:
+    """A week being built. Refuses to write the same file twice (a planning bug, not a retry)."""
+
+    output: Path
+    week: str
+    path: Path = field(init=False)
+    written: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
+    reused: int = 0
+
+    def __post_init__(self) -> None:
+        base = self.output / ".staging"
+        base.mkdir(parents=True, exist_ok=True)
+        for stale in base.glob(f"{self.week}-*"):  # left by a killed build: never published
+            shutil.rmtree(stale, ignore_errors=True)
+        self.path = base / f"{self.week}-{os.getpid()}"
+        self.path.mkdir()
+
+    @property
+    def published(self) -> Path:
+        return self.output / self.week
+
+    def _target(self, rel: str) -> Path:
+        if rel in self.written:
+            raise RuntimeError(f"{rel} written twice in one build")
+        target = self.path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    def write_bytes(self, rel: str, data: bytes) -> Path:
+        """Write a file; if the published week has the same bytes there, link that instead."""
+        digest = hashlib.sha256(data).hexdigest()
+        target = self._target(rel)
+        if not self._link_same(rel, digest, target):
+            target.write_bytes(data)
+        self.written[rel] = digest
+        return target
+
+    def adopt(self, rel: str, source: Path) -> Path:
+        """Take a file made elsewhere (e.g. an encoder's temp file) into the week."""
+        digest = sha256_file(source)
+        target = self._target(rel)
+        if self._link_same(rel, digest, target):
+            source.unlink()
+        else:
+            os.replace(source, target)
+        self.written[rel] = digest
+        return target
+
+    def carry_over(self, rel: str) -> bool:
+        """Keep a published file as it is (a commune not rebuilt this time). False if absent."""
+        old = self.published / rel
+        if not old.is_file():
+            return False
+        target = self._target(rel)
+        os.link(old, target)
+        self.written[rel] = sha256_file(old)
+        self.reused += 1
+        return True
+
+    def _link_same(self, rel: str, digest: str, target: Path) -> bool:
+        old = self.published / rel
+        if old.is_file() and not old.is_symlink() and old.stat().st_size > 0 and sha256_file(old) == digest:
+            os.link(old, target)
+            self.reused += 1
+            return True
+        return False
+
+    def publish(self) -> Path:
+        """Swap the staged week into place in one step."""
+        _fsync_tree(self.path)
+        final = self.published
+        if final.exists():
+            if not _exchange(self.path, final):
+                old = self.output / ".staging" / f"{self.week}-old-{os.getpid()}"
+                os.rename(final, old)
+                os.rename(self.path, final)
+                self.path = old
+            shutil.rmtree(self.path, ignore_errors=True)  # now the previous week
+        else:
+            os.rename(self.path, final)
+        return final
+
+    def discard(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two directories (Linux renameat2). False where unsupported."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    result = renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE)
+    return result == 0
+
+
+def _fsync_tree(root: Path) -> None:
+    """Flush every staged file to disk before it becomes visible (a power cut must not publish zeros)."""
+    for folder, _, names in os.walk(root):
+        for name in names:
+            fd = os.open(os.path.join(folder, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+def write_json(staging: Staging, rel: str, data: object) -> Path:
+    text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+    return staging.write_bytes(rel, text.encode("utf-8"))
