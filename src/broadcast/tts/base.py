@@ -12,7 +12,7 @@ import io
 import math
 import wave
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Mapping
 
@@ -125,7 +125,7 @@ class Clip:
 
     def to_segment(self):
         """The clip as a `pydub.AudioSegment` (for the mastering stage)."""
-        from pydub import AudioSegment
+        AudioSegment = _pydub_segment_class()
 
         return AudioSegment(data=self.samples, sample_width=SAMPLE_WIDTH, frame_rate=self.rate, channels=1)
 
@@ -133,6 +133,24 @@ class Clip:
     def from_segment(cls, segment) -> "Clip":
         segment = segment.set_channels(1).set_sample_width(SAMPLE_WIDTH)
         return cls(samples=segment.raw_data, rate=segment.frame_rate)
+
+
+def _pydub_segment_class():
+    """pydub's AudioSegment, imported quietly and pointed at imageio-ffmpeg's ffmpeg."""
+    import warnings
+
+    with warnings.catch_warnings():
+        # pydub warns at import when no system ffmpeg is on PATH, and about audioop on 3.12
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from pydub import AudioSegment
+    try:
+        import imageio_ffmpeg
+
+        AudioSegment.converter = imageio_ffmpeg.get_ffmpeg_exe()
+    except Exception:
+        pass
+    return AudioSegment
 
 
 def to_mono16(data: bytes, channels: int, width: int) -> bytes:
@@ -248,11 +266,13 @@ class Engine(ABC):
       POOL      how the driver runs it in parallel: "process" (offline, CPU-bound:
                 one engine per worker process), "thread" (online, I/O-bound:
                 a bounded thread pool sharing one instance), or "inline"
+      POOL_MIN_TASKS  below this many cache misses a "process" engine runs in-process
     """
 
     NAME: ClassVar[str]
     PARAMS: ClassVar[tuple[Param, ...]] = ()
     POOL: ClassVar[str] = "inline"
+    POOL_MIN_TASKS: ClassVar[int] = 4  # fewer misses than this: run in-process, skip the pool start-up
 
     def __init__(self, params: Mapping[str, Any] | None, base_dir: Path):
         self.params: dict[str, Any] = self.normalize_params(params)

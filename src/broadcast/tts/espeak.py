@@ -18,7 +18,7 @@ import threading
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Mapping
 
 from .base import Availability, Clip, Engine, EngineUnavailable, Param, TTSError, bilingual, sentence_label
 
@@ -161,6 +161,9 @@ def _check_variant(value: str) -> str | None:
 class EspeakEngine(Engine):
     NAME = "espeak"
     POOL = "process"
+    # ~300 sentences/s per core in-process; a worker pool only pays off for bigger batches
+    # (measured with benchmarks/bench_tts.py on 2 cores: break-even near 50 sentences)
+    POOL_MIN_TASKS = 64
     PARAMS = (
         Param("voice", str, "vi", "giọng espeak-ng: vi (Bắc), vi-vn-x-central (Trung), vi-vn-x-south (Nam)",
               check=_check_voice),

@@ -1,0 +1,146 @@
+"""Voice profiles as this stage sees them, and the checks lint and `broadcast doctor` run.
+
+Profiles are loaded elsewhere (voices/*.yaml -> `broadcast.model.Voice`); here any object
+with ``id``, ``engine``, ``params`` and ``fallback`` attributes will do (`VoiceLike`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Protocol, runtime_checkable
+
+from .base import Availability, TTSError, bilingual
+from .cache import ClipCache
+from .registry import ENGINES, engine_class
+
+
+@runtime_checkable
+class VoiceLike(Protocol):
+    id: str
+    engine: str
+    params: Mapping[str, Any]
+    fallback: str | None
+
+
+@dataclass(frozen=True)
+class VoiceSpec:
+    """A minimal `VoiceLike` (for tests, `broadcast say --engine`, and callers without a model)."""
+
+    id: str
+    engine: str
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    fallback: str | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of `broadcast doctor`."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def check_profile(engine: str, params: Mapping[str, Any] | None) -> list[str]:
+    """Problems with a profile's engine name and params (unknown names, wrong types, ranges).
+
+    Messages are Vietnamese with English in parentheses; empty list = fine. Never touches
+    the engine's library, model or network.
+    """
+    if not isinstance(params, Mapping) and params is not None:
+        return [bilingual("'params' phải là một bảng tên: giá trị", "'params' must be a mapping")]
+    try:
+        cls = engine_class(engine)
+    except TTSError as e:
+        return [e.message]
+    return cls.param_problems(params)
+
+
+def voice_status(
+    profile: VoiceLike,
+    base_dir: Path,
+    probe_timeout: float = 3.0,
+    probe: Callable[[str, float], tuple[bool, str]] | None = None,
+) -> Availability:
+    """Can this voice speak here? Library importable, model present, online service
+    reachable (a `probe_timeout`-second probe; pass `probe(url, timeout) -> (ok, detail)`
+    to replace the HTTP probe)."""
+    problems = check_profile(profile.engine, profile.params)
+    if problems:
+        return Availability(
+            False, "; ".join(problems), bilingual(f"sửa hồ sơ giọng '{profile.id}'", f"fix voice profile '{profile.id}'")
+        )
+    cls = engine_class(profile.engine)
+    return cls.availability(dict(profile.params or {}), Path(base_dir), probe=probe, probe_timeout=probe_timeout)
+
+
+def doctor(
+    base_dir: Path,
+    cache_dir: Path,
+    profiles: Iterable[VoiceLike],
+    probe_timeout: float = 3.0,
+    probe: Callable[[str, float], tuple[bool, str]] | None = None,
+) -> list[Check]:
+    """Everything this stage needs, checked: ffmpeg, espeak-ng and its Vietnamese data,
+    each voice profile, and a writable cache folder. Failing checks say how to fix them."""
+    from .espeak import VIETNAMESE_VOICES, library_status
+    from .ffmpeg import ffmpeg_status
+
+    checks: list[Check] = []
+
+    def add(name: str, status: Availability) -> None:
+        checks.append(Check(name, status.ok, status.detail, "" if status.ok else status.fix))
+
+    add("ffmpeg (imageio-ffmpeg)", ffmpeg_status())
+    add("espeak-ng", library_status("vi"))
+    for v in VIETNAMESE_VOICES[1:]:
+        add(f"espeak-ng giọng {v}", library_status(v))
+
+    profiles = list(profiles)
+    ids = {p.id for p in profiles}
+    for p in profiles:
+        status = voice_status(p, base_dir, probe_timeout=probe_timeout, probe=probe)
+        detail = status.detail
+        if p.fallback:
+            if p.fallback not in ids:
+                status = Availability(
+                    False,
+                    bilingual(f"giọng dự phòng '{p.fallback}' không tồn tại", f"fallback voice '{p.fallback}' not found"),
+                    bilingual(f"sửa 'fallback' trong hồ sơ '{p.id}'", "fix 'fallback' in the profile"),
+                )
+                detail = status.detail
+            elif not status.ok:
+                detail += bilingual(
+                    f" — sẽ dùng giọng dự phòng '{p.fallback}'", f"fallback '{p.fallback}' will be used"
+                )
+        add(f"giọng {p.id} ({p.engine})", Availability(status.ok, detail, status.fix))
+
+    ok, detail = ClipCache(cache_dir).writable()
+    checks.append(
+        Check(
+            "cache",
+            ok,
+            detail,
+            "" if ok else bilingual(
+                f"cấp quyền ghi cho thư mục {cache_dir} hoặc chọn thư mục cache khác",
+                "make the cache folder writable or choose another one",
+            ),
+        )
+    )
+    return checks
+
+
+def engine_names() -> list[str]:
+    return sorted(ENGINES)
+
+
+def missing_recordings(profile: VoiceLike, sentences: Iterable[str], base_dir: Path) -> list[str]:
+    """For lint: the sentences a `recorded` voice has no recording for (empty for other
+    engines, which can speak anything). Raises `TTSError` if the recordings folder is missing."""
+    if profile.engine != "recorded":
+        return []
+    from .registry import make_engine
+
+    return make_engine(profile.engine, dict(profile.params or {}), Path(base_dir)).missing(sentences)

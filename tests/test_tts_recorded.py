@@ -1,0 +1,87 @@
+"""recorded engine: human recordings found by index or slug; missing ones are errors, never silence."""
+
+from __future__ import annotations
+
+import math
+import struct
+import subprocess
+
+import imageio_ffmpeg
+import pytest
+
+from broadcast.tts import Clip, ClipCache, MissingRecording, TTSError, VoiceSpec, make_engine, synthesize_all
+from broadcast.tts.recorded import slugify
+from broadcast.tts.voices import missing_recordings, voice_status
+
+GREETING = "Kính thưa bà con nhân dân xã Đắk Lắk!"
+WARNING = "Bà con tuyệt đối không chuyển tiền cho người lạ."
+
+
+def tone(seconds: float, rate: int = 44100) -> Clip:
+    n = int(seconds * rate)
+    return Clip(struct.pack(f"<{n}h", *(int(6000 * math.sin(2 * math.pi * 330 * i / rate)) for i in range(n))), rate)
+
+
+@pytest.fixture
+def project(tmp_path):
+    rec = tmp_path / "assets" / "ede"
+    rec.mkdir(parents=True)
+    tone(0.5).write_wav(rec / f"{slugify(GREETING)}.wav")
+    tone(0.8).write_wav(rec / "canh-bao-1.wav")
+    (rec / "recordings.yaml").write_text(f'"{WARNING}": canh-bao-1.wav\n', encoding="utf-8")
+    tone(1.2).write_wav(rec / "tong-tien-anh-cat-ghep.wav")  # a whole script, by script id
+    return tmp_path
+
+
+def test_slug():
+    assert slugify("Bà con chú ý!") == "ba-con-chu-y"
+    assert slugify(GREETING) == "kinh-thua-ba-con-nhan-dan-xa-dak-lak"
+    assert slugify("tong-tien-anh-cat-ghep") == "tong-tien-anh-cat-ghep"
+
+
+def test_lookup_by_slug_index_and_script_id(project):
+    eng = make_engine("recorded", {"folder": "assets/ede"}, project)
+    assert abs(eng.synthesize(GREETING).duration - 0.5) < 0.01
+    assert abs(eng.synthesize("  Bà con tuyệt đối không\nchuyển tiền cho người lạ. ").duration - 0.8) < 0.01
+    assert abs(eng.synthesize("tong-tien-anh-cat-ghep").duration - 1.2) < 0.01
+
+
+def test_missing_recording_is_an_error_and_listed(project):
+    eng = make_engine("recorded", {"folder": "assets/ede"}, project)
+    with pytest.raises(MissingRecording) as e:
+        eng.synthesize("Câu chưa thu âm.")
+    assert "cau-chua-thu-am.wav" in e.value.message and e.value.sentence == "Câu chưa thu âm."
+    assert eng.missing([GREETING, "Câu chưa thu âm.", WARNING, "Câu chưa thu âm.", "Khác."]) == [
+        "Câu chưa thu âm.", "Khác.",
+    ]
+    voice = VoiceSpec("ede", "recorded", {"folder": "assets/ede"})
+    assert missing_recordings(voice, [GREETING, "Khác."], project) == ["Khác."]
+    assert missing_recordings(VoiceSpec("bac", "espeak", {}), ["Khác."], project) == []
+    r = synthesize_all([(voice, "Khác."), (voice, GREETING)], ClipCache(project / "c"), project, progress=False)
+    assert [f.sentence for f in r.failures] == ["Khác."] and r.failures[0].missing_recording
+    assert r[("ede", GREETING)].duration == pytest.approx(0.5, abs=0.01)
+
+
+def test_mp3_and_resampling(project):
+    rec = project / "assets" / "ede"
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+           "sine=frequency=300:duration=0.7", "-ac", "2", "-ar", "44100", str(rec / "xin-chao.mp3")]
+    subprocess.run(cmd, check=True)
+    clip = make_engine("recorded", {"folder": "assets/ede", "rate": 22050}, project).synthesize("Xin chào")
+    assert clip.rate == 22050 and 0.6 < clip.duration < 0.85 and clip.rms() > 1000
+    assert make_engine("recorded", {"folder": "assets/ede", "rate": 16000}, project).synthesize(GREETING).rate == 16000
+
+
+def test_version_changes_when_a_recording_changes(project):
+    params = {"folder": "assets/ede"}
+    before = make_engine("recorded", params, project).version()
+    assert make_engine("recorded", params, project).version() == before
+    tone(0.6).write_wav(project / "assets" / "ede" / f"{slugify(GREETING)}.wav")
+    assert make_engine("recorded", params, project).version() != before
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(TTSError, match="không có thư mục"):
+        make_engine("recorded", {"folder": "nowhere"}, tmp_path)
+    status = voice_status(VoiceSpec("x", "recorded", {"folder": "nowhere"}), tmp_path)
+    assert not status.ok and "nowhere" in status.fix

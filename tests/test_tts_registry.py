@@ -1,0 +1,119 @@
+"""Registry, profile checks, voice status and doctor; one shared contract test over every engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from broadcast.tts import (
+    ENGINES, Availability, Check, Clip, Engine, TTSError, VoiceSpec, check_profile, doctor, make_engine, voice_status,
+)
+from broadcast.tts.base import Param
+
+
+def test_unknown_engine_lists_the_valid_ones(tmp_path):
+    with pytest.raises(TTSError) as e:
+        make_engine("festival", {}, tmp_path)
+    msg = e.value.message
+    assert "festival" in msg
+    for name in ("espeak", "gtts", "piper", "recorded"):
+        assert name in msg
+    assert check_profile("festival", {}) == [msg]
+
+
+def test_registry_holds_the_four_engines():
+    assert sorted(ENGINES) == ["espeak", "gtts", "piper", "recorded"]
+    for name, cls in ENGINES.items():
+        assert cls.NAME == name and issubclass(cls, Engine)
+        assert cls.POOL in ("process", "thread", "inline")
+        assert all(isinstance(p, Param) for p in cls.PARAMS)
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_every_engine_rejects_unknown_and_mistyped_params(engine):
+    problems = check_profile(engine, {"no_such_param": 1})
+    assert len(problems) == 1 and "no_such_param" in problems[0] and "(" in problems[0]
+    first = ENGINES[engine].PARAMS[0]
+    wrong = 12345 if first.type is str else "text"
+    assert any(first.name in p for p in check_profile(engine, {first.name: wrong}))
+
+
+def test_check_profile_messages():
+    assert check_profile("espeak", {"voice": "vi-vn-x-south", "rate": 170}) == []
+    problems = check_profile("espeak", {"rate": True, "pitch": 300, "voice": "vi"})
+    assert len(problems) == 2
+    assert any("rate" in p and "số nguyên" in p for p in problems)
+    assert any("pitch" in p and "0" in p and "100" in p for p in problems)
+    assert check_profile("gtts", {"backoff": 1, "tld": "com.vn"}) == []  # an int is a fine float
+    assert check_profile("espeak", ["voice"])  # params must be a mapping
+
+
+def test_engine_params_error_is_pickleable():
+    import pickle
+
+    from broadcast.tts import MissingRecording
+
+    e = pickle.loads(pickle.dumps(MissingRecording("thiếu (missing)", "câu", "/x")))
+    assert e.message == "thiếu (missing)" and e.sentence == "câu"
+    assert pickle.loads(pickle.dumps(TTSError("lỗi (error)"))).message == "lỗi (error)"
+
+
+def test_doctor_reports_each_part_with_fixes(tmp_path):
+    (tmp_path / "rec").mkdir()
+    profiles = [
+        VoiceSpec("bac", "espeak", {"voice": "vi"}),
+        VoiceSpec("nam", "espeak", {"voice": "vi-vn-x-south"}),
+        VoiceSpec("google", "gtts", {}, fallback="bac"),
+        VoiceSpec("ai", "piper", {"model": "voices/missing.onnx"}),
+        VoiceSpec("ede", "recorded", {"folder": "rec"}, fallback="ghost"),
+    ]
+    offline = lambda url, timeout: (False, "offline")  # noqa: E731 — never the real network
+    checks = doctor(tmp_path, tmp_path / ".cache" / "clips", profiles, probe=offline)
+    by_name = {c.name: c for c in checks}
+    assert all(isinstance(c, Check) for c in checks)
+    assert by_name["ffmpeg (imageio-ffmpeg)"].ok
+    assert by_name["espeak-ng"].ok and by_name["espeak-ng giọng vi-vn-x-south"].ok
+    assert by_name["giọng bac (espeak)"].ok and by_name["giọng nam (espeak)"].ok
+    google = by_name["giọng google (gtts)"]
+    assert not google.ok and "bac" in google.detail and google.fix
+    assert not by_name["giọng ai (piper)"].ok and "missing.onnx" in by_name["giọng ai (piper)"].detail
+    assert not by_name["giọng ede (recorded)"].ok and "ghost" in by_name["giọng ede (recorded)"].detail
+    assert by_name["cache"].ok
+    for c in checks:
+        assert c.ok or c.fix, c
+
+
+def test_doctor_unwritable_cache(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    checks = doctor(tmp_path, blocker / "clips", [])
+    cache = [c for c in checks if c.name == "cache"][0]
+    assert not cache.ok and cache.fix
+
+
+def test_voice_status_reports_param_problems(tmp_path):
+    status = voice_status(VoiceSpec("x", "espeak", {"voice": 3}), tmp_path)
+    assert isinstance(status, Availability) and not status.ok and "voice" in status.detail
+
+
+class _Echo(Engine):
+    """A one-file engine: what adding an engine takes."""
+
+    NAME = "echo"
+    PARAMS = (Param("rate", int, 8000),)
+
+    def synthesize(self, sentence: str) -> Clip:
+        return Clip(b"\0\1" * len(sentence), self.params["rate"])
+
+    def version(self) -> str:
+        return "1"
+
+
+def test_adding_an_engine_is_one_line(tmp_path, monkeypatch):
+    from broadcast.tts import ClipCache, synthesize_all
+
+    monkeypatch.setitem(ENGINES, "echo", _Echo)
+    voice = VoiceSpec("e", "echo", {"rate": 1000})
+    r = synthesize_all([(voice, "abc")], ClipCache(tmp_path), Path(tmp_path), progress=False)
+    assert r.ok and r.clip("e", "abc").duration == pytest.approx(0.003)
