@@ -15,13 +15,15 @@ from zoneinfo import ZoneInfo
 import click
 
 from . import lint as lint_stage
-from .project import ContentError, find_root, load_project
+from .project import ContentError, cache_folder, find_root, load_project
 from .locales import all_provinces, find_province, import_locales
 from .plan import plan_week
 from .render import RenderError, Week, render
 from .report import show_plan
 from .select import estimated_durations, select_locales
 from .starter import create_project
+from .tts import ClipCache, voice_status
+from .tts import doctor as tts_doctor
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -122,6 +124,63 @@ def plan_command(project_dir: Path | None, week: str | None, locale_ids: tuple[s
     show_plan(result)
     if strict and result.shortfalls:
         sys.exit(1)
+
+
+@main.command()
+@project_option
+@click.option("--offline", is_flag=True, help="Không thử kết nối mạng. Skip the online reachability probe.")
+def voices(project_dir: Path | None, offline: bool) -> None:
+    """Liệt kê các giọng đọc và cho biết giọng nào dùng được.
+
+    Lists voice profiles with their availability (library importable, model present,
+    online service reachable within 3 s).
+    """
+    root = _root(project_dir)
+    project = load_project(root)
+    probe = (lambda url, timeout: (False, "bỏ qua kiểm tra mạng (--offline)")) if offline else None
+    for voice in project.voices:
+        status = voice_status(voice, root, probe=probe)
+        mark = "OK " if status.ok else "LỖI"
+        fallback = f", dự phòng: {voice.fallback}" if voice.fallback else ""
+        click.echo(f"[{mark}] {voice.id} ({voice.engine}{fallback}): {voice.description or status.detail}")
+        if not status.ok:
+            click.echo(f"       {status.detail}. Cách sửa: {status.fix}")
+
+
+@main.command()
+@project_option
+@click.option("--offline", is_flag=True, help="Không thử kết nối mạng. Skip the online reachability probe.")
+def doctor(project_dir: Path | None, offline: bool) -> None:
+    """Kiểm tra môi trường: ffmpeg, espeak-ng, các giọng đọc, thư mục cache.
+
+    Checks the whole environment and says how to fix each problem. Exit 1 if any fails.
+    """
+    root = _root(project_dir)
+    project = load_project(root)
+    probe = (lambda url, timeout: (False, "bỏ qua kiểm tra mạng (--offline)")) if offline else None
+    checks = tts_doctor(root, cache_folder(root), project.voices, probe=probe)
+    for check in checks:
+        click.echo(f"[{'OK ' if check.ok else 'LỖI'}] {check.name}: {check.detail}")
+        if not check.ok:
+            click.echo(f"       Cách sửa: {check.fix}")
+    failed = sum(not c.ok for c in checks)
+    click.echo(f"{len(checks) - failed}/{len(checks)} mục đạt (checks passed)")
+    if failed:
+        sys.exit(1)
+
+
+@main.group()
+def cache() -> None:
+    """Bộ nhớ đệm các câu đã tổng hợp (clip cache)."""
+
+
+@cache.command("stats")
+@project_option
+def cache_stats(project_dir: Path | None) -> None:
+    """Số câu và dung lượng trong cache. Number and size of cached clips."""
+    folder = cache_folder(_root(project_dir))
+    count, size = ClipCache(folder).stats()
+    click.echo(f"{count} câu, {size / 1e6:.1f} MB trong {folder}")
 
 
 @main.group()

@@ -200,6 +200,11 @@ def find_root(start: Path) -> Path:
     )
 
 
+def cache_folder(root: Path) -> Path:
+    """Where synthesised sentences are kept between builds (not in git)."""
+    return root / ".cache" / "clips"
+
+
 def load_project(root: Path) -> Project:
     """Load and validate everything; raise ContentError listing every error found."""
     project, report = read_project(root)
