@@ -32,7 +32,7 @@ def station() -> StationWeek:
                               "messages/cuoc-goi-deepfake.mp3", 95.5))
             program = Program("lang-son/xa-chi-lang", day, slot,
                               tuple(Airing(i.script_id, i.level, i.seconds) for i in items), slot.minutes * 60)
-            programs.append(ProgramFile(program, f"{program.name}.mp3", 160.0, items))
+            programs.append(ProgramFile(program.name, program, f"{program.name}.mp3", 160.0, items))
     return StationWeek(WEEK, "lang-son/xa-chi-lang", "Xã Chi Lăng", "Đài truyền thanh xã Chi Lăng", "Lạng Sơn",
                        tuple(programs), ())
 

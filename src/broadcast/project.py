@@ -583,5 +583,5 @@ def _find_placeholders(report: Report, path: Path, data: YMap) -> None:
     for text, line in _walk_strings(data, data.line):
         for match in PLACEHOLDER.finditer(text):
             offset = text[: match.start()].count("\n")
-            report.add(path, line + offset, "", f"còn chỗ cần điền: {match.group(0)} (placeholder)",
+            report.add(path, line + offset, "placeholder", f"còn chỗ cần điền: {match.group(0)} (placeholder)",
                        "thay bằng giá trị thật của địa phương; 'build' từ chối cho đến khi điền xong", "warning")

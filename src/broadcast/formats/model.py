@@ -22,15 +22,19 @@ class ItemFile:
 
 @dataclass(frozen=True)
 class ProgramFile:
-    """One slot's program: the single file to press play on, and what is inside, in order."""
+    """One slot's program (or a standalone emergency program, which has no slot): the single file
+    to press play on, and what is inside, in order."""
 
-    program: Program
+    name: str  # file stem, e.g. 2026-12-01_0600_sang
+    program: Program | None
     file: str
     seconds: float
     items: tuple[ItemFile, ...]
 
     def item_times(self) -> list[tuple[ItemFile, datetime, datetime]]:
         """Each item with its start and end, laid end to end from the slot's start."""
+        if self.program is None:
+            return []
         out, at = [], self.program.start
         for item in self.items:
             end = at + timedelta(seconds=item.seconds)

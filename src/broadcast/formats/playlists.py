@@ -12,5 +12,5 @@ def write(station: StationWeek) -> dict[str, bytes]:
         for item in program.items:
             title = item.title.replace("\n", " ")
             lines += [f"#EXTINF:{item.seconds:.3f},{title}", item.file]
-        files[f"{program.program.name}.m3u8"] = ("\n".join(lines) + "\n").encode("utf-8")
+        files[f"{program.name}.m3u8"] = ("\n".join(lines) + "\n").encode("utf-8")
     return files
