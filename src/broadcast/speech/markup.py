@@ -1,0 +1,65 @@
+"""Inline reading markup and passages that must not be normalised.
+
+    [từng số: 0889 226 999]     digits (and letters) one by one
+    [nguyên văn: iPhone 15]     exactly as written, no normalisation
+    [đọc: UBND | ủy ban nhân dân]   written | spoken; "[đọc: ...]" alone = spoken
+    <<CẦN ĐIỀN: ...>>           placeholder: kept as written (the build refuses it)
+
+Square brackets, not Jinja2 braces: the text arrives already rendered.
+Keywords are case-insensitive and may be typed without diacritics.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .alphabet import spell
+from .text import PAUSE
+
+_MARKUP_RE = re.compile(
+    r"\[\s*(?P<kw>từng số|tung so|nguyên văn|nguyen van|đọc|doc)\s*:\s*(?P<body>[^\]\n]*)\]"
+    r"|(?P<placeholder><<[^<>\n]*>>)",
+    re.IGNORECASE,
+)
+_GROUP_SPLIT_RE = re.compile(r"[\s.\-]+")
+
+# Protected passages become one private-use character each; rules.py never
+# matches those, and clean() strips any from the input.
+_FIRST = 0xE000
+_LAST = 0xF8FF
+PROTECTED_RE = re.compile("[\ue000-\uf8ff]")
+
+
+def _reading(m: re.Match[str]) -> str:
+    if m.group("placeholder"):
+        return m.group("placeholder")
+    kw = m.group("kw").lower()
+    body = " ".join(m.group("body").split())
+    if kw in ("từng số", "tung so"):
+        groups = [g for g in _GROUP_SPLIT_RE.split(body) if g]
+        return PAUSE.join(spell(g) for g in groups)
+    if kw in ("đọc", "doc"):
+        return body.split("|", 1)[1].strip() if "|" in body else body
+    return body
+
+
+def protect(line: str, store: list[str]) -> str:
+    """Replace markup in ``line`` by markers; readings are appended to ``store``."""
+
+    def repl(m: re.Match[str]) -> str:
+        index = _FIRST + len(store)
+        if index > _LAST:
+            return m.group()
+        store.append(_reading(m))
+        return chr(index)
+
+    if "[" not in line and "<<" not in line:
+        return line
+    return _MARKUP_RE.sub(repl, line)
+
+
+def restore(text: str, store: list[str]) -> str:
+    """Put the protected readings back."""
+    if not store:
+        return text
+    return PROTECTED_RE.sub(lambda m: store[ord(m.group()) - _FIRST], text)

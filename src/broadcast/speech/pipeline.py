@@ -1,0 +1,119 @@
+"""speak(), normalize() and report(): text in, spoken form out."""
+
+from __future__ import annotations
+
+import re
+
+from .builtin import BUILTIN
+from .lexicon import Lexicon
+from .markup import protect, restore
+from .result import Finding, Paragraph, Sentence, Speech
+from .rules import Normaliser
+from .text import PAUSE, TERMINAL, clean, starts_new_line, strip_decoration, tidy
+
+_BOUNDARY_RE = re.compile(r"(?<=[.!?;])\s+(?=\S)")
+_TOKEN_BEFORE_RE = re.compile(r"\S+$")
+
+
+def _normaliser(lexicon: Lexicon | None) -> Normaliser:
+    """The compiled rules for BUILTIN < lexicon, cached on the lexicon object."""
+    base = lexicon if lexicon is not None else BUILTIN
+    if base._normaliser is None:
+        base._normaliser = Normaliser(base if base is BUILTIN else BUILTIN.merged(base))
+    return base._normaliser
+
+
+def _split(line: str, dotted: frozenset[str]) -> list[str]:
+    """Cut a line into sentences at . ! ? ; - but not after "TP." or before a lower-case word."""
+    out, start = [], 0
+    for m in _BOUNDARY_RE.finditer(line):
+        if line[m.start() - 1] == ".":
+            following = line[m.end()]
+            if following.isalpha() and not following.isupper():
+                continue
+            before = _TOKEN_BEFORE_RE.search(line, 0, m.start())
+            if before and before.group() in dotted:
+                continue
+        out.append(line[start:m.start()])
+        start = m.end()
+    out.append(line[start:])
+    return out
+
+
+class _Builder:
+    """Collects sentences and paragraphs while lines stream in."""
+
+    def __init__(self, store: list[str], dotted: frozenset[str]) -> None:
+        self.store = store
+        self.dotted = dotted
+        self.paragraphs: list[Paragraph] = []
+        self.sentences: list[Sentence] = []
+        self.pending: str | None = None
+        self.pending_line = 0
+
+    def open(self, spoken: str, line: int) -> None:
+        self.close_sentence()
+        self.pending, self.pending_line = spoken, line
+
+    def extend(self, spoken: str) -> None:
+        self.pending = f"{self.pending} {spoken}"
+
+    def open_ended(self) -> bool:
+        """Is the pending sentence unfinished (a soft-wrapped line)?"""
+        if self.pending is None:
+            return False
+        tail = tidy(self.pending)
+        return bool(tail) and tail[-1] not in TERMINAL
+
+    def close_sentence(self) -> None:
+        if self.pending is None:
+            return
+        spoken, self.pending = tidy(self.pending), None
+        # Split again on the spoken text: a rule's output may put a space after
+        # "?" or "." where the source had none, and a second pass would cut there.
+        for piece in _split(spoken, self.dotted):
+            text = restore(piece, self.store)
+            parts = tuple(p for p in (" ".join(x.split()) for x in text.split(PAUSE)) if p)
+            if not parts:
+                continue
+            if parts[-1][-1] not in TERMINAL:
+                parts = parts[:-1] + (parts[-1] + ".",)
+            self.sentences.append(Sentence(parts, self.pending_line))
+
+    def close_paragraph(self) -> None:
+        self.close_sentence()
+        if self.sentences:
+            self.paragraphs.append(Paragraph(tuple(self.sentences)))
+            self.sentences = []
+
+
+def speak(text: str, lexicon: Lexicon | None = None) -> Speech:
+    """The structured spoken form of ``text``; never raises on a str."""
+    norm = _normaliser(lexicon)
+    findings: list[Finding] = []
+    store: list[str] = []
+    out = _Builder(store, norm.dotted)
+    for lineno, raw in enumerate(clean(str(text)).split("\n"), 1):
+        if not raw.strip():
+            out.close_paragraph()
+            continue
+        continues = out.open_ended() and not starts_new_line(raw)
+        line = protect(strip_decoration(raw), store)
+        for i, segment in enumerate(_split(line, norm.dotted)):
+            spoken = norm.sentence(segment, lineno, findings)
+            if i == 0 and continues:
+                out.extend(spoken)
+            else:
+                out.open(spoken, lineno)
+    out.close_paragraph()
+    return Speech(tuple(out.paragraphs), tuple(findings))
+
+
+def normalize(text: str, lexicon: Lexicon | None = None) -> str:
+    """Plain spoken text: one sentence per line, paragraphs separated by a blank line."""
+    return speak(text, lexicon).text
+
+
+def report(text: str, lexicon: Lexicon | None = None) -> list[Finding]:
+    """Tokens spelled letter by letter or left unchanged, with their line numbers."""
+    return list(speak(text, lexicon).unknown)

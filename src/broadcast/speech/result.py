@@ -1,0 +1,72 @@
+"""The structured spoken form handed to the synthesis stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+# Suggested silences (seconds) for the audio stage; it may use its own.
+GROUP_PAUSE = 0.25
+SENTENCE_PAUSE = 0.5
+PARAGRAPH_PAUSE = 1.0
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A token the normaliser could not read from the lexicon.
+
+    kind "spelled": an all-caps token or domain piece read letter by letter;
+    kind "unchanged": a word that is not Vietnamese, left for the TTS engine.
+    line: 1-based line in the text given to speak()/report().
+    """
+
+    token: str
+    kind: Literal["spelled", "unchanged"]
+    line: int
+    reading: str = ""
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence to synthesise.
+
+    parts: the sentence cut at group pauses (phone-number groups); synthesise
+    them in order with GROUP_PAUSE between, or synthesise ``text`` whole.
+    text: the parts joined with ", " - the plain spoken sentence.
+    line: 1-based source line where the sentence starts.
+    """
+
+    parts: tuple[str, ...]
+    line: int = 0
+
+    @property
+    def text(self) -> str:
+        return ", ".join(self.parts)
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """Sentences separated by SENTENCE_PAUSE; paragraphs by PARAGRAPH_PAUSE."""
+
+    sentences: tuple[Sentence, ...]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(s.text for s in self.sentences)
+
+
+@dataclass(frozen=True)
+class Speech:
+    """The whole spoken script plus what lint should tell the editor about."""
+
+    paragraphs: tuple[Paragraph, ...]
+    unknown: tuple[Finding, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """The same string normalize() returns."""
+        return "\n\n".join(p.text for p in self.paragraphs)
+
+    @property
+    def sentences(self) -> tuple[Sentence, ...]:
+        return tuple(s for p in self.paragraphs for s in p.sentences)

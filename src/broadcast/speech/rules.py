@@ -1,0 +1,424 @@
+"""The reading rules: one master regex, one handler per kind of token.
+
+A single left-to-right scan (re.sub with a dispatching callback) keeps the
+rules from reading each other's output, and is fast: the pattern is compiled
+once per effective lexicon.  Order of alternatives = priority at one position.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from . import numbers as num
+from .alphabet import LETTER_NAMES, is_syllable, spell
+from .builtin import (
+    CURRENCY_PREFIX,
+    PER_WORDS,
+    QUANTITY_WORDS,
+    SYMBOLS,
+    UNITS,
+    URL_SYMBOLS,
+)
+from .lexicon import Lexicon
+from .result import Finding
+from .text import PAUSE
+
+_NUM = r"[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?(?![0-9])|[0-9]+(?:[.,][0-9]+)?"
+_DAY = r"0?[1-9]|[12][0-9]|3[01]"
+_MONTH = r"0?[1-9]|1[0-2]"
+_NOT_AFTER = r"(?<![0-9.,/])"
+_NOT_BEFORE = r"(?![0-9]|[/.,][0-9])"
+_UNIT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
+_UNIT_END = r"(?![^\W\d_]|[0-9])"
+_TLD = r"(?:vn|com|net|org|gov|edu|info|io)"
+
+# In priority order; "special" (lexicon keys) and "fastword" go in front per lexicon.
+_BASE_ALTERNATIVES = (
+    ("url", r"<?(?:(?:https?|ftp)://|www\.)[^\s<>\"]+>?"
+            r"|[A-Za-z0-9][A-Za-z0-9._+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+            r"|(?<![\w@.-])[A-Za-z0-9][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*\." + _TLD
+            + r"(?![\w-])(?:/[^\s<>\"]*)?"),
+    ("phone", r"\+[0-9]{2,3}(?:[ .-]?[0-9]{2,4}){2,4}(?![0-9])"
+              r"|(?<![0-9.,/])0[0-9]{1,3}(?:[ .-][0-9]{2,4}){2,3}" + _NOT_BEFORE
+              + r"|(?<![0-9.,/])0[0-9]{8,10}(?![0-9])"
+              r"|(?<![0-9.,/])1[89]00[ .]?[0-9]{3,4}(?![0-9])"),
+    ("doc", r"(?<![\w/])(?:[0-9]+(?:/[0-9]+)*)?/[A-ZĐ][\w&]*(?:[-/][\w&]+)*"),
+    ("date", _NOT_AFTER + rf"(?P<dd>{_DAY})(?P<sep>[/.-])(?P<dm>{_MONTH})(?P=sep)(?P<dy>[0-9]{{4}})"
+             + _NOT_BEFORE),
+    ("monthyear", _NOT_AFTER + rf"(?P<mm>{_MONTH})/(?P<my>[0-9]{{4}})" + _NOT_BEFORE),
+    ("daymonth", _NOT_AFTER + rf"(?P<ld>{_DAY})/(?P<lm>{_MONTH})" + _NOT_BEFORE),
+    ("time", (r"(?<![0-9.,])(?P<th>[01]?[0-9]|2[0-4])"
+              r"(?:h(?P<tm>[0-5][0-9])?|:(?P<tm2>[0-5][0-9])(?::(?P<ts>[0-5][0-9]))?)(?![\w:])")),
+    ("range", rf"(?P<r1>{_NUM})\s?-\s?(?P<r2>{_NUM})(?:\s?(?P<ru>{_UNIT}){_UNIT_END})?"),
+    ("cur", r"(?P<cs>[$€£])\s?(?P<cn>" + _NUM + ")"),
+    ("neg", r"(?<![\w.,)\]])-(?=[0-9])"),
+    ("num", rf"(?P<n>{_NUM})(?:\s?(?P<u>{_UNIT}){_UNIT_END})?"),
+    ("word", r"[^\W_]+"),
+    ("dash", r"\s+-+\s+|-+"),
+    ("slash", r"/"),
+    # Any other symbol: read if known, else dropped (emoji, arrows, ©).  Sentence
+    # punctuation stays; private-use characters are protected passages.
+    ("sym", r"[^\w\s.,;:!?\ue000-\uf8ff]|_"),
+)
+
+_FAST_WORD = r"[^\W\d_]+(?![\w.:@&/+-])"
+_PREV_WORDS_RE = re.compile(r"(?:([^\W\d_]+)\W+)?([^\W\d_]+)[\s:]*$")
+_NEXT_WORD_RE = re.compile(r"\s*([^\W\d_]+|\S)?")
+_PHONE_CONTEXT_RE = re.compile(
+    r"(?:\bgọi|\bđiện thoại|\bđường dây nóng|\bhotline|\btổng đài|\bliên hệ|\bsđt|\bđt)"
+    r"[\s:.,]*(?:[^\W\d]+[\s:]+){0,3}$"
+)
+_SERVICE_NUMBERS = frozenset({"111", "112", "113", "114", "115"})
+_STANDALONE_BEFORE = frozenset(",;:(\"-")
+_JOINERS = frozenset({"và", "hoặc", "hay"})
+_ROMAN_CONTEXT = frozenset(
+    ["chương", "điều", "khóa", "phần", "mục", "tập", "quý", "cấp", "loại", "hạng", "kỳ", "khu", "vùng", "đợt", "lục", "thứ"]
+)
+_ROMAN_CONTEXT2 = frozenset({("đại", "hội"), ("thế", "kỷ")})
+_RUNS_RE = re.compile(r"[0-9]+|[^0-9]+")
+_URL_PIECE_RE = re.compile(r"[A-Za-z0-9]+|[^A-Za-z0-9]")
+_URL_TRAIL_RE = re.compile(r"[.,;:!?)\]'\"]+$")
+_SCHEME_RE = re.compile(r"^[A-Za-z]+://")
+_CACHE_LIMIT = 50_000
+
+
+def _prev_words(s: str, pos: int) -> tuple[str, str]:
+    """The two words before ``pos``, lower-case ("" when absent)."""
+    m = _PREV_WORDS_RE.search(s, max(0, pos - 40), pos)
+    if not m:
+        return "", ""
+    return (m.group(1) or "").lower(), m.group(2).lower()
+
+
+def _next_word(s: str, pos: int) -> str:
+    m = _NEXT_WORD_RE.match(s, pos)
+    return (m.group(1) or "").lower() if m else ""
+
+
+def read_number(raw: str) -> str:
+    """A written number: "1.250" thousands, "2,5" decimal, "4.0" version-style."""
+    if "," in raw:
+        whole, frac = raw.rsplit(",", 1)
+        return num.decimal(whole.replace(".", ""), frac)
+    if "." in raw:
+        parts = raw.split(".")
+        if all(len(p) == 3 for p in parts[1:]) and len(parts[0]) <= 3:
+            return num.cardinal(int("".join(parts)))
+        return num.decimal(parts[0], "".join(parts[1:]), mark="chấm")
+    return num.number_text(raw)
+
+
+class Normaliser:
+    """Reads one sentence at a time for one effective lexicon."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lex = lexicon
+        special = sorted(
+            [k for k in lexicon.abbreviations if not k.isalnum()], key=len, reverse=True
+        )
+        special_words = sorted([k for k in lexicon.words if not k.isalnum()], key=len, reverse=True)
+        keys = [_keyed(k) for k in special]
+        keys += ["(?i:" + _keyed(k) + ")" for k in special_words]
+        alternatives = [f"(?P<{name}>{pattern})" for name, pattern in _BASE_ALTERNATIVES]
+        # Speed: a plain word followed by a space or punctuation can be nothing
+        # else (no URL, code or number starts there), so try it first.
+        alternatives.insert(0, f"(?P<fastword>{_FAST_WORD})")
+        if keys:
+            # First of all: "TP.", "V/v", "TT&TT", "NĐ-CP", "video call" must not
+            # be taken apart by other rules.  The lookahead is a cheap first-letter filter.
+            first = {c for k in special for c in k[0]}
+            first |= {c for k in special_words for c in (k[0].lower(), k[0].upper())}
+            guard = "(?=[" + re.escape("".join(sorted(first))) + "])"
+            alternatives.insert(0, f"(?P<special>{guard}(?:{'|'.join(keys)}))")
+        self.pattern = re.compile("|".join(alternatives))
+        self.dotted = frozenset(k for k in lexicon.abbreviations if k.endswith("."))
+        self._cache: dict[str, tuple[str, str | None]] = {}
+        self._handlers: dict[str, Callable[[re.Match[str], _Call], str]] = {
+            "special": self._special, "url": self._url, "phone": self._phone, "doc": self._doc,
+            "date": self._date, "monthyear": self._monthyear, "daymonth": self._daymonth,
+            "time": self._time, "range": self._range, "cur": self._cur, "neg": _neg,
+            "num": self._num, "word": self._word, "fastword": self._word,
+            "dash": _dash, "slash": _slash, "sym": _sym,
+        }
+
+    def sentence(self, text: str, line: int, findings: list[Finding]) -> str:
+        """The spoken form of one sentence (untidied; PAUSE marks group pauses)."""
+        call = _Call(line, findings)
+        handlers = self._handlers
+
+        def dispatch(m: re.Match[str]) -> str:
+            try:
+                return " " + handlers[m.lastgroup or "sym"](m, call) + " "
+            except Exception:  # noqa: BLE001 - a rule bug must never stop a broadcast
+                return " " + spell(m.group()) + " "
+
+        return self.pattern.sub(dispatch, text)
+
+    # -- lexicon ---------------------------------------------------------
+    def _special(self, m: re.Match[str], call: _Call) -> str:
+        key = m.group()
+        return self.lex.abbreviations.get(key) or self.lex.words.get(key.lower(), key)
+
+    def lookup(self, token: str, call: _Call) -> str:
+        """Read one letters-and-digits token, reporting spelled or foreign ones."""
+        hit = self._cache.get(token)
+        if hit is None:
+            if len(self._cache) > _CACHE_LIMIT:
+                self._cache.clear()
+            hit = self._cache[token] = self._classify(token)
+        if hit[1]:
+            call.findings.append(Finding(token, hit[1], call.line, hit[0]))
+        return hit[0]
+
+    def _classify(self, tok: str) -> tuple[str, str | None]:
+        reading = self.lex.abbreviations.get(tok)
+        if reading:
+            return reading, None
+        low = tok.lower()
+        reading = self.lex.words.get(low)
+        if reading:
+            return reading, None
+        if not tok.isalpha():
+            readings: list[str] = []
+            kind: str | None = None
+            # A code such as "PV01", "PA05", "4G": letters spelled, "01" digit by digit.
+            for run in _RUNS_RE.findall(tok):
+                if "0" <= run[0] <= "9":
+                    readings.append(num.digits(run) if run[0] == "0" else num.number_text(run))
+                elif run in self.lex.abbreviations or run.lower() in self.lex.words:
+                    readings.append(self._classify(run)[0])
+                else:
+                    readings.append(spell(run))
+                    if len(run) > 1:
+                        kind = "spelled"
+            return " ".join(readings), kind
+        if len(tok) == 1:
+            if tok.islower() and is_syllable(tok):
+                return tok, None  # "y tế", "ở", "a"
+            return LETTER_NAMES.get(low, low), None  # a label: "phương án B", "điểm b"
+        if tok.isupper():
+            if is_syllable(tok):
+                return low, None  # a Vietnamese word in capitals: "CỘNG HÒA"
+            return spell(tok), "spelled"
+        if is_syllable(tok):
+            return tok, None
+        return tok, "unchanged"
+
+    def _word(self, m: re.Match[str], call: _Call) -> str:
+        tok = m.group()
+        if tok[0] in "IVXLCDM" and (value := num.roman(tok)):
+            p2, p1 = _prev_words(m.string, m.start())
+            if p1 == "thứ":
+                return num.ordinal(value)
+            if p1 in _ROMAN_CONTEXT or (p2, p1) in _ROMAN_CONTEXT2:
+                return num.cardinal(value)
+        return self.lookup(tok, call)
+
+    # -- numbers ---------------------------------------------------------
+    def _num(self, m: re.Match[str], call: _Call) -> str:
+        raw, unit = m.group("n"), m.group("u")
+        if unit:
+            return f"{read_number(raw)} {UNITS[unit]}"
+        if not raw.isdigit():
+            return read_number(raw)
+        s = m.string
+        _, p1 = _prev_words(s, m.start())
+        nxt = _next_word(s, m.end())
+        value = int(raw)
+        if p1 == "thứ":
+            return num.ordinal(value)
+        if p1 == "ngày" and 1 <= value <= 31 and (nxt == "tháng" or not nxt[:1].isalpha()):
+            return num.day(value)
+        if p1 == "tháng" and 1 <= value <= 12 and nxt not in QUANTITY_WORDS:
+            return num.month(value)
+        if len(raw) >= 3 and nxt not in QUANTITY_WORDS:
+            tail = s[max(0, m.start() - 50):m.start()].lower()
+            if _PHONE_CONTEXT_RE.search(tail) or (
+                # "Số 113", "gọi 113, 114, 115" - but "Điều 115", "số 1234/QĐ" are numbers.
+                raw in _SERVICE_NUMBERS and (p1 == "số" or _standalone(s, m.start()))
+            ):
+                return num.digits(raw)
+        if len(raw) >= 10:
+            return num.digits(raw)
+        return num.number_text(raw)
+
+    def _range(self, m: re.Match[str], call: _Call) -> str:
+        unit = m.group("ru")
+        out = f"{read_number(m.group('r1'))} đến {read_number(m.group('r2'))}"
+        return f"{out} {UNITS[unit]}" if unit else out
+
+    def _cur(self, m: re.Match[str], call: _Call) -> str:
+        return f"{read_number(m.group('cn'))} {CURRENCY_PREFIX[m.group('cs')]}"
+
+    def _phone(self, m: re.Match[str], call: _Call) -> str:
+        raw = m.group()
+        groups = re.findall(r"[0-9]+", raw)
+        head = ""
+        if raw.startswith("+"):
+            if len(groups) == 1:
+                groups = [groups[0][:2], groups[0][2:]]
+            head = f"cộng {num.short(groups[0])}"
+            groups = groups[1:]
+        if len(groups) == 1:
+            groups = _chunk(groups[0])
+        spoken = [num.digits(g) for g in groups]
+        if head:
+            spoken.insert(0, head)
+        return PAUSE.join(spoken)
+
+    # -- dates and times -------------------------------------------------
+    def _date(self, m: re.Match[str], call: _Call) -> str:
+        return (
+            f"{num.day(int(m.group('dd')))} tháng {num.month(int(m.group('dm')))} "
+            f"năm {num.cardinal(int(m.group('dy')))}"
+        )
+
+    def _monthyear(self, m: re.Match[str], call: _Call) -> str:
+        _, p1 = _prev_words(m.string, m.start())
+        text = f"{num.month(int(m.group('mm')))} năm {num.cardinal(int(m.group('my')))}"
+        return text if p1 == "tháng" else "tháng " + text
+
+    def _daymonth(self, m: re.Match[str], call: _Call) -> str:
+        d, mo = int(m.group("ld")), int(m.group("lm"))
+        if (d, mo) == (24, 7):  # "24/7": round the clock, not 24 July
+            return "hai mươi tư trên bảy"
+        return f"{num.day(d)} tháng {num.month(mo)}"
+
+    def _time(self, m: re.Match[str], call: _Call) -> str:
+        out = f"{num.cardinal(int(m.group('th')))} giờ"
+        minutes = m.group("tm") or m.group("tm2")
+        if minutes and int(minutes):
+            out += f" {num.cardinal(int(minutes))} phút"
+        if m.group("ts") and int(m.group("ts")):
+            out += f" {num.cardinal(int(m.group('ts')))} giây"
+        return out
+
+    # -- codes and addresses ---------------------------------------------
+    def _doc(self, m: re.Match[str], call: _Call) -> str:
+        """Document numbers "907/STTTT-CNTT-BCVT", "13/2023/NĐ-CP": read as written."""
+        out = []
+        for part in m.group().split("/"):
+            if not part:
+                continue
+            if part.isdigit():
+                out.append(num.number_text(part))
+            else:
+                out.append(self._code(part, call))
+        text = " gạch chéo ".join(out)
+        return "gạch chéo " + text if m.group().startswith("/") else text
+
+    def _code(self, part: str, call: _Call) -> str:
+        pieces = [p for p in part.split("-") if p]
+        out = []
+        i = 0
+        while i < len(pieces):
+            for j in range(len(pieces), i, -1):  # longest lexicon entry first: "NĐ-CP"
+                key = "-".join(pieces[i:j])
+                if j - i > 1 and key in self.lex.abbreviations:
+                    out.append(self.lex.abbreviations[key])
+                    i = j
+                    break
+            else:
+                out.append(self.lookup(pieces[i], call))
+                i += 1
+        return " gạch ".join(out)
+
+    def _url(self, m: re.Match[str], call: _Call) -> str:
+        raw = m.group()
+        trail = _URL_TRAIL_RE.search(raw)
+        suffix = ""
+        if trail and not raw.startswith("<"):
+            suffix = trail.group()
+            raw = raw[: trail.start()]
+        raw = _SCHEME_RE.sub("", raw.strip("<>")).rstrip("/")
+        out = []
+        for piece in _URL_PIECE_RE.findall(raw):
+            if piece in URL_SYMBOLS:
+                out.append(URL_SYMBOLS[piece])
+            elif piece.isalnum():
+                out.append(self._url_label(piece, call))
+        return " ".join(out) + suffix
+
+    def _url_label(self, label: str, call: _Call) -> str:
+        low = label.lower()
+        reading = self.lex.domains.get(low) or self.lex.words.get(low)
+        if reading:
+            return reading
+        if low.isdigit():
+            return num.digits(low)
+        if low.isalpha() and is_syllable(low):
+            return low
+        reading = spell(low)
+        call.findings.append(Finding(label, "spelled", call.line, reading))
+        return reading
+
+
+class _Call:
+    """Per-sentence state the handlers share."""
+
+    __slots__ = ("findings", "line")
+
+    def __init__(self, line: int, findings: list[Finding]) -> None:
+        self.line = line
+        self.findings = findings
+
+
+def _keyed(key: str) -> str:
+    """A lexicon key as a whole-word pattern (no word boundary next to punctuation)."""
+    body = re.escape(key)
+    if key[0].isalnum():
+        body = r"(?<!\w)" + body
+    if key[-1].isalnum():
+        body += r"(?!\w)"
+    return body
+
+
+def _chunk(digits: str) -> list[str]:
+    """Unseparated phone numbers in the usual groups: 0912 345 678, 1900 1234."""
+    n = len(digits)
+    if n == 10:
+        sizes = (4, 3, 3)
+    elif n == 11:
+        sizes = (4, 3, 4)
+    elif n == 8:
+        sizes = (4, 4)
+    else:
+        sizes = (3,) * (n // 3) + ((n % 3,) if n % 3 else ())
+    out, i = [], 0
+    for size in sizes:
+        out.append(digits[i:i + size])
+        i += size
+    return [g for g in out if g]
+
+
+def _standalone(s: str, start: int) -> bool:
+    """A number opening a clause or list item ("Gọi 113, 114, 115"), not after a noun."""
+    before = s[:start].rstrip()
+    if not before or before[-1] in _STANDALONE_BEFORE:
+        return True
+    return before[-1].isalpha() and _prev_words(s, start)[1] in _JOINERS
+
+
+def _neg(m: re.Match[str], call: _Call) -> str:
+    return "âm"
+
+
+def _dash(m: re.Match[str], call: _Call) -> str:
+    # "Độc lập - Tự do": a pause; "Covid-19", "Wi-Fi": nothing.
+    return "," if m.group()[0].isspace() else ""
+
+
+def _slash(m: re.Match[str], call: _Call) -> str:
+    s, i = m.string, m.start()
+    if i and s[i - 1].isalpha():
+        nxt = _next_word(s, i + 1)
+        if nxt in PER_WORDS:
+            return "trên"
+        if nxt[:1].isalpha():
+            return ","  # "cổng/trang": either one
+    return "gạch chéo"
+
+
+def _sym(m: re.Match[str], call: _Call) -> str:
+    return SYMBOLS.get(m.group(), "").strip()

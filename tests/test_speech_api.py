@@ -1,0 +1,131 @@
+"""speak() structure, pauses, inline markup and report()."""
+
+from __future__ import annotations
+
+import re
+
+from broadcast.speech import Finding, Lexicon, Sentence, normalize, report, speak
+
+
+# -- structure and pauses ------------------------------------------------------
+def test_paragraphs_and_sentences() -> None:
+    speech = speak("Câu một. Câu hai!\n\nĐoạn hai; vế sau.")
+    assert [[s.text for s in p.sentences] for p in speech.paragraphs] == [
+        ["Câu một.", "Câu hai!"],
+        ["Đoạn hai;", "vế sau."],
+    ]
+    assert speech.text == "Câu một.\nCâu hai!\n\nĐoạn hai;\nvế sau."
+
+
+def test_phone_groups_are_parts() -> None:
+    (sentence,) = speak("Điện thoại: 0889.226.999.").sentences
+    assert sentence.parts == ("Điện thoại: không tám tám chín", "hai hai sáu", "chín chín chín.")
+    assert sentence.text == "Điện thoại: không tám tám chín, hai hai sáu, chín chín chín."
+
+
+def test_sentence_lines() -> None:
+    speech = speak("Dòng một.\n\nDòng ba. Câu nữa.\nDòng bốn")
+    assert [s.line for s in speech.sentences] == [1, 3, 3, 4]
+
+
+def test_wrapped_line_joins_sentence() -> None:
+    (sentence,) = speak("Các đối tượng sử dụng\ncông nghệ cao.").sentences
+    assert sentence.text == "Các đối tượng sử dụng công nghệ cao."
+
+
+def test_empty_text() -> None:
+    assert normalize("") == ""
+    assert speak(" \n\n ").paragraphs == ()
+
+
+def test_sentence_is_frozen() -> None:
+    s = Sentence(("a", "b."))
+    assert s.text == "a, b."
+    try:
+        s.parts = ()  # type: ignore[misc]
+    except AttributeError:
+        pass
+    else:
+        raise AssertionError("Sentence must be frozen")
+
+
+# -- inline markup ---------------------------------------------------------------
+def test_markup_digits() -> None:
+    assert normalize("Gọi [từng số: 0889226999] ngay.") == (
+        "Gọi không tám tám chín hai hai sáu chín chín chín ngay."
+    )
+    (sentence,) = speak("Số [từng số: 1900 1234].").sentences
+    assert sentence.parts == ("Số một chín không không", "một hai ba bốn.")
+
+
+def test_markup_digits_spells_letters() -> None:
+    assert normalize("Mã [từng số: AB12].") == "Mã a bê một hai."
+
+
+def test_markup_verbatim() -> None:
+    assert normalize("Dùng [nguyên văn: iPhone 15] nhé.") == "Dùng iPhone 15 nhé."
+
+
+def test_markup_say() -> None:
+    assert normalize("[đọc: UBND | ủy ban nhân dân] xã.") == "ủy ban nhân dân xã."
+    assert normalize("Xã [đọc: Nà Phặc | na phạc].") == "Xã na phạc."
+    assert normalize("Xã [đọc: na phạc].") == "Xã na phạc."
+
+
+def test_markup_keywords_without_diacritics() -> None:
+    assert normalize("[tung so: 113] [nguyen van: 24/7] [doc: a | bê]") == "một một ba 24/7 bê."
+
+
+def test_markup_not_split_into_sentences() -> None:
+    assert normalize("[nguyên văn: A. B. C] hết.") == "A. B. C hết."
+
+
+def test_ordinary_brackets_are_read() -> None:
+    assert normalize("Xem [1] và [ghi chú: 2 điều].") == "Xem, một, và, ghi chú: hai điều."
+
+
+def test_placeholder_is_left_alone() -> None:
+    assert normalize("Gọi <<CẦN ĐIỀN: số điện thoại 113>>.") == "Gọi <<CẦN ĐIỀN: số điện thoại 113>>."
+
+
+# -- report ------------------------------------------------------------------------
+def test_report_spelled_and_unchanged_with_lines() -> None:
+    text = "UBND xã thông báo.\nLưu: VT, XYZT.\nDùng Facebook và iMessage."
+    findings = report(text)
+    assert [(f.token, f.kind, f.line) for f in findings] == [
+        ("XYZT", "spelled", 2),
+        ("Facebook", "unchanged", 3),
+        ("iMessage", "unchanged", 3),
+    ]
+    assert findings[0].reading == "ích xì i dài dét tê"
+    assert speak(text).unknown == tuple(findings)
+
+
+def test_report_respects_lexicon() -> None:
+    lex = Lexicon.from_mapping({"abbreviations": {"XYZT": "ích"}, "words": {"facebook": "phây búc"}})
+    assert [f.token for f in report("XYZT Facebook iMessage", lex)] == ["iMessage"]
+
+
+def test_report_domain_pieces() -> None:
+    (finding,) = report("Vào https://abcxyz.gov.vn nhé")
+    assert finding == Finding("abcxyz", "spelled", 1, "a bê xê ích xì i dài dét")
+
+
+def test_report_codes_and_line_after_blank_lines() -> None:
+    findings = report("\n\nPhòng PV01.\n\n\n(Báo cáo) DEEPFAKE")
+    assert [(f.token, f.line) for f in findings] == [("PV01", 3), ("DEEPFAKE", 6)]
+
+
+def test_vietnamese_words_are_not_reported() -> None:
+    text = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM. Người dân Đắk Lắk cần cảnh giác, khuya rồi."
+    assert report(text) == []
+
+
+def test_capitals_single_letter_is_named_not_reported() -> None:
+    assert normalize("Phương án B") == "Phương án bê."
+    assert report("Phương án B") == []
+
+
+def test_output_has_no_digits_for_seed_like_text() -> None:
+    out = normalize("Ngày 04/12/2024, gọi 113 hoặc 0889.226.999; chuyển 1 - 2 tỷ (2,5%).")
+    assert not re.search(r"[0-9/%@]", out)
