@@ -162,3 +162,48 @@ def test_week_parsing():
     assert Week.parse("2026-W49").days[-1] == date(2026, 12, 6)
     with pytest.raises(Exception):
         Week.parse("2026-W54")
+
+
+def test_render_spoken_reads_numbers_and_phones():
+    result = run("render", "cat-ghep-anh-tong-tien", "--locale", "phuong-viet-tri", "--spoken", "--project", str(REPO))
+    assert result.exit_code == 0, result.output
+    assert "không tám tám chín, hai hai sáu, chín chín chín" in result.output
+    assert "một đến hai tỷ đồng" in result.output and "một một ba" in result.output
+    assert not re.search(r"\d", result.output)
+
+
+def test_normalize_stdin_gives_one_line_per_input_line(tmp_path):
+    from click.testing import CliRunner
+
+    from broadcast.cli import main
+
+    text = "Gọi 113 ngay.\n\nUBND xã Chi Lăng. Chuyển 1 - 2 tỷ đồng!\nNgày 03/7/2024\n"
+    result = CliRunner().invoke(main, ["normalize", "--project", str(REPO)], input=text)
+    assert result.exit_code == 0, result.output
+    lines = result.output.split("\n")[:-1]
+    assert len(lines) == 4 and lines[1] == ""
+    assert lines[0] == "Gọi một một ba ngay."
+    assert lines[2] == "ủy ban nhân dân xã Chi Lăng. Chuyển một đến hai tỷ đồng!"
+    assert lines[3] == "Ngày mùng ba tháng bảy năm hai nghìn không trăm hai mươi tư."
+
+
+def test_lint_lists_tokens_spelled_out_with_script_and_line(project):
+    root = project({"scripts/canh-bao.yaml": MINIMAL_SCRIPT + "  Liên hệ BQLDA để biết thêm.\n"})
+    result = run("lint", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if "BQLDA" in x)
+    assert line.startswith("scripts/canh-bao.yaml:9: cảnh báo [đọc]") and "lexicon.yaml" in line
+    fixed = project({"scripts/canh-bao.yaml": MINIMAL_SCRIPT + "  Liên hệ BQLDA để biết thêm.\n",
+                     "lexicon.yaml": "abbreviations:\n  BQLDA: ban quản lý dự án\n"})
+    assert "BQLDA" not in run("lint", "--project", str(fixed)).output
+
+
+def test_bad_lexicon_entries_are_errors_with_lines(project):
+    root = project({"lexicon.yaml": "abbreviations:\n  UBND: ủy ban nhân dân\n  '113': một một ba\n  CA: ''\n",
+                    "locales/lang-son/xa-chi-lang.yaml": "name: Xã Chi Lăng\ncode: '06463'\nlexicon:\n"
+                    "  bogus: {}\n"})
+    result = run("lint", "--project", str(root))
+    assert result.exit_code == 2
+    assert "lexicon.yaml:3: lỗi [abbreviations.113]" in result.output
+    assert "lexicon.yaml:4: lỗi [abbreviations.CA]" in result.output
+    assert "locales/lang-son/xa-chi-lang.yaml:4: lỗi [bogus]" in result.output

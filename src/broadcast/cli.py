@@ -15,12 +15,14 @@ from zoneinfo import ZoneInfo
 import click
 
 from . import lint as lint_stage
+from .lint import Lexicons
 from .project import ContentError, cache_folder, find_root, load_project
 from .locales import all_provinces, find_province, import_locales
 from .plan import plan_week
 from .render import RenderError, Week, render
 from .report import show_plan
 from .select import estimated_durations, select_locales
+from .speech import normalize
 from .starter import create_project
 from .tts import ClipCache, voice_status
 from .tts import doctor as tts_doctor
@@ -82,12 +84,14 @@ def lint(project_dir: Path | None, week: str | None, strict: bool) -> None:
 @click.argument("script_id", metavar="SCRIPT")
 @click.option("--locale", "locale_id", required=True, metavar="LOCALE",
               help="Xã, ví dụ lang-son/xa-chi-lang hoặc xa-chi-lang. Locale id.")
+@click.option("--spoken", is_flag=True, help="In dạng đọc thành lời (sau chuẩn hóa). Print the spoken form.")
 @project_option
 @week_option
-def render_command(script_id: str, locale_id: str, project_dir: Path | None, week: str | None) -> None:
+def render_command(script_id: str, locale_id: str, spoken: bool, project_dir: Path | None, week: str | None) -> None:
     """In nội dung kịch bản SCRIPT như sẽ được đọc cho một xã.
 
-    Prints the text of SCRIPT as it will be read for LOCALE.
+    Prints the text of SCRIPT for LOCALE; with --spoken, exactly as the voice will read
+    it (numbers, dates, phone numbers and abbreviations written out).
     """
     project = load_project(_root(project_dir))
     script = project.script(script_id)
@@ -99,9 +103,46 @@ def render_command(script_id: str, locale_id: str, project_dir: Path | None, wee
         raise click.BadParameter(f"không có xã '{locale_id}'; có: {', '.join(loc.id for loc in project.locales)}",
                                  param_hint="--locale")
     try:
-        click.echo(render(script, locale, _week_option(week)))
+        text = render(script, locale, _week_option(week))
     except RenderError as exc:
         raise ContentError([exc.problem]) from None
+    if spoken:
+        lexicons = Lexicons(project)
+        text = normalize(text, lexicons.of(locale))
+        if lexicons.problems:
+            raise ContentError(lexicons.problems)
+    click.echo(text)
+
+
+@main.command("normalize")
+@click.argument("texts", nargs=-1, metavar="[TEXT]...")
+@project_option
+@click.option("--locale", "locale_id", default=None, metavar="LOCALE", help="Dùng từ điển của xã này.")
+def normalize_command(texts: tuple[str, ...], project_dir: Path | None, locale_id: str | None) -> None:
+    """In dạng đọc thành lời của mỗi TEXT (không có TEXT: đọc từng dòng từ đầu vào chuẩn).
+
+    Prints the spoken form of each TEXT; with no TEXT, reads standard input and prints
+    exactly one line per input line. Uses the project's lexicon when run in a project.
+    """
+    lexicon = None
+    try:
+        root = _root(project_dir)
+    except click.ClickException:
+        if project_dir is not None:
+            raise
+        root = None  # outside a project: the built-in readings only
+    if root is not None:
+        project = load_project(root)
+        lexicons = Lexicons(project)
+        locale = project.locale(locale_id) if locale_id else None
+        if locale_id and locale is None:
+            raise click.BadParameter(f"không có xã '{locale_id}'", param_hint="--locale")
+        lexicon = lexicons.of(locale) if locale else lexicons.base
+        if lexicons.problems:
+            raise ContentError(lexicons.problems)
+    lines = texts if texts else (line.rstrip("\n") for line in click.get_text_stream("stdin"))
+    for line in lines:
+        click.echo(" ".join(normalize(line, lexicon).split()))
 
 
 @main.command("plan")

@@ -71,6 +71,7 @@ class Voice:
     fallback: str | None
     description: str
     file: str
+    params_line: int = 0
 
 
 @dataclass(frozen=True)

@@ -333,6 +333,7 @@ def _read_voice(report: Report, path: Path, known: Known) -> Voice | None:
                                                    _known(known.voices - {path.stem}, "giọng dự phòng", "voices"))),
         description=f.get("description", str, default=""),
         file=report.rel(path),
+        params_line=data.line_of("params"),
     )
     f.finish()
     return voice
