@@ -1,0 +1,36 @@
+"""`broadcast.audio` — a message's clips -> a finished, mastered file for one delivery.
+
+    assemble (chime, pauses, repeat, tempo) -> master (band, compression, loudness,
+    true peak) -> encode (MP3 / WAV, tags, verified, atomic)
+
+Deliveries are presets looked up by name: `loa` (horn loudspeakers, default), `fm`,
+`phat-thanh` (EBU R128 WAV for the provincial station).
+"""
+
+from .assemble import assemble_message
+from .chime import chime
+from .concat import concat_mp3
+from .deliver import render_message
+from .encode import encode
+from .master import master
+from .model import LEVELS, AudioError, MessageAudio, Rendered, Spoken, Tags
+from .presets import DEFAULT_PRESET, Preset, get_preset, preset_names
+
+__all__ = [
+    "DEFAULT_PRESET",
+    "LEVELS",
+    "AudioError",
+    "MessageAudio",
+    "Preset",
+    "Rendered",
+    "Spoken",
+    "Tags",
+    "assemble_message",
+    "chime",
+    "concat_mp3",
+    "encode",
+    "get_preset",
+    "master",
+    "preset_names",
+    "render_message",
+]

@@ -1,0 +1,133 @@
+"""Assembly: a message's clips -> one float signal at the preset's rate, before mastering.
+
+    lead-in, chime, pause, opening, body, (pause, "Xin nhắc lại", pause, body) x (repeat-1),
+    closing, tail
+
+Pause lengths and the speech tempo come from the preset. Every clip is trimmed of its own
+leading and trailing silence first (engines add different amounts), so the pauses heard are
+the preset's. The tempo change is one ffmpeg `atempo` pass over all the speech with its
+pauses (pauses pre-shrunk by the tempo so they come out at their nominal length); the chime
+is added afterwards and keeps its pitch and rhythm.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from broadcast.tts.base import Clip
+
+from . import dsp
+from .chime import chime
+from .ffmpeg import stretch
+from .model import MessageAudio, Spoken
+from .presets import Preset
+
+_TRIM_WINDOW = 0.01  # s
+_TRIM_BELOW_PEAK_DB = 45.0  # a window this far under the clip's peak counts as silence
+_TRIM_KEEP = 0.02  # s kept either side so consonant onsets and releases are not cut
+
+
+def trim_silence(x: np.ndarray, rate: int) -> np.ndarray:
+    if not len(x):
+        return x
+    size = max(1, int(_TRIM_WINDOW * rate))
+    n = len(x) // size
+    if n == 0:
+        return x
+    peaks = np.abs(x[: n * size]).reshape(n, size).max(axis=1)
+    loud = np.flatnonzero(peaks > peaks.max() * dsp.db_to_gain(-_TRIM_BELOW_PEAK_DB))
+    if not len(loud):
+        return x[:0]
+    keep = int(_TRIM_KEEP * rate)
+    return x[max(0, loud[0] * size - keep) : min(len(x), (loud[-1] + 1) * size + keep)]
+
+
+class _Timeline:
+    """Speech pieces and pauses at one rate; pauses are stored pre-divided for the tempo."""
+
+    def __init__(self, preset: Preset):
+        self.preset = preset
+        self.pieces: list[np.ndarray] = []
+        self._cache: dict[Clip, np.ndarray] = {}
+
+    def clip(self, clip: Clip) -> None:
+        if clip not in self._cache:
+            x = dsp.resample(dsp.from_pcm16(clip.samples), clip.rate, self.preset.rate)
+            self._cache[clip] = trim_silence(x, self.preset.rate)
+        self.pieces.append(self._cache[clip])
+
+    def pause(self, seconds: float) -> None:
+        if self.pieces:  # never lead with a pause: the chime's own gap is added later
+            self.pieces.append(dsp.silence(seconds * self.preset.tempo, self.preset.rate))
+
+    def spoken(self, spoken: Spoken) -> None:
+        p = self.preset
+        for i, paragraph in enumerate(spoken.paragraphs):
+            if i:
+                self.pause(p.pause_paragraph)
+            for j, sentence in enumerate(paragraph):
+                if j:
+                    self.pause(p.pause_sentence)
+                for k, part in enumerate(sentence):
+                    if k:
+                        self.pause(p.pause_group)
+                    self.clip(part)
+
+    def signal(self) -> np.ndarray:
+        x = np.concatenate(self.pieces) if self.pieces else np.zeros(0)
+        return stretch(x, self.preset.rate, self.preset.tempo)
+
+
+def speech(message: MessageAudio, preset: Preset) -> np.ndarray:
+    """Opening, body said `repeat` times with the reminder between, closing; tempo applied."""
+    line = _Timeline(preset)
+    if message.opening:
+        line.spoken(message.opening)
+        line.pause(preset.pause_paragraph)
+    for n in range(message.repeat):
+        if n:
+            line.pause(preset.pause_repeat)
+            if message.reminder is not None:
+                line.clip(message.reminder)
+                line.pause(preset.pause_sentence)
+        line.spoken(message.body)
+    if message.closing:
+        line.pause(preset.pause_paragraph)
+        line.spoken(message.closing)
+    return line.signal()
+
+
+@lru_cache(maxsize=12)
+def _chime_loudness(level: str, rate: int) -> float:
+    return dsp.loudness(chime(level, rate), rate)
+
+
+def assemble_samples(message: MessageAudio, preset: Preset) -> np.ndarray:
+    """The whole message as float samples at `preset.rate`, not yet mastered."""
+    rate = preset.rate
+    voice = speech(message, preset)
+    bell = chime(message.level, rate)
+    # the chime sits a little under the speech, whatever level the engine spoke at
+    voice_lufs = dsp.loudness(voice, rate)
+    if voice_lufs != -np.inf:
+        bell = bell * dsp.db_to_gain(voice_lufs + preset.chime_lu - _chime_loudness(message.level, rate))
+    return np.concatenate(
+        [
+            dsp.silence(preset.lead_in, rate),
+            bell,
+            dsp.silence(preset.after_chime, rate),
+            voice,
+            dsp.silence(preset.tail, rate),
+        ]
+    )
+
+
+def assemble_message(message: MessageAudio, preset: Preset) -> Clip:
+    """The message as a clip at `preset.rate`, ready for `master`."""
+    x = assemble_samples(message, preset)
+    peak = float(np.abs(x).max()) if len(x) else 0.0
+    if peak > 1.0:  # loud clips plus the chime: scale rather than clip; mastering sets the level
+        x = x / peak
+    return Clip(dsp.to_pcm16(x), preset.rate)

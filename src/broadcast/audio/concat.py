@@ -1,0 +1,109 @@
+"""Join finished MP3 message files into one program file without re-encoding.
+
+CBR MP3 frames with identical parameters are independent enough to concatenate: LAME starts
+each file's bit reservoir empty, and our files begin and end in silence, so the frame
+boundary between two parts is inaudible. We strip each part's ID3v2/ID3v1 tags and any
+Xing/Info/VBRI frame (whose frame count would describe one part only), refuse parts whose
+frame parameters differ, and write fresh tags. No quality is lost and it runs at disk speed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from broadcast.tts.base import bilingual
+
+from .ffmpeg import decode
+from .files import publish, temp_beside
+from .model import AudioError, Rendered, Tags
+from .tags import write_id3
+
+_BITRATES = {  # kbps by bitrate index, Layer III
+    1: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),  # MPEG-1
+    2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),  # MPEG-2 and 2.5
+}
+_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}  # by version bits
+
+
+@dataclass(frozen=True)
+class Mp3Frames:
+    """The audio frames of one MP3 file and the parameters they share."""
+
+    data: bytes
+    count: int
+    rate: int
+    samples_per_frame: int
+    signature: tuple[int, ...]  # version, layer, bitrate, rate, channel mode: must match to join
+
+    @property
+    def duration(self) -> float:
+        return self.count * self.samples_per_frame / self.rate
+
+
+def _strip_tags(blob: bytes) -> bytes:
+    if blob[:3] == b"ID3":
+        size = (blob[6] << 21) | (blob[7] << 14) | (blob[8] << 7) | blob[9]
+        blob = blob[10 + size + (10 if blob[5] & 0x10 else 0) :]
+    if len(blob) >= 128 and blob[-128:-125] == b"TAG":
+        blob = blob[:-128]
+    return blob
+
+
+def read_frames(path: Path) -> Mp3Frames:
+    """Parse the Layer III frames of `path`, dropping tags and any VBR info frame."""
+    blob = _strip_tags(Path(path).read_bytes())
+    pos, count, kept, first, signature = 0, 0, [], True, None
+    rate = spf = 0
+    while pos + 4 <= len(blob):
+        h = int.from_bytes(blob[pos : pos + 4], "big")
+        version, layer = (h >> 19) & 3, (h >> 17) & 3
+        bitrate_i, rate_i, padding, mode = (h >> 12) & 15, (h >> 10) & 3, (h >> 9) & 1, (h >> 6) & 3
+        if h >> 21 != 0x7FF or layer != 1 or version == 1 or bitrate_i in (0, 15) or rate_i == 3:
+            raise AudioError(
+                bilingual(f"{Path(path).name}: không phải MP3 CBR hợp lệ ở byte {pos}", "not a valid Layer III stream")
+            )
+        mpeg1 = version == 3
+        kbps = _BITRATES[1 if mpeg1 else 2][bitrate_i]
+        rate = _RATES[version][rate_i]
+        spf = 1152 if mpeg1 else 576
+        length = (144 if mpeg1 else 72) * kbps * 1000 // rate + padding
+        frame = blob[pos : pos + length]
+        sig = (version, layer, kbps, rate, mode)
+        side = (32 if mode != 3 else 17) if mpeg1 else (17 if mode != 3 else 9)
+        is_info = first and (frame[4 + side : 8 + side] in (b"Xing", b"Info") or frame[36:40] == b"VBRI")
+        if not is_info:
+            if signature is None:
+                signature = sig
+            elif sig != signature:  # a VBR or mixed file: frames cannot be counted as CBR
+                raise AudioError(bilingual(f"{Path(path).name}: MP3 không phải CBR", "MP3 is not CBR"))
+            kept.append(frame)
+            count += 1
+        first = False
+        pos += length
+    if signature is None:
+        raise AudioError(bilingual(f"{Path(path).name}: không có khung MP3 nào", "no MP3 frames"))
+    return Mp3Frames(b"".join(kept), count, rate, spf, signature)
+
+
+def concat_mp3(parts: list[Path], out: Path, tags: Tags) -> Rendered:
+    """Join CBR MP3 files of identical format into `out` (atomically), tagged with `tags`."""
+    if not parts:
+        raise AudioError(bilingual("không có tệp nào để ghép", "nothing to concatenate"))
+    frames = [read_frames(p) for p in parts]
+    for p, f in zip(parts[1:], frames[1:]):
+        if f.signature != frames[0].signature:
+            raise AudioError(
+                bilingual(
+                    f"{Path(p).name} có định dạng MP3 khác {Path(parts[0]).name}; hãy dùng cùng một preset",
+                    "parts differ in MP3 format; render them with the same preset",
+                )
+            )
+    out = Path(out)
+    tmp = temp_beside(out)
+    try:
+        tmp.write_bytes(b"".join(f.data for f in frames))
+        write_id3(tmp, tags, sum(f.duration for f in frames))
+        return publish(tmp, out, decode(tmp, frames[0].rate), frames[0].rate)
+    finally:
+        tmp.unlink(missing_ok=True)

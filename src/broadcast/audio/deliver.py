@@ -1,0 +1,21 @@
+"""One call from a message's clips to a finished file: assemble -> master -> encode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .assemble import assemble_samples
+from .encode import encode_samples
+from .master import master_samples
+from .model import MessageAudio, Rendered, Tags
+from .presets import get_preset
+
+
+def render_message(message: MessageAudio, preset_name: str, path: Path | str, tags: Tags) -> Rendered:
+    """Assemble, master and write one message file for the delivery `preset_name`.
+
+    Samples stay float from assembly to the encoder: quantised once.
+    """
+    preset = get_preset(preset_name)
+    x = master_samples(assemble_samples(message, preset), preset.rate, preset)
+    return encode_samples(x, preset, path, tags)

@@ -1,0 +1,28 @@
+"""Program files: finished message files joined end to end for a slot, without re-mastering.
+
+Every part is already mastered to the preset's loudness, so the program is too. MP3 parts are
+joined frame by frame (no re-encoding, no generation loss); WAV parts sample by sample.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from broadcast.tts.base import Clip
+
+from . import dsp
+from .concat import concat_mp3
+from .encode import encode_samples
+from .model import Rendered, Tags
+from .presets import get_preset
+
+
+def join(parts: list[Path], preset_name: str, path: Path, tags: Tags) -> Rendered:
+    """One file that plays `parts` in order, tagged with `tags`."""
+    preset = get_preset(preset_name)
+    if preset.container == "mp3":
+        return concat_mp3(parts, path, tags)
+    samples = [dsp.from_pcm16(Clip.from_wav(part).samples) for part in parts]
+    return encode_samples(np.concatenate(samples), preset, path, tags)
