@@ -6,6 +6,7 @@ content errors), so no traceback ever reaches a culture-centre editor or a cron 
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import datetime, timedelta
 from importlib.metadata import version as package_version
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from . import lint as lint_stage
+from .build import build as run_build
 from .lint import Lexicons
 from .project import ContentError, cache_folder, find_root, load_project
 from .locales import all_provinces, find_province, import_locales
@@ -143,6 +145,37 @@ def normalize_command(texts: tuple[str, ...], project_dir: Path | None, locale_i
     lines = texts if texts else (line.rstrip("\n") for line in click.get_text_stream("stdin"))
     for line in lines:
         click.echo(" ".join(normalize(line, lexicon).split()))
+
+
+@main.command("build")
+@project_option
+@week_option
+@click.option("--locale", "locale_ids", multiple=True, metavar="LOCALE", help="Chỉ dựng xã này (lặp lại được).")
+@click.option("--province", "provinces", multiple=True, metavar="PROVINCE", help="Chỉ dựng tỉnh này.")
+@click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Số tiến trình (mặc định: số lõi CPU).")
+@click.option("--allow-placeholders", is_flag=True, help="Dựng thử dù còn chỗ <<CẦN ĐIỀN>>. Build despite placeholders.")
+@click.option("--strict", is_flag=True, help="Cảnh báo (tin không vừa buổi phát) là lỗi: exit 1.")
+@click.option("--json", "as_json", is_flag=True, help="In tóm tắt dạng JSON cho máy đọc. Machine-readable summary.")
+def build_command(project_dir: Path | None, week: str | None, locale_ids: tuple[str, ...], provinces: tuple[str, ...],
+                  jobs: int | None, allow_placeholders: bool, strict: bool, as_json: bool) -> None:
+    """Dựng toàn bộ âm thanh và lịch phát của một tuần vào output/<tuần>/.
+
+    The weekly job: every message file, a program file and playlist per slot, the
+    printable schedule, calendar, CSV, Liquidsoap script and manifest, published in one
+    atomic step. Exit 0 ok, 1 warnings under --strict or some communes failed, 2 content errors.
+    """
+    root = _root(project_dir)
+    project = load_project(root)
+    locales = select_locales(project, locale_ids, provinces)
+    result = run_build(root, _week_option(week), locales, jobs=jobs, allow_placeholders=allow_placeholders,
+                       strict=strict, project=project)
+    if as_json:
+        click.echo(json.dumps({"week": result.week.id, "output": str(result.output), "exit_code": result.exit_code,
+                               "stats": result.stats, "warnings": result.warnings, "failures": result.failures,
+                               "files": len(result.files)}, ensure_ascii=False, indent=2))
+    else:
+        click.echo(result.summary())
+    sys.exit(result.exit_code)
 
 
 @main.command("plan")

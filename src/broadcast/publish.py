@@ -83,6 +83,7 @@ class Staging:
     output: Path
     week: str
     path: Path = field(init=False)
+    work: Path = field(init=False)
     written: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
     reused: int = 0
 
@@ -93,6 +94,8 @@ class Staging:
             shutil.rmtree(stale, ignore_errors=True)
         self.path = base / f"{self.week}-{os.getpid()}"
         self.path.mkdir()
+        self.work = base / f"{self.week}-{os.getpid()}.work"  # scratch files, never published
+        self.work.mkdir()
 
     @property
     def published(self) -> Path:
@@ -146,6 +149,7 @@ class Staging:
 
     def publish(self) -> Path:
         """Swap the staged week into place in one step."""
+        shutil.rmtree(self.work, ignore_errors=True)
         _fsync_tree(self.path)
         final = self.published
         if final.exists():
@@ -161,6 +165,7 @@ class Staging:
 
     def discard(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
+        shutil.rmtree(self.work, ignore_errors=True)
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -1,0 +1,379 @@
+"""`broadcast build`: the weekly job. The only module that knows every stage.
+
+load -> render -> speak -> synthesise -> master -> plan -> formats -> publish, in that order,
+each stage handing plain data to the next. Everything is gathered before anything is
+published; the week appears under output/<week> in one atomic step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .audio import MessageAudio, Spoken, Tags, get_preset, render_message
+from .audio.program import join
+from .formats import FORMATS, ItemFile, ProgramFile, StationWeek
+from .model import Locale, Problem, Project, Script
+from .plan import LocalePlan, durations_from, plan_week
+from .project import ContentError, cache_folder, load_project
+from .publish import Lock, Staging, sha256_file
+from .render import RenderError, Week, render
+from .lint import Lexicons, content_problems
+from .speech import Speech, speak
+from .tts import ClipCache, SynthesisResult, synthesize_all
+
+log = logging.getLogger(__name__)
+
+REMINDER = "Xin nhắc lại."
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Message:
+    """One script for one commune, as spoken: what the audio stage needs."""
+
+    script: Script
+    locale: Locale
+    voice: str
+    speech: Speech
+
+    @property
+    def parts(self) -> list[str]:
+        return [part for para in self.speech.paragraphs for s in para.sentences for part in s.parts]
+
+
+@dataclass
+class BuildResult:
+    week: Week
+    output: Path
+    files: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failures else 0
+
+    def summary(self) -> str:
+        s = self.stats
+        kinds: dict[str, int] = {}
+        for entry in self.files:
+            kinds[entry["kind"]] = kinds.get(entry["kind"], 0) + 1
+        lines = [
+            f"Tuần {self.week.id}: {s.get('locales', 0)} xã, {kinds.get('message', 0)} tệp tin, "
+            f"{kinds.get('program', 0)} chương trình, {len(self.files)} tệp -> {self.output}",
+            f"Tổng hợp giọng: {s.get('sentences', 0)} câu duy nhất, {s.get('engine_calls', 0)} lần gọi, "
+            f"{s.get('cache_hits', 0)} có sẵn; làm lại {s.get('mastered', 0)} tệp, giữ nguyên {s.get('reused', 0)} tệp; "
+            f"{s.get('seconds', 0):.1f} s",
+        ]
+        lines += [f"cảnh báo: {w}" for w in self.warnings]
+        lines += [f"LỖI: {f}" for f in self.failures]
+        return "\n".join(lines)
+
+
+def speak_all(project: Project, week: Week, locales: list[Locale],
+              scripts: list[Script]) -> tuple[list[Message], dict[str, Speech]]:
+    """Every message's spoken form (and the station's opening, closing and reminder lines).
+
+    Raises ContentError with every rendering or lexicon problem: nothing is built from bad content.
+    """
+    lexicons = Lexicons(project)
+    messages: list[Message] = []
+    problems: list[Problem] = list(content_problems(project))
+    for locale in locales:
+        lexicon = lexicons.of(locale)
+        for script in scripts:
+            try:
+                text = render(script, locale, week)
+            except RenderError as exc:
+                problems.append(exc.problem)
+                continue
+            messages.append(Message(script, locale, script.voice, speak(text, lexicon)))
+    problems += lexicons.problems
+    if problems:
+        raise ContentError(problems)
+    extras = {name: speak(text, lexicons.base) for name, text in
+              (("opening", project.settings.opening), ("closing", project.settings.closing),
+               ("reminder", REMINDER)) if text}
+    return messages, extras
+
+
+def requests_for(project: Project, messages: list[Message], extras: dict[str, Speech]) -> list[tuple[Any, str]]:
+    """(voice, text) for every clip the messages and programs need; duplicates are fine."""
+    voices = {v.id: v for v in project.voices}
+    default_voice = voices[project.settings.default_voice]
+    requests = [(voices[m.voice], part) for m in messages for part in m.parts]
+    for voice_id in sorted({m.voice for m in messages}):
+        requests += [(voices[voice_id], part) for part in _parts(extras["reminder"])]
+    requests += [(default_voice, part) for name in ("opening", "closing") if name in extras
+                 for part in _parts(extras[name])]
+    return requests
+
+
+def _placeholders(project: Project) -> list[Problem]:
+    return [w for w in project.warnings if w.field == "placeholder"]
+
+
+def _key(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def _previous_manifest(output: Path, week: Week) -> dict[str, dict[str, Any]]:
+    try:
+        data = json.loads((output / week.id / MANIFEST).read_text(encoding="utf-8"))
+        return {entry["path"]: entry for entry in data.get("files", [])}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _spoken(speech: Speech, clips: dict[str, Any]) -> Spoken:
+    return Spoken(tuple(tuple(tuple(clips[p] for p in s.parts) for s in para.sentences) for para in speech.paragraphs))
+
+
+def build(root: Path, week: Week, locales: list[Locale] | None = None, jobs: int | None = None,
+          allow_placeholders: bool = False, strict: bool = False, progress: bool | None = None,
+          project: Project | None = None) -> BuildResult:
+    started = time.monotonic()
+    timings: dict[str, float] = {}
+
+    def lap(stage: str, since: float) -> float:
+        now = time.monotonic()
+        timings[stage] = round(now - since, 3)
+        return now
+
+    project = project or load_project(root)
+    chosen = list(project.locales) if locales is None else locales
+    if not allow_placeholders and _placeholders(project):
+        raise ContentError(_placeholders(project) + [Problem(
+            "", 0, "", "còn chỗ <<CẦN ĐIỀN>> chưa điền nên không dựng (placeholders left; nothing built)",
+            "điền các giá trị trên, hoặc chạy 'broadcast build --allow-placeholders' để dựng thử")])
+    t = time.monotonic()
+
+    # render + speak: every message's spoken form, before any audio work
+    scripts = [s for s in project.scripts if any(s.valid.covers(d) for d in week.days)]
+    messages, extras = speak_all(project, week, chosen, scripts)
+    t = lap("render+speak", t)
+
+    # synthesise: each unique (voice, part) once, through the cache
+    voices = {v.id: v for v in project.voices}
+    synthesis = synthesize_all(requests_for(project, messages, extras), ClipCache(cache_folder(project.root)),
+                               project.root, jobs=jobs, progress=progress, voices=voices)
+    t = lap("synthesise", t)
+    failed_locales: dict[str, str] = {}
+    for failure in synthesis.failures:
+        for m in messages:
+            if m.voice == failure.voice_id and failure.sentence in m.parts:
+                failed_locales.setdefault(m.locale.id, f"{m.script.id}: {failure}")
+
+    output = project.root / "output"
+    result = BuildResult(week, output / week.id)
+    with Lock(output):
+        previous = _previous_manifest(output, week)
+        staging = Staging(output, week.id)
+        try:
+            _produce(project, week, chosen, messages, extras, synthesis, failed_locales, previous, staging,
+                     result, jobs, timings, strict)
+            t = time.monotonic()
+            result.stats.update(
+                locales=len(chosen), sentences=synthesis.stats.unique, engine_calls=synthesis.stats.engine_calls,
+                cache_hits=synthesis.stats.cache_hits, fallback_uses=synthesis.stats.fallback_uses,
+                reused=staging.reused, seconds=round(time.monotonic() - started, 3), stages=timings)
+            _write_manifest(project, week, staging, result, chosen)
+            result.output = staging.publish()
+            lap("publish", t)
+        except BaseException:
+            staging.discard()
+            raise
+    return result
+
+
+def _parts(speech: Speech) -> list[str]:
+    return [part for para in speech.paragraphs for s in para.sentences for part in s.parts]
+
+
+def _folder(locale: Locale) -> str:
+    return locale.id  # "<province>/<commune>": both are slugs without diacritics
+
+
+def _produce(project: Project, week: Week, chosen: list[Locale], messages: list[Message], extras: dict[str, Speech],
+             synthesis: SynthesisResult, failed: dict[str, str], previous: dict[str, dict[str, Any]],
+             staging: Staging, result: BuildResult, jobs: int | None, timings: dict[str, float], strict: bool) -> None:
+    t = time.monotonic()
+    # communes not in this build keep their published files
+    built = {loc.id for loc in chosen if loc.id not in failed}
+    for rel, entry in previous.items():
+        if entry.get("locale") and entry["locale"] not in built and rel != MANIFEST:
+            if staging.carry_over(rel):
+                result.files.append(entry)
+    for locale_id, why in sorted(failed.items()):
+        result.failures.append(f"{locale_id}: {why} (giữ nguyên bản đã phát hành trước đó)")
+
+    # master: one file per (commune, script), skipped when its inputs did not change
+    jobs_list = []
+    for m in messages:
+        if m.locale.id in failed:
+            continue
+        preset = get_preset(m.locale.preset)
+        rel = f"{_folder(m.locale)}/messages/{m.script.id}.{preset.container}"
+        tags = Tags(title=m.script.title, artist=m.locale.data.get("station") or m.locale.name,
+                    album=f"Tuần {week.id}", date=week.days[0].isoformat(), script_id=m.script.id,
+                    source=m.script.source)
+        keys = [[synthesis.clips[(m.voice, p)].key for p in s.parts] for para in m.speech.paragraphs
+                for s in para.sentences]
+        reminder = [synthesis.clips[(m.voice, p)].key for p in _parts(extras["reminder"])]
+        key = _key("message", preset.name, keys, reminder, m.script.repeat, m.script.level, tags)
+        jobs_list.append((m, preset, rel, tags, key))
+    mastered = 0
+    durations: dict[tuple[str, str], float] = {}
+    entries: dict[str, dict[str, Any]] = {}
+    todo = []
+    for m, preset, rel, tags, key in jobs_list:
+        old = previous.get(rel)
+        if old and old.get("key") == key and staging.carry_over(rel):
+            entries[rel] = old
+            durations[(m.script.id, m.locale.id)] = old["seconds"]
+        else:
+            todo.append((m, preset, rel, tags, key))
+    loaded = {}
+    for m, preset, rel, tags, key in todo:
+        reminder_clip = synthesis.clip(m.voice, _parts(extras["reminder"])[0])
+        clips = {p: loaded.setdefault((m.voice, p), synthesis.clip(m.voice, p)) for p in m.parts}
+        audio = MessageAudio(body=_spoken(m.speech, clips), repeat=m.script.repeat, level=m.script.level,
+                             reminder=reminder_clip)
+        tmp = staging.work / rel
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        rendered = render_message(audio, preset.name, tmp, tags)
+        staging.adopt(rel, rendered.path)
+        mastered += 1
+        voice = synthesis.clips[(m.voice, m.parts[0])].produced_by if m.parts else m.voice
+        entries[rel] = {"path": rel, "kind": "message", "sha256": staging.written[rel],
+                        "seconds": round(rendered.duration, 3), "locale": m.locale.id, "scripts": [m.script.id],
+                        "voice": voice, "engine": project_voice_engine(project, voice), "key": key,
+                        "loudness_lufs": round(rendered.loudness_lufs, 2),
+                        "true_peak_dbtp": round(rendered.true_peak_dbtp, 2)}
+        durations[(m.script.id, m.locale.id)] = rendered.duration
+    timings["master"] = round(time.monotonic() - t, 3)
+    result.stats["mastered"] = mastered
+    t = time.monotonic()
+    # plan with the exact durations, then programs and every format per commune
+    plan = plan_week(project, week, durations_from(durations), [loc for loc in chosen if loc.id not in failed])
+    timings["plan"] = round(time.monotonic() - t, 3)
+    for shortfall in plan.shortfalls:
+        result.warnings.append(str(shortfall))
+    t = time.monotonic()
+    titles = {s.id: s for s in project.scripts}
+    by_id = {loc.id: loc for loc in chosen}
+    lines: dict[tuple[str, str], Path | None] = {}  # (preset, opening|closing) -> shared part file
+    for locale_plan in plan.locales:
+        locale = by_id[locale_plan.locale_id]
+        for name in ("opening", "closing"):
+            if (locale.preset, name) not in lines:
+                lines[(locale.preset, name)] = _station_line(project, extras, synthesis, name, locale.preset, staging)
+        _programs(project, week, locale, locale_plan, entries, titles, lines[(locale.preset, "opening")],
+                  lines[(locale.preset, "closing")], previous, staging, result)
+    result.files.extend(entries.values())
+    timings["programs+formats"] = round(time.monotonic() - t, 3)
+    if strict and result.warnings:
+        result.failures.append(f"{len(result.warnings)} cảnh báo với --strict (warnings under --strict)")
+
+
+def project_voice_engine(project: Project, voice_id: str) -> str:
+    return next((v.engine for v in project.voices if v.id == voice_id), "")
+
+
+def _station_line(project: Project, extras: dict[str, Speech], synthesis: SynthesisResult, name: str,
+                  preset: str, staging: Staging) -> Path | None:
+    """The station's opening or closing line, mastered once per preset, shared by every program."""
+    if name not in extras:
+        return None
+    voice = project.settings.default_voice
+    body = _spoken(extras[name], {p: synthesis.clip(voice, p) for p in _parts(extras[name])})
+    path = staging.work / "parts" / f"{name}-{preset}.{get_preset(preset).container}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    render_message(MessageAudio(body=body), preset, path, Tags(title=name, artist=project.settings.name))
+    return path
+
+
+def _programs(project: Project, week: Week, locale: Locale, plan: LocalePlan, entries: dict[str, dict[str, Any]],
+              scripts: dict[str, Script], opening: Path | None, closing: Path | None,
+              previous: dict[str, dict[str, Any]], staging: Staging, result: BuildResult) -> None:
+    folder = _folder(locale)
+    preset = get_preset(locale.preset)
+    station = locale.data.get("station") or locale.name
+
+    def item(script_id: str) -> ItemFile:
+        rel = f"{folder}/messages/{script_id}.{preset.container}"
+        return ItemFile(script_id, scripts[script_id].title, scripts[script_id].level,
+                        f"messages/{script_id}.{preset.container}", entries[rel]["seconds"])
+
+    def program_file(name: str, program, items: tuple[ItemFile, ...], title: str, kind: str) -> ProgramFile:
+        rel = f"{folder}/{name}.{preset.container}"
+        parts = [entries[f"{folder}/{i.file}"] for i in items]
+        key = _key("program", preset.name, [p["sha256"] for p in parts], _digest(opening), _digest(closing), title,
+                   station)
+        old = previous.get(rel)
+        if old and old.get("key") == key and staging.carry_over(rel):
+            seconds = old["seconds"]
+            entries[rel] = old
+        else:
+            tmp = staging.work / rel
+            tmp.parent.mkdir(parents=True, exist_ok=True)
+            tags = Tags(title=title, artist=station, album=f"Tuần {week.id}", date=week.days[0].isoformat())
+            paths = [opening] + [staging.path / p["path"] for p in parts] + [closing]
+            rendered = join([p for p in paths if p is not None], preset.name, tmp, tags)
+            staging.adopt(rel, rendered.path)
+            seconds = rendered.duration
+            entries[rel] = {"path": rel, "kind": kind, "sha256": staging.written[rel], "seconds": round(seconds, 3),
+                            "locale": locale.id, "scripts": [i.script_id for i in items], "key": key}
+        return ProgramFile(name, program, f"{name}.{preset.container}", seconds, items)
+
+    programs = []
+    for program in plan.programs:
+        items = tuple(item(a.script_id) for a in program.items)
+        title = f"{program.slot.label} {program.day:%d/%m/%Y} — {station}"
+        programs.append(program_file(program.name, program, items, title, "program"))
+    emergencies = []
+    for airing in plan.emergencies:
+        items = (item(airing.script_id),)
+        name = f"KHAN-CAP_{airing.script_id}"  # sorts before the dated programs: seen first
+        emergencies.append(program_file(name, None, items, f"KHẨN CẤP — {scripts[airing.script_id].title}",
+                                        "emergency"))
+    station_week = StationWeek(week, locale.id, locale.name, station, locale.data["province"]["name"],
+                               tuple(programs), tuple(emergencies))
+    for writer_name, writer in FORMATS.items():
+        for name, data in writer(station_week).items():
+            rel = f"{folder}/{name}"
+            staging.write_bytes(rel, data)
+            entries[rel] = {"path": rel, "kind": writer_name, "sha256": staging.written[rel], "seconds": None,
+                            "locale": locale.id, "scripts": [], "key": None}
+
+
+def _digest(path: Path | None) -> str:
+    return sha256_file(path) if path is not None else ""
+
+
+def _write_manifest(project: Project, week: Week, staging: Staging, result: BuildResult,
+                    chosen: list[Locale]) -> None:
+    files = sorted(result.files, key=lambda e: e["path"])
+    result.files = files
+    manifest = {
+        "schema": 1,
+        "generator": f"broadcast {__version__}",
+        "project": project.settings.name,
+        "week": {"id": week.id, "start": week.days[0].isoformat(), "end": week.days[-1].isoformat()},
+        "locales": sorted({e["locale"] for e in files if e.get("locale")}),
+        "files": files,
+        "failures": result.failures,
+        "warnings": result.warnings,
+        "build": result.stats,  # the only section that may differ between identical rebuilds
+    }
+    staging.write_bytes(MANIFEST, (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))

@@ -1,0 +1,200 @@
+"""The weekly build end to end on a small project: outputs parsed back, idempotence, crash safety."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import icalendar
+import imageio_ffmpeg
+import m3u8
+import pytest
+
+from broadcast.publish import Lock, sha256_file
+
+from conftest import make_project, run
+
+WEEK = "2026-W49"
+SCHEDULE = """\
+id: sang-chieu
+slots:
+  - {name: sang, label: Buổi sáng, days: [t2, t4], start: "06:00", minutes: 5}
+  - {name: chieu, label: Buổi chiều, days: [t2], start: "17:00", minutes: 5}
+"""
+
+
+def script(sid: str, level: str, body: str) -> str:
+    return (f"id: {sid}\ntitle: Tin {sid} cho bà con\nsource: Công an tỉnh Lạng Sơn, 04/12/2024\nlevel: {level}\n"
+            f"valid: {{from: 2024-12-04}}\nrepeat: 1\nbody: |\n" + "".join(f"  {x}\n" for x in body.splitlines()))
+
+
+FILES = {
+    "broadcast.yaml": "name: Thử\nmin_airings: 1\nopening: Đài truyền thanh xin thông báo.\n",
+    "schedules/sang-chieu.yaml": SCHEDULE,
+    "scripts/canh-bao.yaml": None,
+    "scripts/goi-113.yaml": script("goi-113", "priority", "Bà con {{ locale.name }} nhớ gọi 113."),
+    "scripts/khong-chuyen-tien.yaml": script("khong-chuyen-tien", "normal", "Tuyệt đối không chuyển tiền.\n\nXin cảm ơn."),
+}
+
+
+def decoded_seconds(path: Path) -> float:
+    out = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1",
+                          "-ar", "44100", "-"], capture_output=True, check=True)
+    assert out.stderr == b"", out.stderr  # decodes without errors
+    return len(out.stdout) / 2 / 44100
+
+
+def published(root: Path) -> dict[str, tuple[str, int]]:
+    week = root / "output" / WEEK
+    return {p.relative_to(week).as_posix(): (sha256_file(p), p.stat().st_ino)
+            for p in sorted(week.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = make_project(tmp_path_factory.mktemp("b") / "p", FILES)
+    result = run("build", "--week", WEEK, "--jobs", "1", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    return root, result.output
+
+
+def test_layout_and_summary(built):
+    root, output = built
+    commune = root / "output" / WEEK / "lang-son" / "xa-chi-lang"
+    names = sorted(p.name for p in commune.iterdir())
+    assert names == ["2026-11-30_0600_sang.m3u8", "2026-11-30_0600_sang.mp3", "2026-11-30_1700_chieu.m3u8",
+                     "2026-11-30_1700_chieu.mp3", "2026-12-02_0600_sang.m3u8", "2026-12-02_0600_sang.mp3",
+                     "lich-phat-song.csv", "lich-phat-song.html", "lich-phat-song.ics", "lich-phat-song.liq",
+                     "messages"]
+    assert sorted(p.name for p in (commune / "messages").iterdir()) == ["goi-113.mp3", "khong-chuyen-tien.mp3"]
+    assert not list((root / "output").glob(".staging/*")), "nothing left in staging"
+    assert [p.name for p in (root / "output" / WEEK).iterdir() if p.name.startswith(".")] == []
+    assert "Tuần 2026-W49: 1 xã, 2 tệp tin, 3 chương trình" in output
+
+
+def test_playlists_reference_existing_files_with_exact_durations(built):
+    root, _ = built
+    commune = root / "output" / WEEK / "lang-son" / "xa-chi-lang"
+    for playlist in commune.glob("*.m3u8"):
+        parsed = m3u8.load(str(playlist))
+        assert [s.uri for s in parsed.segments][0] == "messages/goi-113.mp3"  # priority first
+        for segment in parsed.segments:
+            target = commune / segment.uri
+            assert target.is_file()
+            assert abs(decoded_seconds(target) - segment.duration) < 0.1
+
+
+def test_program_file_is_the_sum_of_its_parts(built):
+    root, _ = built
+    commune = root / "output" / WEEK / "lang-son" / "xa-chi-lang"
+    parts = sum(s.duration for s in m3u8.load(str(commune / "2026-11-30_0600_sang.m3u8")).segments)
+    program = decoded_seconds(commune / "2026-11-30_0600_sang.mp3")
+    opening = program - parts
+    assert 1.0 < opening < 8.0  # the station's opening line, then exactly the messages
+    other = decoded_seconds(commune / "2026-12-02_0600_sang.mp3")
+    assert abs(other - program) < 0.1  # same messages, same opening
+
+
+def test_calendar_and_csv(built):
+    root, _ = built
+    commune = root / "output" / WEEK / "lang-son" / "xa-chi-lang"
+    cal = icalendar.Calendar.from_ical((commune / "lich-phat-song.ics").read_bytes())
+    events = list(cal.walk("VEVENT"))
+    assert len(events) == 3
+    assert all(e["dtstart"].params["TZID"] == "Asia/Ho_Chi_Minh" for e in events)
+    assert events[0].decoded("dtstart").hour == 6 and events[1].decoded("dtstart").hour == 17
+    rows = list(csv.DictReader(io.StringIO((commune / "lich-phat-song.csv").read_text(encoding="utf-8-sig"))))
+    assert len(rows) == 6 and {r["level"] for r in rows} == {"priority", "normal"}
+    for row in rows:
+        assert (commune / row["file"]).is_file()
+
+
+def test_manifest_lists_every_file_with_its_hash(built):
+    root, _ = built
+    week = root / "output" / WEEK
+    manifest = json.loads((week / "manifest.json").read_text(encoding="utf-8"))
+    on_disk = {p for p in published(root) if p != "manifest.json"}
+    assert {e["path"] for e in manifest["files"]} == on_disk
+    for entry in manifest["files"]:
+        assert sha256_file(week / entry["path"]) == entry["sha256"]
+    message = next(e for e in manifest["files"] if e["path"].endswith("messages/goi-113.mp3"))
+    assert message["kind"] == "message" and message["voice"] == "espeak-vi" and message["engine"] == "espeak"
+    assert -17 <= message["loudness_lufs"] <= -15 and message["true_peak_dbtp"] <= -1.0
+    stats = manifest["build"]
+    assert stats["engine_calls"] == stats["sentences"] > 0
+    assert set(stats["stages"]) >= {"render+speak", "synthesise", "master", "plan", "programs+formats"}
+
+
+def test_rebuild_is_byte_identical_and_rewrites_nothing(built):
+    root, _ = built
+    before = published(root)
+    result = run("build", "--week", WEEK, "--jobs", "1", "--json", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["stats"]["engine_calls"] == 0 and summary["stats"]["mastered"] == 0
+    after = published(root)
+    assert before.keys() == after.keys()
+    changed = [p for p in before if before[p] != after[p] and p != "manifest.json"]
+    assert changed == []  # same bytes and the same inode: operators' copies stay valid
+
+
+def test_editing_one_script_rewrites_only_files_containing_it(built):
+    root, _ = built
+    before = published(root)
+    path = root / "scripts" / "khong-chuyen-tien.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("Xin cảm ơn.", "Xin chân thành cảm ơn."), encoding="utf-8")
+    result = run("build", "--week", WEEK, "--jobs", "1", "--json", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["stats"]["engine_calls"] == 1  # only the edited sentence
+    after = published(root)
+    changed = sorted(p for p in before if before[p][0] != after[p][0] and p != "manifest.json")
+    prefix = "lang-son/xa-chi-lang/"
+    assert prefix + "messages/khong-chuyen-tien.mp3" in changed
+    assert prefix + "messages/goi-113.mp3" not in changed
+    assert before[prefix + "messages/goi-113.mp3"] == after[prefix + "messages/goi-113.mp3"]
+
+
+def test_lock_names_the_holder(built):
+    root, _ = built
+    with Lock(root / "output"):
+        result = run("build", "--week", WEEK, "--project", str(root))
+    assert result.exit_code == 1 and "pid" in result.output and "đang chạy" in result.output
+
+
+def test_placeholders_refused_unless_allowed(project):
+    root = project({**FILES, "locales/lang-son/xa-chi-lang.yaml": "name: Xã Chi Lăng\ncode: '06463'\ncontacts:\n"
+                    "  police:\n    phone: '<<CẦN ĐIỀN: số trực ban>>'\n"})
+    result = run("build", "--week", WEEK, "--project", str(root))
+    assert result.exit_code == 2 and "xa-chi-lang.yaml:5" in result.output and "--allow-placeholders" in result.output
+    assert not (root / "output" / WEEK).exists()
+
+
+def test_kill_during_build_leaves_previous_week_intact(built, tmp_path):
+    root, _ = built
+    copy = tmp_path / "k"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".cache"))
+    before = {p: h for p, (h, _) in published(copy).items()}
+    path = copy / "scripts" / "goi-113.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("nhớ gọi", "hãy nhớ gọi ngay"), encoding="utf-8")
+    cmd = [sys.executable, "-m", "broadcast.cli", "build", "--week", WEEK, "--jobs", "1", "--project", str(copy)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list((copy / "output" / ".staging").glob("*/lang-son/*/messages/*")):
+        time.sleep(0.02)  # wait until it is half-way through writing the new week
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert {p: h for p, (h, _) in published(copy).items()} == before  # the previous week, untouched
+    result = run("build", "--week", WEEK, "--jobs", "1", "--json", "--project", str(copy))
+    assert result.exit_code == 0, result.output
+    after = published(copy)
+    assert after.keys() == before.keys()
+    assert after["lang-son/xa-chi-lang/messages/goi-113.mp3"][0] != before["lang-son/xa-chi-lang/messages/goi-113.mp3"]
+    assert not [p for p in (copy / "output" / ".staging").iterdir()]
