@@ -19,7 +19,7 @@ from typing import Any
 
 from . import __version__
 from .audio import MessageAudio, Spoken, Tags, get_preset, render_message
-from .audio.program import join
+from .audio.program import join, retag
 from .formats import FORMATS, ItemFile, ProgramFile, StationWeek
 from .model import Locale, Problem, Project, Script
 from .plan import LocalePlan, durations_from, plan_week
@@ -28,7 +28,7 @@ from .publish import Lock, Staging, sha256_file
 from .render import RenderError, Week, render
 from .lint import Lexicons, content_problems
 from .speech import Speech, speak
-from .tts import ClipCache, SynthesisResult, synthesize_all
+from .tts import ClipCache, SynthesisResult, clip_key, make_engine, synthesize_all
 
 log = logging.getLogger(__name__)
 
@@ -243,16 +243,25 @@ def _produce(project: Project, week: Week, chosen: list[Locale], messages: list[
             durations[(m.script.id, m.locale.id)] = old["seconds"]
         else:
             todo.append((m, preset, rel, tags, key))
-    loaded = {}
+    # each distinct audio is mastered and encoded once (in parallel), then tagged per commune
+    reminder_keys = {}
+    tasks: dict[str, tuple] = {}
+    todo_audio = []
     for m, preset, rel, tags, key in todo:
-        reminder_clip = synthesis.clip(m.voice, _parts(extras["reminder"])[0])
-        clips = {p: loaded.setdefault((m.voice, p), synthesis.clip(m.voice, p)) for p in m.parts}
-        audio = MessageAudio(body=_spoken(m.speech, clips), repeat=m.script.repeat, level=m.script.level,
-                             reminder=reminder_clip)
+        body = [[[synthesis.clips[(m.voice, p)].key for p in s.parts] for s in para.sentences]
+                for para in m.speech.paragraphs]
+        reminder = reminder_keys.setdefault(m.voice, synthesis.clips[(m.voice, _parts(extras["reminder"])[0])].key)
+        audio_key = _key("audio", preset.name, body, reminder, m.script.repeat, m.script.level)
+        path = staging.work / "audio" / f"{audio_key}.{preset.container}"
+        tasks.setdefault(audio_key, (str(synthesis.cache.folder), body, reminder, m.script.repeat, m.script.level,
+                                     preset.name, str(path)))
+        todo_audio.append((m, preset, rel, tags, key, audio_key))
+    rendered_audio = _master_all(list(tasks.items()), jobs)
+    for m, preset, rel, tags, key, audio_key in todo_audio:
+        rendered = rendered_audio[audio_key]
         tmp = staging.work / rel
-        tmp.parent.mkdir(parents=True, exist_ok=True)
-        rendered = render_message(audio, preset.name, tmp, tags)
-        staging.adopt(rel, rendered.path)
+        retag(rendered.path, preset.name, tmp, tags)
+        staging.adopt(rel, tmp)
         mastered += 1
         voice = synthesis.clips[(m.voice, m.parts[0])].produced_by if m.parts else m.voice
         entries[rel] = {"path": rel, "kind": "message", "sha256": staging.written[rel],
@@ -261,6 +270,7 @@ def _produce(project: Project, week: Week, chosen: list[Locale], messages: list[
                         "loudness_lufs": round(rendered.loudness_lufs, 2),
                         "true_peak_dbtp": round(rendered.true_peak_dbtp, 2)}
         durations[(m.script.id, m.locale.id)] = rendered.duration
+    result.stats["unique_audio"] = len(tasks)
     timings["master"] = round(time.monotonic() - t, 3)
     result.stats["mastered"] = mastered
     t = time.monotonic()
@@ -284,6 +294,32 @@ def _produce(project: Project, week: Week, chosen: list[Locale], messages: list[
     timings["programs+formats"] = round(time.monotonic() - t, 3)
     if strict and result.warnings:
         result.failures.append(f"{len(result.warnings)} cảnh báo với --strict (warnings under --strict)")
+
+
+def _master_task(task: tuple) -> Any:
+    """Worker: load clips from the cache by key, assemble, master, encode. Streams: no audio passes
+    between processes, so memory stays bounded however many communes are built."""
+    cache_dir, body, reminder, repeat, level, preset, path = task
+    cache = ClipCache(cache_dir)
+
+    def clip(key: str) -> Any:
+        loaded = cache.get(key)
+        if loaded is None:
+            raise ContentError([Problem("", 0, "", f"câu {key[:12]} mất khỏi cache", "chạy lại lệnh build")])
+        return loaded
+
+    spoken = Spoken(tuple(tuple(tuple(clip(k) for k in sentence) for sentence in para) for para in body))
+    audio = MessageAudio(body=spoken, repeat=repeat, level=level, reminder=clip(reminder))
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return render_message(audio, preset, Path(path), Tags(title="", artist=""))
+
+
+def _master_all(tasks: list[tuple[str, tuple]], jobs: int | None) -> dict[str, Any]:
+    workers = min(jobs or os.cpu_count() or 1, len(tasks))
+    if workers <= 1:
+        return {key: _master_task(task) for key, task in tasks}
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return dict(zip([key for key, _ in tasks], pool.map(_master_task, [task for _, task in tasks])))
 
 
 def project_voice_engine(project: Project, voice_id: str) -> str:
@@ -377,3 +413,39 @@ def _write_manifest(project: Project, week: Week, staging: Staging, result: Buil
         "build": result.stats,  # the only section that may differ between identical rebuilds
     }
     staging.write_bytes(MANIFEST, (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+
+
+def clip_keys_in_use(project: Project, week: Week) -> set[str]:
+    """Cache keys of every clip the current scripts need, for every commune (and fallback voices)."""
+    messages, extras = speak_all(project, week, list(project.locales), list(project.scripts))
+    voices = {v.id: v for v in project.voices}
+    engines: dict[str, Any] = {}
+    keys = set()
+    for voice, text in requests_for(project, messages, extras):
+        chain = [voice] + ([voices[voice.fallback]] if voice.fallback in voices else [])
+        for v in chain:
+            if v.id not in engines:
+                engines[v.id] = make_engine(v.engine, v.params, project.root)
+            engine = engines[v.id]
+            keys.add(clip_key(engine.NAME, engine.version(), engine.params, text))
+    return keys
+
+
+def say(project: Project, text: str, voice_id: str, path: Path, lexicon_locale: Locale | None = None) -> Any:
+    """Speak `text` (already rendered) with `voice_id` into `path` (.mp3 or .wav), as a message would sound."""
+    lexicons = Lexicons(project)
+    if lexicons.problems:
+        raise ContentError(lexicons.problems)
+    speech = speak(text, lexicons.of(lexicon_locale) if lexicon_locale else lexicons.base)
+    voices = {v.id: v for v in project.voices}
+    voice = voices[voice_id]
+    parts = _parts(speech)
+    synthesis = synthesize_all([(voice, p) for p in parts], ClipCache(cache_folder(project.root)), project.root,
+                               jobs=1, progress=False, voices=voices)
+    if synthesis.failures:
+        raise ContentError([Problem("", 0, "", str(f), "kiểm tra giọng đọc bằng 'broadcast doctor'")
+                            for f in synthesis.failures])
+    body = _spoken(speech, {p: synthesis.clip(voice_id, p) for p in parts})
+    preset = "phat-thanh" if path.suffix.lower() == ".wav" else \
+        (project.settings.preset if get_preset(project.settings.preset).container == "mp3" else "loa")
+    return render_message(MessageAudio(body=body), preset, path, Tags(title=text[:60], artist=project.settings.name))

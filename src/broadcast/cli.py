@@ -17,6 +17,7 @@ import click
 
 from . import lint as lint_stage
 from .build import build as run_build
+from .build import clip_keys_in_use, say
 from .lint import Lexicons
 from .project import ContentError, cache_folder, find_root, load_project
 from .locales import all_provinces, find_province, import_locales
@@ -255,6 +256,63 @@ def cache_stats(project_dir: Path | None) -> None:
     folder = cache_folder(_root(project_dir))
     count, size = ClipCache(folder).stats()
     click.echo(f"{count} câu, {size / 1e6:.1f} MB trong {folder}")
+
+
+@cache.command("prune")
+@project_option
+def cache_prune(project_dir: Path | None) -> None:
+    """Xóa các câu trong cache mà không kịch bản hiện tại nào dùng.
+
+    Drops cached clips that no current script uses, for any commune.
+    """
+    root = _root(project_dir)
+    project = load_project(root)
+    keep = clip_keys_in_use(project, _next_week())
+    removed, size = ClipCache(cache_folder(root)).prune(keep)
+    click.echo(f"đã xóa {removed} câu ({size / 1e6:.1f} MB), giữ {len(keep)} câu đang dùng (pruned {removed})")
+
+
+@main.command("say")
+@click.argument("texts", nargs=-1, metavar="[TEXT]...")
+@click.option("--voice", "voice_id", default=None, metavar="VOICE", help="Giọng đọc (mặc định: giọng của dự án).")
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Tệp kết quả .mp3 hoặc .wav. Output file.")
+@click.option("--script", "script_id", default=None, metavar="SCRIPT", help="Đọc cả kịch bản này (cần --locale).")
+@click.option("--locale", "locale_id", default=None, metavar="LOCALE", help="Xã (cho --script và từ điển).")
+@project_option
+@week_option
+def say_command(texts: tuple[str, ...], voice_id: str | None, out: Path, script_id: str | None,
+                locale_id: str | None, project_dir: Path | None, week: str | None) -> None:
+    """Đọc thử một câu (hoặc cả kịch bản) ra tệp âm thanh để nghe.
+
+    Normalises and synthesises TEXT (or a whole rendered script with --script and
+    --locale) into FILE.mp3 or FILE.wav, mastered as a message would be.
+    """
+    if out.suffix.lower() not in (".mp3", ".wav"):
+        raise click.BadParameter("tệp kết quả phải là .mp3 hoặc .wav", param_hint="-o")
+    project = load_project(_root(project_dir))
+    locale = project.locale(locale_id) if locale_id else None
+    if locale_id and locale is None:
+        raise click.BadParameter(f"không có xã '{locale_id}'", param_hint="--locale")
+    if script_id:
+        script = project.script(script_id)
+        if script is None or locale is None:
+            raise click.BadParameter("--script cần một kịch bản có thật và --locale", param_hint="--script")
+        try:
+            text = render(script, locale, _week_option(week))
+        except RenderError as exc:
+            raise ContentError([exc.problem]) from None
+        voice_id = voice_id or script.voice
+    elif texts:
+        text = " ".join(texts)
+    else:
+        raise click.UsageError("cho một câu TEXT hoặc --script S --locale L")
+    voice_id = voice_id or project.settings.default_voice
+    if voice_id not in {v.id for v in project.voices}:
+        raise click.BadParameter(f"không có giọng '{voice_id}'; có: {', '.join(v.id for v in project.voices)}",
+                                 param_hint="--voice")
+    rendered = say(project, text, voice_id, out, locale)
+    click.echo(f"đã ghi {out} ({rendered.duration:.1f} giây)")
 
 
 @main.group()

@@ -8,11 +8,11 @@ Deliveries are presets looked up by name: `loa` (horn loudspeakers, default), `f
 """
 
 from .assemble import assemble_message
-from .chime import chime
+from .chimes import chime
 from .concat import concat_mp3
 from .deliver import render_message
-from .encode import encode
-from .master import master
+from .encoding import encode
+from .mastering import master
 from .model import LEVELS, AudioError, MessageAudio, Rendered, Spoken, Tags
 from .presets import DEFAULT_PRESET, Preset, get_preset, preset_names
 

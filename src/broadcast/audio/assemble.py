@@ -19,7 +19,7 @@ import numpy as np
 from broadcast.tts.base import Clip
 
 from . import dsp
-from .chime import chime
+from .chimes import chime
 from .ffmpeg import stretch
 from .model import MessageAudio, Spoken
 from .presets import Preset

@@ -9,6 +9,9 @@ frame parameters differ, and write fresh tags. No quality is lost and it runs at
 
 from __future__ import annotations
 
+import hashlib
+import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,12 +89,16 @@ def read_frames(path: Path) -> Mp3Frames:
     return Mp3Frames(b"".join(kept), count, rate, spf, signature)
 
 
-def concat_mp3(parts: list[Path], out: Path, tags: Tags) -> Rendered:
-    """Join CBR MP3 files of identical format into `out` (atomically), tagged with `tags`."""
+def concat_mp3(parts: list[Path], out: Path, tags: Tags, measure: bool = True) -> Rendered:
+    """Join CBR MP3 files of identical format into `out` (atomically), tagged with `tags`.
+
+    `measure=False` skips decoding the result to meter it (a program of parts that are each
+    already on target): the duration is then exact from the frame count, loudness is NaN.
+    """
     if not parts:
         raise AudioError(bilingual("không có tệp nào để ghép", "nothing to concatenate"))
     frames = [read_frames(p) for p in parts]
-    for p, f in zip(parts[1:], frames[1:]):
+    for p, f in zip(parts[1:], frames[1:], strict=True):
         if f.signature != frames[0].signature:
             raise AudioError(
                 bilingual(
@@ -103,7 +110,11 @@ def concat_mp3(parts: list[Path], out: Path, tags: Tags) -> Rendered:
     tmp = temp_beside(out)
     try:
         tmp.write_bytes(b"".join(f.data for f in frames))
-        write_id3(tmp, tags, sum(f.duration for f in frames))
+        duration = sum(f.duration for f in frames)
+        write_id3(tmp, tags, duration)
+        if not measure:
+            os.replace(tmp, out)
+            return Rendered(out, duration, hashlib.sha256(out.read_bytes()).hexdigest(), math.nan, math.nan)
         return publish(tmp, out, decode(tmp, frames[0].rate), frames[0].rate)
     finally:
         tmp.unlink(missing_ok=True)

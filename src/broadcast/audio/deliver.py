@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from .assemble import assemble_samples
-from .encode import encode_samples
-from .master import master_samples
+from .encoding import encode_samples
+from .mastering import master_samples
 from .model import MessageAudio, Rendered, Tags
 from .presets import get_preset
 

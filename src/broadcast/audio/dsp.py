@@ -144,6 +144,8 @@ def peak_envelope(x: np.ndarray, floor: float) -> np.ndarray:
     between = x[hot[:, None] + offsets] @ weights
     env[hot] = np.maximum(env[hot], np.abs(between).max(axis=1))
     return env
+
+
 def true_peak(x: np.ndarray) -> float:
     """4x-oversampled true peak in dBTP."""
     if not len(x):
@@ -167,21 +169,22 @@ def _block_reduce(v: np.ndarray, size: int, how) -> np.ndarray:
 def _apply_block_gain(x: np.ndarray, gain_at_edges: np.ndarray, size: int) -> np.ndarray:
     """Multiply by a gain given at block edges (0, size, 2*size, ...), linear within blocks.
 
-    Only blocks whose gain differs from 1 are touched: a limiter acts on a few percent of the
-    blocks, so this is several times faster than building a gain for every sample.
+    Works on a (blocks x size) view of the signal, not a per-sample `np.interp`; a limiter
+    touches a few percent of the blocks, so only those rows are rewritten.
     """
     n = len(x)
-    start, end = gain_at_edges[:-1], gain_at_edges[1:]
-    active = np.flatnonzero((start != 1.0) | (end != 1.0))
-    active = active[active * size < n]
-    y = x.copy()
-    if not len(active):
-        return y
+    full = n // size * size
+    start, step = gain_at_edges[:-1], gain_at_edges[1:] - gain_at_edges[:-1]
     frac = np.arange(size) / size
-    ramp = start[active, None] + (end[active] - start[active])[:, None] * frac[None, :]
-    idx = active[:, None] * size + np.arange(size)[None, :]
-    inside = idx < n
-    y[idx[inside]] *= ramp[inside]
+    y = x.copy()
+    rows = y[:full].reshape(-1, size)  # a view into y
+    active = np.flatnonzero((start[: len(rows)] != 1.0) | (step[: len(rows)] != 0.0))
+    if len(active) > len(rows) // 4:
+        rows *= start[: len(rows), None] + step[: len(rows), None] * frac
+    elif len(active):
+        rows[active] *= start[active, None] + step[active, None] * frac
+    if full < n:  # the short last block
+        y[full:] *= start[-1] + step[-1] * frac[: n - full]
     return y
 
 
@@ -207,7 +210,7 @@ def compress(x: np.ndarray, rate: int, threshold_lu: float, ratio: float) -> np.
         np.where(over >= knee / 2, over, (over + knee / 2) ** 2 / (2 * knee)),
     ) * (1.0 - 1.0 / ratio)
     # fast attack (a block of look-ahead), slower release
-    reduction = np.maximum(reduction, np.roll(reduction, -1))
+    reduction[:-1] = np.maximum(reduction[:-1], reduction[1:])
     alpha = math.exp(-1.0 / 12.0)  # ~60 ms release at 5 ms blocks
     smoothed = lfilter([1 - alpha], [1, -alpha], reduction)
     reduction = np.maximum(reduction, smoothed)

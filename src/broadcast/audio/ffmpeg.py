@@ -28,8 +28,18 @@ from .model import AudioError
 _BITEXACT = ["-fflags", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1"]
 # LAME -q 5: 300x real time here against 185x at -q 2, and no audible difference for speech
 # band-limited to 7.5 kHz (-q 7 and up drop the psychoacoustic model: audibly worse)
-_MP3_FLAGS = ["-c:a", "libmp3lame", "-compression_level", "5", "-write_xing", "0", "-id3v2_version", "0",
-              "-write_id3v1", "0"]
+_MP3_FLAGS = [
+    "-c:a",
+    "libmp3lame",
+    "-compression_level",
+    "5",
+    "-write_xing",
+    "0",
+    "-id3v2_version",
+    "0",
+    "-write_id3v1",
+    "0",
+]
 
 
 def run(args: list[str], stdin: bytes | None = None, what: str = "") -> bytes:
@@ -89,8 +99,19 @@ class Ebur128:
 
 def measure_ebur128(path: Path) -> Ebur128:
     """Integrated loudness and true peak of a file, measured by ffmpeg's `ebur128` filter."""
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-i", str(path),
-           "-af", "ebur128=peak=true", "-f", "null", "-"]
+    cmd = [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-nostdin",
+        "-nostats",
+        "-i",
+        str(path),
+        "-af",
+        "ebur128=peak=true",
+        "-f",
+        "null",
+        "-",
+    ]
     try:
         out = subprocess.run(cmd, capture_output=True, timeout=600)
     except (OSError, subprocess.SubprocessError) as e:

@@ -21,8 +21,9 @@ def temp_beside(path: Path) -> Path:
     return Path(name)
 
 
-def publish(tmp: Path, path: Path, decoded: np.ndarray, rate: int, loudness: float | None = None,
-            true_peak: float | None = None) -> Rendered:
+def publish(
+    tmp: Path, path: Path, decoded: np.ndarray, rate: int, loudness: float | None = None, true_peak: float | None = None
+) -> Rendered:
     """Rename `tmp` onto `path` and report it, measured on `decoded` (what players will hear);
     pass `loudness` / `true_peak` when the caller has already measured `decoded`."""
     os.replace(tmp, path)

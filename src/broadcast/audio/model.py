@@ -30,7 +30,7 @@ class Spoken:
     paragraphs: tuple[tuple[tuple[Clip, ...], ...], ...]
 
     @classmethod
-    def of(cls, *clips: Clip) -> "Spoken":
+    def of(cls, *clips: Clip) -> Spoken:
         """One paragraph of one-part sentences: a convenience for short lines and tests."""
         return cls(paragraphs=(tuple((c,) for c in clips),))
 

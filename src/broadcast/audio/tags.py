@@ -20,6 +20,7 @@ from mutagen.id3 import COMM, ID3, TALB, TCON, TDRC, TIT2, TLAN, TLEN, TPE1, TRC
 
 from .model import Tags
 
+
 def _track(tags: Tags) -> str:
     if not tags.track:
         return ""
@@ -79,7 +80,9 @@ def wav_bytes(pcm16: bytes, rate: int, tags: Tags) -> bytes:
     """A complete 16-bit mono PCM WAV: fmt, LIST/INFO, id3, data."""
     fmt = struct.pack("<HHIIHH", 1, 1, rate, rate * 2, 2, 16)
     duration = len(pcm16) / 2 / rate
-    chunks = _chunk(b"fmt ", fmt) + _info_chunk(tags) + _chunk(b"id3 ", _id3_bytes(tags, duration)) + _chunk(b"data", pcm16)
+    chunks = (
+        _chunk(b"fmt ", fmt) + _info_chunk(tags) + _chunk(b"id3 ", _id3_bytes(tags, duration)) + _chunk(b"data", pcm16)
+    )
     return b"RIFF" + struct.pack("<I", 4 + len(chunks)) + b"WAVE" + chunks
 
 

@@ -39,8 +39,9 @@ def _syllable(rng: np.random.Generator, rate: int) -> np.ndarray:
     return out
 
 
-def speech_like(seconds: float, rate: int = 22050, lufs: float = -20.0, seed: int = 0, hum_hz: float = 0.0,
-                hum_db: float = 0.0) -> Clip:
+def speech_like(
+    seconds: float, rate: int = 22050, lufs: float = -20.0, seed: int = 0, hum_hz: float = 0.0, hum_db: float = 0.0
+) -> Clip:
     """About `seconds` of speech-like audio at `lufs`, optionally with mains hum `hum_db` under the speech."""
     rng = np.random.default_rng(seed)
     pieces, total = [np.zeros(int(0.05 * rate))], 0
@@ -65,10 +66,18 @@ def speech_like(seconds: float, rate: int = 22050, lufs: float = -20.0, seed: in
     return Clip(dsp.to_pcm16(x), rate)
 
 
-def sample_message(seconds: float = 6.0, repeat: int = 1, level: str = "normal", rate: int = 22050,
-                   lufs: float = -20.0, seed: int = 0, hum_hz: float = 0.0) -> MessageAudio:
+def sample_message(
+    seconds: float = 6.0,
+    repeat: int = 1,
+    level: str = "normal",
+    rate: int = 22050,
+    lufs: float = -20.0,
+    seed: int = 0,
+    hum_hz: float = 0.0,
+) -> MessageAudio:
     """A message of about `seconds` of speech-like body: two paragraphs, a sentence in two
     parts (a group pause, like a phone number), and a reminder clip."""
+
     def clip(share: float, k: int) -> Clip:
         return speech_like(seconds * share, rate=rate, lufs=lufs, seed=seed * 100 + k, hum_hz=hum_hz)
 

@@ -18,7 +18,7 @@ from broadcast.tts.base import Clip, bilingual
 from . import dsp
 from .ffmpeg import decode, encode_mp3
 from .files import publish, temp_beside
-from .master import normalize
+from .mastering import normalize
 from .model import AudioError, Rendered, Tags
 from .presets import Preset
 from .tags import wav_bytes, write_id3
@@ -60,7 +60,8 @@ def _encode_mp3(x: np.ndarray, preset: Preset, path: Path, tags: Tags) -> Render
         else:
             raise AudioError(
                 bilingual(
-                    f"{path.name}: không đạt {preset.target_lufs} LUFS / {preset.max_true_peak_dbtp} dBTP sau khi mã hoá",
+                    f"{path.name}: không đạt {preset.target_lufs} LUFS / "
+                    f"{preset.max_true_peak_dbtp} dBTP sau khi mã hoá",
                     "loudness or true peak off target after encoding",
                 )
             )

@@ -82,4 +82,3 @@ def _chime(level: str, rate: int) -> np.ndarray:
 def chime(level: str, rate: int) -> np.ndarray:
     """The attention signal for a message `level` ("normal" | "priority" | "emergency")."""
     return _chime(level, rate)
-

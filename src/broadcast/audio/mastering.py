@@ -31,17 +31,17 @@ def normalize(x: np.ndarray, rate: int, target_lufs: float, ceiling_dbtp: float)
     if not math.isfinite(level):
         return x  # silence stays silence
     gain, slope = target_lufs - level, 1.0
+    previous: tuple[float, float] | None = None  # (gain, loudness reached) of the last pass
     for _ in range(_PASSES):
         y = dsp.limit(x * dsp.db_to_gain(gain), rate, ceiling_dbtp)
         reached = dsp.loudness(y, rate)
-        error = target_lufs - reached
-        if abs(error) <= _ACCURACY_LU:
+        if abs(target_lufs - reached) <= _ACCURACY_LU:
             break
-        if _ > 0 and gain != last_gain:
+        if previous is not None and gain != previous[0]:
             # loudness gained per dB of gain: 1 without limiting, less the harder it limits
-            slope = min(1.0, max(0.2, (reached - last_reached) / (gain - last_gain)))
-        last_gain, last_reached = gain, reached
-        gain += error / slope
+            slope = min(1.0, max(0.2, (reached - previous[1]) / (gain - previous[0])))
+        previous = (gain, reached)
+        gain += (target_lufs - reached) / slope
     return y
 
 
