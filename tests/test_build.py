@@ -198,3 +198,34 @@ def test_kill_during_build_leaves_previous_week_intact(built, tmp_path):
     assert after.keys() == before.keys()
     assert after["lang-son/xa-chi-lang/messages/goi-113.mp3"][0] != before["lang-son/xa-chi-lang/messages/goi-113.mp3"]
     assert not [p for p in (copy / "output" / ".staging").iterdir()]
+
+
+def test_say_writes_a_playable_file(built, tmp_path):
+    root, _ = built
+    out = tmp_path / "cau.mp3"
+    result = run("say", "Gọi 113 khi bị đe dọa.", "-o", str(out), "--project", str(root))
+    assert result.exit_code == 0, result.output
+    seconds = decoded_seconds(out)
+    assert 2.0 < seconds < 15.0 and f"{seconds:.1f}" in result.output
+    wav = tmp_path / "kich-ban.wav"
+    result = run("say", "--script", "goi-113", "--locale", "xa-chi-lang", "-o", str(wav), "--project", str(root))
+    assert result.exit_code == 0, result.output
+    assert wav.read_bytes()[:4] == b"RIFF" and decoded_seconds(wav) > 2.0
+    bad = run("say", "x", "-o", str(tmp_path / "x.ogg"), "--project", str(root))
+    assert bad.exit_code == 2 and ".mp3 hoặc .wav" in bad.output
+
+
+def test_cache_prune_drops_only_unused_clips(built):
+    root, _ = built
+    from broadcast.tts import Clip, ClipCache
+
+    cache = ClipCache(root / ".cache" / "clips")
+    before, _ = cache.stats()
+    cache.put("f" * 64, Clip(b"\0\0" * 100, 22050))
+    result = run("cache", "prune", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    after, _ = cache.stats()
+    assert cache.get("f" * 64) is None
+    rebuild = run("build", "--week", WEEK, "--jobs", "1", "--json", "--project", str(root))
+    assert json.loads(rebuild.output)["stats"]["engine_calls"] == 0  # everything in use was kept
+    assert after <= before
