@@ -38,3 +38,12 @@ def test_concat_refuses_mixed_formats(tmp_path):
     with pytest.raises(AudioError, match="preset"):
         concat_mp3([loa.path, fm.path], tmp_path / "program.mp3", TAGS)
     assert not (tmp_path / "program.mp3").exists()
+
+
+def test_program_join_wav_parts(tmp_path):
+    from broadcast.audio.program import join
+
+    parts = [render_message(sample_message(2.0, seed=s), "phat-thanh", tmp_path / f"{s}.wav", TAGS) for s in (46, 47)]
+    out = join([p.path for p in parts], "phat-thanh", tmp_path / "program.wav", TAGS)
+    assert out.duration == pytest.approx(sum(p.duration for p in parts), abs=1e-6)
+    assert abs(measure_ebur128(out.path).integrated_lufs + 23.0) <= 0.5

@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 from scipy.signal import welch
 
-from broadcast.audio import MessageAudio, Spoken, Tags, get_preset, master, render_message
-from broadcast.audio import dsp
+from broadcast.audio import MessageAudio, Spoken, Tags, dsp, get_preset, master, render_message
 from broadcast.audio.ffmpeg import decode, measure_ebur128
 from broadcast.audio.testsignal import sample_message, speech_like
 from broadcast.tts.base import Clip

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 from mutagen.wave import WAVE
 
-from broadcast.audio import AudioError, MessageAudio, Spoken, Tags, chime, get_preset, render_message
-from broadcast.audio import dsp
+from broadcast.audio import AudioError, MessageAudio, Spoken, Tags, chime, dsp, get_preset, render_message
 from broadcast.audio.assemble import assemble_message, trim_silence
 from broadcast.audio.concat import read_frames
 from broadcast.audio.ffmpeg import decode, stretch
@@ -36,7 +35,9 @@ def loa_files(tmp_path_factory):
     """The same 6 s body said once and twice, and as an emergency, through `loa`."""
     folder = tmp_path_factory.mktemp("loa")
     return {
-        name: render_message(sample_message(6.0, repeat=repeat, level=level, seed=11), "loa", folder / f"{name}.mp3", TAGS)
+        name: render_message(
+            sample_message(6.0, repeat=repeat, level=level, seed=11), "loa", folder / f"{name}.mp3", TAGS
+        )
         for name, repeat, level in (("once", 1, "normal"), ("twice", 2, "normal"), ("emergency", 1, "emergency"))
     }
 
@@ -49,7 +50,8 @@ def _dominant(x: np.ndarray, rate: int) -> float:
 def _ffmpeg_decoded_seconds(path: Path) -> float:
     raw = subprocess.run(
         [ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar", "44100", "-"],
-        capture_output=True, check=True,
+        capture_output=True,
+        check=True,
     ).stdout
     return len(raw) / 2 / 44100
 

@@ -229,3 +229,37 @@ def test_cache_prune_drops_only_unused_clips(built):
     rebuild = run("build", "--week", WEEK, "--jobs", "1", "--json", "--project", str(root))
     assert json.loads(rebuild.output)["stats"]["engine_calls"] == 0  # everything in use was kept
     assert after <= before
+
+
+def test_emergency_gets_a_standalone_program(project):
+    root = project({**FILES, "scripts/khan-cap.yaml": script("khan-cap", "emergency", "Bão lừa đảo khẩn cấp, gọi 113.")})
+    result = run("build", "--week", WEEK, "--jobs", "1", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    commune = root / "output" / WEEK / "lang-son" / "xa-chi-lang"
+    standalone = commune / "KHAN-CAP_khan-cap.mp3"
+    extra = decoded_seconds(standalone) - decoded_seconds(commune / "messages" / "khan-cap.mp3")
+    assert 1.0 < extra < 8.0  # the message with the station's opening line before it
+    assert [s.uri for s in m3u8.load(str(commune / "KHAN-CAP_khan-cap.m3u8")).segments] == ["messages/khan-cap.mp3"]
+    for playlist in commune.glob("2026-*.m3u8"):
+        assert m3u8.load(str(playlist)).segments[0].uri == "messages/khan-cap.mp3"  # first in every slot
+    assert "Tin khẩn cấp" in (commune / "lich-phat-song.html").read_text(encoding="utf-8")
+    manifest = json.loads((root / "output" / WEEK / "manifest.json").read_text(encoding="utf-8"))
+    assert [e["kind"] for e in manifest["files"] if e["path"].endswith("KHAN-CAP_khan-cap.mp3")] == ["emergency"]
+
+
+def test_a_failing_commune_does_not_stop_the_others(project):
+    files = {**FILES,
+             "voices/ghi-am.yaml": "id: ghi-am\nengine: recorded\nparams: {folder: ghi-am}\n",
+             "locales/lang-son/xa-huu-lung.yaml": "name: Xã Hữu Lũng\ncode: '06385'\nvoice: ghi-am\n"}
+    root = project(files)
+    (root / "ghi-am").mkdir()
+    lint = run("lint", "--project", str(root))
+    assert lint.exit_code == 2 and "voices/ghi-am.yaml" in lint.output and "missing recording" in lint.output
+    result = run("build", "--week", WEEK, "--jobs", "1", "--project", str(root))
+    assert result.exit_code == 1, result.output
+    assert "LỖI: lang-son/xa-huu-lung" in result.output
+    week = root / "output" / WEEK
+    assert (week / "lang-son" / "xa-chi-lang" / "2026-11-30_0600_sang.mp3").is_file()
+    assert not (week / "lang-son" / "xa-huu-lung").exists()
+    manifest = json.loads((week / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["failures"] and manifest["locales"] == ["lang-son/xa-chi-lang"]

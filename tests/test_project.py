@@ -30,7 +30,7 @@ def test_minimal_project_loads_with_inheritance(project):
     assert slots[1].days == (1, 3, 5) and slots[1].start == time(17, 0) and slots[1].minutes == 20
     script = p.scripts[0]
     assert script.valid.covers(date(2025, 1, 1)) and not script.valid.covers(date(2028, 1, 1))
-    assert script.voice == "espeak-vi" and script.body_line == 8
+    assert script.voice is None and p.voice_for(script, loc) == "espeak-vi" and script.body_line == 8
 
 
 def test_deep_merge_replaces_leaves_and_merges_mappings():

@@ -97,7 +97,7 @@ def speak_all(project: Project, week: Week, locales: list[Locale],
             except RenderError as exc:
                 problems.append(exc.problem)
                 continue
-            messages.append(Message(script, locale, script.voice, speak(text, lexicon)))
+            messages.append(Message(script, locale, project.voice_for(script, locale), speak(text, lexicon)))
     problems += lexicons.problems
     if problems:
         raise ContentError(problems)
@@ -168,11 +168,13 @@ def build(root: Path, week: Week, locales: list[Locale] | None = None, jobs: int
     synthesis = synthesize_all(requests_for(project, messages, extras), ClipCache(cache_folder(project.root)),
                                project.root, jobs=jobs, progress=progress, voices=voices)
     t = lap("synthesise", t)
+    # a commune whose clips could not all be made fails alone; the others are still published
     failed_locales: dict[str, str] = {}
-    for failure in synthesis.failures:
-        for m in messages:
-            if m.voice == failure.voice_id and failure.sentence in m.parts:
-                failed_locales.setdefault(m.locale.id, f"{m.script.id}: {failure}")
+    failures = {(f.voice_id, f.sentence): f for f in synthesis.failures}
+    for m in messages:
+        for part in m.parts + _parts(extras["reminder"]):
+            if (m.voice, part) in failures:
+                failed_locales.setdefault(m.locale.id, f"{m.script.id}: {failures[(m.voice, part)]}")
 
     output = project.root / "output"
     result = BuildResult(week, output / week.id)
@@ -329,9 +331,9 @@ def project_voice_engine(project: Project, voice_id: str) -> str:
 def _station_line(project: Project, extras: dict[str, Speech], synthesis: SynthesisResult, name: str,
                   preset: str, staging: Staging) -> Path | None:
     """The station's opening or closing line, mastered once per preset, shared by every program."""
-    if name not in extras:
-        return None
     voice = project.settings.default_voice
+    if name not in extras or any((voice, p) not in synthesis.clips for p in _parts(extras[name])):
+        return None  # not configured, or its voice failed (listed among the synthesis failures)
     body = _spoken(extras[name], {p: synthesis.clip(voice, p) for p in _parts(extras[name])})
     path = staging.work / "parts" / f"{name}-{preset}.{get_preset(preset).container}"
     path.parent.mkdir(parents=True, exist_ok=True)

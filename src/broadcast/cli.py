@@ -302,7 +302,7 @@ def say_command(texts: tuple[str, ...], voice_id: str | None, out: Path, script_
             text = render(script, locale, _week_option(week))
         except RenderError as exc:
             raise ContentError([exc.problem]) from None
-        voice_id = voice_id or script.voice
+        voice_id = voice_id or project.voice_for(script, locale)
     elif texts:
         text = " ".join(texts)
     else:

@@ -144,8 +144,9 @@ def lint(root: Path, week: Week) -> LintResult:
                     if key not in seen:
                         seen.add(key)
                         problems.append(_reading_problem(script, text, finding))
-                if script.voice in voices and voices[script.voice].engine == "recorded":
-                    spoken.setdefault(script.voice, set()).add(text)
+                voice = project.voice_for(script, locale)
+                if voice in voices and voices[voice].engine == "recorded":
+                    spoken.setdefault(voice, set()).add(text)
         problems += lexicons.problems
         for voice_id, texts in sorted(spoken.items()):
             problems += _missing_recordings(project, voices[voice_id], texts, lexicons)

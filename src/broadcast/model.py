@@ -57,7 +57,7 @@ class Script:
     level: str
     valid: Validity
     repeat: int
-    voice: str
+    voice: str | None  # None: the commune's voice, else the project's default
     body: str
     file: str  # relative path
     body_line: int  # line in the file where the body's first template line is
@@ -116,6 +116,10 @@ class Project:
 
     def script(self, script_id: str) -> Script | None:
         return next((s for s in self.scripts if s.id == script_id), None)
+
+    def voice_for(self, script: Script, locale: Locale) -> str:
+        """Who reads `script` in `locale`: the script's own voice, else the commune's, else the default."""
+        return script.voice or locale.data.get("voice") or self.settings.default_voice
 
     def locale(self, locale_id: str) -> Locale | None:
         """Find a locale by full id ("lang-son/xa-chi-lang") or by its commune part if unique."""

@@ -224,8 +224,7 @@ def read_project(root: Path) -> tuple[Project | None, Report]:
     schedules = [s for s in (_read_schedule(report, p) for p in schedule_files) if s]
     settings = _read_settings(report, root, known)
     lexicon = _read_optional_mapping(report, root / LEXICON_FILE)
-    default_voice = settings.default_voice if settings else ""
-    scripts = [s for s in (_read_script(report, p, default_voice, known)
+    scripts = [s for s in (_read_script(report, p, known)
                            for p in _files(report, root, "scripts")) if s]
     locales = _read_locales(report, root, settings, known)
     if not scripts and (root / "scripts").is_dir():
@@ -405,7 +404,7 @@ def _check_time(value: str) -> tuple[str, str] | None:
     return (f"giờ bắt đầu '{value}' không hợp lệ (invalid time)", "viết dạng \"06:00\" hoặc \"17:30\" (trong ngoặc kép)")
 
 
-def _read_script(report: Report, path: Path, default_voice: str, known: Known) -> Script | None:
+def _read_script(report: Report, path: Path, known: Known) -> Script | None:
     data = _load_mapping(report, path)
     if data is None:
         return None
@@ -418,8 +417,7 @@ def _read_script(report: Report, path: Path, default_voice: str, known: Known) -
     valid = _read_validity(f)
     repeat = f.get("repeat", int, default=1, check=lambda v: None if 1 <= v <= 5 else
                    (f"số lần nhắc lại {v} ngoài khoảng 1-5", "dùng repeat: 1 hoặc 2"))
-    voice = f.get("voice", str, default=default_voice,
-                  check=_all(_slug("giọng đọc"), _known(known.voices, "giọng đọc", "voices")))
+    voice = f.get("voice", str, check=_all(_slug("giọng đọc"), _known(known.voices, "giọng đọc", "voices")))
     body = f.get("body", str, required=True, default="")
     if isinstance(data.get("body"), str) and not data["body"].strip():
         f.problem("body", "nội dung kịch bản đang trống (empty body)", "viết nội dung sau 'body: |'")
