@@ -1,0 +1,79 @@
+"""Benchmark 1 (issue 7): plan the whole country.
+
+All 3,321 communes (imported from vietnam-provinces), the example project's scripts, a 14-slot
+week (06:00 and 17:00 every day). Measures load, lint-style rendering and planning time and
+the peak RSS of this process. Targets: <= 30 s and <= 1 GiB.
+
+    .venv/bin/python benchmarks/bench_plan_country.py [--write]
+"""
+
+from __future__ import annotations
+
+import platform
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from broadcast.locales import all_provinces, import_locales
+from broadcast.plan import plan_week
+from broadcast.project import load_project
+from broadcast.render import Week
+from broadcast.select import estimated_durations
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return f"{cpu}, {len(Path('/proc/cpuinfo').read_text().split('processor')) - 1} cores, Python {platform.python_version()}"
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "country"
+        root.mkdir()
+        for name in ("broadcast.yaml", "lexicon.yaml"):
+            shutil.copy(REPO / name, root / name)
+        for name in ("scripts", "voices", "schedules"):
+            shutil.copytree(REPO / name, root / name)
+        t0 = time.perf_counter()
+        import_locales(root, all_provinces(), "sang-chieu")
+        t1 = time.perf_counter()
+        project = load_project(root)
+        t2 = time.perf_counter()
+        week = Week(2026, 49)
+        plan = plan_week(project, week, estimated_durations(project, week))
+        t3 = time.perf_counter()
+        rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        programs = sum(len(p.programs) for p in plan.locales)
+        airings = sum(len(pr.items) for p in plan.locales for pr in p.programs)
+        lines = [
+            "## Benchmark 1: plan the whole country",
+            "",
+            f"Machine: {machine()}.",
+            "",
+            f"- communes: {len(project.locales)}, scripts: {len(project.scripts)}, slots per week: "
+            f"{len(plan.locales[0].programs)}, programs planned: {programs}, airings: {airings}",
+            f"- import all locales (first time): {t1 - t0:.2f} s",
+            f"- load and validate the project: {t2 - t1:.2f} s",
+            f"- render every script for every commune and plan the week: {t3 - t2:.2f} s",
+            f"- total load + plan: **{t3 - t1:.2f} s** (target <= 30 s); peak RSS **{rss_mib:.0f} MiB** (target <= 1024)",
+            "",
+        ]
+        print("\n".join(lines))
+        if "--write" in sys.argv:
+            results = REPO / "benchmarks" / "RESULTS.md"
+            old = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n\n"
+            start = old.find("## Benchmark 1:")
+            if start >= 0:
+                end = old.find("\n## ", start + 1)
+                old = old[:start] + (old[end + 1:] if end >= 0 else "")
+            results.write_text(old.rstrip("\n") + "\n\n" + "\n".join(lines), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
