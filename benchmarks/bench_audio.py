@@ -1,6 +1,7 @@
+# ruff: noqa: E402  (the thread limits must be set before numpy is imported)
 """Mastering throughput of `broadcast.audio`, as a multiple of real time on one core.
 
-    python benchmarks/bench_audio.py [--seconds 60] [--runs 5]
+    python benchmarks/bench_audio.py [--seconds 28] [--runs 5]
 
 For each preset: (1) master + encode (+ the verifying decode and measurement) of an
 assembled message, the stage the 100x target is about; (2) the whole `render_message`,
@@ -25,15 +26,15 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import scipy
+import numpy as np  # noqa: E402
+import scipy  # noqa: E402
 
-from broadcast.audio import Tags, get_preset, preset_names, render_message
-from broadcast.audio.assemble import assemble_samples
-from broadcast.audio.encode import encode_samples
-from broadcast.audio.master import master_samples
-from broadcast.audio.testsignal import sample_message
-from broadcast.tts.ffmpeg import ffmpeg_exe
+from broadcast.audio import MessageAudio, Rendered, Tags, get_preset, preset_names, render_message  # noqa: E402
+from broadcast.audio.assemble import assemble_samples  # noqa: E402
+from broadcast.audio.encoding import encode_samples  # noqa: E402
+from broadcast.audio.mastering import master_samples  # noqa: E402
+from broadcast.audio.testsignal import sample_message  # noqa: E402
+from broadcast.tts.ffmpeg import ffmpeg_exe  # noqa: E402
 
 RESULTS = Path(__file__).with_name("RESULTS-audio.md")
 TAGS = Tags(title="Cảnh giác lừa đảo qua điện thoại", artist="Xã Chi Lăng", album="Tuần 2026-W49", track=1)
@@ -64,6 +65,21 @@ def best_of(runs: int, fn) -> float:
     return statistics.median(times)
 
 
+def bench_preset(name: str, message: MessageAudio, folder: Path, runs: int) -> tuple:
+    preset = get_preset(name)
+    out = folder / f"bench{preset.suffix}"
+    assembled = assemble_samples(message, preset)
+    seconds = len(assembled) / preset.rate
+    master_t = best_of(runs, lambda: encode_samples(master_samples(assembled, preset.rate, preset), preset, out, TAGS))
+    render_t = best_of(runs, lambda: render_message(message, name, out, TAGS))
+    rendered: Rendered = render_message(message, name, out, TAGS)
+    print(
+        f"{name:11s} {seconds:6.1f} s audio  master+encode {seconds / master_t:6.1f}x  "
+        f"render_message {seconds / render_t:6.1f}x  {rendered.loudness_lufs} LUFS {rendered.true_peak_dbtp} dBTP"
+    )
+    return name, seconds, seconds / master_t, seconds / render_t, rendered
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=28.0, help="body length; the message says it twice")
@@ -73,19 +89,8 @@ def main() -> None:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # ffmpeg children inherit it
 
     message = sample_message(args.seconds, repeat=2, seed=5)
-    rows = []
     with tempfile.TemporaryDirectory() as folder:
-        for name in preset_names():
-            preset = get_preset(name)
-            out = Path(folder) / f"bench{preset.suffix}"
-            assembled = assemble_samples(message, preset)
-            audio_seconds = len(assembled) / preset.rate
-            master_t = best_of(args.runs, lambda: encode_samples(master_samples(assembled, preset.rate, preset), preset, out, TAGS))
-            render_t = best_of(args.runs, lambda: render_message(message, name, out, TAGS))
-            rendered = render_message(message, name, out, TAGS)
-            rows.append((name, audio_seconds, audio_seconds / master_t, audio_seconds / render_t, rendered))
-            print(f"{name:11s} {audio_seconds:6.1f} s audio  master+encode {audio_seconds / master_t:6.1f}x  "
-                  f"render_message {audio_seconds / render_t:6.1f}x  {rendered.loudness_lufs} LUFS {rendered.true_peak_dbtp} dBTP")
+        rows = [bench_preset(name, message, Path(folder), args.runs) for name in preset_names()]
 
     lines = [
         "# broadcast.audio — mastering throughput",
@@ -99,14 +104,17 @@ def main() -> None:
         "|---|---:|---:|---:|---:|---:|",
     ]
     for name, secs, m, r, rendered in rows:
-        lines.append(f"| {name} | {secs:.1f} | {m:.0f}x | {r:.0f}x | {rendered.loudness_lufs} | {rendered.true_peak_dbtp} |")
+        lines.append(
+            f"| {name} | {secs:.1f} | {m:.0f}x | {r:.0f}x | {rendered.loudness_lufs} | {rendered.true_peak_dbtp} |"
+        )
     lines += [
         "",
         "*master + encode*: band-pass, phase rotation, compression, loudness normalisation, true-peak",
         "limiting, encoding, and the decode + measurement that verifies the file (target: >= 100x for `loa`).",
         "*render_message* adds assembly: resampling and trimming the clips, one ffmpeg `atempo` pass, the chime.",
         "",
-        f"Reproduce: `{Path(sys.executable).name} benchmarks/bench_audio.py --seconds {args.seconds:.0f} --runs {args.runs}`",
+        f"Reproduce: `{Path(sys.executable).name} benchmarks/bench_audio.py "
+        f"--seconds {args.seconds:.0f} --runs {args.runs}`",
         "",
     ]
     RESULTS.write_text("\n".join(lines), encoding="utf-8")
