@@ -19,7 +19,8 @@ from typing import Any
 
 from . import __version__
 from .audio import MessageAudio, Spoken, Tags, get_preset, render_message
-from .audio.program import join, retag
+from .audio.program import join
+from .audio.segments import Segment, layout, render_segment
 from .formats import FORMATS, ItemFile, ProgramFile, StationWeek
 from .model import Locale, Problem, Project, Script
 from .plan import LocalePlan, durations_from, plan_week
@@ -245,34 +246,37 @@ def _produce(project: Project, week: Week, chosen: list[Locale], messages: list[
             durations[(m.script.id, m.locale.id)] = old["seconds"]
         else:
             todo.append((m, preset, rel, tags, key))
-    # each distinct audio is mastered and encoded once (in parallel), then tagged per commune
-    reminder_keys = {}
+    # each distinct segment (chime, paragraph, reminder) is mastered and encoded once for all
+    # communes, in parallel; a commune's message is its segments joined without re-encoding
+    cache_dir = str(synthesis.cache.folder)
     tasks: dict[str, tuple] = {}
     todo_audio = []
     for m, preset, rel, tags, key in todo:
-        body = [[[synthesis.clips[(m.voice, p)].key for p in s.parts] for s in para.sentences]
+        body = [tuple(tuple(synthesis.clips[(m.voice, p)].key for p in s.parts) for s in para.sentences)
                 for para in m.speech.paragraphs]
-        reminder = reminder_keys.setdefault(m.voice, synthesis.clips[(m.voice, _parts(extras["reminder"])[0])].key)
-        audio_key = _key("audio", preset.name, body, reminder, m.script.repeat, m.script.level)
-        path = staging.work / "audio" / f"{audio_key}.{preset.container}"
-        tasks.setdefault(audio_key, (str(synthesis.cache.folder), body, reminder, m.script.repeat, m.script.level,
-                                     preset.name, str(path)))
-        todo_audio.append((m, preset, rel, tags, key, audio_key))
-    rendered_audio = _master_all(list(tasks.items()), jobs)
-    for m, preset, rel, tags, key, audio_key in todo_audio:
-        rendered = rendered_audio[audio_key]
+        reminder = synthesis.clips[(m.voice, _parts(extras["reminder"])[0])].key
+        paths = []
+        for segment in layout(body, reminder, m.script.repeat, m.script.level, preset.name):
+            segment_key = _key("segment", preset.name, segment.level, segment.paragraph, segment.after)
+            path = staging.work / "segments" / f"{segment_key}.{preset.container}"
+            tasks.setdefault(segment_key, (cache_dir, segment, preset.name, str(path)))
+            paths.append(path)
+        todo_audio.append((m, preset, rel, tags, key, paths))
+    rendered_segments = _master_all(list(tasks.items()), jobs)
+    for m, preset, rel, tags, key, paths in todo_audio:
         tmp = staging.work / rel
-        retag(rendered.path, preset.name, tmp, tags)
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        rendered = join(paths, preset.name, tmp, tags)
         staging.adopt(rel, tmp)
         mastered += 1
+        levels = [rendered_segments[p.stem] for p in paths]
         voice = synthesis.clips[(m.voice, m.parts[0])].produced_by if m.parts else m.voice
         entries[rel] = {"path": rel, "kind": "message", "sha256": staging.written[rel],
                         "seconds": round(rendered.duration, 3), "locale": m.locale.id, "scripts": [m.script.id],
                         "voice": voice, "engine": project_voice_engine(project, voice), "key": key,
-                        "loudness_lufs": round(rendered.loudness_lufs, 2),
-                        "true_peak_dbtp": round(rendered.true_peak_dbtp, 2)}
+                        "true_peak_dbtp": round(max(r.true_peak_dbtp for r in levels), 2)}
         durations[(m.script.id, m.locale.id)] = rendered.duration
-    result.stats["unique_audio"] = len(tasks)
+    result.stats["segments"] = len(tasks)
     timings["master"] = round(time.monotonic() - t, 3)
     result.stats["mastered"] = mastered
     t = time.monotonic()
@@ -299,9 +303,11 @@ def _produce(project: Project, week: Week, chosen: list[Locale], messages: list[
 
 
 def _master_task(task: tuple) -> Any:
-    """Worker: load clips from the cache by key, assemble, master, encode. Streams: no audio passes
-    between processes, so memory stays bounded however many communes are built."""
-    cache_dir, body, reminder, repeat, level, preset, path = task
+    """Worker: load the segment's clips from the cache by key, then assemble, master, encode.
+
+    Streams: no audio passes between processes, so memory stays bounded however many
+    communes are built."""
+    cache_dir, segment, preset, path = task
     cache = ClipCache(cache_dir)
 
     def clip(key: str) -> Any:
@@ -310,10 +316,9 @@ def _master_task(task: tuple) -> Any:
             raise ContentError([Problem("", 0, "", f"câu {key[:12]} mất khỏi cache", "chạy lại lệnh build")])
         return loaded
 
-    spoken = Spoken(tuple(tuple(tuple(clip(k) for k in sentence) for sentence in para) for para in body))
-    audio = MessageAudio(body=spoken, repeat=repeat, level=level, reminder=clip(reminder))
+    paragraph = tuple(tuple(clip(k) for k in sentence) for sentence in segment.paragraph)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return render_message(audio, preset, Path(path), Tags(title="", artist=""))
+    return render_segment(Segment(segment.level, paragraph, segment.after), preset, Path(path))
 
 
 def _master_all(tasks: list[tuple[str, tuple]], jobs: int | None) -> dict[str, Any]:

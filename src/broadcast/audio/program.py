@@ -13,11 +13,10 @@ import numpy as np
 from broadcast.tts.base import Clip
 
 from . import dsp
-from .concat import concat_mp3, read_frames
+from .concat import concat_mp3
 from .encoding import encode_samples
 from .model import Rendered, Tags
 from .presets import get_preset
-from .tags import wav_bytes, write_id3
 
 
 def join(parts: list[Path], preset_name: str, path: Path, tags: Tags) -> Rendered:
@@ -28,18 +27,3 @@ def join(parts: list[Path], preset_name: str, path: Path, tags: Tags) -> Rendere
     samples = [dsp.from_pcm16(Clip.from_wav(part).samples) for part in parts]
     return encode_samples(np.concatenate(samples), preset, path, tags)
 
-
-def retag(src: Path, preset_name: str, dst: Path, tags: Tags) -> None:
-    """Copy a finished file to `dst` with other tags: the same audio for another commune.
-
-    Mastering and encoding happen once per distinct audio; only the tags (station name) differ.
-    """
-    preset = get_preset(preset_name)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    if preset.container == "mp3":
-        frames = read_frames(src)
-        dst.write_bytes(frames.data)
-        write_id3(dst, tags, frames.duration)
-    else:
-        clip = Clip.from_wav(src)
-        dst.write_bytes(wav_bytes(clip.samples, clip.rate, tags))
