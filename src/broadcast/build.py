@@ -215,7 +215,7 @@ def _produce(project: Project, week: Week, chosen: list[Locale], messages: list[
     built = {loc.id for loc in chosen if loc.id not in failed}
     for rel, entry in previous.items():
         if entry.get("locale") and entry["locale"] not in built and rel != MANIFEST:
-            if staging.carry_over(rel):
+            if staging.carry_over(rel, entry.get("sha256")):
                 result.files.append(entry)
     for locale_id, why in sorted(failed.items()):
         result.failures.append(f"{locale_id}: {why} (giữ nguyên bản đã phát hành trước đó)")
@@ -241,7 +241,7 @@ def _produce(project: Project, week: Week, chosen: list[Locale], messages: list[
     todo = []
     for m, preset, rel, tags, key in jobs_list:
         old = previous.get(rel)
-        if old and old.get("key") == key and staging.carry_over(rel):
+        if old and old.get("key") == key and staging.carry_over(rel, old.get("sha256")):
             entries[rel] = old
             durations[(m.script.id, m.locale.id)] = old["seconds"]
         else:
@@ -364,7 +364,7 @@ def _programs(project: Project, week: Week, locale: Locale, plan: LocalePlan, en
         key = _key("program", preset.name, [p["sha256"] for p in parts], _digest(opening), _digest(closing), title,
                    station)
         old = previous.get(rel)
-        if old and old.get("key") == key and staging.carry_over(rel):
+        if old and old.get("key") == key and staging.carry_over(rel, old.get("sha256")):
             seconds = old["seconds"]
             entries[rel] = old
         else:

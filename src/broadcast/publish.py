@@ -128,14 +128,17 @@ class Staging:
         self.written[rel] = digest
         return target
 
-    def carry_over(self, rel: str) -> bool:
-        """Keep a published file as it is (a commune not rebuilt this time). False if absent."""
+    def carry_over(self, rel: str, digest: str | None = None) -> bool:
+        """Keep a published file as it is (unchanged inputs, or a commune not rebuilt this time).
+
+        `digest`: its sha256 from the previous manifest, so a warm rebuild need not read it again.
+        False if the file is gone (then the caller makes it anew)."""
         old = self.published / rel
         if not old.is_file():
             return False
         target = self._target(rel)
         os.link(old, target)
-        self.written[rel] = sha256_file(old)
+        self.written[rel] = digest or sha256_file(old)
         self.reused += 1
         return True
 
