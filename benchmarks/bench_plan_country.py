@@ -66,13 +66,18 @@ def main() -> None:
         ]
         print("\n".join(lines))
         if "--write" in sys.argv:
-            results = REPO / "benchmarks" / "RESULTS.md"
-            old = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n\n"
-            start = old.find("## Benchmark 1:")
-            if start >= 0:
-                end = old.find("\n## ", start + 1)
-                old = old[:start] + (old[end + 1:] if end >= 0 else "")
-            results.write_text(old.rstrip("\n") + "\n\n" + "\n".join(lines), encoding="utf-8")
+            write_section("## Benchmark 1:", lines)
+
+
+def write_section(heading: str, lines: list[str]) -> None:
+    """Replace the section starting with `heading` in benchmarks/RESULTS.md (or append it)."""
+    results = REPO / "benchmarks" / "RESULTS.md"
+    old = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n"
+    start = old.find(heading)
+    if start >= 0:
+        end = old.find("\n## ", start + 1)
+        old = old[:start] + (old[end + 1:] if end >= 0 else "")
+    results.write_text(old.rstrip("\n") + "\n\n" + "\n".join(lines), encoding="utf-8")
 
 
 if __name__ == "__main__":

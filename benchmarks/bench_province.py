@@ -1,0 +1,169 @@
+"""Benchmarks 2-5 (issue 7): a whole province, broadcast against the naive loop.
+
+- 2. cold build of one province (all its communes, the example scripts, the offline voice);
+- 3. warm rebuild with no change, and rebuild after editing one script;
+- 4. the naive loop in the same run: for every commune and message, synthesise the whole text
+     with the same espeak voice, run ffmpeg's loudnorm, encode an MP3;
+- 5. a projection for the whole country from the measured per-unique-second costs.
+
+    .venv/bin/python benchmarks/bench_province.py [--province "Lạng Sơn"] [--write]
+
+Every published message and program is checked with ffmpeg's ebur128 meter afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import imageio_ffmpeg
+
+from broadcast.audio.ffmpeg import measure_ebur128
+from broadcast.build import build
+from broadcast.locales import find_province, import_locales
+from broadcast.project import load_project
+from broadcast.render import Week, render
+from broadcast.speech import normalize
+from broadcast.tts import make_engine
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_plan_country import machine, write_section  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+WEEK = Week(2026, 49)
+COUNTRY_COMMUNES = 3321
+
+
+def make_project(root: Path, province: str) -> None:
+    root.mkdir(parents=True)
+    for name in ("broadcast.yaml", "lexicon.yaml"):
+        shutil.copy(REPO / name, root / name)
+    for name in ("scripts", "voices", "schedules"):
+        shutil.copytree(REPO / name, root / name)
+    import_locales(root, [find_province(province)], "sang-chieu")
+
+
+def folder_bytes(path: Path) -> int:
+    seen, total = set(), 0
+    for p in path.rglob("*"):
+        if p.is_file():
+            st = p.stat()
+            if st.st_ino not in seen:
+                seen.add(st.st_ino)
+                total += st.st_size
+    return total
+
+
+def timed_build(root: Path) -> tuple[float, dict]:
+    started = time.perf_counter()
+    result = build(root, WEEK, allow_placeholders=True, progress=False)
+    return time.perf_counter() - started, result
+
+
+def naive(root: Path, out: Path) -> tuple[float, int, float]:
+    """What a user would script: every commune x message, whole text -> espeak -> loudnorm -> MP3."""
+    project = load_project(root)
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    voice = next(v for v in project.voices if v.id == project.settings.default_voice)
+    engine = make_engine(voice.engine, voice.params, root)
+    out.mkdir(parents=True)
+    started, files, audio = time.perf_counter(), 0, 0.0
+    for locale in project.locales:
+        for script in project.scripts:
+            text = normalize(render(script, locale, WEEK))  # same spoken text as broadcast reads
+            clip = engine.synthesize(" ".join([text] * script.repeat))
+            wav = out / "tmp.wav"
+            clip.write_wav(wav)
+            target = out / f"{locale.id.replace('/', '_')}_{script.id}.mp3"
+            subprocess.run([ffmpeg, "-v", "error", "-y", "-i", str(wav), "-af", "loudnorm=I=-16:TP=-1.5:LRA=11",
+                            "-ar", "44100", "-ac", "1", "-c:a", "libmp3lame", "-b:a", "96k", str(target)], check=True)
+            files += 1
+            audio += clip.duration
+    return time.perf_counter() - started, files, audio
+
+
+def check_loudness(week: Path) -> tuple[int, float, float, float]:
+    manifest = json.loads((week / "manifest.json").read_text(encoding="utf-8"))
+    levels = [measure_ebur128(week / e["path"]) for e in manifest["files"] if e["kind"] in ("message", "program")]
+    return (len(levels), min(x.integrated_lufs for x in levels), max(x.integrated_lufs for x in levels),
+            max(x.true_peak_dbtp for x in levels))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--province", default="Lạng Sơn")
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(dir=REPO / "benchmarks") as tmp:
+        root = Path(tmp) / "province"
+        make_project(root, args.province)
+        project = load_project(root)
+        communes = len(project.locales)
+        cold_s, cold = timed_build(root)
+        week = root / "output" / WEEK.id
+        written = folder_bytes(week)
+        warm_s, warm = timed_build(root)
+        edited = root / "scripts" / "khi-bi-de-doa.yaml"
+        edited.write_text(edited.read_text(encoding="utf-8").replace("Đừng ngại, đừng giấu.",
+                                                                      "Bà con đừng ngại, đừng giấu."), encoding="utf-8")
+        edit_s, edit = timed_build(root)
+        count, lo, hi, peak = check_loudness(week)
+        naive_s, naive_files, naive_audio = naive(root, Path(tmp) / "naive")
+        messages = sum(1 for e in cold.files if e["kind"] == "message")
+        programs = sum(1 for e in cold.files if e["kind"] == "program")
+        audio_seconds = sum(e["seconds"] for e in cold.files if e["kind"] == "message")
+        stages = cold.stats["stages"]
+        cpu_per_unique = (stages["synthesise"] + stages["master"]) / max(cold.stats["segments"], 1)
+        lines = [
+            f"## Benchmarks 2-5: {args.province}, {communes} communes, {len(project.scripts)} scripts",
+            "",
+            f"Machine: {machine()}. Week {WEEK.id}, offline voice espeak-vi, preset loa, 2 worker processes.",
+            "",
+            "| run | wall time | engine calls | unique sentences | segments mastered | messages | programs |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+            f"| cold build | {cold_s:.1f} s | {cold.stats['engine_calls']} | {cold.stats['sentences']} | "
+            f"{cold.stats['segments']} | {messages} | {programs} |",
+            f"| warm rebuild, no change | {warm_s:.1f} s ({100 * warm_s / cold_s:.1f}% of cold; target <= 5%) | "
+            f"{warm.stats['engine_calls']} | {warm.stats['sentences']} | {warm.stats['segments']} | "
+            f"{warm.stats['mastered']} re-made | - |",
+            f"| rebuild after editing one script | {edit_s:.1f} s ({100 * edit_s / cold_s:.1f}% of cold; target <= 25%) |"
+            f" {edit.stats['engine_calls']} | {edit.stats['sentences']} | {edit.stats['segments']} | "
+            f"{edit.stats['mastered']} re-made | - |",
+            f"| naive loop (espeak whole text, ffmpeg loudnorm, MP3), messages only | {naive_s:.1f} s | "
+            f"{naive_files} | - | - | {naive_files} | none |",
+            "",
+            f"- cold: broadcast **{naive_s / cold_s:.1f}x** faster than the naive loop (target >= 5x), although it also "
+            f"writes {programs} program files, playlists and schedules; stages: "
+            + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items()),
+            f"- warm: broadcast **{naive_s / warm_s:.0f}x** faster than the naive loop (which has no cache; target >= 50x)",
+            f"- bytes written: {written / 1e9:.2f} GB ({messages} messages, {audio_seconds / 3600:.1f} h of message audio;"
+            f" programs are {programs} files of up to 15 min)",
+            f"- loudness of all {count} published messages and programs, by ffmpeg ebur128: {lo:.1f} to {hi:.1f} LUFS, "
+            f"true peak <= {peak:.1f} dBTP (preset loa: -16 +-1 LU, <= -1 dBTP)",
+            f"- naive loop: {naive_audio / 3600:.1f} h of audio synthesised and normalised",
+            f"- peak RSS of the benchmark process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB",
+            "",
+            "Projection for the whole country (benchmark 5), scaling the measured costs:",
+            f"- CPU per week: synthesis + mastering {cpu_per_unique:.3f} s per unique segment; shared segments are made "
+            f"once, commune-specific ones per commune, so about {cold_s / communes:.2f} s wall per commune on this "
+            f"2-core machine: ~{cold_s / communes * COUNTRY_COMMUNES / 3600:.1f} h for {COUNTRY_COMMUNES} communes "
+            f"(naive loop: ~{naive_s / communes * COUNTRY_COMMUNES / 3600:.1f} h)",
+            f"- disk per week: ~{written / communes * COUNTRY_COMMUNES / 1e12:.2f} TB "
+            f"({written / communes / 1e6:.0f} MB per commune, mostly program files)",
+            "",
+        ]
+        print("\n".join(lines))
+        if args.write:
+            write_section("## Benchmarks 2-5:", lines)
+
+
+if __name__ == "__main__":
+    main()
