@@ -270,3 +270,23 @@ def test_a_failing_commune_does_not_stop_the_others(project):
     assert not (week / "lang-son" / "xa-huu-lung").exists()
     manifest = json.loads((week / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["failures"] and manifest["locales"] == ["lang-son/xa-chi-lang"]
+
+
+def test_shared_paragraphs_are_mastered_once_for_all_communes(project):
+    body = ("Kính thưa bà con {{ locale.name }}!\n\nKẻ gian giả danh thám tử để tống tiền.\nBà con đừng chuyển tiền.\n"
+            "\nHãy báo cho {{ locale.contacts.police.name }}.")
+    root = project({**FILES, "scripts/goi-113.yaml": None,
+                    "scripts/khong-chuyen-tien.yaml": script("khong-chuyen-tien", "normal", body),
+                    "locales/lang-son/xa-huu-lung.yaml": "name: Xã Hữu Lũng\ncode: '06385'\ncontacts:\n  police:\n"
+                    "    name: Công an xã Hữu Lũng\n"})
+    result = run("build", "--week", WEEK, "--jobs", "2", "--json", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    stats = json.loads(result.output)["stats"]
+    # one chime + the shared middle paragraph once + greeting and contact for each of 2 communes
+    assert stats["segments"] == 1 + 1 + 2 * 2
+    # unique sentences: shared ones once, commune ones per commune (+ opening line + reminder)
+    assert stats["engine_calls"] == stats["sentences"] == 2 + 2 * 2 + 1 + 1
+    week = root / "output" / WEEK
+    a = decoded_seconds(week / "lang-son/xa-chi-lang/messages/khong-chuyen-tien.mp3")
+    b = decoded_seconds(week / "lang-son/xa-huu-lung/messages/khong-chuyen-tien.mp3")
+    assert a > 5 and abs(a - b) < 1.5
