@@ -47,8 +47,8 @@ class Message:
     speech: Speech
 
     @property
-    def parts(self) -> list[str]:
-        return [part for para in self.speech.paragraphs for s in para.sentences for part in s.parts]
+    def parts(self) -> tuple[str, ...]:
+        return self.speech.parts
 
 
 @dataclass
@@ -114,9 +114,9 @@ def requests_for(project: Project, messages: list[Message], extras: dict[str, Sp
     default_voice = voices[project.settings.default_voice]
     requests = [(voices[m.voice], part) for m in messages for part in m.parts]
     for voice_id in sorted({m.voice for m in messages}):
-        requests += [(voices[voice_id], part) for part in _parts(extras["reminder"])]
+        requests += [(voices[voice_id], part) for part in extras["reminder"].parts]
     requests += [(default_voice, part) for name in ("opening", "closing") if name in extras
-                 for part in _parts(extras[name])]
+                 for part in extras[name].parts]
     return requests
 
 
@@ -173,7 +173,7 @@ def build(root: Path, week: Week, locales: list[Locale] | None = None, jobs: int
     failed_locales: dict[str, str] = {}
     failures = {(f.voice_id, f.sentence): f for f in synthesis.failures}
     for m in messages:
-        for part in m.parts + _parts(extras["reminder"]):
+        for part in m.parts + extras["reminder"].parts:
             if (m.voice, part) in failures:
                 failed_locales.setdefault(m.locale.id, f"{m.script.id}: {failures[(m.voice, part)]}")
 
@@ -199,10 +199,6 @@ def build(root: Path, week: Week, locales: list[Locale] | None = None, jobs: int
     return result
 
 
-def _parts(speech: Speech) -> list[str]:
-    return [part for para in speech.paragraphs for s in para.sentences for part in s.parts]
-
-
 def _folder(locale: Locale) -> str:
     return locale.id  # "<province>/<commune>": both are slugs without diacritics
 
@@ -220,8 +216,15 @@ def _produce(project: Project, week: Week, chosen: list[Locale], messages: list[
     for locale_id, why in sorted(failed.items()):
         result.failures.append(f"{locale_id}: {why} (giữ nguyên bản đã phát hành trước đó)")
 
-    # master: one file per (commune, script), skipped when its inputs did not change
-    jobs_list = []
+    # master: one file per (commune, script), skipped when its inputs did not change; each
+    # distinct segment (chime, paragraph, reminder) is mastered and encoded once for all
+    # communes, in parallel; a commune's message is its segments joined without re-encoding
+    cache_dir = str(synthesis.cache.folder)
+    mastered = 0
+    durations: dict[tuple[str, str], float] = {}
+    entries: dict[str, dict[str, Any]] = {}
+    tasks: dict[str, tuple] = {}
+    todo_audio = []
     for m in messages:
         if m.locale.id in failed:
             continue
@@ -230,31 +233,15 @@ def _produce(project: Project, week: Week, chosen: list[Locale], messages: list[
         tags = Tags(title=m.script.title, artist=m.locale.data.get("station") or m.locale.name,
                     album=f"Tuần {week.id}", date=week.days[0].isoformat(), script_id=m.script.id,
                     source=m.script.source)
-        keys = [[synthesis.clips[(m.voice, p)].key for p in s.parts] for para in m.speech.paragraphs
-                for s in para.sentences]
-        reminder = [synthesis.clips[(m.voice, p)].key for p in _parts(extras["reminder"])]
-        key = _key("message", preset.name, keys, reminder, m.script.repeat, m.script.level, tags)
-        jobs_list.append((m, preset, rel, tags, key))
-    mastered = 0
-    durations: dict[tuple[str, str], float] = {}
-    entries: dict[str, dict[str, Any]] = {}
-    todo = []
-    for m, preset, rel, tags, key in jobs_list:
+        body = [tuple(tuple(synthesis.clips[(m.voice, p)].key for p in s.parts) for s in para.sentences)
+                for para in m.speech.paragraphs]
+        reminder = synthesis.clips[(m.voice, extras["reminder"].parts[0])].key
+        key = _key("message", preset.name, body, reminder, m.script.repeat, m.script.level, tags)
         old = previous.get(rel)
         if old and old.get("key") == key and staging.carry_over(rel, old.get("sha256")):
             entries[rel] = old
             durations[(m.script.id, m.locale.id)] = old["seconds"]
-        else:
-            todo.append((m, preset, rel, tags, key))
-    # each distinct segment (chime, paragraph, reminder) is mastered and encoded once for all
-    # communes, in parallel; a commune's message is its segments joined without re-encoding
-    cache_dir = str(synthesis.cache.folder)
-    tasks: dict[str, tuple] = {}
-    todo_audio = []
-    for m, preset, rel, tags, key in todo:
-        body = [tuple(tuple(synthesis.clips[(m.voice, p)].key for p in s.parts) for s in para.sentences)
-                for para in m.speech.paragraphs]
-        reminder = synthesis.clips[(m.voice, _parts(extras["reminder"])[0])].key
+            continue
         paths = []
         for segment in layout(body, reminder, m.script.repeat, m.script.level, preset.name):
             segment_key = _key("segment", preset.name, segment.level, segment.paragraph, segment.after)
@@ -337,9 +324,9 @@ def _station_line(project: Project, extras: dict[str, Speech], synthesis: Synthe
                   preset: str, staging: Staging) -> Path | None:
     """The station's opening or closing line, mastered once per preset, shared by every program."""
     voice = project.settings.default_voice
-    if name not in extras or any((voice, p) not in synthesis.clips for p in _parts(extras[name])):
+    if name not in extras or any((voice, p) not in synthesis.clips for p in extras[name].parts):
         return None  # not configured, or its voice failed (listed among the synthesis failures)
-    body = _spoken(extras[name], {p: synthesis.clip(voice, p) for p in _parts(extras[name])})
+    body = _spoken(extras[name], {p: synthesis.clip(voice, p) for p in extras[name].parts})
     path = staging.work / "parts" / f"{name}-{preset}.{get_preset(preset).container}"
     path.parent.mkdir(parents=True, exist_ok=True)
     render_message(MessageAudio(body=body), preset, path, Tags(title=name, artist=project.settings.name))
@@ -446,7 +433,7 @@ def say(project: Project, text: str, voice_id: str, path: Path, lexicon_locale: 
     speech = speak(text, lexicons.of(lexicon_locale) if lexicon_locale else lexicons.base)
     voices = {v.id: v for v in project.voices}
     voice = voices[voice_id]
-    parts = _parts(speech)
+    parts = speech.parts
     synthesis = synthesize_all([(voice, p) for p in parts], ClipCache(cache_folder(project.root)), project.root,
                                jobs=1, progress=False, voices=voices)
     if synthesis.failures:

@@ -171,8 +171,7 @@ def _reading_problem(script: Script, text: str, finding: Any) -> Problem:
 
 
 def _missing_recordings(project: Project, voice: Any, texts: set[str], lexicons: Lexicons) -> list[Problem]:
-    parts = sorted({p for text in texts for para in speak(text, lexicons.base).paragraphs
-                    for s in para.sentences for p in s.parts})
+    parts = sorted({p for text in texts for p in speak(text, lexicons.base).parts})
     return [Problem(voice.file, 0, "recordings", f"thiếu bản ghi âm cho câu: '{sentence}' (missing recording)",
                     "ghi âm câu này và đặt vào thư mục của giọng (xem README)")
             for sentence in missing_recordings(voice, parts, project.root)]

@@ -70,3 +70,8 @@ class Speech:
     @property
     def sentences(self) -> tuple[Sentence, ...]:
         return tuple(s for p in self.paragraphs for s in p.sentences)
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """Every piece to synthesise, in order (sentences cut at group pauses)."""
+        return tuple(part for s in self.sentences for part in s.parts)
