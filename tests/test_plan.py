@@ -94,3 +94,15 @@ def test_plan_command_prints_a_table_and_strict_fails_on_shortfall(project):
     assert "Thứ Hai 30/11" in result.output and "06:00" in result.output
     assert "canh-bao" in result.output and "1 tin không đủ chỗ" in result.output
     assert run("plan", "--week", "2026-W49", "--strict", "--project", str(root)).exit_code == 1
+
+
+def test_opening_and_closing_time_is_taken_off_every_slot(project):
+    files = {"scripts/canh-bao.yaml": None, "broadcast.yaml": "name: Thử\nmin_airings: 1\n",
+             "schedules/sang-chieu.yaml": "id: sang-chieu\nslots:\n" + TWO_SLOTS}
+    for sid in "abc":
+        files[f"scripts/{sid}.yaml"] = script(sid)
+    p = load_project(project(files))
+    seconds = fixed({"a": 200, "b": 200, "c": 200})
+    assert all(len(pr.items) == 3 for pr in plan_week(p, WEEK, seconds).locales[0].programs)
+    tight = plan_week(p, WEEK, seconds, overhead=30).locales[0]
+    assert all(len(pr.items) == 2 and pr.seconds + 30 <= 600 for pr in tight.programs)

@@ -24,7 +24,7 @@ from .audio.segments import Segment, layout, render_segment
 from .formats import FORMATS, ItemFile, ProgramFile, StationWeek
 from .model import Locale, Problem, Project, Script
 from .plan import LocalePlan, durations_from, plan_week
-from .project import ContentError, cache_folder, load_project
+from .project import ContentError, cache_folder, load_project, segment_folder
 from .publish import Lock, Staging, sha256_file
 from .render import RenderError, Week, render
 from .lint import Lexicons, content_problems
@@ -245,44 +245,50 @@ def _produce(project: Project, week: Week, chosen: list[Locale], messages: list[
         paths = []
         for segment in layout(body, reminder, m.script.repeat, m.script.level, preset.name):
             segment_key = _key("segment", preset.name, segment.level, segment.paragraph, segment.after)
-            path = staging.work / "segments" / f"{segment_key}.{preset.container}"
-            tasks.setdefault(segment_key, (cache_dir, segment, preset.name, str(path)))
+            path = segment_folder(project.root) / segment_key[:2] / f"{segment_key}.{preset.container}"
+            if segment_key not in tasks and not _segment_done(path):
+                tasks[segment_key] = (cache_dir, segment, preset.name, str(path))
             paths.append(path)
         todo_audio.append((m, preset, rel, tags, key, paths))
-    rendered_segments = _master_all(list(tasks.items()), jobs)
+    _master_all(list(tasks.items()), jobs)
     for m, preset, rel, tags, key, paths in todo_audio:
         tmp = staging.work / rel
         tmp.parent.mkdir(parents=True, exist_ok=True)
         rendered = join(paths, preset.name, tmp, tags)
-        staging.adopt(rel, tmp)
+        staging.adopt(rel, tmp, rendered.sha256)
         mastered += 1
-        levels = [rendered_segments[p.stem] for p in paths]
+        peaks = [json.loads(p.with_suffix(".json").read_text())["true_peak_dbtp"] for p in paths]
         voice = synthesis.clips[(m.voice, m.parts[0])].produced_by if m.parts else m.voice
         entries[rel] = {"path": rel, "kind": "message", "sha256": staging.written[rel],
                         "seconds": round(rendered.duration, 3), "locale": m.locale.id, "scripts": [m.script.id],
                         "voice": voice, "engine": project_voice_engine(project, voice), "key": key,
-                        "true_peak_dbtp": round(max(r.true_peak_dbtp for r in levels), 2)}
+                        "true_peak_dbtp": max(peaks)}
         durations[(m.script.id, m.locale.id)] = rendered.duration
-    result.stats["segments"] = len(tasks)
+    result.stats["segments"] = len(tasks)  # mastered in this build; the others came from .cache/segments
     timings["master"] = round(time.monotonic() - t, 3)
     result.stats["mastered"] = mastered
     t = time.monotonic()
     # plan with the exact durations, then programs and every format per commune
-    plan = plan_week(project, week, durations_from(durations), [loc for loc in chosen if loc.id not in failed])
+    # the station's opening and closing lines: made once per preset, and their length is taken
+    # off every slot so a program never runs past its slot
+    lines: dict[tuple[str, str], tuple[Path, float] | None] = {}
+    for preset_name in sorted({loc.preset for loc in chosen}):
+        for name in ("opening", "closing"):
+            lines[(preset_name, name)] = _station_line(project, extras, synthesis, name, preset_name, staging)
+    overhead = max((sum(line[1] for n in ("opening", "closing") if (line := lines[(p, n)]))
+                    for p in {loc.preset for loc in chosen}), default=0.0)
+    plan = plan_week(project, week, durations_from(durations), [loc for loc in chosen if loc.id not in failed],
+                     overhead=overhead)
     timings["plan"] = round(time.monotonic() - t, 3)
     for shortfall in plan.shortfalls:
         result.warnings.append(str(shortfall))
     t = time.monotonic()
     titles = {s.id: s for s in project.scripts}
     by_id = {loc.id: loc for loc in chosen}
-    lines: dict[tuple[str, str], Path | None] = {}  # (preset, opening|closing) -> shared part file
     for locale_plan in plan.locales:
         locale = by_id[locale_plan.locale_id]
-        for name in ("opening", "closing"):
-            if (locale.preset, name) not in lines:
-                lines[(locale.preset, name)] = _station_line(project, extras, synthesis, name, locale.preset, staging)
-        _programs(project, week, locale, locale_plan, entries, titles, lines[(locale.preset, "opening")],
-                  lines[(locale.preset, "closing")], previous, staging, result)
+        opening, closing = (line[0] if (line := lines[(locale.preset, n)]) else None for n in ("opening", "closing"))
+        _programs(project, week, locale, locale_plan, entries, titles, opening, closing, previous, staging, result)
     result.files.extend(entries.values())
     timings["programs+formats"] = round(time.monotonic() - t, 3)
     if strict and result.warnings:
@@ -305,7 +311,18 @@ def _master_task(task: tuple) -> Any:
 
     paragraph = tuple(tuple(clip(k) for k in sentence) for sentence in segment.paragraph)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return render_segment(Segment(segment.level, paragraph, segment.after), preset, Path(path))
+    rendered = render_segment(Segment(segment.level, paragraph, segment.after), preset, Path(path))
+    # its measurements beside it, written last: a segment without them is unfinished
+    info = Path(path).with_suffix(".json")
+    tmp = info.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"seconds": rendered.duration, "loudness_lufs": rendered.loudness_lufs,
+                               "true_peak_dbtp": rendered.true_peak_dbtp}))
+    os.replace(tmp, info)
+    return rendered
+
+
+def _segment_done(path: Path) -> bool:
+    return path.is_file() and path.with_suffix(".json").is_file()
 
 
 def _master_all(tasks: list[tuple[str, tuple]], jobs: int | None) -> dict[str, Any]:
@@ -321,7 +338,7 @@ def project_voice_engine(project: Project, voice_id: str) -> str:
 
 
 def _station_line(project: Project, extras: dict[str, Speech], synthesis: SynthesisResult, name: str,
-                  preset: str, staging: Staging) -> Path | None:
+                  preset: str, staging: Staging) -> tuple[Path, float] | None:
     """The station's opening or closing line, mastered once per preset, shared by every program."""
     voice = project.settings.default_voice
     if name not in extras or any((voice, p) not in synthesis.clips for p in extras[name].parts):
@@ -329,8 +346,8 @@ def _station_line(project: Project, extras: dict[str, Speech], synthesis: Synthe
     body = _spoken(extras[name], {p: synthesis.clip(voice, p) for p in extras[name].parts})
     path = staging.work / "parts" / f"{name}-{preset}.{get_preset(preset).container}"
     path.parent.mkdir(parents=True, exist_ok=True)
-    render_message(MessageAudio(body=body), preset, path, Tags(title=name, artist=project.settings.name))
-    return path
+    rendered = render_message(MessageAudio(body=body), preset, path, Tags(title=name, artist=project.settings.name))
+    return path, rendered.duration
 
 
 def _programs(project: Project, week: Week, locale: Locale, plan: LocalePlan, entries: dict[str, dict[str, Any]],
@@ -360,7 +377,7 @@ def _programs(project: Project, week: Week, locale: Locale, plan: LocalePlan, en
             tags = Tags(title=title, artist=station, album=f"Tuần {week.id}", date=week.days[0].isoformat())
             paths = [opening] + [staging.path / p["path"] for p in parts] + [closing]
             rendered = join([p for p in paths if p is not None], preset.name, tmp, tags)
-            staging.adopt(rel, rendered.path)
+            staging.adopt(rel, rendered.path, rendered.sha256)
             seconds = rendered.duration
             entries[rel] = {"path": rel, "kind": kind, "sha256": staging.written[rel], "seconds": round(seconds, 3),
                             "locale": locale.id, "scripts": [i.script_id for i in items], "key": key}

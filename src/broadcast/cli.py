@@ -7,6 +7,7 @@ content errors), so no traceback ever reaches a culture-centre editor or a cron 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from datetime import datetime, timedelta
 from importlib.metadata import version as package_version
@@ -19,7 +20,7 @@ from . import lint as lint_stage
 from .build import build as run_build
 from .build import clip_keys_in_use, say
 from .lint import Lexicons
-from .project import ContentError, cache_folder, find_root, load_project
+from .project import ContentError, cache_folder, find_root, load_project, segment_folder
 from .locales import all_provinces, find_province, import_locales
 from .plan import plan_week
 from .render import RenderError, Week, render
@@ -270,6 +271,11 @@ def cache_prune(project_dir: Path | None) -> None:
     keep = clip_keys_in_use(project, _next_week())
     removed, size = ClipCache(cache_folder(root)).prune(keep)
     click.echo(f"đã xóa {removed} câu ({size / 1e6:.1f} MB), giữ {len(keep)} câu đang dùng (pruned {removed})")
+    segments = segment_folder(root)
+    if segments.is_dir():  # mastered pieces are remade on demand: dropping them all is always safe
+        count = sum(1 for p in segments.rglob("*") if p.is_file() and p.suffix != ".json")
+        shutil.rmtree(segments)
+        click.echo(f"đã xóa {count} đoạn âm thanh đã xử lý (mastered segments), sẽ làm lại khi cần")
 
 
 @main.command("say")

@@ -205,6 +205,11 @@ def cache_folder(root: Path) -> Path:
     return root / ".cache" / "clips"
 
 
+def segment_folder(root: Path) -> Path:
+    """Mastered segments (chime, paragraphs) kept between builds, so an edit re-masters only what changed."""
+    return root / ".cache" / "segments"
+
+
 def load_project(root: Path) -> Project:
     """Load and validate everything; raise ContentError listing every error found."""
     project, report = read_project(root)

@@ -117,9 +117,9 @@ class Staging:
         self.written[rel] = digest
         return target
 
-    def adopt(self, rel: str, source: Path) -> Path:
+    def adopt(self, rel: str, source: Path, digest: str | None = None) -> Path:
         """Take a file made elsewhere (e.g. an encoder's temp file) into the week."""
-        digest = sha256_file(source)
+        digest = digest or sha256_file(source)
         target = self._target(rel)
         if self._link_same(rel, digest, target):
             source.unlink()

@@ -13,6 +13,7 @@ import hashlib
 import math
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from broadcast.tts.base import bilingual
@@ -20,7 +21,7 @@ from broadcast.tts.base import bilingual
 from .ffmpeg import decode
 from .files import publish, temp_beside
 from .model import AudioError, Rendered, Tags
-from .tags import write_id3
+from .tags import id3_bytes
 
 _BITRATES = {  # kbps by bitrate index, Layer III
     1: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),  # MPEG-1
@@ -89,6 +90,17 @@ def read_frames(path: Path) -> Mp3Frames:
     return Mp3Frames(b"".join(kept), count, rate, spf, signature)
 
 
+@lru_cache(maxsize=64)
+def _frames_of(path: str, size: int, mtime_ns: int) -> Mp3Frames:
+    return read_frames(Path(path))
+
+
+def _frames(path: Path) -> Mp3Frames:
+    """read_frames, remembered: a week's programs reuse the same few message files many times."""
+    st = os.stat(path)
+    return _frames_of(str(path), st.st_size, st.st_mtime_ns)
+
+
 def concat_mp3(parts: list[Path], out: Path, tags: Tags, measure: bool = True) -> Rendered:
     """Join CBR MP3 files of identical format into `out` (atomically), tagged with `tags`.
 
@@ -97,7 +109,7 @@ def concat_mp3(parts: list[Path], out: Path, tags: Tags, measure: bool = True) -
     """
     if not parts:
         raise AudioError(bilingual("không có tệp nào để ghép", "nothing to concatenate"))
-    frames = [read_frames(p) for p in parts]
+    frames = [_frames(p) for p in parts]
     for p, f in zip(parts[1:], frames[1:], strict=True):
         if f.signature != frames[0].signature:
             raise AudioError(
@@ -109,9 +121,8 @@ def concat_mp3(parts: list[Path], out: Path, tags: Tags, measure: bool = True) -
     out = Path(out)
     tmp = temp_beside(out)
     try:
-        tmp.write_bytes(b"".join(f.data for f in frames))
         duration = sum(f.duration for f in frames)
-        write_id3(tmp, tags, duration)
+        tmp.write_bytes(id3_bytes(tags, duration) + b"".join(f.data for f in frames))  # one write, no rewrite
         if not measure:
             os.replace(tmp, out)
             return Rendered(out, duration, hashlib.sha256(out.read_bytes()).hexdigest(), math.nan, math.nan)

@@ -52,7 +52,7 @@ def write_id3(path: Path, tags: Tags, duration: float) -> None:
     id3_tag(tags, duration).save(str(path), v2_version=3, v1=0, padding=lambda info: 0)
 
 
-def _id3_bytes(tags: Tags, duration: float) -> bytes:
+def id3_bytes(tags: Tags, duration: float) -> bytes:
     buf = io.BytesIO()
     id3_tag(tags, duration).save(buf, v2_version=3, v1=0, padding=lambda info: 0)
     return buf.getvalue()
@@ -81,7 +81,7 @@ def wav_bytes(pcm16: bytes, rate: int, tags: Tags) -> bytes:
     fmt = struct.pack("<HHIIHH", 1, 1, rate, rate * 2, 2, 16)
     duration = len(pcm16) / 2 / rate
     chunks = (
-        _chunk(b"fmt ", fmt) + _info_chunk(tags) + _chunk(b"id3 ", _id3_bytes(tags, duration)) + _chunk(b"data", pcm16)
+        _chunk(b"fmt ", fmt) + _info_chunk(tags) + _chunk(b"id3 ", id3_bytes(tags, duration)) + _chunk(b"data", pcm16)
     )
     return b"RIFF" + struct.pack("<I", 4 + len(chunks)) + b"WAVE" + chunks
 
