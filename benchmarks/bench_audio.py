@@ -35,19 +35,10 @@ from broadcast.audio.encoding import encode_samples  # noqa: E402
 from broadcast.audio.mastering import master_samples  # noqa: E402
 from broadcast.audio.testsignal import sample_message  # noqa: E402
 from broadcast.tts.ffmpeg import ffmpeg_exe  # noqa: E402
+from machine import cpu_model  # noqa: E402 - benchmarks/ is on sys.path when run as a script
 
 RESULTS = Path(__file__).with_name("RESULTS-audio.md")
 TAGS = Tags(title="Cảnh giác lừa đảo qua điện thoại", artist="Xã Chi Lăng", album="Tuần 2026-W49", track=1)
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def ffmpeg_version() -> str:

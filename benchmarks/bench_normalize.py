@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from broadcast.speech import Lexicon, normalize, speak
+from machine import cpu_model  # noqa: E402 - benchmarks/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = Path("/work/shared/seeds")
@@ -50,16 +51,6 @@ def corpus() -> tuple[str, list[str]]:
         return f"scripts/*.yaml body ({len(bodies)} scripts)", bodies
     seeds = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
     return f"seed directives ({len(seeds)} letters)", seeds
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def measure(fn, texts: list[str], lexicon: Lexicon, seconds: float) -> tuple[int, float]:

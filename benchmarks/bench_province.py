@@ -36,7 +36,8 @@ from broadcast.speech import normalize
 from broadcast.tts import make_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_plan_country import machine, write_section  # noqa: E402
+from bench_plan_country import write_section  # noqa: E402
+from machine import machine  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 WEEK = Week(2026, 49)

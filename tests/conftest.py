@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from broadcast.cli import main
 
@@ -82,9 +82,9 @@ def make_project(root: Path, files: dict[str, str | bytes | None] | None = None)
     return root
 
 
-def run(*args: str) -> "CliResult":
-    result = CliRunner().invoke(main, list(args), catch_exceptions=True)
-    return result
+def run(*args: str) -> Result:
+    """Invoke the CLI in-process; output holds stdout and stderr."""
+    return CliRunner().invoke(main, list(args), catch_exceptions=True)
 
 
 @pytest.fixture

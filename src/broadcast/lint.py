@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .model import Locale, Problem, Project, Script
+from .model import HasProblems, Locale, Problem, Project, Script
 from .project import LEXICON_FILE, read_project
 from .render import RenderError, Week, render
 from .speech import Lexicon, report, speak
@@ -21,19 +21,12 @@ from .yamlio import YMap, YamlError, load_yaml
 
 
 @dataclass(frozen=True)
-class LintResult:
+class LintResult(HasProblems):
     problems: tuple[Problem, ...]
     scripts: int
     locales: int
     renders: int
 
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "warning"]
 
     def summary(self) -> str:
         return (f"{self.scripts} kịch bản (scripts), {self.locales} xã (locales), "

@@ -29,6 +29,20 @@ class Problem:
         return f"{where}: {kind}{fld}: {self.message}. Cách sửa: {self.hint}."
 
 
+class HasProblems:
+    """Errors and warnings of anything holding `problems`."""
+
+    problems: "list[Problem] | tuple[Problem, ...]"
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
 @dataclass(frozen=True)
 class Settings:
     name: str

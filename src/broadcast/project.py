@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator
 
 import click
 
-from .model import LEVELS, PRESETS, Locale, Problem, Project, Schedule, Script, Settings, Slot, Validity, Voice
+from .model import HasProblems, LEVELS, PRESETS, Locale, Problem, Project, Schedule, Script, Settings, Slot, Validity, Voice
 from .yamlio import YList, YMap, YamlError, load_yaml
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -55,7 +55,7 @@ class NotAProject(click.ClickException):
 
 
 @dataclass
-class Report:
+class Report(HasProblems):
     """Collects problems while a project is read."""
 
     root: Path
@@ -70,13 +70,6 @@ class Report:
         except ValueError:
             return str(path)
 
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "warning"]
 
 
 # --- reading fields ---------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from .chimes import chime
 from .encoding import encode_samples
 from .mastering import master_samples
 from .model import Rendered, Spoken, Tags
-from .presets import Preset, get_preset
+from .presets import get_preset
 
 Ref = TypeVar("Ref")  # what a segment's speech is made of: clip keys in the build, Clips when rendering
 
