@@ -1,0 +1,61 @@
+"""Messages made of independently mastered segments: structure, repeat and loudness."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from broadcast.audio.ffmpeg import decode, measure_ebur128
+from broadcast.audio.model import Tags
+from broadcast.audio.presets import get_preset
+from broadcast.audio.program import join
+from broadcast.audio.segments import Segment, layout, render_segment
+from broadcast.tts import make_engine
+
+
+def _message(tmp: Path, repeat: int, level: str = "normal") -> Path:
+    engine = make_engine("espeak", {"voice": "vi"}, tmp)
+    clips = {t: engine.synthesize(t) for t in ("Kính thưa bà con.", "Tuyệt đối không chuyển tiền.", "Gọi một một ba.",
+                                              "Xin nhắc lại.")}
+    paragraphs = [(("Kính thưa bà con.",),), (("Tuyệt đối không chuyển tiền.",), ("Gọi một một ba.",))]
+    paths = []
+    for i, seg in enumerate(layout(paragraphs, "Xin nhắc lại.", repeat, level, "loa")):
+        path = tmp / f"{repeat}-{level}-{i}.mp3"
+        resolved = tuple(tuple(clips[p] for p in sentence) for sentence in seg.paragraph)
+        render_segment(Segment(seg.level, resolved, seg.after), "loa", path)
+        paths.append(path)
+    out = tmp / f"message-{repeat}-{level}.mp3"
+    join(paths, "loa", out, Tags(title="Thử", artist="Xã Chi Lăng"))
+    return out
+
+
+def test_layout_says_the_body_repeat_times_with_the_reminder_between():
+    segs = layout([("a",), ("b",)], "r", 2, "normal", "loa")
+    assert [s.level for s in segs] == ["normal", None, None, None, None, None]
+    assert [s.paragraph for s in segs[1:]] == [("a",), ("b",), (("r",),), ("a",), ("b",)]
+    preset = get_preset("loa")
+    assert segs[2].after == preset.pause_repeat > segs[1].after == preset.pause_paragraph
+    assert segs[-1].after == preset.tail
+
+
+def test_repeat_two_is_a_bit_more_than_twice_and_lands_on_target(tmp_path):
+    once, twice = _message(tmp_path, 1), _message(tmp_path, 2)
+    a, b = len(decode(once, 44100)), len(decode(twice, 44100))
+    chime = len(decode(tmp_path / "1-normal-0.mp3", 44100))
+    assert 2 * (a - chime) < b - chime < 2 * (a - chime) + 4 * 44100  # plus the reminder and its pauses
+    for path in (once, twice):
+        level = measure_ebur128(path)
+        assert -17 <= level.integrated_lufs <= -15 and level.true_peak_dbtp <= -1.0
+
+
+def test_message_starts_with_the_chime_and_emergency_sounds_different(tmp_path):
+    normal = decode(_message(tmp_path, 1, "normal"), 44100)[: 44100 * 2]
+    urgent = decode(_message(tmp_path, 1, "emergency"), 44100)[: 44100 * 2]
+
+    def dominant(x: np.ndarray) -> float:
+        spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
+        return float(np.fft.rfftfreq(len(x), 1 / 44100)[spectrum.argmax()])
+
+    assert 400 < dominant(normal) < 1200  # the bell (G5 E5 C5), not speech
+    assert dominant(urgent) != dominant(normal) and np.abs(normal - urgent).max() > 0.1
