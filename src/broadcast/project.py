@@ -282,10 +282,17 @@ def _read_optional_mapping(report: Report, path: Path) -> YMap | None:
     return _load_mapping(report, path) if path.exists() else None
 
 
-def _check_id_matches_file(f: Fields, path: Path, value: str | None) -> None:
+def _open_with_id(report: Report, path: Path, what: str) -> tuple[Fields, str | None] | None:
+    """Read a file whose `id` must be a slug equal to its file name (what makes ids safe as paths)."""
+    data = _load_mapping(report, path)
+    if data is None:
+        return None
+    f = Fields(report, path, data)
+    value = f.get("id", str, required=True, check=_slug(what))
     if value is not None and value != path.stem:
         f.problem("id", f"id '{value}' khác tên tệp '{path.name}' (id must equal the file name)",
                   f"đặt id: {path.stem} hoặc đổi tên tệp thành {value}.yaml")
+    return f, value
 
 
 def _read_settings(report: Report, root: Path, known: Known) -> Settings | None:
@@ -316,12 +323,11 @@ def _read_settings(report: Report, root: Path, known: Known) -> Settings | None:
 
 
 def _read_voice(report: Report, path: Path, known: Known) -> Voice | None:
-    data = _load_mapping(report, path)
-    if data is None:
+    opened = _open_with_id(report, path, "id giọng đọc")
+    if opened is None:
         return None
-    f = Fields(report, path, data)
-    voice_id = f.get("id", str, required=True, check=_slug("id giọng đọc"))
-    _check_id_matches_file(f, path, voice_id)
+    f, voice_id = opened
+    data = f.data
     voice = Voice(
         id=voice_id or path.stem,
         engine=f.get("engine", str, required=True, default=""),
@@ -337,12 +343,10 @@ def _read_voice(report: Report, path: Path, known: Known) -> Voice | None:
 
 
 def _read_schedule(report: Report, path: Path) -> Schedule | None:
-    data = _load_mapping(report, path)
-    if data is None:
+    opened = _open_with_id(report, path, "id lịch phát")
+    if opened is None:
         return None
-    f = Fields(report, path, data)
-    schedule_id = f.get("id", str, required=True, check=_slug("id lịch phát"))
-    _check_id_matches_file(f, path, schedule_id)
+    f, schedule_id = opened
     name = f.get("name", str, default="")
     slots = []
     raw_slots = f.get("slots", list, required=True, default=[])
@@ -403,12 +407,11 @@ def _check_time(value: str) -> tuple[str, str] | None:
 
 
 def _read_script(report: Report, path: Path, known: Known) -> Script | None:
-    data = _load_mapping(report, path)
-    if data is None:
+    opened = _open_with_id(report, path, "id kịch bản")
+    if opened is None:
         return None
-    f = Fields(report, path, data)
-    script_id = f.get("id", str, required=True, check=_slug("id kịch bản"))
-    _check_id_matches_file(f, path, script_id)
+    f, script_id = opened
+    data = f.data
     title = f.get("title", str, required=True, default="")
     source = f.get("source", str, required=True, default="")
     level = f.get("level", str, default="normal", check=_one_of(LEVELS))
