@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable, Mapping, Protocol, runtime_checkable
 
 from .base import Availability, TTSError, bilingual
 from .cache import ClipCache
-from .registry import ENGINES, engine_class
+from .registry import engine_class
 
 
 @runtime_checkable
@@ -130,10 +130,6 @@ def doctor(
         )
     )
     return checks
-
-
-def engine_names() -> list[str]:
-    return sorted(ENGINES)
 
 
 def missing_recordings(profile: VoiceLike, sentences: Iterable[str], base_dir: Path) -> list[str]:
