@@ -166,6 +166,44 @@ def test_tempo_slows_speech_without_changing_pitch():
     assert abs(_dominant(slow[rate // 4 : -rate // 4], rate) - 440.0) < 3.0
 
 
+def test_stretch_matches_the_ffmpeg_program():
+    """The in-process atempo is FFmpeg's own: the ffmpeg program gives the same samples."""
+    rate = 44100
+    x = dsp.from_pcm16(speech_like(3.0, seed=41).samples)
+    x = dsp.resample(x, 22050, rate)
+    raw = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-f", "f32le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0",
+         "-af", "atempo=0.9200", "-f", "f32le", "pipe:1"],
+        input=x.astype("<f4").tobytes(), capture_output=True, check=True,
+    ).stdout
+    expected = np.frombuffer(raw, dtype="<f4")
+    got = stretch(x, rate, 0.92)
+    assert abs(len(got) - len(expected)) <= 1024  # the program flushes its last frame differently
+    n = min(len(got), len(expected)) - 2048
+    assert np.abs(got[:n] - expected[:n]).max() < 1e-4
+
+
+def test_decode_matches_the_ffmpeg_program(loa_files):
+    """In-process decoding (used to verify every file) is sample for sample what ffmpeg plays."""
+    path = loa_files["twice"].path
+    raw = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar", "44100", "-"],
+        capture_output=True, check=True,
+    ).stdout
+    expected = dsp.from_pcm16(raw)
+    got = decode(path, 44100)
+    assert len(got) == len(expected)
+    assert np.abs(got - expected).max() <= 1.0 / 32768
+    assert len(decode(path, 22050)) == pytest.approx(len(expected) / 2, abs=64)
+
+
+def test_decode_of_a_broken_file_names_it(tmp_path):
+    bad = tmp_path / "hong.mp3"
+    bad.write_bytes(b"ID3 not audio at all" * 10)
+    with pytest.raises(AudioError, match="hong.mp3"):
+        decode(bad, 44100)
+
+
 def test_pauses_and_opening_closing_are_laid_out():
     preset = get_preset("phat-thanh")  # tempo 1: pauses come out exactly
     a, b = speech_like(1.0, seed=31), speech_like(1.0, seed=32)

@@ -1,9 +1,14 @@
-"""The audio stage's ffmpeg calls: tempo change and MP3 encoding, with fixed flags.
+"""The audio stage's uses of FFmpeg: tempo change, decoding for verification, and an
+independent loudness meter.
 
-ffmpeg is used only where numpy would be worse: `atempo` (a WSOLA time-stretch, pitch kept)
-and libmp3lame. Loudness, filters and limiting are done in numpy (`dsp`), because ffmpeg's
-`loudnorm` is slow and its two-pass mode needs a second run per file. Failures are wrapped
-here once, as `AudioError`.
+FFmpeg is used only where numpy would be worse: `atempo` (a WSOLA time-stretch, pitch kept)
+and MP3 decoding. Both run in-process through PyAV's FFmpeg libraries: a week's build cuts
+messages into thousands of short segments, and starting an ffmpeg process twice for each
+(stretch, then decode to verify) cost more than the work itself. The `ebur128` check runs the
+separate ffmpeg program of imageio-ffmpeg, so the meter that checks our numpy meter shares no
+code with the build. Loudness, filters and limiting are done in numpy (`dsp`), because ffmpeg's
+`loudnorm` is slow and its two-pass mode needs a second run per file. Failures are wrapped here
+once, as `AudioError`.
 """
 
 from __future__ import annotations
@@ -11,48 +16,52 @@ from __future__ import annotations
 import re
 import subprocess
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
+import av
 import numpy as np
 
-from broadcast.tts.base import TTSError, bilingual
-from broadcast.tts.ffmpeg import decode as decode_clip
+from broadcast.tts.base import bilingual
 from broadcast.tts.ffmpeg import ffmpeg_exe
 
-from .dsp import from_pcm16
 from .model import AudioError
 
-# Byte-identical output: no encoder version strings, no metadata copied from the input,
-# no ID3 header from the muxer (mutagen writes the tags), and no Xing/LAME frame: CBR needs
-# none, players then all count the same frames, and files concatenate frame by frame.
-_BITEXACT = ["-fflags", "+bitexact", "-flags:a", "+bitexact", "-map_metadata", "-1"]
-def run(args: list[str], stdin: bytes | None = None, what: str = "") -> bytes:
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-threads", "1", *args]
-    try:
-        out = subprocess.run(cmd, input=stdin, capture_output=True, timeout=600)
-    except (OSError, subprocess.SubprocessError) as e:
-        raise AudioError(bilingual(f"ffmpeg không chạy được ({what}): {e}", f"ffmpeg failed ({what})")) from e
-    if out.returncode != 0:
-        lines = out.stderr.decode(errors="replace").strip().splitlines()
-        detail = lines[-1] if lines else f"mã thoát {out.returncode}"
-        raise AudioError(bilingual(f"ffmpeg lỗi khi {what}: {detail}", f"ffmpeg failed while {what}"))
-    return out.stdout
+_CHUNK = 1 << 16  # samples pushed into a filter graph at a time
 
 
-def _raw_in(rate: int, fmt: str) -> list[str]:
-    return ["-f", fmt, "-ar", str(rate), "-ac", "1", "-i", "pipe:0"]
+def _frames_out(graph: av.filter.Graph, out: list[np.ndarray]) -> None:
+    while True:
+        try:
+            out.append(graph.pull().to_ndarray()[0])
+        except (av.BlockingIOError, av.EOFError):
+            return
 
 
 def stretch(x: np.ndarray, rate: int, tempo: float) -> np.ndarray:
-    """Speak `tempo` times as fast (0.92: 8 % slower) without changing pitch."""
+    """Speak `tempo` times as fast (0.92: 8 % slower) without changing pitch (FFmpeg `atempo`)."""
     if tempo == 1.0 or not len(x):
         return x
-    out = run(
-        [*_raw_in(rate, "f32le"), "-af", f"atempo={tempo:.4f}", *_BITEXACT, "-f", "f32le", "pipe:1"],
-        stdin=x.astype("<f4").tobytes(),
-        what="đổi nhịp độ (changing tempo)",
-    )
-    return np.frombuffer(out, dtype="<f4").astype(np.float64)
+    try:
+        graph = av.filter.Graph()
+        source = graph.add_abuffer(format="flt", sample_rate=rate, layout="mono", time_base=Fraction(1, rate))
+        tempo_filter = graph.add("atempo", f"{tempo:.4f}")
+        sink = graph.add("abuffersink")
+        source.link_to(tempo_filter)
+        tempo_filter.link_to(sink)
+        graph.configure()
+        samples = np.ascontiguousarray(x, dtype=np.float32)
+        out: list[np.ndarray] = []
+        for start in range(0, len(samples), _CHUNK):
+            frame = av.AudioFrame.from_ndarray(samples[None, start : start + _CHUNK], format="flt", layout="mono")
+            frame.sample_rate, frame.pts, frame.time_base = rate, start, Fraction(1, rate)
+            graph.push(frame)
+            _frames_out(graph, out)
+        graph.push(None)
+        _frames_out(graph, out)
+    except av.FFmpegError as e:
+        raise AudioError(bilingual(f"FFmpeg lỗi khi đổi nhịp độ: {e}", "FFmpeg failed while changing tempo")) from e
+    return np.concatenate(out).astype(np.float64) if out else np.zeros(0)
 
 
 def encode_mp3(pcm16: bytes, rate: int, bitrate_kbps: int, path: Path) -> None:
@@ -73,12 +82,19 @@ def encode_mp3(pcm16: bytes, rate: int, bitrate_kbps: int, path: Path) -> None:
 
 
 def decode(path: Path, rate: int) -> np.ndarray:
-    """Decode a file the way a player would (every frame: without a LAME tag nothing is trimmed)."""
+    """Decode a file the way a player would: every frame (without a LAME tag nothing is
+    trimmed), mixed to mono and resampled to `rate` where it differs."""
     try:
-        clip = decode_clip(Path(path), rate=rate, what=path.name)
-    except TTSError as e:
-        raise AudioError(e.message) from e
-    return from_pcm16(clip.samples)
+        with av.open(str(path)) as container:
+            stream = container.streams.audio[0]
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+            out: list[np.ndarray] = []
+            for frame in container.decode(stream):
+                out.extend(f.to_ndarray()[0] for f in resampler.resample(frame))
+            out.extend(f.to_ndarray()[0] for f in resampler.resample(None))
+    except (av.FFmpegError, IndexError) as e:
+        raise AudioError(bilingual(f"không giải mã được {Path(path).name}: {e}", "could not decode the file")) from e
+    return np.concatenate(out).astype(np.float64) if out else np.zeros(0)
 
 
 @dataclass(frozen=True)
