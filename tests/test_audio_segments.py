@@ -10,7 +10,7 @@ from broadcast.audio.ffmpeg import decode, measure_ebur128
 from broadcast.audio.model import Tags
 from broadcast.audio.presets import get_preset
 from broadcast.audio.program import join
-from broadcast.audio.segments import Segment, layout, render_segment
+from broadcast.audio.segments import Pause, Segment, layout, render_segment
 from broadcast.tts import make_engine
 
 
@@ -20,10 +20,11 @@ def _message(tmp: Path, repeat: int, level: str = "normal") -> Path:
                                               "Xin nhắc lại.")}
     paragraphs = [(("Kính thưa bà con.",),), (("Tuyệt đối không chuyển tiền.",), ("Gọi một một ba.",))]
     paths = []
-    for i, seg in enumerate(layout(paragraphs, "Xin nhắc lại.", repeat, level, "loa")):
+    for i, part in enumerate(layout(paragraphs, "Xin nhắc lại.", repeat, level, "loa")):
         path = tmp / f"{repeat}-{level}-{i}.mp3"
-        resolved = tuple(tuple(clips[p] for p in sentence) for sentence in seg.paragraph)
-        render_segment(Segment(seg.level, resolved, seg.after), "loa", path)
+        if isinstance(part, Segment):
+            part = Segment(part.level, tuple(tuple(clips[p] for p in sentence) for sentence in part.paragraph))
+        render_segment(part, "loa", path)
         paths.append(path)
     out = tmp / f"message-{repeat}-{level}.mp3"
     join(paths, "loa", out, Tags(title="Thử", artist="Xã Chi Lăng"))
@@ -31,12 +32,16 @@ def _message(tmp: Path, repeat: int, level: str = "normal") -> Path:
 
 
 def test_layout_says_the_body_repeat_times_with_the_reminder_between():
-    segs = layout([("a",), ("b",)], "r", 2, "normal", "loa")
+    parts = layout([("a",), ("b",)], "r", 2, "normal", "loa")
+    segs, pauses = parts[::2], parts[1::2]
+    assert all(isinstance(s, Segment) for s in segs) and all(isinstance(p, Pause) for p in pauses)
     assert [s.level for s in segs] == ["normal", None, None, None, None, None]
     assert [s.paragraph for s in segs[1:]] == [("a",), ("b",), (("r",),), ("a",), ("b",)]
     preset = get_preset("loa")
-    assert segs[2].after == preset.pause_repeat > segs[1].after == preset.pause_paragraph
-    assert segs[-1].after == preset.tail
+    assert [p.seconds for p in pauses] == [preset.after_chime, preset.pause_paragraph, preset.pause_repeat,
+                                           preset.pause_sentence, preset.pause_paragraph, preset.tail]
+    # the last paragraph is one segment whether the repeat or the tail follows it
+    assert segs[2] == segs[5] and pauses[2] != pauses[5]
 
 
 def test_repeat_two_is_a_bit_more_than_twice_and_lands_on_target(tmp_path):
@@ -59,3 +64,11 @@ def test_message_starts_with_the_chime_and_emergency_sounds_different(tmp_path):
 
     assert 400 < dominant(normal) < 1200  # the bell (G5 E5 C5), not speech
     assert dominant(urgent) != dominant(normal) and np.abs(normal - urgent).max() > 0.1
+
+
+def test_a_pause_is_the_whole_number_of_frames_nearest_its_length(tmp_path):
+    for seconds in (0.7, 1.4, 1.8):
+        rendered = render_segment(Pause(seconds), "loa", tmp_path / "pause.mp3")
+        decoded = decode(tmp_path / "pause.mp3", 44100)
+        assert len(decoded) % 1152 == 0 and abs(len(decoded) / 44100 - seconds) <= 0.5 * 1152 / 44100
+        assert rendered.duration == len(decoded) / 44100 and not np.any(decoded)

@@ -17,6 +17,7 @@ import imageio_ffmpeg
 import m3u8
 import pytest
 
+from broadcast.audio import get_preset
 from broadcast.audio.ffmpeg import measure_ebur128
 from broadcast.publish import Lock, sha256_file
 
@@ -289,3 +290,22 @@ def test_shared_paragraphs_are_mastered_once_for_all_communes(project):
     a = decoded_seconds(week / "lang-son/xa-chi-lang/messages/khong-chuyen-tien.mp3")
     b = decoded_seconds(week / "lang-son/xa-huu-lung/messages/khong-chuyen-tien.mp3")
     assert a > 5 and abs(a - b) < 1.5
+
+
+def test_a_repeated_message_masters_each_paragraph_once(project):
+    repeated = script("khong-chuyen-tien", "normal", "Tuyệt đối không chuyển tiền.\n\nHãy báo cho {{ locale.name }}.")
+    root = project({**FILES, "scripts/goi-113.yaml": None,
+                    "scripts/khong-chuyen-tien.yaml": repeated.replace("repeat: 1", "repeat: 2")})
+    result = run("build", "--week", WEEK, "--jobs", "1", "--json", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    stats = json.loads(result.output)["stats"]
+    # chime, reminder and the two paragraphs: the last paragraph is the same segment before the
+    # repeat and at the end, only the pause after it differs
+    assert stats["segments"] == 1 + 1 + 2
+    # after the chime, between paragraphs, before the repeat, after the reminder, the tail
+    assert stats["pauses"] == 5
+    preset = get_preset("loa")
+    seconds = decoded_seconds(root / "output" / WEEK / "lang-son/xa-chi-lang/messages/khong-chuyen-tien.mp3")
+    pauses = (preset.after_chime + 2 * preset.pause_paragraph + preset.pause_repeat + preset.pause_sentence
+              + preset.tail)
+    assert seconds > pauses + 2.0

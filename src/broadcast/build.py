@@ -20,7 +20,7 @@ from typing import Any
 from . import __version__
 from .audio import MessageAudio, Spoken, Tags, get_preset, render_message
 from .audio.program import join
-from .audio.segments import Segment, layout, render_segment
+from .audio.segments import Pause, Segment, layout, render_segment
 from .formats import FORMATS, ItemFile, ProgramFile, StationWeek
 from .model import Locale, Problem, Project, Script
 from .plan import LocalePlan, durations_from, plan_week
@@ -243,11 +243,12 @@ def _produce(project: Project, week: Week, chosen: list[Locale], messages: list[
             durations[(m.script.id, m.locale.id)] = old["seconds"]
             continue
         paths = []
-        for segment in layout(body, reminder, m.script.repeat, m.script.level, preset.name):
-            segment_key = _key("segment", preset.name, segment.level, segment.paragraph, segment.after)
-            path = segment_folder(project.root) / segment_key[:2] / f"{segment_key}.{preset.container}"
-            if segment_key not in tasks and not _segment_done(path):
-                tasks[segment_key] = (cache_dir, segment, preset.name, str(path))
+        for part in layout(body, reminder, m.script.repeat, m.script.level, preset.name):
+            part_key = (_key("pause", preset.name, part.seconds) if isinstance(part, Pause) else
+                        _key("segment", preset.name, part.level, part.paragraph))
+            path = segment_folder(project.root) / part_key[:2] / f"{part_key}.{preset.container}"
+            if part_key not in tasks and not _segment_done(path):
+                tasks[part_key] = (cache_dir, part, preset.name, str(path))
             paths.append(path)
         todo_audio.append((m, preset, rel, tags, key, paths))
     _master_all(list(tasks.items()), jobs)
@@ -264,7 +265,9 @@ def _produce(project: Project, week: Week, chosen: list[Locale], messages: list[
                         "voice": voice, "engine": project_voice_engine(project, voice), "key": key,
                         "true_peak_dbtp": max(peaks)}
         durations[(m.script.id, m.locale.id)] = rendered.duration
-    result.stats["segments"] = len(tasks)  # mastered in this build; the others came from .cache/segments
+    # made in this build; the others came from .cache/segments
+    result.stats["segments"] = sum(1 for _, part, _, _ in tasks.values() if isinstance(part, Segment))
+    result.stats["pauses"] = len(tasks) - result.stats["segments"]
     timings["master"] = round(time.monotonic() - t, 3)
     result.stats["mastered"] = mastered
     t = time.monotonic()
@@ -309,9 +312,10 @@ def _master_task(task: tuple) -> Any:
             raise ContentError([Problem("", 0, "", f"câu {key[:12]} mất khỏi cache", "chạy lại lệnh build")])
         return loaded
 
-    paragraph = tuple(tuple(clip(k) for k in sentence) for sentence in segment.paragraph)
+    if isinstance(segment, Segment):
+        segment = Segment(segment.level, tuple(tuple(clip(k) for k in sentence) for sentence in segment.paragraph))
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    rendered = render_segment(Segment(segment.level, paragraph, segment.after), preset, Path(path))
+    rendered = render_segment(segment, preset, Path(path))
     # its measurements beside it, written last: a segment without them is unfinished
     info = Path(path).with_suffix(".json")
     tmp = info.with_suffix(f".{os.getpid()}.tmp")

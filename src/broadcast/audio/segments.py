@@ -3,14 +3,16 @@
 A province's communes hear the same warning with a different greeting and police post: most
 paragraphs are identical across communes. The message is therefore cut at paragraph pauses:
 
-    [lead-in + chime + gap] [paragraph 1 + pause] ... [paragraph n + pause or tail]
-    ( ["Xin nhắc lại" + pause] [paragraph 1 + pause] ... )  x (repeat - 1)
+    [lead-in + chime] (gap) [paragraph 1] (pause) ... [paragraph n] (pause before the repeat)
+    ( ["Xin nhắc lại"] (pause) [paragraph 1] (pause) ... )  x (repeat - 1)   (tail)
 
 Each segment is assembled, mastered to the preset's loudness and encoded on its own; the
-message file is the segments' MP3 frames joined end to end (see concat.py), cut inside the
-silence of a pause, so the joins are inaudible and the whole message lands on the target
-loudness. A segment is named by what it is made of (clip keys, pause, preset), so the build
-masters each distinct one once for all communes.
+message file is the segments' MP3 frames joined end to end (see concat.py), cut at the edge of
+a pause, so the joins are inaudible and the whole message lands on the target loudness. The
+pauses are parts of their own (encoded digital silence), so a paragraph is the same segment
+wherever it stands: the last paragraph before "Xin nhắc lại" and the last one of the message
+are mastered once. A part is named by what it is made of (clip keys or seconds, and preset),
+so the build makes each distinct one once for all communes.
 """
 
 from __future__ import annotations
@@ -38,34 +40,47 @@ class Segment(Generic[Ref]):
 
     level: str | None
     paragraph: tuple[tuple[Ref, ...], ...]  # sentences -> parts
-    after: float  # seconds of silence after it
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Silence between segments, encoded once per length and preset."""
+
+    seconds: float
 
 
 def layout(paragraphs: list[tuple[tuple[Ref, ...], ...]], reminder: Ref | None, repeat: int, level: str,
-           preset_name: str) -> list[Segment[Ref]]:
-    """The segments of a message, in order (same pauses as assemble.speech)."""
+           preset_name: str) -> list[Segment[Ref] | Pause]:
+    """The parts of a message, in order (same pauses as assemble.speech)."""
     p = get_preset(preset_name)
-    segments: list[Segment[Ref]] = [Segment(level, (), p.after_chime)]
+    parts: list[Segment[Ref] | Pause] = [Segment(level, ()), Pause(p.after_chime)]
     for n in range(repeat):
         if n and reminder is not None:
-            segments.append(Segment(None, ((reminder,),), p.pause_sentence))
+            parts += [Segment(None, ((reminder,),)), Pause(p.pause_sentence)]
         for i, paragraph in enumerate(paragraphs):
             last = i == len(paragraphs) - 1
-            after = p.pause_paragraph if not last else (p.pause_repeat if n < repeat - 1 else p.tail)
-            segments.append(Segment(None, paragraph, after))
-    return segments
+            parts += [Segment(None, paragraph),
+                      Pause(p.pause_paragraph if not last else (p.pause_repeat if n < repeat - 1 else p.tail))]
+    return parts
 
 
-def render_segment(segment: Segment, preset_name: str, path: Path) -> Rendered:
-    """Assemble, master and encode one segment whose parts are Clips."""
+def render_segment(segment: Segment | Pause, preset_name: str, path: Path) -> Rendered:
+    """Assemble, master and encode one segment whose parts are Clips, or encode a pause."""
     preset = get_preset(preset_name)
     rate = preset.rate
-    if segment.level is not None:
-        x = np.concatenate([dsp.silence(preset.lead_in, rate), chime(segment.level, rate)])
+    if isinstance(segment, Pause):
+        n = round(segment.seconds * rate)
+        if preset.container == "mp3":
+            # LAME adds its start delay and pads to whole frames: fed one frame less than the whole
+            # number of frames nearest the pause, it writes exactly that many frames of silence
+            frame = 1152 if rate >= 32000 else 576
+            n = max(1, max(1, round(n / frame)) * frame - frame)
+        x = np.zeros(n)
+    elif segment.level is not None:
+        x = master_samples(np.concatenate([dsp.silence(preset.lead_in, rate), chime(segment.level, rate)]), rate,
+                           preset)
     else:
         line = _Timeline(preset)
         line.spoken(Spoken((segment.paragraph,)))
-        x = line.signal()
-    x = master_samples(x, rate, preset)
-    x = np.concatenate([x, dsp.silence(segment.after, rate)])
+        x = master_samples(line.signal(), rate, preset)
     return encode_samples(x, preset, path, Tags(title="", artist=""))
