@@ -23,7 +23,7 @@ def _message(tmp: Path, repeat: int, level: str = "normal") -> Path:
     for i, part in enumerate(layout(paragraphs, "Xin nhắc lại.", repeat, level, "loa")):
         path = tmp / f"{repeat}-{level}-{i}.mp3"
         if isinstance(part, Segment):
-            part = Segment(part.level, tuple(tuple(clips[p] for p in sentence) for sentence in part.paragraph))
+            part = Segment(part.level, tuple(clips[p] for p in part.parts))
         render_segment(part, "loa", path)
         paths.append(path)
     out = tmp / f"message-{repeat}-{level}.mp3"
@@ -32,16 +32,18 @@ def _message(tmp: Path, repeat: int, level: str = "normal") -> Path:
 
 
 def test_layout_says_the_body_repeat_times_with_the_reminder_between():
-    parts = layout([("a",), ("b",)], "r", 2, "normal", "loa")
+    # paragraph 1 is one sentence, paragraph 2 two sentences (the second in two word groups)
+    parts = layout([(("a",),), (("b",), ("c", "d"))], "r", 2, "normal", "loa")
     segs, pauses = parts[::2], parts[1::2]
     assert all(isinstance(s, Segment) for s in segs) and all(isinstance(p, Pause) for p in pauses)
-    assert [s.level for s in segs] == ["normal", None, None, None, None, None]
-    assert [s.paragraph for s in segs[1:]] == [("a",), ("b",), (("r",),), ("a",), ("b",)]
+    assert [s.level for s in segs] == ["normal"] + [None] * 7
+    assert [s.parts for s in segs[1:]] == [("a",), ("b",), ("c", "d"), ("r",), ("a",), ("b",), ("c", "d")]
     preset = get_preset("loa")
-    assert [p.seconds for p in pauses] == [preset.after_chime, preset.pause_paragraph, preset.pause_repeat,
-                                           preset.pause_sentence, preset.pause_paragraph, preset.tail]
-    # the last paragraph is one segment whether the repeat or the tail follows it
-    assert segs[2] == segs[5] and pauses[2] != pauses[5]
+    assert [p.seconds for p in pauses] == [preset.after_chime, preset.pause_paragraph, preset.pause_sentence,
+                                           preset.pause_repeat, preset.pause_sentence, preset.pause_paragraph,
+                                           preset.pause_sentence, preset.tail]
+    # the last sentence is one segment whether the repeat or the tail follows it
+    assert segs[3] == segs[7] and pauses[3] != pauses[7]
 
 
 def test_repeat_two_is_a_bit_more_than_twice_and_lands_on_target(tmp_path):

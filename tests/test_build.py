@@ -272,7 +272,7 @@ def test_a_failing_commune_does_not_stop_the_others(project):
     assert manifest["failures"] and manifest["locales"] == ["lang-son/xa-chi-lang"]
 
 
-def test_shared_paragraphs_are_mastered_once_for_all_communes(project):
+def test_shared_sentences_are_mastered_once_for_all_communes(project):
     body = ("Kính thưa bà con {{ locale.name }}!\n\nKẻ gian giả danh thám tử để tống tiền.\nBà con đừng chuyển tiền.\n"
             "\nHãy báo cho {{ locale.contacts.police.name }}.")
     root = project({**FILES, "scripts/goi-113.yaml": None,
@@ -282,8 +282,9 @@ def test_shared_paragraphs_are_mastered_once_for_all_communes(project):
     result = run("build", "--week", WEEK, "--jobs", "2", "--json", "--project", str(root))
     assert result.exit_code == 0, result.output
     stats = json.loads(result.output)["stats"]
-    # one chime + the shared middle paragraph once + greeting and contact for each of 2 communes
-    assert stats["segments"] == 1 + 1 + 2 * 2
+    # one chime + the two sentences of the shared middle paragraph once + greeting and contact
+    # for each of 2 communes
+    assert stats["segments"] == 1 + 2 + 2 * 2
     # unique sentences: shared ones once, commune ones per commune (+ opening line + reminder)
     assert stats["engine_calls"] == stats["sentences"] == 2 + 2 * 2 + 1 + 1
     week = root / "output" / WEEK
@@ -299,7 +300,7 @@ def test_a_repeated_message_masters_each_paragraph_once(project):
     result = run("build", "--week", WEEK, "--jobs", "1", "--json", "--project", str(root))
     assert result.exit_code == 0, result.output
     stats = json.loads(result.output)["stats"]
-    # chime, reminder and the two paragraphs: the last paragraph is the same segment before the
+    # chime, reminder and the two sentences: the last sentence is the same segment before the
     # repeat and at the end, only the pause after it differs
     assert stats["segments"] == 1 + 1 + 2
     # after the chime, between paragraphs, before the repeat, after the reminder, the tail

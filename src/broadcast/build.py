@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -181,7 +181,7 @@ def build(root: Path, week: Week, locales: list[Locale] | None = None, jobs: int
     result = BuildResult(week, output / week.id)
     with Lock(output):
         previous = _previous_manifest(output, week)
-        staging = Staging(output, week.id)
+        staging = Staging(output, week.id, {rel: e.get("sha256") or "" for rel, e in previous.items()})
         try:
             _produce(project, week, chosen, messages, extras, synthesis, failed_locales, previous, staging,
                      result, jobs, timings, strict)
@@ -217,7 +217,7 @@ def _produce(project: Project, week: Week, chosen: list[Locale], messages: list[
         result.failures.append(f"{locale_id}: {why} (giữ nguyên bản đã phát hành trước đó)")
 
     # master: one file per (commune, script), skipped when its inputs did not change; each
-    # distinct segment (chime, paragraph, reminder) is mastered and encoded once for all
+    # distinct segment (chime, sentence, reminder) is mastered and encoded once for all
     # communes, in parallel; a commune's message is its segments joined without re-encoding
     cache_dir = str(synthesis.cache.folder)
     mastered = 0
@@ -245,7 +245,7 @@ def _produce(project: Project, week: Week, chosen: list[Locale], messages: list[
         paths = []
         for part in layout(body, reminder, m.script.repeat, m.script.level, preset.name):
             part_key = (_key("pause", preset.name, part.seconds) if isinstance(part, Pause) else
-                        _key("segment", preset.name, part.level, part.paragraph))
+                        _key("segment", preset.name, part.level, part.parts))
             path = segment_folder(project.root) / part_key[:2] / f"{part_key}.{preset.container}"
             if part_key not in tasks and not _segment_done(path):
                 tasks[part_key] = (cache_dir, part, preset.name, str(path))
@@ -288,10 +288,15 @@ def _produce(project: Project, week: Week, chosen: list[Locale], messages: list[
     t = time.monotonic()
     titles = {s.id: s for s in project.scripts}
     by_id = {loc.id: loc for loc in chosen}
-    for locale_plan in plan.locales:
+
+    def programs_of(locale_plan: LocalePlan) -> None:
         locale = by_id[locale_plan.locale_id]
         opening, closing = (line[0] if (line := lines[(locale.preset, n)]) else None for n in ("opening", "closing"))
-        _programs(project, week, locale, locale_plan, entries, titles, opening, closing, previous, staging, result)
+        _programs(week, locale, locale_plan, entries, titles, opening, closing, previous, staging)
+
+    # threads, not processes: joining is copying bytes, and file writes and hashing release the GIL
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+        list(pool.map(programs_of, plan.locales))  # re-raises the first failure
     result.files.extend(entries.values())
     timings["programs+formats"] = round(time.monotonic() - t, 3)
     if strict and result.warnings:
@@ -313,7 +318,7 @@ def _master_task(task: tuple) -> Any:
         return loaded
 
     if isinstance(segment, Segment):
-        segment = Segment(segment.level, tuple(tuple(clip(k) for k in sentence) for sentence in segment.paragraph))
+        segment = Segment(segment.level, tuple(clip(k) for k in segment.parts))
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     rendered = render_segment(segment, preset, Path(path))
     # its measurements beside it, written last: a segment without them is unfinished
@@ -354,10 +359,13 @@ def _station_line(project: Project, extras: dict[str, Speech], synthesis: Synthe
     return path, rendered.duration
 
 
-def _programs(project: Project, week: Week, locale: Locale, plan: LocalePlan, entries: dict[str, dict[str, Any]],
+def _programs(week: Week, locale: Locale, plan: LocalePlan, entries: dict[str, dict[str, Any]],
               scripts: dict[str, Script], opening: Path | None, closing: Path | None,
-              previous: dict[str, dict[str, Any]], staging: Staging, result: BuildResult) -> None:
+              previous: dict[str, dict[str, Any]], staging: Staging) -> None:
+    """One commune's program files and schedules. Runs in a thread beside other communes: it
+    writes only this commune's entries."""
     folder = _folder(locale)
+    lines_digest = (_digest(opening), _digest(closing))
     preset = get_preset(locale.preset)
     station = locale.data.get("station") or locale.name
 
@@ -369,8 +377,7 @@ def _programs(project: Project, week: Week, locale: Locale, plan: LocalePlan, en
     def program_file(name: str, program, items: tuple[ItemFile, ...], title: str, kind: str) -> ProgramFile:
         rel = f"{folder}/{name}.{preset.container}"
         parts = [entries[f"{folder}/{i.file}"] for i in items]
-        key = _key("program", preset.name, [p["sha256"] for p in parts], _digest(opening), _digest(closing), title,
-                   station)
+        key = _key("program", preset.name, [p["sha256"] for p in parts], *lines_digest, title, station)
         old = previous.get(rel)
         if old and old.get("key") == key and staging.carry_over(rel, old.get("sha256")):
             seconds = old["seconds"]

@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,14 +79,18 @@ class Lock:
 
 @dataclass
 class Staging:
-    """A week being built. Refuses to write the same file twice (a planning bug, not a retry)."""
+    """A week being built. Refuses to write the same file twice (a planning bug, not a retry).
+
+    Safe to use from several threads, as long as each writes its own files."""
 
     output: Path
     week: str
+    published_digests: dict[str, str] = field(default_factory=dict)  # from the published manifest
     path: Path = field(init=False)
     work: Path = field(init=False)
     written: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
     reused: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         base = self.output / ".staging"
@@ -102,8 +107,10 @@ class Staging:
         return self.output / self.week
 
     def _target(self, rel: str) -> Path:
-        if rel in self.written:
-            raise RuntimeError(f"{rel} written twice in one build")
+        with self._lock:
+            if rel in self.written:
+                raise RuntimeError(f"{rel} written twice in one build")
+            self.written[rel] = ""  # taken; the digest follows
         target = self.path / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         return target
@@ -139,14 +146,20 @@ class Staging:
         target = self._target(rel)
         os.link(old, target)
         self.written[rel] = digest or sha256_file(old)
-        self.reused += 1
+        self._count_reuse()
         return True
+
+    def _count_reuse(self) -> None:
+        with self._lock:
+            self.reused += 1
 
     def _link_same(self, rel: str, digest: str, target: Path) -> bool:
         old = self.published / rel
+        if rel in self.published_digests and self.published_digests[rel] != digest:
+            return False  # the manifest already says it differs: no need to read it
         if old.is_file() and not old.is_symlink() and old.stat().st_size > 0 and sha256_file(old) == digest:
             os.link(old, target)
-            self.reused += 1
+            self._count_reuse()
             return True
         return False
 

@@ -122,10 +122,11 @@ def concat_mp3(parts: list[Path], out: Path, tags: Tags, measure: bool = True) -
     tmp = temp_beside(out)
     try:
         duration = sum(f.duration for f in frames)
-        tmp.write_bytes(id3_bytes(tags, duration) + b"".join(f.data for f in frames))  # one write, no rewrite
+        blob = id3_bytes(tags, duration) + b"".join(f.data for f in frames)
+        tmp.write_bytes(blob)  # one write, no rewrite
         if not measure:
             os.replace(tmp, out)
-            return Rendered(out, duration, hashlib.sha256(out.read_bytes()).hexdigest(), math.nan, math.nan)
+            return Rendered(out, duration, hashlib.sha256(blob).hexdigest(), math.nan, math.nan)
         return publish(tmp, out, decode(tmp, frames[0].rate), frames[0].rate)
     finally:
         tmp.unlink(missing_ok=True)

@@ -1,18 +1,21 @@
 """Messages built from independently mastered segments, so identical pieces are made once.
 
 A province's communes hear the same warning with a different greeting and police post: most
-paragraphs are identical across communes. The message is therefore cut at paragraph pauses:
+sentences are identical across communes, and a commune's name is in one or two sentences of a
+paragraph. The message is therefore cut at every sentence pause:
 
-    [lead-in + chime] (gap) [paragraph 1] (pause) ... [paragraph n] (pause before the repeat)
-    ( ["Xin nhắc lại"] (pause) [paragraph 1] (pause) ... )  x (repeat - 1)   (tail)
+    [lead-in + chime] (gap) [sentence] (pause) [sentence] ... (pause before the repeat)
+    ( ["Xin nhắc lại"] (pause) [sentence] (pause) ... )  x (repeat - 1)   (tail)
 
-Each segment is assembled, mastered to the preset's loudness and encoded on its own; the
-message file is the segments' MP3 frames joined end to end (see concat.py), cut at the edge of
-a pause, so the joins are inaudible and the whole message lands on the target loudness. The
-pauses are parts of their own (encoded digital silence), so a paragraph is the same segment
-wherever it stands: the last paragraph before "Xin nhắc lại" and the last one of the message
-are mastered once. A part is named by what it is made of (clip keys or seconds, and preset),
-so the build makes each distinct one once for all communes.
+Each segment (the chime, or one sentence with its short pauses between word groups) is
+assembled, mastered to the preset's loudness and encoded on its own; the message file is the
+parts' MP3 frames joined end to end (see concat.py), cut at the edge of a pause, so the joins
+are inaudible and the whole message lands on the target loudness. Mastering each sentence to
+the target evens out the level from one sentence to the next, which is what a loudspeaker
+announcement wants. The pauses are parts of their own (encoded digital silence), so a sentence
+is the same segment wherever it stands. A part is named by what it is made of (clip keys or
+seconds, and preset), so the build makes each distinct one once for all communes, and an edit
+to one sentence remakes one segment.
 """
 
 from __future__ import annotations
@@ -36,10 +39,10 @@ Ref = TypeVar("Ref")  # what a segment's speech is made of: clip keys in the bui
 
 @dataclass(frozen=True)
 class Segment(Generic[Ref]):
-    """One independently mastered piece: a chime (when `level` is set) or one paragraph."""
+    """One independently mastered piece: a chime (when `level` is set) or one sentence."""
 
     level: str | None
-    paragraph: tuple[tuple[Ref, ...], ...]  # sentences -> parts
+    parts: tuple[Ref, ...]  # the sentence's word groups, said with the preset's group pause between
 
 
 @dataclass(frozen=True)
@@ -56,11 +59,12 @@ def layout(paragraphs: list[tuple[tuple[Ref, ...], ...]], reminder: Ref | None, 
     parts: list[Segment[Ref] | Pause] = [Segment(level, ()), Pause(p.after_chime)]
     for n in range(repeat):
         if n and reminder is not None:
-            parts += [Segment(None, ((reminder,),)), Pause(p.pause_sentence)]
+            parts += [Segment(None, (reminder,)), Pause(p.pause_sentence)]
         for i, paragraph in enumerate(paragraphs):
             last = i == len(paragraphs) - 1
-            parts += [Segment(None, paragraph),
-                      Pause(p.pause_paragraph if not last else (p.pause_repeat if n < repeat - 1 else p.tail))]
+            after = p.pause_paragraph if not last else (p.pause_repeat if n < repeat - 1 else p.tail)
+            for j, sentence in enumerate(paragraph):
+                parts += [Segment(None, tuple(sentence)), Pause(after if j == len(paragraph) - 1 else p.pause_sentence)]
     return parts
 
 
@@ -81,6 +85,6 @@ def render_segment(segment: Segment | Pause, preset_name: str, path: Path) -> Re
                            preset)
     else:
         line = _Timeline(preset)
-        line.spoken(Spoken((segment.paragraph,)))
+        line.spoken(Spoken(((segment.parts,),)))
         x = master_samples(line.signal(), rate, preset)
     return encode_samples(x, preset, path, Tags(title="", artist=""))
