@@ -87,11 +87,14 @@ def decode(path: Path, rate: int) -> np.ndarray:
     try:
         with av.open(str(path)) as container:
             stream = container.streams.audio[0]
-            resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
             out: list[np.ndarray] = []
-            for frame in container.decode(stream):
-                out.extend(f.to_ndarray()[0] for f in resampler.resample(frame))
-            out.extend(f.to_ndarray()[0] for f in resampler.resample(None))
+            if stream.rate == rate and stream.channels == 1 and stream.format.name in ("flt", "fltp"):
+                out.extend(frame.to_ndarray()[0] for frame in container.decode(stream))  # as decoded
+            else:
+                resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+                for frame in container.decode(stream):
+                    out.extend(f.to_ndarray()[0] for f in resampler.resample(frame))
+                out.extend(f.to_ndarray()[0] for f in resampler.resample(None))
     except (av.FFmpegError, IndexError) as e:
         raise AudioError(bilingual(f"không giải mã được {Path(path).name}: {e}", "could not decode the file")) from e
     return np.concatenate(out).astype(np.float64) if out else np.zeros(0)

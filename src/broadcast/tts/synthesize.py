@@ -158,7 +158,7 @@ def _local_synthesize(eng: Engine, sentence: str, key: str, cache: ClipCache):
     return key, clip.duration, 0  # retries of in-process engines are counted per round
 
 
-def _pool_context():
+def process_context():
     # not "fork": the parent may hold threads (progress bar, thread pool) and the espeak lock
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
@@ -369,7 +369,7 @@ def _round(pending, known, engine_for, cache, base_dir, jobs, stats, clips, bar)
     futures: dict[Future, str] = {}
     try:
         if proc_keys:
-            pool = ProcessPoolExecutor(max_workers=min(jobs, len(proc_keys)), mp_context=_pool_context())
+            pool = ProcessPoolExecutor(max_workers=min(jobs, len(proc_keys)), mp_context=process_context())
             executors.append(pool)
             for key in proc_keys:
                 eng, sentence = plans[key]
