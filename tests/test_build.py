@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -15,6 +17,7 @@ from pathlib import Path
 import icalendar
 import imageio_ffmpeg
 import m3u8
+import mutagen
 import pytest
 
 from broadcast.audio import get_preset
@@ -79,6 +82,16 @@ def test_layout_and_summary(built):
     assert not list((root / "output").glob(".staging/*")), "nothing left in staging"
     assert [p.name for p in (root / "output" / WEEK).iterdir() if p.name.startswith(".")] == []
     assert "Tuần 2026-W49: 1 xã, 2 tệp tin, 3 chương trình" in output
+
+
+def test_published_files_are_readable_by_other_users(built):
+    root, _ = built
+    umask = os.umask(0o022)
+    os.umask(umask)
+    files = [p for p in (root / "output" / WEEK).rglob("*") if p.is_file()]
+    assert len(files) > 10
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, path
 
 
 def test_playlists_reference_existing_files_with_exact_durations(built):
@@ -310,3 +323,27 @@ def test_a_repeated_message_masters_each_paragraph_once(project):
     pauses = (preset.after_chime + 2 * preset.pause_paragraph + preset.pause_repeat + preset.pause_sentence
               + preset.tail)
     assert seconds > pauses + 2.0
+
+
+def test_slots_airing_the_same_messages_share_one_file(project):
+    later = script("goi-113", "priority", "Bà con {{ locale.name }} nhớ gọi 113.").replace("2024-12-04", "2026-12-02")
+    root = project({**FILES, "scripts/goi-113.yaml": later})
+    result = run("build", "--week", WEEK, "--jobs", "1", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    commune = root / "output" / WEEK / "lang-son" / "xa-chi-lang"
+    aired = {p.with_suffix(".mp3").name: tuple(s.uri for s in m3u8.load(str(p)).segments)
+             for p in commune.glob("*.m3u8")}
+    assert aired["2026-11-30_0600_sang.mp3"] == aired["2026-11-30_1700_chieu.mp3"] != aired["2026-12-02_0600_sang.mp3"]
+    inode = {name: (commune / name).stat().st_ino for name in aired}
+    for a in aired:
+        for b in aired:
+            assert (inode[a] == inode[b]) == (aired[a] == aired[b]), (a, b)
+    manifest = {e["path"]: e for e in json.loads((root / "output" / WEEK / "manifest.json").read_text())["files"]}
+    monday = [manifest[f"lang-son/xa-chi-lang/{n}"] for n in ("2026-11-30_0600_sang.mp3", "2026-11-30_1700_chieu.mp3")]
+    assert monday[0]["sha256"] == monday[1]["sha256"] == sha256_file(commune / "2026-11-30_1700_chieu.mp3")
+    # the tags name the station and the week; the file name says the slot
+    tags = mutagen.File(commune / "2026-11-30_0600_sang.mp3")
+    assert "Xã Chi Lăng" in str(tags["TIT2"]) and "(1 tin)" in str(tags["TIT2"]) and "2026-W49" in str(tags["TALB"])
+    assert abs(decoded_seconds(commune / "2026-12-02_0600_sang.mp3")
+               - decoded_seconds(commune / "2026-11-30_0600_sang.mp3")
+               - manifest["lang-son/xa-chi-lang/messages/goi-113.mp3"]["seconds"]) < 0.1

@@ -293,7 +293,8 @@ def _produce(project: Project, week: Week, chosen: list[Locale], messages: list[
     def programs_of(locale_plan: LocalePlan) -> None:
         locale = by_id[locale_plan.locale_id]
         opening, closing = (line[0] if (line := lines[(locale.preset, n)]) else None for n in ("opening", "closing"))
-        _programs(week, locale, locale_plan, entries, titles, opening, closing, previous, staging)
+        _programs(project.settings.name, week, locale, locale_plan, entries, titles, opening, closing, previous,
+                  staging)
 
     # threads, not processes: joining is copying bytes, and file writes and hashing release the GIL
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
@@ -368,12 +369,18 @@ def _station_line(project: Project, extras: dict[str, Speech], synthesis: Synthe
     return path, rendered.duration
 
 
-def _programs(week: Week, locale: Locale, plan: LocalePlan, entries: dict[str, dict[str, Any]],
+def _programs(project_name: str, week: Week, locale: Locale, plan: LocalePlan, entries: dict[str, dict[str, Any]],
               scripts: dict[str, Script], opening: Path | None, closing: Path | None,
               previous: dict[str, dict[str, Any]], staging: Staging) -> None:
     """One commune's program files and schedules. Runs in a thread beside other communes: it
-    writes only this commune's entries."""
+    writes only this commune's entries.
+
+    A program's tags name the week and station, not the slot (the file name does that), so two
+    slots that air the same messages in the same order get byte-identical files, stored once
+    (a hard link): the rotation repeats, and most communes' weeks have half as many distinct
+    programs as slots."""
     folder = _folder(locale)
+    made: dict[str, str] = {}  # program key -> the first file written with it
     lines_digest = (_digest(opening), _digest(closing))
     preset = get_preset(locale.preset)
     station = locale.data.get("station") or locale.name
@@ -391,6 +398,10 @@ def _programs(week: Week, locale: Locale, plan: LocalePlan, entries: dict[str, d
         if old and old.get("key") == key and staging.carry_over(rel, old.get("sha256")):
             seconds = old["seconds"]
             entries[rel] = old
+        elif key in made:
+            staging.link(rel, made[key])
+            seconds = entries[made[key]]["seconds"]
+            entries[rel] = {**entries[made[key]], "path": rel, "kind": kind}
         else:
             tmp = staging.work / rel
             tmp.parent.mkdir(parents=True, exist_ok=True)
@@ -401,12 +412,13 @@ def _programs(week: Week, locale: Locale, plan: LocalePlan, entries: dict[str, d
             seconds = rendered.duration
             entries[rel] = {"path": rel, "kind": kind, "sha256": staging.written[rel], "seconds": round(seconds, 3),
                             "locale": locale.id, "scripts": [i.script_id for i in items], "key": key}
+        made.setdefault(key, rel)
         return ProgramFile(name, program, f"{name}.{preset.container}", seconds, items)
 
     programs = []
     for program in plan.programs:
         items = tuple(item(a.script_id) for a in program.items)
-        title = f"{program.slot.label} {program.day:%d/%m/%Y} — {station}"
+        title = f"{project_name} ({len(items)} tin) — {station}"
         programs.append(program_file(program.name, program, items, title, "program"))
     emergencies = []
     for airing in plan.emergencies:

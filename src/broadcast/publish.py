@@ -149,6 +149,13 @@ class Staging:
         self._count_reuse()
         return True
 
+    def link(self, rel: str, same_as: str) -> Path:
+        """`rel` is byte for byte the file `same_as` already staged: store it once (a hard link)."""
+        target = self._target(rel)
+        os.link(self.path / same_as, target)
+        self.written[rel] = self.written[same_as]
+        return target
+
     def _count_reuse(self) -> None:
         with self._lock:
             self.reused += 1

@@ -13,11 +13,21 @@ from . import dsp
 from .model import Rendered
 
 
+# read once, at import (single-threaded): os.umask can only be read by setting it
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
 def temp_beside(path: Path) -> Path:
-    """A fresh temp file in `path`'s folder (same filesystem, so the rename is atomic)."""
+    """A fresh temp file in `path`'s folder (same filesystem, so the rename is atomic), with the
+    permissions any new file gets (mkstemp makes it private to us, and a station's player or
+    file share running as another user could not read the published file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix + ".tmp", dir=path.parent)
-    os.close(fd)
+    try:
+        os.fchmod(fd, 0o666 & ~_UMASK)
+    finally:
+        os.close(fd)
     return Path(name)
 
 
