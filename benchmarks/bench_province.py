@@ -92,18 +92,33 @@ def naive(root: Path, out: Path) -> tuple[float, int, float]:
     return time.perf_counter() - started, files, audio
 
 
-def check_loudness(week: Path) -> tuple[int, float, float, float]:
-    """ffmpeg ebur128 on every message of four communes and every program of one (metering all
-    455 messages and 910 fifteen-minute programs would take longer than the build itself)."""
+def check_loudness(week: Path) -> tuple[int, int, float, float, float]:
+    """ffmpeg ebur128 on every published message and on every program of two communes.
+
+    A program is its messages' MP3 frames (plus the station's opening and closing lines) joined
+    without re-encoding, so it is on target when its parts are; metering all 910 programs
+    (200 h of audio) would take longer than the build itself, so two communes' are checked."""
     manifest = json.loads((week / "manifest.json").read_text(encoding="utf-8"))
     locales = sorted({e["locale"] for e in manifest["files"] if e.get("locale")})
-    sample = set(locales[:2] + locales[-2:])
-    chosen = [e for e in manifest["files"] if e.get("locale") in sample and e["kind"] == "message"]
-    chosen += [e for e in manifest["files"] if e.get("locale") == locales[0] and e["kind"] == "program"]
+    chosen = [e for e in manifest["files"] if e["kind"] == "message"]
+    programs = [e for e in manifest["files"] if e.get("locale") in (locales[0], locales[-1]) and e["kind"] == "program"]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        levels = list(pool.map(lambda e: measure_ebur128(week / e["path"]), chosen))
-    return (len(levels), min(x.integrated_lufs for x in levels), max(x.integrated_lufs for x in levels),
-            max(x.true_peak_dbtp for x in levels))
+        levels = list(pool.map(lambda e: measure_ebur128(week / e["path"]), chosen + programs))
+    return (len(chosen), len(programs), min(x.integrated_lufs for x in levels),
+            max(x.integrated_lufs for x in levels), max(x.true_peak_dbtp for x in levels))
+
+
+def edit(root: Path, script_id: str, old: str, new: str) -> None:
+    path = root / "scripts" / f"{script_id}.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def stored_programs(week: Path) -> tuple[int, int]:
+    """Program files, and how many distinct files (inodes) hold them."""
+    files = [p for p in week.rglob("*.mp3") if p.parent.name != "messages"]
+    return len(files), len({p.stat().st_ino for p in files})
 
 
 def main() -> None:
@@ -122,16 +137,21 @@ def main() -> None:
         written = folder_bytes(week)
         warm_s, warm = timed_build(root)
         print(f"warm {warm_s:.1f} s {json.dumps(warm.stats)}", flush=True)
-        edited = root / "scripts" / "khi-bi-de-doa.yaml"
-        edited.write_text(edited.read_text(encoding="utf-8").replace("Đừng ngại, đừng giấu.",
-                                                                      "Bà con đừng ngại, đừng giấu."), encoding="utf-8")
-        edit_s, edit = timed_build(root)
-        print(f"edit {edit_s:.1f} s {json.dumps(edit.stats)}", flush=True)
-        count, lo, hi, peak = check_loudness(week)
-        print(f"loudness {count} files {lo} {hi} {peak}", flush=True)
+        program_files, program_inodes = stored_programs(week)
+        # a typical edit: one sentence that every commune says the same way
+        edit(root, "khi-bi-de-doa", "Đừng ngại, đừng giấu.", "Bà con đừng ngại, đừng giấu.")
+        edit_s, edited = timed_build(root)
+        print(f"edit {edit_s:.1f} s {json.dumps(edited.stats)}", flush=True)
+        # the worst single-sentence edit: a sentence that names the commune's police, said by every commune
+        edit(root, "khi-bi-de-doa", "Bà con hãy liên hệ {{", "Bà con hãy liên hệ ngay {{")
+        edit2_s, edited2 = timed_build(root)
+        print(f"edit2 {edit2_s:.1f} s {json.dumps(edited2.stats)}", flush=True)
+        messages_checked, programs_checked, lo, hi, peak = check_loudness(week)
+        print(f"loudness {messages_checked}+{programs_checked} files {lo} {hi} {peak}", flush=True)
         naive_s, naive_files, naive_audio = naive(root, Path(tmp) / "naive")
         messages = sum(1 for e in cold.files if e["kind"] == "message")
         programs = sum(1 for e in cold.files if e["kind"] == "program")
+        assert programs == program_files
         audio_seconds = sum(e["seconds"] for e in cold.files if e["kind"] == "message")
         stages = cold.stats["stages"]
         cpu_per_unique = (stages["synthesise"] + stages["master"]) / max(cold.stats["segments"], 1)
@@ -147,9 +167,14 @@ def main() -> None:
             f"| warm rebuild, no change | {warm_s:.1f} s ({100 * warm_s / cold_s:.1f}% of cold; target <= 5%) | "
             f"{warm.stats['engine_calls']} | {warm.stats['sentences']} | {warm.stats['segments']} | "
             f"{warm.stats['mastered']} re-made | - |",
-            f"| rebuild after editing one script | {edit_s:.1f} s ({100 * edit_s / cold_s:.1f}% of cold; target <= 25%) |"
-            f" {edit.stats['engine_calls']} | {edit.stats['sentences']} | {edit.stats['segments']} | "
-            f"{edit.stats['mastered']} re-made | - |",
+            f"| rebuild after editing one shared sentence of one script | {edit_s:.1f} s "
+            f"({100 * edit_s / cold_s:.1f}% of cold; target <= 25%) |"
+            f" {edited.stats['engine_calls']} | {edited.stats['sentences']} | {edited.stats['segments']} | "
+            f"{edited.stats['mastered']} re-made | - |",
+            f"| rebuild after editing the sentence that names each commune's police | {edit2_s:.1f} s "
+            f"({100 * edit2_s / cold_s:.1f}% of cold) |"
+            f" {edited2.stats['engine_calls']} | {edited2.stats['sentences']} | {edited2.stats['segments']} | "
+            f"{edited2.stats['mastered']} re-made | - |",
             f"| naive loop (espeak whole text, ffmpeg loudnorm, MP3), messages only | {naive_s:.1f} s | "
             f"{naive_files} | - | - | {naive_files} | none |",
             "",
@@ -158,17 +183,20 @@ def main() -> None:
             + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items()),
             f"- warm: broadcast **{naive_s / warm_s:.0f}x** faster than the naive loop (which has no cache; target >= 50x)",
             f"- bytes written: {written / 1e9:.2f} GB ({messages} messages, {audio_seconds / 3600:.1f} h of message audio;"
-            f" programs are {programs} files of up to 15 min)",
-            f"- loudness of {count} published messages and programs (all messages of 4 communes, all programs of "
-            f"one), by ffmpeg ebur128: {lo:.1f} to {hi:.1f} LUFS, "
+            f" {programs} program files of up to 15 min, stored as {program_inodes} files: slots that air the same "
+            f"messages in the same order share one file by hard link)",
+            f"- loudness by ffmpeg ebur128 of all {messages_checked} published messages and all {programs_checked} "
+            f"programs of two communes: {lo:.1f} to {hi:.1f} LUFS, "
             f"true peak <= {peak:.1f} dBTP (preset loa: -16 +-1 LU, <= -1 dBTP)",
             f"- naive loop: {naive_audio / 3600:.1f} h of audio synthesised and normalised",
             f"- peak RSS of the benchmark process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB",
             "",
             "Projection for the whole country (benchmark 5), scaling the measured costs:",
-            f"- CPU per week: synthesis + mastering {cpu_per_unique:.3f} s per unique segment; shared segments are made "
-            f"once, commune-specific ones per commune, so about {cold_s / communes:.2f} s wall per commune on this "
-            f"2-core machine: ~{cold_s / communes * COUNTRY_COMMUNES / 3600:.1f} h for {COUNTRY_COMMUNES} communes "
+            f"- CPU per week: synthesis + mastering {cpu_per_unique:.3f} s wall per unique segment (sentence) on 2 "
+            f"cores; shared sentences are made once, commune-specific ones per commune, so at most "
+            f"{cold_s / communes:.2f} s wall per commune (an upper bound: it counts this province's shared sentences "
+            f"again for every commune): ~{cold_s / communes * COUNTRY_COMMUNES / 3600:.1f} h for {COUNTRY_COMMUNES} "
+            f"communes on this 2-core machine, ~{2 * cold_s / communes * COUNTRY_COMMUNES / 3600:.1f} CPU-hours "
             f"(naive loop: ~{naive_s / communes * COUNTRY_COMMUNES / 3600:.1f} h)",
             f"- disk per week: ~{written / communes * COUNTRY_COMMUNES / 1e12:.2f} TB "
             f"({written / communes / 1e6:.0f} MB per commune, mostly program files)",
