@@ -347,3 +347,22 @@ def test_slots_airing_the_same_messages_share_one_file(project):
     assert abs(decoded_seconds(commune / "2026-12-02_0600_sang.mp3")
                - decoded_seconds(commune / "2026-11-30_0600_sang.mp3")
                - manifest["lang-son/xa-chi-lang/messages/goi-113.mp3"]["seconds"]) < 0.1
+
+
+def test_output_does_not_depend_on_the_number_of_workers(tmp_path):
+    files = {**FILES, "locales/lang-son/xa-huu-lung.yaml": "name: Xã Hữu Lũng\ncode: '06385'\n",
+             "locales/lang-son/xa-ba-son.yaml": "name: Xã Ba Sơn\ncode: '06250'\n"}
+    weeks = []
+    for jobs in ("1", "2"):
+        root = make_project(tmp_path / f"jobs-{jobs}", files)  # each with its own empty caches
+        result = run("build", "--week", WEEK, "--jobs", jobs, "--project", str(root))
+        assert result.exit_code == 0, result.output
+        week = root / "output" / WEEK
+        manifest = json.loads((week / "manifest.json").read_text(encoding="utf-8"))
+        del manifest["build"]  # timings
+        weeks.append(({p.relative_to(week).as_posix(): p.read_bytes() for p in week.rglob("*")
+                       if p.is_file() and p.name != "manifest.json"}, manifest))
+    assert len(weeks[0][0]) > 3 * 10
+    assert sorted(weeks[0][0]) == sorted(weeks[1][0])
+    assert [name for name in weeks[0][0] if weeks[0][0][name] != weeks[1][0][name]] == []
+    assert weeks[0][1] == weeks[1][1]

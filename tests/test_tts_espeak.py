@@ -94,3 +94,15 @@ def test_library_status_and_wav_roundtrip(tmp_path):
     assert abs(len(seg) / 1000 - clip.duration) < 0.01
     assert Clip.from_segment(seg) == clip
     assert EspeakEngine.availability({"voice": "vi-vn-x-central"}).ok
+
+
+def test_a_sentence_sounds_the_same_whatever_was_said_before(tmp_path):
+    """libespeak-ng carries state from one sentence to the next; the engine must not, or a
+    build's audio would depend on --jobs and on the order of work."""
+    engine = make_engine("espeak", {"voice": "vi"}, tmp_path)
+    sentence = "Bà con đừng ngại, đừng giấu."
+    first = engine.synthesize(sentence)
+    engine.synthesize("Kính thưa bà con nhân dân xã Chi Lăng!")
+    make_engine("espeak", {"voice": "vi-vn-x-south", "rate": 200}, tmp_path).synthesize("Một câu khác.")
+    assert engine.synthesize(sentence).samples == first.samples
+    assert engine.synthesize(sentence).samples == first.samples
