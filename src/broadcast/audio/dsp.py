@@ -141,7 +141,11 @@ def peak_envelope(x: np.ndarray, floor: float) -> np.ndarray:
     if not len(hot):
         return env
     offsets, weights = _interpolator()
-    between = x[hot[:, None] + offsets] @ weights
+    # tap by tap with element-wise numpy, not a matrix product: BLAS sums in an order that depends
+    # on its thread count, and the limiter's gain (so the file's bytes) must not depend on --jobs
+    between = np.zeros((len(hot), weights.shape[1]))
+    for tap, w in zip(offsets, weights, strict=True):
+        between += x[hot + tap, None] * w
     env[hot] = np.maximum(env[hot], np.abs(between).max(axis=1))
     return env
 
