@@ -90,6 +90,7 @@ class Staging:
     work: Path = field(init=False)
     written: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
     reused: int = 0
+    fresh: list[Path] = field(default_factory=list)  # files with new content: to flush before publishing
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -121,6 +122,7 @@ class Staging:
         target = self._target(rel)
         if not self._link_same(rel, digest, target):
             target.write_bytes(data)
+            self._made(target)
         self.written[rel] = digest
         return target
 
@@ -132,6 +134,7 @@ class Staging:
             source.unlink()
         else:
             os.replace(source, target)
+            self._made(target)
         self.written[rel] = digest
         return target
 
@@ -156,6 +159,10 @@ class Staging:
         self.written[rel] = self.written[same_as]
         return target
 
+    def _made(self, target: Path) -> None:
+        with self._lock:
+            self.fresh.append(target)
+
     def _count_reuse(self) -> None:
         with self._lock:
             self.reused += 1
@@ -173,7 +180,8 @@ class Staging:
     def publish(self) -> Path:
         """Swap the staged week into place in one step."""
         shutil.rmtree(self.work, ignore_errors=True)
-        _fsync_tree(self.path)
+        # only new content: a hard link to a published file shares its already-flushed data
+        _fsync_files(self.fresh)
         final = self.published
         if final.exists():
             if not _exchange(self.path, final):
@@ -204,15 +212,14 @@ def _exchange(a: Path, b: Path) -> bool:
     return result == 0
 
 
-def _fsync_tree(root: Path) -> None:
-    """Flush every staged file to disk before it becomes visible (a power cut must not publish zeros)."""
-    for folder, _, names in os.walk(root):
-        for name in names:
-            fd = os.open(os.path.join(folder, name), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+def _fsync_files(paths: list[Path]) -> None:
+    """Flush staged files to disk before they become visible (a power cut must not publish zeros)."""
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def write_json(staging: Staging, rel: str, data: object) -> Path:
