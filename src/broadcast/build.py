@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .audio import MessageAudio, Spoken, Tags, get_preset, render_message
+from .audio import MessageAudio, Rendered, Spoken, Tags, get_preset, render_message
 from .audio.program import join
 from .audio.segments import Pause, Segment, layout, render_segment
 from .formats import FORMATS, ItemFile, ProgramFile, StationWeek
 from .model import Locale, Problem, Project, Script
 from .plan import LocalePlan, durations_from, plan_week
 from .project import ContentError, cache_folder, load_project, segment_folder
-from .publish import Lock, Staging, sha256_file
+from .publish import Lock, Staging
 from .render import RenderError, Week, render
 from .lint import Lexicons, content_problems
 from .speech import Speech, speak
@@ -279,7 +279,7 @@ def _produce(project: Project, week: Week, chosen: list[Locale], messages: list[
     for preset_name in sorted({loc.preset for loc in chosen}):
         for name in ("opening", "closing"):
             lines[(preset_name, name)] = _station_line(project, extras, synthesis, name, preset_name, staging)
-    overhead = max((sum(line[1] for n in ("opening", "closing") if (line := lines[(p, n)]))
+    overhead = max((sum(line.duration for n in ("opening", "closing") if (line := lines[(p, n)]))
                     for p in {loc.preset for loc in chosen}), default=0.0)
     plan = plan_week(project, week, durations_from(durations), [loc for loc in chosen if loc.id not in failed],
                      overhead=overhead)
@@ -292,9 +292,8 @@ def _produce(project: Project, week: Week, chosen: list[Locale], messages: list[
 
     def programs_of(locale_plan: LocalePlan) -> None:
         locale = by_id[locale_plan.locale_id]
-        opening, closing = (line[0] if (line := lines[(locale.preset, n)]) else None for n in ("opening", "closing"))
-        _programs(project.settings.name, week, locale, locale_plan, entries, titles, opening, closing, previous,
-                  staging)
+        _programs(project.settings.name, week, locale, locale_plan, entries, titles, lines[(locale.preset, "opening")],
+                  lines[(locale.preset, "closing")], previous, staging)
 
     # threads, not processes: joining is copying bytes, and file writes and hashing release the GIL
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
@@ -357,7 +356,7 @@ def project_voice_engine(project: Project, voice_id: str) -> str:
 
 
 def _station_line(project: Project, extras: dict[str, Speech], synthesis: SynthesisResult, name: str,
-                  preset: str, staging: Staging) -> tuple[Path, float] | None:
+                  preset: str, staging: Staging) -> Rendered | None:
     """The station's opening or closing line, mastered once per preset, shared by every program."""
     voice = project.settings.default_voice
     if name not in extras or any((voice, p) not in synthesis.clips for p in extras[name].parts):
@@ -365,12 +364,11 @@ def _station_line(project: Project, extras: dict[str, Speech], synthesis: Synthe
     body = _spoken(extras[name], {p: synthesis.clip(voice, p) for p in extras[name].parts})
     path = staging.work / "parts" / f"{name}-{preset}.{get_preset(preset).container}"
     path.parent.mkdir(parents=True, exist_ok=True)
-    rendered = render_message(MessageAudio(body=body), preset, path, Tags(title=name, artist=project.settings.name))
-    return path, rendered.duration
+    return render_message(MessageAudio(body=body), preset, path, Tags(title=name, artist=project.settings.name))
 
 
 def _programs(project_name: str, week: Week, locale: Locale, plan: LocalePlan, entries: dict[str, dict[str, Any]],
-              scripts: dict[str, Script], opening: Path | None, closing: Path | None,
+              scripts: dict[str, Script], opening: Rendered | None, closing: Rendered | None,
               previous: dict[str, dict[str, Any]], staging: Staging) -> None:
     """One commune's program files and schedules. Runs in a thread beside other communes: it
     writes only this commune's entries.
@@ -381,7 +379,7 @@ def _programs(project_name: str, week: Week, locale: Locale, plan: LocalePlan, e
     programs as slots."""
     folder = _folder(locale)
     made: dict[str, str] = {}  # program key -> the first file written with it
-    lines_digest = (_digest(opening), _digest(closing))
+    lines_digest = tuple(line.sha256 if line else "" for line in (opening, closing))
     preset = get_preset(locale.preset)
     station = locale.data.get("station") or locale.name
 
@@ -406,7 +404,7 @@ def _programs(project_name: str, week: Week, locale: Locale, plan: LocalePlan, e
             tmp = staging.work / rel
             tmp.parent.mkdir(parents=True, exist_ok=True)
             tags = Tags(title=title, artist=station, album=f"Tuần {week.id}", date=week.days[0].isoformat())
-            paths = [opening] + [staging.path / p["path"] for p in parts] + [closing]
+            paths = [opening and opening.path] + [staging.path / p["path"] for p in parts] + [closing and closing.path]
             rendered = join([p for p in paths if p is not None], preset.name, tmp, tags)
             staging.adopt(rel, rendered.path, rendered.sha256)
             seconds = rendered.duration
@@ -434,10 +432,6 @@ def _programs(project_name: str, week: Week, locale: Locale, plan: LocalePlan, e
             staging.write_bytes(rel, data)
             entries[rel] = {"path": rel, "kind": writer_name, "sha256": staging.written[rel], "seconds": None,
                             "locale": locale.id, "scripts": [], "key": None}
-
-
-def _digest(path: Path | None) -> str:
-    return sha256_file(path) if path is not None else ""
 
 
 def _write_manifest(project: Project, week: Week, staging: Staging, result: BuildResult,
