@@ -19,7 +19,7 @@ from pathlib import Path
 from broadcast.locales import all_provinces, import_locales
 from broadcast.plan import plan_week
 from broadcast.project import load_project
-from broadcast.render import Week
+from broadcast.model import Week
 from broadcast.select import estimated_durations
 from machine import machine  # noqa: E402 - benchmarks/ is on sys.path when run as a script
 

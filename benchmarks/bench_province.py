@@ -31,7 +31,8 @@ from broadcast.audio.ffmpeg import measure_ebur128
 from broadcast.build import build
 from broadcast.locales import find_province, import_locales
 from broadcast.project import load_project
-from broadcast.render import Week, render
+from broadcast.model import Week
+from broadcast.render import render
 from broadcast.speech import normalize
 from broadcast.tts import make_engine
 

@@ -7,7 +7,7 @@ from datetime import date
 
 from broadcast.plan import plan_week
 from broadcast.project import load_project
-from broadcast.render import Week
+from broadcast.model import Week
 
 from conftest import run
 

@@ -8,7 +8,8 @@ from datetime import date, time
 import pytest
 
 from broadcast.project import deep_merge, load_project, read_project
-from broadcast.render import Week, render
+from broadcast.model import Week
+from broadcast.render import render
 
 from conftest import REPO, run
 

@@ -26,7 +26,8 @@ from .model import Locale, Problem, Project, Script
 from .plan import LocalePlan, durations_from, plan_week
 from .project import ContentError, cache_folder, load_project, segment_folder
 from .publish import Lock, Staging
-from .render import RenderError, Week, render
+from .model import Week
+from .render import RenderError, render
 from .lint import Lexicons, content_problems
 from .speech import Speech, speak
 from .tts import ClipCache, SynthesisResult, clip_key, make_engine, synthesize_all

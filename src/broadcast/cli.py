@@ -20,10 +20,12 @@ from . import lint as lint_stage
 from .build import build as run_build
 from .build import clip_keys_in_use, say
 from .lint import Lexicons
-from .project import ContentError, cache_folder, find_root, load_project, segment_folder
+from .errors import BroadcastError, ContentError
+from .project import cache_folder, find_root, load_project, segment_folder
 from .locales import all_provinces, find_province, import_locales
 from .plan import plan_week
-from .render import RenderError, Week, render
+from .model import Week
+from .render import RenderError, render
 from .report import show_plan
 from .select import estimated_durations, select_locales
 from .speech import normalize
@@ -54,7 +56,18 @@ def _root(project_dir: Path | None) -> Path:
     return find_root(project_dir or Path.cwd())
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Converts every error a user can fix, once, into a message and an exit code (beets' ui.main)."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except BroadcastError as exc:
+            click.echo(exc.report(), err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_version("broadcast"), prog_name="broadcast")
 def main() -> None:
     """broadcast: kịch bản cảnh báo lừa đảo -> âm thanh và lịch phát cho đài truyền thanh xã.

@@ -13,7 +13,8 @@ from typing import Any
 
 from .model import HasProblems, Locale, Problem, Project, Script
 from .project import LEXICON_FILE, read_project
-from .render import RenderError, Week, render
+from .model import Week
+from .render import RenderError, render
 from .speech import Lexicon, report, speak
 from .speech.lexicon import SECTIONS
 from .tts import check_profile, missing_recordings

@@ -12,10 +12,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import click
 import yaml
 from vietnam_provinces import Province, Ward
 
+from .errors import ContentError, Problem, UsageError
 from .project import SLUG
 
 POLICE_PHONE = "<<CẦN ĐIỀN: số điện thoại trực ban Công an {unit} (nếu chưa có, để 113)>>"
@@ -48,9 +48,9 @@ def find_province(name: str) -> Province:
         names.add(_fold(province.name.removeprefix("Thành phố ")))
         if wanted in names:
             return province
-    raise click.BadParameter(
-        f"không có tỉnh '{name}' trong danh mục 34 tỉnh, thành phố; ví dụ: "
-        + ", ".join(sorted(p.name for p in provinces)[:6]) + " ...", param_hint="--province")
+    raise UsageError(f"không có tỉnh '{name}' trong danh mục 34 tỉnh, thành phố (unknown province)",
+                     field="--province",
+                     fix="viết tên tỉnh như trong danh mục, ví dụ: " + ", ".join(sorted(p.name for p in provinces)[:6]))
 
 
 def _slug(codename: str) -> str:
@@ -96,8 +96,8 @@ def _merge_file(path: Path, wanted: dict[str, object], report: ImportReport, roo
     text = path.read_text(encoding="utf-8")
     existing = yaml.safe_load(text) or {}
     if not isinstance(existing, dict):
-        raise click.ClickException(f"{rel}: tệp không phải nhóm khóa, không thể bổ sung (not a mapping). "
-                                   "Cách sửa: sửa tệp theo mẫu trong README rồi chạy lại.")
+        raise ContentError([Problem(rel, 1, "", "tệp không phải nhóm khóa, không thể bổ sung (not a mapping)",
+                                    "sửa tệp theo mẫu trong README rồi chạy lại")])
     missing = {k: v for k, v in wanted.items() if k not in existing}
     if not missing:
         report.unchanged += 1

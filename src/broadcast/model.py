@@ -3,30 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, time
+import re
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any, Mapping
 
+from .errors import Problem, UsageError
+
 LEVELS = ("normal", "priority", "emergency")  # Thông tư 39/2020/TT-BTTTT
 PRESETS = ("loa", "fm", "phat-thanh")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong in the project, pointed at a file and line."""
-
-    file: str  # relative to the project root
-    line: int
-    field: str
-    message: str
-    hint: str
-    severity: str = "error"  # "error" | "warning"
-
-    def __str__(self) -> str:
-        kind = "lỗi" if self.severity == "error" else "cảnh báo"
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        fld = f" [{self.field}]" if self.field else ""
-        return f"{where}: {kind}{fld}: {self.message}. Cách sửa: {self.hint}."
 
 
 class HasProblems:
@@ -142,3 +127,41 @@ class Project:
             return exact[0]
         short = [loc for loc in self.locales if loc.id.split("/")[-1] == locale_id]
         return short[0] if len(short) == 1 else None
+
+
+@dataclass(frozen=True)
+class Week:
+    """An ISO week: what templates see as `week`."""
+
+    year: int
+    number: int
+
+    @property
+    def id(self) -> str:
+        return f"{self.year}-W{self.number:02d}"
+
+    @property
+    def monday(self) -> date:
+        return date.fromisocalendar(self.year, self.number, 1)
+
+    @property
+    def days(self) -> tuple[date, ...]:
+        return tuple(self.monday + timedelta(days=i) for i in range(7))
+
+    @classmethod
+    def parse(cls, text: str) -> "Week":
+        match = re.fullmatch(r"(\d{4})-W(\d{1,2})", text.strip())
+        if match:
+            year, number = int(match[1]), int(match[2])
+            try:
+                date.fromisocalendar(year, number, 1)
+                return cls(year, number)
+            except ValueError:
+                pass
+        raise UsageError(f"tuần '{text}' không hợp lệ (invalid ISO week)", field="--week",
+                         fix="viết dạng 2026-W49: năm, chữ W, số tuần 1-53 có trong năm đó")
+
+    @classmethod
+    def containing(cls, day: date) -> "Week":
+        year, number, _ = day.isocalendar()
+        return cls(year, number)

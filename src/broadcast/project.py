@@ -15,9 +15,8 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-import click
-
-from .model import HasProblems, LEVELS, PRESETS, Locale, Problem, Project, Schedule, Script, Settings, Slot, Validity, Voice
+from .errors import ContentError, NotAProject, Problem
+from .model import HasProblems, LEVELS, PRESETS, Locale, Project, Schedule, Script, Settings, Slot, Validity, Voice
 from .yamlio import YList, YMap, YamlError, load_yaml
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -32,26 +31,6 @@ WEEKDAYS = {
 DAY_SETS = {"all": (1, 2, 3, 4, 5, 6, 7), "weekdays": (1, 2, 3, 4, 5), "hang-ngay": (1, 2, 3, 4, 5, 6, 7)}
 
 
-class ContentError(click.ClickException):
-    """The project has errors; nothing may be built. Carries every problem found."""
-
-    exit_code = 2
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        errors = sum(p.severity == "error" for p in problems)
-        super().__init__(f"dự án có {errors} lỗi (project has {errors} errors)")
-
-    def format_message(self) -> str:
-        lines = [str(p) for p in self.problems]
-        return "\n".join(lines + [self.message])
-
-    def show(self, file=None) -> None:  # no "Error: " prefix before a multi-line report
-        click.echo(self.format_message(), err=True)
-
-
-class NotAProject(click.ClickException):
-    exit_code = 2
 
 
 @dataclass
@@ -188,9 +167,8 @@ def find_root(start: Path) -> Path:
         if (folder / SETTINGS_FILE).is_file():
             return folder
     raise NotAProject(
-        f"không tìm thấy {SETTINGS_FILE} trong {start} hay thư mục cha (not a broadcast project). "
-        "Cách sửa: chạy lệnh trong thư mục dự án, dùng --project THƯ_MỤC, hoặc tạo dự án mới bằng 'broadcast init'."
-    )
+        f"không tìm thấy {SETTINGS_FILE} trong {start} hay thư mục cha (not a broadcast project)",
+        fix="chạy lệnh trong thư mục dự án, dùng --project THƯ_MỤC, hoặc tạo dự án mới bằng 'broadcast init'")
 
 
 def cache_folder(root: Path) -> Path:

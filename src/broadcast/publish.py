@@ -24,14 +24,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import click
+from .errors import BuildLocked
 
 RENAME_EXCHANGE = 2  # from <linux/fs.h>
 AT_FDCWD = -100
-
-
-class BuildLocked(click.ClickException):
-    exit_code = 1
 
 
 def sha256_file(path: Path) -> str:

@@ -11,52 +11,14 @@ from __future__ import annotations
 import re
 import traceback
 from functools import lru_cache
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-import click
 from jinja2 import BaseLoader, StrictUndefined, Template, TemplateError, TemplateNotFound, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-from .model import Locale, Problem, Script
-
-
-@dataclass(frozen=True)
-class Week:
-    """An ISO week: what templates see as `week`."""
-
-    year: int
-    number: int
-
-    @property
-    def id(self) -> str:
-        return f"{self.year}-W{self.number:02d}"
-
-    @property
-    def monday(self) -> date:
-        return date.fromisocalendar(self.year, self.number, 1)
-
-    @property
-    def days(self) -> tuple[date, ...]:
-        return tuple(self.monday + timedelta(days=i) for i in range(7))
-
-    @classmethod
-    def parse(cls, text: str) -> "Week":
-        match = re.fullmatch(r"(\d{4})-W(\d{1,2})", text.strip())
-        if match:
-            year, number = int(match[1]), int(match[2])
-            try:
-                date.fromisocalendar(year, number, 1)
-                return cls(year, number)
-            except ValueError:
-                pass
-        raise click.BadParameter(f"tuần '{text}' không hợp lệ; viết dạng 2026-W49 (ISO week)")
-
-    @classmethod
-    def containing(cls, day: date) -> "Week":
-        year, number, _ = day.isocalendar()
-        return cls(year, number)
+from .errors import Problem
+from .model import Locale, Script, Week
 
 
 class RenderError(Exception):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import click
-
 from .model import Locale, Project, Script
 from .plan import Durations, estimate_seconds
-from .project import ContentError
-from .render import RenderError, Week, render
+from .errors import ContentError, UsageError
+from .model import Week
+from .render import RenderError, render
 
 
 def select_locales(project: Project, locale_ids: tuple[str, ...] = (), provinces: tuple[str, ...] = ()) -> list[Locale]:
@@ -18,14 +17,14 @@ def select_locales(project: Project, locale_ids: tuple[str, ...] = (), provinces
     for locale_id in locale_ids:
         locale = project.locale(locale_id)
         if locale is None:
-            raise click.BadParameter(f"không có xã '{locale_id}' (unknown locale); xem thư mục locales/",
-                                     param_hint="--locale")
+            raise UsageError(f"không có xã '{locale_id}' (unknown locale)", field="--locale",
+                             fix="xem tên các xã trong thư mục locales/, ví dụ lang-son/xa-chi-lang")
         chosen[locale.id] = locale
     known = {loc.province for loc in project.locales}
     for province in provinces:
         if province not in known:
-            raise click.BadParameter(f"không có tỉnh '{province}'; có: {', '.join(sorted(known))}",
-                                     param_hint="--province")
+            raise UsageError(f"không có tỉnh '{province}' (unknown province)", field="--province",
+                             fix=f"dùng một trong: {', '.join(sorted(known))}")
         chosen.update({loc.id: loc for loc in project.locales if loc.province == province})
     return sorted(chosen.values(), key=lambda loc: loc.id)
 

@@ -5,18 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import click
-
-from broadcast.tts.base import Clip, bilingual
+from broadcast.errors import AudioError, bilingual
+from broadcast.tts.base import Clip
 
 LEVELS = ("normal", "priority", "emergency")  # Thông tư 39/2020/TT-BTTTT
-
-
-class AudioError(click.ClickException):
-    """A message could not be assembled, mastered or written (bilingual, ready to print)."""
-
-    def __reduce__(self):  # survive pickling across the build's worker processes
-        return (self.__class__, (self.message,))
 
 
 @dataclass(frozen=True)

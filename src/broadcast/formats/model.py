@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..plan import Program
-from ..render import Week
+from ..model import Week
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-import click
+from broadcast.errors import UsageError
 
 
 def _walk(folder: Traversable, prefix: str = "") -> list[tuple[str, Traversable]]:
@@ -24,10 +24,8 @@ def _walk(folder: Traversable, prefix: str = "") -> list[tuple[str, Traversable]
 def create_project(directory: Path) -> list[Path]:
     """Copy the starter project into `directory`, which must be empty or absent."""
     if directory.exists() and any(directory.iterdir()):
-        raise click.ClickException(
-            f"thư mục {directory} đã có tệp; 'init' không ghi đè (directory not empty). "
-            "Cách sửa: chọn một thư mục mới hoặc thư mục trống."
-        )
+        raise UsageError(f"thư mục {directory} đã có tệp; 'init' không ghi đè (directory not empty)",
+                         fix="chọn một thư mục mới hoặc thư mục trống")
     created = []
     for name, item in _walk(files(__package__) / "files"):
         target = directory / name

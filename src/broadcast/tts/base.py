@@ -16,47 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Mapping
 
-import click
+from broadcast.errors import EngineUnavailable as EngineUnavailable
+from broadcast.errors import MissingRecording as MissingRecording
+from broadcast.errors import TTSError as TTSError
+from broadcast.errors import bilingual as bilingual
 
 SAMPLE_WIDTH = 2  # bytes: every clip is 16-bit signed little-endian mono PCM
-
-
-# --------------------------------------------------------------------------- errors
-
-
-class TTSError(click.ClickException):
-    """A sentence could not be spoken, or a voice is misconfigured.
-
-    The message is Vietnamese with the English in parentheses, ready to print.
-    Subclasses `click.ClickException` so the CLI prints it without a traceback.
-    """
-
-    def __init__(self, message: str):
-        super().__init__(message)
-
-    def __reduce__(self):  # survive pickling across worker processes
-        return (self.__class__, (self.message,))
-
-
-class EngineUnavailable(TTSError):
-    """The engine's library, model or service is not there."""
-
-
-class MissingRecording(TTSError):
-    """The `recorded` engine has no recording for a sentence (lint reports it as an error)."""
-
-    def __init__(self, message: str, sentence: str = "", folder: str = ""):
-        super().__init__(message)
-        self.sentence = sentence
-        self.folder = folder
-
-    def __reduce__(self):
-        return (self.__class__, (self.message, self.sentence, self.folder))
-
-
-def bilingual(vi: str, en: str) -> str:
-    """One message in the house style: Vietnamese first, English in parentheses."""
-    return f"{vi} ({en})"
 
 
 # --------------------------------------------------------------------------- clip

@@ -1,0 +1,144 @@
+"""Every error the user can fix, in one hierarchy.
+
+The root, `BroadcastError`, carries what a culture-centre editor or a cron log needs: the
+Vietnamese message, the file and line, the field, the fix, and the exit code. Stages raise
+these and never print; the CLI converts them once (beets' ``ui.main``), the studio once more
+in its own way. Nothing here knows about click or a terminal.
+
+Exit codes (documented in the README):
+  1  the build ran but something failed (a commune, a voice, the lock is held, warnings under --strict)
+  2  the content or the command line is wrong: nothing was built
+  3  the environment stops us (disk full, output folder not writable, a tool missing)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+EXIT_FAILED = 1
+EXIT_CONTENT = 2
+EXIT_ENVIRONMENT = 3
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in the project, pointed at a file and line."""
+
+    file: str  # relative to the project root
+    line: int
+    field: str
+    message: str
+    hint: str
+    severity: str = "error"  # "error" | "warning"
+
+    def __str__(self) -> str:
+        kind = "lỗi" if self.severity == "error" else "cảnh báo"
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        fld = f" [{self.field}]" if self.field else ""
+        head = f"{where}: " if where else ""
+        fix = f" Cách sửa: {self.hint}." if self.hint else ""
+        return f"{head}{kind}{fld}: {self.message}.{fix}"
+
+
+class BroadcastError(Exception):
+    """Root of every error a user can act on. `str()` is the full Vietnamese report."""
+
+    exit_code: int = EXIT_CONTENT
+
+    def __init__(self, message: str, *, file: str = "", line: int = 0, field: str = "", fix: str = "",
+                 exit_code: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.file, self.line, self.field, self.fix = file, line, field, fix
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return (Problem(self.file, self.line, self.field, self.message, self.fix),)
+
+    def report(self) -> str:
+        """What to show a person: every problem, one per line."""
+        if not (self.file or self.field or self.fix):
+            return self.message
+        return "\n".join(str(p) for p in self.problems)
+
+    def __str__(self) -> str:
+        return self.report()
+
+    def __reduce__(self) -> tuple[Any, ...]:  # survive pickling across worker processes
+        return (_rebuild, (self.__class__, self.__dict__.copy()))
+
+
+def _rebuild(cls: type[BroadcastError], state: dict[str, Any]) -> BroadcastError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, state.get("message", ""))
+    error.__dict__.update(state)
+    return error
+
+
+class ContentError(BroadcastError):
+    """The project has errors; nothing may be built. Carries every problem found."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self._problems = tuple(problems)
+        errors = sum(p.severity == "error" for p in self._problems)
+        super().__init__(f"dự án có {errors} lỗi (project has {errors} errors)")
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return self._problems
+
+    def report(self) -> str:
+        return "\n".join([str(p) for p in self._problems] + [self.message])
+
+
+class UsageError(BroadcastError):
+    """A command was asked for something that does not exist (an unknown commune, a bad week)."""
+
+
+class NotAProject(BroadcastError):
+    """No broadcast.yaml here or above."""
+
+
+class EnvironmentProblem(BroadcastError):
+    """The machine stops us: disk full, a folder not writable, a tool missing."""
+
+    exit_code = EXIT_ENVIRONMENT
+
+
+class BuildLocked(BroadcastError):
+    """Another build of the same project holds the lock."""
+
+    exit_code = EXIT_FAILED
+
+
+class TTSError(BroadcastError):
+    """A sentence could not be spoken, or a voice is misconfigured (bilingual, ready to print)."""
+
+    exit_code = EXIT_FAILED
+
+
+class EngineUnavailable(TTSError):
+    """The engine's library, model or service is not there."""
+
+
+class MissingRecording(TTSError):
+    """The `recorded` engine has no recording for a sentence (lint reports it as an error)."""
+
+    def __init__(self, message: str, sentence: str = "", folder: str = ""):
+        super().__init__(message)
+        self.sentence = sentence
+        self.folder = folder
+
+
+class AudioError(BroadcastError):
+    """A message could not be assembled, mastered or written (bilingual, ready to print)."""
+
+    exit_code = EXIT_FAILED
+
+
+def bilingual(vi: str, en: str) -> str:
+    """One message in the house style: Vietnamese first, English in parentheses."""
+    return f"{vi} ({en})"
