@@ -16,11 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from broadcast.app import Workspace
 from broadcast.locales import all_provinces, import_locales
-from broadcast.plan import plan_week
-from broadcast.project import load_project
 from broadcast.model import Week
-from broadcast.select import estimated_durations
 from machine import machine  # noqa: E402 - benchmarks/ is on sys.path when run as a script
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,10 +35,10 @@ def main() -> None:
         t0 = time.perf_counter()
         import_locales(root, all_provinces(), "sang-chieu")
         t1 = time.perf_counter()
-        project = load_project(root)
+        workspace = Workspace(root)
+        project = workspace.project
         t2 = time.perf_counter()
-        week = Week(2026, 49)
-        plan = plan_week(project, week, estimated_durations(project, week))
+        plan = workspace.plan(Week(2026, 49))
         t3 = time.perf_counter()
         rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         programs = sum(len(p.programs) for p in plan.locales)

@@ -28,7 +28,7 @@ from pathlib import Path
 import imageio_ffmpeg
 
 from broadcast.audio.ffmpeg import measure_ebur128
-from broadcast.build import build
+from broadcast.app import BuildResult, Workspace
 from broadcast.locales import find_province, import_locales
 from broadcast.project import load_project
 from broadcast.model import Week
@@ -65,9 +65,9 @@ def folder_bytes(path: Path) -> int:
     return total
 
 
-def timed_build(root: Path) -> tuple[float, dict]:
+def timed_build(root: Path) -> tuple[float, BuildResult]:
     started = time.perf_counter()
-    result = build(root, WEEK, allow_placeholders=True, progress=False)
+    result = Workspace(root).build(WEEK, allow_placeholders=True)
     return time.perf_counter() - started, result
 
 
@@ -150,10 +150,10 @@ def main() -> None:
         messages_checked, programs_checked, lo, hi, peak = check_loudness(week)
         print(f"loudness {messages_checked}+{programs_checked} files {lo} {hi} {peak}", flush=True)
         naive_s, naive_files, naive_audio = naive(root, Path(tmp) / "naive")
-        messages = sum(1 for e in cold.files if e["kind"] == "message")
-        programs = sum(1 for e in cold.files if e["kind"] == "program")
+        messages = sum(1 for e in cold.files if e.kind == "message")
+        programs = sum(1 for e in cold.files if e.kind == "program")
         assert programs == program_files
-        audio_seconds = sum(e["seconds"] for e in cold.files if e["kind"] == "message")
+        audio_seconds = sum(e["seconds"] for e in cold.files if e.kind == "message")
         stages = cold.stats["stages"]
         cpu_per_unique = (stages["synthesise"] + stages["master"]) / max(cold.stats["segments"], 1)
         lines = [

@@ -38,12 +38,12 @@ def run(n: int, jobs: int, voice: VoiceSpec) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cache = ClipCache(Path(tmp) / "clips")
         t0 = time.perf_counter()
-        r = synthesize_all([(voice, s) for s in texts], cache, Path("."), jobs=jobs, progress=False)
+        r = synthesize_all([(voice, s) for s in texts], cache, Path("."), jobs=jobs)
         dt = time.perf_counter() - t0
         assert r.ok, r.failures[:3]
         audio = r.stats.audio_seconds
         t1 = time.perf_counter()
-        r2 = synthesize_all([(voice, s) for s in texts], cache, Path("."), jobs=jobs, progress=False)
+        r2 = synthesize_all([(voice, s) for s in texts], cache, Path("."), jobs=jobs)
         dt2 = time.perf_counter() - t1
         assert r2.stats.engine_calls == 0
     print(

@@ -171,27 +171,27 @@ def test_second_run_makes_no_engine_calls(tmp_path):
     south = VoiceSpec("nam", "espeak", {"voice": "vi-vn-x-south"})
     reqs = [(north, s) for s in SENTENCES] + [(south, SENTENCES[0]), (north, SENTENCES[0])]
 
-    first = synthesize_all(reqs, cache, tmp_path, jobs=1, progress=False)
+    first = synthesize_all(reqs, cache, tmp_path, jobs=1)
     assert first.ok
     assert (first.stats.requests, first.stats.unique, first.stats.engine_calls, first.stats.cache_hits) == (5, 4, 4, 0)
     clip = first.clip("bac", SENTENCES[1])
     assert 1.5 < clip.duration < 6
     assert first[("nam", SENTENCES[0])].produced_by == "nam"
 
-    second = synthesize_all(reqs, cache, tmp_path, jobs=1, progress=False)
+    second = synthesize_all(reqs, cache, tmp_path, jobs=1)
     assert second.stats.engine_calls == 0 and second.stats.cache_hits == 4
     assert second.clip("bac", SENTENCES[1]) == clip  # same audio, from the cache
     assert all(c.cached for c in second.clips.values())
 
     changed = [(north, "Hãy báo ngay cho công an phường.")] + reqs[1:4]  # one sentence edited
-    third = synthesize_all(changed, cache, tmp_path, jobs=1, progress=False)
+    third = synthesize_all(changed, cache, tmp_path, jobs=1)
     assert third.stats.engine_calls == 1 and third.stats.cache_hits == 3
 
 
 def test_same_engine_and_params_under_two_ids_is_spoken_once(tmp_path):
     cache = ClipCache(tmp_path)
     a, b = VoiceSpec("a", "espeak", {}), VoiceSpec("b", "espeak", {"voice": "vi"})
-    r = synthesize_all([(a, SENTENCES[0]), (b, SENTENCES[0])], cache, tmp_path, jobs=1, progress=False)
+    r = synthesize_all([(a, SENTENCES[0]), (b, SENTENCES[0])], cache, tmp_path, jobs=1)
     assert r.stats.unique == 2 and r.stats.engine_calls == 1
     assert r[("a", SENTENCES[0])].key == r[("b", SENTENCES[0])].key
 
@@ -201,11 +201,11 @@ def test_process_pool_workers(tmp_path, monkeypatch):
     cache = ClipCache(tmp_path / "clips")
     voice = VoiceSpec("bac", "espeak", {})
     texts = [f"Đây là câu thử số {i}." for i in range(6)]
-    r = synthesize_all([(voice, t) for t in texts], cache, tmp_path, jobs=2, progress=True)
+    r = synthesize_all([(voice, t) for t in texts], cache, tmp_path, jobs=2)
     assert r.ok and r.stats.engine_calls == 6
     assert cache.stats()[0] == 6
     assert all(0.5 < r.clip("bac", t).duration < 5 for t in texts)
-    again = synthesize_all([(voice, t) for t in texts], cache, tmp_path, jobs=2, progress=False)
+    again = synthesize_all([(voice, t) for t in texts], cache, tmp_path, jobs=2)
     assert again.stats.engine_calls == 0
 
 
@@ -217,7 +217,7 @@ def test_failures_name_voice_and_sentence_and_fallback_is_recorded(tmp_path, cap
     broken = VoiceSpec("hong", "no-such-engine", {})
     north = VoiceSpec("bac", "espeak", {})
     reqs = [(recorded, SENTENCES[0]), (lone, SENTENCES[1]), (broken, SENTENCES[2])]
-    r = synthesize_all(reqs, cache, tmp_path, jobs=1, progress=False, voices={"bac": north})
+    r = synthesize_all(reqs, cache, tmp_path, jobs=1, voices={"bac": north})
     assert r.stats.fallback_uses == 1
     spoken = r[("ede", SENTENCES[0])]
     assert spoken.produced_by == "bac" and spoken.fallback_used
@@ -230,7 +230,7 @@ def test_failures_name_voice_and_sentence_and_fallback_is_recorded(tmp_path, cap
 
 
 def test_progress_log_lines_when_not_a_terminal(tmp_path, caplog):
-    caplog.set_level("INFO", logger="broadcast.tts.synthesize")
+    caplog.set_level("INFO", logger="broadcast")
     voice = VoiceSpec("bac", "espeak", {})
     synthesize_all([(voice, s) for s in SENTENCES], ClipCache(tmp_path), tmp_path, jobs=1)
     lines = [r.getMessage() for r in caplog.records]
@@ -247,8 +247,7 @@ from broadcast.tts.espeak import EspeakEngine
 EspeakEngine.POOL_MIN_TASKS = 1
 # no `if __name__ == "__main__":` guard: every worker process dies while starting
 voice = VoiceSpec("bac", "espeak", {{}})
-r = synthesize_all([(voice, f"Câu số {{i}}.") for i in range(4)], ClipCache({folder!r}), Path("."), jobs=2,
-                   progress=False)
+r = synthesize_all([(voice, f"Câu số {{i}}.") for i in range(4)], ClipCache({folder!r}), Path("."), jobs=2)
 print(r.ok, r.stats.engine_calls, len(r.clips))
 """
 

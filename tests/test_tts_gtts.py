@@ -111,7 +111,7 @@ def test_success_decodes_the_mp3(google, tmp_path):
 def test_429_then_success_is_retried_and_counted(google, tmp_path):
     google.script = [429]
     voice = VoiceSpec("google", "gtts", dict(FAST, retries=3))
-    r = synthesize_all([(voice, SENTENCE)], ClipCache(tmp_path), tmp_path, progress=False)
+    r = synthesize_all([(voice, SENTENCE)], ClipCache(tmp_path), tmp_path)
     assert r.ok and r.stats.engine_calls == 1 and r.stats.retries == 1
     assert len(google.texts) == 2
     assert 0.9 < r.clip("google", SENTENCE).duration < 1.2
@@ -121,7 +121,7 @@ def test_persistent_503_fails_cleanly_and_caches_nothing(google, tmp_path):
     google.script = [503] * 10
     cache = ClipCache(tmp_path / "clips")
     voice = VoiceSpec("google", "gtts", dict(FAST, retries=2))
-    r = synthesize_all([(voice, SENTENCE), (voice, "Câu thứ hai.")], cache, tmp_path, progress=False)
+    r = synthesize_all([(voice, SENTENCE), (voice, "Câu thứ hai.")], cache, tmp_path)
     assert not r.ok and r.stats.failures >= 1
     failure = next(f for f in r.failures if f.sentence == SENTENCE)
     assert "503" in failure.message and "tuyệt đối không chuyển tiền" in failure.message

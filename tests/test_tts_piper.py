@@ -84,18 +84,18 @@ def test_driver_caches_piper_clips_and_version_tracks_the_model(tmp_path):
     path = build_voice(tmp_path / "voices")
     voice = VoiceSpec("ai", "piper", {"model": "voices/vi_VN-tiny-x_low.onnx"})
     cache = ClipCache(tmp_path / "clips")
-    r1 = synthesize_all([(voice, SENTENCE)], cache, tmp_path, progress=False)
+    r1 = synthesize_all([(voice, SENTENCE)], cache, tmp_path)
     assert r1.ok and r1.stats.engine_calls == 1
-    r2 = synthesize_all([(voice, SENTENCE)], cache, tmp_path, progress=False)
+    r2 = synthesize_all([(voice, SENTENCE)], cache, tmp_path)
     assert r2.stats.engine_calls == 0
     path.write_bytes(path.read_bytes() + b"")  # same bytes: same version
-    assert synthesize_all([(voice, SENTENCE)], cache, tmp_path, progress=False).stats.engine_calls == 0
+    assert synthesize_all([(voice, SENTENCE)], cache, tmp_path).stats.engine_calls == 0
     build_voice(tmp_path / "other")
     (tmp_path / "other" / "vi_VN-tiny-x_low.onnx.json").write_text(
         (tmp_path / "other" / "vi_VN-tiny-x_low.onnx.json").read_text().replace("16000", "8000")
     )
     other = VoiceSpec("ai2", "piper", {"model": "other/vi_VN-tiny-x_low.onnx"})
-    r3 = synthesize_all([(other, SENTENCE)], cache, tmp_path, progress=False)
+    r3 = synthesize_all([(other, SENTENCE)], cache, tmp_path)
     assert r3.stats.engine_calls == 1 and r3.clip("ai2", SENTENCE).rate == 8000
 
 

@@ -57,7 +57,7 @@ def test_missing_recording_is_an_error_and_listed(project):
     voice = VoiceSpec("ede", "recorded", {"folder": "assets/ede"})
     assert missing_recordings(voice, [GREETING, "Khác."], project) == ["Khác."]
     assert missing_recordings(VoiceSpec("bac", "espeak", {}), ["Khác."], project) == []
-    r = synthesize_all([(voice, "Khác."), (voice, GREETING)], ClipCache(project / "c"), project, progress=False)
+    r = synthesize_all([(voice, "Khác."), (voice, GREETING)], ClipCache(project / "c"), project)
     assert [f.sentence for f in r.failures] == ["Khác."] and r.failures[0].missing_recording
     assert r[("ede", GREETING)].duration == pytest.approx(0.5, abs=0.01)
 

@@ -115,5 +115,5 @@ def test_adding_an_engine_is_one_line(tmp_path, monkeypatch):
 
     monkeypatch.setitem(ENGINES, "echo", _Echo)
     voice = VoiceSpec("e", "echo", {"rate": 1000})
-    r = synthesize_all([(voice, "abc")], ClipCache(tmp_path), Path(tmp_path), progress=False)
+    r = synthesize_all([(voice, "abc")], ClipCache(tmp_path), Path(tmp_path))
     assert r.ok and r.clip("e", "abc").duration == pytest.approx(0.003)

@@ -1,48 +1,31 @@
-"""Command line: parse, call the stages, print. No logic of its own.
+"""Command line: parse, call the application layer (`broadcast.app`), print. No logic of its own.
 
-Errors the user can fix are click exceptions carrying a Vietnamese message (exit 2 for
-content errors), so no traceback ever reaches a culture-centre editor or a cron log.
+Every error a user can fix is a `BroadcastError` carrying a Vietnamese message and an exit
+code; it is converted once, here (beets' ``ui.main``), so no traceback ever reaches a
+culture-centre editor or a cron log. Colours, tables and progress bars live only here.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import sys
-from datetime import datetime, timedelta
 from importlib.metadata import version as package_version
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import Any
 
 import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
 
-from . import lint as lint_stage
-from .build import build as run_build
-from .build import clip_keys_in_use, say
-from .lint import Lexicons
-from .errors import BroadcastError, ContentError
-from .project import cache_folder, find_root, load_project, segment_folder
-from .locales import all_provinces, find_province, import_locales
-from .plan import plan_week
-from .model import Week
-from .render import RenderError, render
-from .report import show_plan
-from .select import estimated_durations, select_locales
-from .speech import normalize
-from .starter import create_project
-from .tts import ClipCache, voice_status
-from .tts import doctor as tts_doctor
-
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def _next_week() -> Week:
-    return Week.containing((datetime.now(TZ) + timedelta(days=7)).date())
-
-
-def _week_option(value: str | None) -> Week:
-    return Week.parse(value) if value else _next_week()
-
+from . import app
 
 project_option = click.option(
     "--project", "project_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -50,31 +33,52 @@ project_option = click.option(
 )
 week_option = click.option("--week", "week", metavar="YYYY-Www", default=None,
                            help="Tuần ISO, ví dụ 2026-W49 (mặc định: tuần tới). ISO week, default next week.")
+locales_options = [
+    click.option("--locale", "locale_ids", multiple=True, metavar="LOCALE",
+                 help="Chỉ xã này, ví dụ lang-son/xa-chi-lang (lặp lại được). Only these locales."),
+    click.option("--province", "provinces", multiple=True, metavar="PROVINCE",
+                 help="Chỉ tỉnh này, ví dụ lang-son (lặp lại được). Only these provinces."),
+]
+offline_option = click.option("--offline", is_flag=True, help="Không thử kết nối mạng. Skip the online reachability probe.")
+
+WEEKDAYS = {1: "Thứ Hai", 2: "Thứ Ba", 3: "Thứ Tư", 4: "Thứ Năm", 5: "Thứ Sáu", 6: "Thứ Bảy", 7: "Chủ Nhật"}
 
 
-def _root(project_dir: Path | None) -> Path:
-    return find_root(project_dir or Path.cwd())
+def with_locales(command: Any) -> Any:
+    for option in reversed(locales_options):
+        command = option(command)
+    return command
 
 
 class _Commands(click.Group):
-    """Converts every error a user can fix, once, into a message and an exit code (beets' ui.main)."""
+    """Converts every error a user can fix, once, into a message and an exit code."""
 
-    def invoke(self, ctx: click.Context) -> object:
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except BroadcastError as exc:
+        except app.BroadcastError as exc:
             click.echo(exc.report(), err=True)
             ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("đã dừng theo yêu cầu; bản đã phát hành không bị thay đổi (stopped; nothing published)",
+                       err=True)
+            ctx.exit(130)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_version("broadcast"), prog_name="broadcast")
-def main() -> None:
+@click.option("-v", "--verbose", is_flag=True, help="In nhật ký từng bước (log each stage).")
+def main(verbose: bool) -> None:
     """broadcast: kịch bản cảnh báo lừa đảo -> âm thanh và lịch phát cho đài truyền thanh xã.
 
     Turns templated Vietnamese anti-scam warning scripts into broadcast-ready audio
     and weekly playlists for commune loudspeaker systems.
     """
+    app.configure_logging(verbose)
+
+
+def _workspace(project_dir: Path | None) -> app.Workspace:
+    return app.open_workspace(project_dir)
 
 
 @main.command()
@@ -87,10 +91,12 @@ def lint(project_dir: Path | None, week: str | None, strict: bool) -> None:
     Validates every file and renders every script for every locale. Exit code:
     0 clean, 1 warnings with --strict, 2 errors.
     """
-    result = lint_stage.lint(_root(project_dir), _week_option(week))
+    result = _workspace(project_dir).lint(app.week_of(week))
     for problem in result.problems:
         click.echo(str(problem), err=True)
-    click.echo(result.summary())
+    click.echo(f"{result.scripts} kịch bản (scripts), {result.locales} xã (locales), "
+               f"{result.renders} bản đã dựng (renders), {len(result.warnings)} cảnh báo (warnings), "
+               f"{len(result.errors)} lỗi (errors)")
     if result.errors:
         sys.exit(2)
     if strict and result.warnings:
@@ -110,25 +116,8 @@ def render_command(script_id: str, locale_id: str, spoken: bool, project_dir: Pa
     Prints the text of SCRIPT for LOCALE; with --spoken, exactly as the voice will read
     it (numbers, dates, phone numbers and abbreviations written out).
     """
-    project = load_project(_root(project_dir))
-    script = project.script(script_id)
-    if script is None:
-        raise click.BadParameter(f"không có kịch bản '{script_id}'; có: {', '.join(s.id for s in project.scripts)}",
-                                 param_hint="SCRIPT")
-    locale = project.locale(locale_id)
-    if locale is None:
-        raise click.BadParameter(f"không có xã '{locale_id}'; có: {', '.join(loc.id for loc in project.locales)}",
-                                 param_hint="--locale")
-    try:
-        text = render(script, locale, _week_option(week))
-    except RenderError as exc:
-        raise ContentError([exc.problem]) from None
-    if spoken:
-        lexicons = Lexicons(project)
-        text = normalize(text, lexicons.of(locale))
-        if lexicons.problems:
-            raise ContentError(lexicons.problems)
-    click.echo(text)
+    workspace = _workspace(project_dir)
+    click.echo(workspace.render(script_id, locale_id, workspace.week(week), spoken=spoken))
 
 
 @main.command("normalize")
@@ -141,32 +130,22 @@ def normalize_command(texts: tuple[str, ...], project_dir: Path | None, locale_i
     Prints the spoken form of each TEXT; with no TEXT, reads standard input and prints
     exactly one line per input line. Uses the project's lexicon when run in a project.
     """
-    lexicon = None
+    lines = texts or tuple(line.rstrip("\n") for line in click.get_text_stream("stdin"))
     try:
-        root = _root(project_dir)
-    except click.ClickException:
-        if project_dir is not None:
+        workspace: app.Workspace | None = _workspace(project_dir)
+    except app.BroadcastError:
+        if project_dir is not None or locale_id is not None:
             raise
-        root = None  # outside a project: the built-in readings only
-    if root is not None:
-        project = load_project(root)
-        lexicons = Lexicons(project)
-        locale = project.locale(locale_id) if locale_id else None
-        if locale_id and locale is None:
-            raise click.BadParameter(f"không có xã '{locale_id}'", param_hint="--locale")
-        lexicon = lexicons.of(locale) if locale else lexicons.base
-        if lexicons.problems:
-            raise ContentError(lexicons.problems)
-    lines = texts if texts else (line.rstrip("\n") for line in click.get_text_stream("stdin"))
-    for line in lines:
-        click.echo(" ".join(normalize(line, lexicon).split()))
+        workspace = None  # outside a project: the built-in readings only
+    spoken = workspace.normalize(lines, locale_id) if workspace else app.normalize_text(lines)
+    for line in spoken:
+        click.echo(line)
 
 
 @main.command("build")
 @project_option
 @week_option
-@click.option("--locale", "locale_ids", multiple=True, metavar="LOCALE", help="Chỉ dựng xã này (lặp lại được).")
-@click.option("--province", "provinces", multiple=True, metavar="PROVINCE", help="Chỉ dựng tỉnh này.")
+@with_locales
 @click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Số tiến trình (mặc định: số lõi CPU).")
 @click.option("--allow-placeholders", is_flag=True, help="Dựng thử dù còn chỗ <<CẦN ĐIỀN>>. Build despite placeholders.")
 @click.option("--strict", is_flag=True, help="Cảnh báo (tin không vừa buổi phát) là lỗi: exit 1.")
@@ -179,25 +158,59 @@ def build_command(project_dir: Path | None, week: str | None, locale_ids: tuple[
     printable schedule, calendar, CSV, Liquidsoap script and manifest, published in one
     atomic step. Exit 0 ok, 1 warnings under --strict or some communes failed, 2 content errors.
     """
-    root = _root(project_dir)
-    project = load_project(root)
-    locales = select_locales(project, locale_ids, provinces)
-    result = run_build(root, _week_option(week), locales, jobs=jobs, allow_placeholders=allow_placeholders,
-                       strict=strict, project=project)
+    workspace = _workspace(project_dir)
+    with _Bars(enabled=not as_json) as bars:
+        result = workspace.build(workspace.week(week), locale_ids, provinces, jobs=jobs,
+                                 allow_placeholders=allow_placeholders, strict=strict, listener=bars.show)
     if as_json:
         click.echo(json.dumps({"week": result.week.id, "output": str(result.output), "exit_code": result.exit_code,
                                "stats": result.stats, "warnings": result.warnings, "failures": result.failures,
                                "files": len(result.files)}, ensure_ascii=False, indent=2))
     else:
-        click.echo(result.summary())
+        s = result.stats
+        click.echo(f"Tuần {result.week.id}: {s.get('locales', 0)} xã, {result.count('message')} tệp tin, "
+                   f"{result.count('program')} chương trình, {len(result.files)} tệp -> {result.output}")
+        click.echo(f"Tổng hợp giọng: {s.get('sentences', 0)} câu duy nhất, {s.get('engine_calls', 0)} lần gọi, "
+                   f"{s.get('cache_hits', 0)} có sẵn; làm lại {s.get('mastered', 0)} tệp, "
+                   f"giữ nguyên {s.get('reused', 0)} tệp; {s.get('seconds', 0):.1f} s")
+        for warning in result.warnings:
+            click.echo(f"cảnh báo: {warning}")
+        for failure in result.failures:
+            click.echo(f"LỖI: {failure}")
     sys.exit(result.exit_code)
+
+
+class _Bars:
+    """Progress bars for the build's stages on a terminal; nothing elsewhere (the log has the lines)."""
+
+    def __init__(self, enabled: bool):
+        self.progress: Progress | None = None
+        if enabled and sys.stderr.isatty():
+            self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                     TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+        self.tasks: dict[str, TaskID] = {}
+
+    def __enter__(self) -> _Bars:
+        if self.progress:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.progress:
+            self.progress.stop()
+
+    def show(self, event: app.Event) -> None:
+        if self.progress is None or event.kind == "end" or not event.total:
+            return
+        if event.stage not in self.tasks:
+            self.tasks[event.stage] = self.progress.add_task(event.label, total=event.total)
+        self.progress.update(self.tasks[event.stage], completed=event.done, total=event.total)
 
 
 @main.command("plan")
 @project_option
 @week_option
-@click.option("--locale", "locale_ids", multiple=True, metavar="LOCALE", help="Chỉ xã này (lặp lại được). Only these locales.")
-@click.option("--province", "provinces", multiple=True, metavar="PROVINCE", help="Chỉ tỉnh này. Only these provinces.")
+@with_locales
 @click.option("--strict", is_flag=True, help="Tin không đủ số lần phát là lỗi (exit 1). Shortfalls fail.")
 def plan_command(project_dir: Path | None, week: str | None, locale_ids: tuple[str, ...],
                  provinces: tuple[str, ...], strict: bool) -> None:
@@ -206,48 +219,56 @@ def plan_command(project_dir: Path | None, week: str | None, locale_ids: tuple[s
     Prints the week's plan (which message airs in which slot) without synthesising
     anything; lengths are estimated from the text.
     """
-    project = load_project(_root(project_dir))
-    the_week = _week_option(week)
-    locales = select_locales(project, locale_ids, provinces)
-    result = plan_week(project, the_week, estimated_durations(project, the_week), locales)
-    show_plan(result)
-    if strict and result.shortfalls:
+    workspace = _workspace(project_dir)
+    plan = workspace.plan(workspace.week(week), locale_ids, provinces)
+    console = Console(highlight=False, soft_wrap=True)
+    for locale_plan in plan.locales:
+        table = Table(title=f"{locale_plan.locale_id} — tuần {plan.week.id}", title_justify="left")
+        for column in ("Ngày", "Giờ", "Buổi", "Tin phát (theo thứ tự)", "Thời lượng"):
+            table.add_column(column)
+        for program in locale_plan.programs:
+            table.add_row(f"{WEEKDAYS[program.day.isoweekday()]} {program.day:%d/%m}",
+                          f"{program.slot.start:%H:%M}", program.slot.label,
+                          "\n".join(item.script_id + ("" if item.level == "normal" else f" [{item.level}]")
+                                    for item in program.items) or "—",
+                          f"{program.seconds / 60:.1f}/{program.capacity / 60:.0f} phút")
+        console.print(table)
+        for airing in locale_plan.emergencies:
+            console.print(f"KHẨN CẤP: {airing.script_id} có chương trình riêng để phát ngay (emergency program)")
+    for shortfall in plan.shortfalls:
+        console.print(f"cảnh báo: {shortfall}", style="yellow")
+    total = sum(len(p.programs) for p in plan.locales)
+    console.print(f"{len(plan.locales)} xã, {total} buổi phát, {len(plan.shortfalls)} tin không đủ chỗ (shortfalls)")
+    if strict and plan.shortfalls:
         sys.exit(1)
 
 
 @main.command()
 @project_option
-@click.option("--offline", is_flag=True, help="Không thử kết nối mạng. Skip the online reachability probe.")
+@offline_option
 def voices(project_dir: Path | None, offline: bool) -> None:
     """Liệt kê các giọng đọc và cho biết giọng nào dùng được.
 
     Lists voice profiles with their availability (library importable, model present,
     online service reachable within 3 s).
     """
-    root = _root(project_dir)
-    project = load_project(root)
-    probe = (lambda url, timeout: (False, "bỏ qua kiểm tra mạng (--offline)")) if offline else None
-    for voice in project.voices:
-        status = voice_status(voice, root, probe=probe)
-        mark = "OK " if status.ok else "LỖI"
+    for voice in _workspace(project_dir).voices(offline):
+        mark = "OK " if voice.status.ok else "LỖI"
         fallback = f", dự phòng: {voice.fallback}" if voice.fallback else ""
-        click.echo(f"[{mark}] {voice.id} ({voice.engine}{fallback}): {voice.description or status.detail}")
-        if not status.ok:
-            click.echo(f"       {status.detail}. Cách sửa: {status.fix}")
+        click.echo(f"[{mark}] {voice.id} ({voice.engine}{fallback}): {voice.description or voice.status.detail}")
+        if not voice.status.ok:
+            click.echo(f"       {voice.status.detail}. Cách sửa: {voice.status.fix}")
 
 
 @main.command()
 @project_option
-@click.option("--offline", is_flag=True, help="Không thử kết nối mạng. Skip the online reachability probe.")
+@offline_option
 def doctor(project_dir: Path | None, offline: bool) -> None:
     """Kiểm tra môi trường: ffmpeg, espeak-ng, các giọng đọc, thư mục cache.
 
     Checks the whole environment and says how to fix each problem. Exit 1 if any fails.
     """
-    root = _root(project_dir)
-    project = load_project(root)
-    probe = (lambda url, timeout: (False, "bỏ qua kiểm tra mạng (--offline)")) if offline else None
-    checks = tts_doctor(root, cache_folder(root), project.voices, probe=probe)
+    checks = _workspace(project_dir).doctor(offline)
     for check in checks:
         click.echo(f"[{'OK ' if check.ok else 'LỖI'}] {check.name}: {check.detail}")
         if not check.ok:
@@ -267,9 +288,9 @@ def cache() -> None:
 @project_option
 def cache_stats(project_dir: Path | None) -> None:
     """Số câu và dung lượng trong cache. Number and size of cached clips."""
-    folder = cache_folder(_root(project_dir))
-    count, size = ClipCache(folder).stats()
-    click.echo(f"{count} câu, {size / 1e6:.1f} MB trong {folder}")
+    stats = _workspace(project_dir).cache_stats()
+    click.echo(f"{stats.clips} câu, {stats.clip_bytes / 1e6:.1f} MB trong {stats.folder}")
+    click.echo(f"{stats.segments} đoạn âm thanh đã xử lý, {stats.segment_bytes / 1e6:.1f} MB (mastered segments)")
 
 
 @cache.command("prune")
@@ -279,58 +300,39 @@ def cache_prune(project_dir: Path | None) -> None:
 
     Drops cached clips that no current script uses, for any commune.
     """
-    root = _root(project_dir)
-    project = load_project(root)
-    keep = clip_keys_in_use(project, _next_week())
-    removed, size = ClipCache(cache_folder(root)).prune(keep)
-    click.echo(f"đã xóa {removed} câu ({size / 1e6:.1f} MB), giữ {len(keep)} câu đang dùng (pruned {removed})")
-    segments = segment_folder(root)
-    if segments.is_dir():  # mastered pieces are remade on demand: dropping them all is always safe
-        count = sum(1 for p in segments.rglob("*") if p.is_file() and p.suffix != ".json")
-        shutil.rmtree(segments)
-        click.echo(f"đã xóa {count} đoạn âm thanh đã xử lý (mastered segments), sẽ làm lại khi cần")
+    result = _workspace(project_dir).cache_prune()
+    click.echo(f"đã xóa {result.removed} câu ({result.removed_bytes / 1e6:.1f} MB), giữ {result.kept} câu đang dùng "
+               f"(pruned {result.removed})")
+    if result.segments_removed:
+        click.echo(f"đã xóa {result.segments_removed} đoạn âm thanh đã xử lý (mastered segments), sẽ làm lại khi cần")
 
 
 @main.command("say")
 @click.argument("texts", nargs=-1, metavar="[TEXT]...")
 @click.option("--voice", "voice_id", default=None, metavar="VOICE", help="Giọng đọc (mặc định: giọng của dự án).")
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Tệp kết quả .mp3 hoặc .wav. Output file.")
-@click.option("--script", "script_id", default=None, metavar="SCRIPT", help="Đọc cả kịch bản này (cần --locale).")
+              help="Tệp kết quả (.mp3, hoặc .wav khi phát dạng WAV). Output file.")
+@click.option("--script", "script_id", default=None, metavar="SCRIPT",
+              help="Nghe thử cả tin như sẽ phát (cần --locale). The whole message as it airs.")
 @click.option("--locale", "locale_id", default=None, metavar="LOCALE", help="Xã (cho --script và từ điển).")
 @project_option
 @week_option
 def say_command(texts: tuple[str, ...], voice_id: str | None, out: Path, script_id: str | None,
                 locale_id: str | None, project_dir: Path | None, week: str | None) -> None:
-    """Đọc thử một câu (hoặc cả kịch bản) ra tệp âm thanh để nghe.
+    """Đọc thử một câu, hoặc nghe thử cả tin đúng như sẽ phát, ra tệp âm thanh.
 
-    Normalises and synthesises TEXT (or a whole rendered script with --script and
-    --locale) into FILE.mp3 or FILE.wav, mastered as a message would be.
+    Synthesises TEXT into FILE; with --script and --locale, the whole message exactly as
+    it airs in that commune (chime, repeats with "Xin nhắc lại", the commune's preset).
     """
-    if out.suffix.lower() not in (".mp3", ".wav"):
-        raise click.BadParameter("tệp kết quả phải là .mp3 hoặc .wav", param_hint="-o")
-    project = load_project(_root(project_dir))
-    locale = project.locale(locale_id) if locale_id else None
-    if locale_id and locale is None:
-        raise click.BadParameter(f"không có xã '{locale_id}'", param_hint="--locale")
+    workspace = _workspace(project_dir)
     if script_id:
-        script = project.script(script_id)
-        if script is None or locale is None:
-            raise click.BadParameter("--script cần một kịch bản có thật và --locale", param_hint="--script")
-        try:
-            text = render(script, locale, _week_option(week))
-        except RenderError as exc:
-            raise ContentError([exc.problem]) from None
-        voice_id = voice_id or project.voice_for(script, locale)
+        if not locale_id:
+            raise click.UsageError("--script cần --locale (which commune's message)")
+        rendered = workspace.preview(script_id, locale_id, workspace.week(week), out, voice_id)
     elif texts:
-        text = " ".join(texts)
+        rendered = workspace.say(" ".join(texts), out, voice_id, locale_id)
     else:
         raise click.UsageError("cho một câu TEXT hoặc --script S --locale L")
-    voice_id = voice_id or project.settings.default_voice
-    if voice_id not in {v.id for v in project.voices}:
-        raise click.BadParameter(f"không có giọng '{voice_id}'; có: {', '.join(v.id for v in project.voices)}",
-                                 param_hint="--voice")
-    rendered = say(project, text, voice_id, out, locale)
     click.echo(f"đã ghi {out} ({rendered.duration:.1f} giây)")
 
 
@@ -353,12 +355,7 @@ def locales_import(project_dir: Path | None, province_names: tuple[str, ...], im
     post-July-2025 list. Existing files are never overwritten: only missing fields are
     added. Values each commune must fill in are marked <<CẦN ĐIỀN: ...>>.
     """
-    if not province_names and not import_all:
-        raise click.UsageError("chọn --province TÊN hoặc --all")
-    root = _root(project_dir)
-    schedule = schedule or next((p.stem for p in sorted((root / "schedules").glob("*.yaml"))), "sang-chieu")
-    provinces = all_provinces() if import_all else [find_province(name) for name in province_names]
-    report = import_locales(root, provinces, schedule)
+    report = _workspace(project_dir).import_locales(province_names, import_all, schedule)
     for rel, fields in sorted(report.completed.items()):
         click.echo(f"{rel}: bổ sung {', '.join(fields)}")
     click.echo(report.summary())
@@ -372,7 +369,7 @@ def init(directory: Path) -> None:
     Creates a new project with a minimal working example. Values each commune must
     fill in are marked <<CẦN ĐIỀN: ...>>; lint lists them.
     """
-    created = create_project(directory)
+    created = app.init_project(directory)
     click.echo(f"Đã tạo dự án mới tại {directory} ({len(created)} tệp). Created a new project.")
     click.echo("Bước tiếp theo: điền các chỗ <<CẦN ĐIỀN>>, rồi chạy 'broadcast lint'.")
 

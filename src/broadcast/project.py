@@ -171,16 +171,6 @@ def find_root(start: Path) -> Path:
         fix="chạy lệnh trong thư mục dự án, dùng --project THƯ_MỤC, hoặc tạo dự án mới bằng 'broadcast init'")
 
 
-def cache_folder(root: Path) -> Path:
-    """Where synthesised sentences are kept between builds (not in git)."""
-    return root / ".cache" / "clips"
-
-
-def segment_folder(root: Path) -> Path:
-    """Mastered segments (chime, paragraphs) kept between builds, so an edit re-masters only what changed."""
-    return root / ".cache" / "segments"
-
-
 def load_project(root: Path) -> Project:
     """Load and validate everything; raise ContentError listing every error found."""
     project, report = read_project(root)

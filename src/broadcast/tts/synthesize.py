@@ -19,7 +19,6 @@ import json
 import logging
 import multiprocessing
 import os
-import sys
 import time
 from concurrent.futures import (
     Executor,
@@ -33,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from ..events import Progress, ignore
 from .base import Clip, Engine, MissingRecording, TTSError, bilingual, sentence_label
 from .cache import ClipCache, clip_key
 from .registry import make_engine
@@ -40,7 +40,6 @@ from .voices import VoiceLike
 
 log = logging.getLogger(__name__)
 
-LOG_EVERY_SECONDS = 5.0
 DEFAULT_THREADS = 4
 
 
@@ -164,57 +163,6 @@ def process_context():
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
-# --------------------------------------------------------------------------- progress
-
-
-class _Progress:
-    """A rich bar on a terminal, plain log lines (every 5 s or 10 %) otherwise."""
-
-    def __init__(self, total: int, enabled: bool | None):
-        self.total, self.done, self.failed = total, 0, 0
-        self.enabled = enabled is not False and total > 0
-        self.rich = None
-        self._last_log = time.monotonic()
-        self._last_decile = 0
-        if self.enabled and sys.stderr.isatty():
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeRemainingColumn,
-            )
-
-            self.rich = Progress(
-                TextColumn("Tổng hợp giọng đọc"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                console=Console(stderr=True), transient=True,
-            )
-            self.task = self.rich.add_task("tts", total=total)
-            self.rich.start()
-
-    def advance(self, failed: bool = False) -> None:
-        self.done += 1
-        self.failed += failed
-        if not self.enabled:
-            return
-        if self.rich is not None:
-            self.rich.update(self.task, advance=1)
-            return
-        now = time.monotonic()
-        decile = self.done * 10 // self.total
-        if decile > self._last_decile or now - self._last_log >= LOG_EVERY_SECONDS:
-            self._last_decile, self._last_log = decile, now
-            log.info(
-                "tổng hợp giọng đọc: %d/%d câu (%d%%), %d lỗi (synthesis progress)",
-                self.done, self.total, 100 * self.done // self.total, self.failed,
-            )
-
-    def close(self) -> None:
-        if self.rich is not None:
-            self.rich.stop()
-
-
 # --------------------------------------------------------------------------- driver
 
 
@@ -232,13 +180,13 @@ def synthesize_all(
     cache: ClipCache,
     base_dir: Path,
     jobs: int | None = None,
-    progress: bool | None = None,
+    progress: Progress | None = None,
     voices: Mapping[str, VoiceLike] | None = None,
 ) -> SynthesisResult:
     """Speak every (voice, sentence) in `requests`, each unique one at most once, via `cache`.
 
     `jobs`: worker processes for offline engines (default: all cores; 1 = in this process).
-    `progress`: None/True = a bar on a terminal or log lines otherwise; False = quiet.
+    `progress`: told how many sentences are to be made and each one done (or failed).
     `voices`: every known profile by id, to resolve `fallback` ids (the voices in
     `requests` are always known).
     Returns a `SynthesisResult`: clips by (voice id, sentence) -> `SpokenClip` (cache path,
@@ -275,12 +223,12 @@ def synthesize_all(
         return engines[voice_id]
 
     pending = list(items.values())
-    bar = _Progress(len(pending), progress)
+    bar = progress or Progress("synthesise", ignore)
+    bar.start(len(pending))
     try:
         while pending:
             pending = _round(pending, known, engine_for, cache, base_dir, jobs, stats, clips, bar)
     finally:
-        bar.close()
         for eng in engines.values():
             if isinstance(eng, Engine):
                 eng.close()
@@ -318,7 +266,7 @@ def _round(pending, known, engine_for, cache, base_dir, jobs, stats, clips, bar)
             )
             retry.append(item)
         else:
-            bar.advance(failed=True)
+            bar.advance()
 
     for item in pending:
         voice_id = item.voice_id if not item.chain else known[item.chain[-1]].fallback

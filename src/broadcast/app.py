@@ -1,0 +1,341 @@
+"""The application layer: every operation the CLI and the studio offer, as plain calls that
+return plain data. Nothing here prints, draws a bar or knows about click or a web request
+(Datasette's application object is the model: the command line and the web call the same
+object the same way).
+
+    workspace = open_workspace(Path("."))
+    problems = workspace.lint(week).problems
+    text = workspace.render("khi-bi-de-doa", "xa-chi-lang", week, spoken=True)
+    workspace.preview("khi-bi-de-doa", "xa-chi-lang", week, Path("nghe-thu.mp3"))
+    result = workspace.build(week, listener=print)
+
+Errors are `errors.BroadcastError`s carrying the Vietnamese message, file, line, fix and exit
+code; each front end converts them once.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from . import lint as lint_stage
+from . import locales as locale_catalogue
+from .audio import MessageAudio, Rendered, Spoken, Tags, get_preset, render_message
+from .build import BuildResult, build, clip_folder
+from .errors import BroadcastError, ContentError, Problem, UsageError
+from .events import Event, Listener, ignore
+from .lint import Lexicons, LintResult
+from .locales import ImportReport
+from .master import (
+    SegmentStore,
+    join_message,
+    make_segments,
+    plan_message,
+    segment_folder,
+)
+from .messages import clip_requests, speak_messages
+from .model import Locale, Project, Script, Week
+from .plan import Durations, WeekPlan, estimate_seconds, plan_week
+from .project import find_root, load_project
+from .render import RenderError, render
+from .speech import Lexicon, normalize, speak
+from .starter import create_project
+from .tts import (
+    Check,
+    ClipCache,
+    SynthesisResult,
+    clip_key,
+    doctor,
+    make_engine,
+    synthesize_all,
+    voice_status,
+)
+from .tts.base import Availability
+
+__all__ = [
+    "BroadcastError", "BuildResult", "CacheStats", "Event", "ImportReport", "LintResult", "Listener", "Problem",
+    "PruneResult", "Rendered", "VoiceReport", "Week", "WeekPlan", "Workspace", "init_project", "normalize_text",
+    "open_workspace",
+]
+
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+
+
+def configure_logging(verbose: bool = False) -> None:
+    """Log lines on stderr for a cron run (each stage's start and end, its counts and seconds);
+    on a terminal only warnings, unless `verbose` (the terminal has progress bars)."""
+    level = logging.INFO if verbose or not sys.stderr.isatty() else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
+
+
+def week_of(text: str | None, timezone: str = DEFAULT_TIMEZONE) -> Week:
+    """The ISO week `text` (2026-W49), or next week in `timezone` when not given."""
+    if text:
+        return Week.parse(text)
+    return Week.containing((datetime.now(ZoneInfo(timezone)) + timedelta(days=7)).date())
+
+
+def normalize_text(texts: Iterable[str], lexicon: Lexicon | None = None) -> list[str]:
+    """The spoken form of each text, one line each (outside a project: the built-in readings)."""
+    return [" ".join(normalize(text, lexicon).split()) for text in texts]
+
+
+def init_project(directory: Path) -> list[Path]:
+    """A new project with a small working example in `directory` (empty or absent)."""
+    return create_project(directory)
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    clips: int
+    clip_bytes: int
+    segments: int
+    segment_bytes: int
+    folder: Path
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    removed: int
+    removed_bytes: int
+    kept: int
+    segments_removed: int
+
+
+@dataclass(frozen=True)
+class VoiceReport:
+    id: str
+    engine: str
+    fallback: str | None
+    description: str
+    status: Availability
+
+
+OFFLINE_PROBE: Callable[[str, float], tuple[bool, str]] = lambda url, timeout: (False, "bỏ qua kiểm tra mạng (--offline)")
+
+
+def open_workspace(path: Path | None = None) -> Workspace:
+    """The project at `path` or the nearest folder above it holding broadcast.yaml."""
+    return Workspace(find_root(path or Path.cwd()))
+
+
+class Workspace:
+    """One project folder and every operation on it. The project is read when first needed
+    and read again by `reload()` (the studio after an edit)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._project: Project | None = None
+
+    @property
+    def project(self) -> Project:
+        """The loaded project; ContentError (every problem) when it has errors."""
+        if self._project is None:
+            self._project = load_project(self.root)
+        return self._project
+
+    def reload(self) -> None:
+        self._project = None
+
+    def week(self, text: str | None = None) -> Week:
+        return week_of(text, self.project.settings.timezone)
+
+    # --- choosing ---------------------------------------------------------------------------
+
+    def script(self, script_id: str) -> Script:
+        script = self.project.script(script_id)
+        if script is None:
+            raise UsageError(f"không có kịch bản '{script_id}' (unknown script)", field="SCRIPT",
+                             fix="các kịch bản có: " + _some(s.id for s in self.project.scripts))
+        return script
+
+    def locale(self, locale_id: str) -> Locale:
+        locale = self.project.locale(locale_id)
+        if locale is None:
+            raise UsageError(f"không có xã '{locale_id}' (unknown locale)", field="--locale",
+                             fix="các xã có: " + _some(loc.id for loc in self.project.locales))
+        return locale
+
+    def locales(self, locale_ids: Iterable[str] = (), provinces: Iterable[str] = ()) -> list[Locale]:
+        """The communes named (by id or by province); all of them when none is named."""
+        locale_ids, provinces = list(locale_ids), list(provinces)
+        if not locale_ids and not provinces:
+            return list(self.project.locales)
+        chosen = {loc.id: loc for loc in map(self.locale, locale_ids)}
+        known = {loc.province for loc in self.project.locales}
+        for province in provinces:
+            if province not in known:
+                raise UsageError(f"không có tỉnh '{province}' (unknown province)", field="--province",
+                                 fix=f"dùng một trong: {', '.join(sorted(known))}")
+            chosen.update({loc.id: loc for loc in self.project.locales if loc.province == province})
+        return sorted(chosen.values(), key=lambda loc: loc.id)
+
+    def voice(self, voice_id: str) -> str:
+        if voice_id not in {v.id for v in self.project.voices}:
+            raise UsageError(f"không có giọng '{voice_id}' (unknown voice)", field="--voice",
+                             fix="dùng một trong: " + ", ".join(v.id for v in self.project.voices))
+        return voice_id
+
+    # --- checking and reading ---------------------------------------------------------------
+
+    def lint(self, week: Week) -> LintResult:
+        """Every problem of every file, and of every script rendered for every commune."""
+        return lint_stage.lint(self.root, week)
+
+    def render(self, script_id: str, locale_id: str, week: Week, spoken: bool = False) -> str:
+        """The text of a script for one commune; with `spoken`, exactly as the voice will read it."""
+        script, locale = self.script(script_id), self.locale(locale_id)
+        try:
+            text = render(script, locale, week)
+        except RenderError as exc:
+            raise ContentError([exc.problem]) from None
+        return normalize(text, self.lexicon(locale)) if spoken else text
+
+    def lexicon(self, locale: Locale | None = None) -> Lexicon:
+        lexicons = Lexicons(self.project)
+        lexicon = lexicons.of(locale) if locale else lexicons.base
+        if lexicons.problems:
+            raise ContentError(lexicons.problems)
+        return lexicon
+
+    def normalize(self, texts: Iterable[str], locale_id: str | None = None) -> list[str]:
+        return normalize_text(texts, self.lexicon(self.locale(locale_id) if locale_id else None))
+
+    # --- hearing ----------------------------------------------------------------------------
+
+    def preview(self, script_id: str, locale_id: str, week: Week, out: Path, voice_id: str | None = None) -> Rendered:
+        """One message exactly as it airs in the commune (chime, repeats with "Xin nhắc lại",
+        the commune's mastering preset), made by the same stages as the build: the same
+        content gives the same bytes as the published message file."""
+        project, locale = self.project, self.locale(locale_id)
+        preset = get_preset(locale.preset)
+        _check_suffix(out, preset.container, f"xã này phát dạng .{preset.container} (preset {preset.name})")
+        messages, lines = speak_messages(project, week, [locale], [self.script(script_id)])
+        message = replace(messages[0], voice=self.voice(voice_id)) if voice_id else messages[0]
+        synthesis = self._synthesise(clip_requests(project, [message], lines))
+        plan = plan_message(message, week, synthesis, lines)
+        store = SegmentStore(segment_folder(project.root))
+        make_segments(store, [plan], synthesis.cache.folder, jobs=1)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=out.parent, prefix=".nghe-thu-") as work:
+            rendered, _ = join_message(store, plan, Path(work) / out.name)
+            Path(rendered.path).replace(out)
+        return replace(rendered, path=out)
+
+    def say(self, text: str, out: Path, voice_id: str | None = None, locale_id: str | None = None) -> Rendered:
+        """Speak a sentence or two (already written out) as a message would sound, with the
+        project's preset."""
+        project = self.project
+        preset = get_preset(project.settings.preset)
+        _check_suffix(out, preset.container, f"dự án phát dạng .{preset.container} (preset {preset.name})")
+        voice = self.voice(voice_id or project.settings.default_voice)
+        speech = speak(text, self.lexicon(self.locale(locale_id) if locale_id else None))
+        synthesis = self._synthesise([(v, p) for v in project.voices if v.id == voice for p in speech.parts])
+        body = Spoken(tuple(tuple(tuple(synthesis.clip(voice, p) for p in s.parts) for s in para.sentences)
+                            for para in speech.paragraphs))
+        return render_message(MessageAudio(body=body), preset.name, out, Tags(title=text[:60], artist=project.settings.name))
+
+    def _synthesise(self, requests: list) -> SynthesisResult:
+        synthesis = synthesize_all(requests, ClipCache(clip_folder(self.root)), self.root, jobs=1,
+                                   voices={v.id: v for v in self.project.voices})
+        if synthesis.failures:
+            raise ContentError([Problem("", 0, "", str(f), "kiểm tra giọng đọc bằng 'broadcast doctor'")
+                                for f in synthesis.failures])
+        return synthesis
+
+    # --- the week ---------------------------------------------------------------------------
+
+    def plan(self, week: Week, locale_ids: Iterable[str] = (), provinces: Iterable[str] = ()) -> WeekPlan:
+        """Which message airs in which slot, with lengths estimated from the text (nothing synthesised)."""
+        return plan_week(self.project, week, self._estimated(week), self.locales(locale_ids, provinces))
+
+    def _estimated(self, week: Week) -> Durations:
+        def seconds(script: Script, locale: Locale) -> float:
+            try:
+                return estimate_seconds(script, len(render(script, locale, week).split()))
+            except RenderError as exc:
+                raise ContentError([exc.problem]) from None
+        return seconds
+
+    def build(self, week: Week, locale_ids: Iterable[str] = (), provinces: Iterable[str] = (), jobs: int | None = None,
+              allow_placeholders: bool = False, strict: bool = False, listener: Listener = ignore) -> BuildResult:
+        """The weekly job: everything for `week`, published in one atomic step."""
+        return build(self.project, week, self.locales(locale_ids, provinces), jobs=jobs,
+                     allow_placeholders=allow_placeholders, strict=strict, listener=listener)
+
+    # --- caches -----------------------------------------------------------------------------
+
+    def cache_stats(self) -> CacheStats:
+        folder = clip_folder(self.root)
+        clips, clip_bytes = ClipCache(folder).stats()
+        segments, segment_bytes = SegmentStore(segment_folder(self.root)).stats()
+        return CacheStats(clips, clip_bytes, segments, segment_bytes, folder)
+
+    def cache_prune(self, week: Week | None = None) -> PruneResult:
+        """Drop cached clips no current script uses for any commune, and every mastered segment
+        (they are remade on demand)."""
+        keep = self.clip_keys_in_use(week or self.week())
+        removed, size = ClipCache(clip_folder(self.root)).prune(keep)
+        segments = SegmentStore(segment_folder(self.root)).clear()
+        return PruneResult(removed, size, len(keep), segments)
+
+    def clip_keys_in_use(self, week: Week) -> set[str]:
+        """Cache keys of every clip the current scripts need, for every commune (and fallback voices)."""
+        project = self.project
+        messages, lines = speak_messages(project, week, list(project.locales), list(project.scripts))
+        voices = {v.id: v for v in project.voices}
+        keys = set()
+        engines = {}
+        for voice, text in clip_requests(project, messages, lines):
+            for v in [voice] + ([voices[voice.fallback]] if voice.fallback in voices else []):
+                if v.id not in engines:
+                    engines[v.id] = make_engine(v.engine, v.params, project.root)
+                engine = engines[v.id]
+                keys.add(clip_key(engine.NAME, engine.version(), engine.params, text))
+        return keys
+
+    # --- voices and the machine -------------------------------------------------------------
+
+    def voices(self, offline: bool = False) -> list[VoiceReport]:
+        probe = OFFLINE_PROBE if offline else None
+        return [VoiceReport(v.id, v.engine, v.fallback, v.description, voice_status(v, self.root, probe=probe))
+                for v in self.project.voices]
+
+    def doctor(self, offline: bool = False) -> list[Check]:
+        return doctor(self.root, clip_folder(self.root), self.project.voices,
+                      probe=OFFLINE_PROBE if offline else None)
+
+    # --- communes ---------------------------------------------------------------------------
+
+    def import_locales(self, province_names: Iterable[str] = (), every_province: bool = False,
+                       schedule: str | None = None) -> ImportReport:
+        """Files for every commune of the provinces named, from the official catalogue."""
+        province_names = list(province_names)
+        if not province_names and not every_province:
+            raise UsageError("chưa chọn tỉnh nào (no province chosen)", field="--province",
+                             fix="chọn --province TÊN hoặc --all")
+        schedule = schedule or next((p.stem for p in sorted((self.root / "schedules").glob("*.yaml"))), "sang-chieu")
+        provinces = (locale_catalogue.all_provinces() if every_province
+                     else [locale_catalogue.find_province(name) for name in province_names])
+        report = locale_catalogue.import_locales(self.root, provinces, schedule)
+        self.reload()
+        return report
+
+
+def _some(ids: Iterable[str], shown: int = 12) -> str:
+    """A list of ids for a message, shortened when a project has thousands of communes."""
+    ids = list(ids)
+    return ", ".join(ids[:shown]) + (f" ... ({len(ids)} mục, xem thư mục tương ứng)" if len(ids) > shown else "")
+
+
+def _check_suffix(out: Path, container: str, why: str) -> None:
+    if out.suffix.lower() != f".{container}":
+        raise UsageError(f"tệp kết quả phải là .{container}: {why}", field="-o",
+                         fix=f"đặt tên tệp kết thúc bằng .{container}, ví dụ nghe-thu.{container}")
+

@@ -1,0 +1,107 @@
+"""`output/<week>/manifest.json`: what was published for a week, one entry per file.
+
+Schema 1 (documented for operators and tools in the README, "manifest.json"):
+
+    schema      1; a reader refuses a schema it does not know
+    generator   "broadcast <version>"
+    project     the project's name (broadcast.yaml `name`)
+    week        {"id": "2026-W49", "start": "2026-11-30", "end": "2026-12-06"}
+    locales     every "<province>/<commune>" with files in the week
+    files       one `Entry` per published file, sorted by path
+    failures    communes that failed (their previous files kept), and --strict failures
+    warnings    messages that did not fit their slots
+    build       statistics of the build that wrote it: the only section that may differ
+                between two builds of the same content
+
+The next build reads it back: an entry whose `key` (a hash of everything the file was made
+from) has not changed is carried over without being made again, and its `sha256` saves
+reading the published file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .model import Week
+
+FILE = "manifest.json"
+SCHEMA = 1
+KINDS = ("message", "program", "emergency")  # plus each format's name (m3u8, csv, ics, html, liq)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One published file."""
+
+    path: str  # relative to the week's folder, "/"-separated
+    kind: str  # "message", "program", "emergency" or the name of the format that wrote it
+    sha256: str
+    seconds: float | None  # decoded length, for audio
+    locale: str  # "<province>/<commune>"
+    scripts: tuple[str, ...] = ()  # script ids, in the order they play
+    key: str | None = None  # hash of the inputs: unchanged key, unchanged file
+    voice: str | None = None  # messages: the voice that spoke it (a fallback when one was used)
+    engine: str | None = None
+    true_peak_dbtp: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["scripts"] = list(self.scripts)
+        if self.kind != "message":  # messages only
+            for name in ("voice", "engine", "true_peak_dbtp"):
+                del data[name]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Entry:
+        return cls(path=str(data["path"]), kind=str(data["kind"]), sha256=str(data.get("sha256") or ""),
+                   seconds=data.get("seconds"), locale=str(data.get("locale") or ""),
+                   scripts=tuple(data.get("scripts") or ()), key=data.get("key"), voice=data.get("voice"),
+                   engine=data.get("engine"), true_peak_dbtp=data.get("true_peak_dbtp"))
+
+    def moved(self, path: str, kind: str) -> Entry:
+        """The same content published under another name (a program shared by two slots)."""
+        return replace(self, path=path, kind=kind)
+
+
+@dataclass
+class Manifest:
+    project: str
+    week: Week
+    files: list[Entry] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    build: dict[str, Any] = field(default_factory=dict)
+
+    def to_bytes(self) -> bytes:
+        files = sorted(self.files, key=lambda e: e.path)
+        data = {
+            "schema": SCHEMA,
+            "generator": f"broadcast {__version__}",
+            "project": self.project,
+            "week": {"id": self.week.id, "start": self.week.days[0].isoformat(),
+                     "end": self.week.days[-1].isoformat()},
+            "locales": sorted({e.locale for e in files if e.locale}),
+            "files": [e.to_json() for e in files],
+            "failures": self.failures,
+            "warnings": self.warnings,
+            "build": self.build,
+        }
+        return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def published(week_folder: Path) -> dict[str, Entry]:
+    """The entries of a published week by path; empty when there is none or it is unreadable
+    (then everything is made anew: a damaged manifest costs time, never a wrong file)."""
+    try:
+        data = json.loads((week_folder / FILE).read_text(encoding="utf-8"))
+        if data.get("schema") != SCHEMA:
+            return {}
+        entries = (Entry.from_json(item) for item in data.get("files", []))
+        return {entry.path: entry for entry in entries}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}

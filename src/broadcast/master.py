@@ -1,0 +1,231 @@
+"""Master stage: every (script, commune) message as a finished file, made from shared segments.
+
+Each distinct segment (the chime, one sentence, the reminder, a pause length) is mastered and
+encoded once for all communes and kept in the `SegmentStore` between builds; a message file
+is its segments' frames joined without re-encoding (see audio/segments.py). A message whose
+inputs did not change since the published week is carried over as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .audio import Rendered, Tags, get_preset
+from .audio.program import join
+from .audio.segments import Pause, Segment, layout, render_segment
+from .context import BuildContext
+from .errors import AudioError, bilingual
+from .events import Listener, Progress, ignore
+from .manifest import Entry
+from .messages import Message, StationLines
+from .model import Project, Week
+from .tts import ClipCache, SynthesisResult
+from .tts.synthesize import process_context
+
+SIDECAR = ".json"
+
+
+def content_key(*parts: Any) -> str:
+    """A name for what a file is made of: same inputs, same key."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SegmentInfo:
+    """What was measured on a mastered segment when it was made (its sidecar)."""
+
+    seconds: float
+    loudness_lufs: float
+    true_peak_dbtp: float
+
+
+class SegmentStore:
+    """Mastered segments kept between builds: `<folder>/<2 hex>/<key>.<container>`, each with a
+    JSON sidecar of its measurements written last, so a segment without a readable sidecar is
+    unfinished (a killed build, a damaged disk) and is made again, never trusted."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def path(self, key: str, container: str) -> Path:
+        return self.folder / key[:2] / f"{key}.{container}"
+
+    def info(self, path: Path) -> SegmentInfo | None:
+        """The segment's measurements, or None when it is missing, empty or its sidecar is damaged."""
+        try:
+            if path.stat().st_size == 0:
+                return None
+            data = json.loads(path.with_suffix(SIDECAR).read_text(encoding="utf-8"))
+            return SegmentInfo(float(data["seconds"]), float(data["loudness_lufs"]), float(data["true_peak_dbtp"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def save_info(self, path: Path, rendered: Rendered) -> None:
+        sidecar = path.with_suffix(SIDECAR)
+        tmp = sidecar.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"seconds": rendered.duration, "loudness_lufs": rendered.loudness_lufs,
+                                   "true_peak_dbtp": rendered.true_peak_dbtp}), encoding="utf-8")
+        os.replace(tmp, sidecar)
+
+    def stats(self) -> tuple[int, int]:
+        """(segments, bytes) kept."""
+        files = [p for p in self.folder.rglob("*") if p.is_file()] if self.folder.is_dir() else []
+        return sum(p.suffix != SIDECAR for p in files), sum(p.stat().st_size for p in files)
+
+    def clear(self) -> int:
+        """Drop every segment (they are remade on demand, so this is always safe); returns how many."""
+        count, _ = self.stats()
+        if self.folder.is_dir():
+            import shutil
+
+            shutil.rmtree(self.folder)
+        return count
+
+    def make(self, tasks: dict[str, tuple[Segment | Pause, str, Path]], clips: Path, jobs: int | None,
+             progress: Progress) -> None:
+        """Master and encode every segment in `tasks` (key -> (segment, preset name, path)), in
+        parallel; the segments' speech parts are clip keys, read from the clip cache `clips`."""
+        work = [(str(clips), segment, preset, str(path)) for segment, preset, path in tasks.values()]
+        progress.start(len(work))
+        workers = min(jobs or os.cpu_count() or 1, len(work))
+        if workers <= 1:
+            for task in work:
+                self.save_info(Path(task[3]), _master_segment(task))
+                progress.advance()
+            return
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=process_context(), initializer=_one_thread) as pool:
+            for task, rendered in zip(work, pool.map(_master_segment, work)):
+                self.save_info(Path(task[3]), rendered)
+                progress.advance()
+
+
+def _master_segment(task: tuple[str, Segment | Pause, str, str]) -> Rendered:
+    """Worker: load the segment's clips from the cache by key, then assemble, master, encode.
+
+    No audio passes between processes, so memory stays bounded however many communes are built."""
+    clip_folder, segment, preset, path = task
+    cache = ClipCache(clip_folder)
+    if isinstance(segment, Segment):
+        clips = tuple(cache.get(key) for key in segment.parts)
+        if any(clip is None for clip in clips):
+            raise AudioError(bilingual("một câu đã tổng hợp mất khỏi bộ nhớ đệm .cache/clips",
+                                       "a synthesised clip vanished from the cache; run the build again"))
+        segment = Segment(segment.level, clips)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return render_segment(segment, preset, Path(path))
+
+
+def _one_thread() -> None:
+    """Worker start: one process per core already, so BLAS threads inside a worker only fight the
+    other workers for the same cores (measured: mastering twice as slow on 2 cores)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+
+
+@dataclass(frozen=True)
+class MessagePlan:
+    """How one message file is made: its key, where it goes, and the segments it joins."""
+
+    message: Message
+    preset: str
+    rel: str
+    tags: Tags
+    key: str
+    parts: tuple[tuple[str, Segment | Pause], ...]  # (segment key, segment)
+
+
+def message_tags(message: Message, week: Week) -> Tags:
+    station = message.locale.data.get("station") or message.locale.name
+    return Tags(title=message.script.title, artist=station, album=f"Tuần {week.id}", date=week.days[0].isoformat(),
+                script_id=message.script.id, source=message.script.source)
+
+
+def plan_message(message: Message, week: Week, synthesis: SynthesisResult, lines: StationLines) -> MessagePlan:
+    preset = get_preset(message.locale.preset)
+    rel = f"{message.locale.id}/messages/{message.script.id}.{preset.container}"
+    tags = message_tags(message, week)
+    body = [tuple(tuple(synthesis.clips[(message.voice, p)].key for p in s.parts) for s in para.sentences)
+            for para in message.speech.paragraphs]
+    reminder = synthesis.clips[(message.voice, lines.reminder.parts[0])].key
+    script = message.script
+    key = content_key("message", preset.name, body, reminder, script.repeat, script.level, tags)
+    parts = tuple((content_key("pause", preset.name, part.seconds) if isinstance(part, Pause) else
+                   content_key("segment", preset.name, part.level, part.parts), part)
+                  for part in layout(body, reminder, script.repeat, script.level, preset.name))
+    return MessagePlan(message, preset.name, rel, tags, key, parts)
+
+
+def make_segments(store: SegmentStore, plans: Iterable[MessagePlan], clips: Path, jobs: int | None,
+                  listener: Listener = ignore) -> dict[str, Any]:
+    """Master every segment the plans need that the store does not hold yet; returns counts."""
+    tasks: dict[str, tuple[Segment | Pause, str, Path]] = {}
+    for plan in plans:
+        container = get_preset(plan.preset).container
+        for key, part in plan.parts:
+            path = store.path(key, container)
+            if key not in tasks and store.info(path) is None:
+                tasks[key] = (part, plan.preset, path)
+    store.make(tasks, clips, jobs, Progress("master", listener))
+    segments = sum(isinstance(part, Segment) for part, _, _ in tasks.values())
+    return {"segments": segments, "pauses": len(tasks) - segments}
+
+
+def join_message(store: SegmentStore, plan: MessagePlan, path: Path) -> tuple[Rendered, float]:
+    """The message file at `path`: its segments joined; returns it with its highest true peak."""
+    container = get_preset(plan.preset).container
+    paths = [store.path(key, container) for key, _ in plan.parts]
+    infos = [store.info(p) for p in paths]
+    if any(info is None for info in infos):
+        raise AudioError(bilingual("một đoạn âm thanh đã xử lý bị mất hoặc hỏng trong .cache/segments",
+                                   "a mastered segment is missing or damaged; run the build again"))
+    rendered = join(paths, plan.preset, path, plan.tags)
+    return rendered, max(info.true_peak_dbtp for info in infos if info is not None)
+
+
+def master_messages(ctx: BuildContext, messages: list[Message]) -> dict[tuple[str, str], float]:
+    """Stage every message file of the communes being built; returns their lengths by
+    (script id, locale id). Unchanged messages are carried over from the published week."""
+    store = SegmentStore(segment_folder(ctx.project.root))
+    durations: dict[tuple[str, str], float] = {}
+    todo = []
+    for message in messages:
+        plan = plan_message(message, ctx.week, ctx.synthesis, ctx.lines)
+        old = ctx.previous.get(plan.rel)
+        if old and old.key == plan.key and old.seconds is not None and ctx.staging.carry_over(plan.rel, old.sha256):
+            ctx.entries[plan.rel] = old
+            durations[(message.script.id, message.locale.id)] = old.seconds
+        else:
+            todo.append(plan)
+    ctx.stats.update(make_segments(store, todo, ctx.synthesis.cache.folder, ctx.jobs, ctx.listener))
+    for plan in todo:
+        message = plan.message
+        tmp = ctx.staging.work / plan.rel
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        rendered, peak = join_message(store, plan, tmp)
+        ctx.staging.adopt(plan.rel, tmp, rendered.sha256)
+        produced_by = ctx.synthesis.clips[(message.voice, message.parts[0])].produced_by if message.parts \
+            else message.voice
+        ctx.entries[plan.rel] = Entry(plan.rel, "message", ctx.staging.written[plan.rel], round(rendered.duration, 3),
+                                      message.locale.id, (message.script.id,), plan.key, produced_by,
+                                      _engine(ctx.project, produced_by), peak)
+        durations[(message.script.id, message.locale.id)] = rendered.duration
+    ctx.stats["mastered"] = len(todo)
+    return durations
+
+
+def _engine(project: Project, voice_id: str) -> str:
+    return next((v.engine for v in project.voices if v.id == voice_id), "")
+
+
+def segment_folder(root: Path) -> Path:
+    """Mastered segments kept between builds, so an edit re-masters only what changed."""
+    return root / ".cache" / "segments"

@@ -1,0 +1,88 @@
+"""Render + speak for a whole week: every (script, commune) as the voice will read it.
+
+The first stage of a build after loading. Nothing is synthesised here; every rendering or
+lexicon problem of every commune is collected and raised together, so nothing is built from
+bad content.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import ContentError, Problem
+from .lint import Lexicons, content_problems
+from .model import Locale, Project, Script, Voice, Week
+from .render import RenderError, render
+from .speech import Speech, speak
+
+REMINDER = "Xin nhắc lại."
+
+
+@dataclass(frozen=True)
+class Message:
+    """One script for one commune, as spoken: what the audio stages need."""
+
+    script: Script
+    locale: Locale
+    voice: str
+    speech: Speech
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return self.speech.parts
+
+
+@dataclass(frozen=True)
+class StationLines:
+    """What the station says around the messages, spoken: its opening and closing lines (either
+    may be empty) and the reminder said before each repeat."""
+
+    opening: Speech | None
+    closing: Speech | None
+    reminder: Speech
+
+
+def scripts_airing(project: Project, week: Week) -> list[Script]:
+    """The scripts valid on at least one day of `week`."""
+    return [s for s in project.scripts if any(s.valid.covers(d) for d in week.days)]
+
+
+def speak_messages(project: Project, week: Week, locales: list[Locale],
+                   scripts: list[Script]) -> tuple[list[Message], StationLines]:
+    """Every message's spoken form, and the station's lines.
+
+    Raises ContentError with every rendering or lexicon problem."""
+    lexicons = Lexicons(project)
+    messages: list[Message] = []
+    problems: list[Problem] = list(content_problems(project))
+    for locale in locales:
+        lexicon = lexicons.of(locale)
+        for script in scripts:
+            try:
+                text = render(script, locale, week)
+            except RenderError as exc:
+                problems.append(exc.problem)
+                continue
+            messages.append(Message(script, locale, project.voice_for(script, locale), speak(text, lexicon)))
+    problems += lexicons.problems
+    if problems:
+        raise ContentError(problems)
+    settings = project.settings
+    lines = StationLines(speak(settings.opening, lexicons.base) if settings.opening else None,
+                         speak(settings.closing, lexicons.base) if settings.closing else None,
+                         speak(REMINDER, lexicons.base))
+    return messages, lines
+
+
+def clip_requests(project: Project, messages: list[Message], lines: StationLines) -> list[tuple[Voice, str]]:
+    """(voice, text) for every clip the messages and programs need; duplicates are fine.
+
+    Each message's voice also says the reminder; the station's lines are in the default voice."""
+    voices = {v.id: v for v in project.voices}
+    requests = [(voices[m.voice], part) for m in messages for part in m.parts]
+    for voice_id in sorted({m.voice for m in messages}):
+        requests += [(voices[voice_id], part) for part in lines.reminder.parts]
+    default_voice = voices[project.settings.default_voice]
+    requests += [(default_voice, part) for speech in (lines.opening, lines.closing) if speech
+                 for part in speech.parts]
+    return requests

@@ -1,0 +1,128 @@
+"""Programs stage: one file per broadcast slot (and per emergency), and each commune's week
+as plain data (`StationWeek`) for the formats.
+
+A program is the station's opening line, the slot's message files and its closing line,
+joined without re-mastering. Its tags name the week and station, not the slot (the file name
+does that), so two slots that air the same messages in the same order get byte-identical
+files, stored once (a hard link): the rotation repeats, and most communes' weeks have half as
+many distinct programs as slots.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from .audio import MessageAudio, Rendered, Spoken, Tags, get_preset, render_message
+from .audio.program import join
+from .context import BuildContext
+from .events import Progress
+from .formats import ItemFile, ProgramFile, StationWeek
+from .manifest import Entry
+from .master import content_key
+from .model import Locale, Script
+from .plan import LocalePlan, Program, WeekPlan
+from .speech import Speech
+
+
+@dataclass(frozen=True)
+class StationLine:
+    """The opening and closing lines of one preset, made once for every program."""
+
+    opening: Rendered | None
+    closing: Rendered | None
+
+    @property
+    def seconds(self) -> float:
+        return sum(line.duration for line in (self.opening, self.closing) if line)
+
+    @property
+    def digest(self) -> tuple[str, str]:
+        return (self.opening.sha256 if self.opening else "", self.closing.sha256 if self.closing else "")
+
+
+def station_lines(ctx: BuildContext) -> dict[str, StationLine]:
+    """The station's opening and closing lines, mastered once per preset in use."""
+    def make(name: str, speech: Speech | None, preset: str) -> Rendered | None:
+        voice = ctx.project.settings.default_voice
+        if speech is None or any((voice, p) not in ctx.synthesis.clips for p in speech.parts):
+            return None  # not configured, or its voice failed (listed among the synthesis failures)
+        body = Spoken(tuple(tuple(tuple(ctx.synthesis.clip(voice, p) for p in s.parts) for s in para.sentences)
+                            for para in speech.paragraphs))
+        path = ctx.staging.work / "parts" / f"{name}-{preset}.{get_preset(preset).container}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return render_message(MessageAudio(body=body), preset, path, Tags(title=name, artist=ctx.project.settings.name))
+
+    return {preset: StationLine(make("opening", ctx.lines.opening, preset), make("closing", ctx.lines.closing, preset))
+            for preset in sorted({loc.preset for loc in ctx.locales})}
+
+
+def make_programs(ctx: BuildContext, plan: WeekPlan, lines: dict[str, StationLine]) -> list[StationWeek]:
+    """Every commune's program files, staged; returns each commune's week for the formats.
+
+    Threads, not processes: joining is copying bytes, and file writes and hashing release the GIL."""
+    by_id = {loc.id: loc for loc in ctx.locales}
+    scripts = {s.id: s for s in ctx.project.scripts}
+    progress = Progress("programs", ctx.listener)
+    progress.start(len(plan.locales))
+
+    def one(locale_plan: LocalePlan) -> StationWeek:
+        locale = by_id[locale_plan.locale_id]
+        week = _commune_programs(ctx, locale, locale_plan, scripts, lines[locale.preset])
+        progress.advance()
+        return week
+
+    with ThreadPoolExecutor(max_workers=ctx.jobs or os.cpu_count() or 1) as pool:
+        return list(pool.map(one, plan.locales))  # re-raises the first failure
+
+
+def _commune_programs(ctx: BuildContext, locale: Locale, plan: LocalePlan, scripts: dict[str, Script],
+                      line: StationLine) -> StationWeek:
+    """One commune's programs. Runs in a thread beside other communes: it writes only this
+    commune's entries."""
+    preset = get_preset(locale.preset)
+    station = locale.data.get("station") or locale.name
+    first_with_key: dict[str, str] = {}  # program key -> the first file staged with it
+
+    def item(script_id: str) -> ItemFile:
+        file = f"messages/{script_id}.{preset.container}"
+        seconds = ctx.entries[f"{locale.id}/{file}"].seconds or 0.0
+        return ItemFile(script_id, scripts[script_id].title, scripts[script_id].level, file, seconds)
+
+    def program_file(name: str, program: Program | None, items: tuple[ItemFile, ...], title: str,
+                     kind: str) -> ProgramFile:
+        rel = f"{locale.id}/{name}.{preset.container}"
+        parts = [ctx.entries[f"{locale.id}/{i.file}"] for i in items]
+        key = content_key("program", preset.name, [p.sha256 for p in parts], *line.digest, title, station)
+        old = ctx.previous.get(rel)
+        if old and old.key == key and old.seconds is not None and ctx.staging.carry_over(rel, old.sha256):
+            ctx.entries[rel] = old
+        elif key in first_with_key:
+            ctx.staging.link(rel, first_with_key[key])
+            ctx.entries[rel] = ctx.entries[first_with_key[key]].moved(rel, kind)
+        else:
+            tmp = ctx.staging.work / rel
+            tmp.parent.mkdir(parents=True, exist_ok=True)
+            tags = Tags(title=title, artist=station, album=f"Tuần {ctx.week.id}", date=ctx.week.days[0].isoformat())
+            paths = [ctx.staging.path / p.path for p in parts]
+            paths = ([line.opening.path] if line.opening else []) + paths + ([line.closing.path] if line.closing else [])
+            rendered = join(paths, preset.name, tmp, tags)
+            ctx.staging.adopt(rel, rendered.path, rendered.sha256)
+            ctx.entries[rel] = Entry(rel, kind, ctx.staging.written[rel], round(rendered.duration, 3), locale.id,
+                                     tuple(i.script_id for i in items), key)
+        first_with_key.setdefault(key, rel)
+        return ProgramFile(name, program, f"{name}.{preset.container}", ctx.entries[rel].seconds or 0.0, items)
+
+    programs = []
+    for program in plan.programs:
+        items = tuple(item(a.script_id) for a in program.items)
+        title = f"{ctx.project.settings.name} ({len(items)} tin) — {station}"
+        programs.append(program_file(program.name, program, items, title, "program"))
+    emergencies = []
+    for airing in plan.emergencies:
+        name = f"KHAN-CAP_{airing.script_id}"  # sorts before the dated programs: seen first
+        emergencies.append(program_file(name, None, (item(airing.script_id),),
+                                        f"KHẨN CẤP — {scripts[airing.script_id].title}", "emergency"))
+    return StationWeek(ctx.week, locale.id, locale.name, station, locale.data["province"]["name"],
+                       tuple(programs), tuple(emergencies))
