@@ -1,0 +1,163 @@
+"""The application layer, called as the studio will call it: no CLI runner, plain data back."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from broadcast import app
+from broadcast.errors import EXIT_CONTENT, BroadcastError, ContentError, UsageError
+from broadcast.manifest import SCHEMA, Entry, published
+from broadcast.model import Week
+
+from conftest import make_project
+
+WEEK = Week(2026, 49)
+FILES = {
+    "broadcast.yaml": "name: Thử\nmin_airings: 1\n",
+    "scripts/canh-bao.yaml": """\
+        id: canh-bao
+        title: Cảnh báo thử
+        source: Công an tỉnh Lạng Sơn, 04/12/2024
+        level: priority
+        valid: {from: 2024-12-04}
+        repeat: 2
+        body: |
+          Kính thưa bà con {{ locale.name }}!
+
+          Hãy gọi {{ locale.contacts.police.name }}, số {{ locale.contacts.police.phone }}.
+        """,
+}
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> app.Workspace:
+    return app.open_workspace(make_project(tmp_path / "p", FILES))
+
+
+def test_open_finds_the_project_from_a_subfolder(workspace):
+    inner = workspace.root / "scripts"
+    assert app.open_workspace(inner).root == workspace.root.resolve()
+    with pytest.raises(BroadcastError) as caught:
+        app.open_workspace(workspace.root.parent)
+    assert caught.value.exit_code == EXIT_CONTENT and "broadcast.yaml" in caught.value.message
+    assert "broadcast init" in caught.value.fix
+
+
+def test_lint_returns_structured_problems(workspace):
+    (workspace.root / "scripts" / "canh-bao.yaml").write_text(
+        (workspace.root / "scripts" / "canh-bao.yaml").read_text(encoding="utf-8").replace("level: priority", "level: urgent"),
+        encoding="utf-8")
+    result = workspace.lint(WEEK)
+    [problem] = result.errors
+    assert (problem.file, problem.line, problem.field) == ("scripts/canh-bao.yaml", 4, "level")
+    assert "normal, priority, emergency" in problem.hint
+
+
+def test_render_and_spoken_form(workspace):
+    text = workspace.render("canh-bao", "xa-chi-lang", WEEK)
+    assert text.splitlines()[0] == "Kính thưa bà con Xã Chi Lăng!" and "số 113." in text
+    spoken = workspace.render("canh-bao", "lang-son/xa-chi-lang", WEEK, spoken=True)
+    assert "một một ba" in spoken and "113" not in spoken
+
+
+def test_unknown_ids_are_usage_errors_naming_the_choices(workspace):
+    with pytest.raises(UsageError) as caught:
+        workspace.render("khong-co", "xa-chi-lang", WEEK)
+    assert caught.value.field == "SCRIPT" and "canh-bao" in caught.value.fix
+    with pytest.raises(UsageError) as caught:
+        workspace.locales(provinces=["ha-noi"])
+    assert "lang-son" in caught.value.fix
+    with pytest.raises(UsageError):
+        app.week_of("2026-W54")
+
+
+def test_errors_survive_pickling_between_processes():
+    error = ContentError([app.Problem("scripts/a.yaml", 3, "level", "sai", "sửa")])
+    again = pickle.loads(pickle.dumps(error))
+    assert again.problems == error.problems and again.exit_code == EXIT_CONTENT and str(again) == str(error)
+    usage = pickle.loads(pickle.dumps(UsageError("x", field="--week", fix="y")))
+    assert (usage.field, usage.fix, usage.message) == ("--week", "y", "x")
+
+
+def test_plan_is_plain_data(workspace):
+    plan = workspace.plan(WEEK)
+    [commune] = plan.locales
+    assert commune.locale_id == "lang-son/xa-chi-lang"
+    assert len(commune.programs) == 7 + 3  # sáng every day, chiều Mon/Wed/Fri
+    assert all(p.items[0].script_id == "canh-bao" for p in commune.programs if p.items)
+
+
+def test_build_reports_every_stage_through_events(workspace, caplog):
+    events: list[app.Event] = []
+    caplog.set_level(logging.INFO, logger="broadcast")
+    result = workspace.build(WEEK, jobs=1, listener=events.append)
+    assert result.exit_code == 0 and result.count("message") == 1 and result.count("program") == 10
+    ends = [e.stage for e in events if e.kind == "end"]
+    assert ends == ["speak", "synthesise", "master", "plan", "programs", "publish"]
+    for stage in ("synthesise", "master", "programs"):
+        progress = [e for e in events if e.stage == stage and e.kind == "progress"]
+        assert progress and progress[-1].done == progress[-1].total > 0, stage
+    end = {e.stage: e for e in events if e.kind == "end"}
+    assert end["speak"].counts == {"communes": 1, "messages": 1}
+    assert end["master"].counts["mastered"] == 1
+    # a cron log: every stage's start and end, with its counts and seconds
+    log = [r.getMessage() for r in caplog.records]
+    assert sum(line.startswith("bắt đầu:") for line in log) == 6
+    assert any(line.startswith("xong: xử lý âm thanh") and "mastered=1" in line for line in log)
+    entries = published(result.output)
+    assert set(entries) == {e.path for e in result.files}
+    assert all(isinstance(e, Entry) for e in entries.values())
+    manifest = json.loads((result.output / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["schema"] == SCHEMA and manifest["build"]["stages"].keys() >= {"speak", "master"}
+
+
+def test_preview_is_the_aired_message(workspace, tmp_path):
+    result = workspace.build(WEEK, jobs=1)
+    aired = result.output / "lang-son/xa-chi-lang/messages/canh-bao.mp3"
+    preview = workspace.preview("canh-bao", "xa-chi-lang", WEEK, tmp_path / "nghe.mp3")
+    assert preview.path.read_bytes() == aired.read_bytes()
+    entry = published(result.output)["lang-son/xa-chi-lang/messages/canh-bao.mp3"]
+    assert abs(preview.duration - (entry.seconds or 0)) < 0.001
+    # repeat 2: the preview holds the message twice, so it is far longer than one reading
+    once = workspace.say(workspace.render("canh-bao", "xa-chi-lang", WEEK), tmp_path / "mot-lan.mp3")
+    assert preview.duration > 1.7 * once.duration - 3.0
+
+
+def test_cache_stats_and_prune(workspace):
+    workspace.build(WEEK, jobs=1)
+    stats = workspace.cache_stats()
+    assert stats.clips > 0 and stats.segments > 0 and stats.clip_bytes > 0
+    (workspace.root / "scripts" / "canh-bao.yaml").write_text(
+        (workspace.root / "scripts" / "canh-bao.yaml").read_text(encoding="utf-8").replace("Hãy gọi", "Xin hãy gọi"),
+        encoding="utf-8")
+    workspace.reload()
+    pruned = workspace.cache_prune(WEEK)
+    assert pruned.removed == 1 and pruned.segments_removed == stats.segments  # the old sentence, every segment
+    assert workspace.cache_stats().clips == stats.clips - 1
+
+
+def test_import_locales_then_the_project_knows_them(workspace):
+    report = workspace.import_locales(["Lạng Sơn"])
+    assert len(report.created) == 64 and len(workspace.project.locales) == 65
+    with pytest.raises(UsageError):
+        workspace.import_locales()
+
+
+def test_cron_run_logs_each_stage(tmp_path):
+    root = make_project(tmp_path / "p", FILES)
+    run = subprocess.run([sys.executable, "-m", "broadcast.cli", "build", "--week", WEEK.id, "--jobs", "1",
+                          "--project", str(root)], capture_output=True, text=True, env={**os.environ},
+                         timeout=300)
+    assert run.returncode == 0, run.stderr
+    for label in ("tổng hợp giọng đọc", "xử lý âm thanh", "phát hành"):
+        assert any(f"bắt đầu: {label}" in line for line in run.stderr.splitlines()), run.stderr
+        assert any(f"xong: {label}" in line and line.rstrip().endswith(" s") for line in run.stderr.splitlines())
+    assert "Traceback" not in run.stderr and "Tuần 2026-W49" in run.stdout
