@@ -1,10 +1,10 @@
-"""speak() structure, pauses, inline markup and report()."""
+"""speak() structure, pauses, inline markup and check_readings()."""
 
 from __future__ import annotations
 
 import re
 
-from broadcast.speech import Finding, Lexicon, Sentence, normalize, report, speak
+from broadcast.speech import Finding, Lexicon, Sentence, check_readings, normalize, speak
 
 
 # -- structure and pauses ------------------------------------------------------
@@ -88,10 +88,10 @@ def test_placeholder_is_left_alone() -> None:
     assert normalize("Gọi <<CẦN ĐIỀN: số điện thoại 113>>.") == "Gọi <<CẦN ĐIỀN: số điện thoại 113>>."
 
 
-# -- report ------------------------------------------------------------------------
+# -- check_readings ------------------------------------------------------------------------
 def test_report_spelled_and_unchanged_with_lines() -> None:
     text = "UBND xã thông báo.\nLưu: VT, XYZT.\nDùng Facebook và iMessage."
-    findings = report(text)
+    findings = check_readings(text)
     assert [(f.token, f.kind, f.line) for f in findings] == [
         ("XYZT", "spelled", 2),
         ("Facebook", "unchanged", 3),
@@ -103,27 +103,27 @@ def test_report_spelled_and_unchanged_with_lines() -> None:
 
 def test_report_respects_lexicon() -> None:
     lex = Lexicon.from_mapping({"abbreviations": {"XYZT": "ích"}, "words": {"facebook": "phây búc"}})
-    assert [f.token for f in report("XYZT Facebook iMessage", lex)] == ["iMessage"]
+    assert [f.token for f in check_readings("XYZT Facebook iMessage", lex)] == ["iMessage"]
 
 
 def test_report_domain_pieces() -> None:
-    (finding,) = report("Vào https://abcxyz.gov.vn nhé")
+    (finding,) = check_readings("Vào https://abcxyz.gov.vn nhé")
     assert finding == Finding("abcxyz", "spelled", 1, "a bê xê ích xì i dài dét")
 
 
 def test_report_codes_and_line_after_blank_lines() -> None:
-    findings = report("\n\nPhòng PV01.\n\n\n(Báo cáo) DEEPFAKE")
+    findings = check_readings("\n\nPhòng PV01.\n\n\n(Báo cáo) DEEPFAKE")
     assert [(f.token, f.line) for f in findings] == [("PV01", 3), ("DEEPFAKE", 6)]
 
 
 def test_vietnamese_words_are_not_reported() -> None:
     text = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM. Người dân Đắk Lắk cần cảnh giác, khuya rồi."
-    assert report(text) == []
+    assert check_readings(text) == []
 
 
 def test_capitals_single_letter_is_named_not_reported() -> None:
     assert normalize("Phương án B") == "Phương án bê."
-    assert report("Phương án B") == []
+    assert check_readings("Phương án B") == []
 
 
 def test_output_has_no_digits_for_seed_like_text() -> None:

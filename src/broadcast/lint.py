@@ -15,7 +15,7 @@ from .model import HasProblems, Locale, Problem, Project, Script
 from .project import LEXICON_FILE, read_project
 from .model import Week
 from .render import RenderError, render
-from .speech import Lexicon, report, speak
+from .speech import Lexicon, check_readings, speak
 from .speech.lexicon import SECTIONS
 from .tts import check_profile, missing_recordings
 from .yamlio import YMap, YamlError, load_yaml
@@ -133,7 +133,7 @@ def lint(root: Path, week: Week) -> LintResult:
                         seen.add(key)
                         problems.append(exc.problem)
                     continue
-                for finding in report(text, lexicons.of(locale)):
+                for finding in check_readings(text, lexicons.of(locale)):
                     key = (script.file, 0, finding.token)
                     if key not in seen:
                         seen.add(key)

@@ -7,7 +7,7 @@ TTS engine reads it right.  Pure Python, stdlib only.
 
 from .builtin import BUILTIN
 from .lexicon import Lexicon
-from .pipeline import normalize, report, speak
+from .pipeline import check_readings, normalize, speak
 from .result import (
     GROUP_PAUSE,
     PARAGRAPH_PAUSE,
@@ -32,6 +32,6 @@ __all__ = [
     "Sentence",
     "Speech",
     "normalize",
-    "report",
+    "check_readings",
     "speak",
 ]

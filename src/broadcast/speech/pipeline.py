@@ -1,4 +1,4 @@
-"""speak(), normalize() and report(): text in, spoken form out."""
+"""speak(), normalize() and check_readings(): text in, spoken form out."""
 
 from __future__ import annotations
 
@@ -114,6 +114,6 @@ def normalize(text: str, lexicon: Lexicon | None = None) -> str:
     return speak(text, lexicon).text
 
 
-def report(text: str, lexicon: Lexicon | None = None) -> list[Finding]:
+def check_readings(text: str, lexicon: Lexicon | None = None) -> list[Finding]:
     """Tokens spelled letter by letter or left unchanged, with their line numbers."""
     return list(speak(text, lexicon).unknown)

@@ -17,7 +17,7 @@ class Finding:
 
     kind "spelled": an all-caps token or domain piece read letter by letter;
     kind "unchanged": a word that is not Vietnamese, left for the TTS engine.
-    line: 1-based line in the text given to speak()/report().
+    line: 1-based line in the text given to speak()/check_readings().
     """
 
     token: str

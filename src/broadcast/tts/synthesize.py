@@ -385,19 +385,3 @@ def _record(item: _Item, key, duration, cached, cache: ClipCache, clips, stats) 
         duration=duration,
         cached=cached,
     )
-
-
-def speak(voice: VoiceLike, sentence: str, base_dir: Path, cache: ClipCache | None = None) -> Clip:
-    """One sentence now (for `broadcast say`): through the cache if given; raises `TTSError`."""
-    eng = make_engine(voice.engine, dict(voice.params or {}), Path(base_dir))
-    try:
-        if cache is None:
-            return eng.synthesize(sentence)
-        key = clip_key(eng.NAME, eng.version(), eng.params, sentence)
-        clip = cache.get(key)
-        if clip is None:
-            clip = eng.synthesize(sentence)
-            cache.put(key, clip)
-        return clip
-    finally:
-        eng.close()
