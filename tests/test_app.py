@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -13,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from broadcast import app
-from broadcast.errors import EXIT_CONTENT, BroadcastError, ContentError, UsageError
+from broadcast.errors import EXIT_CONTENT, BroadcastError, ContentError, EnvironmentProblem, UsageError
 from broadcast.manifest import SCHEMA, Entry, published
 from broadcast.model import Week
+from broadcast.publish import Staging
 
 from conftest import make_project
 
@@ -161,3 +163,22 @@ def test_cron_run_logs_each_stage(tmp_path):
         assert any(f"bắt đầu: {label}" in line for line in run.stderr.splitlines()), run.stderr
         assert any(f"xong: {label}" in line and line.rstrip().endswith(" s") for line in run.stderr.splitlines())
     assert "Traceback" not in run.stderr and "Tuần 2026-W49" in run.stdout
+
+
+def test_a_full_disk_is_an_environment_error_and_the_week_stays(workspace, monkeypatch):
+    first = workspace.build(WEEK, jobs=1)
+    before = {p: p.read_bytes() for p in first.output.rglob("*") if p.is_file()}
+    (workspace.root / "scripts" / "canh-bao.yaml").write_text(
+        (workspace.root / "scripts" / "canh-bao.yaml").read_text(encoding="utf-8").replace("Hãy gọi", "Xin hãy gọi"),
+        encoding="utf-8")
+    workspace.reload()
+
+    def full(self, rel, data):
+        raise OSError(errno.ENOSPC, "No space left on device", str(self.path / rel))
+
+    monkeypatch.setattr(Staging, "write_bytes", full)
+    with pytest.raises(EnvironmentProblem) as caught:
+        workspace.build(WEEK, jobs=1)
+    assert caught.value.exit_code == 3 and "ổ đĩa đã đầy" in caught.value.message and ".staging" in caught.value.file
+    assert {p: p.read_bytes() for p in first.output.rglob("*") if p.is_file()} == before
+    assert not [p for p in (workspace.root / "output" / ".staging").iterdir()]

@@ -15,6 +15,8 @@ code; each front end converts them once.
 
 from __future__ import annotations
 
+import errno
+import functools
 import logging
 import sys
 import tempfile
@@ -22,13 +24,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from . import lint as lint_stage
 from . import locales as locale_catalogue
 from .audio import MessageAudio, Rendered, Spoken, Tags, get_preset, render_message
 from .build import BuildResult, build, clip_folder
-from .errors import BroadcastError, ContentError, Problem, UsageError
+from .errors import BroadcastError, ContentError, EnvironmentProblem, Problem, UsageError
 from .events import Event, Listener, ignore
 from .lint import Lexicons, LintResult
 from .locales import ImportReport
@@ -65,6 +68,7 @@ __all__ = [
 ]
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+T = TypeVar("T")
 
 
 def configure_logging(verbose: bool = False) -> None:
@@ -118,6 +122,25 @@ class VoiceReport:
 
 
 OFFLINE_PROBE: Callable[[str, float], tuple[bool, str]] = lambda url, timeout: (False, "bỏ qua kiểm tra mạng (--offline)")
+
+
+def _machine_errors(operation: Callable[..., T]) -> Callable[..., T]:
+    """An operation that writes files: what the machine refuses (disk full, a folder not
+    writable, a read-only share) becomes an `EnvironmentProblem` (exit 3) naming the path."""
+    @functools.wraps(operation)
+    def run(*args: Any, **kwargs: Any) -> T:
+        try:
+            return operation(*args, **kwargs)
+        except OSError as exc:
+            where = exc.filename or ""
+            why = {errno.ENOSPC: "ổ đĩa đã đầy (disk full)", errno.EDQUOT: "hết hạn mức dung lượng (quota exceeded)",
+                   errno.EACCES: "không có quyền ghi (permission denied)",
+                   errno.EPERM: "không được phép ghi (operation not permitted)",
+                   errno.EROFS: "ổ đĩa chỉ đọc (read-only file system)"}.get(exc.errno or 0, exc.strerror or str(exc))
+            raise EnvironmentProblem(f"không ghi được {where}: {why}", file=str(where),
+                                     fix="giải phóng dung lượng hoặc cấp quyền ghi cho thư mục rồi chạy lại; "
+                                         "bản đã phát hành trước đó vẫn nguyên vẹn") from exc
+    return run
 
 
 def open_workspace(path: Path | None = None) -> Workspace:
@@ -209,6 +232,7 @@ class Workspace:
 
     # --- hearing ----------------------------------------------------------------------------
 
+    @_machine_errors
     def preview(self, script_id: str, locale_id: str, week: Week, out: Path, voice_id: str | None = None) -> Rendered:
         """One message exactly as it airs in the commune (chime, repeats with "Xin nhắc lại",
         the commune's mastering preset), made by the same stages as the build: the same
@@ -228,6 +252,7 @@ class Workspace:
             Path(rendered.path).replace(out)
         return replace(rendered, path=out)
 
+    @_machine_errors
     def say(self, text: str, out: Path, voice_id: str | None = None, locale_id: str | None = None) -> Rendered:
         """Speak a sentence or two (already written out) as a message would sound, with the
         project's preset."""
@@ -263,6 +288,7 @@ class Workspace:
                 raise ContentError([exc.problem]) from None
         return seconds
 
+    @_machine_errors
     def build(self, week: Week, locale_ids: Iterable[str] = (), provinces: Iterable[str] = (), jobs: int | None = None,
               allow_placeholders: bool = False, strict: bool = False, listener: Listener = ignore) -> BuildResult:
         """The weekly job: everything for `week`, published in one atomic step."""
@@ -277,6 +303,7 @@ class Workspace:
         segments, segment_bytes = SegmentStore(segment_folder(self.root)).stats()
         return CacheStats(clips, clip_bytes, segments, segment_bytes, folder)
 
+    @_machine_errors
     def cache_prune(self, week: Week | None = None) -> PruneResult:
         """Drop cached clips no current script uses for any commune, and every mastered segment
         (they are remade on demand)."""
@@ -313,6 +340,7 @@ class Workspace:
 
     # --- communes ---------------------------------------------------------------------------
 
+    @_machine_errors
     def import_locales(self, province_names: Iterable[str] = (), every_province: bool = False,
                        schedule: str | None = None) -> ImportReport:
         """Files for every commune of the provinces named, from the official catalogue."""
