@@ -16,7 +16,7 @@ def write(station: StationWeek) -> dict[str, bytes]:
     out.writerow(COLUMNS)
     for program in station.programs:
         for item, start, end in program.item_times():
-            out.writerow((start.date().isoformat(), f"{start:%H:%M:%S}", f"{end:%H:%M:%S}", program.program.slot.name,
+            out.writerow((start.date().isoformat(), f"{start:%H:%M:%S}", f"{end:%H:%M:%S}", program.scheduled.slot.name,
                           item.file, item.title, item.level, item.script_id, f"{item.seconds:.3f}"))
     # BOM so that Excel on a commune office PC opens the Vietnamese text as UTF-8
     return {"lich-phat-song.csv": buffer.getvalue().encode("utf-8-sig")}

@@ -21,11 +21,11 @@ def write(station: StationWeek) -> dict[str, bytes]:
     stamp = datetime.combine(station.week.monday, datetime.min.time(), tzinfo=timezone.utc)
     for program in station.programs:
         event = icalendar.Event()
-        event.add("uid", f"{station.week.id}-{station.locale_id.replace('/', '-')}-{program.program.name}@broadcast")
+        event.add("uid", f"{station.week.id}-{station.locale_id.replace('/', '-')}-{program.scheduled.name}@broadcast")
         event.add("dtstamp", stamp)
-        event.add("dtstart", program.program.start.replace(tzinfo=TZ))
-        event.add("dtend", program.program.end.replace(tzinfo=TZ))
-        event.add("summary", f"{program.program.slot.label}: {len(program.items)} tin — {station.station}")
+        event.add("dtstart", program.scheduled.start.replace(tzinfo=TZ))
+        event.add("dtend", program.scheduled.end.replace(tzinfo=TZ))
+        event.add("summary", f"{program.scheduled.slot.label}: {len(program.items)} tin — {station.station}")
         lines = [f"{start:%H:%M:%S} {item.title} ({item.file})" for item, start, _ in program.item_times()]
         event.add("description", f"Tệp chương trình: {program.file}\n" + "\n".join(lines))
         event.add("location", station.name)

@@ -23,7 +23,7 @@ def write(station: StationWeek) -> dict[str, bytes]:
     ]
     entries = []
     for program in station.programs:
-        p = program.program
+        p = program.scheduled
         end_minute = p.slot.start.hour * 60 + p.slot.start.minute + p.slot.minutes
         until = f"{min(end_minute // 60, 23)}h{end_minute % 60 if end_minute < 24 * 60 else 59}m"
         # weekday w: 1 = Monday .. 7 = Sunday; date check keeps a stale script from replaying old files

@@ -31,6 +31,14 @@ class ProgramFile:
     seconds: float
     items: tuple[ItemFile, ...]
 
+    @property
+    def scheduled(self) -> Program:
+        """The slot this program fills (every file in `StationWeek.programs` has one; an
+        emergency program has none: it airs at once)."""
+        if self.program is None:
+            raise ValueError(f"{self.name} has no slot")
+        return self.program
+
     def item_times(self) -> list[tuple[ItemFile, datetime, datetime]]:
         """Each item with its start and end, laid end to end from the slot's start."""
         if self.program is None:

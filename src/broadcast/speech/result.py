@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+FindingKind = Literal["spelled", "unchanged"]
+
 # Suggested silences (seconds) for the audio stage; it may use its own.
 GROUP_PAUSE = 0.25
 SENTENCE_PAUSE = 0.5
@@ -21,7 +23,7 @@ class Finding:
     """
 
     token: str
-    kind: Literal["spelled", "unchanged"]
+    kind: FindingKind
     line: int
     reading: str = ""
 

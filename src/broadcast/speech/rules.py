@@ -21,7 +21,7 @@ from .builtin import (
     URL_SYMBOLS,
 )
 from .lexicon import Lexicon
-from .result import Finding
+from .result import Finding, FindingKind
 from .text import PAUSE
 
 _NUM = r"[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?(?![0-9])|[0-9]+(?:[.,][0-9]+)?"
@@ -133,7 +133,7 @@ class Normaliser:
             alternatives.insert(0, f"(?P<special>{guard}(?:{'|'.join(keys)}))")
         self.pattern = re.compile("|".join(alternatives))
         self.dotted = frozenset(k for k in lexicon.abbreviations if k.endswith("."))
-        self._cache: dict[str, tuple[str, str | None]] = {}
+        self._cache: dict[str, tuple[str, FindingKind | None]] = {}
         self._handlers: dict[str, Callable[[re.Match[str], _Call], str]] = {
             "special": self._special, "url": self._url, "phone": self._phone, "doc": self._doc,
             "date": self._date, "monthyear": self._monthyear, "daymonth": self._daymonth,
@@ -171,7 +171,7 @@ class Normaliser:
             call.findings.append(Finding(token, hit[1], call.line, hit[0]))
         return hit[0]
 
-    def _classify(self, tok: str) -> tuple[str, str | None]:
+    def _classify(self, tok: str) -> tuple[str, FindingKind | None]:
         reading = self.lex.abbreviations.get(tok)
         if reading:
             return reading, None
@@ -181,7 +181,7 @@ class Normaliser:
             return reading, None
         if not tok.isalpha():
             readings: list[str] = []
-            kind: str | None = None
+            kind: FindingKind | None = None
             # A code such as "PV01", "PA05", "4G": letters spelled, "01" digit by digit.
             for run in _RUNS_RE.findall(tok):
                 if "0" <= run[0] <= "9":
@@ -377,6 +377,7 @@ def _keyed(key: str) -> str:
 def _chunk(digits: str) -> list[str]:
     """Unseparated phone numbers in the usual groups: 0912 345 678, 1900 1234."""
     n = len(digits)
+    sizes: tuple[int, ...]
     if n == 10:
         sizes = (4, 3, 3)
     elif n == 11:

@@ -35,7 +35,8 @@ _OLD_TONE_RE = re.compile(
 
 def _move_tone(m: re.Match[str]) -> str:
     first, second = m.group(1), m.group(2)
-    base, mark = unicodedata.normalize("NFD", second)[:2]
+    decomposed = unicodedata.normalize("NFD", second)
+    base, mark = decomposed[0], decomposed[1]
     return unicodedata.normalize("NFC", first + mark) + base
 
 

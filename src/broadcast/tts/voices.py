@@ -17,10 +17,16 @@ from .registry import engine_class
 
 @runtime_checkable
 class VoiceLike(Protocol):
-    id: str
-    engine: str
-    params: Mapping[str, Any]
-    fallback: str | None
+    """What synthesis needs of a voice profile (read-only: `model.Voice` is frozen)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def engine(self) -> str: ...
+    @property
+    def params(self) -> Mapping[str, Any]: ...
+    @property
+    def fallback(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,6 @@ def missing_recordings(profile: VoiceLike, sentences: Iterable[str], base_dir: P
     engines, which can speak anything). Raises `TTSError` if the recordings folder is missing."""
     if profile.engine != "recorded":
         return []
-    from .registry import make_engine
+    from .recorded import RecordedEngine
 
-    return make_engine(profile.engine, dict(profile.params or {}), Path(base_dir)).missing(sentences)
+    return RecordedEngine(dict(profile.params or {}), Path(base_dir)).missing(sentences)
