@@ -28,7 +28,7 @@ from .project import ContentError, cache_folder, load_project, segment_folder
 from .publish import Lock, Staging
 from .model import Week
 from .render import RenderError, render
-from .lint import Lexicons, content_problems
+from .lint import content_problems
 from .speech import Speech, speak
 from .tts import ClipCache, SynthesisResult, clip_key, make_engine, synthesize_all
 from .tts.synthesize import process_context
@@ -89,11 +89,10 @@ def speak_all(project: Project, week: Week, locales: list[Locale],
 
     Raises ContentError with every rendering or lexicon problem: nothing is built from bad content.
     """
-    lexicons = Lexicons(project)
     messages: list[Message] = []
     problems: list[Problem] = list(content_problems(project))
     for locale in locales:
-        lexicon = lexicons.of(locale)
+        lexicon = locale.lexicon
         for script in scripts:
             try:
                 text = render(script, locale, week)
@@ -101,10 +100,9 @@ def speak_all(project: Project, week: Week, locales: list[Locale],
                 problems.append(exc.problem)
                 continue
             messages.append(Message(script, locale, project.voice_for(script, locale), speak(text, lexicon)))
-    problems += lexicons.problems
     if problems:
         raise ContentError(problems)
-    extras = {name: speak(text, lexicons.base) for name, text in
+    extras = {name: speak(text, project.lexicon) for name, text in
               (("opening", project.settings.opening), ("closing", project.settings.closing),
                ("reminder", REMINDER)) if text}
     return messages, extras
@@ -232,7 +230,7 @@ def _produce(project: Project, week: Week, chosen: list[Locale], messages: list[
             continue
         preset = get_preset(m.locale.preset)
         rel = f"{_folder(m.locale)}/messages/{m.script.id}.{preset.container}"
-        tags = Tags(title=m.script.title, artist=m.locale.data.get("station") or m.locale.name,
+        tags = Tags(title=m.script.title, artist=m.locale.station,
                     album=f"Tuần {week.id}", date=week.days[0].isoformat(), script_id=m.script.id,
                     source=m.script.source)
         body = [tuple(tuple(synthesis.clips[(m.voice, p)].key for p in s.parts) for s in para.sentences)
@@ -382,7 +380,7 @@ def _programs(project_name: str, week: Week, locale: Locale, plan: LocalePlan, e
     made: dict[str, str] = {}  # program key -> the first file written with it
     lines_digest = tuple(line.sha256 if line else "" for line in (opening, closing))
     preset = get_preset(locale.preset)
-    station = locale.data.get("station") or locale.name
+    station = locale.station
 
     def item(script_id: str) -> ItemFile:
         rel = f"{folder}/messages/{script_id}.{preset.container}"
@@ -425,7 +423,7 @@ def _programs(project_name: str, week: Week, locale: Locale, plan: LocalePlan, e
         name = f"KHAN-CAP_{airing.script_id}"  # sorts before the dated programs: seen first
         emergencies.append(program_file(name, None, items, f"KHẨN CẤP — {scripts[airing.script_id].title}",
                                         "emergency"))
-    station_week = StationWeek(week, locale.id, locale.name, station, locale.data["province"]["name"],
+    station_week = StationWeek(week, locale.id, locale.name, station, locale.province.name,
                                tuple(programs), tuple(emergencies))
     for writer_name, writer in FORMATS.items():
         for name, data in writer(station_week).items():
@@ -471,10 +469,7 @@ def clip_keys_in_use(project: Project, week: Week) -> set[str]:
 
 def say(project: Project, text: str, voice_id: str, path: Path, lexicon_locale: Locale | None = None) -> Any:
     """Speak `text` (already rendered) with `voice_id` into `path` (.mp3 or .wav), as a message would sound."""
-    lexicons = Lexicons(project)
-    if lexicons.problems:
-        raise ContentError(lexicons.problems)
-    speech = speak(text, lexicons.of(lexicon_locale) if lexicon_locale else lexicons.base)
+    speech = speak(text, lexicon_locale.lexicon if lexicon_locale else project.lexicon)
     voices = {v.id: v for v in project.voices}
     voice = voices[voice_id]
     parts = speech.parts

@@ -19,12 +19,11 @@ import click
 from . import lint as lint_stage
 from .build import build as run_build
 from .build import clip_keys_in_use, say
-from .lint import Lexicons
 from .errors import BroadcastError, ContentError
-from .project import cache_folder, find_root, load_project, segment_folder
 from .locales import all_provinces, find_province, import_locales
-from .plan import plan_week
 from .model import Week
+from .plan import plan_week
+from .project import cache_folder, find_root, load_project, segment_folder
 from .render import RenderError, render
 from .report import show_plan
 from .select import estimated_durations, select_locales
@@ -124,10 +123,7 @@ def render_command(script_id: str, locale_id: str, spoken: bool, project_dir: Pa
     except RenderError as exc:
         raise ContentError([exc.problem]) from None
     if spoken:
-        lexicons = Lexicons(project)
-        text = normalize(text, lexicons.of(locale))
-        if lexicons.problems:
-            raise ContentError(lexicons.problems)
+        text = normalize(text, locale.lexicon)
     click.echo(text)
 
 
@@ -150,13 +146,10 @@ def normalize_command(texts: tuple[str, ...], project_dir: Path | None, locale_i
         root = None  # outside a project: the built-in readings only
     if root is not None:
         project = load_project(root)
-        lexicons = Lexicons(project)
         locale = project.locale(locale_id) if locale_id else None
         if locale_id and locale is None:
             raise click.BadParameter(f"không có xã '{locale_id}'", param_hint="--locale")
-        lexicon = lexicons.of(locale) if locale else lexicons.base
-        if lexicons.problems:
-            raise ContentError(lexicons.problems)
+        lexicon = locale.lexicon if locale else project.lexicon
     lines = texts if texts else (line.rstrip("\n") for line in click.get_text_stream("stdin"))
     for line in lines:
         click.echo(" ".join(normalize(line, lexicon).split()))

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from .model import Locale, Project, Script
-from .plan import Durations, estimate_seconds
 from .errors import ContentError, UsageError
-from .model import Week
+from .model import Locale, Project, Script, Week
+from .plan import Durations, estimate_seconds
 from .render import RenderError, render
 
 
@@ -20,12 +19,12 @@ def select_locales(project: Project, locale_ids: tuple[str, ...] = (), provinces
             raise UsageError(f"không có xã '{locale_id}' (unknown locale)", field="--locale",
                              fix="xem tên các xã trong thư mục locales/, ví dụ lang-son/xa-chi-lang")
         chosen[locale.id] = locale
-    known = {loc.province for loc in project.locales}
+    known = {loc.province.id for loc in project.locales}
     for province in provinces:
         if province not in known:
             raise UsageError(f"không có tỉnh '{province}' (unknown province)", field="--province",
                              fix=f"dùng một trong: {', '.join(sorted(known))}")
-        chosen.update({loc.id: loc for loc in project.locales if loc.province == province})
+        chosen.update({loc.id: loc for loc in project.locales if loc.province.id == province})
     return sorted(chosen.values(), key=lambda loc: loc.id)
 
 
