@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from datetime import date, time
 
 import pytest
-from conftest import REPO, run
+from conftest import MINIMAL, REPO, run
 
 from broadcast.errors import ContentError, UsageError
 from broadcast.model import Week
@@ -230,16 +231,7 @@ def test_locale_is_typed_with_province_station_and_merged_contacts(project):
     assert loc.data["vars"] == loc.vars and loc.data["contacts"]["fire"] == {"phone": 114}  # templates: as written
 
 
-PROVINCE = """\
-province:
-  name: Lạng Sơn
-  code: "20"
-schedule: sang-chieu
-contacts:
-  police:
-    name: Công an tỉnh
-    phone: "113"
-"""
+PROVINCE = textwrap.dedent(MINIMAL["locales/lang-son/_province.yaml"])
 
 
 def test_lexicon_problems_are_load_errors_at_their_lines(project):

@@ -50,6 +50,11 @@ class Place:
     key: str = ""
     known: Mapping[str, frozenset[str]] | None = None  # ids per folder, for `Ref`
 
+    @property
+    def stem(self) -> str:
+        """The file's name without folder and suffix: what its `id` must be."""
+        return self.file.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+
     def problem(self, message: str, hint: str, severity: str = "error") -> None:
         self.problems.append(Problem(self.file, self.line, self.field, message, hint, severity))
 
@@ -165,11 +170,10 @@ class FileId(Slug):
 
     def convert(self, value: Any, at: Place) -> Any:
         value = super().convert(value, at)
-        name = at.file.rsplit("/", 1)[-1]
-        stem = name.rsplit(".", 1)[0]
-        if value != stem:
+        if value != at.stem:
+            name = at.file.rsplit("/", 1)[-1]
             raise Invalid(f"id '{value}' khác tên tệp '{name}' (id must equal the file name)",
-                          f"đặt id: {stem} hoặc đổi tên tệp thành {value}.yaml")
+                          f"đặt id: {at.stem} hoặc đổi tên tệp thành {value}.yaml")
         return value
 
 
@@ -184,7 +188,7 @@ class Ref(Slug):
         value = super().convert(value, at) if self.slug else Text.convert(self, value, at)
         ids = set((at.known or {}).get(self.folder, ()))
         if self.others:
-            ids.discard(at.file.rsplit("/", 1)[-1].rsplit(".", 1)[0])
+            ids.discard(at.stem)
         if value not in ids:
             hint = f"dùng một trong: {', '.join(sorted(ids))}" if ids else f"tạo {self.folder}/{value}.yaml"
             raise Invalid(f"{self.what} '{value}' không có trong {self.folder}/ (unknown id)", hint)
