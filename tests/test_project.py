@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from datetime import date, time
 
 import pytest
+from conftest import MINIMAL, REPO, run
 
-from broadcast.project import deep_merge, load_project, read_project
+from broadcast.errors import ContentError, UsageError
 from broadcast.model import Week
+from broadcast.project import deep_merge, load_project, read_project
 from broadcast.render import render
-
-from conftest import REPO, run
 
 
 def test_minimal_project_loads_with_inheritance(project):
@@ -160,7 +161,7 @@ def test_version_and_help():
 def test_week_parsing():
     assert Week.parse("2026-W49").monday == date(2026, 11, 30)
     assert Week.parse("2026-W49").days[-1] == date(2026, 12, 6)
-    with pytest.raises(Exception):
+    with pytest.raises(UsageError):
         Week.parse("2026-W54")
 
 
@@ -207,3 +208,87 @@ def test_bad_lexicon_entries_are_errors_with_lines(project):
     assert "lexicon.yaml:3: lỗi [abbreviations.113]" in result.output
     assert "lexicon.yaml:4: lỗi [abbreviations.CA]" in result.output
     assert "locales/lang-son/xa-chi-lang.yaml:4: lỗi [bogus]" in result.output
+
+
+def test_locale_is_typed_with_province_station_and_merged_contacts(project):
+    from broadcast.model import Contact, Province
+
+    p = load_project(project())
+    loc = p.locale("xa-chi-lang")
+    assert loc.province == Province("lang-son", "Lạng Sơn", "20")
+    assert loc.station == "Xã Chi Lăng"  # no station set: the commune's name
+    assert loc.contacts == {"police": Contact("Công an xã Chi Lăng", "113")}
+    assert loc.voice is None and loc.division_type == "xã" and loc.preset == "loa" and dict(loc.vars) == {}
+    assert p.voice_for(p.scripts[0], loc) == "espeak-vi"
+    station = project({"locales/lang-son/_province.yaml": PROVINCE + "station: Đài Lạng Sơn\nvoice: espeak-vi\n"
+                       "vars: {hotline: {so: '0205'}}\n",
+                       "locales/lang-son/xa-chi-lang.yaml": "name: Xã Chi Lăng\ncode: '06463'\n"
+                       "contacts: {fire: {phone: 114}}\nvars: {hotline: {ten: Trực ban}}\n"})
+    loc = load_project(station).locale("xa-chi-lang")
+    assert loc.station == "Đài Lạng Sơn" and loc.voice == "espeak-vi"
+    assert loc.contacts == {"police": Contact("Công an tỉnh", "113"), "fire": Contact("", "114")}
+    assert loc.vars == {"hotline": {"so": "0205", "ten": "Trực ban"}}
+    assert loc.data["vars"] == loc.vars and loc.data["contacts"]["fire"] == {"phone": 114}  # templates: as written
+
+
+PROVINCE = textwrap.dedent(MINIMAL["locales/lang-son/_province.yaml"])
+
+
+def test_lexicon_problems_are_load_errors_at_their_lines(project):
+    root = project({"locales/lang-son/_province.yaml": PROVINCE + "lexicon:\n  words:\n    xã: ''\n",
+                    "locales/lang-son/xa-chi-lang.yaml": "name: Xã Chi Lăng\ncode: '06463'\nlexicon:\n"
+                    "  abbreviations:\n    UBND: ủy ban nhân dân\n    CA: công an 113\n"})
+    project_, report = read_project(root)
+    found = {(p.file, p.line, p.field) for p in report.errors}
+    assert found == {("locales/lang-son/_province.yaml", 11, "words.xã"),
+                     ("locales/lang-son/xa-chi-lang.yaml", 6, "abbreviations.CA")}
+    # the good entry is kept
+    assert project_.locale("xa-chi-lang").lexicon.abbreviations["UBND"] == "ủy ban nhân dân"
+    with pytest.raises(ContentError):
+        load_project(root)
+
+
+def test_every_yaml_file_is_parsed_once_by_lint(project, monkeypatch):
+    import yaml
+
+    from broadcast.lint import lint
+
+    root = project({"lexicon.yaml": "abbreviations:\n  BQLDA: ban quản lý dự án\n",
+                    "locales/lang-son/xa-chi-lang.yaml": "name: Xã Chi Lăng\ncode: '06463'\n"
+                    "lexicon: {words: {chi lăng: chi lăng}}\n",
+                    "locales/lang-son/xa-khac.yaml": "name: Xã Khác\ncode: '06464'\n"})
+    parsed: list[str] = []
+    real = yaml.load
+
+    def counting(text, Loader):
+        parsed.append(text)
+        return real(text, Loader=Loader)
+
+    monkeypatch.setattr(yaml, "load", counting)
+    result = lint(root, Week(2026, 49))
+    assert result.locales == 2 and not result.errors, result.problems
+    texts = [path.read_text(encoding="utf-8") for path in root.rglob("*.yaml")]
+    assert sorted(parsed) == sorted(texts)  # each file exactly once, by anyone
+
+
+def test_lexicons_are_built_once_per_distinct_stack(project):
+    same = "lexicon: {abbreviations: {HTX: hợp tác xã}}\n"
+    root = project({
+        "lexicon.yaml": "abbreviations:\n  BQLDA: ban quản lý dự án\n",
+        "locales/lang-son/xa-chi-lang.yaml": "name: Xã Chi Lăng\ncode: '06463'\n",
+        "locales/lang-son/xa-hai.yaml": "name: Xã Hai\ncode: '06465'\n" + same,
+        "locales/lang-son/xa-ba.yaml": "name: Xã Ba\ncode: '06466'\n" + same,
+        "locales/lang-son/xa-bon.yaml": "name: Xã Bốn\ncode: '06467'\nlexicon: {words: {bốn: bốn}}\n",
+        "locales/cao-bang/_province.yaml": "province: {name: Cao Bằng, code: '04'}\nschedule: sang-chieu\n"
+                                           "lexicon: {abbreviations: {CB: Cao Bằng}}\n",
+        "locales/cao-bang/xa-mot.yaml": "name: Xã Một\ncode: '01000'\n",
+        "locales/cao-bang/xa-hai.yaml": "name: Xã Hai\ncode: '01001'\n",
+    })
+    p = load_project(root)
+    lex = {loc.id: loc.lexicon for loc in p.locales}
+    assert lex["lang-son/xa-chi-lang"] is p.lexicon  # no override anywhere: the project's object
+    assert lex["lang-son/xa-hai"] is lex["lang-son/xa-ba"] is not p.lexicon
+    assert lex["lang-son/xa-hai"].abbreviations == {"BQLDA": "ban quản lý dự án", "HTX": "hợp tác xã"}
+    assert lex["lang-son/xa-bon"] is not lex["lang-son/xa-hai"] and lex["lang-son/xa-bon"].words == {"bốn": "bốn"}
+    assert lex["cao-bang/xa-mot"] is lex["cao-bang/xa-hai"]  # the province's merged lexicon, shared
+    assert lex["cao-bang/xa-mot"].abbreviations == {"BQLDA": "ban quản lý dự án", "CB": "Cao Bằng"}

@@ -33,7 +33,7 @@ from .audio import MessageAudio, Rendered, Spoken, Tags, get_preset, render_mess
 from .build import BuildResult, build, clip_folder
 from .errors import BroadcastError, ContentError, EnvironmentProblem, Problem, UsageError
 from .events import Event, Listener, ignore
-from .lint import Lexicons, LintResult
+from .lint import LintResult
 from .locales import ImportReport
 from .master import (
     SegmentStore,
@@ -191,12 +191,12 @@ class Workspace:
         if not locale_ids and not provinces:
             return list(self.project.locales)
         chosen = {loc.id: loc for loc in map(self.locale, locale_ids)}
-        known = {loc.province for loc in self.project.locales}
+        known = {loc.province.id for loc in self.project.locales}
         for province in provinces:
             if province not in known:
                 raise UsageError(f"không có tỉnh '{province}' (unknown province)", field="--province",
                                  fix=f"dùng một trong: {', '.join(sorted(known))}")
-            chosen.update({loc.id: loc for loc in self.project.locales if loc.province == province})
+            chosen.update({loc.id: loc for loc in self.project.locales if loc.province.id == province})
         return sorted(chosen.values(), key=lambda loc: loc.id)
 
     def voice(self, voice_id: str) -> str:
@@ -221,11 +221,7 @@ class Workspace:
         return normalize(text, self.lexicon(locale)) if spoken else text
 
     def lexicon(self, locale: Locale | None = None) -> Lexicon:
-        lexicons = Lexicons(self.project)
-        lexicon = lexicons.of(locale) if locale else lexicons.base
-        if lexicons.problems:
-            raise ContentError(lexicons.problems)
-        return lexicon
+        return locale.lexicon if locale else self.project.lexicon
 
     def normalize(self, texts: Iterable[str], locale_id: str | None = None) -> list[str]:
         return normalize_text(texts, self.lexicon(self.locale(locale_id) if locale_id else None))

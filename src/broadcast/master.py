@@ -144,8 +144,7 @@ class MessagePlan:
 
 
 def message_tags(message: Message, week: Week) -> Tags:
-    station = message.locale.data.get("station") or message.locale.name
-    return Tags(title=message.script.title, artist=station, album=f"Tuần {week.id}", date=week.days[0].isoformat(),
+    return Tags(title=message.script.title, artist=message.locale.station, album=f"Tuần {week.id}", date=week.days[0].isoformat(),
                 script_id=message.script.id, source=message.script.source)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import ContentError, Problem
-from .lint import Lexicons, content_problems
+from .lint import content_problems
 from .model import Locale, Project, Script, Voice, Week
 from .render import RenderError, render
 from .speech import Speech, speak
@@ -51,26 +51,23 @@ def speak_messages(project: Project, week: Week, locales: list[Locale],
                    scripts: list[Script]) -> tuple[list[Message], StationLines]:
     """Every message's spoken form, and the station's lines.
 
-    Raises ContentError with every rendering or lexicon problem."""
-    lexicons = Lexicons(project)
+    Raises ContentError with every rendering problem (lexicon problems stop the project's loading)."""
     messages: list[Message] = []
     problems: list[Problem] = list(content_problems(project))
     for locale in locales:
-        lexicon = lexicons.of(locale)
         for script in scripts:
             try:
                 text = render(script, locale, week)
             except RenderError as exc:
                 problems.append(exc.problem)
                 continue
-            messages.append(Message(script, locale, project.voice_for(script, locale), speak(text, lexicon)))
-    problems += lexicons.problems
+            messages.append(Message(script, locale, project.voice_for(script, locale), speak(text, locale.lexicon)))
     if problems:
         raise ContentError(problems)
     settings = project.settings
-    lines = StationLines(speak(settings.opening, lexicons.base) if settings.opening else None,
-                         speak(settings.closing, lexicons.base) if settings.closing else None,
-                         speak(REMINDER, lexicons.base))
+    lines = StationLines(speak(settings.opening, project.lexicon) if settings.opening else None,
+                         speak(settings.closing, project.lexicon) if settings.closing else None,
+                         speak(REMINDER, project.lexicon))
     return messages, lines
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import Problem, UsageError
+from .speech.lexicon import Lexicon
 
 LEVELS = ("normal", "priority", "emergency")  # Thông tư 39/2020/TT-BTTTT
 PRESETS = ("loa", "fm", "phat-thanh")
@@ -17,7 +19,7 @@ PRESETS = ("loa", "fm", "phat-thanh")
 class HasProblems:
     """Errors and warnings of anything holding `problems`."""
 
-    problems: "list[Problem] | tuple[Problem, ...]"
+    problems: list[Problem] | tuple[Problem, ...]
 
     @property
     def errors(self) -> list[Problem]:
@@ -91,15 +93,40 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class Province:
+    id: str  # folder name under locales/, e.g. "lang-son"
+    name: str
+    code: str
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str = ""
+    phone: str = ""
+
+    def over(self, base: Contact) -> Contact:
+        """This contact with what it leaves unset taken from `base` (a commune over its province)."""
+        return Contact(self.name or base.name, self.phone or base.phone)
+
+
+@dataclass(frozen=True)
 class Locale:
+    """One commune, its province file merged under it."""
+
     id: str  # "<province>/<commune>", e.g. "thai-nguyen/xa-cho-don"
     name: str
     code: str
-    province: str  # province folder id
+    province: Province
+    station: str  # the name read on air; the commune's name when not set
     schedule: str
     preset: str
-    data: Mapping[str, Any]  # commune deep-merged over its province: what templates see as `locale`
+    voice: str | None  # None: each script's voice or the project's default
+    division_type: str | None
+    contacts: Mapping[str, Contact]
+    vars: Mapping[str, Any]
+    lexicon: Lexicon  # project < province < commune
     file: str
+    data: Mapping[str, Any]  # commune deep-merged over its province: what templates see as `locale`
 
 
 @dataclass(frozen=True)
@@ -110,7 +137,7 @@ class Project:
     locales: tuple[Locale, ...]
     voices: tuple[Voice, ...]
     schedules: tuple[Schedule, ...]
-    lexicon: Mapping[str, Any]  # project lexicon.yaml as parsed; locales may add their own `lexicon:`
+    lexicon: Lexicon  # lexicon.yaml; each locale has its own merged one
     warnings: tuple[Problem, ...] = field(default=())
 
     def script(self, script_id: str) -> Script | None:
@@ -118,7 +145,7 @@ class Project:
 
     def voice_for(self, script: Script, locale: Locale) -> str:
         """Who reads `script` in `locale`: the script's own voice, else the commune's, else the default."""
-        return script.voice or locale.data.get("voice") or self.settings.default_voice
+        return script.voice or locale.voice or self.settings.default_voice
 
     def locale(self, locale_id: str) -> Locale | None:
         """Find a locale by full id ("lang-son/xa-chi-lang") or by its commune part if unique."""
@@ -149,7 +176,7 @@ class Week:
         return tuple(self.monday + timedelta(days=i) for i in range(7))
 
     @classmethod
-    def parse(cls, text: str) -> "Week":
+    def parse(cls, text: str) -> Week:
         match = re.fullmatch(r"(\d{4})-W(\d{1,2})", text.strip())
         if match:
             year, number = int(match[1]), int(match[2])
@@ -162,6 +189,6 @@ class Week:
                          fix="viết dạng 2026-W49: năm, chữ W, số tuần 1-53 có trong năm đó")
 
     @classmethod
-    def containing(cls, day: date) -> "Week":
+    def containing(cls, day: date) -> Week:
         year, number, _ = day.isocalendar()
         return cls(year, number)

@@ -82,7 +82,7 @@ def _commune_programs(ctx: BuildContext, locale: Locale, plan: LocalePlan, scrip
     """One commune's programs. Runs in a thread beside other communes: it writes only this
     commune's entries."""
     preset = get_preset(locale.preset)
-    station = locale.data.get("station") or locale.name
+    station = locale.station
     first_with_key: dict[str, str] = {}  # program key -> the first file staged with it
 
     def item(script_id: str) -> ItemFile:
@@ -124,5 +124,5 @@ def _commune_programs(ctx: BuildContext, locale: Locale, plan: LocalePlan, scrip
         name = f"KHAN-CAP_{airing.script_id}"  # sorts before the dated programs: seen first
         emergencies.append(program_file(name, None, (item(airing.script_id),),
                                         f"KHẨN CẤP — {scripts[airing.script_id].title}", "emergency"))
-    return StationWeek(ctx.week, locale.id, locale.name, station, locale.data["province"]["name"],
+    return StationWeek(ctx.week, locale.id, locale.name, station, locale.province.name,
                        tuple(programs), tuple(emergencies))

@@ -163,15 +163,10 @@ class Param:
     check: Callable[[Any], str | None] | None = None  # returns a problem message or None
 
     def problems(self, value: Any) -> list[str]:
+        from broadcast.schema import is_kind  # here, not at the top: this file is being split
+
         types = self.type if isinstance(self.type, tuple) else (self.type,)
-        # bool is an int in Python; a profile saying `rate: yes` is a mistake
-        if isinstance(value, bool) and bool not in types:
-            ok = False
-        elif float in types and isinstance(value, int) and not isinstance(value, bool):
-            ok = True
-        else:
-            ok = isinstance(value, types)
-        if not ok:
+        if not is_kind(value, types):  # the project files' rule: a bool is no number, an int is a float
             names = " hoặc ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
             return [
                 bilingual(
