@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 from . import lint as lint_stage
 from . import locales as locale_catalogue
-from .audio import MessageAudio, Rendered, Spoken, Tags, get_preset, render_message
+from .audio import MessageAudio, Rendered, Tags, get_preset, render_message
 from .build import BuildResult, build, clip_folder
 from .errors import BroadcastError, ContentError, EnvironmentProblem, Problem, UsageError
 from .events import Event, Listener, ignore
@@ -42,7 +42,7 @@ from .master import (
     plan_message,
     segment_folder,
 )
-from .messages import clip_requests, speak_messages
+from .messages import clip_requests, speak_messages, spoken_clips
 from .model import Locale, Project, Script, Week
 from .plan import Durations, WeekPlan, estimate_seconds, plan_week
 from .project import find_root, load_project
@@ -121,7 +121,9 @@ class VoiceReport:
     status: Availability
 
 
-OFFLINE_PROBE: Callable[[str, float], tuple[bool, str]] = lambda url, timeout: (False, "bỏ qua kiểm tra mạng (--offline)")
+def offline_probe(url: str, timeout: float) -> tuple[bool, str]:
+    """The reachability probe under --offline: no traffic, a plain answer."""
+    return False, "bỏ qua kiểm tra mạng (--offline)"
 
 
 def _machine_errors(operation: Callable[..., T]) -> Callable[..., T]:
@@ -172,18 +174,12 @@ class Workspace:
     # --- choosing ---------------------------------------------------------------------------
 
     def script(self, script_id: str) -> Script:
-        script = self.project.script(script_id)
-        if script is None:
-            raise UsageError(f"không có kịch bản '{script_id}' (unknown script)", field="SCRIPT",
-                             fix="các kịch bản có: " + _some(s.id for s in self.project.scripts))
-        return script
+        return _known(self.project.script(script_id), "kịch bản", script_id, "SCRIPT",
+                      (s.id for s in self.project.scripts))
 
     def locale(self, locale_id: str) -> Locale:
-        locale = self.project.locale(locale_id)
-        if locale is None:
-            raise UsageError(f"không có xã '{locale_id}' (unknown locale)", field="--locale",
-                             fix="các xã có: " + _some(loc.id for loc in self.project.locales))
-        return locale
+        return _known(self.project.locale(locale_id), "xã", locale_id, "--locale",
+                      (loc.id for loc in self.project.locales))
 
     def locales(self, locale_ids: Iterable[str] = (), provinces: Iterable[str] = ()) -> list[Locale]:
         """The communes named (by id or by province); all of them when none is named."""
@@ -200,10 +196,8 @@ class Workspace:
         return sorted(chosen.values(), key=lambda loc: loc.id)
 
     def voice(self, voice_id: str) -> str:
-        if voice_id not in {v.id for v in self.project.voices}:
-            raise UsageError(f"không có giọng '{voice_id}' (unknown voice)", field="--voice",
-                             fix="dùng một trong: " + ", ".join(v.id for v in self.project.voices))
-        return voice_id
+        voices = [v.id for v in self.project.voices]
+        return _known(voice_id if voice_id in voices else None, "giọng", voice_id, "--voice", voices)
 
     # --- checking and reading ---------------------------------------------------------------
 
@@ -258,9 +252,9 @@ class Workspace:
         voice = self.voice(voice_id or project.settings.default_voice)
         speech = speak(text, self.lexicon(self.locale(locale_id) if locale_id else None))
         synthesis = self._synthesise([(v, p) for v in project.voices if v.id == voice for p in speech.parts])
-        body = Spoken(tuple(tuple(tuple(synthesis.clip(voice, p) for p in s.parts) for s in para.sentences)
-                            for para in speech.paragraphs))
-        return render_message(MessageAudio(body=body), preset.name, out, Tags(title=text[:60], artist=project.settings.name))
+        body = spoken_clips(speech, lambda part: synthesis.clip(voice, part))
+        return render_message(MessageAudio(body=body), preset.name, out,
+                              Tags(title=text[:60], artist=project.settings.name))
 
     def _synthesise(self, requests: list) -> SynthesisResult:
         synthesis = synthesize_all(requests, ClipCache(clip_folder(self.root)), self.root, jobs=1,
@@ -326,13 +320,13 @@ class Workspace:
     # --- voices and the machine -------------------------------------------------------------
 
     def voices(self, offline: bool = False) -> list[VoiceReport]:
-        probe = OFFLINE_PROBE if offline else None
+        probe = offline_probe if offline else None
         return [VoiceReport(v.id, v.engine, v.fallback, v.description, voice_status(v, self.root, probe=probe))
                 for v in self.project.voices]
 
     def doctor(self, offline: bool = False) -> list[Check]:
         return doctor(self.root, clip_folder(self.root), self.project.voices,
-                      probe=OFFLINE_PROBE if offline else None)
+                      probe=offline_probe if offline else None)
 
     # --- communes ---------------------------------------------------------------------------
 
@@ -350,6 +344,14 @@ class Workspace:
         report = locale_catalogue.import_locales(self.root, provinces, schedule)
         self.reload()
         return report
+
+
+def _known(found: T | None, what: str, name: str, option: str, ids: Iterable[str]) -> T:
+    """`found`, or a UsageError naming what was asked for and what there is."""
+    if found is None:
+        raise UsageError(f"không có {what} '{name}' (unknown {option.strip('-').lower()})", field=option,
+                         fix=f"các {what} có: " + _some(ids))
+    return found
 
 
 def _some(ids: Iterable[str], shown: int = 12) -> str:

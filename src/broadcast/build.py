@@ -11,9 +11,8 @@ log shows them, the studio streams them.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from . import manifest
 from .context import BuildContext
@@ -31,13 +30,10 @@ from .tts import ClipCache, synthesize_all
 
 
 @dataclass
-class BuildResult:
-    week: Week
-    output: Path
-    files: list[Entry] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    stats: dict[str, Any] = field(default_factory=dict)
+class BuildResult(Manifest):
+    """What a build published: its manifest, and where."""
+
+    output: Path = Path()
 
     @property
     def exit_code(self) -> int:
@@ -78,7 +74,7 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
                 failed.setdefault(m.locale.id, f"{m.script.id}: {by_clip[(m.voice, part)]}")
 
     output = project.root / "output"
-    result = BuildResult(week, output / week.id)
+    result = BuildResult(project.settings.name, week, output=output / week.id)
     with Lock(output):
         previous = manifest.published(output / week.id)
         staging = Staging(output, week.id, {rel: e.sha256 for rel, e in previous.items()})
@@ -117,8 +113,7 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
                     cache_hits=synthesis.stats.cache_hits, fallback_uses=synthesis.stats.fallback_uses,
                     reused=staging.reused, seconds=round(time.monotonic() - started, 3), stages=timings,
                     **ctx.stats)
-                staging.write_bytes(manifest.FILE, Manifest(project.settings.name, week, result.files,
-                                                            result.failures, result.warnings, result.stats).to_bytes())
+                staging.write_bytes(manifest.FILE, result.to_bytes())
                 result.output = staging.publish()
                 progress.counts.update(files=len(result.files), unchanged=staging.reused)
         except BaseException:

@@ -75,7 +75,7 @@ class Manifest:
     files: list[Entry] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    build: dict[str, Any] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)  # written as "build"
 
     def to_bytes(self) -> bytes:
         files = sorted(self.files, key=lambda e: e.path)
@@ -89,7 +89,7 @@ class Manifest:
             "files": [e.to_json() for e in files],
             "failures": self.failures,
             "warnings": self.warnings,
-            "build": self.build,
+            "build": self.stats,
         }
         return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 

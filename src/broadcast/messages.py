@@ -7,13 +7,16 @@ bad content.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from .audio import Spoken
 from .errors import ContentError, Problem
 from .lint import content_problems
 from .model import Locale, Project, Script, Voice, Week
 from .render import RenderError, render
 from .speech import Speech, speak
+from .tts import Clip
 
 REMINDER = "Xin nhắc lại."
 
@@ -69,6 +72,12 @@ def speak_messages(project: Project, week: Week, locales: list[Locale],
                          speak(settings.closing, project.lexicon) if settings.closing else None,
                          speak(REMINDER, project.lexicon))
     return messages, lines
+
+
+def spoken_clips(speech: Speech, clip: Callable[[str], Clip]) -> Spoken:
+    """The audio of a spoken text: each part's clip, in the speech's paragraphs and sentences."""
+    return Spoken(tuple(tuple(tuple(clip(part) for part in sentence.parts) for sentence in paragraph.sentences)
+                        for paragraph in speech.paragraphs))
 
 
 def clip_requests(project: Project, messages: list[Message], lines: StationLines) -> list[tuple[Voice, str]]:

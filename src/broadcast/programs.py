@@ -14,13 +14,14 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from .audio import MessageAudio, Rendered, Spoken, Tags, get_preset, render_message
+from .audio import MessageAudio, Rendered, Tags, get_preset, render_message
 from .audio.program import join
 from .context import BuildContext
 from .events import Progress
 from .formats import ItemFile, ProgramFile, StationWeek
 from .manifest import Entry
 from .master import content_key
+from .messages import spoken_clips
 from .model import Locale, Script
 from .plan import LocalePlan, Program, WeekPlan
 from .speech import Speech
@@ -48,8 +49,7 @@ def station_lines(ctx: BuildContext) -> dict[str, StationLine]:
         voice = ctx.project.settings.default_voice
         if speech is None or any((voice, p) not in ctx.synthesis.clips for p in speech.parts):
             return None  # not configured, or its voice failed (listed among the synthesis failures)
-        body = Spoken(tuple(tuple(tuple(ctx.synthesis.clip(voice, p) for p in s.parts) for s in para.sentences)
-                            for para in speech.paragraphs))
+        body = spoken_clips(speech, lambda part: ctx.synthesis.clip(voice, part))
         path = ctx.staging.work / "parts" / f"{name}-{preset}.{get_preset(preset).container}"
         path.parent.mkdir(parents=True, exist_ok=True)
         return render_message(MessageAudio(body=body), preset, path, Tags(title=name, artist=ctx.project.settings.name))
@@ -105,8 +105,8 @@ def _commune_programs(ctx: BuildContext, locale: Locale, plan: LocalePlan, scrip
             tmp = ctx.staging.work / rel
             tmp.parent.mkdir(parents=True, exist_ok=True)
             tags = Tags(title=title, artist=station, album=f"Tuần {ctx.week.id}", date=ctx.week.days[0].isoformat())
-            paths = [ctx.staging.path / p.path for p in parts]
-            paths = ([line.opening.path] if line.opening else []) + paths + ([line.closing.path] if line.closing else [])
+            paths = ([line.opening.path] if line.opening else []) + [ctx.staging.path / p.path for p in parts]
+            paths += [line.closing.path] if line.closing else []
             rendered = join(paths, preset.name, tmp, tags)
             ctx.staging.adopt(rel, rendered.path, rendered.sha256)
             ctx.entries[rel] = Entry(rel, kind, ctx.staging.written[rel], round(rendered.duration, 3), locale.id,
