@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from mutagen.wave import WAVE
 
+from broadcast import pcm
 from broadcast.audio import AudioError, MessageAudio, Spoken, Tags, chime, dsp, get_preset, render_message
 from broadcast.audio.assemble import assemble_message, trim_silence
 from broadcast.audio.concat import read_frames
@@ -169,7 +170,7 @@ def test_tempo_slows_speech_without_changing_pitch():
 def test_stretch_matches_the_ffmpeg_program():
     """The in-process atempo is FFmpeg's own: the ffmpeg program gives the same samples."""
     rate = 44100
-    x = dsp.from_pcm16(speech_like(3.0, seed=41).samples)
+    x = pcm.from_pcm16(speech_like(3.0, seed=41).samples)
     x = dsp.resample(x, 22050, rate)
     raw = subprocess.run(
         [ffmpeg_exe(), "-v", "error", "-f", "f32le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0",
@@ -190,7 +191,7 @@ def test_decode_matches_the_ffmpeg_program(loa_files):
         [ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar", "44100", "-"],
         capture_output=True, check=True,
     ).stdout
-    expected = dsp.from_pcm16(raw)
+    expected = pcm.from_pcm16(raw)
     got = decode(path, 44100)
     assert len(got) == len(expected)
     assert np.abs(got - expected).max() <= 1.0 / 32768
@@ -209,7 +210,7 @@ def test_pauses_and_opening_closing_are_laid_out():
     a, b = speech_like(1.0, seed=31), speech_like(1.0, seed=32)
     plain = MessageAudio(body=Spoken(paragraphs=(((a, b),),)))
     framed = MessageAudio(body=plain.body, opening=Spoken.of(a), closing=Spoken.of(b))
-    parts = [trim_silence(dsp.resample(dsp.from_pcm16(c.samples), c.rate, preset.rate), preset.rate) for c in (a, b)]
+    parts = [trim_silence(dsp.resample(pcm.from_pcm16(c.samples), c.rate, preset.rate), preset.rate) for c in (a, b)]
     speech_len = sum(len(p) for p in parts) / preset.rate
     fixed = preset.lead_in + len(chime("normal", preset.rate)) / preset.rate + preset.after_chime + preset.tail
     assert assemble_message(plain, preset).duration == pytest.approx(fixed + speech_len + preset.pause_group, abs=0.01)

@@ -9,6 +9,7 @@ import subprocess
 import imageio_ffmpeg
 import pytest
 
+from broadcast.wav import write_wav
 from broadcast.tts import Clip, ClipCache, MissingRecording, TTSError, VoiceSpec, make_engine, synthesize_all
 from broadcast.tts.recorded import slugify
 from broadcast.tts.voices import missing_recordings, voice_status
@@ -26,10 +27,10 @@ def tone(seconds: float, rate: int = 44100) -> Clip:
 def project(tmp_path):
     rec = tmp_path / "assets" / "ede"
     rec.mkdir(parents=True)
-    tone(0.5).write_wav(rec / f"{slugify(GREETING)}.wav")
-    tone(0.8).write_wav(rec / "canh-bao-1.wav")
+    write_wav(tone(0.5), rec / f"{slugify(GREETING)}.wav")
+    write_wav(tone(0.8), rec / "canh-bao-1.wav")
     (rec / "recordings.yaml").write_text(f'"{WARNING}": canh-bao-1.wav\n', encoding="utf-8")
-    tone(1.2).write_wav(rec / "tong-tien-anh-cat-ghep.wav")  # a whole script, by script id
+    write_wav(tone(1.2), rec / "tong-tien-anh-cat-ghep.wav")  # a whole script, by script id
     return tmp_path
 
 
@@ -76,7 +77,7 @@ def test_version_changes_when_a_recording_changes(project):
     params = {"folder": "assets/ede"}
     before = make_engine("recorded", params, project).version()
     assert make_engine("recorded", params, project).version() == before
-    tone(0.6).write_wav(project / "assets" / "ede" / f"{slugify(GREETING)}.wav")
+    write_wav(tone(0.6), project / "assets" / "ede" / f"{slugify(GREETING)}.wav")
     assert make_engine("recorded", params, project).version() != before
 
 

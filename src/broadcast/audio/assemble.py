@@ -16,7 +16,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from broadcast.tts.base import Clip
+from broadcast import pcm
+from broadcast.pcm import Clip
 
 from . import dsp
 from .chimes import chime
@@ -54,7 +55,7 @@ class _Timeline:
 
     def clip(self, clip: Clip) -> None:
         if clip not in self._cache:
-            x = dsp.resample(dsp.from_pcm16(clip.samples), clip.rate, self.preset.rate)
+            x = dsp.resample(pcm.from_pcm16(clip.samples), clip.rate, self.preset.rate)
             self._cache[clip] = trim_silence(x, self.preset.rate)
         self.pieces.append(self._cache[clip])
 
@@ -130,4 +131,4 @@ def assemble_message(message: MessageAudio, preset: Preset) -> Clip:
     peak = float(np.abs(x).max()) if len(x) else 0.0
     if peak > 1.0:  # loud clips plus the chime: scale rather than clip; mastering sets the level
         x = x / peak
-    return Clip(dsp.to_pcm16(x), preset.rate)
+    return Clip(pcm.to_pcm16(x), preset.rate)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from broadcast.tts.base import bilingual
+from broadcast.errors import bilingual
 
 from .ffmpeg import decode
 from .files import publish, temp_beside

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from broadcast.tts.base import Clip, bilingual
+from broadcast.errors import bilingual
+from broadcast.pcm import Clip, from_pcm16, to_pcm16
 
 from . import dsp
 from .ffmpeg import decode, encode_mp3
@@ -45,7 +46,7 @@ def _encode_mp3(x: np.ndarray, preset: Preset, path: Path, tags: Tags) -> Render
     tmp = temp_beside(path)
     try:
         for _ in range(_ATTEMPTS):
-            encode_mp3(dsp.to_pcm16(y), rate, preset.bitrate_kbps, tmp)
+            encode_mp3(to_pcm16(y), rate, preset.bitrate_kbps, tmp)
             decoded = decode(tmp, rate)
             level, peak = dsp.loudness(decoded, rate), dsp.true_peak(decoded)
             if not math.isfinite(level):
@@ -72,11 +73,11 @@ def _encode_mp3(x: np.ndarray, preset: Preset, path: Path, tags: Tags) -> Render
 
 
 def _encode_wav(x: np.ndarray, preset: Preset, path: Path, tags: Tags) -> Rendered:
-    pcm = dsp.to_pcm16(x)
+    pcm = to_pcm16(x)
     tmp = temp_beside(path)
     try:
         tmp.write_bytes(wav_bytes(pcm, preset.rate, tags))
-        return publish(tmp, path, dsp.from_pcm16(pcm), preset.rate)
+        return publish(tmp, path, from_pcm16(pcm), preset.rate)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -91,5 +92,5 @@ def encode_samples(x: np.ndarray, preset: Preset, path: Path | str, tags: Tags) 
 
 def encode(clip: Clip, preset: Preset, path: Path | str, tags: Tags) -> Rendered:
     """Write a mastered clip (see `master`) as the preset's file format at `path`."""
-    x = dsp.resample(dsp.from_pcm16(clip.samples), clip.rate, preset.rate)
+    x = dsp.resample(from_pcm16(clip.samples), clip.rate, preset.rate)
     return encode_samples(x, preset, path, tags)

@@ -22,7 +22,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from broadcast.tts.base import bilingual
+from broadcast.errors import bilingual
 from broadcast.tts.ffmpeg import ffmpeg_exe
 
 from .model import AudioError

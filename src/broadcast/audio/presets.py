@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from broadcast.tts.base import bilingual
+from broadcast.errors import bilingual
 
 from .model import AudioError
 

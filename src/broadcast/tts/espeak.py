@@ -29,7 +29,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Mapping
 
-from .base import Availability, Clip, Engine, EngineUnavailable, Param, TTSError, bilingual, sentence_label
+from broadcast.pcm import Clip
+
+from .base import Availability, Engine, EngineUnavailable, Param, TTSError, bilingual, sentence_label
 
 # espeak_AUDIO_OUTPUT
 AUDIO_OUTPUT_SYNCHRONOUS = 2

@@ -20,7 +20,9 @@ import time
 import urllib.parse
 from importlib import metadata
 
-from .base import Availability, Clip, Engine, Param, TTSError, bilingual, sentence_label
+from broadcast.pcm import Clip
+
+from .base import Availability, Engine, Param, TTSError, bilingual, sentence_label
 from . import ffmpeg
 
 RETRY_STATUSES = frozenset({429}) | frozenset(range(500, 600))

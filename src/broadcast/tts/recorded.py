@@ -21,8 +21,11 @@ import unicodedata
 from functools import cached_property
 from pathlib import Path
 
+from broadcast.pcm import Clip
+from broadcast.wav import WavError, read_wav
+
 from .base import (
-    Availability, Clip, Engine, EngineUnavailable, MissingRecording, Param, TTSError, bilingual, sentence_label,
+    Availability, Engine, EngineUnavailable, MissingRecording, Param, TTSError, bilingual, sentence_label,
 )
 from . import ffmpeg
 
@@ -121,8 +124,8 @@ class RecordedEngine(Engine):
         rate = self.params["rate"] or None
         if path.suffix.lower() == ".wav" and rate is None:
             try:
-                return Clip.from_wav(path)
-            except Exception:
+                return read_wav(path)
+            except WavError:
                 pass  # not plain PCM (e.g. float or ADPCM): let ffmpeg read it
         return ffmpeg.decode(path, rate=rate, what=str(path))
 

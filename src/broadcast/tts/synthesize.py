@@ -33,7 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from .base import Clip, Engine, MissingRecording, TTSError, bilingual, sentence_label
+from broadcast.pcm import Clip
+
+from .base import Engine, MissingRecording, TTSError, bilingual, sentence_label
 from .cache import ClipCache, clip_key
 from .registry import make_engine
 from .voices import VoiceLike
