@@ -22,7 +22,7 @@ from .files import publish, temp_beside
 from .mastering import normalize
 from .model import AudioError, Rendered, Tags
 from .presets import Preset
-from .tags import wav_bytes, write_id3
+from .tags import tagged_wav_bytes, write_id3
 
 _GUARD_DB = 0.2  # meters differ (4x here, 192 kHz in ffmpeg's ebur128): keep this far under the limit
 _SLACK_LU = 0.35  # decoded loudness this close to the target is accepted (presets allow 1 LU)
@@ -76,7 +76,7 @@ def _encode_wav(x: np.ndarray, preset: Preset, path: Path, tags: Tags) -> Render
     pcm = to_pcm16(x)
     tmp = temp_beside(path)
     try:
-        tmp.write_bytes(wav_bytes(pcm, preset.rate, tags))
+        tmp.write_bytes(tagged_wav_bytes(pcm, preset.rate, tags))
         return publish(tmp, path, from_pcm16(pcm), preset.rate)
     finally:
         tmp.unlink(missing_ok=True)
