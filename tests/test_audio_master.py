@@ -9,7 +9,7 @@ from scipy.signal import welch
 
 from broadcast import pcm
 from broadcast.audio import MessageAudio, Spoken, Tags, dsp, get_preset, master, render_message
-from broadcast.audio.ffmpeg import decode, measure_ebur128
+from broadcast.ffmpeg import decode, measure_ebur128
 from broadcast.audio.testsignal import sample_message, speech_like
 from broadcast.tts.base import Clip
 
@@ -54,7 +54,7 @@ def test_loa_removes_what_horns_cannot_play(tmp_path):
     assert _band_power(f, p, 0, 150) > _band_power(f, p, 1000, 3000)  # the hum dominates the input
 
     out = render_message(message, "loa", tmp_path / "loa.mp3", TAGS)
-    decoded = decode(out.path, 44100)
+    decoded = decode(out.path, 44100)[0]
     f, p = welch(decoded, fs=44100, nperseg=8192)
     below, voice = _band_power(f, p, 0, 150), _band_power(f, p, 1000, 3000)
     assert 10 * np.log10(voice / below) >= 20.0

@@ -14,10 +14,10 @@ from broadcast import pcm
 from broadcast.audio import AudioError, MessageAudio, Spoken, Tags, chime, dsp, get_preset, render_message
 from broadcast.audio.assemble import assemble_message, trim_silence
 from broadcast.audio.concat import read_frames
-from broadcast.audio.ffmpeg import decode, stretch
+from broadcast.ffmpeg import decode, stretch
 from broadcast.audio.tags import read_wav_info
 from broadcast.audio.testsignal import sample_message, speech_like
-from broadcast.tts.ffmpeg import ffmpeg_exe
+from broadcast.ffmpeg import ffmpeg_exe
 
 TAGS = Tags(
     title="Cảnh giác thủ đoạn cắt ghép ảnh nhạy cảm để tống tiền",
@@ -68,7 +68,7 @@ def test_repeat_is_a_bit_more_than_twice(loa_files):
 def test_chime_opens_the_message(loa_files):
     preset = get_preset("loa")
     rate = preset.rate
-    decoded = decode(loa_files["once"].path, rate)
+    decoded = decode(loa_files["once"].path, rate)[0]
     start = int(preset.lead_in * rate)
     # the first strike of the bell is G5
     assert abs(_dominant(decoded[start : start + int(0.35 * rate)], rate) - 784.0) < 15.0
@@ -89,7 +89,7 @@ def test_emergency_chime_is_distinct(loa_files):
     normal, urgent = chime("normal", rate), chime("emergency", rate)
     assert not np.array_equal(normal[: len(urgent)], urgent[: len(normal)])
     assert abs(_dominant(urgent[: int(0.12 * rate)], rate) - 1046.5) < 15.0
-    decoded = decode(loa_files["emergency"].path, rate)
+    decoded = decode(loa_files["emergency"].path, rate)[0]
     start = int(get_preset("loa").lead_in * rate)
     # fast alternation: the high tone, then the low one 120 ms later
     assert abs(_dominant(decoded[start + 500 : start + 5000], rate) - 1046.5) < 20.0
@@ -192,17 +192,17 @@ def test_decode_matches_the_ffmpeg_program(loa_files):
         capture_output=True, check=True,
     ).stdout
     expected = pcm.from_pcm16(raw)
-    got = decode(path, 44100)
+    got = decode(path, 44100)[0]
     assert len(got) == len(expected)
     assert np.abs(got - expected).max() <= 1.0 / 32768
-    assert len(decode(path, 22050)) == pytest.approx(len(expected) / 2, abs=64)
+    assert len(decode(path, 22050)[0]) == pytest.approx(len(expected) / 2, abs=64)
 
 
 def test_decode_of_a_broken_file_names_it(tmp_path):
     bad = tmp_path / "hong.mp3"
     bad.write_bytes(b"ID3 not audio at all" * 10)
     with pytest.raises(AudioError, match="hong.mp3"):
-        decode(bad, 44100)
+        decode(bad, 44100)[0]
 
 
 def test_pauses_and_opening_closing_are_laid_out():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from broadcast.audio.ffmpeg import decode, measure_ebur128
+from broadcast.ffmpeg import decode, measure_ebur128
 from broadcast.audio.model import Tags
 from broadcast.audio.presets import get_preset
 from broadcast.audio.program import join
@@ -48,8 +48,8 @@ def test_layout_says_the_body_repeat_times_with_the_reminder_between():
 
 def test_repeat_two_is_a_bit_more_than_twice_and_lands_on_target(tmp_path):
     once, twice = _message(tmp_path, 1), _message(tmp_path, 2)
-    a, b = len(decode(once, 44100)), len(decode(twice, 44100))
-    chime = len(decode(tmp_path / "1-normal-0.mp3", 44100))
+    a, b = len(decode(once, 44100)[0]), len(decode(twice, 44100)[0])
+    chime = len(decode(tmp_path / "1-normal-0.mp3", 44100)[0])
     assert 2 * (a - chime) < b - chime < 2 * (a - chime) + 4 * 44100  # plus the reminder and its pauses
     for path in (once, twice):
         level = measure_ebur128(path)
@@ -57,8 +57,8 @@ def test_repeat_two_is_a_bit_more_than_twice_and_lands_on_target(tmp_path):
 
 
 def test_message_starts_with_the_chime_and_emergency_sounds_different(tmp_path):
-    normal = decode(_message(tmp_path, 1, "normal"), 44100)[: 44100 * 2]
-    urgent = decode(_message(tmp_path, 1, "emergency"), 44100)[: 44100 * 2]
+    normal = decode(_message(tmp_path, 1, "normal"), 44100)[0][: 44100 * 2]
+    urgent = decode(_message(tmp_path, 1, "emergency"), 44100)[0][: 44100 * 2]
 
     def dominant(x: np.ndarray) -> float:
         spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
@@ -71,6 +71,6 @@ def test_message_starts_with_the_chime_and_emergency_sounds_different(tmp_path):
 def test_a_pause_is_the_whole_number_of_frames_nearest_its_length(tmp_path):
     for seconds in (0.7, 1.4, 1.8):
         rendered = render_segment(Pause(seconds), "loa", tmp_path / "pause.mp3")
-        decoded = decode(tmp_path / "pause.mp3", 44100)
+        decoded = decode(tmp_path / "pause.mp3", 44100)[0]
         assert len(decoded) % 1152 == 0 and abs(len(decoded) / 44100 - seconds) <= 0.5 * 1152 / 44100
         assert rendered.duration == len(decoded) / 44100 and not np.any(decoded)

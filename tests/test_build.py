@@ -21,7 +21,7 @@ import mutagen
 import pytest
 
 from broadcast.audio import get_preset
-from broadcast.audio.ffmpeg import measure_ebur128
+from broadcast.ffmpeg import measure_ebur128
 from broadcast.publish import Lock, sha256_file
 
 from conftest import make_project, run

@@ -17,11 +17,11 @@ from functools import lru_cache
 import numpy as np
 
 from broadcast import pcm
+from broadcast.ffmpeg import stretch
 from broadcast.pcm import Clip
 
 from . import dsp
 from .chimes import chime
-from .ffmpeg import stretch
 from .model import MessageAudio, Spoken
 from .presets import Preset
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from broadcast.errors import bilingual
+from broadcast.ffmpeg import decode
 from broadcast.pcm import Clip, from_pcm16, to_pcm16
 
 from . import dsp
-from .ffmpeg import decode, encode_mp3
 from .files import publish, temp_beside
 from .mastering import normalize
 from .model import AudioError, Rendered, Tags
@@ -27,6 +27,23 @@ from .tags import tagged_wav_bytes, write_id3
 _GUARD_DB = 0.2  # meters differ (4x here, 192 kHz in ffmpeg's ebur128): keep this far under the limit
 _SLACK_LU = 0.35  # decoded loudness this close to the target is accepted (presets allow 1 LU)
 _ATTEMPTS = 4
+
+
+def encode_mp3(pcm16: bytes, rate: int, bitrate_kbps: int, path: Path) -> None:
+    """Encode 16-bit mono PCM to a CBR MP3 at `path` (untagged).
+
+    LAME in-process (lameenc), not an ffmpeg subprocess: a week's build encodes thousands of
+    short segments, and starting ffmpeg cost more than the encoding itself.
+    """
+    import lameenc
+
+    encoder = lameenc.Encoder()
+    encoder.set_bit_rate(bitrate_kbps)
+    encoder.set_in_sample_rate(rate)
+    encoder.set_out_sample_rate(rate)
+    encoder.set_channels(1)
+    encoder.set_quality(5)  # -q 5: fast, and no audible difference for speech band-limited to 7.5 kHz
+    path.write_bytes(bytes(encoder.encode(pcm16)) + bytes(encoder.flush()))
 
 
 def _encode_mp3(x: np.ndarray, preset: Preset, path: Path, tags: Tags) -> Rendered:
@@ -47,7 +64,7 @@ def _encode_mp3(x: np.ndarray, preset: Preset, path: Path, tags: Tags) -> Render
     try:
         for _ in range(_ATTEMPTS):
             encode_mp3(to_pcm16(y), rate, preset.bitrate_kbps, tmp)
-            decoded = decode(tmp, rate)
+            decoded, _ = decode(tmp, rate)
             level, peak = dsp.loudness(decoded, rate), dsp.true_peak(decoded)
             if not math.isfinite(level):
                 break  # silence: nothing to correct

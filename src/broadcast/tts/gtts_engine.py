@@ -20,10 +20,10 @@ import time
 import urllib.parse
 from importlib import metadata
 
+from broadcast.ffmpeg import decode_clip
 from broadcast.pcm import Clip
 
 from .base import Availability, Engine, Param, TTSError, bilingual, sentence_label
-from . import ffmpeg
 
 RETRY_STATUSES = frozenset({429}) | frozenset(range(500, 600))
 
@@ -100,7 +100,7 @@ class GttsEngine(Engine):
             raise TTSError(self._failed(sentence, last, attempts))
         if not mp3:
             raise TTSError(self._failed(sentence, "không có âm thanh trong phản hồi (no audio in response)", 1))
-        return ffmpeg.decode(mp3, fmt="mp3", what=sentence_label(sentence))
+        return decode_clip(mp3, fmt="mp3", what=sentence_label(sentence), error=TTSError)
 
     def _failed(self, sentence: str, why: str, attempts: int) -> str:
         return bilingual(
@@ -124,9 +124,6 @@ class GttsEngine(Engine):
                 bilingual("chưa cài gói gTTS", "the gTTS package is not installed"),
                 bilingual("cài: pip install gTTS", "install it: pip install gTTS"),
             )
-        status = ffmpeg.ffmpeg_status()
-        if not status.ok:
-            return status
         p = cls.normalize_params(params)
         url = gtts.tts._translate_url(tld=p["tld"], path="")
         ok, detail = (probe or http_probe)(url, probe_timeout)
