@@ -37,7 +37,7 @@ def loa_files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("loa")
     return {
         name: render_message(
-            sample_message(6.0, repeat=repeat, level=level, seed=11), "loa", folder / f"{name}.mp3", TAGS
+            sample_message(6.0, repeat=repeat, level=level, seed=11), get_preset("loa"), folder / f"{name}.mp3", TAGS
         )
         for name, repeat, level in (("once", 1, "normal"), ("twice", 2, "normal"), ("emergency", 1, "emergency"))
     }
@@ -128,14 +128,14 @@ def test_mp3_tags_read_back(loa_files):
 @pytest.mark.parametrize("preset_name", ["loa", "phat-thanh"])
 def test_byte_identical_on_two_runs(tmp_path, preset_name):
     suffix = get_preset(preset_name).suffix
-    a = render_message(sample_message(4.0, seed=21), preset_name, tmp_path / f"a{suffix}", TAGS)
-    b = render_message(sample_message(4.0, seed=21), preset_name, tmp_path / f"b{suffix}", TAGS)
+    a = render_message(sample_message(4.0, seed=21), get_preset(preset_name), tmp_path / f"a{suffix}", TAGS)
+    b = render_message(sample_message(4.0, seed=21), get_preset(preset_name), tmp_path / f"b{suffix}", TAGS)
     assert a.path.read_bytes() == b.path.read_bytes()
     assert a.sha256 == b.sha256
 
 
 def test_wav_delivery_tags_and_format(tmp_path):
-    out = render_message(sample_message(4.0, seed=22), "phat-thanh", tmp_path / "m.wav", TAGS)
+    out = render_message(sample_message(4.0, seed=22), get_preset("phat-thanh"), tmp_path / "m.wav", TAGS)
     info = read_wav_info(out.path)
     assert info["INAM"] == TAGS.title
     assert info["IART"] == "Xã Chi Lăng"
@@ -154,7 +154,7 @@ def test_wav_delivery_tags_and_format(tmp_path):
 def test_atomic_write_leaves_no_temp_files(tmp_path):
     target = tmp_path / "m.mp3"
     target.write_bytes(b"old")
-    render_message(sample_message(3.0, seed=23), "fm", target, TAGS)
+    render_message(sample_message(3.0, seed=23), get_preset("fm"), target, TAGS)
     assert target.read_bytes()[:3] == b"ID3"
     assert [p.name for p in tmp_path.iterdir()] == ["m.mp3"]
 

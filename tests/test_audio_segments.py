@@ -20,20 +20,20 @@ def _message(tmp: Path, repeat: int, level: str = "normal") -> Path:
                                               "Xin nhắc lại.")}
     paragraphs = [(("Kính thưa bà con.",),), (("Tuyệt đối không chuyển tiền.",), ("Gọi một một ba.",))]
     paths = []
-    for i, part in enumerate(layout(paragraphs, "Xin nhắc lại.", repeat, level, "loa")):
+    for i, part in enumerate(layout(paragraphs, "Xin nhắc lại.", repeat, level, get_preset("loa"))):
         path = tmp / f"{repeat}-{level}-{i}.mp3"
         if isinstance(part, Segment):
             part = Segment(part.level, tuple(clips[p] for p in part.parts))
-        render_segment(part, "loa", path)
+        render_segment(part, get_preset("loa"), path)
         paths.append(path)
     out = tmp / f"message-{repeat}-{level}.mp3"
-    join(paths, "loa", out, Tags(title="Thử", artist="Xã Chi Lăng"))
+    join(paths, get_preset("loa"), out, Tags(title="Thử", artist="Xã Chi Lăng"))
     return out
 
 
 def test_layout_says_the_body_repeat_times_with_the_reminder_between():
     # paragraph 1 is one sentence, paragraph 2 two sentences (the second in two word groups)
-    parts = layout([(("a",),), (("b",), ("c", "d"))], "r", 2, "normal", "loa")
+    parts = layout([(("a",),), (("b",), ("c", "d"))], "r", 2, "normal", get_preset("loa"))
     segs, pauses = parts[::2], parts[1::2]
     assert all(isinstance(s, Segment) for s in segs) and all(isinstance(p, Pause) for p in pauses)
     assert [s.level for s in segs] == ["normal"] + [None] * 7
@@ -70,7 +70,7 @@ def test_message_starts_with_the_chime_and_emergency_sounds_different(tmp_path):
 
 def test_a_pause_is_the_whole_number_of_frames_nearest_its_length(tmp_path):
     for seconds in (0.7, 1.4, 1.8):
-        rendered = render_segment(Pause(seconds), "loa", tmp_path / "pause.mp3")
+        rendered = render_segment(Pause(seconds), get_preset("loa"), tmp_path / "pause.mp3")
         decoded = decode(tmp_path / "pause.mp3", 44100)[0]
         assert len(decoded) % 1152 == 0 and abs(len(decoded) / 44100 - seconds) <= 0.5 * 1152 / 44100
         assert rendered.duration == len(decoded) / 44100 and not np.any(decoded)

@@ -245,19 +245,19 @@ def _produce(project: Project, week: Week, chosen: list[Locale], messages: list[
             durations[(m.script.id, m.locale.id)] = old["seconds"]
             continue
         paths = []
-        for part in layout(body, reminder, m.script.repeat, m.script.level, preset.name):
+        for part in layout(body, reminder, m.script.repeat, m.script.level, preset):
             part_key = (_key("pause", preset.name, part.seconds) if isinstance(part, Pause) else
                         _key("segment", preset.name, part.level, part.parts))
             path = segment_folder(project.root) / part_key[:2] / f"{part_key}.{preset.container}"
             if part_key not in tasks and not _segment_done(path):
-                tasks[part_key] = (cache_dir, part, preset.name, str(path))
+                tasks[part_key] = (cache_dir, part, preset, str(path))
             paths.append(path)
         todo_audio.append((m, preset, rel, tags, key, paths))
     _master_all(list(tasks.items()), jobs)
     for m, preset, rel, tags, key, paths in todo_audio:
         tmp = staging.work / rel
         tmp.parent.mkdir(parents=True, exist_ok=True)
-        rendered = join(paths, preset.name, tmp, tags)
+        rendered = join(paths, preset, tmp, tags)
         staging.adopt(rel, tmp, rendered.sha256)
         mastered += 1
         peaks = [json.loads(p.with_suffix(".json").read_text())["true_peak_dbtp"] for p in paths]
@@ -365,7 +365,7 @@ def _station_line(project: Project, extras: dict[str, Speech], synthesis: Synthe
     body = _spoken(extras[name], {p: synthesis.clip(voice, p) for p in extras[name].parts})
     path = staging.work / "parts" / f"{name}-{preset}.{get_preset(preset).container}"
     path.parent.mkdir(parents=True, exist_ok=True)
-    return render_message(MessageAudio(body=body), preset, path, Tags(title=name, artist=project.settings.name))
+    return render_message(MessageAudio(body=body), get_preset(preset), path, Tags(title=name, artist=project.settings.name))
 
 
 def _programs(project_name: str, week: Week, locale: Locale, plan: LocalePlan, entries: dict[str, dict[str, Any]],
@@ -406,7 +406,7 @@ def _programs(project_name: str, week: Week, locale: Locale, plan: LocalePlan, e
             tmp.parent.mkdir(parents=True, exist_ok=True)
             tags = Tags(title=title, artist=station, album=f"Tuần {week.id}", date=week.days[0].isoformat())
             paths = [opening and opening.path] + [staging.path / p["path"] for p in parts] + [closing and closing.path]
-            rendered = join([p for p in paths if p is not None], preset.name, tmp, tags)
+            rendered = join([p for p in paths if p is not None], preset, tmp, tags)
             staging.adopt(rel, rendered.path, rendered.sha256)
             seconds = rendered.duration
             entries[rel] = {"path": rel, "kind": kind, "sha256": staging.written[rel], "seconds": round(seconds, 3),
@@ -486,4 +486,4 @@ def say(project: Project, text: str, voice_id: str, path: Path, lexicon_locale: 
     body = _spoken(speech, {p: synthesis.clip(voice_id, p) for p in parts})
     preset = "phat-thanh" if path.suffix.lower() == ".wav" else \
         (project.settings.preset if get_preset(project.settings.preset).container == "mp3" else "loa")
-    return render_message(MessageAudio(body=body), preset, path, Tags(title=text[:60], artist=project.settings.name))
+    return render_message(MessageAudio(body=body), get_preset(preset), path, Tags(title=text[:60], artist=project.settings.name))

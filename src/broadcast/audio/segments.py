@@ -32,7 +32,7 @@ from .chimes import chime
 from .encoding import encode_samples
 from .mastering import master_samples
 from .model import Rendered, Spoken, Tags
-from .presets import get_preset
+from .presets import Preset
 
 Ref = TypeVar("Ref")  # what a segment's speech is made of: clip keys in the build, Clips when rendering
 
@@ -53,9 +53,8 @@ class Pause:
 
 
 def layout(paragraphs: list[tuple[tuple[Ref, ...], ...]], reminder: Ref | None, repeat: int, level: str,
-           preset_name: str) -> list[Segment[Ref] | Pause]:
+           p: Preset) -> list[Segment[Ref] | Pause]:
     """The parts of a message, in order (same pauses as assemble.speech)."""
-    p = get_preset(preset_name)
     parts: list[Segment[Ref] | Pause] = [Segment(level, ()), Pause(p.after_chime)]
     for n in range(repeat):
         if n and reminder is not None:
@@ -68,9 +67,8 @@ def layout(paragraphs: list[tuple[tuple[Ref, ...], ...]], reminder: Ref | None, 
     return parts
 
 
-def render_segment(segment: Segment | Pause, preset_name: str, path: Path) -> Rendered:
+def render_segment(segment: Segment | Pause, preset: Preset, path: Path) -> Rendered:
     """Assemble, master and encode one segment whose parts are Clips, or encode a pause."""
-    preset = get_preset(preset_name)
     rate = preset.rate
     if isinstance(segment, Pause):
         n = round(segment.seconds * rate)
