@@ -7,7 +7,11 @@ from pathlib import Path
 import numpy as np
 
 from broadcast.ffmpeg import decode, measure_ebur128
+from broadcast import pcm
+from broadcast.audio import MessageAudio, Spoken, chime
+from broadcast.audio.assemble import assemble_samples, trim_silence
 from broadcast.audio.model import Tags
+from broadcast.audio.testsignal import speech_like
 from broadcast.audio.presets import get_preset
 from broadcast.audio.program import join
 from broadcast.audio.segments import Pause, Segment, layout, render_segment
@@ -44,6 +48,33 @@ def test_layout_says_the_body_repeat_times_with_the_reminder_between():
                                            preset.pause_sentence, preset.tail]
     # the last sentence is one segment whether the repeat or the tail follows it
     assert segs[3] == segs[7] and pauses[3] != pauses[7]
+
+
+def test_layout_places_opening_and_closing_and_repeats_without_a_reminder():
+    preset = get_preset("fm")
+    parts = layout([(("b",),)], None, 2, "priority", preset, opening=[[("o",)]], closing=[[("c1",)], [("c2",)]])
+    segs, pauses = parts[::2], parts[1::2]
+    assert [s.parts for s in segs] == [(), ("o",), ("b",), ("b",), ("c1",), ("c2",)]
+    assert [p.seconds for p in pauses] == [preset.after_chime, preset.pause_paragraph, preset.pause_repeat,
+                                           preset.pause_paragraph, preset.pause_paragraph, preset.tail]
+
+
+def test_the_whole_message_is_the_layout_rendered_in_one_piece():
+    """At tempo 1 the assembled message is exactly lead-in, chime, and each layout part."""
+    preset = get_preset("phat-thanh")
+    assert preset.tempo == 1.0
+    rate = preset.rate
+    a, b, r = (speech_like(0.8 + i * 0.2, rate=rate, seed=60 + i) for i in range(3))
+    message = MessageAudio(body=Spoken((((a, b),), ((b,),))), repeat=2, reminder=r, opening=Spoken.of(a))
+    parts = layout(message.body.paragraphs, r, 2, "normal", preset, opening=message.opening.paragraphs)
+    trimmed = {c: len(trim_silence(pcm.from_pcm16(c.samples), rate)) for c in (a, b, r)}
+    expected = round(preset.lead_in * rate) + len(chime("normal", rate))
+    for part in parts[1:]:
+        if isinstance(part, Pause):
+            expected += round(part.seconds * rate)
+        else:
+            expected += sum(trimmed[c] for c in part.parts) + round(preset.pause_group * rate) * (len(part.parts) - 1)
+    assert len(assemble_samples(message, preset)) == expected
 
 
 def test_repeat_two_is_a_bit_more_than_twice_and_lands_on_target(tmp_path):
