@@ -9,9 +9,8 @@ import pytest
 
 from broadcast.audio import AudioError, Tags, concat_mp3, get_preset, render_message
 from broadcast.audio.concat import read_frames
-from broadcast.ffmpeg import measure_ebur128
 from broadcast.audio.testsignal import sample_message
-from broadcast.ffmpeg import ffmpeg_exe
+from broadcast.ffmpeg import ffmpeg_exe, measure_ebur128
 
 TAGS = Tags(title="Chương trình buổi sáng", artist="Xã Chi Lăng", album="Tuần 2026-W49")
 

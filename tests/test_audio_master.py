@@ -8,9 +8,17 @@ import pytest
 from scipy.signal import welch
 
 from broadcast import pcm
-from broadcast.audio import MessageAudio, Spoken, Tags, dsp, get_preset, master, render_message
-from broadcast.ffmpeg import decode, measure_ebur128
+from broadcast.audio import (
+    MessageAudio,
+    Spoken,
+    Tags,
+    dsp,
+    get_preset,
+    master,
+    render_message,
+)
 from broadcast.audio.testsignal import sample_message, speech_like
+from broadcast.ffmpeg import decode, measure_ebur128
 from broadcast.tts.base import Clip
 
 TAGS = Tags(title="Cảnh giác lừa đảo", artist="Xã Chi Lăng")
@@ -93,5 +101,5 @@ def test_phase_rotation_keeps_loudness_and_lowers_crest():
     x = dsp.band_limit(x, 44100, 250.0, 7500.0)
     y = dsp.rotate_phase(x, 44100, 8)
     assert abs(dsp.loudness(y, 44100) - dsp.loudness(x, 44100)) < 0.05
-    crest = lambda s: dsp.true_peak(s) - dsp.loudness(s, 44100)  # noqa: E731
+    crest = lambda s: dsp.true_peak(s) - dsp.loudness(s, 44100)
     assert crest(y) < crest(x) - 1.0

@@ -11,13 +11,21 @@ import pytest
 from mutagen.wave import WAVE
 
 from broadcast import pcm
-from broadcast.audio import AudioError, MessageAudio, Spoken, Tags, chime, dsp, get_preset, render_message
+from broadcast.audio import (
+    AudioError,
+    MessageAudio,
+    Spoken,
+    Tags,
+    chime,
+    dsp,
+    get_preset,
+    render_message,
+)
 from broadcast.audio.assemble import assemble_message, trim_silence
 from broadcast.audio.concat import read_frames
-from broadcast.ffmpeg import decode, stretch
 from broadcast.audio.tags import read_wav_info
 from broadcast.audio.testsignal import sample_message, speech_like
-from broadcast.ffmpeg import ffmpeg_exe
+from broadcast.ffmpeg import decode, ffmpeg_exe, stretch
 
 TAGS = Tags(
     title="Cảnh giác thủ đoạn cắt ghép ảnh nhạy cảm để tống tiền",

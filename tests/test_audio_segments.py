@@ -6,15 +6,15 @@ from pathlib import Path
 
 import numpy as np
 
-from broadcast.ffmpeg import decode, measure_ebur128
 from broadcast import pcm
 from broadcast.audio import MessageAudio, Spoken, chime
 from broadcast.audio.assemble import assemble_samples, trim_silence
 from broadcast.audio.model import Tags
-from broadcast.audio.testsignal import speech_like
 from broadcast.audio.presets import get_preset
 from broadcast.audio.program import join
 from broadcast.audio.segments import Pause, Segment, layout, render_segment
+from broadcast.audio.testsignal import speech_like
+from broadcast.ffmpeg import decode, measure_ebur128
 from broadcast.tts import make_engine
 
 

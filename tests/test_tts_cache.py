@@ -11,11 +11,10 @@ import sys
 import threading
 from pathlib import Path
 
-
-from broadcast.wav import read_wav
 from broadcast.tts import Clip, ClipCache, VoiceSpec, clip_key, synthesize_all
 from broadcast.tts.cache import TMP_PREFIX, encode_clip
 from broadcast.tts.espeak import EspeakEngine
+from broadcast.wav import read_wav
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from broadcast.wav import read_wav, write_wav
 from broadcast.tts import Clip, TTSError, make_engine
 from broadcast.tts.espeak import EspeakEngine, library_status
+from broadcast.wav import read_wav, write_wav
 
 SENTENCE = "Bà con tuyệt đối không chuyển tiền cho người lạ."
 

@@ -10,10 +10,18 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 
-from broadcast.wav import write_wav
-from broadcast.tts import Clip, ClipCache, MissingRecording, TTSError, VoiceSpec, make_engine, synthesize_all
+from broadcast.tts import (
+    Clip,
+    ClipCache,
+    MissingRecording,
+    TTSError,
+    VoiceSpec,
+    make_engine,
+    synthesize_all,
+)
 from broadcast.tts.recorded import slugify
 from broadcast.tts.voices import missing_recordings, voice_status
+from broadcast.wav import write_wav
 
 GREETING = "Kính thưa bà con nhân dân xã Đắk Lắk!"
 WARNING = "Bà con tuyệt đối không chuyển tiền cho người lạ."

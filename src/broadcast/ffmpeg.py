@@ -52,7 +52,7 @@ def decode(
     label = what or (Path(source).name if not isinstance(source, (bytes, bytearray)) else "")
     try:
         stream_source = io.BytesIO(bytes(source)) if isinstance(source, (bytes, bytearray)) else str(source)
-        with av.open(stream_source, format=fmt) as container:
+        with av.open(stream_source, mode="r", format=fmt) as container:
             stream = container.streams.audio[0]
             out_rate = rate or stream.codec_context.sample_rate or stream.rate
             # channels are averaged here, as the ffmpeg program's `-ac 1` does (PyAV's mono
@@ -136,7 +136,7 @@ def ffmpeg_status() -> tuple[bool, str]:
     """(runs, version line or what went wrong) for the ffmpeg program; the fix is `FFMPEG_FIX`."""
     try:
         exe = ffmpeg_exe()
-        out = subprocess.run([exe, "-hide_banner", "-version"], capture_output=True, timeout=20)
+        out = subprocess.run([exe, "-hide_banner", "-version"], check=False, capture_output=True, timeout=20)
     except EngineUnavailable as e:
         return False, e.message
     except (OSError, subprocess.SubprocessError) as e:
@@ -159,7 +159,7 @@ def measure_ebur128(path: Path) -> Ebur128:
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-i", str(path), "-af", "ebur128=peak=true",
            "-f", "null", "-"]
     try:
-        out = subprocess.run(cmd, capture_output=True, timeout=600)
+        out = subprocess.run(cmd, check=False, capture_output=True, timeout=600)
     except (OSError, subprocess.SubprocessError) as e:
         raise AudioError(bilingual(f"ffmpeg không chạy được (ebur128): {e}", "ffmpeg failed (ebur128)")) from e
     summary = out.stderr.decode(errors="replace").rsplit("Summary:", 1)[-1]

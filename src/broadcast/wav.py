@@ -13,8 +13,8 @@ from __future__ import annotations
 import io
 import struct
 import wave
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from broadcast.pcm import SAMPLE_WIDTH, Clip, to_mono16
 
@@ -77,9 +77,8 @@ def write_wav(clip: Clip, path: Path | str) -> Path:
 def read_pcm(source: Path | str | bytes) -> tuple[bytes, int, int, int]:
     """(interleaved PCM, channels, sample width in bytes, rate) of an integer-PCM WAV.
     Raises `WavError` for anything `wave` cannot read (float, ADPCM, damaged)."""
-    stream = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else open(source, "rb")
     try:
-        with stream, wave.open(stream, "rb") as w:
+        with wave.open(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else str(source), "rb") as w:
             return w.readframes(w.getnframes()), w.getnchannels(), w.getsampwidth(), w.getframerate()
     except (wave.Error, EOFError, struct.error) as e:
         raise WavError(str(e)) from e

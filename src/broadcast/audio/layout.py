@@ -12,8 +12,9 @@ A sentence is one `Segment` of word groups, said with the preset's group pause b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, Sequence, TypeVar
+from typing import Generic, TypeVar
 
 from .presets import Preset
 

@@ -13,7 +13,6 @@ import numpy as np
 from broadcast import pcm
 from broadcast.wav import read_wav
 
-from . import dsp
 from .concat import concat_mp3
 from .encoding import encode_samples
 from .model import Rendered, Tags

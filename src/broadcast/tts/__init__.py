@@ -16,12 +16,47 @@ from broadcast.pcm import Clip
 from .base import Availability, Engine, EngineUnavailable, MissingRecording, TTSError
 from .cache import ClipCache, clip_key
 from .registry import ENGINES, engine_class, make_engine
-from .synthesize import SpokenClip, SynthesisFailure, SynthesisResult, SynthesisStats, speak, synthesize_all
-from .voices import Check, VoiceLike, VoiceSpec, check_profile, doctor, missing_recordings, voice_status
+from .synthesize import (
+    SpokenClip,
+    SynthesisFailure,
+    SynthesisResult,
+    SynthesisStats,
+    speak,
+    synthesize_all,
+)
+from .voices import (
+    Check,
+    VoiceLike,
+    VoiceSpec,
+    check_profile,
+    doctor,
+    missing_recordings,
+    voice_status,
+)
 
 __all__ = [
-    "Availability", "Check", "Clip", "ClipCache", "ENGINES", "Engine", "EngineUnavailable",
-    "MissingRecording", "SpokenClip", "SynthesisFailure", "SynthesisResult", "SynthesisStats",
-    "TTSError", "VoiceLike", "VoiceSpec", "check_profile", "clip_key", "doctor", "engine_class",
-    "make_engine", "missing_recordings", "speak", "synthesize_all", "voice_status",
+    "ENGINES",
+    "Availability",
+    "Check",
+    "Clip",
+    "ClipCache",
+    "Engine",
+    "EngineUnavailable",
+    "MissingRecording",
+    "SpokenClip",
+    "SynthesisFailure",
+    "SynthesisResult",
+    "SynthesisStats",
+    "TTSError",
+    "VoiceLike",
+    "VoiceSpec",
+    "check_profile",
+    "clip_key",
+    "doctor",
+    "engine_class",
+    "make_engine",
+    "missing_recordings",
+    "speak",
+    "synthesize_all",
+    "voice_status",
 ]

@@ -9,15 +9,18 @@ classes. An engine never touches the cache; `broadcast.tts.synthesize` does.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, ClassVar
 
-from broadcast.errors import EngineUnavailable as EngineUnavailable
-from broadcast.errors import MissingRecording as MissingRecording
-from broadcast.errors import TTSError as TTSError
-from broadcast.errors import bilingual as bilingual
+from broadcast.errors import EngineUnavailable, MissingRecording, TTSError, bilingual
 from broadcast.pcm import Clip
+
+__all__ = [  # the errors are re-exported for the engines (they live in broadcast.errors)
+    "Availability", "Clip", "Engine", "EngineUnavailable", "MissingRecording", "Param", "TTSError", "bilingual",
+    "sentence_label",
+]
 
 # --------------------------------------------------------------------------- params
 

@@ -20,8 +20,9 @@ import os
 import struct
 import tempfile
 import time
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 from broadcast.pcm import SAMPLE_WIDTH, Clip
 from broadcast.wav import WavError, read_pcm, riff_chunks, wav_bytes

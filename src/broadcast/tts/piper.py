@@ -18,7 +18,15 @@ from pathlib import Path
 
 from broadcast.pcm import Clip, to_pcm16
 
-from .base import Availability, Engine, EngineUnavailable, Param, TTSError, bilingual, sentence_label
+from .base import (
+    Availability,
+    Engine,
+    EngineUnavailable,
+    Param,
+    TTSError,
+    bilingual,
+    sentence_label,
+)
 
 INSTALL_FIX = bilingual(
     "cài phần mở rộng piper: pip install 'broadcast[piper]' (hoặc pip install piper-tts)",
@@ -113,8 +121,8 @@ class PiperEngine(Engine):
         if problems:
             return Availability(False, "; ".join(problems), bilingual("sửa hồ sơ giọng", "fix the voice profile"))
         try:
-            import piper  # noqa: F401
             import onnxruntime  # noqa: F401
+            import piper  # noqa: F401
         except ImportError:
             return Availability(False, bilingual("chưa cài piper-tts", "piper-tts is not installed"), INSTALL_FIX)
         model, config = _paths(cls.normalize_params(params), Path(base_dir or "."))

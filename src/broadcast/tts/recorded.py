@@ -22,11 +22,18 @@ import unicodedata
 from functools import cached_property
 from pathlib import Path
 
-from broadcast.pcm import Clip
 from broadcast.ffmpeg import decode_clip
+from broadcast.pcm import Clip
 
 from .base import (
-    Availability, Engine, EngineUnavailable, MissingRecording, Param, TTSError, bilingual, sentence_label,
+    Availability,
+    Engine,
+    EngineUnavailable,
+    MissingRecording,
+    Param,
+    TTSError,
+    bilingual,
+    sentence_label,
 )
 
 INDEX_FILE = "recordings.yaml"

@@ -6,9 +6,10 @@ with ``id``, ``engine``, ``params`` and ``fallback`` attributes will do (`VoiceL
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from broadcast.ffmpeg import FFMPEG_FIX, ffmpeg_status
 
@@ -138,6 +139,6 @@ def missing_recordings(profile: VoiceLike, sentences: Iterable[str], base_dir: P
     engines, which can speak anything). Raises `TTSError` if the recordings folder is missing."""
     if profile.engine != "recorded":
         return []
-    from .registry import make_engine
+    from .recorded import RecordedEngine
 
-    return make_engine(profile.engine, dict(profile.params or {}), Path(base_dir)).missing(sentences)
+    return RecordedEngine(dict(profile.params or {}), Path(base_dir)).missing(sentences)
