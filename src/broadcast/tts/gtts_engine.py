@@ -5,7 +5,7 @@ failures — connection errors and timeouts, HTTP 429 and 5xx — are retried a 
 number of times with exponential backoff and full jitter; other errors (403, 404, a
 200 without audio) fail at once. A semaphore held by the engine instance caps the
 requests in flight, so the driver's thread pool cannot hammer the service. The MP3 is
-decoded to PCM with the ffmpeg from imageio-ffmpeg.
+decoded to PCM in-process by `broadcast.ffmpeg.decode` (FFmpeg's libraries through PyAV).
 
 Tests never reach Google: they patch ``gtts.tts._translate_url`` to a fake server on
 127.0.0.1 (the same function is used for the reachability probe).
