@@ -34,7 +34,7 @@ from broadcast.audio.assemble import assemble_samples  # noqa: E402
 from broadcast.audio.encoding import encode_samples  # noqa: E402
 from broadcast.audio.mastering import master_samples  # noqa: E402
 from broadcast.audio.testsignal import sample_message  # noqa: E402
-from broadcast.tts.ffmpeg import ffmpeg_exe  # noqa: E402
+from broadcast.ffmpeg import ffmpeg_exe  # noqa: E402
 from machine import cpu_model  # noqa: E402 - benchmarks/ is on sys.path when run as a script
 
 RESULTS = Path(__file__).with_name("RESULTS-audio.md")
@@ -62,8 +62,8 @@ def bench_preset(name: str, message: MessageAudio, folder: Path, runs: int) -> t
     assembled = assemble_samples(message, preset)
     seconds = len(assembled) / preset.rate
     master_t = best_of(runs, lambda: encode_samples(master_samples(assembled, preset.rate, preset), preset, out, TAGS))
-    render_t = best_of(runs, lambda: render_message(message, name, out, TAGS))
-    rendered: Rendered = render_message(message, name, out, TAGS)
+    render_t = best_of(runs, lambda: render_message(message, preset, out, TAGS))
+    rendered: Rendered = render_message(message, preset, out, TAGS)
     print(
         f"{name:11s} {seconds:6.1f} s audio  master+encode {seconds / master_t:6.1f}x  "
         f"render_message {seconds / render_t:6.1f}x  {rendered.loudness_lufs} LUFS {rendered.true_peak_dbtp} dBTP"

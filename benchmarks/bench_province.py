@@ -27,7 +27,7 @@ from pathlib import Path
 
 import imageio_ffmpeg
 
-from broadcast.audio.ffmpeg import measure_ebur128
+from broadcast.ffmpeg import measure_ebur128
 from broadcast.app import BuildResult, Workspace
 from broadcast.locales import find_province, import_locales
 from broadcast.project import load_project

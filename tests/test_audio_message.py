@@ -10,13 +10,22 @@ import numpy as np
 import pytest
 from mutagen.wave import WAVE
 
-from broadcast.audio import AudioError, MessageAudio, Spoken, Tags, chime, dsp, get_preset, render_message
+from broadcast import pcm
+from broadcast.audio import (
+    AudioError,
+    MessageAudio,
+    Spoken,
+    Tags,
+    chime,
+    dsp,
+    get_preset,
+    render_message,
+)
 from broadcast.audio.assemble import assemble_message, trim_silence
 from broadcast.audio.concat import read_frames
-from broadcast.audio.ffmpeg import decode, stretch
 from broadcast.audio.tags import read_wav_info
 from broadcast.audio.testsignal import sample_message, speech_like
-from broadcast.tts.ffmpeg import ffmpeg_exe
+from broadcast.ffmpeg import decode, ffmpeg_exe, stretch
 
 TAGS = Tags(
     title="Cảnh giác thủ đoạn cắt ghép ảnh nhạy cảm để tống tiền",
@@ -36,7 +45,7 @@ def loa_files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("loa")
     return {
         name: render_message(
-            sample_message(6.0, repeat=repeat, level=level, seed=11), "loa", folder / f"{name}.mp3", TAGS
+            sample_message(6.0, repeat=repeat, level=level, seed=11), get_preset("loa"), folder / f"{name}.mp3", TAGS
         )
         for name, repeat, level in (("once", 1, "normal"), ("twice", 2, "normal"), ("emergency", 1, "emergency"))
     }
@@ -67,7 +76,7 @@ def test_repeat_is_a_bit_more_than_twice(loa_files):
 def test_chime_opens_the_message(loa_files):
     preset = get_preset("loa")
     rate = preset.rate
-    decoded = decode(loa_files["once"].path, rate)
+    decoded = decode(loa_files["once"].path, rate)[0]
     start = int(preset.lead_in * rate)
     # the first strike of the bell is G5
     assert abs(_dominant(decoded[start : start + int(0.35 * rate)], rate) - 784.0) < 15.0
@@ -88,7 +97,7 @@ def test_emergency_chime_is_distinct(loa_files):
     normal, urgent = chime("normal", rate), chime("emergency", rate)
     assert not np.array_equal(normal[: len(urgent)], urgent[: len(normal)])
     assert abs(_dominant(urgent[: int(0.12 * rate)], rate) - 1046.5) < 15.0
-    decoded = decode(loa_files["emergency"].path, rate)
+    decoded = decode(loa_files["emergency"].path, rate)[0]
     start = int(get_preset("loa").lead_in * rate)
     # fast alternation: the high tone, then the low one 120 ms later
     assert abs(_dominant(decoded[start + 500 : start + 5000], rate) - 1046.5) < 20.0
@@ -127,14 +136,14 @@ def test_mp3_tags_read_back(loa_files):
 @pytest.mark.parametrize("preset_name", ["loa", "phat-thanh"])
 def test_byte_identical_on_two_runs(tmp_path, preset_name):
     suffix = get_preset(preset_name).suffix
-    a = render_message(sample_message(4.0, seed=21), preset_name, tmp_path / f"a{suffix}", TAGS)
-    b = render_message(sample_message(4.0, seed=21), preset_name, tmp_path / f"b{suffix}", TAGS)
+    a = render_message(sample_message(4.0, seed=21), get_preset(preset_name), tmp_path / f"a{suffix}", TAGS)
+    b = render_message(sample_message(4.0, seed=21), get_preset(preset_name), tmp_path / f"b{suffix}", TAGS)
     assert a.path.read_bytes() == b.path.read_bytes()
     assert a.sha256 == b.sha256
 
 
 def test_wav_delivery_tags_and_format(tmp_path):
-    out = render_message(sample_message(4.0, seed=22), "phat-thanh", tmp_path / "m.wav", TAGS)
+    out = render_message(sample_message(4.0, seed=22), get_preset("phat-thanh"), tmp_path / "m.wav", TAGS)
     info = read_wav_info(out.path)
     assert info["INAM"] == TAGS.title
     assert info["IART"] == "Xã Chi Lăng"
@@ -153,7 +162,7 @@ def test_wav_delivery_tags_and_format(tmp_path):
 def test_atomic_write_leaves_no_temp_files(tmp_path):
     target = tmp_path / "m.mp3"
     target.write_bytes(b"old")
-    render_message(sample_message(3.0, seed=23), "fm", target, TAGS)
+    render_message(sample_message(3.0, seed=23), get_preset("fm"), target, TAGS)
     assert target.read_bytes()[:3] == b"ID3"
     assert [p.name for p in tmp_path.iterdir()] == ["m.mp3"]
 
@@ -169,7 +178,7 @@ def test_tempo_slows_speech_without_changing_pitch():
 def test_stretch_matches_the_ffmpeg_program():
     """The in-process atempo is FFmpeg's own: the ffmpeg program gives the same samples."""
     rate = 44100
-    x = dsp.from_pcm16(speech_like(3.0, seed=41).samples)
+    x = pcm.from_pcm16(speech_like(3.0, seed=41).samples)
     x = dsp.resample(x, 22050, rate)
     raw = subprocess.run(
         [ffmpeg_exe(), "-v", "error", "-f", "f32le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0",
@@ -190,18 +199,18 @@ def test_decode_matches_the_ffmpeg_program(loa_files):
         [ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar", "44100", "-"],
         capture_output=True, check=True,
     ).stdout
-    expected = dsp.from_pcm16(raw)
-    got = decode(path, 44100)
+    expected = pcm.from_pcm16(raw)
+    got = decode(path, 44100)[0]
     assert len(got) == len(expected)
     assert np.abs(got - expected).max() <= 1.0 / 32768
-    assert len(decode(path, 22050)) == pytest.approx(len(expected) / 2, abs=64)
+    assert len(decode(path, 22050)[0]) == pytest.approx(len(expected) / 2, abs=64)
 
 
 def test_decode_of_a_broken_file_names_it(tmp_path):
     bad = tmp_path / "hong.mp3"
     bad.write_bytes(b"ID3 not audio at all" * 10)
     with pytest.raises(AudioError, match="hong.mp3"):
-        decode(bad, 44100)
+        decode(bad, 44100)[0]
 
 
 def test_pauses_and_opening_closing_are_laid_out():
@@ -209,7 +218,7 @@ def test_pauses_and_opening_closing_are_laid_out():
     a, b = speech_like(1.0, seed=31), speech_like(1.0, seed=32)
     plain = MessageAudio(body=Spoken(paragraphs=(((a, b),),)))
     framed = MessageAudio(body=plain.body, opening=Spoken.of(a), closing=Spoken.of(b))
-    parts = [trim_silence(dsp.resample(dsp.from_pcm16(c.samples), c.rate, preset.rate), preset.rate) for c in (a, b)]
+    parts = [trim_silence(dsp.resample(pcm.from_pcm16(c.samples), c.rate, preset.rate), preset.rate) for c in (a, b)]
     speech_len = sum(len(p) for p in parts) / preset.rate
     fixed = preset.lead_in + len(chime("normal", preset.rate)) / preset.rate + preset.after_chime + preset.tail
     assert assemble_message(plain, preset).duration == pytest.approx(fixed + speech_len + preset.pause_group, abs=0.01)

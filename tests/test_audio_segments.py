@@ -6,11 +6,15 @@ from pathlib import Path
 
 import numpy as np
 
-from broadcast.audio.ffmpeg import decode, measure_ebur128
+from broadcast import pcm
+from broadcast.audio import MessageAudio, Spoken, chime
+from broadcast.audio.assemble import assemble_samples, trim_silence
 from broadcast.audio.model import Tags
 from broadcast.audio.presets import get_preset
 from broadcast.audio.program import join
 from broadcast.audio.segments import Pause, Segment, layout, render_segment
+from broadcast.audio.testsignal import speech_like
+from broadcast.ffmpeg import decode, measure_ebur128
 from broadcast.tts import make_engine
 
 
@@ -20,20 +24,20 @@ def _message(tmp: Path, repeat: int, level: str = "normal") -> Path:
                                               "Xin nhắc lại.")}
     paragraphs = [(("Kính thưa bà con.",),), (("Tuyệt đối không chuyển tiền.",), ("Gọi một một ba.",))]
     paths = []
-    for i, part in enumerate(layout(paragraphs, "Xin nhắc lại.", repeat, level, "loa")):
+    for i, part in enumerate(layout(paragraphs, "Xin nhắc lại.", repeat, level, get_preset("loa"))):
         path = tmp / f"{repeat}-{level}-{i}.mp3"
         if isinstance(part, Segment):
             part = Segment(part.level, tuple(clips[p] for p in part.parts))
-        render_segment(part, "loa", path)
+        render_segment(part, get_preset("loa"), path)
         paths.append(path)
     out = tmp / f"message-{repeat}-{level}.mp3"
-    join(paths, "loa", out, Tags(title="Thử", artist="Xã Chi Lăng"))
+    join(paths, get_preset("loa"), out, Tags(title="Thử", artist="Xã Chi Lăng"))
     return out
 
 
 def test_layout_says_the_body_repeat_times_with_the_reminder_between():
     # paragraph 1 is one sentence, paragraph 2 two sentences (the second in two word groups)
-    parts = layout([(("a",),), (("b",), ("c", "d"))], "r", 2, "normal", "loa")
+    parts = layout([(("a",),), (("b",), ("c", "d"))], "r", 2, "normal", get_preset("loa"))
     segs, pauses = parts[::2], parts[1::2]
     assert all(isinstance(s, Segment) for s in segs) and all(isinstance(p, Pause) for p in pauses)
     assert [s.level for s in segs] == ["normal"] + [None] * 7
@@ -46,10 +50,37 @@ def test_layout_says_the_body_repeat_times_with_the_reminder_between():
     assert segs[3] == segs[7] and pauses[3] != pauses[7]
 
 
+def test_layout_places_opening_and_closing_and_repeats_without_a_reminder():
+    preset = get_preset("fm")
+    parts = layout([(("b",),)], None, 2, "priority", preset, opening=[[("o",)]], closing=[[("c1",)], [("c2",)]])
+    segs, pauses = parts[::2], parts[1::2]
+    assert [s.parts for s in segs] == [(), ("o",), ("b",), ("b",), ("c1",), ("c2",)]
+    assert [p.seconds for p in pauses] == [preset.after_chime, preset.pause_paragraph, preset.pause_repeat,
+                                           preset.pause_paragraph, preset.pause_paragraph, preset.tail]
+
+
+def test_the_whole_message_is_the_layout_rendered_in_one_piece():
+    """At tempo 1 the assembled message is exactly lead-in, chime, and each layout part."""
+    preset = get_preset("phat-thanh")
+    assert preset.tempo == 1.0
+    rate = preset.rate
+    a, b, r = (speech_like(0.8 + i * 0.2, rate=rate, seed=60 + i) for i in range(3))
+    message = MessageAudio(body=Spoken((((a, b),), ((b,),))), repeat=2, reminder=r, opening=Spoken.of(a))
+    parts = layout(message.body.paragraphs, r, 2, "normal", preset, opening=message.opening.paragraphs)
+    trimmed = {c: len(trim_silence(pcm.from_pcm16(c.samples), rate)) for c in (a, b, r)}
+    expected = round(preset.lead_in * rate) + len(chime("normal", rate))
+    for part in parts[1:]:
+        if isinstance(part, Pause):
+            expected += round(part.seconds * rate)
+        else:
+            expected += sum(trimmed[c] for c in part.parts) + round(preset.pause_group * rate) * (len(part.parts) - 1)
+    assert len(assemble_samples(message, preset)) == expected
+
+
 def test_repeat_two_is_a_bit_more_than_twice_and_lands_on_target(tmp_path):
     once, twice = _message(tmp_path, 1), _message(tmp_path, 2)
-    a, b = len(decode(once, 44100)), len(decode(twice, 44100))
-    chime = len(decode(tmp_path / "1-normal-0.mp3", 44100))
+    a, b = len(decode(once, 44100)[0]), len(decode(twice, 44100)[0])
+    chime = len(decode(tmp_path / "1-normal-0.mp3", 44100)[0])
     assert 2 * (a - chime) < b - chime < 2 * (a - chime) + 4 * 44100  # plus the reminder and its pauses
     for path in (once, twice):
         level = measure_ebur128(path)
@@ -57,8 +88,8 @@ def test_repeat_two_is_a_bit_more_than_twice_and_lands_on_target(tmp_path):
 
 
 def test_message_starts_with_the_chime_and_emergency_sounds_different(tmp_path):
-    normal = decode(_message(tmp_path, 1, "normal"), 44100)[: 44100 * 2]
-    urgent = decode(_message(tmp_path, 1, "emergency"), 44100)[: 44100 * 2]
+    normal = decode(_message(tmp_path, 1, "normal"), 44100)[0][: 44100 * 2]
+    urgent = decode(_message(tmp_path, 1, "emergency"), 44100)[0][: 44100 * 2]
 
     def dominant(x: np.ndarray) -> float:
         spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
@@ -70,7 +101,7 @@ def test_message_starts_with_the_chime_and_emergency_sounds_different(tmp_path):
 
 def test_a_pause_is_the_whole_number_of_frames_nearest_its_length(tmp_path):
     for seconds in (0.7, 1.4, 1.8):
-        rendered = render_segment(Pause(seconds), "loa", tmp_path / "pause.mp3")
-        decoded = decode(tmp_path / "pause.mp3", 44100)
+        rendered = render_segment(Pause(seconds), get_preset("loa"), tmp_path / "pause.mp3")
+        decoded = decode(tmp_path / "pause.mp3", 44100)[0]
         assert len(decoded) % 1152 == 0 and abs(len(decoded) / 44100 - seconds) <= 0.5 * 1152 / 44100
         assert rendered.duration == len(decoded) / 44100 and not np.any(decoded)

@@ -10,6 +10,7 @@ import pytest
 
 from broadcast.tts import Clip, TTSError, make_engine
 from broadcast.tts.espeak import EspeakEngine, library_status
+from broadcast.wav import read_wav, write_wav
 
 SENTENCE = "Bà con tuyệt đối không chuyển tiền cho người lạ."
 
@@ -88,11 +89,8 @@ def test_library_status_and_wav_roundtrip(tmp_path):
     assert library_status("vi").ok
     assert not library_status("nope").ok
     clip = speak(tmp_path)
-    back = Clip.from_wav(clip.write_wav(tmp_path / "a.wav"))
+    back = read_wav(write_wav(clip, tmp_path / "a.wav"))
     assert back == clip
-    seg = clip.to_segment()
-    assert abs(len(seg) / 1000 - clip.duration) < 0.01
-    assert Clip.from_segment(seg) == clip
     assert EspeakEngine.availability({"voice": "vi-vn-x-central"}).ok
 
 

@@ -7,11 +7,21 @@ import struct
 import subprocess
 
 import imageio_ffmpeg
+import numpy as np
 import pytest
 
-from broadcast.tts import Clip, ClipCache, MissingRecording, TTSError, VoiceSpec, make_engine, synthesize_all
+from broadcast.tts import (
+    Clip,
+    ClipCache,
+    MissingRecording,
+    TTSError,
+    VoiceSpec,
+    make_engine,
+    synthesize_all,
+)
 from broadcast.tts.recorded import slugify
 from broadcast.tts.voices import missing_recordings, voice_status
+from broadcast.wav import write_wav
 
 GREETING = "Kính thưa bà con nhân dân xã Đắk Lắk!"
 WARNING = "Bà con tuyệt đối không chuyển tiền cho người lạ."
@@ -26,10 +36,10 @@ def tone(seconds: float, rate: int = 44100) -> Clip:
 def project(tmp_path):
     rec = tmp_path / "assets" / "ede"
     rec.mkdir(parents=True)
-    tone(0.5).write_wav(rec / f"{slugify(GREETING)}.wav")
-    tone(0.8).write_wav(rec / "canh-bao-1.wav")
+    write_wav(tone(0.5), rec / f"{slugify(GREETING)}.wav")
+    write_wav(tone(0.8), rec / "canh-bao-1.wav")
     (rec / "recordings.yaml").write_text(f'"{WARNING}": canh-bao-1.wav\n', encoding="utf-8")
-    tone(1.2).write_wav(rec / "tong-tien-anh-cat-ghep.wav")  # a whole script, by script id
+    write_wav(tone(1.2), rec / "tong-tien-anh-cat-ghep.wav")  # a whole script, by script id
     return tmp_path
 
 
@@ -76,7 +86,7 @@ def test_version_changes_when_a_recording_changes(project):
     params = {"folder": "assets/ede"}
     before = make_engine("recorded", params, project).version()
     assert make_engine("recorded", params, project).version() == before
-    tone(0.6).write_wav(project / "assets" / "ede" / f"{slugify(GREETING)}.wav")
+    write_wav(tone(0.6), project / "assets" / "ede" / f"{slugify(GREETING)}.wav")
     assert make_engine("recorded", params, project).version() != before
 
 
@@ -85,3 +95,31 @@ def test_missing_folder(tmp_path):
         make_engine("recorded", {"folder": "nowhere"}, tmp_path)
     status = voice_status(VoiceSpec("x", "recorded", {"folder": "nowhere"}), tmp_path)
     assert not status.ok and "nowhere" in status.fix
+
+
+@pytest.mark.parametrize("suffix", [".mp3", ".ogg", ".m4a", ".flac"])
+def test_recordings_in_any_format_decode_like_the_ffmpeg_program(project, suffix):
+    """Staff bring MP3/OGG/M4A/FLAC: the in-process decode gives the length and the very
+    samples that the ffmpeg program decodes (16-bit mono at the file's own rate)."""
+    rec = project / "assets" / "ede"
+    path = rec / f"canh-bao-{suffix[1:]}{suffix}"
+    exe = imageio_ffmpeg.get_ffmpeg_exe()
+    subprocess.run([exe, "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "sine=frequency=300:duration=0.9",
+                    "-ac", "2", "-ar", "32000", str(path)], check=True)
+    clip = make_engine("recorded", {"folder": "assets/ede"}, project).synthesize(f"Cảnh báo {suffix[1:]}")
+    program = subprocess.run([exe, "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-"],
+                             capture_output=True, check=True).stdout
+    assert clip.rate == 32000
+    assert clip.duration == pytest.approx(0.9, abs=0.1)
+    got, want = np.frombuffer(clip.samples, "<i2"), np.frombuffer(program, "<i2")
+    # AAC ends on whole 1024-sample frames: the program cuts the padding by the MP4 edit list,
+    # the libraries hand it over as silence (which assembly trims with the clip's own silence)
+    assert len(want) <= len(got) <= len(want) + (1024 if suffix == ".m4a" else 0)
+    assert np.abs(got[len(want):].astype(int)).max(initial=0) < 328  # under -40 dBFS: the codec's decay
+    assert np.abs(got[: len(want)].astype(int) - want).max() <= 1  # same decoder; at most a rounding step apart
+
+
+def test_undecodable_recording_is_a_tts_error(project):
+    (project / "assets" / "ede" / "hong.mp3").write_bytes(b"this is not audio")
+    with pytest.raises(TTSError, match="hong.mp3"):
+        make_engine("recorded", {"folder": "assets/ede"}, project).synthesize("Hỏng")

@@ -253,7 +253,7 @@ class Workspace:
         speech = speak(text, self.lexicon(self.locale(locale_id) if locale_id else None))
         synthesis = self._synthesise([(v, p) for v in project.voices if v.id == voice for p in speech.parts])
         body = spoken_clips(speech, lambda part: synthesis.clip(voice, part))
-        return render_message(MessageAudio(body=body), preset.name, out,
+        return render_message(MessageAudio(body=body), preset, out,
                               Tags(title=text[:60], artist=project.settings.name))
 
     def _synthesise(self, requests: list) -> SynthesisResult:

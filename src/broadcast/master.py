@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .audio import Rendered, Tags, get_preset
+from .audio import Preset, Rendered, Tags, get_preset
 from .audio.program import join
-from .audio.segments import Pause, Segment, layout, render_segment
+from .audio.layout import Pause, Segment, layout
+from .audio.segments import render_segment
 from .context import BuildContext
 from .errors import AudioError, bilingual
 from .events import Listener, Progress, ignore
@@ -87,9 +88,9 @@ class SegmentStore:
             shutil.rmtree(self.folder)
         return count
 
-    def make(self, tasks: dict[str, tuple[Segment | Pause, str, Path]], clips: Path, jobs: int | None,
+    def make(self, tasks: dict[str, tuple[Segment | Pause, Preset, Path]], clips: Path, jobs: int | None,
              progress: Progress) -> None:
-        """Master and encode every segment in `tasks` (key -> (segment, preset name, path)), in
+        """Master and encode every segment in `tasks` (key -> (segment, preset, path)), in
         parallel; the segments' speech parts are clip keys, read from the clip cache `clips`."""
         work = [(str(clips), segment, preset, str(path)) for segment, preset, path in tasks.values()]
         progress.start(len(work))
@@ -107,7 +108,7 @@ class SegmentStore:
                 progress.advance()
 
 
-def _master_segment(task: tuple[str, Segment | Pause, str, str]) -> Rendered:
+def _master_segment(task: tuple[str, Segment | Pause, Preset, str]) -> Rendered:
     """Worker: load the segment's clips from the cache by key, then assemble, master, encode.
 
     No audio passes between processes, so memory stays bounded however many communes are built."""
@@ -136,7 +137,7 @@ class MessagePlan:
     """How one message file is made: its key, where it goes, and the segments it joins."""
 
     message: Message
-    preset: str
+    preset: Preset
     rel: str
     tags: Tags
     key: str
@@ -144,8 +145,8 @@ class MessagePlan:
 
 
 def message_tags(message: Message, week: Week) -> Tags:
-    return Tags(title=message.script.title, artist=message.locale.station, album=f"Tuần {week.id}", date=week.days[0].isoformat(),
-                script_id=message.script.id, source=message.script.source)
+    return Tags(title=message.script.title, artist=message.locale.station, album=f"Tuần {week.id}",
+                date=week.days[0].isoformat(), script_id=message.script.id, source=message.script.source)
 
 
 def plan_message(message: Message, week: Week, synthesis: SynthesisResult, lines: StationLines) -> MessagePlan:
@@ -159,16 +160,16 @@ def plan_message(message: Message, week: Week, synthesis: SynthesisResult, lines
     key = content_key("message", preset.name, body, reminder, script.repeat, script.level, tags)
     parts = tuple((content_key("pause", preset.name, part.seconds) if isinstance(part, Pause) else
                    content_key("segment", preset.name, part.level, part.parts), part)
-                  for part in layout(body, reminder, script.repeat, script.level, preset.name))
-    return MessagePlan(message, preset.name, rel, tags, key, parts)
+                  for part in layout(body, reminder, script.repeat, script.level, preset))
+    return MessagePlan(message, preset, rel, tags, key, parts)
 
 
 def make_segments(store: SegmentStore, plans: Iterable[MessagePlan], clips: Path, jobs: int | None,
                   listener: Listener = ignore) -> dict[str, Any]:
     """Master every segment the plans need that the store does not hold yet; returns counts."""
-    tasks: dict[str, tuple[Segment | Pause, str, Path]] = {}
+    tasks: dict[str, tuple[Segment | Pause, Preset, Path]] = {}
     for plan in plans:
-        container = get_preset(plan.preset).container
+        container = plan.preset.container
         for key, part in plan.parts:
             path = store.path(key, container)
             if key not in tasks and store.info(path) is None:
@@ -180,8 +181,7 @@ def make_segments(store: SegmentStore, plans: Iterable[MessagePlan], clips: Path
 
 def join_message(store: SegmentStore, plan: MessagePlan, path: Path) -> tuple[Rendered, float]:
     """The message file at `path`: its segments joined; returns it with its highest true peak."""
-    container = get_preset(plan.preset).container
-    paths = [store.path(key, container) for key, _ in plan.parts]
+    paths = [store.path(key, plan.preset.container) for key, _ in plan.parts]
     infos = [store.info(p) for p in paths]
     if any(info is None for info in infos):
         raise AudioError(bilingual("một đoạn âm thanh đã xử lý bị mất hoặc hỏng trong .cache/segments",

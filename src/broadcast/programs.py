@@ -14,7 +14,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from .audio import MessageAudio, Rendered, Tags, get_preset, render_message
+from .audio import MessageAudio, Preset, Rendered, Tags, get_preset, render_message
 from .audio.program import join
 from .context import BuildContext
 from .events import Progress
@@ -45,17 +45,18 @@ class StationLine:
 
 def station_lines(ctx: BuildContext) -> dict[str, StationLine]:
     """The station's opening and closing lines, mastered once per preset in use."""
-    def make(name: str, speech: Speech | None, preset: str) -> Rendered | None:
+    def make(name: str, speech: Speech | None, preset: Preset) -> Rendered | None:
         voice = ctx.project.settings.default_voice
         if speech is None or any((voice, p) not in ctx.synthesis.clips for p in speech.parts):
             return None  # not configured, or its voice failed (listed among the synthesis failures)
         body = spoken_clips(speech, lambda part: ctx.synthesis.clip(voice, part))
-        path = ctx.staging.work / "parts" / f"{name}-{preset}.{get_preset(preset).container}"
+        path = ctx.staging.work / "parts" / f"{name}-{preset.name}.{preset.container}"
         path.parent.mkdir(parents=True, exist_ok=True)
         return render_message(MessageAudio(body=body), preset, path, Tags(title=name, artist=ctx.project.settings.name))
 
-    return {preset: StationLine(make("opening", ctx.lines.opening, preset), make("closing", ctx.lines.closing, preset))
-            for preset in sorted({loc.preset for loc in ctx.locales})}
+    presets = [get_preset(name) for name in sorted({loc.preset for loc in ctx.locales})]
+    return {preset.name: StationLine(make("opening", ctx.lines.opening, preset),
+                                     make("closing", ctx.lines.closing, preset)) for preset in presets}
 
 
 def make_programs(ctx: BuildContext, plan: WeekPlan, lines: dict[str, StationLine]) -> list[StationWeek]:
@@ -107,7 +108,7 @@ def _commune_programs(ctx: BuildContext, locale: Locale, plan: LocalePlan, scrip
             tags = Tags(title=title, artist=station, album=f"Tuần {ctx.week.id}", date=ctx.week.days[0].isoformat())
             paths = ([line.opening.path] if line.opening else []) + [ctx.staging.path / p.path for p in parts]
             paths += [line.closing.path] if line.closing else []
-            rendered = join(paths, preset.name, tmp, tags)
+            rendered = join(paths, preset, tmp, tags)
             ctx.staging.adopt(rel, rendered.path, rendered.sha256)
             ctx.entries[rel] = Entry(rel, kind, ctx.staging.written[rel], round(rendered.duration, 3), locale.id,
                                      tuple(i.script_id for i in items), key)

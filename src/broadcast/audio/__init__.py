@@ -3,7 +3,8 @@
     assemble (chime, pauses, repeat, tempo) -> master (band, compression, loudness,
     true peak) -> encode (MP3 / WAV, tags, verified, atomic)
 
-Deliveries are presets looked up by name: `loa` (horn loudspeakers, default), `fm`,
+Deliveries are `Preset` objects, which only the code reading the configuration looks up by
+name with `get_preset`: `loa` (horn loudspeakers, default), `fm`,
 `phat-thanh` (EBU R128 WAV for the provincial station).
 """
 

@@ -1,9 +1,6 @@
 """Assembly: a message's clips -> one float signal at the preset's rate, before mastering.
 
-    lead-in, chime, pause, opening, body, (pause, "Xin nhắc lại", pause, body) x (repeat-1),
-    closing, tail
-
-Pause lengths and the speech tempo come from the preset. Every clip is trimmed of its own
+The message's parts and pauses are `layout`'s (layout.py), rendered in one piece. Pause lengths and the speech tempo come from the preset. Every clip is trimmed of its own
 leading and trailing silence first (engines add different amounts), so the pauses heard are
 the preset's. The tempo change is one ffmpeg `atempo` pass over all the speech with its
 pauses (pauses pre-shrunk by the tempo so they come out at their nominal length); the chime
@@ -16,11 +13,13 @@ from functools import lru_cache
 
 import numpy as np
 
-from broadcast.tts.base import Clip
+from broadcast import pcm
+from broadcast.ffmpeg import stretch
+from broadcast.pcm import Clip
 
 from . import dsp
 from .chimes import chime
-from .ffmpeg import stretch
+from .layout import Paragraphs, Pause, Segment, layout
 from .model import MessageAudio, Spoken
 from .presets import Preset
 
@@ -54,7 +53,7 @@ class _Timeline:
 
     def clip(self, clip: Clip) -> None:
         if clip not in self._cache:
-            x = dsp.resample(dsp.from_pcm16(clip.samples), clip.rate, self.preset.rate)
+            x = dsp.resample(pcm.from_pcm16(clip.samples), clip.rate, self.preset.rate)
             self._cache[clip] = trim_silence(x, self.preset.rate)
         self.pieces.append(self._cache[clip])
 
@@ -62,52 +61,37 @@ class _Timeline:
         if self.pieces:  # never lead with a pause: the chime's own gap is added later
             self.pieces.append(dsp.silence(seconds * self.preset.tempo, self.preset.rate))
 
-    def spoken(self, spoken: Spoken) -> None:
-        p = self.preset
-        for i, paragraph in enumerate(spoken.paragraphs):
-            if i:
-                self.pause(p.pause_paragraph)
-            for j, sentence in enumerate(paragraph):
-                if j:
-                    self.pause(p.pause_sentence)
-                for k, part in enumerate(sentence):
-                    if k:
-                        self.pause(p.pause_group)
-                    self.clip(part)
+    def sentence(self, parts: tuple[Clip, ...]) -> None:
+        for k, part in enumerate(parts):
+            if k:
+                self.pause(self.preset.pause_group)
+            self.clip(part)
 
     def signal(self) -> np.ndarray:
         x = np.concatenate(self.pieces) if self.pieces else np.zeros(0)
         return stretch(x, self.preset.rate, self.preset.tempo)
 
 
-def speech(message: MessageAudio, preset: Preset) -> np.ndarray:
-    """Opening, body said `repeat` times with the reminder between, closing; tempo applied."""
-    line = _Timeline(preset)
-    if message.opening:
-        line.spoken(message.opening)
-        line.pause(preset.pause_paragraph)
-    for n in range(message.repeat):
-        if n:
-            line.pause(preset.pause_repeat)
-            if message.reminder is not None:
-                line.clip(message.reminder)
-                line.pause(preset.pause_sentence)
-        line.spoken(message.body)
-    if message.closing:
-        line.pause(preset.pause_paragraph)
-        line.spoken(message.closing)
-    return line.signal()
-
-
-@lru_cache(maxsize=12)
-def _chime_loudness(level: str, rate: int) -> float:
-    return dsp.loudness(chime(level, rate), rate)
+def _paragraphs(spoken: Spoken | None) -> Paragraphs[Clip]:
+    return spoken.paragraphs if spoken is not None else ()
 
 
 def assemble_samples(message: MessageAudio, preset: Preset) -> np.ndarray:
-    """The whole message as float samples at `preset.rate`, not yet mastered."""
+    """The whole message as float samples at `preset.rate`, not yet mastered: the parts of
+    `layout`, the speech between chime and tail stretched in one piece to the preset's tempo."""
     rate = preset.rate
-    voice = speech(message, preset)
+    chime_part, after_chime, *spoken, tail = layout(
+        message.body.paragraphs, message.reminder, message.repeat, message.level, preset,
+        opening=_paragraphs(message.opening), closing=_paragraphs(message.closing),
+    )
+    assert isinstance(chime_part, Segment) and isinstance(after_chime, Pause) and isinstance(tail, Pause)
+    line = _Timeline(preset)
+    for part in spoken:
+        if isinstance(part, Pause):
+            line.pause(part.seconds)
+        else:
+            line.sentence(part.parts)
+    voice = line.signal()
     bell = chime(message.level, rate)
     # the chime sits a little under the speech, whatever level the engine spoke at
     voice_lufs = dsp.loudness(voice, rate)
@@ -117,11 +101,16 @@ def assemble_samples(message: MessageAudio, preset: Preset) -> np.ndarray:
         [
             dsp.silence(preset.lead_in, rate),
             bell,
-            dsp.silence(preset.after_chime, rate),
+            dsp.silence(after_chime.seconds, rate),
             voice,
-            dsp.silence(preset.tail, rate),
+            dsp.silence(tail.seconds, rate),
         ]
     )
+
+
+@lru_cache(maxsize=12)
+def _chime_loudness(level: str, rate: int) -> float:
+    return dsp.loudness(chime(level, rate), rate)
 
 
 def assemble_message(message: MessageAudio, preset: Preset) -> Clip:
@@ -130,4 +119,4 @@ def assemble_message(message: MessageAudio, preset: Preset) -> Clip:
     peak = float(np.abs(x).max()) if len(x) else 0.0
     if peak > 1.0:  # loud clips plus the chime: scale rather than clip; mastering sets the level
         x = x / peak
-    return Clip(dsp.to_pcm16(x), preset.rate)
+    return Clip(pcm.to_pcm16(x), preset.rate)

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from broadcast.tts.base import bilingual
+from broadcast.errors import bilingual
+from broadcast.ffmpeg import decode
 
-from .ffmpeg import decode
 from .files import publish, temp_beside
 from .model import AudioError, Rendered, Tags
 from .tags import id3_bytes
@@ -127,6 +127,6 @@ def concat_mp3(parts: list[Path], out: Path, tags: Tags, measure: bool = True) -
         if not measure:
             os.replace(tmp, out)
             return Rendered(out, duration, hashlib.sha256(blob).hexdigest(), math.nan, math.nan)
-        return publish(tmp, out, decode(tmp, frames[0].rate), frames[0].rate)
+        return publish(tmp, out, decode(tmp, frames[0].rate)[0], frames[0].rate)
     finally:
         tmp.unlink(missing_ok=True)

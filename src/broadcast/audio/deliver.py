@@ -8,14 +8,13 @@ from .assemble import assemble_samples
 from .encoding import encode_samples
 from .mastering import master_samples
 from .model import MessageAudio, Rendered, Tags
-from .presets import get_preset
+from .presets import Preset
 
 
-def render_message(message: MessageAudio, preset_name: str, path: Path | str, tags: Tags) -> Rendered:
-    """Assemble, master and write one message file for the delivery `preset_name`.
+def render_message(message: MessageAudio, preset: Preset, path: Path | str, tags: Tags) -> Rendered:
+    """Assemble, master and write one message file for the delivery `preset`.
 
     Samples stay float from assembly to the encoder: quantised once.
     """
-    preset = get_preset(preset_name)
     x = master_samples(assemble_samples(message, preset), preset.rate, preset)
     return encode_samples(x, preset, path, tags)

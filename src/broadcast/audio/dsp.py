@@ -17,17 +17,7 @@ from scipy.signal import butter, lfilter, resample_poly, sosfilt
 SILENCE_DB = -120.0
 
 
-# --------------------------------------------------------------------------- conversions
-
-
-def from_pcm16(samples: bytes) -> np.ndarray:
-    return np.frombuffer(samples, dtype="<i2").astype(np.float64) / 32768.0
-
-
-def to_pcm16(x: np.ndarray) -> bytes:
-    # Plain rounding, no dither: speech mastered to -16..-23 LUFS sits ~70 dB above 16-bit
-    # quantisation noise, and dither would need a seeded noise source to stay byte-identical.
-    return np.clip(np.round(x * 32768.0), -32768, 32767).astype("<i2").tobytes()
+# --------------------------------------------------------------------------- levels
 
 
 def db_to_gain(db: float) -> float:

@@ -13,19 +13,37 @@ from pathlib import Path
 
 import numpy as np
 
-from broadcast.tts.base import Clip, bilingual
+from broadcast.errors import bilingual
+from broadcast.ffmpeg import decode
+from broadcast.pcm import Clip, from_pcm16, to_pcm16
 
 from . import dsp
-from .ffmpeg import decode, encode_mp3
 from .files import publish, temp_beside
 from .mastering import normalize
 from .model import AudioError, Rendered, Tags
 from .presets import Preset
-from .tags import wav_bytes, write_id3
+from .tags import tagged_wav_bytes, write_id3
 
 _GUARD_DB = 0.2  # meters differ (4x here, 192 kHz in ffmpeg's ebur128): keep this far under the limit
 _SLACK_LU = 0.35  # decoded loudness this close to the target is accepted (presets allow 1 LU)
 _ATTEMPTS = 4
+
+
+def encode_mp3(pcm16: bytes, rate: int, bitrate_kbps: int, path: Path) -> None:
+    """Encode 16-bit mono PCM to a CBR MP3 at `path` (untagged).
+
+    LAME in-process (lameenc), not an ffmpeg subprocess: a week's build encodes thousands of
+    short segments, and starting ffmpeg cost more than the encoding itself.
+    """
+    import lameenc
+
+    encoder = lameenc.Encoder()
+    encoder.set_bit_rate(bitrate_kbps)
+    encoder.set_in_sample_rate(rate)
+    encoder.set_out_sample_rate(rate)
+    encoder.set_channels(1)
+    encoder.set_quality(5)  # -q 5: fast, and no audible difference for speech band-limited to 7.5 kHz
+    path.write_bytes(bytes(encoder.encode(pcm16)) + bytes(encoder.flush()))
 
 
 def _encode_mp3(x: np.ndarray, preset: Preset, path: Path, tags: Tags) -> Rendered:
@@ -45,8 +63,8 @@ def _encode_mp3(x: np.ndarray, preset: Preset, path: Path, tags: Tags) -> Render
     tmp = temp_beside(path)
     try:
         for _ in range(_ATTEMPTS):
-            encode_mp3(dsp.to_pcm16(y), rate, preset.bitrate_kbps, tmp)
-            decoded = decode(tmp, rate)
+            encode_mp3(to_pcm16(y), rate, preset.bitrate_kbps, tmp)
+            decoded, _ = decode(tmp, rate)
             level, peak = dsp.loudness(decoded, rate), dsp.true_peak(decoded)
             if not math.isfinite(level):
                 break  # silence: nothing to correct
@@ -72,11 +90,11 @@ def _encode_mp3(x: np.ndarray, preset: Preset, path: Path, tags: Tags) -> Render
 
 
 def _encode_wav(x: np.ndarray, preset: Preset, path: Path, tags: Tags) -> Rendered:
-    pcm = dsp.to_pcm16(x)
+    pcm = to_pcm16(x)
     tmp = temp_beside(path)
     try:
-        tmp.write_bytes(wav_bytes(pcm, preset.rate, tags))
-        return publish(tmp, path, dsp.from_pcm16(pcm), preset.rate)
+        tmp.write_bytes(tagged_wav_bytes(pcm, preset.rate, tags))
+        return publish(tmp, path, from_pcm16(pcm), preset.rate)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -91,5 +109,5 @@ def encode_samples(x: np.ndarray, preset: Preset, path: Path | str, tags: Tags) 
 
 def encode(clip: Clip, preset: Preset, path: Path | str, tags: Tags) -> Rendered:
     """Write a mastered clip (see `master`) as the preset's file format at `path`."""
-    x = dsp.resample(dsp.from_pcm16(clip.samples), clip.rate, preset.rate)
+    x = dsp.resample(from_pcm16(clip.samples), clip.rate, preset.rate)
     return encode_samples(x, preset, path, tags)

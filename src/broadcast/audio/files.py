@@ -12,7 +12,6 @@ import numpy as np
 from . import dsp
 from .model import Rendered
 
-
 # read once, at import (single-threaded): os.umask can only be read by setting it
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)

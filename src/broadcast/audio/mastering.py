@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from broadcast.tts.base import Clip
+from broadcast.pcm import Clip, from_pcm16, to_pcm16
 
 from . import dsp
 from .presets import Preset
@@ -58,4 +58,4 @@ def master_samples(x: np.ndarray, rate: int, preset: Preset) -> np.ndarray:
 def master(pcm: Clip, preset: Preset) -> Clip:
     """`pcm` mastered for `preset`: at the preset's rate, band-limited, compressed, peaks
     limited, and at the loudness that puts the preset's encoded file on its target."""
-    return Clip(dsp.to_pcm16(master_samples(dsp.from_pcm16(pcm.samples), pcm.rate, preset)), preset.rate)
+    return Clip(to_pcm16(master_samples(from_pcm16(pcm.samples), pcm.rate, preset)), preset.rate)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from broadcast.errors import AudioError, bilingual
-from broadcast.tts.base import Clip
+from broadcast.pcm import Clip
 
 LEVELS = ("normal", "priority", "emergency")  # Thông tư 39/2020/TT-BTTTT
 

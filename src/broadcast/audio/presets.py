@@ -1,4 +1,5 @@
-"""Mastering presets: one per delivery, looked up by name (`loa` is the default).
+"""Mastering presets: one per delivery (`loa` is the default). Stages take a `Preset`; only the
+code that reads the configuration turns a name into one, with `get_preset`.
 
 Adding a delivery is one `Preset(...)` line in `_PRESETS`. Every number that shapes the sound
 lives here, so assembly, mastering and encoding read the same values.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from broadcast.tts.base import bilingual
+from broadcast.errors import bilingual
 
 from .model import AudioError
 

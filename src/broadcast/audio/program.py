@@ -10,20 +10,19 @@ from pathlib import Path
 
 import numpy as np
 
-from broadcast.tts.base import Clip
+from broadcast import pcm
+from broadcast.wav import read_wav
 
-from . import dsp
 from .concat import concat_mp3
 from .encoding import encode_samples
 from .model import Rendered, Tags
-from .presets import get_preset
+from .presets import Preset
 
 
-def join(parts: list[Path], preset_name: str, path: Path, tags: Tags) -> Rendered:
+def join(parts: list[Path], preset: Preset, path: Path, tags: Tags) -> Rendered:
     """One file that plays `parts` in order, tagged with `tags`."""
-    preset = get_preset(preset_name)
     if preset.container == "mp3":
         return concat_mp3(parts, path, tags, measure=False)  # parts are mastered: sum of parts is on target
-    samples = [dsp.from_pcm16(Clip.from_wav(part).samples) for part in parts]
+    samples = [pcm.from_pcm16(read_wav(part).samples) for part in parts]
     return encode_samples(np.concatenate(samples), preset, path, tags)
 

@@ -13,16 +13,15 @@ parts' MP3 frames joined end to end (see concat.py), cut at the edge of a pause,
 are inaudible and the whole message lands on the target loudness. Mastering each sentence to
 the target evens out the level from one sentence to the next, which is what a loudspeaker
 announcement wants. The pauses are parts of their own (encoded digital silence), so a sentence
-is the same segment wherever it stands. A part is named by what it is made of (clip keys or
+is the same segment wherever it stands. Where each part goes is `layout` (layout.py), the same
+structure `assemble` renders in one piece. A part is named by what it is made of (clip keys or
 seconds, and preset), so the build makes each distinct one once for all communes, and an edit
 to one sentence remakes one segment.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -30,47 +29,16 @@ from . import dsp
 from .assemble import _Timeline
 from .chimes import chime
 from .encoding import encode_samples
+from .layout import Pause, Segment, layout
 from .mastering import master_samples
-from .model import Rendered, Spoken, Tags
-from .presets import get_preset
+from .model import Rendered, Tags
+from .presets import Preset
 
-Ref = TypeVar("Ref")  # what a segment's speech is made of: clip keys in the build, Clips when rendering
-
-
-@dataclass(frozen=True)
-class Segment(Generic[Ref]):
-    """One independently mastered piece: a chime (when `level` is set) or one sentence."""
-
-    level: str | None
-    parts: tuple[Ref, ...]  # the sentence's word groups, said with the preset's group pause between
+__all__ = ["Pause", "Segment", "layout", "render_segment"]  # build.py takes the layout from here
 
 
-@dataclass(frozen=True)
-class Pause:
-    """Silence between segments, encoded once per length and preset."""
-
-    seconds: float
-
-
-def layout(paragraphs: list[tuple[tuple[Ref, ...], ...]], reminder: Ref | None, repeat: int, level: str,
-           preset_name: str) -> list[Segment[Ref] | Pause]:
-    """The parts of a message, in order (same pauses as assemble.speech)."""
-    p = get_preset(preset_name)
-    parts: list[Segment[Ref] | Pause] = [Segment(level, ()), Pause(p.after_chime)]
-    for n in range(repeat):
-        if n and reminder is not None:
-            parts += [Segment(None, (reminder,)), Pause(p.pause_sentence)]
-        for i, paragraph in enumerate(paragraphs):
-            last = i == len(paragraphs) - 1
-            after = p.pause_paragraph if not last else (p.pause_repeat if n < repeat - 1 else p.tail)
-            for j, sentence in enumerate(paragraph):
-                parts += [Segment(None, tuple(sentence)), Pause(after if j == len(paragraph) - 1 else p.pause_sentence)]
-    return parts
-
-
-def render_segment(segment: Segment | Pause, preset_name: str, path: Path) -> Rendered:
+def render_segment(segment: Segment | Pause, preset: Preset, path: Path) -> Rendered:
     """Assemble, master and encode one segment whose parts are Clips, or encode a pause."""
-    preset = get_preset(preset_name)
     rate = preset.rate
     if isinstance(segment, Pause):
         n = round(segment.seconds * rate)
@@ -85,6 +53,6 @@ def render_segment(segment: Segment | Pause, preset_name: str, path: Path) -> Re
                            preset)
     else:
         line = _Timeline(preset)
-        line.spoken(Spoken(((segment.parts,),)))
+        line.sentence(segment.parts)
         x = master_samples(line.signal(), rate, preset)
     return encode_samples(x, preset, path, Tags(title="", artist=""))

@@ -5,7 +5,7 @@ mutagen writes its text as UTF-16, which carries Vietnamese diacritics. Padding 
 zero so the same tags always give the same bytes.
 
 WAV: mutagen's WAVE support writes only an ID3 chunk, but broadcast tools (and ffmpeg) read
-the RIFF LIST/INFO chunk, so we write the WAV file ourselves with both. INFO text is UTF-8:
+the RIFF LIST/INFO chunk, so both go in as extra chunks of `broadcast.wav`. INFO text is UTF-8:
 the RIFF spec predates Unicode and Vietnamese has no single-byte code page readers agree on;
 UTF-8 is what ffmpeg, foobar2000 and the broadcast tools that honour INFO decode.
 """
@@ -13,10 +13,12 @@ UTF-8 is what ffmpeg, foobar2000 and the broadcast tools that honour INFO decode
 from __future__ import annotations
 
 import io
-import struct
 from pathlib import Path
 
 from mutagen.id3 import COMM, ID3, TALB, TCON, TDRC, TIT2, TLAN, TLEN, TPE1, TRCK
+
+from broadcast import wav
+from broadcast.pcm import Clip
 
 from .model import Tags
 
@@ -58,11 +60,8 @@ def id3_bytes(tags: Tags, duration: float) -> bytes:
     return buf.getvalue()
 
 
-def _chunk(cid: bytes, data: bytes) -> bytes:
-    return cid + struct.pack("<I", len(data)) + data + (b"\0" if len(data) % 2 else b"")
-
-
-def _info_chunk(tags: Tags) -> bytes:
+def _info(tags: Tags) -> bytes:
+    """The body of the LIST/INFO chunk."""
     fields = (
         (b"INAM", tags.title),
         (b"IART", tags.artist),
@@ -73,31 +72,20 @@ def _info_chunk(tags: Tags) -> bytes:
         (b"ILNG", tags.language),
         (b"ICMT", tags.comment),
     )
-    return _chunk(b"LIST", b"INFO" + b"".join(_chunk(cid, v.encode("utf-8") + b"\0") for cid, v in fields if v))
+    return b"INFO" + b"".join(wav.chunk(cid, v.encode("utf-8") + b"\0") for cid, v in fields if v)
 
 
-def wav_bytes(pcm16: bytes, rate: int, tags: Tags) -> bytes:
+def tagged_wav_bytes(pcm16: bytes, rate: int, tags: Tags) -> bytes:
     """A complete 16-bit mono PCM WAV: fmt, LIST/INFO, id3, data."""
-    fmt = struct.pack("<HHIIHH", 1, 1, rate, rate * 2, 2, 16)
-    duration = len(pcm16) / 2 / rate
-    chunks = (
-        _chunk(b"fmt ", fmt) + _info_chunk(tags) + _chunk(b"id3 ", id3_bytes(tags, duration)) + _chunk(b"data", pcm16)
-    )
-    return b"RIFF" + struct.pack("<I", 4 + len(chunks)) + b"WAVE" + chunks
+    clip = Clip(pcm16, rate)
+    return wav.wav_bytes(clip, [(b"LIST", _info(tags)), (b"id3 ", id3_bytes(tags, clip.duration))])
 
 
 def read_wav_info(path: Path) -> dict[str, str]:
     """The LIST/INFO fields of a WAV file, by RIFF id (e.g. {"INAM": "..."})."""
-    blob = Path(path).read_bytes()
     out: dict[str, str] = {}
-    pos = 12
-    while pos + 8 <= len(blob):
-        cid, size = blob[pos : pos + 4], struct.unpack_from("<I", blob, pos + 4)[0]
-        if cid == b"LIST" and blob[pos + 8 : pos + 12] == b"INFO":
-            sub, end = pos + 12, pos + 8 + size
-            while sub + 8 <= end:
-                sid, ssize = blob[sub : sub + 4], struct.unpack_from("<I", blob, sub + 4)[0]
-                out[sid.decode("ascii")] = blob[sub + 8 : sub + 8 + ssize].rstrip(b"\0").decode("utf-8")
-                sub += 8 + ssize + (ssize & 1)
-        pos += 8 + size + (size & 1)
+    for cid, data in wav.riff_chunks(Path(path).read_bytes()):
+        if cid == b"LIST" and data[:4] == b"INFO":
+            for sid, value in wav.walk_chunks(data, 4):
+                out[sid.decode("ascii")] = value.rstrip(b"\0").decode("utf-8")
     return out

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from broadcast.tts.base import Clip
+from broadcast import pcm
+from broadcast.pcm import Clip
 
 from . import dsp
 from .model import MessageAudio, Spoken
@@ -63,7 +64,7 @@ def speech_like(
     peak = np.abs(x).max()
     if peak > 1.0:  # a loud request would clip: that is what the caller asked for
         x = np.clip(x, -1.0, 1.0)
-    return Clip(dsp.to_pcm16(x), rate)
+    return Clip(pcm.to_pcm16(x), rate)
 
 
 def sample_message(

@@ -11,7 +11,9 @@ Public API (everything else is internal):
   `VoiceLike`, `VoiceSpec`, `missing_recordings(profile, sentences, base_dir)`
 """
 
-from .base import Availability, Clip, Engine, EngineUnavailable, MissingRecording, TTSError
+from broadcast.pcm import Clip
+
+from .base import Availability, Engine, EngineUnavailable, MissingRecording, TTSError
 from .cache import ClipCache, clip_key
 from .registry import ENGINES, engine_class, make_engine
 from .synthesize import SpokenClip, SynthesisFailure, SynthesisResult, SynthesisStats, synthesize_all

@@ -1,4 +1,4 @@
-"""The engine protocol shared by every TTS engine, and the `Clip` they return.
+"""The engine protocol shared by every TTS engine (each returns a `broadcast.pcm.Clip`).
 
 Modelled on beets' replaygain backends: an ABC with a ``NAME``, each engine
 checking in its constructor that its parameters make sense (and raising a
@@ -8,143 +8,19 @@ classes. An engine never touches the cache; `broadcast.tts.synthesize` does.
 
 from __future__ import annotations
 
-import io
-import math
-import wave
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, ClassVar
 
-from broadcast.errors import EngineUnavailable as EngineUnavailable
-from broadcast.errors import MissingRecording as MissingRecording
-from broadcast.errors import TTSError as TTSError
-from broadcast.errors import bilingual as bilingual
+from broadcast.errors import EngineUnavailable, MissingRecording, TTSError, bilingual
+from broadcast.pcm import Clip
 
-SAMPLE_WIDTH = 2  # bytes: every clip is 16-bit signed little-endian mono PCM
-
-
-# --------------------------------------------------------------------------- clip
-
-
-@dataclass(frozen=True)
-class Clip:
-    """Spoken audio: 16-bit signed little-endian mono PCM at `rate` Hz."""
-
-    samples: bytes
-    rate: int
-
-    def __post_init__(self) -> None:
-        if len(self.samples) % SAMPLE_WIDTH:
-            raise ValueError("PCM data must hold whole 16-bit samples")
-        if self.rate <= 0:
-            raise ValueError("sample rate must be positive")
-
-    def __repr__(self) -> str:  # never dump megabytes of PCM into a log line
-        return f"Clip({self.duration:.2f} s @ {self.rate} Hz)"
-
-    @property
-    def frames(self) -> int:
-        return len(self.samples) // SAMPLE_WIDTH
-
-    @property
-    def duration(self) -> float:
-        """Length in seconds."""
-        return self.frames / self.rate
-
-    def rms(self) -> float:
-        """Root-mean-square level, 0..32768 (0 for silence)."""
-        import numpy as np
-
-        if not self.samples:
-            return 0.0
-        values = np.frombuffer(self.samples, dtype="<i2").astype(np.float64)
-        return float(math.sqrt(np.mean(values * values)))
-
-    # WAV ----------------------------------------------------------------------
-
-    def to_wav_bytes(self) -> bytes:
-        buf = io.BytesIO()
-        with wave.open(buf, "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(SAMPLE_WIDTH)
-            w.setframerate(self.rate)
-            w.writeframes(self.samples)
-        return buf.getvalue()
-
-    def write_wav(self, path: Path | str) -> Path:
-        path = Path(path)
-        path.write_bytes(self.to_wav_bytes())
-        return path
-
-    @classmethod
-    def from_wav(cls, source: Path | str | bytes) -> "Clip":
-        """Read a PCM WAV (any channel count; 8/16/24/32-bit) and mix it down to 16-bit mono."""
-        stream = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else open(source, "rb")
-        with stream, wave.open(stream, "rb") as w:
-            channels, width, rate = w.getnchannels(), w.getsampwidth(), w.getframerate()
-            data = w.readframes(w.getnframes())
-        return cls(samples=to_mono16(data, channels, width), rate=rate)
-
-    # pydub --------------------------------------------------------------------
-
-    def to_segment(self):
-        """The clip as a `pydub.AudioSegment` (for the mastering stage)."""
-        AudioSegment = _pydub_segment_class()
-
-        return AudioSegment(data=self.samples, sample_width=SAMPLE_WIDTH, frame_rate=self.rate, channels=1)
-
-    @classmethod
-    def from_segment(cls, segment) -> "Clip":
-        segment = segment.set_channels(1).set_sample_width(SAMPLE_WIDTH)
-        return cls(samples=segment.raw_data, rate=segment.frame_rate)
-
-
-def _pydub_segment_class():
-    """pydub's AudioSegment, imported quietly and pointed at imageio-ffmpeg's ffmpeg."""
-    import warnings
-
-    with warnings.catch_warnings():
-        # pydub warns at import when no system ffmpeg is on PATH, and about audioop on 3.12
-        warnings.simplefilter("ignore", RuntimeWarning)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        from pydub import AudioSegment
-    try:
-        import imageio_ffmpeg
-
-        AudioSegment.converter = imageio_ffmpeg.get_ffmpeg_exe()
-    except Exception:
-        pass
-    return AudioSegment
-
-
-def to_mono16(data: bytes, channels: int, width: int) -> bytes:
-    """Convert interleaved little-endian PCM of any width to 16-bit mono."""
-    import numpy as np
-
-    if width == 1:
-        arr = (np.frombuffer(data, dtype=np.uint8).astype(np.int32) - 128) << 8
-    elif width == 2:
-        arr = np.frombuffer(data, dtype="<i2").astype(np.int32)
-    elif width == 3:
-        raw = np.frombuffer(data, dtype=np.uint8).reshape(-1, 3).astype(np.int32)
-        arr = (raw[:, 0] | (raw[:, 1] << 8) | (raw[:, 2] << 16))
-        arr = np.where(arr & 0x800000, arr - 0x1000000, arr) >> 8
-    elif width == 4:
-        arr = (np.frombuffer(data, dtype="<i4") >> 16).astype(np.int32)
-    else:
-        raise ValueError(f"unsupported sample width {width}")
-    if channels > 1:
-        arr = arr[: len(arr) - len(arr) % channels].reshape(-1, channels).mean(axis=1)
-    return np.clip(arr, -32768, 32767).astype("<i2").tobytes()
-
-
-def float_to_pcm16(audio) -> bytes:
-    """Float samples in [-1, 1] (numpy array) to 16-bit PCM bytes."""
-    import numpy as np
-
-    return (np.clip(np.asarray(audio, dtype=np.float32).reshape(-1), -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
-
+__all__ = [  # the errors are re-exported for the engines (they live in broadcast.errors)
+    "Availability", "Clip", "Engine", "EngineUnavailable", "MissingRecording", "Param", "TTSError", "bilingual",
+    "sentence_label",
+]
 
 # --------------------------------------------------------------------------- params
 

@@ -20,10 +20,12 @@ import os
 import struct
 import tempfile
 import time
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
-from .base import Clip
+from broadcast.pcm import SAMPLE_WIDTH, Clip
+from broadcast.wav import WavError, read_pcm, riff_chunks, wav_bytes
 
 CHECK_CHUNK = b"bcsm"
 SUFFIX = ".wav"
@@ -45,43 +47,18 @@ def clip_key(engine: str, engine_version: str, params: Mapping[str, Any], senten
 
 def encode_clip(clip: Clip) -> bytes:
     """A WAV file (PCM 16-bit mono) carrying a checksum chunk before the data."""
-    data = clip.samples
-    fmt = struct.pack("<HHIIHH", 1, 1, clip.rate, clip.rate * 2, 2, 16)
-    check = struct.pack("<Q", len(data)) + hashlib.sha256(data).digest()
-    body = (
-        b"WAVE"
-        + b"fmt " + struct.pack("<I", len(fmt)) + fmt
-        + CHECK_CHUNK + struct.pack("<I", len(check)) + check
-        + b"data" + struct.pack("<I", len(data)) + data
-    )
-    return b"RIFF" + struct.pack("<I", len(body)) + body
+    check = struct.pack("<Q", len(clip.samples)) + hashlib.sha256(clip.samples).digest()
+    return wav_bytes(clip, [(CHECK_CHUNK, check)])
 
 
 def decode_clip(blob: bytes) -> Clip | None:
     """The clip in a cache file, or None if the file is truncated, damaged or foreign."""
-    if len(blob) < 12 or blob[:4] != b"RIFF" or blob[8:12] != b"WAVE":
+    try:
+        check = dict(riff_chunks(blob)).get(CHECK_CHUNK)
+        data, channels, width, rate = read_pcm(blob)
+    except WavError:
         return None
-    if struct.unpack_from("<I", blob, 4)[0] != len(blob) - 8:
-        return None  # truncated or padded
-    pos, rate, check, data = 12, None, None, None
-    while pos + 8 <= len(blob):
-        cid = blob[pos : pos + 4]
-        (size,) = struct.unpack_from("<I", blob, pos + 4)
-        start, end = pos + 8, pos + 8 + size
-        if end > len(blob):
-            return None
-        if cid == b"fmt ":
-            if size < 16:
-                return None
-            tag, channels, rate, _, _, bits = struct.unpack_from("<HHIIHH", blob, start)
-            if (tag, channels, bits) != (1, 1, 16) or rate <= 0:
-                return None
-        elif cid == CHECK_CHUNK and size == 40:
-            check = blob[start:end]
-        elif cid == b"data":
-            data = blob[start:end]
-        pos = end + (size & 1)
-    if rate is None or check is None or data is None:
+    if check is None or len(check) != 40 or (channels, width) != (1, SAMPLE_WIDTH):
         return None
     (length,) = struct.unpack_from("<Q", check, 0)
     if length != len(data) or hashlib.sha256(data).digest() != check[8:]:

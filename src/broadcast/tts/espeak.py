@@ -24,12 +24,22 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
+from collections.abc import Mapping
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Mapping
 
-from .base import Availability, Clip, Engine, EngineUnavailable, Param, TTSError, bilingual, sentence_label
+from broadcast.pcm import Clip
+
+from .base import (
+    Availability,
+    Engine,
+    EngineUnavailable,
+    Param,
+    TTSError,
+    bilingual,
+    sentence_label,
+)
 
 # espeak_AUDIO_OUTPUT
 AUDIO_OUTPUT_SYNCHRONOUS = 2

@@ -5,7 +5,7 @@ failures — connection errors and timeouts, HTTP 429 and 5xx — are retried a 
 number of times with exponential backoff and full jitter; other errors (403, 404, a
 200 without audio) fail at once. A semaphore held by the engine instance caps the
 requests in flight, so the driver's thread pool cannot hammer the service. The MP3 is
-decoded to PCM with the ffmpeg from imageio-ffmpeg.
+decoded to PCM in-process by `broadcast.ffmpeg.decode` (FFmpeg's libraries through PyAV).
 
 Tests never reach Google: they patch ``gtts.tts._translate_url`` to a fake server on
 127.0.0.1 (the same function is used for the reachability probe).
@@ -20,8 +20,10 @@ import time
 import urllib.parse
 from importlib import metadata
 
-from .base import Availability, Clip, Engine, Param, TTSError, bilingual, sentence_label
-from . import ffmpeg
+from broadcast.ffmpeg import decode_clip
+from broadcast.pcm import Clip
+
+from .base import Availability, Engine, Param, TTSError, bilingual, sentence_label
 
 RETRY_STATUSES = frozenset({429}) | frozenset(range(500, 600))
 
@@ -98,7 +100,7 @@ class GttsEngine(Engine):
             raise TTSError(self._failed(sentence, last, attempts))
         if not mp3:
             raise TTSError(self._failed(sentence, "không có âm thanh trong phản hồi (no audio in response)", 1))
-        return ffmpeg.decode(mp3, fmt="mp3", what=sentence_label(sentence))
+        return decode_clip(mp3, fmt="mp3", what=sentence_label(sentence), error=TTSError)
 
     def _failed(self, sentence: str, why: str, attempts: int) -> str:
         return bilingual(
@@ -122,9 +124,6 @@ class GttsEngine(Engine):
                 bilingual("chưa cài gói gTTS", "the gTTS package is not installed"),
                 bilingual("cài: pip install gTTS", "install it: pip install gTTS"),
             )
-        status = ffmpeg.ffmpeg_status()
-        if not status.ok:
-            return status
         p = cls.normalize_params(params)
         url = gtts.tts._translate_url(tld=p["tld"], path="")
         ok, detail = (probe or http_probe)(url, probe_timeout)

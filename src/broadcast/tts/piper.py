@@ -16,7 +16,17 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-from .base import Availability, Clip, Engine, EngineUnavailable, Param, TTSError, bilingual, float_to_pcm16, sentence_label
+from broadcast.pcm import Clip, to_pcm16
+
+from .base import (
+    Availability,
+    Engine,
+    EngineUnavailable,
+    Param,
+    TTSError,
+    bilingual,
+    sentence_label,
+)
 
 INSTALL_FIX = bilingual(
     "cài phần mở rộng piper: pip install 'broadcast[piper]' (hoặc pip install piper-tts)",
@@ -93,14 +103,14 @@ class PiperEngine(Engine):
             ) from e
         if not chunks:
             raise TTSError(bilingual(f"Piper không tạo ra âm thanh cho câu {sentence_label(sentence)}", "no audio"))
-        return Clip(float_to_pcm16(np.concatenate(chunks)), voice.config.sample_rate)
+        return Clip(to_pcm16(np.concatenate(chunks)), voice.config.sample_rate)
 
     def version(self) -> str:
         try:
             pv = metadata.version("piper-tts")
         except metadata.PackageNotFoundError:
             pv = "?"
-        return f"piper-tts {pv} model {_file_digest(self.model_path)} config {_file_digest(self.config_path)}"
+        return f"piper-tts {pv} pcm32768 model {_file_digest(self.model_path)} config {_file_digest(self.config_path)}"
 
     def describe(self) -> str:
         return f"piper ({self.model_path.name})"
@@ -111,8 +121,8 @@ class PiperEngine(Engine):
         if problems:
             return Availability(False, "; ".join(problems), bilingual("sửa hồ sơ giọng", "fix the voice profile"))
         try:
-            import piper  # noqa: F401
             import onnxruntime  # noqa: F401
+            import piper  # noqa: F401
         except ImportError:
             return Availability(False, bilingual("chưa cài piper-tts", "piper-tts is not installed"), INSTALL_FIX)
         model, config = _paths(cls.normalize_params(params), Path(base_dir or "."))

@@ -1,6 +1,7 @@
 """`recorded` — human recordings, for ethnic-minority-language versions and local names.
 
-A folder of audio files (WAV, or MP3/OGG/FLAC/M4A decoded with ffmpeg). A sentence is
+A folder of audio files in any format staff bring (WAV, MP3, OGG, FLAC, M4A, Opus), decoded
+in-process by `broadcast.ffmpeg.decode` (FFmpeg's libraries through PyAV). A sentence is
 found, in order:
 
 1. in ``recordings.yaml`` inside the folder, a mapping ``sentence text: file name``
@@ -21,10 +22,19 @@ import unicodedata
 from functools import cached_property
 from pathlib import Path
 
+from broadcast.ffmpeg import decode_clip
+from broadcast.pcm import Clip
+
 from .base import (
-    Availability, Clip, Engine, EngineUnavailable, MissingRecording, Param, TTSError, bilingual, sentence_label,
+    Availability,
+    Engine,
+    EngineUnavailable,
+    MissingRecording,
+    Param,
+    TTSError,
+    bilingual,
+    sentence_label,
 )
-from . import ffmpeg
 
 INDEX_FILE = "recordings.yaml"
 EXTENSIONS = (".wav", ".mp3", ".ogg", ".flac", ".m4a", ".opus")
@@ -118,13 +128,7 @@ class RecordedEngine(Engine):
                 sentence=sentence,
                 folder=str(self.folder),
             )
-        rate = self.params["rate"] or None
-        if path.suffix.lower() == ".wav" and rate is None:
-            try:
-                return Clip.from_wav(path)
-            except Exception:
-                pass  # not plain PCM (e.g. float or ADPCM): let ffmpeg read it
-        return ffmpeg.decode(path, rate=rate, what=str(path))
+        return decode_clip(path, self.params["rate"] or None, what=str(path), error=TTSError)
 
     def version(self) -> str:
         """Changes whenever any recording or the index changes (name, size, mtime)."""

@@ -20,6 +20,7 @@ import logging
 import multiprocessing
 import os
 import time
+from collections.abc import Mapping, Sequence
 from concurrent.futures import (
     Executor,
     Future,
@@ -30,10 +31,12 @@ from concurrent.futures import (
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
+
+from broadcast.pcm import Clip
 
 from ..events import Progress, ignore
-from .base import Clip, Engine, MissingRecording, TTSError, bilingual, sentence_label
+from .base import Engine, MissingRecording, TTSError, bilingual, sentence_label
 from .cache import ClipCache, clip_key
 from .registry import make_engine
 from .voices import VoiceLike

@@ -6,9 +6,12 @@ with ``id``, ``engine``, ``params`` and ``fallback`` attributes will do (`VoiceL
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
+
+from broadcast.ffmpeg import FFMPEG_FIX, ffmpeg_status
 
 from .base import Availability, TTSError, bilingual
 from .cache import ClipCache
@@ -92,14 +95,13 @@ def doctor(
     """Everything this stage needs, checked: ffmpeg, espeak-ng and its Vietnamese data,
     each voice profile, and a writable cache folder. Failing checks say how to fix them."""
     from .espeak import VIETNAMESE_VOICES, library_status
-    from .ffmpeg import ffmpeg_status
 
     checks: list[Check] = []
 
     def add(name: str, status: Availability) -> None:
         checks.append(Check(name, status.ok, status.detail, "" if status.ok else status.fix))
 
-    add("ffmpeg (imageio-ffmpeg)", ffmpeg_status())
+    add("ffmpeg (imageio-ffmpeg)", Availability(*ffmpeg_status(), FFMPEG_FIX))
     add("espeak-ng", library_status("vi"))
     for v in VIETNAMESE_VOICES[1:]:
         add(f"espeak-ng giọng {v}", library_status(v))
