@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,16 +22,15 @@ from .audio import MessageAudio, Rendered, Spoken, Tags, get_preset, render_mess
 from .audio.program import join
 from .audio.segments import Pause, Segment, layout, render_segment
 from .formats import FORMATS, ItemFile, ProgramFile, StationWeek
-from .model import Locale, Problem, Project, Script
+from .lint import Lexicons, content_problems
+from .model import Locale, Problem, Project, Script, Week
 from .plan import LocalePlan, durations_from, plan_week
 from .project import ContentError, cache_folder, load_project, segment_folder
 from .publish import Lock, Staging
-from .model import Week
 from .render import RenderError, render
-from .lint import Lexicons, content_problems
 from .speech import Speech, speak
 from .tts import ClipCache, SynthesisResult, clip_key, make_engine, synthesize_all
-from .tts.synthesize import process_context
+from .workers import process_pool
 
 log = logging.getLogger(__name__)
 
@@ -340,16 +339,10 @@ def _master_all(tasks: list[tuple[str, tuple]], jobs: int | None) -> dict[str, A
     workers = min(jobs or os.cpu_count() or 1, len(tasks))
     if workers <= 1:
         return {key: _master_task(task) for key, task in tasks}
-    with ProcessPoolExecutor(max_workers=workers, mp_context=process_context(), initializer=_one_thread) as pool:
+    # workers.process_pool: one BLAS thread per worker, workers die with this process, and
+    # Ctrl-C or SIGTERM cancels the queue instead of mastering it to the end
+    with process_pool(workers) as pool:
         return dict(zip([key for key, _ in tasks], pool.map(_master_task, [task for _, task in tasks])))
-
-
-def _one_thread() -> None:
-    """Worker start: one process per core already, so BLAS threads inside a worker only fight the
-    other workers for the same cores (measured: mastering twice as slow on 2 cores)."""
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(1)
 
 
 def project_voice_engine(project: Project, voice_id: str) -> str:

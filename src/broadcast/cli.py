@@ -19,12 +19,12 @@ import click
 from . import lint as lint_stage
 from .build import build as run_build
 from .build import clip_keys_in_use, say
-from .lint import Lexicons
 from .errors import BroadcastError, ContentError
-from .project import cache_folder, find_root, load_project, segment_folder
+from .lint import Lexicons
 from .locales import all_provinces, find_province, import_locales
-from .plan import plan_week
 from .model import Week
+from .plan import plan_week
+from .project import cache_folder, find_root, load_project, segment_folder
 from .render import RenderError, render
 from .report import show_plan
 from .select import estimated_durations, select_locales
@@ -32,6 +32,7 @@ from .speech import normalize
 from .starter import create_project
 from .tts import ClipCache, voice_status
 from .tts import doctor as tts_doctor
+from .workers import interrupted, stop_on_sigterm
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -65,6 +66,10 @@ class _Commands(click.Group):
         except BroadcastError as exc:
             click.echo(exc.report(), err=True)
             ctx.exit(exc.exit_code)
+        except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM via stop_on_sigterm: a clean stop
+            error = interrupted(stop)
+            click.echo(error.report(), err=True)
+            ctx.exit(error.exit_code)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -75,6 +80,7 @@ def main() -> None:
     Turns templated Vietnamese anti-scam warning scripts into broadcast-ready audio
     and weekly playlists for commune loudspeaker systems.
     """
+    stop_on_sigterm()
 
 
 @main.command()

@@ -24,12 +24,22 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
+from collections.abc import Mapping
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Mapping
 
-from .base import Availability, Clip, Engine, EngineUnavailable, Param, TTSError, bilingual, sentence_label
+from ..workers import kill_with_parent
+from .base import (
+    Availability,
+    Clip,
+    Engine,
+    EngineUnavailable,
+    Param,
+    TTSError,
+    bilingual,
+    sentence_label,
+)
 
 # espeak_AUDIO_OUTPUT
 AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -52,7 +62,7 @@ class _Library:
     """The loaded libespeak-ng of this process (created once, under _LOCK)."""
 
     def __init__(self) -> None:
-        import espeakng_loader
+        import espeakng_loader  # type: ignore[import-untyped]
 
         data = Path(espeakng_loader.get_data_path())
         lib = ctypes.CDLL(espeakng_loader.get_library_path())
@@ -102,6 +112,7 @@ class _Library:
         if pid == 0:  # the child: speak, hand the samples (or the error) over, and leave at once
             status, data = 0, b""
             try:
+                kill_with_parent()  # a killed build leaves no child behind
                 os.close(read_end)
                 data = self._speak_here(voice, settings, text)
             except TTSError as e:
@@ -109,9 +120,11 @@ class _Library:
             except BaseException as e:  # noqa: BLE001 - anything else is reported, never raised here
                 status, data = 2, repr(e).encode("utf-8")
             finally:
-                with os.fdopen(write_end, "wb") as pipe:
-                    pipe.write(bytes([status]) + data)
-                os._exit(0)
+                try:
+                    with os.fdopen(write_end, "wb") as pipe:
+                        pipe.write(bytes([status]) + data)
+                finally:  # even on a broken pipe (the parent died): never run on as a copy of it
+                    os._exit(0)
         os.close(write_end)
         with os.fdopen(read_end, "rb") as pipe:
             blob = pipe.read()
@@ -154,10 +167,10 @@ def _get_library() -> _Library:
 def known_voices() -> frozenset[str]:
     """Lower-cased espeak voice names found in the wheel's data (empty if the wheel is missing)."""
     try:
-        import espeakng_loader
+        import espeakng_loader  # type: ignore[import-untyped]
 
         lang = Path(espeakng_loader.get_data_path()) / "lang"
-    except Exception:
+    except Exception:  # noqa: BLE001 - a broken wheel fails in any way; then no list to check
         return frozenset()
     return frozenset(p.name.lower() for p in lang.rglob("*") if p.is_file())
 
@@ -165,10 +178,10 @@ def known_voices() -> frozenset[str]:
 @lru_cache(maxsize=1)
 def known_variants() -> frozenset[str]:
     try:
-        import espeakng_loader
+        import espeakng_loader  # type: ignore[import-untyped]
 
         folder = Path(espeakng_loader.get_data_path()) / "voices" / "!v"
-    except Exception:
+    except Exception:  # noqa: BLE001 - a broken wheel fails in any way; then no list to check
         return frozenset()
     return frozenset(p.name for p in folder.iterdir() if p.is_file())
 
@@ -257,7 +270,7 @@ def espeak_version() -> str:
     try:
         with _LOCK:
             lib = _get_library().version
-    except Exception:
+    except Exception:  # noqa: BLE001 - a version string must never stop a build
         lib = "?"
     return f"espeak-ng {lib} (espeakng-loader {loader})"
 
@@ -276,10 +289,10 @@ def library_status(voice: str = "vi") -> Availability:
         "reinstall the espeakng-loader wheel",
     )
     try:
-        import espeakng_loader
+        import espeakng_loader  # type: ignore[import-untyped]
 
         data = Path(espeakng_loader.get_data_path())
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - reported as unavailable, with the fix
         return Availability(False, bilingual(f"thiếu espeakng-loader: {e}", "espeakng-loader missing"), fix)
     if not (data / "vi_dict").is_file():
         return Availability(
