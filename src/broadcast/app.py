@@ -60,11 +60,12 @@ from .tts import (
     voice_status,
 )
 from .tts.base import Availability
+from .workers import interrupted, stop_on_sigterm
 
 __all__ = [
     "BroadcastError", "BuildResult", "CacheStats", "Event", "ImportReport", "LintResult", "Listener", "Problem",
     "PruneResult", "Rendered", "VoiceReport", "Week", "WeekPlan", "Workspace", "init_project", "normalize_text",
-    "open_workspace",
+    "interrupted", "open_workspace", "stop_on_sigterm",
 ]
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"

@@ -59,10 +59,10 @@ class _Commands(click.Group):
         except app.BroadcastError as exc:
             click.echo(exc.report(), err=True)
             ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("đã dừng theo yêu cầu; bản đã phát hành không bị thay đổi (stopped; nothing published)",
-                       err=True)
-            ctx.exit(130)
+        except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM via stop_on_sigterm: a clean stop
+            error = app.interrupted(stop)
+            click.echo(error.report(), err=True)
+            ctx.exit(error.exit_code)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -75,6 +75,7 @@ def main(verbose: bool) -> None:
     and weekly playlists for commune loudspeaker systems.
     """
     app.configure_logging(verbose)
+    app.stop_on_sigterm()
 
 
 def _workspace(project_dir: Path | None) -> app.Workspace:

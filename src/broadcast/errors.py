@@ -9,12 +9,14 @@ Exit codes (documented in the README):
   1  the build ran but something failed (a commune, a voice, the lock is held, warnings under --strict)
   2  the content or the command line is wrong: nothing was built
   3  the environment stops us (disk full, output folder not writable, a tool missing)
+  130, 143  stopped by Ctrl-C or SIGTERM (128 + the signal): staging discarded, lock released
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 EXIT_FAILED = 1
 EXIT_CONTENT = 2
@@ -112,6 +114,12 @@ class BuildLocked(BroadcastError):
     """Another build of the same project holds the lock."""
 
     exit_code = EXIT_FAILED
+
+
+class Interrupted(BroadcastError):
+    """The command was stopped (Ctrl-C: exit 130, SIGTERM: exit 143); nothing was published."""
+
+    exit_code = 130
 
 
 class TTSError(BroadcastError):

@@ -27,7 +27,7 @@ from .manifest import Entry
 from .messages import Message, StationLines
 from .model import Project, Week
 from .tts import ClipCache, SynthesisResult
-from .tts.synthesize import process_context
+from .workers import process_pool
 
 SIDECAR = ".json"
 
@@ -100,9 +100,9 @@ class SegmentStore:
                 self.save_info(Path(task[3]), _master_segment(task))
                 progress.advance()
             return
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=workers, mp_context=process_context(), initializer=_one_thread) as pool:
+        # workers.process_pool: one BLAS thread per worker, workers die with this process, and
+        # Ctrl-C or SIGTERM cancels the queue instead of mastering it to the end
+        with process_pool(workers) as pool:
             for task, rendered in zip(work, pool.map(_master_segment, work)):
                 self.save_info(Path(task[3]), rendered)
                 progress.advance()
@@ -122,14 +122,6 @@ def _master_segment(task: tuple[str, Segment | Pause, Preset, str]) -> Rendered:
         segment = Segment(segment.level, clips)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     return render_segment(segment, preset, Path(path))
-
-
-def _one_thread() -> None:
-    """Worker start: one process per core already, so BLAS threads inside a worker only fight the
-    other workers for the same cores (measured: mastering twice as slow on 2 cores)."""
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(1)
 
 
 @dataclass(frozen=True)

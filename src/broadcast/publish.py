@@ -2,32 +2,50 @@
 
 A weekly cron job may be killed at any moment. So a week is built in
 output/.staging/<week>-<pid>/ and only then swapped into output/<week> in one step
-(Linux renameat2 RENAME_EXCHANGE; elsewhere two renames with the old copy kept until the new
-one is in place). Operators never see a half-written week; the previous week stays intact.
+(Linux renameat2 RENAME_EXCHANGE). Where that does not exist (Windows, macOS, some network
+shares) it takes two renames: the published week moves to .staging/<week>-old-<pid>, then
+the new one moves in. A kill between the two leaves output/<week> missing for a moment; the
+next command that takes the lock puts the old copy back (`recover`): the build that died never
+reported success, so the operators get back exactly what they had. Every other leftover of a
+killed build is removed then (with the lock held no other build is running).
+Operators never see a half-written week; the previous week stays intact.
 Files whose content did not change are hard-linked from the published week, so a rebuild
 does not touch what operators already copied.
+
+The lock is `filelock`'s: flock on output/.lock on Linux/macOS, msvcrt on Windows, and
+where neither exists a lock file output/.lock-file naming its owner (taken over when that
+owner is dead). Who holds the lock is written beside it, in output/.lock-holder.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import errno
-import fcntl
 import hashlib
 import json
+import logging
 import os
 import shutil
 import socket
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
+
+with warnings.catch_warnings():  # where only a lock file is possible it says so on import: expected here
+    warnings.simplefilter("ignore")
+    from filelock import FileLock, SoftFileLock, Timeout
 
 from .errors import BuildLocked
 
+log = logging.getLogger(__name__)
+
 RENAME_EXCHANGE = 2  # from <linux/fs.h>
 AT_FDCWD = -100
+STAGING = ".staging"
+OLD = "-old-"  # .staging/<week>-old-<pid>: a published week moved aside, the only copy until replaced
 
 
 def sha256_file(path: Path) -> str:
@@ -39,38 +57,88 @@ def sha256_file(path: Path) -> str:
 
 
 class Lock:
-    """An exclusive lock on a project's output/, naming its holder when taken."""
+    """An exclusive lock on a project's output/, naming its holder when taken.
+
+    Taking it first repairs what a killed build left (`recover`)."""
 
     def __init__(self, output: Path):
         output.mkdir(parents=True, exist_ok=True)
-        self.path = output / ".lock"
-        self.handle = None
+        self.output = output
+        # flock/msvcrt lock .lock (as before); a lock *file* needs a name no flock user ever leaves behind
+        self.path = output / (".lock-file" if FileLock is SoftFileLock else ".lock")
+        self.holder = output / ".lock-holder"
+        self._lock = FileLock(self.path)
+        self._held = False
 
-    def __enter__(self) -> "Lock":
-        handle = open(self.path, "a+", encoding="utf-8")
+    def __enter__(self) -> Self:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                raise
-            handle.seek(0)
-            holder = handle.read().strip() or "không rõ"
-            handle.close()
-            raise BuildLocked(f"một bản dựng khác đang chạy cho dự án này ({holder}); "
+            self._lock.acquire(timeout=0)
+        except Timeout:
+            raise BuildLocked(f"một bản dựng khác đang chạy cho dự án này ({self._holder()}); "
                               "chờ nó xong rồi chạy lại (another build holds the lock)") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()} trên máy {socket.gethostname()}, bắt đầu lúc {time.strftime('%Y-%m-%d %H:%M:%S')}")
-        handle.flush()
-        self.handle = handle
+        self._held = True
+        try:
+            _write_text(self.holder, f"pid {os.getpid()} trên máy {socket.gethostname()}, "
+                                     f"bắt đầu lúc {time.strftime('%Y-%m-%d %H:%M:%S')}")
+            recover(self.output)
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
-    def __exit__(self, *exc_info) -> None:
-        if self.handle:
-            self.handle.seek(0)
-            self.handle.truncate()
-            fcntl.flock(self.handle, fcntl.LOCK_UN)
-            self.handle.close()
+    def _holder(self) -> str:
+        try:
+            return self.holder.read_text(encoding="utf-8").strip() or "không rõ"
+        except OSError:
+            return "không rõ"
+
+    def __exit__(self, *exc_info: object) -> None:
+        if not self._held:
+            return
+        self._held = False
+        try:
+            self.holder.unlink(missing_ok=True)
+        finally:
+            self._lock.release()
+
+
+def recover(output: Path, week: str | None = None) -> list[str]:
+    """Repair what killed builds left in output/.staging (all weeks, or only `week`). Call with
+    the lock held. Returns what was done, one line each (also logged).
+
+    A week moved aside by the two-rename publish (`<week>-old-<pid>`) goes back to
+    output/<week> if that is missing (the kill came between the two renames), and is removed
+    if a newer week is in place. Every other leftover (unpublished staging, scratch) is removed:
+    a staged week is never published by a later command, since the build that made it never
+    reported success."""
+    base = output / STAGING
+    done: list[str] = []
+    if not base.is_dir():
+        return done
+    for entry in sorted(base.iterdir()):
+        name = entry.name
+        if week is not None and not name.startswith(f"{week}-"):
+            continue
+        if OLD in name:
+            published = output / name.split(OLD, 1)[0]
+            if not published.exists():
+                os.rename(entry, published)
+                done.append(f"khôi phục tuần {published.name} từ bản cũ (restored the previous week)")
+                continue
+        if entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        done.append(f"xoá {entry} (removed a leftover of a stopped build)")
+    for line in done:
+        log.warning("%s", line)
+    return done
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 @dataclass
@@ -90,10 +158,9 @@ class Staging:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
-        base = self.output / ".staging"
+        base = self.output / STAGING
         base.mkdir(parents=True, exist_ok=True)
-        for stale in base.glob(f"{self.week}-*"):  # left by a killed build: never published
-            shutil.rmtree(stale, ignore_errors=True)
+        recover(self.output, self.week)  # left by a killed build (the lock already did it)
         self.path = base / f"{self.week}-{os.getpid()}"
         self.path.mkdir()
         self.work = base / f"{self.week}-{os.getpid()}.work"  # scratch files, never published
@@ -181,7 +248,9 @@ class Staging:
         final = self.published
         if final.exists():
             if not _exchange(self.path, final):
-                old = self.output / ".staging" / f"{self.week}-old-{os.getpid()}"
+                # two steps; a kill between them leaves the old week in `old`, and `recover`
+                # (run by the next Lock) puts it back
+                old = self.output / STAGING / f"{self.week}{OLD}{os.getpid()}"
                 os.rename(final, old)
                 os.rename(self.path, final)
                 self.path = old

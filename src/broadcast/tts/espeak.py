@@ -31,6 +31,7 @@ from pathlib import Path
 
 from broadcast.pcm import Clip
 
+from ..workers import kill_with_parent
 from .base import (
     Availability,
     Engine,
@@ -112,6 +113,7 @@ class _Library:
         if pid == 0:  # the child: speak, hand the samples (or the error) over, and leave at once
             status, data = 0, b""
             try:
+                kill_with_parent()  # a killed build leaves no child behind
                 os.close(read_end)
                 data = self._speak_here(voice, settings, text)
             except TTSError as e:
@@ -119,9 +121,11 @@ class _Library:
             except BaseException as e:  # noqa: BLE001 - anything else is reported, never raised here
                 status, data = 2, repr(e).encode("utf-8")
             finally:
-                with os.fdopen(write_end, "wb") as pipe:
-                    pipe.write(bytes([status]) + data)
-                os._exit(0)
+                try:
+                    with os.fdopen(write_end, "wb") as pipe:
+                        pipe.write(bytes([status]) + data)
+                finally:  # even on a broken pipe (the parent died): never run on as a copy of it
+                    os._exit(0)
         os.close(write_end)
         with os.fdopen(read_end, "rb") as pipe:
             blob = pipe.read()
@@ -167,7 +171,7 @@ def known_voices() -> frozenset[str]:
         import espeakng_loader
 
         lang = Path(espeakng_loader.get_data_path()) / "lang"
-    except Exception:
+    except Exception:  # noqa: BLE001 - a broken wheel fails in any way; then no list to check
         return frozenset()
     return frozenset(p.name.lower() for p in lang.rglob("*") if p.is_file())
 
@@ -178,7 +182,7 @@ def known_variants() -> frozenset[str]:
         import espeakng_loader
 
         folder = Path(espeakng_loader.get_data_path()) / "voices" / "!v"
-    except Exception:
+    except Exception:  # noqa: BLE001 - a broken wheel fails in any way; then no list to check
         return frozenset()
     return frozenset(p.name for p in folder.iterdir() if p.is_file())
 
@@ -267,7 +271,7 @@ def espeak_version() -> str:
     try:
         with _LOCK:
             lib = _get_library().version
-    except Exception:
+    except Exception:  # noqa: BLE001 - a version string must never stop a build
         lib = "?"
     return f"espeak-ng {lib} (espeakng-loader {loader})"
 
@@ -289,7 +293,7 @@ def library_status(voice: str = "vi") -> Availability:
         import espeakng_loader
 
         data = Path(espeakng_loader.get_data_path())
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - reported as unavailable, with the fix
         return Availability(False, bilingual(f"thiếu espeakng-loader: {e}", "espeakng-loader missing"), fix)
     if not (data / "vi_dict").is_file():
         return Availability(

@@ -17,18 +17,17 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
 import os
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import (
     Executor,
     Future,
-    ProcessPoolExecutor,
     ThreadPoolExecutor,
     as_completed,
 )
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from typing import Any
 from broadcast.pcm import Clip
 
 from ..events import Progress, ignore
+from ..workers import process_pool
 from .base import Engine, MissingRecording, TTSError, bilingual, sentence_label
 from .cache import ClipCache, clip_key
 from .registry import make_engine
@@ -160,10 +160,6 @@ def _local_synthesize(eng: Engine, sentence: str, key: str, cache: ClipCache):
     return key, clip.duration, 0  # retries of in-process engines are counted per round
 
 
-def process_context():
-    # not "fork": the parent may hold threads (progress bar, thread pool) and the espeak lock
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 # --------------------------------------------------------------------------- driver
@@ -318,60 +314,62 @@ def _round(pending, known, engine_for, cache, base_dir, jobs, stats, clips, bar)
     retries_before = {i: eng.retries for i, eng in local.items()}
     executors: list[Executor] = []
     futures: dict[Future, str] = {}
-    try:
-        if proc_keys:
-            pool = ProcessPoolExecutor(max_workers=min(jobs, len(proc_keys)), mp_context=process_context())
-            executors.append(pool)
-            for key in proc_keys:
-                eng, sentence = plans[key]
-                futures[pool.submit(
-                    _worker_synthesize, eng.NAME, _params_json(eng.params), str(base_dir), sentence, key,
-                    str(cache.folder),
-                )] = key
-        if by_pool["thread"]:
-            width = max(getattr(plans[k][0], "max_concurrency", DEFAULT_THREADS) for k in by_pool["thread"])
-            threads = ThreadPoolExecutor(max_workers=width, thread_name_prefix="tts")
-            executors.append(threads)
-            for key in by_pool["thread"]:
-                eng, sentence = plans[key]
-                futures[threads.submit(_local_synthesize, eng, sentence, key, cache)] = key
-        stats.engine_calls += len(futures)
+    # the process pool (workers.process_pool) is left last: on Ctrl-C or SIGTERM it cancels
+    # the queue and terminates its workers; on success it waits for them
+    with ExitStack() as processes:
+        try:
+            if proc_keys:
+                pool = processes.enter_context(process_pool(min(jobs, len(proc_keys))))
+                for key in proc_keys:
+                    eng, sentence = plans[key]
+                    futures[pool.submit(
+                        _worker_synthesize, eng.NAME, _params_json(eng.params), str(base_dir), sentence, key,
+                        str(cache.folder),
+                    )] = key
+            if by_pool["thread"]:
+                width = max(getattr(plans[k][0], "max_concurrency", DEFAULT_THREADS) for k in by_pool["thread"])
+                threads = ThreadPoolExecutor(max_workers=width, thread_name_prefix="tts")
+                executors.append(threads)
+                for key in by_pool["thread"]:
+                    eng, sentence = plans[key]
+                    futures[threads.submit(_local_synthesize, eng, sentence, key, cache)] = key
+            stats.engine_calls += len(futures)
 
-        for key in by_pool["inline"]:  # meanwhile the pools work
-            eng, sentence = plans[key]
-            stats.engine_calls += 1
-            try:
-                done(*_local_synthesize(eng, sentence, key, cache))
-            except (TTSError, OSError) as e:
-                fail(key, e)
-
-        orphans: list[str] = []
-        for fut in as_completed(futures):
-            key = futures[fut]
-            try:
-                done(*fut.result())
-            except BrokenProcessPool:
-                orphans.append(key)
-            except Exception as e:  # TTSError, OSError, ...: one sentence failed
-                fail(key, e)
-        if orphans:
-            # A worker died (crashed, was killed, or the calling script lacks an
-            # `if __name__ == "__main__":` guard so workers cannot start): finish here.
-            log.warning(
-                "tiến trình con tổng hợp giọng bị dừng; làm tiếp %d câu trong tiến trình này "
-                "(a synthesis worker process died; continuing in this process)",
-                len(orphans),
-            )
-            for key in orphans:
+            for key in by_pool["inline"]:  # meanwhile the pools work
                 eng, sentence = plans[key]
+                stats.engine_calls += 1
                 try:
                     done(*_local_synthesize(eng, sentence, key, cache))
                 except (TTSError, OSError) as e:
                     fail(key, e)
-    finally:
-        for ex in executors:
-            ex.shutdown(wait=True, cancel_futures=True)
-        stats.retries += sum(eng.retries - retries_before[i] for i, eng in local.items())
+
+            orphans: list[str] = []
+            for fut in as_completed(futures):
+                key = futures[fut]
+                try:
+                    done(*fut.result())
+                except BrokenProcessPool:
+                    orphans.append(key)
+                except Exception as e:  # noqa: BLE001 - TTSError, OSError, ...: one sentence failed
+                    fail(key, e)
+            if orphans:
+                # A worker died (crashed, was killed, or the calling script lacks an
+                # `if __name__ == "__main__":` guard so workers cannot start): finish here.
+                log.warning(
+                    "tiến trình con tổng hợp giọng bị dừng; làm tiếp %d câu trong tiến trình này "
+                    "(a synthesis worker process died; continuing in this process)",
+                    len(orphans),
+                )
+                for key in orphans:
+                    eng, sentence = plans[key]
+                    try:
+                        done(*_local_synthesize(eng, sentence, key, cache))
+                    except (TTSError, OSError) as e:
+                        fail(key, e)
+        finally:
+            for ex in executors:
+                ex.shutdown(wait=True, cancel_futures=True)
+            stats.retries += sum(eng.retries - retries_before[i] for i, eng in local.items())
     return retry
 
 
