@@ -26,16 +26,16 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np  # noqa: E402
-import scipy  # noqa: E402
+import numpy as np
+import scipy
 
-from broadcast.audio import MessageAudio, Rendered, Tags, get_preset, preset_names, render_message  # noqa: E402
-from broadcast.audio.assemble import assemble_samples  # noqa: E402
-from broadcast.audio.encoding import encode_samples  # noqa: E402
-from broadcast.audio.mastering import master_samples  # noqa: E402
-from broadcast.audio.testsignal import sample_message  # noqa: E402
-from broadcast.ffmpeg import ffmpeg_exe  # noqa: E402
-from machine import cpu_model  # noqa: E402 - benchmarks/ is on sys.path when run as a script
+from broadcast.audio import MessageAudio, Rendered, Tags, get_preset, preset_names, render_message
+from broadcast.audio.assemble import assemble_samples
+from broadcast.audio.encoding import encode_samples
+from broadcast.audio.mastering import master_samples
+from broadcast.audio.testsignal import sample_message
+from broadcast.ffmpeg import ffmpeg_exe
+from machine import cpu_model
 
 RESULTS = Path(__file__).with_name("RESULTS-audio.md")
 TAGS = Tags(title="Cảnh giác lừa đảo qua điện thoại", artist="Xã Chi Lăng", album="Tuần 2026-W49", track=1)

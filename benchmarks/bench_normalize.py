@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from broadcast.speech import Lexicon, normalize, speak
-from machine import cpu_model  # noqa: E402 - benchmarks/ is on sys.path when run as a script
+from machine import cpu_model
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = Path("/work/shared/seeds")

@@ -19,7 +19,7 @@ from pathlib import Path
 from broadcast.app import Workspace
 from broadcast.locales import all_provinces, import_locales
 from broadcast.model import Week
-from machine import machine  # noqa: E402 - benchmarks/ is on sys.path when run as a script
+from machine import machine
 
 REPO = Path(__file__).resolve().parents[1]
 

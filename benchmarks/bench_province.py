@@ -27,18 +27,18 @@ from pathlib import Path
 
 import imageio_ffmpeg
 
-from broadcast.ffmpeg import measure_ebur128
 from broadcast.app import BuildResult, Workspace
+from broadcast.ffmpeg import measure_ebur128
 from broadcast.locales import find_province, import_locales
-from broadcast.project import load_project
 from broadcast.model import Week
+from broadcast.project import load_project
 from broadcast.render import render
 from broadcast.speech import normalize
 from broadcast.tts import make_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_plan_country import write_section  # noqa: E402
-from machine import machine  # noqa: E402
+from bench_plan_country import write_section
+from machine import machine
 
 REPO = Path(__file__).resolve().parents[1]
 WEEK = Week(2026, 49)

@@ -18,7 +18,6 @@ from broadcast.errors import EXIT_CONTENT, BroadcastError, ContentError, Environ
 from broadcast.manifest import SCHEMA, Entry, published
 from broadcast.model import Week
 from broadcast.publish import Staging
-
 from conftest import make_project
 
 WEEK = Week(2026, 49)

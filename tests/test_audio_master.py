@@ -101,5 +101,7 @@ def test_phase_rotation_keeps_loudness_and_lowers_crest():
     x = dsp.band_limit(x, 44100, 250.0, 7500.0)
     y = dsp.rotate_phase(x, 44100, 8)
     assert abs(dsp.loudness(y, 44100) - dsp.loudness(x, 44100)) < 0.05
-    crest = lambda s: dsp.true_peak(s) - dsp.loudness(s, 44100)
+    def crest(s):
+        return dsp.true_peak(s) - dsp.loudness(s, 44100)
+
     assert crest(y) < crest(x) - 1.0

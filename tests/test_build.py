@@ -19,11 +19,11 @@ import imageio_ffmpeg
 import m3u8
 import mutagen
 import pytest
-from conftest import make_project, run
 
 from broadcast.audio import get_preset
 from broadcast.ffmpeg import measure_ebur128
 from broadcast.publish import Lock, sha256_file
+from conftest import make_project, run
 
 WEEK = "2026-W49"
 SCHEDULE = """\

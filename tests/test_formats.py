@@ -11,9 +11,8 @@ import icalendar
 import m3u8
 
 from broadcast.formats import FORMATS, ItemFile, ProgramFile, StationWeek
-from broadcast.model import Slot
+from broadcast.model import Slot, Week
 from broadcast.plan import Airing, Program
-from broadcast.model import Week
 
 WEEK = Week(2026, 49)
 SANG = Slot("sang", "Buổi sáng", (1, 2, 3, 4, 5, 6, 7), time(6, 0), 15)

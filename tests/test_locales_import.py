@@ -5,7 +5,6 @@ from __future__ import annotations
 import yaml
 
 from broadcast.project import load_project, read_project
-
 from conftest import run
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
+from broadcast.model import Week
 from broadcast.plan import plan_week
 from broadcast.project import load_project
-from broadcast.model import Week
-
 from conftest import run
 
 WEEK = Week(2026, 49)  # Monday 30/11/2026 .. Sunday 06/12/2026

@@ -7,12 +7,12 @@ import textwrap
 from datetime import date, time
 
 import pytest
-from conftest import MINIMAL, REPO, run
 
 from broadcast.errors import ContentError, UsageError
 from broadcast.model import Week
 from broadcast.project import deep_merge, load_project, read_project
 from broadcast.render import render
+from conftest import MINIMAL, REPO, run
 
 
 def test_minimal_project_loads_with_inheritance(project):

@@ -13,10 +13,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import make_project, run
 
 from broadcast.errors import BuildLocked
 from broadcast.publish import Lock, Staging, recover, sha256_file
+from conftest import make_project, run
 
 WEEK = "2026-W49"
 

@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 import math
 
+# installed by the test extra (pip install -e '.[test]'); never skipped
+import onnx
+import onnxruntime  # noqa: F401
+import piper.phoneme_ids as piper_ids
 import pytest
 
 from broadcast.tts import ClipCache, EngineUnavailable, TTSError, VoiceSpec, make_engine, synthesize_all, voice_status
-
-# installed by the test extra (pip install -e '.[test]'); never skipped
-import onnx  # noqa: E402
-import onnxruntime  # noqa: E402,F401
-import piper.phoneme_ids as piper_ids  # noqa: E402
 
 HOP = 256
 RATE = 16000

@@ -7,7 +7,17 @@ from pathlib import Path
 import pytest
 
 from broadcast.tts import (
-    ENGINES, Availability, Check, Clip, Engine, TTSError, VoiceSpec, check_profile, doctor, make_engine, voice_status,
+    ENGINES,
+    Availability,
+    Check,
+    Clip,
+    Engine,
+    TTSError,
+    VoiceSpec,
+    check_profile,
+    doctor,
+    make_engine,
+    voice_status,
 )
 from broadcast.tts.base import Param
 

@@ -39,7 +39,8 @@ locales_options = [
     click.option("--province", "provinces", multiple=True, metavar="PROVINCE",
                  help="Chỉ tỉnh này, ví dụ lang-son (lặp lại được). Only these provinces."),
 ]
-offline_option = click.option("--offline", is_flag=True, help="Không thử kết nối mạng. Skip the online reachability probe.")
+offline_option = click.option("--offline", is_flag=True,
+                              help="Không thử kết nối mạng. Skip the online reachability probe.")
 
 WEEKDAYS = {1: "Thứ Hai", 2: "Thứ Ba", 3: "Thứ Tư", 4: "Thứ Năm", 5: "Thứ Sáu", 6: "Thứ Bảy", 7: "Chủ Nhật"}
 
@@ -148,7 +149,8 @@ def normalize_command(texts: tuple[str, ...], project_dir: Path | None, locale_i
 @week_option
 @with_locales
 @click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Số tiến trình (mặc định: số lõi CPU).")
-@click.option("--allow-placeholders", is_flag=True, help="Dựng thử dù còn chỗ <<CẦN ĐIỀN>>. Build despite placeholders.")
+@click.option("--allow-placeholders", is_flag=True,
+              help="Dựng thử dù còn chỗ <<CẦN ĐIỀN>>. Build despite placeholders.")
 @click.option("--strict", is_flag=True, help="Cảnh báo (tin không vừa buổi phát) là lỗi: exit 1.")
 @click.option("--json", "as_json", is_flag=True, help="In tóm tắt dạng JSON cho máy đọc. Machine-readable summary.")
 def build_command(project_dir: Path | None, week: str | None, locale_ids: tuple[str, ...], provinces: tuple[str, ...],

@@ -36,7 +36,8 @@ def content_problems(project: Project) -> list[Problem]:
     problems = []
     for voice in project.voices:
         for message in check_profile(voice.engine, voice.params):
-            problems.append(Problem(voice.file, voice.params_line, "params", message, "sửa hồ sơ giọng theo README (voices/)"))
+            problems.append(Problem(voice.file, voice.params_line, "params", message,
+                                    "sửa hồ sơ giọng theo README (voices/)"))
     return problems
 
 

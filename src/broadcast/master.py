@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from .audio import Preset, Rendered, Tags, get_preset
-from .audio.program import join
 from .audio.layout import Pause, Segment, layout
+from .audio.program import join
 from .audio.segments import render_segment
 from .context import BuildContext
 from .errors import AudioError, bilingual

@@ -13,12 +13,11 @@ fast enough for every commune in the country.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Callable, Iterable, Mapping
 
-from .model import Locale, Project, Schedule, Script, Slot
-from .model import Week
+from .model import Locale, Project, Schedule, Script, Slot, Week
 
 LEVEL_ORDER = {"emergency": 0, "priority": 1, "normal": 2}
 WEEKDAY_NAMES = {1: "Thứ Hai", 2: "Thứ Ba", 3: "Thứ Tư", 4: "Thứ Năm", 5: "Thứ Sáu", 6: "Thứ Bảy", 7: "Chủ Nhật"}

@@ -35,8 +35,8 @@ from .yamlio import YamlError, YList, YMap, load_yaml
 SETTINGS_FILE = "broadcast.yaml"
 LEXICON_FILE = "lexicon.yaml"
 
-__all__ = ["LEXICON_FILE", "SETTINGS_FILE", "SLUG", "Report", "cache_folder", "deep_merge", "find_root",
-           "load_project", "read_project", "segment_folder"]
+__all__ = ["LEXICON_FILE", "SETTINGS_FILE", "SLUG", "Report", "deep_merge", "find_root", "load_project",
+           "read_project"]
 
 
 @dataclass

@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import re
 import traceback
-from functools import lru_cache
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import BaseLoader, StrictUndefined, Template, TemplateError, TemplateNotFound, TemplateSyntaxError, UndefinedError
+from jinja2 import (
+    BaseLoader,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    UndefinedError,
+)
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from .errors import Problem
@@ -30,7 +38,7 @@ class RenderError(Exception):
 
 
 class _NoFiles(BaseLoader):
-    def get_source(self, environment, template):  # noqa: ANN001 - Jinja's signature
+    def get_source(self, environment, template):
         raise TemplateNotFound(template)
 
 

@@ -146,7 +146,8 @@ class Choice(Text):
     def convert(self, value: Any, at: Place) -> Any:
         value = super().convert(value, at)
         if value not in self.choices:
-            raise Invalid(f"giá trị '{value}' không hợp lệ (invalid value)", f"dùng một trong: {', '.join(self.choices)}")
+            raise Invalid(f"giá trị '{value}' không hợp lệ (invalid value)",
+                          f"dùng một trong: {', '.join(self.choices)}")
         return value
 
 
@@ -335,7 +336,8 @@ class Schema:
             here = at.child(data, key)
             if data.get(key) is None:
                 if option.required:
-                    here.problem(f"thiếu trường bắt buộc '{key}' (missing required field)", f"thêm dòng '{key}: ...' vào tệp")
+                    here.problem(f"thiếu trường bắt buộc '{key}' (missing required field)",
+                                 f"thêm dòng '{key}: ...' vào tệp")
                 values[key] = option.default
             else:
                 values[key] = option.validate(data[key], here)

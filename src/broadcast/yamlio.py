@@ -127,7 +127,7 @@ def load_yaml(path: Path) -> Any:
         raise YamlError(line, "tệp không phải UTF-8 (file is not UTF-8)",
                         "lưu lại tệp với bảng mã UTF-8") from None
     try:
-        return yaml.load(text, Loader=Loader)  # noqa: S506 - Loader is a SafeLoader subclass
+        return yaml.load(text, Loader=Loader)
     except DuplicateKey as exc:
         raise YamlError(exc.line, f"khóa '{exc.key}' bị lặp, đã có ở dòng {exc.first_line} (duplicate key)",
                         "xóa một trong hai dòng") from None

@@ -47,7 +47,8 @@ def layout(paragraphs: Paragraphs[Ref], reminder: Ref | None, repeat: int, level
         for i, paragraph in enumerate(text):
             after = p.pause_paragraph if i < len(text) - 1 else last_pause
             for j, sentence in enumerate(paragraph):
-                parts.extend([Segment(None, tuple(sentence)), Pause(after if j == len(paragraph) - 1 else p.pause_sentence)])
+                pause = after if j == len(paragraph) - 1 else p.pause_sentence
+                parts.extend([Segment(None, tuple(sentence)), Pause(pause)])
 
     say(opening, p.pause_paragraph)
     for n in range(repeat):

@@ -7,10 +7,10 @@ Adding a format is one module plus one line in FORMATS.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
-from .model import ItemFile, ProgramFile, StationWeek
 from . import csv_schedule, html_schedule, icalendar_schedule, liquidsoap, playlists
+from .model import ItemFile, ProgramFile, StationWeek
 
 Writer = Callable[[StationWeek], dict[str, bytes]]
 

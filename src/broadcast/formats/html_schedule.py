@@ -67,7 +67,7 @@ def _minutes(seconds: float) -> str:
     return f"{whole // 60} phút {whole % 60:02d} giây"
 
 
-def _weekday(day) -> str:  # noqa: ANN001 - a date
+def _weekday(day) -> str:
     return f"{WEEKDAY_NAMES[day.isoweekday()]} {day:%d/%m}"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -18,7 +18,7 @@ def write(station: StationWeek) -> dict[str, bytes]:
     cal.add("version", "2.0")
     cal.add("x-wr-calname", f"Lịch phát sóng {station.station} — tuần {station.week.id}")
     # DTSTAMP must be the same on every rebuild (byte-identical outputs): use the week's Monday
-    stamp = datetime.combine(station.week.monday, datetime.min.time(), tzinfo=timezone.utc)
+    stamp = datetime.combine(station.week.monday, datetime.min.time(), tzinfo=UTC)
     for program in station.programs:
         event = icalendar.Event()
         event.add("uid", f"{station.week.id}-{station.locale_id.replace('/', '-')}-{program.scheduled.name}@broadcast")

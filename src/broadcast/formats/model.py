@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..plan import Program
 from ..model import Week
+from ..plan import Program
 
 
 @dataclass(frozen=True)

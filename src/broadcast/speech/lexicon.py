@@ -50,7 +50,7 @@ class Lexicon:
             return cls(source=source)
         if not isinstance(data, Mapping):
             # ValueError, not TypeError: callers report every lexicon problem alike.
-            raise ValueError(  # noqa: TRY004
+            raise ValueError(
                 f"Từ điển cách đọc phải là một bảng các mục {', '.join(SECTIONS)}, "
                 f"không phải {_kind(data)}."
             )
@@ -103,7 +103,7 @@ def _section(name: str, body: Any) -> dict[str, str]:
     if body is None:
         return {}
     if not isinstance(body, Mapping):
-        raise ValueError(  # noqa: TRY004 - see from_mapping
+        raise ValueError(
             f"Mục {name!r} phải là bảng 'cách viết: cách đọc', không phải {_kind(body)}."
         )
     out: dict[str, str] = {}

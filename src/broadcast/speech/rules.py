@@ -150,7 +150,7 @@ class Normaliser:
         def dispatch(m: re.Match[str]) -> str:
             try:
                 return " " + handlers[m.lastgroup or "sym"](m, call) + " "
-            except Exception:  # noqa: BLE001 - a rule bug must never stop a broadcast
+            except Exception:
                 return " " + spell(m.group()) + " "
 
         return self.pattern.sub(dispatch, text)

@@ -47,7 +47,8 @@ class Param:
             return [
                 bilingual(
                     f"tham số '{self.name}' phải là {names}, nhận được {value!r}",
-                    f"parameter '{self.name}' must be {'/'.join(t.__name__ for t in types)}, got {type(value).__name__}",
+                    f"parameter '{self.name}' must be {'/'.join(t.__name__ for t in types)}, "
+                    f"got {type(value).__name__}",
                 )
             ]
         out: list[str] = []
@@ -173,7 +174,7 @@ class Engine(ABC):
         may probe their service with `probe(url, timeout)`."""
         return Availability(True, f"{cls.NAME}: sẵn sàng (ready)")
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional: most engines hold nothing to release
         """Release resources (sessions, handles). Optional."""
 
 

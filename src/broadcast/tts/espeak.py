@@ -89,7 +89,8 @@ class _Library:
             raise EngineUnavailable(
                 bilingual(
                     f"không khởi động được espeak-ng với dữ liệu tại {data}",
-                    f"espeak-ng failed to initialise with data at {data}; reinstall: pip install --force-reinstall espeakng-loader",
+                    f"espeak-ng failed to initialise with data at {data}; "
+                    "reinstall: pip install --force-reinstall espeakng-loader",
                 )
             )
         self.lib = lib
@@ -118,7 +119,7 @@ class _Library:
                 data = self._speak_here(voice, settings, text)
             except TTSError as e:
                 status, data = 1, e.message.encode("utf-8")
-            except BaseException as e:  # noqa: BLE001 - anything else is reported, never raised here
+            except BaseException as e:
                 status, data = 2, repr(e).encode("utf-8")
             finally:
                 try:
@@ -171,7 +172,7 @@ def known_voices() -> frozenset[str]:
         import espeakng_loader
 
         lang = Path(espeakng_loader.get_data_path()) / "lang"
-    except Exception:  # noqa: BLE001 - a broken wheel fails in any way; then no list to check
+    except Exception:
         return frozenset()
     return frozenset(p.name.lower() for p in lang.rglob("*") if p.is_file())
 
@@ -182,7 +183,7 @@ def known_variants() -> frozenset[str]:
         import espeakng_loader
 
         folder = Path(espeakng_loader.get_data_path()) / "voices" / "!v"
-    except Exception:  # noqa: BLE001 - a broken wheel fails in any way; then no list to check
+    except Exception:
         return frozenset()
     return frozenset(p.name for p in folder.iterdir() if p.is_file())
 
@@ -271,7 +272,7 @@ def espeak_version() -> str:
     try:
         with _LOCK:
             lib = _get_library().version
-    except Exception:  # noqa: BLE001 - a version string must never stop a build
+    except Exception:
         lib = "?"
     return f"espeak-ng {lib} (espeakng-loader {loader})"
 
@@ -293,7 +294,7 @@ def library_status(voice: str = "vi") -> Availability:
         import espeakng_loader
 
         data = Path(espeakng_loader.get_data_path())
-    except Exception as e:  # noqa: BLE001 - reported as unavailable, with the fix
+    except Exception as e:
         return Availability(False, bilingual(f"thiếu espeakng-loader: {e}", "espeakng-loader missing"), fix)
     if not (data / "vi_dict").is_file():
         return Availability(

@@ -74,7 +74,8 @@ class PiperEngine(Engine):
             try:
                 from piper import PiperVoice
             except ImportError as e:
-                raise EngineUnavailable(bilingual("chưa cài piper-tts", "piper-tts is not installed") + "; " + INSTALL_FIX) from e
+                raise EngineUnavailable(
+                    bilingual("chưa cài piper-tts", "piper-tts is not installed") + "; " + INSTALL_FIX) from e
             try:
                 self._voice = PiperVoice.load(self.model_path, config_path=self.config_path)
             except Exception as e:

@@ -6,8 +6,9 @@ modules import their optional libraries lazily, so listing them here is cheap.)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .base import Engine, TTSError, bilingual
 from .espeak import EspeakEngine

@@ -350,7 +350,7 @@ def _round(pending, known, engine_for, cache, base_dir, jobs, stats, clips, bar)
                     done(*fut.result())
                 except BrokenProcessPool:
                     orphans.append(key)
-                except Exception as e:  # noqa: BLE001 - TTSError, OSError, ...: one sentence failed
+                except Exception as e:
                     fail(key, e)
             if orphans:
                 # A worker died (crashed, was killed, or the calling script lacks an

@@ -79,7 +79,8 @@ def voice_status(
     problems = check_profile(profile.engine, profile.params)
     if problems:
         return Availability(
-            False, "; ".join(problems), bilingual(f"sửa hồ sơ giọng '{profile.id}'", f"fix voice profile '{profile.id}'")
+            False, "; ".join(problems),
+            bilingual(f"sửa hồ sơ giọng '{profile.id}'", f"fix voice profile '{profile.id}'"),
         )
     cls = engine_class(profile.engine)
     return cls.availability(dict(profile.params or {}), Path(base_dir), probe=probe, probe_timeout=probe_timeout)
@@ -115,7 +116,8 @@ def doctor(
             if p.fallback not in ids:
                 status = Availability(
                     False,
-                    bilingual(f"giọng dự phòng '{p.fallback}' không tồn tại", f"fallback voice '{p.fallback}' not found"),
+                    bilingual(f"giọng dự phòng '{p.fallback}' không tồn tại",
+                              f"fallback voice '{p.fallback}' not found"),
                     bilingual(f"sửa 'fallback' trong hồ sơ '{p.id}'", "fix 'fallback' in the profile"),
                 )
                 detail = status.detail
