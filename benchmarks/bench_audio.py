@@ -4,7 +4,7 @@
     python benchmarks/bench_audio.py [--seconds 28] [--runs 5]
 
 For each preset: (1) master + encode (+ the verifying decode and measurement) of an
-assembled message, the stage the 100x target is about; (2) the whole `render_message`,
+assembled message, the stage the 100x target is about; (2) the whole `master_message`,
 which adds assembly (resampling, trimming, the ffmpeg `atempo` pass, the chime).
 The process and its ffmpeg children are pinned to one CPU. Results go to
 benchmarks/RESULTS-audio.md.
@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import scipy
 
-from broadcast.audio import MessageAudio, Rendered, Tags, get_preset, preset_names, render_message
+from broadcast.audio import AudioFile, MessageAudio, Tags, get_preset, master_message, preset_names
 from broadcast.audio.assemble import assemble_samples
 from broadcast.audio.encoding import encode_samples
 from broadcast.audio.mastering import master_samples
@@ -62,11 +62,11 @@ def bench_preset(name: str, message: MessageAudio, folder: Path, runs: int) -> t
     assembled = assemble_samples(message, preset)
     seconds = len(assembled) / preset.rate
     master_t = best_of(runs, lambda: encode_samples(master_samples(assembled, preset.rate, preset), preset, out, TAGS))
-    render_t = best_of(runs, lambda: render_message(message, preset, out, TAGS))
-    rendered: Rendered = render_message(message, preset, out, TAGS)
+    render_t = best_of(runs, lambda: master_message(message, preset, out, TAGS))
+    rendered: AudioFile = master_message(message, preset, out, TAGS)
     print(
         f"{name:11s} {seconds:6.1f} s audio  master+encode {seconds / master_t:6.1f}x  "
-        f"render_message {seconds / render_t:6.1f}x  {rendered.loudness_lufs} LUFS {rendered.true_peak_dbtp} dBTP"
+        f"master_message {seconds / render_t:6.1f}x  {rendered.loudness_lufs} LUFS {rendered.true_peak_dbtp} dBTP"
     )
     return name, seconds, seconds / master_t, seconds / render_t, rendered
 
@@ -91,7 +91,7 @@ def main() -> None:
         f"Input: a synthetic speech-like message (`broadcast.audio.testsignal.sample_message`), body "
         f"{args.seconds:.0f} s said twice with a reminder, chime; median of {args.runs} runs after a warm-up.",
         "",
-        "| preset | audio (s) | master + encode (x real time) | render_message (x real time) | LUFS | dBTP |",
+        "| preset | audio (s) | master + encode (x real time) | master_message (x real time) | LUFS | dBTP |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     for name, secs, m, r, rendered in rows:
@@ -102,7 +102,7 @@ def main() -> None:
         "",
         "*master + encode*: band-pass, phase rotation, compression, loudness normalisation, true-peak",
         "limiting, encoding, and the decode + measurement that verifies the file (target: >= 100x for `loa`).",
-        "*render_message* adds assembly: resampling and trimming the clips, one ffmpeg `atempo` pass, the chime.",
+        "*master_message* adds assembly: resampling and trimming the clips, one ffmpeg `atempo` pass, the chime.",
         "",
         f"Reproduce: `{Path(sys.executable).name} benchmarks/bench_audio.py "
         f"--seconds {args.seconds:.0f} --runs {args.runs}`",

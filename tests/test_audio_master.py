@@ -15,7 +15,7 @@ from broadcast.audio import (
     dsp,
     get_preset,
     master,
-    render_message,
+    master_message,
 )
 from broadcast.audio.testsignal import sample_message, speech_like
 from broadcast.ffmpeg import decode, measure_ebur128
@@ -42,7 +42,7 @@ INPUTS = {
 @pytest.mark.parametrize("level", list(INPUTS))
 def test_finished_file_on_target(tmp_path, preset_name, level):
     preset = get_preset(preset_name)
-    out = render_message(INPUTS[level](), preset, tmp_path / f"m{preset.suffix}", TAGS)
+    out = master_message(INPUTS[level](), preset, tmp_path / f"m{preset.suffix}", TAGS)
     measured = measure_ebur128(out.path)
     assert abs(measured.integrated_lufs - preset.target_lufs) <= preset.tolerance_lu
     assert measured.true_peak_dbtp <= preset.max_true_peak_dbtp
@@ -61,7 +61,7 @@ def test_loa_removes_what_horns_cannot_play(tmp_path):
     f, p = welch(source, fs=22050, nperseg=4096)
     assert _band_power(f, p, 0, 150) > _band_power(f, p, 1000, 3000)  # the hum dominates the input
 
-    out = render_message(message, get_preset("loa"), tmp_path / "loa.mp3", TAGS)
+    out = master_message(message, get_preset("loa"), tmp_path / "loa.mp3", TAGS)
     decoded = decode(out.path, 44100)[0]
     f, p = welch(decoded, fs=44100, nperseg=8192)
     below, voice = _band_power(f, p, 0, 150), _band_power(f, p, 1000, 3000)

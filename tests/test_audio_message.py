@@ -19,7 +19,7 @@ from broadcast.audio import (
     chime,
     dsp,
     get_preset,
-    render_message,
+    master_message,
 )
 from broadcast.audio.assemble import assemble_message, trim_silence
 from broadcast.audio.concat import read_frames
@@ -44,7 +44,7 @@ def loa_files(tmp_path_factory):
     """The same 6 s body said once and twice, and as an emergency, through `loa`."""
     folder = tmp_path_factory.mktemp("loa")
     return {
-        name: render_message(
+        name: master_message(
             sample_message(6.0, repeat=repeat, level=level, seed=11), get_preset("loa"), folder / f"{name}.mp3", TAGS
         )
         for name, repeat, level in (("once", 1, "normal"), ("twice", 2, "normal"), ("emergency", 1, "emergency"))
@@ -136,14 +136,14 @@ def test_mp3_tags_read_back(loa_files):
 @pytest.mark.parametrize("preset_name", ["loa", "phat-thanh"])
 def test_byte_identical_on_two_runs(tmp_path, preset_name):
     suffix = get_preset(preset_name).suffix
-    a = render_message(sample_message(4.0, seed=21), get_preset(preset_name), tmp_path / f"a{suffix}", TAGS)
-    b = render_message(sample_message(4.0, seed=21), get_preset(preset_name), tmp_path / f"b{suffix}", TAGS)
+    a = master_message(sample_message(4.0, seed=21), get_preset(preset_name), tmp_path / f"a{suffix}", TAGS)
+    b = master_message(sample_message(4.0, seed=21), get_preset(preset_name), tmp_path / f"b{suffix}", TAGS)
     assert a.path.read_bytes() == b.path.read_bytes()
     assert a.sha256 == b.sha256
 
 
 def test_wav_delivery_tags_and_format(tmp_path):
-    out = render_message(sample_message(4.0, seed=22), get_preset("phat-thanh"), tmp_path / "m.wav", TAGS)
+    out = master_message(sample_message(4.0, seed=22), get_preset("phat-thanh"), tmp_path / "m.wav", TAGS)
     info = read_wav_info(out.path)
     assert info["INAM"] == TAGS.title
     assert info["IART"] == "Xã Chi Lăng"
@@ -162,7 +162,7 @@ def test_wav_delivery_tags_and_format(tmp_path):
 def test_atomic_write_leaves_no_temp_files(tmp_path):
     target = tmp_path / "m.mp3"
     target.write_bytes(b"old")
-    render_message(sample_message(3.0, seed=23), get_preset("fm"), target, TAGS)
+    master_message(sample_message(3.0, seed=23), get_preset("fm"), target, TAGS)
     assert target.read_bytes()[:3] == b"ID3"
     assert [p.name for p in tmp_path.iterdir()] == ["m.mp3"]
 

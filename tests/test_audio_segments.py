@@ -9,10 +9,10 @@ import numpy as np
 from broadcast import pcm
 from broadcast.audio import MessageAudio, Spoken, chime
 from broadcast.audio.assemble import assemble_samples, trim_silence
+from broadcast.audio.join import join_files
 from broadcast.audio.model import Tags
 from broadcast.audio.presets import get_preset
-from broadcast.audio.program import join
-from broadcast.audio.segments import Pause, Segment, layout, render_segment
+from broadcast.audio.segments import Pause, Segment, layout, master_segment
 from broadcast.audio.testsignal import speech_like
 from broadcast.ffmpeg import decode, measure_ebur128
 from broadcast.tts import make_engine
@@ -28,10 +28,10 @@ def _message(tmp: Path, repeat: int, level: str = "normal") -> Path:
         path = tmp / f"{repeat}-{level}-{i}.mp3"
         if isinstance(part, Segment):
             part = Segment(part.level, tuple(clips[p] for p in part.parts))
-        render_segment(part, get_preset("loa"), path)
+        master_segment(part, get_preset("loa"), path)
         paths.append(path)
     out = tmp / f"message-{repeat}-{level}.mp3"
-    join(paths, get_preset("loa"), out, Tags(title="Thử", artist="Xã Chi Lăng"))
+    join_files(paths, get_preset("loa"), out, Tags(title="Thử", artist="Xã Chi Lăng"))
     return out
 
 
@@ -101,7 +101,7 @@ def test_message_starts_with_the_chime_and_emergency_sounds_different(tmp_path):
 
 def test_a_pause_is_the_whole_number_of_frames_nearest_its_length(tmp_path):
     for seconds in (0.7, 1.4, 1.8):
-        rendered = render_segment(Pause(seconds), get_preset("loa"), tmp_path / "pause.mp3")
+        rendered = master_segment(Pause(seconds), get_preset("loa"), tmp_path / "pause.mp3")
         decoded = decode(tmp_path / "pause.mp3", 44100)[0]
         assert len(decoded) % 1152 == 0 and abs(len(decoded) / 44100 - seconds) <= 0.5 * 1152 / 44100
         assert rendered.duration == len(decoded) / 44100 and not np.any(decoded)

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 from . import lint as lint_stage
 from . import locales as locale_catalogue
-from .audio import MessageAudio, Rendered, Tags, get_preset, render_message
+from .audio import AudioFile, MessageAudio, Tags, get_preset, master_message
 from .build import BuildResult, build, clip_folder
 from .errors import BroadcastError, ContentError, EnvironmentProblem, Problem, UsageError
 from .events import Event, Listener, ignore
@@ -64,7 +64,7 @@ from .workers import interrupted, stop_on_sigterm
 
 __all__ = [
     "BroadcastError", "BuildResult", "CacheStats", "Event", "ImportReport", "LintResult", "Listener", "Problem",
-    "PruneResult", "Rendered", "VoiceReport", "Week", "WeekPlan", "Workspace", "init_project", "normalize_text",
+    "PruneResult", "AudioFile", "VoiceReport", "Week", "WeekPlan", "Workspace", "init_project", "normalize_text",
     "interrupted", "open_workspace", "stop_on_sigterm",
 ]
 
@@ -224,7 +224,7 @@ class Workspace:
     # --- hearing ----------------------------------------------------------------------------
 
     @_machine_errors
-    def preview(self, script_id: str, locale_id: str, week: Week, out: Path, voice_id: str | None = None) -> Rendered:
+    def preview(self, script_id: str, locale_id: str, week: Week, out: Path, voice_id: str | None = None) -> AudioFile:
         """One message exactly as it airs in the commune (chime, repeats with "Xin nhắc lại",
         the commune's mastering preset), made by the same stages as the build: the same
         content gives the same bytes as the published message file."""
@@ -239,12 +239,12 @@ class Workspace:
         make_segments(store, [plan], synthesis.cache.folder, jobs=1)
         out.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=out.parent, prefix=".nghe-thu-") as work:
-            rendered, _ = join_message(store, plan, Path(work) / out.name)
-            Path(rendered.path).replace(out)
-        return replace(rendered, path=out)
+            audio, _ = join_message(store, plan, Path(work) / out.name)
+            Path(audio.path).replace(out)
+        return replace(audio, path=out)
 
     @_machine_errors
-    def say(self, text: str, out: Path, voice_id: str | None = None, locale_id: str | None = None) -> Rendered:
+    def say(self, text: str, out: Path, voice_id: str | None = None, locale_id: str | None = None) -> AudioFile:
         """Speak a sentence or two (already written out) as a message would sound, with the
         project's preset."""
         project = self.project
@@ -254,7 +254,7 @@ class Workspace:
         speech = speak(text, self.lexicon(self.locale(locale_id) if locale_id else None))
         synthesis = self._synthesise([(v, p) for v in project.voices if v.id == voice for p in speech.parts])
         body = spoken_clips(speech, lambda part: synthesis.clip(voice, part))
-        return render_message(MessageAudio(body=body), preset, out,
+        return master_message(MessageAudio(body=body), preset, out,
                               Tags(title=text[:60], artist=project.settings.name))
 
     def _synthesise(self, requests: list) -> SynthesisResult:

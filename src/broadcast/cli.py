@@ -331,12 +331,12 @@ def say_command(texts: tuple[str, ...], voice_id: str | None, out: Path, script_
     if script_id:
         if not locale_id:
             raise click.UsageError("--script cần --locale (which commune's message)")
-        rendered = workspace.preview(script_id, locale_id, workspace.week(week), out, voice_id)
+        audio = workspace.preview(script_id, locale_id, workspace.week(week), out, voice_id)
     elif texts:
-        rendered = workspace.say(" ".join(texts), out, voice_id, locale_id)
+        audio = workspace.say(" ".join(texts), out, voice_id, locale_id)
     else:
         raise click.UsageError("cho một câu TEXT hoặc --script S --locale L")
-    click.echo(f"đã ghi {out} ({rendered.duration:.1f} giây)")
+    click.echo(f"đã ghi {out} ({audio.duration:.1f} giây)")
 
 
 @main.group()

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .audio import Preset, Rendered, Tags, get_preset
+from .audio import AudioFile, Preset, Tags, get_preset
+from .audio.join import join_files
 from .audio.layout import Pause, Segment, layout
-from .audio.program import join
-from .audio.segments import render_segment
+from .audio.segments import master_segment
 from .context import BuildContext
 from .errors import AudioError, bilingual
 from .events import Listener, Progress, ignore
@@ -67,11 +67,11 @@ class SegmentStore:
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def save_info(self, path: Path, rendered: Rendered) -> None:
+    def save_info(self, path: Path, audio: AudioFile) -> None:
         sidecar = path.with_suffix(SIDECAR)
         tmp = sidecar.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"seconds": rendered.duration, "loudness_lufs": rendered.loudness_lufs,
-                                   "true_peak_dbtp": rendered.true_peak_dbtp}), encoding="utf-8")
+        tmp.write_text(json.dumps({"seconds": audio.duration, "loudness_lufs": audio.loudness_lufs,
+                                   "true_peak_dbtp": audio.true_peak_dbtp}), encoding="utf-8")
         os.replace(tmp, sidecar)
 
     def stats(self) -> tuple[int, int]:
@@ -97,18 +97,18 @@ class SegmentStore:
         workers = min(jobs or os.cpu_count() or 1, len(work))
         if workers <= 1:
             for task in work:
-                self.save_info(Path(task[3]), _master_segment(task))
+                self.save_info(Path(task[3]), _segment_worker(task))
                 progress.advance()
             return
         # workers.process_pool: one BLAS thread per worker, workers die with this process, and
         # Ctrl-C or SIGTERM cancels the queue instead of mastering it to the end
         with process_pool(workers) as pool:
-            for task, rendered in zip(work, pool.map(_master_segment, work)):
-                self.save_info(Path(task[3]), rendered)
+            for task, audio in zip(work, pool.map(_segment_worker, work)):
+                self.save_info(Path(task[3]), audio)
                 progress.advance()
 
 
-def _master_segment(task: tuple[str, Segment | Pause, Preset, str]) -> Rendered:
+def _segment_worker(task: tuple[str, Segment | Pause, Preset, str]) -> AudioFile:
     """Worker: load the segment's clips from the cache by key, then assemble, master, encode.
 
     No audio passes between processes, so memory stays bounded however many communes are built."""
@@ -121,7 +121,7 @@ def _master_segment(task: tuple[str, Segment | Pause, Preset, str]) -> Rendered:
                                        "a synthesised clip vanished from the cache; run the build again"))
         segment = Segment(segment.level, clips)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return render_segment(segment, preset, Path(path))
+    return master_segment(segment, preset, Path(path))
 
 
 @dataclass(frozen=True)
@@ -171,15 +171,15 @@ def make_segments(store: SegmentStore, plans: Iterable[MessagePlan], clips: Path
     return {"segments": segments, "pauses": len(tasks) - segments}
 
 
-def join_message(store: SegmentStore, plan: MessagePlan, path: Path) -> tuple[Rendered, float]:
+def join_message(store: SegmentStore, plan: MessagePlan, path: Path) -> tuple[AudioFile, float]:
     """The message file at `path`: its segments joined; returns it with its highest true peak."""
     paths = [store.path(key, plan.preset.container) for key, _ in plan.parts]
     infos = [store.info(p) for p in paths]
     if any(info is None for info in infos):
         raise AudioError(bilingual("một đoạn âm thanh đã xử lý bị mất hoặc hỏng trong .cache/segments",
                                    "a mastered segment is missing or damaged; run the build again"))
-    rendered = join(paths, plan.preset, path, plan.tags)
-    return rendered, max(info.true_peak_dbtp for info in infos if info is not None)
+    audio = join_files(paths, plan.preset, path, plan.tags)
+    return audio, max(info.true_peak_dbtp for info in infos if info is not None)
 
 
 def master_messages(ctx: BuildContext, messages: list[Message]) -> dict[tuple[str, str], float]:
@@ -201,14 +201,14 @@ def master_messages(ctx: BuildContext, messages: list[Message]) -> dict[tuple[st
         message = plan.message
         tmp = ctx.staging.work / plan.rel
         tmp.parent.mkdir(parents=True, exist_ok=True)
-        rendered, peak = join_message(store, plan, tmp)
-        ctx.staging.adopt(plan.rel, tmp, rendered.sha256)
+        audio, peak = join_message(store, plan, tmp)
+        ctx.staging.adopt(plan.rel, tmp, audio.sha256)
         produced_by = ctx.synthesis.clips[(message.voice, message.parts[0])].produced_by if message.parts \
             else message.voice
-        ctx.entries[plan.rel] = Entry(plan.rel, "message", ctx.staging.written[plan.rel], round(rendered.duration, 3),
+        ctx.entries[plan.rel] = Entry(plan.rel, "message", ctx.staging.written[plan.rel], round(audio.duration, 3),
                                       message.locale.id, (message.script.id,), plan.key, produced_by,
                                       _engine(ctx.project, produced_by), peak)
-        durations[(message.script.id, message.locale.id)] = rendered.duration
+        durations[(message.script.id, message.locale.id)] = audio.duration
     ctx.stats["mastered"] = len(todo)
     return durations
 

@@ -14,8 +14,8 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from .audio import MessageAudio, Preset, Rendered, Tags, get_preset, render_message
-from .audio.program import join
+from .audio import AudioFile, MessageAudio, Preset, Tags, get_preset, master_message
+from .audio.join import join_files
 from .context import BuildContext
 from .events import Progress
 from .formats import ItemFile, ProgramFile, StationWeek
@@ -31,8 +31,8 @@ from .speech import Speech
 class StationLine:
     """The opening and closing lines of one preset, made once for every program."""
 
-    opening: Rendered | None
-    closing: Rendered | None
+    opening: AudioFile | None
+    closing: AudioFile | None
 
     @property
     def seconds(self) -> float:
@@ -45,14 +45,14 @@ class StationLine:
 
 def station_lines(ctx: BuildContext) -> dict[str, StationLine]:
     """The station's opening and closing lines, mastered once per preset in use."""
-    def make(name: str, speech: Speech | None, preset: Preset) -> Rendered | None:
+    def make(name: str, speech: Speech | None, preset: Preset) -> AudioFile | None:
         voice = ctx.project.settings.default_voice
         if speech is None or any((voice, p) not in ctx.synthesis.clips for p in speech.parts):
             return None  # not configured, or its voice failed (listed among the synthesis failures)
         body = spoken_clips(speech, lambda part: ctx.synthesis.clip(voice, part))
         path = ctx.staging.work / "parts" / f"{name}-{preset.name}.{preset.container}"
         path.parent.mkdir(parents=True, exist_ok=True)
-        return render_message(MessageAudio(body=body), preset, path, Tags(title=name, artist=ctx.project.settings.name))
+        return master_message(MessageAudio(body=body), preset, path, Tags(title=name, artist=ctx.project.settings.name))
 
     presets = [get_preset(name) for name in sorted({loc.preset for loc in ctx.locales})]
     return {preset.name: StationLine(make("opening", ctx.lines.opening, preset),
@@ -108,9 +108,9 @@ def _commune_programs(ctx: BuildContext, locale: Locale, plan: LocalePlan, scrip
             tags = Tags(title=title, artist=station, album=f"Tuần {ctx.week.id}", date=ctx.week.days[0].isoformat())
             paths = ([line.opening.path] if line.opening else []) + [ctx.staging.path / p.path for p in parts]
             paths += [line.closing.path] if line.closing else []
-            rendered = join(paths, preset, tmp, tags)
-            ctx.staging.adopt(rel, rendered.path, rendered.sha256)
-            ctx.entries[rel] = Entry(rel, kind, ctx.staging.written[rel], round(rendered.duration, 3), locale.id,
+            audio = join_files(paths, preset, tmp, tags)
+            ctx.staging.adopt(rel, audio.path, audio.sha256)
+            ctx.entries[rel] = Entry(rel, kind, ctx.staging.written[rel], round(audio.duration, 3), locale.id,
                                      tuple(i.script_id for i in items), key)
         first_with_key.setdefault(key, rel)
         return ProgramFile(name, program, f"{name}.{preset.container}", ctx.entries[rel].seconds or 0.0, items)

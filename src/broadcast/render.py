@@ -30,7 +30,7 @@ from .model import Locale, Script, Week
 
 
 class RenderError(Exception):
-    """A template that cannot be rendered for a locale; `problem` says where and why."""
+    """A template that cannot be made for a locale; `problem` says where and why."""
 
     def __init__(self, problem: Problem):
         super().__init__(str(problem))

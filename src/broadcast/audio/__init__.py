@@ -11,10 +11,10 @@ name with `get_preset`: `loa` (horn loudspeakers, default), `fm`,
 from .assemble import assemble_message
 from .chimes import chime
 from .concat import concat_mp3
-from .deliver import render_message
+from .deliver import master_message
 from .encoding import encode
 from .mastering import master
-from .model import LEVELS, AudioError, MessageAudio, Rendered, Spoken, Tags
+from .model import LEVELS, AudioError, AudioFile, MessageAudio, Spoken, Tags
 from .presets import DEFAULT_PRESET, Preset, get_preset, preset_names
 
 __all__ = [
@@ -23,7 +23,7 @@ __all__ = [
     "AudioError",
     "MessageAudio",
     "Preset",
-    "Rendered",
+    "AudioFile",
     "Spoken",
     "Tags",
     "assemble_message",
@@ -33,5 +33,5 @@ __all__ = [
     "get_preset",
     "master",
     "preset_names",
-    "render_message",
+    "master_message",
 ]

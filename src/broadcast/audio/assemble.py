@@ -1,6 +1,6 @@
 """Assembly: a message's clips -> one float signal at the preset's rate, before mastering.
 
-The message's parts and pauses are `layout`'s (layout.py), rendered in one piece. Pause lengths
+The message's parts and pauses are `layout`'s (layout.py), assembled in one piece. Pause lengths
 and the speech tempo come from the preset. Every clip is trimmed of its own leading and
 trailing silence first (engines add different amounts), so the pauses heard are the preset's.
 The tempo change is one ffmpeg `atempo` pass over all the speech with its pauses (pauses pre-

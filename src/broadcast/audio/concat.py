@@ -19,8 +19,8 @@ from pathlib import Path
 from broadcast.errors import bilingual
 from broadcast.ffmpeg import decode
 
-from .files import publish, temp_beside
-from .model import AudioError, Rendered, Tags
+from .files import finish, temp_beside
+from .model import AudioError, AudioFile, Tags
 from .tags import id3_bytes
 
 _BITRATES = {  # kbps by bitrate index, Layer III
@@ -101,7 +101,7 @@ def _frames(path: Path) -> Mp3Frames:
     return _frames_of(str(path), st.st_size, st.st_mtime_ns)
 
 
-def concat_mp3(parts: list[Path], out: Path, tags: Tags, measure: bool = True) -> Rendered:
+def concat_mp3(parts: list[Path], out: Path, tags: Tags, measure: bool = True) -> AudioFile:
     """Join CBR MP3 files of identical format into `out` (atomically), tagged with `tags`.
 
     `measure=False` skips decoding the result to meter it (a program of parts that are each
@@ -115,7 +115,7 @@ def concat_mp3(parts: list[Path], out: Path, tags: Tags, measure: bool = True) -
             raise AudioError(
                 bilingual(
                     f"{Path(p).name} có định dạng MP3 khác {Path(parts[0]).name}; hãy dùng cùng một preset",
-                    "parts differ in MP3 format; render them with the same preset",
+                    "parts differ in MP3 format; master them with the same preset",
                 )
             )
     out = Path(out)
@@ -126,7 +126,7 @@ def concat_mp3(parts: list[Path], out: Path, tags: Tags, measure: bool = True) -
         tmp.write_bytes(blob)  # one write, no rewrite
         if not measure:
             os.replace(tmp, out)
-            return Rendered(out, duration, hashlib.sha256(blob).hexdigest(), math.nan, math.nan)
-        return publish(tmp, out, decode(tmp, frames[0].rate)[0], frames[0].rate)
+            return AudioFile(out, duration, hashlib.sha256(blob).hexdigest(), math.nan, math.nan)
+        return finish(tmp, out, decode(tmp, frames[0].rate)[0], frames[0].rate)
     finally:
         tmp.unlink(missing_ok=True)

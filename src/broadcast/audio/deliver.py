@@ -7,11 +7,11 @@ from pathlib import Path
 from .assemble import assemble_samples
 from .encoding import encode_samples
 from .mastering import master_samples
-from .model import MessageAudio, Rendered, Tags
+from .model import AudioFile, MessageAudio, Tags
 from .presets import Preset
 
 
-def render_message(message: MessageAudio, preset: Preset, path: Path | str, tags: Tags) -> Rendered:
+def master_message(message: MessageAudio, preset: Preset, path: Path | str, tags: Tags) -> AudioFile:
     """Assemble, master and write one message file for the delivery `preset`.
 
     Samples stay float from assembly to the encoder: quantised once.

@@ -18,9 +18,9 @@ from broadcast.ffmpeg import decode
 from broadcast.pcm import Clip, from_pcm16, to_pcm16
 
 from . import dsp
-from .files import publish, temp_beside
+from .files import finish, temp_beside
 from .mastering import normalize
-from .model import AudioError, Rendered, Tags
+from .model import AudioError, AudioFile, Tags
 from .presets import Preset
 from .tags import tagged_wav_bytes, write_id3
 
@@ -46,7 +46,7 @@ def encode_mp3(pcm16: bytes, rate: int, bitrate_kbps: int, path: Path) -> None:
     path.write_bytes(bytes(encoder.encode(pcm16)) + bytes(encoder.flush()))
 
 
-def _encode_mp3(x: np.ndarray, preset: Preset, path: Path, tags: Tags) -> Rendered:
+def _encode_mp3(x: np.ndarray, preset: Preset, path: Path, tags: Tags) -> AudioFile:
     """Encode, decode, measure, and correct until the decoded file is on target.
 
     LAME in CBR mode at 64-192 kbps plays back about 0.4 dB quieter than its input (measured
@@ -84,17 +84,17 @@ def _encode_mp3(x: np.ndarray, preset: Preset, path: Path, tags: Tags) -> Render
                 )
             )
         write_id3(tmp, tags, len(decoded) / rate)
-        return publish(tmp, path, decoded, rate, level, peak)
+        return finish(tmp, path, decoded, rate, level, peak)
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def _encode_wav(x: np.ndarray, preset: Preset, path: Path, tags: Tags) -> Rendered:
+def _encode_wav(x: np.ndarray, preset: Preset, path: Path, tags: Tags) -> AudioFile:
     pcm = to_pcm16(x)
     tmp = temp_beside(path)
     try:
         tmp.write_bytes(tagged_wav_bytes(pcm, preset.rate, tags))
-        return publish(tmp, path, from_pcm16(pcm), preset.rate)
+        return finish(tmp, path, from_pcm16(pcm), preset.rate)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -102,12 +102,12 @@ def _encode_wav(x: np.ndarray, preset: Preset, path: Path, tags: Tags) -> Render
 _ENCODERS = {"mp3": _encode_mp3, "wav": _encode_wav}
 
 
-def encode_samples(x: np.ndarray, preset: Preset, path: Path | str, tags: Tags) -> Rendered:
+def encode_samples(x: np.ndarray, preset: Preset, path: Path | str, tags: Tags) -> AudioFile:
     """Write mastered float samples at `preset.rate` to `path`, tagged; return what was written."""
     return _ENCODERS[preset.container](np.asarray(x, dtype=np.float64), preset, Path(path), tags)
 
 
-def encode(clip: Clip, preset: Preset, path: Path | str, tags: Tags) -> Rendered:
+def encode(clip: Clip, preset: Preset, path: Path | str, tags: Tags) -> AudioFile:
     """Write a mastered clip (see `master`) as the preset's file format at `path`."""
     x = dsp.resample(from_pcm16(clip.samples), clip.rate, preset.rate)
     return encode_samples(x, preset, path, tags)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from . import dsp
-from .model import Rendered
+from .model import AudioFile
 
 # read once, at import (single-threaded): os.umask can only be read by setting it
 _UMASK = os.umask(0o022)
@@ -30,13 +30,13 @@ def temp_beside(path: Path) -> Path:
     return Path(name)
 
 
-def publish(
+def finish(
     tmp: Path, path: Path, decoded: np.ndarray, rate: int, loudness: float | None = None, true_peak: float | None = None
-) -> Rendered:
+) -> AudioFile:
     """Rename `tmp` onto `path` and report it, measured on `decoded` (what players will hear);
     pass `loudness` / `true_peak` when the caller has already measured `decoded`."""
     os.replace(tmp, path)
-    return Rendered(
+    return AudioFile(
         path=path,
         duration=len(decoded) / rate,
         sha256=hashlib.sha256(path.read_bytes()).hexdigest(),

@@ -1,5 +1,5 @@
 """Where everything in a message goes, said once: the chime, the sentences, the reminder and
-every pause between them. Both ways of making a message read it: `assemble` renders the whole
+every pause between them. Both ways of making a message read it: `assemble` assembles the whole
 message as one signal, `segments` masters each part on its own and joins the files.
 
     [lead-in + chime] (after chime) [opening] (paragraph)
@@ -18,7 +18,7 @@ from typing import Generic, TypeVar
 
 from .presets import Preset
 
-Ref = TypeVar("Ref")  # what a segment's speech is made of: clip keys in the build, Clips when rendering
+Ref = TypeVar("Ref")  # what a segment's speech is made of: clip keys in the build, Clips when mastering
 Paragraphs = Sequence[Sequence[Sequence[Ref]]]  # paragraphs -> sentences -> word groups
 
 

@@ -76,7 +76,7 @@ class Tags:
 
 
 @dataclass(frozen=True)
-class Rendered:
+class AudioFile:
     """A finished file and what was measured on it as players will decode it."""
 
     path: Path

@@ -14,7 +14,7 @@ are inaudible and the whole message lands on the target loudness. Mastering each
 the target evens out the level from one sentence to the next, which is what a loudspeaker
 announcement wants. The pauses are parts of their own (encoded digital silence), so a sentence
 is the same segment wherever it stands. Where each part goes is `layout` (layout.py), the same
-structure `assemble` renders in one piece. A part is named by what it is made of (clip keys or
+structure `assemble` assembles in one piece. A part is named by what it is made of (clip keys or
 seconds, and preset), so the build makes each distinct one once for all communes, and an edit
 to one sentence remakes one segment.
 """
@@ -31,13 +31,13 @@ from .chimes import chime
 from .encoding import encode_samples
 from .layout import Pause, Segment, layout
 from .mastering import master_samples
-from .model import Rendered, Tags
+from .model import AudioFile, Tags
 from .presets import Preset
 
-__all__ = ["Pause", "Segment", "layout", "render_segment"]  # build.py takes the layout from here
+__all__ = ["Pause", "Segment", "layout", "master_segment"]  # build.py takes the layout from here
 
 
-def render_segment(segment: Segment | Pause, preset: Preset, path: Path) -> Rendered:
+def master_segment(segment: Segment | Pause, preset: Preset, path: Path) -> AudioFile:
     """Assemble, master and encode one segment whose parts are Clips, or encode a pause."""
     rate = preset.rate
     if isinstance(segment, Pause):

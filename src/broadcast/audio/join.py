@@ -1,6 +1,7 @@
-"""Program files: finished message files joined end to end for a slot, without re-mastering.
+"""Joining finished files end to end without re-mastering: a message from its mastered
+segments, a program from its messages.
 
-Every part is already mastered to the preset's loudness, so the program is too. MP3 parts are
+Every part is already mastered to the preset's loudness, so the whole is too. MP3 parts are
 joined frame by frame (no re-encoding, no generation loss); WAV parts sample by sample.
 """
 
@@ -15,11 +16,11 @@ from broadcast.wav import read_wav
 
 from .concat import concat_mp3
 from .encoding import encode_samples
-from .model import Rendered, Tags
+from .model import AudioFile, Tags
 from .presets import Preset
 
 
-def join(parts: list[Path], preset: Preset, path: Path, tags: Tags) -> Rendered:
+def join_files(parts: list[Path], preset: Preset, path: Path, tags: Tags) -> AudioFile:
     """One file that plays `parts` in order, tagged with `tags`."""
     if preset.container == "mp3":
         return concat_mp3(parts, path, tags, measure=False)  # parts are mastered: sum of parts is on target
