@@ -231,10 +231,10 @@ class Workspace:
         project, locale = self.project, self.locale(locale_id)
         preset = get_preset(locale.preset)
         _check_suffix(out, preset.container, f"xã này phát dạng .{preset.container} (preset {preset.name})")
-        messages, lines = speak_messages(project, week, [locale], [self.script(script_id)])
+        messages, announcements = speak_messages(project, week, [locale], [self.script(script_id)])
         message = replace(messages[0], voice=self.voice(voice_id)) if voice_id else messages[0]
-        synthesis = self._synthesise(clip_requests(project, [message], lines))
-        plan = plan_message(message, week, synthesis, lines)
+        synthesis = self._synthesise(clip_requests(project, [message], announcements))
+        plan = plan_message(message, week, synthesis, announcements)
         store = SegmentStore(segment_folder(project.root))
         make_segments(store, [plan], synthesis.cache.folder, jobs=1)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -306,11 +306,11 @@ class Workspace:
     def clip_keys_in_use(self, week: Week) -> set[str]:
         """Cache keys of every clip the current scripts need, for every commune (and fallback voices)."""
         project = self.project
-        messages, lines = speak_messages(project, week, list(project.locales), list(project.scripts))
+        messages, announcements = speak_messages(project, week, list(project.locales), list(project.scripts))
         voices = {v.id: v for v in project.voices}
         keys = set()
         engines = {}
-        for voice, text in clip_requests(project, messages, lines):
+        for voice, text in clip_requests(project, messages, announcements):
             for v in [voice] + ([voices[voice.fallback]] if voice.fallback in voices else []):
                 if v.id not in engines:
                     engines[v.id] = make_engine(v.engine, v.params, project.root)

@@ -24,7 +24,7 @@ from .master import master_messages
 from .messages import clip_requests, scripts_airing, speak_messages
 from .model import Locale, Project, Week
 from .plan import durations_from, plan_week
-from .programs import make_programs, station_lines
+from .programs import make_programs, master_announcements
 from .publish import Lock, Staging
 from .tts import ClipCache, synthesize_all
 
@@ -56,12 +56,12 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
             "điền các giá trị trên, hoặc chạy 'broadcast build --allow-placeholders' để dựng thử")])
 
     with stage("speak", listener) as progress:
-        messages, lines = speak_messages(project, week, chosen, scripts_airing(project, week))
+        messages, announcements = speak_messages(project, week, chosen, scripts_airing(project, week))
         progress.counts.update(communes=len(chosen), messages=len(messages))
 
     with stage("synthesise", listener) as progress:
-        synthesis = synthesize_all(clip_requests(project, messages, lines), ClipCache(clip_folder(project.root)),
-                                   project.root, jobs=jobs, voices={v.id: v for v in project.voices},
+        synthesis = synthesize_all(clip_requests(project, messages, announcements),
+                                   ClipCache(clip_folder(project.root)), project.root, jobs=jobs, voices={v.id: v for v in project.voices},
                                    progress=Progress("synthesise", listener))
         progress.counts.update(sentences=synthesis.stats.unique, engine_calls=synthesis.stats.engine_calls,
                                cached=synthesis.stats.cache_hits, failed=len(synthesis.failures))
@@ -69,7 +69,7 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
     failed: dict[str, str] = {}
     by_clip = {(f.voice_id, f.sentence): f for f in synthesis.failures}
     for m in messages:
-        for part in m.parts + lines.reminder.parts:
+        for part in m.parts + announcements.reminder.parts:
             if (m.voice, part) in by_clip:
                 failed.setdefault(m.locale.id, f"{m.script.id}: {by_clip[(m.voice, part)]}")
 
@@ -80,7 +80,7 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
         staging = Staging(output, week.id, {rel: e.sha256 for rel, e in previous.items()})
         try:
             ctx = BuildContext(project, week, [loc for loc in chosen if loc.id not in failed], jobs, staging,
-                               previous, synthesis, lines, listener)
+                               previous, synthesis, announcements, listener)
             _keep_communes_not_built(ctx, result, failed)
 
             with stage("master", listener) as progress:
@@ -88,15 +88,15 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
                 progress.counts.update(mastered=ctx.stats["mastered"], segments=ctx.stats["segments"])
 
             with stage("plan", listener) as progress:
-                lines_by_preset = station_lines(ctx)
-                overhead = max((line.seconds for line in lines_by_preset.values()), default=0.0)
+                announcement_files = master_announcements(ctx)
+                overhead = max((files.seconds for files in announcement_files.values()), default=0.0)
                 plan = plan_week(project, week, durations_from(durations), ctx.locales, overhead=overhead)
                 result.warnings += [str(shortfall) for shortfall in plan.shortfalls]
                 progress.counts.update(programs=sum(len(p.programs) for p in plan.locales),
                                        shortfalls=len(plan.shortfalls))
 
             with stage("programs", listener) as progress:
-                for station_week in make_programs(ctx, plan, lines_by_preset):
+                for station_week in make_programs(ctx, plan, announcement_files):
                     for kind, writer in FORMATS.items():
                         for name, data in writer(station_week).items():
                             rel = f"{station_week.locale_id}/{name}"

@@ -7,7 +7,7 @@ from typing import Any
 
 from .events import Listener, ignore
 from .manifest import Entry
-from .messages import StationLines
+from .messages import Announcements
 from .model import Locale, Project, Week
 from .publish import Staging
 from .tts import SynthesisResult
@@ -22,7 +22,7 @@ class BuildContext:
     staging: Staging
     previous: dict[str, Entry]  # the published week's manifest, by path
     synthesis: SynthesisResult
-    lines: StationLines
+    announcements: Announcements
     listener: Listener = ignore
     entries: dict[str, Entry] = field(default_factory=dict)  # every file staged so far, by path
     stats: dict[str, Any] = field(default_factory=dict)

@@ -24,7 +24,7 @@ from .context import BuildContext
 from .errors import AudioError, bilingual
 from .events import Listener, Progress, ignore
 from .manifest import Entry
-from .messages import Message, StationLines
+from .messages import Announcements, Message
 from .model import Project, Week
 from .tts import ClipCache, SynthesisResult
 from .workers import process_pool
@@ -141,13 +141,13 @@ def message_tags(message: Message, week: Week) -> Tags:
                 date=week.days[0].isoformat(), script_id=message.script.id, source=message.script.source)
 
 
-def plan_message(message: Message, week: Week, synthesis: SynthesisResult, lines: StationLines) -> MessagePlan:
+def plan_message(message: Message, week: Week, synthesis: SynthesisResult, announcements: Announcements) -> MessagePlan:
     preset = get_preset(message.locale.preset)
     rel = f"{message.locale.id}/messages/{message.script.id}.{preset.container}"
     tags = message_tags(message, week)
     body = [tuple(tuple(synthesis.clips[(message.voice, p)].key for p in s.parts) for s in para.sentences)
             for para in message.speech.paragraphs]
-    reminder = synthesis.clips[(message.voice, lines.reminder.parts[0])].key
+    reminder = synthesis.clips[(message.voice, announcements.reminder.parts[0])].key
     script = message.script
     key = content_key("message", preset.name, body, reminder, script.repeat, script.level, tags)
     parts = tuple((content_key("pause", preset.name, part.seconds) if isinstance(part, Pause) else
@@ -189,7 +189,7 @@ def master_messages(ctx: BuildContext, messages: list[Message]) -> dict[tuple[st
     durations: dict[tuple[str, str], float] = {}
     todo = []
     for message in messages:
-        plan = plan_message(message, ctx.week, ctx.synthesis, ctx.lines)
+        plan = plan_message(message, ctx.week, ctx.synthesis, ctx.announcements)
         old = ctx.previous.get(plan.rel)
         if old and old.key == plan.key and old.seconds is not None and ctx.staging.carry_over(plan.rel, old.sha256):
             ctx.entries[plan.rel] = old

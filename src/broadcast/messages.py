@@ -36,7 +36,7 @@ class Message:
 
 
 @dataclass(frozen=True)
-class StationLines:
+class Announcements:
     """What the station says around the messages, spoken: its opening and closing lines (either
     may be empty) and the reminder said before each repeat."""
 
@@ -51,7 +51,7 @@ def scripts_airing(project: Project, week: Week) -> list[Script]:
 
 
 def speak_messages(project: Project, week: Week, locales: list[Locale],
-                   scripts: list[Script]) -> tuple[list[Message], StationLines]:
+                   scripts: list[Script]) -> tuple[list[Message], Announcements]:
     """Every message's spoken form, and the station's lines.
 
     Raises ContentError with every rendering problem (lexicon problems stop the project's loading)."""
@@ -68,10 +68,10 @@ def speak_messages(project: Project, week: Week, locales: list[Locale],
     if problems:
         raise ContentError(problems)
     settings = project.settings
-    lines = StationLines(speak(settings.opening, project.lexicon) if settings.opening else None,
+    announcements = Announcements(speak(settings.opening, project.lexicon) if settings.opening else None,
                          speak(settings.closing, project.lexicon) if settings.closing else None,
                          speak(REMINDER, project.lexicon))
-    return messages, lines
+    return messages, announcements
 
 
 def spoken_clips(speech: Speech, clip: Callable[[str], Clip]) -> Spoken:
@@ -80,15 +80,15 @@ def spoken_clips(speech: Speech, clip: Callable[[str], Clip]) -> Spoken:
                         for paragraph in speech.paragraphs))
 
 
-def clip_requests(project: Project, messages: list[Message], lines: StationLines) -> list[tuple[Voice, str]]:
+def clip_requests(project: Project, messages: list[Message], announcements: Announcements) -> list[tuple[Voice, str]]:
     """(voice, text) for every clip the messages and programs need; duplicates are fine.
 
     Each message's voice also says the reminder; the station's lines are in the default voice."""
     voices = {v.id: v for v in project.voices}
     requests = [(voices[m.voice], part) for m in messages for part in m.parts]
     for voice_id in sorted({m.voice for m in messages}):
-        requests += [(voices[voice_id], part) for part in lines.reminder.parts]
+        requests += [(voices[voice_id], part) for part in announcements.reminder.parts]
     default_voice = voices[project.settings.default_voice]
-    requests += [(default_voice, part) for speech in (lines.opening, lines.closing) if speech
+    requests += [(default_voice, part) for speech in (announcements.opening, announcements.closing) if speech
                  for part in speech.parts]
     return requests

@@ -28,7 +28,7 @@ from .speech import Speech
 
 
 @dataclass(frozen=True)
-class StationLine:
+class AnnouncementFiles:
     """The opening and closing lines of one preset, made once for every program."""
 
     opening: AudioFile | None
@@ -43,7 +43,7 @@ class StationLine:
         return (self.opening.sha256 if self.opening else "", self.closing.sha256 if self.closing else "")
 
 
-def station_lines(ctx: BuildContext) -> dict[str, StationLine]:
+def master_announcements(ctx: BuildContext) -> dict[str, AnnouncementFiles]:
     """The station's opening and closing lines, mastered once per preset in use."""
     def make(name: str, speech: Speech | None, preset: Preset) -> AudioFile | None:
         voice = ctx.project.settings.default_voice
@@ -55,11 +55,12 @@ def station_lines(ctx: BuildContext) -> dict[str, StationLine]:
         return master_message(MessageAudio(body=body), preset, path, Tags(title=name, artist=ctx.project.settings.name))
 
     presets = [get_preset(name) for name in sorted({loc.preset for loc in ctx.locales})]
-    return {preset.name: StationLine(make("opening", ctx.lines.opening, preset),
-                                     make("closing", ctx.lines.closing, preset)) for preset in presets}
+    return {preset.name: AnnouncementFiles(make("opening", ctx.announcements.opening, preset),
+                                     make("closing", ctx.announcements.closing, preset)) for preset in presets}
 
 
-def make_programs(ctx: BuildContext, plan: WeekPlan, lines: dict[str, StationLine]) -> list[StationWeek]:
+def make_programs(ctx: BuildContext, plan: WeekPlan,
+                  announcement_files: dict[str, AnnouncementFiles]) -> list[StationWeek]:
     """Every commune's program files, staged; returns each commune's week for the formats.
 
     Threads, not processes: joining is copying bytes, and file writes and hashing release the GIL."""
@@ -70,7 +71,7 @@ def make_programs(ctx: BuildContext, plan: WeekPlan, lines: dict[str, StationLin
 
     def one(locale_plan: LocalePlan) -> StationWeek:
         locale = by_id[locale_plan.locale_id]
-        week = _commune_programs(ctx, locale, locale_plan, scripts, lines[locale.preset])
+        week = _commune_programs(ctx, locale, locale_plan, scripts, announcement_files[locale.preset])
         progress.advance()
         return week
 
@@ -79,7 +80,7 @@ def make_programs(ctx: BuildContext, plan: WeekPlan, lines: dict[str, StationLin
 
 
 def _commune_programs(ctx: BuildContext, locale: Locale, plan: LocalePlan, scripts: dict[str, Script],
-                      line: StationLine) -> StationWeek:
+                      announced: AnnouncementFiles) -> StationWeek:
     """One commune's programs. Runs in a thread beside other communes: it writes only this
     commune's entries."""
     preset = get_preset(locale.preset)
@@ -95,7 +96,7 @@ def _commune_programs(ctx: BuildContext, locale: Locale, plan: LocalePlan, scrip
                      kind: str) -> ProgramFile:
         rel = f"{locale.id}/{name}.{preset.container}"
         parts = [ctx.entries[f"{locale.id}/{i.file}"] for i in items]
-        key = content_key("program", preset.name, [p.sha256 for p in parts], *line.digest, title, station)
+        key = content_key("program", preset.name, [p.sha256 for p in parts], *announced.digest, title, station)
         old = ctx.previous.get(rel)
         if old and old.key == key and old.seconds is not None and ctx.staging.carry_over(rel, old.sha256):
             ctx.entries[rel] = old
@@ -106,8 +107,8 @@ def _commune_programs(ctx: BuildContext, locale: Locale, plan: LocalePlan, scrip
             tmp = ctx.staging.work / rel
             tmp.parent.mkdir(parents=True, exist_ok=True)
             tags = Tags(title=title, artist=station, album=f"Tuần {ctx.week.id}", date=ctx.week.days[0].isoformat())
-            paths = ([line.opening.path] if line.opening else []) + [ctx.staging.path / p.path for p in parts]
-            paths += [line.closing.path] if line.closing else []
+            paths = ([announced.opening.path] if announced.opening else []) + [ctx.staging.path / p.path for p in parts]
+            paths += [announced.closing.path] if announced.closing else []
             audio = join_files(paths, preset, tmp, tags)
             ctx.staging.adopt(rel, audio.path, audio.sha256)
             ctx.entries[rel] = Entry(rel, kind, ctx.staging.written[rel], round(audio.duration, 3), locale.id,
