@@ -61,8 +61,8 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
 
     with stage("synthesise", listener) as progress:
         synthesis = synthesize_all(clip_requests(project, messages, announcements),
-                                   ClipCache(clip_folder(project.root)), project.root, jobs=jobs, voices={v.id: v for v in project.voices},
-                                   progress=Progress("synthesise", listener))
+                                   ClipCache(clip_folder(project.root)), project.root, jobs=jobs,
+                                   voices={v.id: v for v in project.voices}, progress=Progress("synthesise", listener))
         progress.counts.update(sentences=synthesis.stats.unique, engine_calls=synthesis.stats.engine_calls,
                                cached=synthesis.stats.cache_hits, failed=len(synthesis.failures))
     # a commune whose clips could not all be made fails alone; the others are still published
