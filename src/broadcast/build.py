@@ -85,10 +85,11 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
 
             with stage("master", listener) as progress:
                 durations = master_messages(ctx, [m for m in messages if m.locale.id not in failed])
+                announcement_files = master_announcements(ctx)
                 progress.counts.update(mastered=ctx.stats["mastered"], segments=ctx.stats["segments"])
 
             with stage("plan", listener) as progress:
-                announcement_files = master_announcements(ctx)
+                # the station's opening and closing take their length off every slot
                 overhead = max((files.seconds for files in announcement_files.values()), default=0.0)
                 plan = plan_week(project, week, durations_from(durations), ctx.locales, overhead=overhead)
                 result.warnings += [str(shortfall) for shortfall in plan.shortfalls]
