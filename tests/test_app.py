@@ -181,3 +181,18 @@ def test_a_full_disk_is_an_environment_error_and_the_week_stays(workspace, monke
     assert caught.value.exit_code == 3 and "ổ đĩa đã đầy" in caught.value.message and ".staging" in caught.value.file
     assert {p: p.read_bytes() for p in first.output.rglob("*") if p.is_file()} == before
     assert not [p for p in (workspace.root / "output" / ".staging").iterdir()]
+
+
+def test_a_damaged_manifest_never_costs_other_communes_their_files(tmp_path):
+    files = {**FILES, "locales/lang-son/xa-huu-lung.yaml": "name: Xã Hữu Lũng\ncode: '06385'\n"}
+    workspace = app.open_workspace(make_project(tmp_path / "p", files))
+    first = workspace.build(WEEK, jobs=1)
+    other = first.output / "lang-son/xa-huu-lung/messages/canh-bao.mp3"
+    (first.output / "manifest.json").write_text('{"schema": 99}', encoding="utf-8")
+    with pytest.raises(BroadcastError) as caught:
+        workspace.build(WEEK, ["xa-chi-lang"], jobs=1)
+    assert "manifest.json" in caught.value.message and "--locale" in caught.value.fix
+    assert other.is_file()
+    again = workspace.build(WEEK, jobs=1)  # the whole week: made anew, both communes
+    assert {e.locale for e in again.files} == {"lang-son/xa-chi-lang", "lang-son/xa-huu-lung"}
+    assert json.loads((again.output / "manifest.json").read_text(encoding="utf-8"))["schema"] == SCHEMA

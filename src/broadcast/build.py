@@ -10,6 +10,7 @@ log shows them, the studio streams them.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,8 @@ from .plan import durations_from, plan_week
 from .programs import make_programs, master_announcements
 from .publish import Lock, Staging
 from .tts import ClipCache, synthesize_all
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -76,7 +79,7 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
     output = project.root / "output"
     result = BuildResult(project.settings.name, week, output=output / week.id)
     with Lock(output):
-        previous = manifest.published(output / week.id)
+        previous = _previous(output / week.id, whole_week=len(chosen) == len(project.locales))
         staging = Staging(output, week.id, {rel: e.sha256 for rel, e in previous.items()})
         try:
             ctx = BuildContext(project, week, [loc for loc in chosen if loc.id not in failed], jobs, staging,
@@ -121,6 +124,18 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
             staging.discard()
             raise
     return result
+
+
+def _previous(week_folder: Path, whole_week: bool) -> dict[str, Entry]:
+    """The published week's entries. With a damaged manifest a whole-week build starts afresh;
+    a build of some communes stops, since it would drop the others' files."""
+    try:
+        return manifest.published(week_folder)
+    except manifest.UnreadableManifest as exc:
+        if not whole_week:
+            raise
+        log.warning("%s; dựng lại toàn bộ tuần", exc.message)
+        return {}
 
 
 def _timed(listener: Listener, timings: dict[str, float]) -> Listener:

@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .errors import BroadcastError
 from .model import Week
 
 FILE = "manifest.json"
 SCHEMA = 1
-KINDS = ("message", "program", "emergency")  # plus each format's name (m3u8, csv, ics, html, liq)
 
 
 @dataclass(frozen=True)
@@ -94,14 +94,26 @@ class Manifest:
         return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
+class UnreadableManifest(BroadcastError):
+    """A published week whose manifest cannot be read: what it holds is unknown."""
+
+
 def published(week_folder: Path) -> dict[str, Entry]:
-    """The entries of a published week by path; empty when there is none or it is unreadable
-    (then everything is made anew: a damaged manifest costs time, never a wrong file)."""
+    """The entries of a published week by path; empty when no week is published.
+
+    Raises UnreadableManifest when the week is there but its manifest is damaged or of
+    another schema: the caller decides (a whole-week build makes everything anew; a build of
+    some communes must not drop the others' files it cannot see)."""
+    path = week_folder / FILE
+    if not path.exists():
+        return {}
     try:
-        data = json.loads((week_folder / FILE).read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("schema") != SCHEMA:
-            return {}
+            raise ValueError(f"schema {data.get('schema')!r}, không phải {SCHEMA}")
         entries = (Entry.from_json(item) for item in data.get("files", []))
         return {entry.path: entry for entry in entries}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise UnreadableManifest(f"không đọc được {path.name} của tuần đã phát hành: {exc} (unreadable manifest)",
+                                 file=str(path), fix="dựng lại cả tuần: chạy 'broadcast build' không kèm --locale "
+                                 "hay --province; các tệp đã phát hành được làm lại từ đầu") from None
