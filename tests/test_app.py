@@ -196,3 +196,14 @@ def test_a_damaged_manifest_never_costs_other_communes_their_files(tmp_path):
     again = workspace.build(WEEK, jobs=1)  # the whole week: made anew, both communes
     assert {e.locale for e in again.files} == {"lang-son/xa-chi-lang", "lang-son/xa-huu-lung"}
     assert json.loads((again.output / "manifest.json").read_text(encoding="utf-8"))["schema"] == SCHEMA
+
+
+def test_damaged_segments_are_made_again_never_aired(workspace, tmp_path):
+    result = workspace.build(WEEK, jobs=1)
+    aired = (result.output / "lang-son/xa-chi-lang/messages/canh-bao.mp3").read_bytes()
+    segments = [p for p in (workspace.root / ".cache" / "segments").rglob("*.mp3")]
+    assert segments
+    for path in segments:  # a disk error, or a copy cut short: the sidecars still say all is well
+        path.write_bytes(path.read_bytes()[:200])
+    preview = workspace.preview("canh-bao", "xa-chi-lang", WEEK, tmp_path / "nghe.mp3")
+    assert preview.path.read_bytes() == aired

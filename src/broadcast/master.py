@@ -48,30 +48,38 @@ class SegmentInfo:
 
 class SegmentStore:
     """Mastered segments kept between builds: `<folder>/<2 hex>/<key>.<container>`, each with a
-    JSON sidecar of its measurements written last, so a segment without a readable sidecar is
-    unfinished (a killed build, a damaged disk) and is made again, never trusted."""
+    JSON sidecar written last: its measurements, its length in bytes and its sha256. A segment
+    is used only when its bytes match its sidecar; one without a readable, matching sidecar is
+    unfinished or damaged (a killed build, a bad disk, a hand edit) and is made again."""
 
     def __init__(self, folder: Path):
         self.folder = folder
+        self._verified: dict[Path, SegmentInfo] = {}  # read and checked once per build
 
     def path(self, key: str, container: str) -> Path:
         return self.folder / key[:2] / f"{key}.{container}"
 
     def info(self, path: Path) -> SegmentInfo | None:
-        """The segment's measurements, or None when it is missing, empty or its sidecar is damaged."""
+        """The segment's measurements, or None unless its bytes are exactly what was made."""
+        if path in self._verified:
+            return self._verified[path]
         try:
-            if path.stat().st_size == 0:
-                return None
             data = json.loads(path.with_suffix(SIDECAR).read_text(encoding="utf-8"))
-            return SegmentInfo(float(data["seconds"]), float(data["loudness_lufs"]), float(data["true_peak_dbtp"]))
+            blob = path.read_bytes()
+            if len(blob) != data["bytes"] or hashlib.sha256(blob).hexdigest() != data["sha256"]:
+                return None
+            info = SegmentInfo(float(data["seconds"]), float(data["loudness_lufs"]), float(data["true_peak_dbtp"]))
         except (OSError, ValueError, KeyError, TypeError):
             return None
+        self._verified[path] = info
+        return info
 
     def save_info(self, path: Path, audio: AudioFile) -> None:
         sidecar = path.with_suffix(SIDECAR)
         tmp = sidecar.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps({"seconds": audio.duration, "loudness_lufs": audio.loudness_lufs,
-                                   "true_peak_dbtp": audio.true_peak_dbtp}), encoding="utf-8")
+                                   "true_peak_dbtp": audio.true_peak_dbtp, "bytes": path.stat().st_size,
+                                   "sha256": audio.sha256}), encoding="utf-8")
         os.replace(tmp, sidecar)
 
     def stats(self) -> tuple[int, int]:
