@@ -7,7 +7,8 @@ from datetime import time
 import yaml
 
 from broadcast.model import Slot
-from broadcast.schema import SCHEDULE, SETTINGS, Days, Place, Time, is_kind
+from broadcast.options import Place, is_kind
+from broadcast.schema import SCHEDULE, SETTINGS, Days, Time
 from broadcast.yamlio import Loader
 
 
