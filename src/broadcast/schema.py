@@ -157,7 +157,7 @@ class ListOf(Type):
         return [item for item in items if item is not None]
 
 
-class Engine(Text):
+class EngineName(Text):
     """The name of a registered TTS engine; an unknown one is told the valid ones."""
 
     def convert(self, value: Any, at: Place) -> Any:
@@ -251,7 +251,7 @@ SETTINGS = Schema({
 
 VOICE = Schema({
     "id": FileId("id giọng đọc", required=True),
-    "engine": Engine(required=True, default=""),
+    "engine": EngineName(required=True, default=""),
     "params": Depends("engine", engine_params),
     "fallback": Ref("voices", "giọng dự phòng", others=True),
     "description": Text(default=""),
