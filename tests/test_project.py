@@ -98,6 +98,66 @@ def test_every_problem_is_reported_in_one_run(project):
     assert "params" in typo.hint and typo.line == 3
 
 
+# --- a voice's params are validated against its engine's PARAMS while the project is read ---
+
+BAD_PARAMS = """\
+id: espeak-vi
+engine: espeak
+description: thử
+params:
+  voice: vi
+  rate: 900
+  pitchh: 50
+  volume: to
+"""
+
+
+def test_each_bad_param_is_reported_at_its_own_line(project):
+    root = project({"voices/espeak-vi.yaml": BAD_PARAMS})
+    _, report = read_project(root)
+    found = {p.field: p for p in report.errors}
+    assert sorted(found) == ["params.pitchh", "params.rate", "params.volume"]
+    assert [found[f].line for f in ("params.rate", "params.pitchh", "params.volume")] == [6, 7, 8]
+    assert all(p.file == "voices/espeak-vi.yaml" for p in report.errors)
+    rate = found["params.rate"]
+    assert "900" in rate.message and "80" in rate.message and "450" in rate.message and "(out of range)" in rate.message
+    assert found["params.pitchh"].hint == "có phải ý bạn là 'pitch'?"  # did you mean
+    assert "(unknown parameter)" in found["params.pitchh"].message
+    assert "số nguyên" in found["params.volume"].message and "(wrong type)" in found["params.volume"].message
+    with pytest.raises(ContentError) as exc:
+        load_project(root)
+    assert "voices/espeak-vi.yaml:6: lỗi [params.rate]:" in str(exc.value)
+
+
+def test_lint_reports_a_bad_param_once_at_its_line(project):
+    root = project({"voices/espeak-vi.yaml": BAD_PARAMS})
+    result = run("lint", "--project", str(root))
+    assert result.exit_code == 2
+    rate = [line for line in result.output.splitlines() if "params.rate" in line]
+    assert len(rate) == 1 and rate[0].startswith("voices/espeak-vi.yaml:6: lỗi [params.rate]:")
+
+
+def test_unknown_engine_lists_the_valid_ones_and_params_wait_for_it(project):
+    root = project({"voices/espeak-vi.yaml": "id: espeak-vi\nengine: espeak-ng\nparams: {rate: 900}\n"})
+    _, report = read_project(root)
+    assert [(p.line, p.field) for p in report.errors] == [(2, "engine")]  # params unchecked without an engine
+    problem = report.errors[0]
+    assert "espeak-ng" in problem.message
+    for name in ("espeak", "gtts", "piper", "recorded"):
+        assert name in problem.message and name in problem.hint
+
+
+def test_voice_params_come_typed_with_defaults_filled_in(project):
+    root = project({"voices/gtts-vi.yaml": "id: gtts-vi\nengine: gtts\nparams: {backoff: 2}\n"
+                                          "fallback: espeak-vi\n",
+                    "voices/ghi-am.yaml": "id: ghi-am\nengine: recorded\n"})
+    voices = {v.id: v for v in load_project(root).voices}
+    assert voices["espeak-vi"].params == {"voice": "vi", "variant": "", "rate": 150, "pitch": 50, "range": 50,
+                                          "volume": 100, "word_gap": 0}
+    assert voices["gtts-vi"].params["backoff"] == 2 and voices["gtts-vi"].params["tld"] == "com.vn"
+    assert voices["ghi-am"].params == {"folder": "assets/recordings", "rate": 0}  # no params: all defaults
+
+
 MINIMAL_SCRIPT = """\
 id: canh-bao
 title: Cảnh báo thử

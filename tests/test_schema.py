@@ -7,7 +7,8 @@ from datetime import time
 import yaml
 
 from broadcast.model import Slot
-from broadcast.schema import SCHEDULE, SETTINGS, Days, Place, Time, is_kind
+from broadcast.options import Place, is_kind
+from broadcast.schema import SCHEDULE, SETTINGS, Days, Time
 from broadcast.yamlio import Loader
 
 
@@ -54,3 +55,32 @@ def test_settings_reference_and_defaults():
 def test_is_kind_is_what_a_person_means():
     assert is_kind(1, float) and not is_kind(True, int) and is_kind(True, bool) and not is_kind(1.5, int)
     assert is_kind(None, (int, type(None)))
+
+
+def test_engine_params_and_project_fields_share_one_set_of_primitives():
+    from broadcast.options import Type
+    from broadcast.schema import SCRIPT
+    from broadcast.tts import ENGINES
+    from broadcast.tts.base import Param
+
+    assert all(isinstance(p, Type) for cls in ENGINES.values() for p in cls.PARAMS)
+    problems: list = []
+    rate = Param("rate", int, 150, "tốc độ", low=80, high=450)
+    assert rate.validate(900, place(problems)) == 150  # the default, once the problem is recorded
+    repeat = SCRIPT.options["repeat"]
+    assert repeat.validate(9, place(problems)) == 1
+    assert [p.message.split(" (")[-1] for p in problems] == ["out of range)", "out of range)"]
+    assert Param("tld", str, "vi").validate(12345, place(problems)) == "vi"  # no number-to-text for params
+    assert "(wrong type)" in problems[-1].message
+
+
+def test_param_check_and_choices_report_with_the_help_as_fix():
+    from broadcast.tts.base import Param
+
+    problems: list = []
+    mode = Param("mode", str, "a", "chế độ đọc", choices=("a", "b"))
+    even = Param("n", int, 0, "số chẵn", check=lambda v: None if v % 2 == 0 else "số lẻ (odd)")
+    assert mode.validate("c", place(problems)) == "a" and even.validate(3, place(problems)) == 0
+    assert mode.validate("b", place(problems)) == "b" and even.validate(4, place(problems)) == 4
+    assert [(p.message, p.hint) for p in problems] == [
+        ("giá trị 'c' không hợp lệ (invalid value)", "dùng một trong: a, b"), ("số lẻ (odd)", "n: số chẵn")]

@@ -1,5 +1,6 @@
 """`broadcast lint`: read the whole project, render every script for every locale, and check
-what later stages will need (lexicons, voice parameters, recordings, readings).
+what later stages will need (recordings, readings). Lexicons and voice parameters are checked
+while the project is read (`project.read_project`), each problem at its own line.
 
 Everything is collected, nothing stops early: the editor gets one list of all problems.
 """
@@ -14,7 +15,7 @@ from .model import HasProblems, Problem, Project, Script, Week
 from .project import read_project
 from .render import RenderError, render
 from .speech import check_readings, speak
-from .tts import check_profile, missing_recordings
+from .tts import missing_recordings
 
 
 @dataclass(frozen=True)
@@ -31,22 +32,11 @@ class LintResult(HasProblems):
                 f"{len(self.errors)} lỗi (errors)")
 
 
-def content_problems(project: Project) -> list[Problem]:
-    """What later stages need from the content, checked before any audio work."""
-    problems = []
-    for voice in project.voices:
-        for message in check_profile(voice.engine, voice.params):
-            problems.append(Problem(voice.file, voice.params_line, "params", message,
-                                    "sửa hồ sơ giọng theo README (voices/)"))
-    return problems
-
-
 def lint(root: Path, week: Week) -> LintResult:
     project, loaded = read_project(root)
     problems = list(loaded.problems)
     renders = 0
     if project is not None:
-        problems += content_problems(project)
         seen: set[tuple[str, int, str]] = set()
         voices = {v.id: v for v in project.voices}
         spoken: dict[str, set[str]] = {}

@@ -68,11 +68,10 @@ class Script:
 class Voice:
     id: str
     engine: str
-    params: Mapping[str, Any]
+    params: Mapping[str, Any]  # validated against the engine's PARAMS, defaults filled in
     fallback: str | None
     description: str
     file: str
-    params_line: int = 0
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,8 @@ from .model import (
     Settings,
     Voice,
 )
-from .schema import PLACEHOLDER, SLUG, Place
+from .options import Place
+from .schema import PLACEHOLDER, SLUG
 from .speech import Lexicon
 from .yamlio import YamlError, YList, YMap, load_yaml
 
@@ -177,9 +178,8 @@ def _read_voice(report: Report, path: Path) -> Voice | None:
     read = _read(report, path, schema.VOICE)
     if read is None:
         return None
-    data, v = read
-    return Voice(v["id"] or path.stem, v["engine"], v["params"], v["fallback"], v["description"],
-                 report.rel(path), data.line_of("params"))
+    v = read[1]
+    return Voice(v["id"] or path.stem, v["engine"], v["params"], v["fallback"], v["description"], report.rel(path))
 
 
 def _read_schedule(report: Report, path: Path) -> Schedule | None:

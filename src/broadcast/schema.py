@@ -4,20 +4,24 @@ An option validates one value and returns it typed (a `time`, a `Slot`, a `Lexic
 records what is wrong at the key's file, line and field and returns its default. A `Schema`
 is a mapping of keys to options: it reports missing and unknown keys ("did you mean"),
 runs its cross-field rules, and builds a typed object. Nothing stops at the first mistake.
+
+The primitives (`Option`, `Type`, `Text`, `Choice`, `Schema`, `Place`) are in `broadcast.options`,
+shared with engine parameters; here are the project files' own options and their schemas. A
+voice's `params` are validated against its engine's `PARAMS` (`tts.registry`), each at its line.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable
 from datetime import date, time
 from typing import Any
 
-from .errors import Problem
+from .errors import TTSError
 from .model import LEVELS, PRESETS, Contact, Province, Settings, Slot, Validity
+from .options import Choice, Depends, Invalid, Option, Place, Schema, SubSchema, Text, Type
 from .speech.lexicon import SECTIONS, Lexicon
+from .tts.registry import ENGINES, engine_class
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 PLACEHOLDER = re.compile(r"<<\s*([^<>]*?)\s*>>")
@@ -28,127 +32,8 @@ WEEKDAYS = {
 }
 DAY_SETS = {"all": (1, 2, 3, 4, 5, 6, 7), "weekdays": (1, 2, 3, 4, 5), "hang-ngay": (1, 2, 3, 4, 5, 6, 7)}
 
-Check = Callable[[Any], "tuple[str, str] | None"]  # a value -> (message, fix) or None
 
-
-class Invalid(Exception):
-    """What is wrong with one value, and how to fix it."""
-
-    def __init__(self, message: str, hint: str):
-        super().__init__(message)
-        self.message, self.hint = message, hint
-
-
-@dataclass(frozen=True)
-class Place:
-    """Where a value sits (file, line, field, key) and where its problems go."""
-
-    problems: list[Problem]
-    file: str  # relative to the project root
-    line: int = 1
-    field: str = ""
-    key: str = ""
-    known: Mapping[str, frozenset[str]] | None = None  # ids per folder, for `Ref`
-
-    @property
-    def stem(self) -> str:
-        """The file's name without folder and suffix: what its `id` must be."""
-        return self.file.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-
-    def problem(self, message: str, hint: str, severity: str = "error") -> None:
-        self.problems.append(Problem(self.file, self.line, self.field, message, hint, severity))
-
-    def child(self, container: Any, key: Any, field: str | None = None) -> Place:
-        """The place of `container[key]`: a key of a mapping or an index of a list."""
-        if isinstance(key, int):
-            name = f"{self.key}[{key}]"
-            return replace(self, line=container.line_of(key), field=f"{self.field}[{key}]", key=name)
-        line = container.line_of(key) if hasattr(container, "line_of") else self.line
-        dotted = f"{self.field}.{key}" if self.field else str(key)
-        return replace(self, line=line, field=dotted if field is None else field, key=str(key))
-
-
-# --- type checks shared with engine parameters (tts.base.Param) -------------------------------
-
-TYPE_NAMES = {str: "chuỗi chữ (text)", int: "số nguyên (integer)", bool: "true/false",
-              dict: "nhóm khóa (mapping)", list: "danh sách (list)", date: "ngày YYYY-MM-DD (date)"}
-
-
-def is_kind(value: Any, kinds: type | tuple[type, ...]) -> bool:
-    """`isinstance`, as a person means it: a bool is not a number, an int is a fine float."""
-    kinds = kinds if isinstance(kinds, tuple) else (kinds,)
-    if isinstance(value, bool):
-        return bool in kinds
-    if float in kinds and isinstance(value, int):
-        return True
-    return isinstance(value, kinds)
-
-
-def describe(value: Any) -> str:
-    for kind, name in TYPE_NAMES.items():
-        if is_kind(value, kind):
-            return f"{name} '{value}'" if kind in (str, int) else name
-    return repr(value)
-
-
-# --- options ----------------------------------------------------------------------------------
-
-
-class Option:
-    """One field. Subclasses override `convert` (raise `Invalid` for a bad value)."""
-
-    def __init__(self, *, required: bool = False, default: Any = None, check: Check | None = None):
-        self.required, self.default, self.check = required, default, check
-
-    def validate(self, value: Any, at: Place) -> Any:
-        """The typed value, or the default once the problem is recorded at `at`."""
-        try:
-            value = self.convert(value, at)
-            bad = self.check(value) if self.check is not None else None
-            if bad:
-                raise Invalid(*bad)
-        except Invalid as exc:
-            at.problem(exc.message, exc.hint)
-            return self.default
-        return value
-
-    def convert(self, value: Any, at: Place) -> Any:
-        return value
-
-
-class Type(Option):
-    """A value of one YAML type; a number where text is expected (113 unquoted) becomes text."""
-
-    def __init__(self, kind: type, **options: Any):
-        super().__init__(**options)
-        self.kind = kind
-
-    def convert(self, value: Any, at: Place) -> Any:
-        if self.kind is str and is_kind(value, float):
-            value = str(value)
-        if not is_kind(value, self.kind):
-            name = TYPE_NAMES[self.kind]
-            raise Invalid(f"'{at.key}' phải là {name}, nhưng đang là {describe(value)} (wrong type)",
-                          f"sửa giá trị của '{at.key}' thành {name}")
-        return value
-
-
-class Text(Type):
-    def __init__(self, **options: Any):
-        super().__init__(str, **options)
-
-
-class Choice(Text):
-    def __init__(self, choices: tuple[str, ...], **options: Any):
-        super().__init__(**options)
-        self.choices = choices
-
-    def convert(self, value: Any, at: Place) -> Any:
-        value = super().convert(value, at)
-        if value not in self.choices:
-            raise Invalid(f"giá trị '{value}' không hợp lệ (invalid value)",
-                          f"dùng một trong: {', '.join(self.choices)}")
-        return value
+# --- options of project files -----------------------------------------------------------------
 
 
 class Slug(Text):
@@ -248,19 +133,6 @@ class Days(Option):
                       "dùng 'all', 'weekdays' hoặc danh sách như [t2, t4, t6, cn] hay [mon, wed, fri, sun]")
 
 
-class SubSchema(Type):
-    """A nested mapping validated by its own schema; `not_mapping`: a kinder message than the type's."""
-
-    def __init__(self, schema: Schema, not_mapping: tuple[str, str] | None = None, **options: Any):
-        super().__init__(dict, **options)
-        self.schema, self.not_mapping = schema, not_mapping
-
-    def convert(self, value: Any, at: Place) -> Any:
-        if self.not_mapping and not isinstance(value, dict):
-            raise Invalid(*self.not_mapping)
-        return self.schema.validate(super().convert(value, at), at)
-
-
 class MapOf(Type):
     """A mapping of free keys (contact names) to values of one option."""
 
@@ -283,6 +155,27 @@ class ListOf(Type):
     def convert(self, value: Any, at: Place) -> Any:
         items = (self.option.validate(v, at.child(value, i)) for i, v in enumerate(super().convert(value, at)))
         return [item for item in items if item is not None]
+
+
+class EngineName(Text):
+    """The name of a registered TTS engine; an unknown one is told the valid ones."""
+
+    def convert(self, value: Any, at: Place) -> Any:
+        value = super().convert(value, at)
+        try:
+            engine_class(value)
+        except TTSError as exc:
+            raise Invalid(exc.message, f"dùng một trong: {', '.join(sorted(ENGINES))}") from None
+        return value
+
+
+def engine_params(engine: str | None) -> Option:
+    """What a voice's `params` must be: the engine's `PARAMS` (defaults filled in), or any
+    mapping while the engine is unknown (that problem is reported at `engine`)."""
+    if engine not in ENGINES:
+        return Type(dict, default={})
+    cls = ENGINES[engine]
+    return SubSchema(cls.param_schema(), default=cls.normalize_params(None))
 
 
 class LexiconOption(Option):
@@ -315,47 +208,6 @@ class LexiconOption(Option):
             at.problem(str(exc).rstrip("."), self.HINT)
             return True
         return False
-
-
-# --- schemas ----------------------------------------------------------------------------------
-
-Rule = Callable[[dict[str, Any]], "tuple[str, str, str] | None"]  # values -> (key, message, fix) or None
-
-
-@dataclass(frozen=True)
-class Schema:
-    """The keys a mapping may have; `build` makes the typed object from the validated values."""
-
-    options: Mapping[str, Option]
-    build: Callable[[dict[str, Any]], Any] = dict
-    rules: tuple[Rule, ...] = ()
-
-    def validate(self, data: Mapping[str, Any], at: Place) -> Any:
-        values = {}
-        for key, option in self.options.items():
-            here = at.child(data, key)
-            if data.get(key) is None:
-                if option.required:
-                    here.problem(f"thiếu trường bắt buộc '{key}' (missing required field)",
-                                 f"thêm dòng '{key}: ...' vào tệp")
-                values[key] = option.default
-            else:
-                values[key] = option.validate(data[key], here)
-        for rule in self.rules:
-            bad = rule(values)
-            if bad:
-                at.child(data, bad[0]).problem(*bad[1:])
-        for key in data:
-            if key not in self.options:
-                close = difflib.get_close_matches(str(key), sorted(self.options), n=1)
-                hint = f"có phải ý bạn là '{close[0]}'?" if close else \
-                    f"xóa dòng này; các trường hợp lệ: {', '.join(sorted(self.options))}"
-                at.child(data, key).problem(f"trường không xác định '{key}' (unknown field)", hint)
-        return self.build(values)
-
-
-def _positive(value: int) -> tuple[str, str] | None:
-    return None if value >= 1 else (f"giá trị {value} phải lớn hơn hoặc bằng 1", "dùng số nguyên dương, ví dụ 1")
 
 
 def _until_after_from(v: dict[str, Any]) -> tuple[str, str, str] | None:
@@ -392,15 +244,15 @@ SETTINGS = Schema({
                      (f"múi giờ '{v}' chưa được hỗ trợ", "dùng Asia/Ho_Chi_Minh")),
     "default_voice": Ref("voices", "giọng đọc", default=_DEFAULTS.default_voice),
     "preset": Choice(PRESETS, default=_DEFAULTS.preset),
-    "min_airings": Type(int, default=_DEFAULTS.min_airings, check=_positive),
+    "min_airings": Type(int, default=_DEFAULTS.min_airings, low=1),
     "opening": Text(default=""),
     "closing": Text(default=""),
 }, build=lambda v: Settings(**v))
 
 VOICE = Schema({
     "id": FileId("id giọng đọc", required=True),
-    "engine": Text(required=True, default=""),
-    "params": Type(dict, default={}),
+    "engine": EngineName(required=True, default=""),
+    "params": Depends("engine", engine_params),
     "fallback": Ref("voices", "giọng dự phòng", others=True),
     "description": Text(default=""),
 })
@@ -410,7 +262,7 @@ SLOT = Schema({
     "label": Text(),
     "days": Days(default=DAY_SETS["all"]),
     "start": Time(required=True),
-    "minutes": Type(int, required=True, check=_positive),
+    "minutes": Type(int, required=True, low=1),
 }, build=lambda v: _complete(Slot)({**v, "label": v["label"] or v["name"] or ""}))
 
 SCHEDULE = Schema({
@@ -430,8 +282,7 @@ SCRIPT = Schema({
     "source": Text(required=True, default=""),
     "level": Choice(LEVELS, default="normal"),
     "valid": SubSchema(VALIDITY, required=True),
-    "repeat": Type(int, default=1, check=lambda v: None if 1 <= v <= 5 else
-                   (f"số lần nhắc lại {v} ngoài khoảng 1-5", "dùng repeat: 1 hoặc 2")),
+    "repeat": Type(int, default=1, low=1, high=5),
     "voice": Ref("voices", "giọng đọc"),
     "body": Text(required=True, default=""),
 }, rules=(_body_not_blank,))

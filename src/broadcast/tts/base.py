@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from broadcast.errors import EngineUnavailable, MissingRecording, TTSError, bilingual
+from broadcast.errors import EngineUnavailable, MissingRecording, Problem, TTSError, bilingual
+from broadcast.options import Kinds, Place, Schema, Type
 from broadcast.pcm import Clip
 
 __all__ = [  # the errors are re-exported for the engines (they live in broadcast.errors)
@@ -25,58 +26,29 @@ __all__ = [  # the errors are re-exported for the engines (they live in broadcas
 # --------------------------------------------------------------------------- params
 
 
-@dataclass(frozen=True)
-class Param:
-    """One parameter a voice profile may set for an engine."""
+class Param(Type):
+    """One parameter a voice profile may set for an engine: a typed option with a name and a help line.
 
-    name: str
-    type: type | tuple[type, ...]
-    default: Any
-    help: str = ""
-    low: float | None = None
-    high: float | None = None
-    choices: tuple[Any, ...] | None = None
-    check: Callable[[Any], str | None] | None = None  # returns a problem message or None
+    Declared as data (``Param("rate", int, 150, "tốc độ, từ/phút", low=80, high=450)``) and
+    validated by the same primitives as the project files (`broadcast.options`): type, range,
+    choices, then `check` (a value -> a problem message, or None).
+    """
 
-    def problems(self, value: Any) -> list[str]:
-        from broadcast.schema import is_kind  # here, not at the top: this file is being split
+    def __init__(self, name: str, type: Kinds, default: Any, help: str = "", *,
+                 low: float | None = None, high: float | None = None, choices: tuple[Any, ...] | None = None,
+                 check: Callable[[Any], str | None] | None = None):
+        hint = f"{name}: {help}" if help else bilingual("sửa hồ sơ giọng", "fix the voice profile")
+        super().__init__(type, default=default, low=low, high=high, choices=choices,
+                         check=None if check is None else lambda value: _with_hint(check(value), hint))
+        self.name, self.help = name, help
 
-        types = self.type if isinstance(self.type, tuple) else (self.type,)
-        if not is_kind(value, types):  # the project files' rule: a bool is no number, an int is a float
-            names = " hoặc ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
-            return [
-                bilingual(
-                    f"tham số '{self.name}' phải là {names}, nhận được {value!r}",
-                    f"parameter '{self.name}' must be {'/'.join(t.__name__ for t in types)}, "
-                    f"got {type(value).__name__}",
-                )
-            ]
-        out: list[str] = []
-        if value is None:
-            return out
-        if self.low is not None and value < self.low or self.high is not None and value > self.high:
-            out.append(
-                bilingual(
-                    f"tham số '{self.name}' = {value!r} nằm ngoài khoảng {self.low}–{self.high}",
-                    f"parameter '{self.name}' = {value!r} is outside {self.low}..{self.high}",
-                )
-            )
-        if self.choices is not None and value not in self.choices:
-            valid = ", ".join(map(str, self.choices))
-            out.append(
-                bilingual(
-                    f"tham số '{self.name}' = {value!r} không hợp lệ; chọn một trong: {valid}",
-                    f"parameter '{self.name}' = {value!r} is not one of: {valid}",
-                )
-            )
-        if not out and self.check is not None:
-            msg = self.check(value)
-            if msg:
-                out.append(msg)
-        return out
+    @property
+    def type(self) -> Kinds:
+        return self.kind
 
 
-_TYPE_NAMES = {int: "số nguyên", float: "số", str: "chuỗi", bool: "true/false"}
+def _with_hint(message: str | None, hint: str) -> tuple[str, str] | None:
+    return None if message is None else (message, hint)
 
 
 @dataclass(frozen=True)
@@ -119,34 +91,29 @@ class Engine(ABC):
     # parameters --------------------------------------------------------------
 
     @classmethod
+    def param_schema(cls) -> Schema:
+        """The schema of a profile's params: one option per `Param`, "did you mean" for unknown names."""
+        return Schema({p.name: p for p in cls.PARAMS}, unknown=("tham số", "parameter"))
+
+    @classmethod
     def param_problems(cls, params: Mapping[str, Any] | None) -> list[str]:
-        """Every problem with a profile's params: unknown names, wrong types, out of range."""
-        params = dict(params or {})
-        known = {p.name: p for p in cls.PARAMS}
-        problems: list[str] = []
-        for name in params:
-            if name not in known:
-                valid = ", ".join(sorted(known)) or "(không có / none)"
-                problems.append(
-                    bilingual(
-                        f"động cơ '{cls.NAME}' không có tham số '{name}'; các tham số hợp lệ: {valid}",
-                        f"engine '{cls.NAME}' has no parameter '{name}'; valid: {valid}",
-                    )
-                )
-        for name, value in params.items():
-            if name in known:
-                problems.extend(known[name].problems(value))
-        return problems
+        """Every problem with a profile's params: unknown names, wrong types, out of range, each with its fix."""
+        return cls._checked(params)[1]
 
     @classmethod
     def normalize_params(cls, params: Mapping[str, Any] | None) -> dict[str, Any]:
         """Validated params with defaults filled in; raises `TTSError` listing every problem."""
-        problems = cls.param_problems(params)
+        values, problems = cls._checked(params)
         if problems:
             raise TTSError("\n".join(problems))
-        out = {p.name: p.default for p in cls.PARAMS}
-        out.update(params or {})
-        return out
+        return values
+
+    @classmethod
+    def _checked(cls, params: Mapping[str, Any] | None) -> tuple[dict[str, Any], list[str]]:
+        """The params with defaults filled in, and what is wrong with them (each with its fix)."""
+        problems: list[Problem] = []
+        values = cls.param_schema().validate(params or {}, Place(problems, "", field="params"))
+        return values, [f"{p.message}. Cách sửa: {p.hint}" for p in problems]
 
     # the protocol ------------------------------------------------------------
 
