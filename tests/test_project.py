@@ -278,7 +278,7 @@ def test_locale_is_typed_with_province_station_and_merged_contacts(project):
     assert loc.province == Province("lang-son", "Lạng Sơn", "20")
     assert loc.station == "Xã Chi Lăng"  # no station set: the commune's name
     assert loc.contacts == {"police": Contact("Công an xã Chi Lăng", "113")}
-    assert loc.voice is None and loc.division_type == "xã" and loc.preset == "loa" and dict(loc.vars) == {}
+    assert loc.voice is None and loc.division_type == "xã" and loc.preset.name == "loa" and loc.preset.container == "mp3" and dict(loc.vars) == {}
     assert p.voice_for(p.scripts[0], loc) == "espeak-vi"
     station = project({"locales/lang-son/_province.yaml": PROVINCE + "station: Đài Lạng Sơn\nvoice: espeak-vi\n"
                        "vars: {hotline: {so: '0205'}}\n",

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 from . import lint as lint_stage
 from . import locales as locale_catalogue
-from .audio import AudioFile, MessageAudio, Tags, get_preset, master_message
+from .audio import AudioFile, MessageAudio, Tags, master_message
 from .build import BuildResult, build, clip_folder
 from .errors import BroadcastError, ContentError, EnvironmentProblem, Problem, UsageError
 from .events import Event, Listener, ignore
@@ -229,7 +229,7 @@ class Workspace:
         the commune's mastering preset), made by the same stages as the build: the same
         content gives the same bytes as the published message file."""
         project, locale = self.project, self.locale(locale_id)
-        preset = get_preset(locale.preset)
+        preset = locale.preset
         _check_suffix(out, preset.container, f"xã này phát dạng .{preset.container} (preset {preset.name})")
         messages, announcements = speak_messages(project, week, [locale], [self.script(script_id)])
         message = replace(messages[0], voice=self.voice(voice_id)) if voice_id else messages[0]
@@ -245,13 +245,14 @@ class Workspace:
 
     @_machine_errors
     def say(self, text: str, out: Path, voice_id: str | None = None, locale_id: str | None = None) -> AudioFile:
-        """Speak a sentence or two (already written out) as a message would sound, with the
-        project's preset."""
+        """Speak a sentence or two (already written out) as a message would sound: with the
+        commune's lexicon and preset when `locale_id` is given, else the project's."""
         project = self.project
-        preset = get_preset(project.settings.preset)
-        _check_suffix(out, preset.container, f"dự án phát dạng .{preset.container} (preset {preset.name})")
+        locale = self.locale(locale_id) if locale_id else None
+        preset = locale.preset if locale else project.settings.preset
+        _check_suffix(out, preset.container, f"nơi phát dạng .{preset.container} (preset {preset.name})")
         voice = self.voice(voice_id or project.settings.default_voice)
-        speech = speak(text, self.lexicon(self.locale(locale_id) if locale_id else None))
+        speech = speak(text, self.lexicon(locale))
         synthesis = self._synthesise([(v, p) for v in project.voices if v.id == voice for p in speech.parts])
         body = spoken_clips(speech, lambda part: synthesis.clip(voice, part))
         return master_message(MessageAudio(body=body), preset, out,

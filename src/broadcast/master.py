@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .audio import AudioFile, Preset, Tags, get_preset
+from .audio import AudioFile, Preset, Tags
 from .audio.join import join_files
 from .audio.layout import Pause, Segment, layout
 from .audio.segments import master_segment
@@ -150,7 +150,7 @@ def message_tags(message: Message, week: Week) -> Tags:
 
 
 def plan_message(message: Message, week: Week, synthesis: SynthesisResult, announcements: Announcements) -> MessagePlan:
-    preset = get_preset(message.locale.preset)
+    preset = message.locale.preset
     rel = f"{message.locale.id}/messages/{message.script.id}.{preset.container}"
     tags = message_tags(message, week)
     body = [tuple(tuple(synthesis.clips[(message.voice, p)].key for p in s.parts) for s in para.sentences)

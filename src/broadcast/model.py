@@ -9,11 +9,11 @@ from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from .audio.presets import Preset
 from .errors import Problem, UsageError
 from .speech.lexicon import Lexicon
 
 LEVELS = ("normal", "priority", "emergency")  # Thông tư 39/2020/TT-BTTTT
-PRESETS = ("loa", "fm", "phat-thanh")
 
 
 class HasProblems:
@@ -33,9 +33,9 @@ class HasProblems:
 @dataclass(frozen=True)
 class Settings:
     name: str
+    preset: Preset  # the project's delivery (audio/presets.py), unless a commune or province chooses another
     timezone: str = "Asia/Ho_Chi_Minh"
     default_voice: str = "espeak-vi"
-    preset: str = "loa"
     min_airings: int = 3
     opening: str = ""
     closing: str = ""
@@ -118,7 +118,7 @@ class Locale:
     province: Province
     station: str  # the name read on air; the commune's name when not set
     schedule: str
-    preset: str
+    preset: Preset  # the delivery, chosen by name in the commune's, province's or project's file
     voice: str | None  # None: each script's voice or the project's default
     division_type: str | None
     contacts: Mapping[str, Contact]

@@ -14,7 +14,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from .audio import AudioFile, MessageAudio, Preset, Tags, get_preset, master_message
+from .audio import AudioFile, MessageAudio, Preset, Tags, master_message
 from .audio.join import join_files
 from .context import BuildContext
 from .events import Progress
@@ -54,7 +54,7 @@ def master_announcements(ctx: BuildContext) -> dict[str, AnnouncementFiles]:
         path.parent.mkdir(parents=True, exist_ok=True)
         return master_message(MessageAudio(body=body), preset, path, Tags(title=name, artist=ctx.project.settings.name))
 
-    presets = [get_preset(name) for name in sorted({loc.preset for loc in ctx.locales})]
+    presets = sorted({loc.preset for loc in ctx.locales}, key=lambda preset: preset.name)
     return {preset.name: AnnouncementFiles(make("opening", ctx.announcements.opening, preset),
                                      make("closing", ctx.announcements.closing, preset)) for preset in presets}
 
@@ -71,7 +71,7 @@ def make_programs(ctx: BuildContext, plan: WeekPlan,
 
     def one(locale_plan: LocalePlan) -> StationWeek:
         locale = by_id[locale_plan.locale_id]
-        week = _commune_programs(ctx, locale, locale_plan, scripts, announcement_files[locale.preset])
+        week = _commune_programs(ctx, locale, locale_plan, scripts, announcement_files[locale.preset.name])
         progress.advance()
         return week
 
@@ -83,7 +83,7 @@ def _commune_programs(ctx: BuildContext, locale: Locale, plan: LocalePlan, scrip
                       announced: AnnouncementFiles) -> StationWeek:
     """One commune's programs. Runs in a thread beside other communes: it writes only this
     commune's entries."""
-    preset = get_preset(locale.preset)
+    preset = locale.preset
     station = locale.station
     first_with_key: dict[str, str] = {}  # program key -> the first file staged with it
 

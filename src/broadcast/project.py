@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import schema
+from .audio.presets import DEFAULT_PRESET, get_preset
 from .errors import ContentError, NotAProject, Problem
 from .model import (
     Contact,
@@ -297,7 +298,8 @@ def _make_locale(report: Report, path: Path, folder: str, province: tuple[YMap, 
     return Locale(
         id=f"{folder}/{path.stem}", name=c["name"], code=c["code"], province=schema.province(folder, p),
         station=inherited("station") or c["name"], schedule=schedule or "",
-        preset=inherited("preset") or (settings.preset if settings else "loa"), voice=inherited("voice"),
+        preset=inherited("preset") or (settings.preset if settings else get_preset(DEFAULT_PRESET)),
+        voice=inherited("voice"),
         division_type=inherited("division_type"), contacts=contacts, vars=deep_merge(p["vars"], c["vars"]),
         lexicon=lexicon, file=report.rel(path), data=deep_merge(p_data, c_data))
 

@@ -17,8 +17,9 @@ from collections.abc import Callable
 from datetime import date, time
 from typing import Any
 
+from .audio.presets import DEFAULT_PRESET, Preset, get_preset, preset_names
 from .errors import TTSError
-from .model import LEVELS, PRESETS, Contact, Province, Settings, Slot, Validity
+from .model import LEVELS, Contact, Province, Settings, Slot, Validity
 from .options import Choice, Depends, Invalid, Option, Place, Schema, SubSchema, Text, Type
 from .speech.lexicon import SECTIONS, Lexicon
 from .tts.registry import ENGINES, engine_class
@@ -236,14 +237,25 @@ def _complete(make: Callable[..., Any]) -> Callable[[dict[str, Any]], Any]:
     return lambda v: None if None in v.values() else make(**v)
 
 
-_DEFAULTS = Settings(name="")
+class PresetName(Choice):
+    """A delivery preset, by name in the file, as the `Preset` object itself once read: the one
+    place a name becomes a preset (adding one to audio/presets.py is all it takes)."""
+
+    def __init__(self, **options: Any):
+        super().__init__(tuple(preset_names()), **options)
+
+    def convert(self, value: Any, at: Place) -> Preset:
+        return get_preset(super().convert(value, at))
+
+
+_DEFAULTS = Settings(name="", preset=get_preset(DEFAULT_PRESET))
 
 SETTINGS = Schema({
     "name": Text(required=True, default=""),
     "timezone": Text(default=_DEFAULTS.timezone, check=lambda v: None if v == "Asia/Ho_Chi_Minh" else
                      (f"múi giờ '{v}' chưa được hỗ trợ", "dùng Asia/Ho_Chi_Minh")),
     "default_voice": Ref("voices", "giọng đọc", default=_DEFAULTS.default_voice),
-    "preset": Choice(PRESETS, default=_DEFAULTS.preset),
+    "preset": PresetName(default=_DEFAULTS.preset),
     "min_airings": Type(int, default=_DEFAULTS.min_airings, low=1),
     "opening": Text(default=""),
     "closing": Text(default=""),
@@ -297,7 +309,7 @@ _LOCALE = {
     "station": Text(),
     "schedule": Ref("schedules", "lịch phát", slug=False),
     "voice": Ref("voices", "giọng đọc", slug=False),
-    "preset": Choice(PRESETS),
+    "preset": PresetName(),
     "contacts": MapOf(SubSchema(CONTACT), default={}),
     "vars": Type(dict, default={}),
     "lexicon": LEXICON,
