@@ -207,3 +207,18 @@ def test_damaged_segments_are_made_again_never_aired(workspace, tmp_path):
         path.write_bytes(path.read_bytes()[:200])
     preview = workspace.preview("canh-bao", "xa-chi-lang", WEEK, tmp_path / "nghe.mp3")
     assert preview.path.read_bytes() == aired
+
+
+def test_a_commune_with_its_own_preset_airs_and_previews_in_it(tmp_path):
+    files = {**FILES, "locales/lang-son/xa-huu-lung.yaml": "name: Xã Hữu Lũng\ncode: '06385'\npreset: phat-thanh\n"}
+    workspace = app.open_workspace(make_project(tmp_path / "p", files))
+    assert workspace.locale("xa-huu-lung").preset.container == "wav"
+    result = workspace.build(WEEK, jobs=1)
+    kinds = {e.path.rsplit(".", 1)[-1] for e in result.files if e.kind == "message"}
+    assert kinds == {"mp3", "wav"}
+    wav = result.output / "lang-son/xa-huu-lung/messages/canh-bao.wav"
+    assert wav.read_bytes()[:4] == b"RIFF"
+    preview = workspace.preview("canh-bao", "xa-huu-lung", WEEK, tmp_path / "nghe.wav")
+    assert preview.path.read_bytes() == wav.read_bytes()
+    with pytest.raises(UsageError):
+        workspace.preview("canh-bao", "xa-huu-lung", WEEK, tmp_path / "nghe.mp3")
