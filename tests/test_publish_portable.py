@@ -1,11 +1,14 @@
 """Publishing where fcntl and renameat2 do not exist (Windows, macOS, network shares), and
-recovery after a kill between the two renames of the fallback (issue 11).
+recovery after a kill in the middle of the in-place publish that replaces it (issue 11).
 
 Each scenario runs in a fresh interpreter started with `fcntl` made unimportable and
 `publish._exchange` answering "unsupported", as on those systems."""
 
 from __future__ import annotations
 
+import errno
+import json
+import os
 import signal
 import subprocess
 import sys
@@ -98,58 +101,101 @@ def test_the_portable_lock_names_its_holder_and_survives_a_killed_holder(tmp_pat
     assert again.returncode == 0 and "taken" in again.stdout, again.stderr
 
 
-def test_a_kill_between_the_two_renames_is_repaired_by_the_next_lock(tmp_path):
+def manifest_matches_disk(root: Path) -> bool:
+    week = root / "output" / WEEK
+    files = {e["path"]: e["sha256"] for e in json.loads((week / "manifest.json").read_text(encoding="utf-8"))["files"]}
+    on_disk = published(root)
+    on_disk.pop("manifest.json")
+    return files == on_disk
+
+
+def test_a_kill_while_publishing_in_place_never_loses_the_week_and_is_finished_next(tmp_path):
     root = make_project(tmp_path / "p")
     assert run("build", "--week", WEEK, "--jobs", "1", "--project", str(root)).exit_code == 0
     before = published(root)
     script = root / "scripts" / "canh-bao.yaml"
     script.write_text(script.read_text(encoding="utf-8").replace("Hãy gọi", "Hãy gọi ngay"), encoding="utf-8")
-    dies = portable(textwrap.dedent("""
-        real_rename = os.rename
-        def rename(src, dst):
-            real_rename(src, dst)
-            if "-old-" in str(dst):  # the published week is moved aside; the new one is not in yet
-                os.kill(os.getpid(), signal.SIGKILL)
-        os.rename = rename
+    dies = portable(textwrap.dedent(f"""
+        real_replace, moved = os.replace, []
+        def replace(src, dst):
+            real_replace(src, dst)
+            if "{WEEK}" in str(dst) and ".staging" not in str(dst):
+                moved.append(dst)
+                if len(moved) == 3:  # some files of the new week are in, the rest and the manifest are not
+                    os.kill(os.getpid(), signal.SIGKILL)
+        os.replace = replace
     """) + cli("build", "--week", WEEK, "--jobs", "1", "--project", str(root)))
     assert dies.returncode == -signal.SIGKILL, dies.stderr
     output = root / "output"
-    assert not (output / WEEK).exists()  # the window the fallback cannot avoid
-    assert [n for n in leftovers(root) if "-old-" in n]  # ... but the old week is kept
-    with Lock(output):  # any command: the lock repairs first
-        assert published(root) == before
+    halfway = published(root)
+    assert halfway.keys() >= before.keys()  # the week is there: every file, old or new, whole
+    assert halfway["manifest.json"] == before["manifest.json"]
+    assert sum(halfway[k] != before[k] for k in before) >= 1
+    assert [n for n in leftovers(root) if (output / ".staging" / n / ".publishing").is_file()]
+    with Lock(output):  # any command: the lock finishes the move first
         assert leftovers(root) == []
+        finished = published(root)
+    message = "lang-son/xa-chi-lang/messages/canh-bao.mp3"
+    assert finished[message] != before[message] and finished["manifest.json"] != before["manifest.json"]
+    assert manifest_matches_disk(root)
     rebuilt = run("build", "--week", WEEK, "--jobs", "1", "--project", str(root))
     assert rebuilt.exit_code == 0, rebuilt.output
-    message = "lang-son/xa-chi-lang/messages/canh-bao.mp3"
-    assert published(root)[message] != before[message]
+    again = published(root)
+    assert again.pop("manifest.json") and finished.pop("manifest.json")  # its "build" section differs
+    assert again == finished  # the finished week is exactly what the build would have published
     assert leftovers(root) == []
 
 
-def test_recover_restores_missing_weeks_and_removes_every_other_leftover(tmp_path):
+def test_recover_finishes_publishing_and_removes_every_other_leftover(tmp_path):
     output = tmp_path / "output"
-    (output / "2026-W49").mkdir(parents=True)
-    (output / "2026-W49" / "a.txt").write_text("new")
+    week = output / "2026-W49"
+    (week / "gone").mkdir(parents=True)
+    (week / "a.txt").write_text("old")
+    (week / "gone" / "b.txt").write_text("no longer in the week")
     staging = output / ".staging"
-    for name in ("2026-W49-old-11", "2026-W48-old-12", "2026-W49-13", "2026-W49-13.work", "2026-W50-14"):
+    marked = staging / "2026-W49-11"
+    marked.mkdir(parents=True)
+    (marked / "a.txt").write_text("new")
+    (marked / "manifest.json").write_text(json.dumps({"files": [{"path": "a.txt"}]}))
+    (marked / ".publishing").touch()
+    for name in ("2026-W49-13", "2026-W49-13.work", "2026-W50-14"):
         (staging / name).mkdir(parents=True)
         (staging / name / "a.txt").write_text(name)
     with Lock(output):
-        assert (output / "2026-W49" / "a.txt").read_text() == "new"  # the newer week stays
-        assert (output / "2026-W48" / "a.txt").read_text() == "2026-W48-old-12"  # put back
-        assert not (output / "2026-W50").exists()  # a staged week is never published by recovery
+        assert (week / "a.txt").read_text() == "new"  # the interrupted publish is finished
+        assert not (week / "gone").exists()  # and what the new week no longer has is gone
+        assert not (output / "2026-W50").exists()  # a staged week that never began to publish: removed
         assert list(staging.iterdir()) == []
     assert recover(output) == []  # nothing left to do
 
 
-def test_staging_never_deletes_the_only_copy_of_a_week(tmp_path):
+def test_a_build_finishes_an_interrupted_publish_before_its_own(tmp_path):
     output = tmp_path / "output"
-    old = output / ".staging" / f"{WEEK}-old-99"
-    old.mkdir(parents=True)
-    (old / "manifest.json").write_text("{}")
+    marked = output / ".staging" / f"{WEEK}-99"
+    marked.mkdir(parents=True)
+    (marked / "manifest.json").write_text('{"files": []}')
+    (marked / ".publishing").touch()
     staging = Staging(output, WEEK)  # a build that did not go through Lock
-    assert (output / WEEK / "manifest.json").read_text() == "{}"
+    assert (output / WEEK / "manifest.json").read_text() == '{"files": []}'
     staging.discard()
+
+
+def test_a_disk_without_hard_links_gets_copies(tmp_path, monkeypatch):
+    root = make_project(tmp_path / "p")
+
+    def no_links(src, dst, *args, **kwargs):
+        raise PermissionError(errno.EPERM, "Operation not permitted", str(src))
+
+    monkeypatch.setattr(os, "link", no_links)
+    first = run("build", "--week", WEEK, "--jobs", "1", "--project", str(root))
+    assert first.exit_code == 0, first.output
+    before = published(root)
+    again = run("build", "--week", WEEK, "--jobs", "1", "--project", str(root))  # carries every file over
+    assert again.exit_code == 0, again.output
+    after = published(root)
+    assert after.pop("manifest.json") and before.pop("manifest.json")  # its "build" section differs
+    assert after == before and manifest_matches_disk(root)
+    assert leftovers(root) == []
 
 
 def test_the_holder_file_is_removed_on_release(tmp_path):

@@ -3,14 +3,15 @@
 A weekly cron job may be killed at any moment. So a week is built in
 output/.staging/<week>-<pid>/ and only then swapped into output/<week> in one step
 (Linux renameat2 RENAME_EXCHANGE). Where that does not exist (Windows, macOS, some network
-shares) it takes two renames: the published week moves to .staging/<week>-old-<pid>, then
-the new one moves in. A kill between the two leaves output/<week> missing for a moment; the
-next command that takes the lock puts the old copy back (`recover`): the build that died never
-reported success, so the operators get back exactly what they had. Every other leftover of a
-killed build is removed then (with the lock held no other build is running).
-Operators never see a half-written week; the previous week stays intact.
-Files whose content did not change are hard-linked from the published week, so a rebuild
-does not touch what operators already copied.
+shares) output/<week> is never moved at all: the staged week is marked as publishing, then each
+of its files replaces its published namesake in place (one atomic rename per file), the manifest
+last, and files the new week no longer has are removed. The week folder is there at every moment,
+each file whole (old or new). A kill in the middle leaves the marker: the next command that
+takes the lock finishes the move (`recover`), so the week is never lost and never deleted. Every
+other leftover of a killed build (an unmarked staging folder: never published) is removed then,
+with the lock held no other build is running.
+Files whose content did not change are hard-linked from the published week (copied where the
+disk has no hard links), so a rebuild does not touch what operators already copied.
 
 The lock is `filelock`'s: flock on output/.lock on Linux/macOS, msvcrt on Windows, and
 where neither exists a lock file output/.lock-file naming its owner (taken over when that
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import hashlib
 import json
 import logging
@@ -45,7 +47,8 @@ log = logging.getLogger(__name__)
 RENAME_EXCHANGE = 2  # from <linux/fs.h>
 AT_FDCWD = -100
 STAGING = ".staging"
-OLD = "-old-"  # .staging/<week>-old-<pid>: a published week moved aside, the only copy until replaced
+PUBLISHING = ".publishing"  # in a staged week: its files are moving into output/<week>; finish, never delete
+MANIFEST = "manifest.json"  # moved last: the week is complete once it is in
 
 
 def sha256_file(path: Path) -> str:
@@ -106,11 +109,10 @@ def recover(output: Path, week: str | None = None) -> list[str]:
     """Repair what killed builds left in output/.staging (all weeks, or only `week`). Call with
     the lock held. Returns what was done, one line each (also logged).
 
-    A week moved aside by the two-rename publish (`<week>-old-<pid>`) goes back to
-    output/<week> if that is missing (the kill came between the two renames), and is removed
-    if a newer week is in place. Every other leftover (unpublished staging, scratch) is removed:
-    a staged week is never published by a later command, since the build that made it never
-    reported success."""
+    A staged week marked as publishing was being moved into output/<week> file by file when
+    its build died: the move is finished. Every other leftover (unpublished staging, scratch)
+    is removed: a staged week that had not begun to publish is never published by a later
+    command, since the build that made it never reported success."""
     base = output / STAGING
     done: list[str] = []
     if not base.is_dir():
@@ -119,12 +121,12 @@ def recover(output: Path, week: str | None = None) -> list[str]:
         name = entry.name
         if week is not None and not name.startswith(f"{week}-"):
             continue
-        if OLD in name:
-            published = output / name.split(OLD, 1)[0]
-            if not published.exists():
-                os.rename(entry, published)
-                done.append(f"khôi phục tuần {published.name} từ bản cũ (restored the previous week)")
-                continue
+        if (entry / PUBLISHING).is_file():
+            week_folder = output / name.rsplit("-", 1)[0]
+            _move_in(entry, week_folder)
+            done.append(f"hoàn tất phát hành tuần {week_folder.name} bị dừng giữa chừng "
+                        "(finished an interrupted publish)")
+            continue
         if entry.is_dir():
             shutil.rmtree(entry, ignore_errors=True)
         else:
@@ -210,7 +212,7 @@ class Staging:
         if not old.is_file():
             return False
         target = self._target(rel)
-        os.link(old, target)
+        _link(old, target)
         self.written[rel] = digest or sha256_file(old)
         self._count_reuse()
         return True
@@ -218,7 +220,7 @@ class Staging:
     def link(self, rel: str, same_as: str) -> Path:
         """`rel` is byte for byte the file `same_as` already staged: store it once (a hard link)."""
         target = self._target(rel)
-        os.link(self.path / same_as, target)
+        _link(self.path / same_as, target)
         self.written[rel] = self.written[same_as]
         return target
 
@@ -235,7 +237,7 @@ class Staging:
         if rel in self.published_digests and self.published_digests[rel] != digest:
             return False  # the manifest already says it differs: no need to read it
         if old.is_file() and not old.is_symlink() and old.stat().st_size > 0 and sha256_file(old) == digest:
-            os.link(old, target)
+            _link(old, target)
             self._count_reuse()
             return True
         return False
@@ -246,22 +248,53 @@ class Staging:
         # only new content: a hard link to a published file shares its already-flushed data
         _fsync_files(self.fresh)
         final = self.published
-        if final.exists():
-            if not _exchange(self.path, final):
-                # two steps; a kill between them leaves the old week in `old`, and `recover`
-                # (run by the next Lock) puts it back
-                old = self.output / STAGING / f"{self.week}{OLD}{os.getpid()}"
-                os.rename(final, old)
-                os.rename(self.path, final)
-                self.path = old
+        if not final.exists():
+            os.rename(self.path, final)
+        elif _exchange(self.path, final):
             shutil.rmtree(self.path, ignore_errors=True)  # now the previous week
         else:
-            os.rename(self.path, final)
+            (self.path / PUBLISHING).touch()  # from here on `recover` finishes what a kill interrupts
+            _move_in(self.path, final)
         return final
 
     def discard(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
         shutil.rmtree(self.work, ignore_errors=True)
+
+
+def _link(source: Path, target: Path) -> None:
+    """A hard link where the disk has them; a copy where it does not (FAT32/exFAT USB sticks,
+    many SMB shares refuse links): the same bytes either way, only more space."""
+    try:
+        os.link(source, target)
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.EACCES):
+            raise
+        shutil.copy2(source, target)
+
+
+def _move_in(staged: Path, week: Path) -> None:
+    """Replace `week`'s files by `staged`'s one by one, the manifest last, then drop the files the
+    new week no longer has. Safe to run again after a kill: it only moves what is still staged."""
+    (staged / PUBLISHING).touch()
+    files = sorted(p for p in staged.rglob("*") if p.is_file() and p.name != PUBLISHING)
+    for path in sorted(files, key=lambda p: p.relative_to(staged).as_posix() == MANIFEST):
+        target = week / path.relative_to(staged)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+    try:
+        keep = {entry["path"] for entry in json.loads((week / MANIFEST).read_text(encoding="utf-8"))["files"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        keep = None  # no readable manifest: remove nothing rather than guess
+    if keep is not None:
+        keep.add(MANIFEST)
+        for path in sorted(week.rglob("*"), reverse=True):
+            rel = path.relative_to(week).as_posix()
+            if path.is_file() and rel not in keep:
+                path.unlink()
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+    shutil.rmtree(staged, ignore_errors=True)
 
 
 def _exchange(a: Path, b: Path) -> bool:
