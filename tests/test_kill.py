@@ -84,7 +84,7 @@ def reap(sid: int) -> None:
             pass
 
 
-def test_sigkill_leaves_no_process(tmp_path):
+def test_sigkill_leaves_no_process_and_the_next_build_cleans_up(tmp_path):
     root = big_project(tmp_path / "p")
     proc = start_build(root)
     proc.kill()
@@ -92,24 +92,35 @@ def test_sigkill_leaves_no_process(tmp_path):
     left = wait_until_gone(proc.pid)
     reap(proc.pid)
     assert left == []
+    staging = root / "output" / ".staging"
+    assert any(staging.iterdir())  # a killed build cannot clean up after itself ...
+    done = subprocess.run([sys.executable, "-m", "broadcast.cli", "build", "--week", WEEK, "--jobs", "2",
+                           "--project", str(root)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert list(staging.iterdir()) == []  # ... the next one does, and publishes the week
+    assert (root / "output" / WEEK / "manifest.json").is_file()
 
 
-def test_sigterm_is_a_clean_stop(tmp_path):
+@pytest.mark.parametrize("how, code", [("sigterm", 143), ("ctrl-c", 130)])
+def test_sigterm_and_ctrl_c_are_a_clean_stop(tmp_path, how, code):
     root = big_project(tmp_path / "p")
     proc = start_build(root)
-    proc.send_signal(signal.SIGTERM)
+    if how == "sigterm":  # what `timeout` and systemd send, to the main process
+        proc.send_signal(signal.SIGTERM)
+    else:  # what a terminal sends on Ctrl-C: SIGINT to the whole foreground group, workers included
+        os.killpg(proc.pid, signal.SIGINT)
     try:
         _, err = proc.communicate(timeout=5)
     except subprocess.TimeoutExpired:
         reap(proc.pid)
         proc.kill()
         _, err = proc.communicate()
-        pytest.fail(f"the build did not stop within 5 s of SIGTERM: {err.decode(errors='replace')[-2000:]}")
+        pytest.fail(f"the build did not stop within 5 s of {how}: {err.decode(errors='replace')[-2000:]}")
     left = wait_until_gone(proc.pid)
     reap(proc.pid)
     stderr = err.decode("utf-8", errors="replace")
     assert left == []
-    assert proc.returncode == 143, stderr
+    assert proc.returncode == code, stderr
     assert "Traceback" not in stderr
     assert "đã dừng" in stderr  # one Vietnamese line says what happened
     staging = root / "output" / ".staging"
