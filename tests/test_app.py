@@ -108,7 +108,7 @@ def test_build_reports_every_stage_through_events(workspace, caplog):
         assert progress and progress[-1].done == progress[-1].total > 0, stage
     end = {e.stage: e for e in events if e.kind == "end"}
     assert end["speak"].counts == {"communes": 1, "messages": 1}
-    assert end["master"].counts["mastered"] == 1
+    assert end["master"].counts["mastered"] == 1 and end["master"].done == end["master"].total > 0
     # a cron log: every stage's start and end, with its counts and seconds
     log = [r.getMessage() for r in caplog.records]
     assert sum(line.startswith("bắt đầu:") for line in log) == 6
@@ -118,6 +118,21 @@ def test_build_reports_every_stage_through_events(workspace, caplog):
     assert all(isinstance(e, Entry) for e in entries.values())
     manifest = json.loads((result.output / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["schema"] == SCHEMA and manifest["build"]["stages"].keys() >= {"speak", "master"}
+
+
+def test_a_stage_that_fails_says_so(workspace, monkeypatch, caplog):
+    events: list[app.Event] = []
+
+    def broken(*args, **kwargs):
+        raise BroadcastError("hỏng", fix="sửa")
+
+    monkeypatch.setattr("broadcast.build.plan_week", broken)
+    caplog.set_level(logging.INFO, logger="broadcast")
+    with pytest.raises(BroadcastError):
+        workspace.build(WEEK, jobs=1, listener=events.append)
+    assert [e.stage for e in events if e.kind == "failed"] == ["plan"]
+    assert any(r.getMessage().startswith("dừng: lập lịch phát") for r in caplog.records)
+    assert not (workspace.root / "output" / WEEK.id).exists()
 
 
 def test_preview_is_the_aired_message(workspace, tmp_path):

@@ -21,11 +21,11 @@ from .errors import ContentError, Problem
 from .events import Event, Listener, Progress, ignore, stage
 from .formats import FORMATS
 from .manifest import Entry, Manifest
-from .master import master_messages
+from .master import master_announcements, master_messages
 from .messages import clip_requests, scripts_airing, speak_messages
 from .model import Locale, Project, Week
 from .plan import durations_from, plan_week
-from .programs import make_programs, master_announcements
+from .programs import make_programs
 from .publish import Lock, Staging
 from .tts import ClipCache, synthesize_all
 
@@ -87,7 +87,7 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
             _keep_communes_not_built(ctx, result, failed)
 
             with stage("master", listener) as progress:
-                durations = master_messages(ctx, [m for m in messages if m.locale.id not in failed])
+                durations = master_messages(ctx, [m for m in messages if m.locale.id not in failed], progress)
                 announcement_files = master_announcements(ctx)
                 progress.counts.update(mastered=ctx.stats["mastered"], segments=ctx.stats["segments"])
 

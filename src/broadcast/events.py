@@ -31,7 +31,8 @@ STAGE_NAMES = {  # what a person reads in the log and on the progress bar
 class Event:
     """One step of a long operation.
 
-    kind: "start" (total known or 0), "progress" (done of total), "end" (counts, seconds)."""
+    kind: "start" (total known or 0), "progress" (done of total), "end" (counts, seconds),
+    "failed" (the stage stopped on an error, which the operation then raises)."""
 
     stage: str
     kind: str
@@ -90,7 +91,13 @@ def stage(name: str, listener: Listener) -> Iterator[Progress]:
     progress = Progress(name, listener)
     log.info("bắt đầu: %s", STAGE_NAMES.get(name, name))
     listener(Event(name, "start"))
-    yield progress
+    try:
+        yield progress
+    except BaseException as exc:  # the stage stopped: say so, then let the error go on
+        seconds = round(time.monotonic() - started, 3)
+        log.error("dừng: %s sau %.1f s (%s)", STAGE_NAMES.get(name, name), seconds, type(exc).__name__)
+        listener(Event(name, "failed", progress.done, progress.total, seconds, dict(progress.counts)))
+        raise
     seconds = round(time.monotonic() - started, 3)
     shown = ", ".join(f"{k}={v}" for k, v in progress.counts.items())
     log.info("xong: %s (%s) %.1f s", STAGE_NAMES.get(name, name), shown, seconds)

@@ -26,10 +26,6 @@ class LintResult(HasProblems):
     renders: int
 
 
-    def summary(self) -> str:
-        return (f"{self.scripts} kịch bản (scripts), {self.locales} xã (locales), "
-                f"{self.renders} bản đã dựng (renders), {len(self.warnings)} cảnh báo (warnings), "
-                f"{len(self.errors)} lỗi (errors)")
 
 
 def lint(root: Path, week: Week) -> LintResult:

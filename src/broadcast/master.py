@@ -16,16 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .audio import AudioFile, Preset, Tags
+from .audio import AudioFile, MessageAudio, Preset, Tags, master_message
 from .audio.join import join_files
 from .audio.layout import Pause, Segment, layout
 from .audio.segments import master_segment
 from .context import BuildContext
 from .errors import AudioError, bilingual
-from .events import Listener, Progress, ignore
+from .events import Progress, ignore
 from .manifest import Entry
-from .messages import Announcements, Message
+from .messages import Announcements, Message, spoken_clips
 from .model import Project, Week
+from .speech import Speech
 from .tts import ClipCache, SynthesisResult
 from .workers import process_pool
 
@@ -165,7 +166,7 @@ def plan_message(message: Message, week: Week, synthesis: SynthesisResult, annou
 
 
 def make_segments(store: SegmentStore, plans: Iterable[MessagePlan], clips: Path, jobs: int | None,
-                  listener: Listener = ignore) -> dict[str, Any]:
+                  progress: Progress | None = None) -> dict[str, Any]:
     """Master every segment the plans need that the store does not hold yet; returns counts."""
     tasks: dict[str, tuple[Segment | Pause, Preset, Path]] = {}
     for plan in plans:
@@ -174,7 +175,7 @@ def make_segments(store: SegmentStore, plans: Iterable[MessagePlan], clips: Path
             path = store.path(key, container)
             if key not in tasks and store.info(path) is None:
                 tasks[key] = (part, plan.preset, path)
-    store.make(tasks, clips, jobs, Progress("master", listener))
+    store.make(tasks, clips, jobs, progress or Progress("master", ignore))
     segments = sum(isinstance(part, Segment) for part, _, _ in tasks.values())
     return {"segments": segments, "pauses": len(tasks) - segments}
 
@@ -190,7 +191,7 @@ def join_message(store: SegmentStore, plan: MessagePlan, path: Path) -> tuple[Au
     return audio, max(info.true_peak_dbtp for info in infos if info is not None)
 
 
-def master_messages(ctx: BuildContext, messages: list[Message]) -> dict[tuple[str, str], float]:
+def master_messages(ctx: BuildContext, messages: list[Message], progress: Progress) -> dict[tuple[str, str], float]:
     """Stage every message file of the communes being built; returns their lengths by
     (script id, locale id). Unchanged messages are carried over from the published week."""
     store = SegmentStore(segment_folder(ctx.project.root))
@@ -204,7 +205,7 @@ def master_messages(ctx: BuildContext, messages: list[Message]) -> dict[tuple[st
             durations[(message.script.id, message.locale.id)] = old.seconds
         else:
             todo.append(plan)
-    ctx.stats.update(make_segments(store, todo, ctx.synthesis.cache.folder, ctx.jobs, ctx.listener))
+    ctx.stats.update(make_segments(store, todo, ctx.synthesis.cache.folder, ctx.jobs, progress))
     for plan in todo:
         message = plan.message
         tmp = ctx.staging.work / plan.rel
@@ -219,6 +220,39 @@ def master_messages(ctx: BuildContext, messages: list[Message]) -> dict[tuple[st
         durations[(message.script.id, message.locale.id)] = audio.duration
     ctx.stats["mastered"] = len(todo)
     return durations
+
+
+@dataclass(frozen=True)
+class AnnouncementFiles:
+    """The opening and closing lines of one preset, made once for every program."""
+
+    opening: AudioFile | None
+    closing: AudioFile | None
+
+    @property
+    def seconds(self) -> float:
+        return sum(line.duration for line in (self.opening, self.closing) if line)
+
+    @property
+    def digest(self) -> tuple[str, str]:
+        return (self.opening.sha256 if self.opening else "", self.closing.sha256 if self.closing else "")
+
+
+def master_announcements(ctx: BuildContext) -> dict[str, AnnouncementFiles]:
+    """The station's opening and closing lines, mastered once per preset in use."""
+    def make(name: str, speech: Speech | None, preset: Preset) -> AudioFile | None:
+        voice = ctx.project.settings.default_voice
+        if speech is None or any((voice, p) not in ctx.synthesis.clips for p in speech.parts):
+            return None  # not configured, or its voice failed (listed among the synthesis failures)
+        body = spoken_clips(speech, lambda part: ctx.synthesis.clip(voice, part))
+        path = ctx.staging.work / "parts" / f"{name}-{preset.name}.{preset.container}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return master_message(MessageAudio(body=body), preset, path,
+                              Tags(title=name, artist=ctx.project.settings.name))
+
+    presets = sorted({loc.preset for loc in ctx.locales}, key=lambda preset: preset.name)
+    return {preset.name: AnnouncementFiles(make("opening", ctx.announcements.opening, preset),
+                                           make("closing", ctx.announcements.closing, preset)) for preset in presets}
 
 
 def _engine(project: Project, voice_id: str) -> str:

@@ -12,51 +12,16 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
-from .audio import AudioFile, MessageAudio, Preset, Tags, master_message
+from .audio import Tags
 from .audio.join import join_files
 from .context import BuildContext
 from .events import Progress
 from .formats import ItemFile, ProgramFile, StationWeek
 from .manifest import Entry
-from .master import content_key
-from .messages import spoken_clips
+from .master import AnnouncementFiles, content_key
 from .model import Locale, Script
 from .plan import LocalePlan, Program, WeekPlan
-from .speech import Speech
-
-
-@dataclass(frozen=True)
-class AnnouncementFiles:
-    """The opening and closing lines of one preset, made once for every program."""
-
-    opening: AudioFile | None
-    closing: AudioFile | None
-
-    @property
-    def seconds(self) -> float:
-        return sum(line.duration for line in (self.opening, self.closing) if line)
-
-    @property
-    def digest(self) -> tuple[str, str]:
-        return (self.opening.sha256 if self.opening else "", self.closing.sha256 if self.closing else "")
-
-
-def master_announcements(ctx: BuildContext) -> dict[str, AnnouncementFiles]:
-    """The station's opening and closing lines, mastered once per preset in use."""
-    def make(name: str, speech: Speech | None, preset: Preset) -> AudioFile | None:
-        voice = ctx.project.settings.default_voice
-        if speech is None or any((voice, p) not in ctx.synthesis.clips for p in speech.parts):
-            return None  # not configured, or its voice failed (listed among the synthesis failures)
-        body = spoken_clips(speech, lambda part: ctx.synthesis.clip(voice, part))
-        path = ctx.staging.work / "parts" / f"{name}-{preset.name}.{preset.container}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return master_message(MessageAudio(body=body), preset, path, Tags(title=name, artist=ctx.project.settings.name))
-
-    presets = sorted({loc.preset for loc in ctx.locales}, key=lambda preset: preset.name)
-    return {preset.name: AnnouncementFiles(make("opening", ctx.announcements.opening, preset),
-                                     make("closing", ctx.announcements.closing, preset)) for preset in presets}
 
 
 def make_programs(ctx: BuildContext, plan: WeekPlan,

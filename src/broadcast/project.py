@@ -37,12 +37,12 @@ from .yamlio import YamlError, YList, YMap, load_yaml
 SETTINGS_FILE = "broadcast.yaml"
 LEXICON_FILE = "lexicon.yaml"
 
-__all__ = ["LEXICON_FILE", "SETTINGS_FILE", "SLUG", "Report", "deep_merge", "find_root", "load_project",
+__all__ = ["LEXICON_FILE", "SETTINGS_FILE", "SLUG", "LoadProblems", "deep_merge", "find_root", "load_project",
            "read_project"]
 
 
 @dataclass
-class Report(HasProblems):
+class LoadProblems(HasProblems):
     """Collects problems while a project is read."""
 
     root: Path
@@ -79,47 +79,47 @@ def find_root(start: Path) -> Path:
 
 def load_project(root: Path) -> Project:
     """Load and validate everything; raise ContentError listing every error found."""
-    project, report = read_project(root)
-    if report.errors or project is None:
-        raise ContentError(report.problems)
+    project, loading = read_project(root)
+    if loading.errors or project is None:
+        raise ContentError(loading.problems)
     return project
 
 
-def read_project(root: Path) -> tuple[Project | None, Report]:
+def read_project(root: Path) -> tuple[Project | None, LoadProblems]:
     """Read the whole project, collecting problems; the project is None only if unusable."""
     root = root.resolve()
-    report = Report(root)
-    voice_files, schedule_files = _files(report, root, "voices"), _files(report, root, "schedules")
+    loading = LoadProblems(root)
+    voice_files, schedule_files = _files(loading, root, "voices"), _files(loading, root, "schedules")
     # ids equal file names (checked by the schema), so references can be checked while reading
-    report.known.update(voices=frozenset(p.stem for p in voice_files),
+    loading.known.update(voices=frozenset(p.stem for p in voice_files),
                         schedules=frozenset(p.stem for p in schedule_files))
-    voices = [v for v in (_read_voice(report, p) for p in voice_files) if v]
-    schedules = [s for s in (_read_schedule(report, p) for p in schedule_files) if s]
-    settings = _read_settings(report, root)
-    lexicon = _read_lexicon(report, root / LEXICON_FILE)
-    scripts = [s for s in (_read_script(report, p) for p in _files(report, root, "scripts")) if s]
-    locales = _read_locales(report, root, settings, lexicon)
+    voices = [v for v in (_read_voice(loading, p) for p in voice_files) if v]
+    schedules = [s for s in (_read_schedule(loading, p) for p in schedule_files) if s]
+    settings = _read_settings(loading, root)
+    lexicon = _read_lexicon(loading, root / LEXICON_FILE)
+    scripts = [s for s in (_read_script(loading, p) for p in _files(loading, root, "scripts")) if s]
+    locales = _read_locales(loading, root, settings, lexicon)
     if not scripts and (root / "scripts").is_dir():
-        report.add(root / "scripts", 0, "", "chưa có kịch bản nào (no scripts)", "thêm scripts/<id>.yaml", "warning")
+        loading.add(root / "scripts", 0, "", "chưa có kịch bản nào (no scripts)", "thêm scripts/<id>.yaml", "warning")
     if settings is None:
-        return None, report
+        return None, loading
     project = Project(root, settings, tuple(scripts), tuple(locales), tuple(voices), tuple(schedules),
-                      lexicon, tuple(report.warnings))
-    return project, report
+                      lexicon, tuple(loading.warnings))
+    return project, loading
 
 
-def _files(report: Report, root: Path, folder: str) -> list[Path]:
+def _files(loading: LoadProblems, root: Path, folder: str) -> list[Path]:
     """YAML files of a content folder, refusing anything that leads outside the project."""
     base = root / folder
     if not base.is_dir():
-        report.add(base, 0, "", f"thiếu thư mục '{folder}/' (missing folder)", f"tạo thư mục '{folder}/' trong dự án")
+        loading.add(base, 0, "", f"thiếu thư mục '{folder}/' (missing folder)", f"tạo thư mục '{folder}/' trong dự án")
         return []
     found = []
     for path in sorted(base.iterdir()):
         if path.suffix not in (".yaml", ".yml") or path.name.startswith("_"):
             continue
         if not _inside(root, path):
-            report.add(path, 0, "", "tệp trỏ ra ngoài thư mục dự án (path escapes the project)",
+            loading.add(path, 0, "", "tệp trỏ ra ngoài thư mục dự án (path escapes the project)",
                        "thay liên kết (symlink) bằng một tệp thật nằm trong dự án")
             continue
         found.append(path)
@@ -134,70 +134,70 @@ def _inside(root: Path, path: Path) -> bool:
         return False
 
 
-def _load_mapping(report: Report, path: Path) -> YMap | None:
+def _load_mapping(loading: LoadProblems, path: Path) -> YMap | None:
     try:
         data = load_yaml(path)
     except YamlError as exc:
-        report.add(path, exc.line, "", exc.message, exc.hint)
+        loading.add(path, exc.line, "", exc.message, exc.hint)
         return None
     except OSError as exc:
-        report.add(path, 0, "", f"không đọc được tệp: {exc.strerror} (cannot read file)", "kiểm tra quyền đọc tệp")
+        loading.add(path, 0, "", f"không đọc được tệp: {exc.strerror} (cannot read file)", "kiểm tra quyền đọc tệp")
         return None
     if not isinstance(data, YMap):
-        report.add(path, getattr(data, "line", 1), "",
+        loading.add(path, getattr(data, "line", 1), "",
                    "tệp phải là một nhóm khóa 'tên: giá trị' (top level must be a mapping)",
                    "xem ví dụ trong README: mỗi dòng dạng 'khoa: gia tri'")
         return None
-    _find_placeholders(report, path, data)
+    _find_placeholders(loading, path, data)
     return data
 
 
-def _read(report: Report, path: Path, kind: schema.Schema) -> tuple[YMap, Any] | None:
+def _read(loading: LoadProblems, path: Path, kind: schema.Schema) -> tuple[YMap, Any] | None:
     """Parse one file (once) and validate it against its schema: (the mapping, the values)."""
-    data = _load_mapping(report, path)
-    return None if data is None else (data, kind.validate(data, report.place(path, data)))
+    data = _load_mapping(loading, path)
+    return None if data is None else (data, kind.validate(data, loading.place(path, data)))
 
 
-def _read_settings(report: Report, root: Path) -> Settings | None:
+def _read_settings(loading: LoadProblems, root: Path) -> Settings | None:
     path = root / SETTINGS_FILE
     if not path.is_file():
-        report.add(path, 0, "", f"thiếu tệp {SETTINGS_FILE} (missing project settings)",
+        loading.add(path, 0, "", f"thiếu tệp {SETTINGS_FILE} (missing project settings)",
                    "tạo dự án bằng 'broadcast init' hoặc chép broadcast.yaml từ dự án mẫu")
         return None
-    read = _read(report, path, schema.SETTINGS)
+    read = _read(loading, path, schema.SETTINGS)
     return read[1] if read else None
 
 
-def _read_lexicon(report: Report, path: Path) -> Lexicon:
+def _read_lexicon(loading: LoadProblems, path: Path) -> Lexicon:
     """The project's lexicon.yaml (its good entries; each bad one is reported at its line)."""
-    data = _load_mapping(report, path) if path.exists() else None
-    lexicon = schema.LEXICON.validate(data, report.place(path, data)) if data is not None else None
+    data = _load_mapping(loading, path) if path.exists() else None
+    lexicon = schema.LEXICON.validate(data, loading.place(path, data)) if data is not None else None
     return lexicon or Lexicon(source=LEXICON_FILE)
 
 
-def _read_voice(report: Report, path: Path) -> Voice | None:
-    read = _read(report, path, schema.VOICE)
+def _read_voice(loading: LoadProblems, path: Path) -> Voice | None:
+    read = _read(loading, path, schema.VOICE)
     if read is None:
         return None
     v = read[1]
-    return Voice(v["id"] or path.stem, v["engine"], v["params"], v["fallback"], v["description"], report.rel(path))
+    return Voice(v["id"] or path.stem, v["engine"], v["params"], v["fallback"], v["description"], loading.rel(path))
 
 
-def _read_schedule(report: Report, path: Path) -> Schedule | None:
-    read = _read(report, path, schema.SCHEDULE)
+def _read_schedule(loading: LoadProblems, path: Path) -> Schedule | None:
+    read = _read(loading, path, schema.SCHEDULE)
     if read is None:
         return None
     v = read[1]
-    return Schedule(v["id"] or path.stem, v["name"], tuple(v["slots"]), report.rel(path))
+    return Schedule(v["id"] or path.stem, v["name"], tuple(v["slots"]), loading.rel(path))
 
 
-def _read_script(report: Report, path: Path) -> Script | None:
-    read = _read(report, path, schema.SCRIPT)
+def _read_script(loading: LoadProblems, path: Path) -> Script | None:
+    read = _read(loading, path, schema.SCRIPT)
     if read is None or read[1]["valid"] is None:
         return None
     data, v = read
     return Script(v["id"] or path.stem, v["title"], v["source"], v["level"], v["valid"], v["repeat"], v["voice"],
-                  v["body"], report.rel(path), data.value_line("body"))
+                  v["body"], loading.rel(path), data.value_line("body"))
 
 
 # --- locales ----------------------------------------------------------------------------------
@@ -213,10 +213,10 @@ def deep_merge(base: Any, over: Any) -> Any:
     return copy.deepcopy(over)
 
 
-def _read_locales(report: Report, root: Path, settings: Settings | None, base: Lexicon) -> list[Locale]:
+def _read_locales(loading: LoadProblems, root: Path, settings: Settings | None, base: Lexicon) -> list[Locale]:
     folder_of_locales = root / "locales"
     if not folder_of_locales.is_dir():
-        report.add(folder_of_locales, 0, "", "thiếu thư mục 'locales/' (missing folder)",
+        loading.add(folder_of_locales, 0, "", "thiếu thư mục 'locales/' (missing folder)",
                    "tạo locales/<tỉnh>/_province.yaml và locales/<tỉnh>/<xã>.yaml")
         return []
     locales = []
@@ -224,36 +224,36 @@ def _read_locales(report: Report, root: Path, settings: Settings | None, base: L
     lexicons = _MergedLexicons(base)
     for folder in sorted(p for p in folder_of_locales.iterdir() if p.is_dir()):
         if not SLUG.match(folder.name):
-            report.add(folder, 0, "", f"tên thư mục tỉnh '{folder.name}' không hợp lệ (not a slug)",
+            loading.add(folder, 0, "", f"tên thư mục tỉnh '{folder.name}' không hợp lệ (not a slug)",
                        "đổi tên thành chữ thường không dấu, ví dụ lang-son")
             continue
         province_file = folder / "_province.yaml"
         if not province_file.is_file():
-            report.add(province_file, 0, "", "thiếu tệp _province.yaml của tỉnh (missing province file)",
+            loading.add(province_file, 0, "", "thiếu tệp _province.yaml của tỉnh (missing province file)",
                        "tạo tệp với 'province: {name: ..., code: ...}' và các giá trị chung của tỉnh")
             continue
-        province = _read(report, province_file, schema.PROVINCE)
+        province = _read(loading, province_file, schema.PROVINCE)
         if province is None:
             continue
-        for path in _files(report, root, f"locales/{folder.name}"):
+        for path in _files(loading, root, f"locales/{folder.name}"):
             if not SLUG.match(path.stem):
-                report.add(path, 0, "", f"tên tệp xã '{path.name}' không hợp lệ (not a slug)",
+                loading.add(path, 0, "", f"tên tệp xã '{path.name}' không hợp lệ (not a slug)",
                            "đổi tên thành chữ thường không dấu, ví dụ xa-chi-lang.yaml")
                 continue
-            commune = _read(report, path, schema.COMMUNE)
+            commune = _read(loading, path, schema.COMMUNE)
             if commune is None:
                 continue
-            locale = _make_locale(report, path, folder.name, province, commune, settings, lexicons)
+            locale = _make_locale(loading, path, folder.name, province, commune, settings, lexicons)
             if locale is None:
                 continue
             if locale.code in codes:
-                report.add(path, commune[0].line_of("code"), "code",
+                loading.add(path, commune[0].line_of("code"), "code",
                            f"mã '{locale.code}' trùng với {codes[locale.code]} (duplicate code)",
                            "kiểm tra lại mã hành chính của xã trong danh mục")
             codes.setdefault(locale.code, locale.file)
             locales.append(locale)
     if not locales:
-        report.add(folder_of_locales, 0, "", "chưa có xã nào (no locales)", "thêm locales/<tỉnh>/<xã>.yaml", "warning")
+        loading.add(folder_of_locales, 0, "", "chưa có xã nào (no locales)", "thêm locales/<tỉnh>/<xã>.yaml", "warning")
     return locales
 
 
@@ -278,7 +278,7 @@ class _MergedLexicons:
         return self.memo[key]
 
 
-def _make_locale(report: Report, path: Path, folder: str, province: tuple[YMap, Any], commune: tuple[YMap, Any],
+def _make_locale(loading: LoadProblems, path: Path, folder: str, province: tuple[YMap, Any], commune: tuple[YMap, Any],
                  settings: Settings | None, lexicons: _MergedLexicons) -> Locale | None:
     """The typed commune, its province under it; `data` is the same merge, untyped, for templates."""
     (p_data, p), (c_data, c) = province, commune
@@ -290,7 +290,7 @@ def _make_locale(report: Report, path: Path, folder: str, province: tuple[YMap, 
 
     schedule = inherited("schedule")
     if schedule is None:
-        report.add(path, c_data.line, "schedule", "xã chưa có lịch phát (no schedule)",
+        loading.add(path, c_data.line, "schedule", "xã chưa có lịch phát (no schedule)",
                    "thêm 'schedule: <id lịch>' vào tệp xã hoặc _province.yaml của tỉnh")
     contacts = {key: c["contacts"].get(key, Contact()).over(p["contacts"].get(key, Contact()))
                 for key in {**p["contacts"], **c["contacts"]}}
@@ -301,7 +301,7 @@ def _make_locale(report: Report, path: Path, folder: str, province: tuple[YMap, 
         preset=inherited("preset") or (settings.preset if settings else get_preset(DEFAULT_PRESET)),
         voice=inherited("voice"),
         division_type=inherited("division_type"), contacts=contacts, vars=deep_merge(p["vars"], c["vars"]),
-        lexicon=lexicon, file=report.rel(path), data=deep_merge(p_data, c_data))
+        lexicon=lexicon, file=loading.rel(path), data=deep_merge(p_data, c_data))
 
 
 # --- whole-project checks ---------------------------------------------------------------------
@@ -318,10 +318,10 @@ def _walk_strings(value: Any, line: int) -> Iterator[tuple[str, int]]:
         yield value, line
 
 
-def _find_placeholders(report: Report, path: Path, data: YMap) -> None:
+def _find_placeholders(loading: LoadProblems, path: Path, data: YMap) -> None:
     """Warn about every `<<CẦN ĐIỀN: ...>>` left in a file: a value a person must still fill in."""
     for text, line in _walk_strings(data, data.line):
         for match in PLACEHOLDER.finditer(text):
             offset = text[: match.start()].count("\n")
-            report.add(path, line + offset, "placeholder", f"còn chỗ cần điền: {match.group(0)} (placeholder)",
+            loading.add(path, line + offset, "placeholder", f"còn chỗ cần điền: {match.group(0)} (placeholder)",
                        "thay bằng giá trị thật của địa phương; 'build' từ chối cho đến khi điền xong", "warning")

@@ -187,7 +187,7 @@ class Staging:
         target = self._target(rel)
         if not self._link_same(rel, digest, target):
             target.write_bytes(data)
-            self._made(target)
+            self._new_content(target)
         self.written[rel] = digest
         return target
 
@@ -199,7 +199,7 @@ class Staging:
             source.unlink()
         else:
             os.replace(source, target)
-            self._made(target)
+            self._new_content(target)
         self.written[rel] = digest
         return target
 
@@ -224,7 +224,7 @@ class Staging:
         self.written[rel] = self.written[same_as]
         return target
 
-    def _made(self, target: Path) -> None:
+    def _new_content(self, target: Path) -> None:
         with self._lock:
             self.fresh.append(target)
 

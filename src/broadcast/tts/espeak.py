@@ -105,7 +105,7 @@ class _Library:
             self._chunks.append(ctypes.string_at(wav, numsamples * 2))
         return 0  # 0 = continue
 
-    def speak(self, voice: str, settings: Mapping[int, int], text: str) -> bytes:
+    def synthesize_pcm(self, voice: str, settings: Mapping[int, int], text: str) -> bytes:
         """Caller holds _LOCK. Speaks in a forked child, so this process's library stays unspoken."""
         if not hasattr(os, "fork"):  # not on Linux/macOS: same audio, give or take a few samples
             return self._speak_here(voice, settings, text)
@@ -241,7 +241,7 @@ class EspeakEngine(Engine):
         try:
             with _LOCK:
                 lib = _get_library()
-                pcm = lib.speak(self._voice_name(), settings, sentence)
+                pcm = lib.synthesize_pcm(self._voice_name(), settings, sentence)
                 rate = lib.rate
         except OSError as e:  # the shared library would not load
             raise EngineUnavailable(_unavailable_message(str(e))) from e
