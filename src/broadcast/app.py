@@ -46,7 +46,7 @@ from .messages import clip_requests, speak_messages, spoken_clips
 from .model import Locale, Project, Script, Week
 from .plan import Durations, WeekPlan, estimate_seconds, plan_week
 from .project import find_root, load_project
-from .render import RenderError, render
+from .render import render
 from .speech import Lexicon, normalize, speak
 from .starter import create_project
 from .tts import (
@@ -209,10 +209,7 @@ class Workspace:
     def render(self, script_id: str, locale_id: str, week: Week, spoken: bool = False) -> str:
         """The text of a script for one commune; with `spoken`, exactly as the voice will read it."""
         script, locale = self.script(script_id), self.locale(locale_id)
-        try:
-            text = render(script, locale, week)
-        except RenderError as exc:
-            raise ContentError([exc.problem]) from None
+        text = render(script, locale, week)  # a RenderError is a ContentError: file, line, fix
         return normalize(text, self.lexicon(locale)) if spoken else text
 
     def lexicon(self, locale: Locale | None = None) -> Lexicon:
@@ -274,10 +271,7 @@ class Workspace:
 
     def _estimated(self, week: Week) -> Durations:
         def seconds(script: Script, locale: Locale) -> float:
-            try:
-                return estimate_seconds(script, len(render(script, locale, week).split()))
-            except RenderError as exc:
-                raise ContentError([exc.problem]) from None
+            return estimate_seconds(script, len(render(script, locale, week).split()))
         return seconds
 
     @_machine_errors

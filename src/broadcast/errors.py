@@ -96,6 +96,28 @@ class ContentError(BroadcastError):
         return "\n".join([str(p) for p in self._problems] + [self.message])
 
 
+class RenderError(ContentError):
+    """A script's template cannot be rendered for a commune; `problem` says where and why."""
+
+    def __init__(self, problem: Problem):
+        super().__init__([problem])
+
+    @property
+    def problem(self) -> Problem:
+        return self.problems[0]
+
+
+class YamlError(BroadcastError):
+    """A file that is not readable YAML, with the line and a Vietnamese message (the loader adds the file)."""
+
+    def __init__(self, line: int, message: str, hint: str):
+        super().__init__(message, line=line, fix=hint)
+
+    @property
+    def hint(self) -> str:
+        return self.fix
+
+
 class UsageError(BroadcastError):
     """A command was asked for something that does not exist (an unknown commune, a bad week)."""
 
@@ -145,6 +167,10 @@ class AudioError(BroadcastError):
     """A message could not be assembled, mastered or written (bilingual, ready to print)."""
 
     exit_code = EXIT_FAILED
+
+
+class WavError(AudioError, ValueError):
+    """Bytes that are not a well-formed RIFF/WAVE file (truncated, padded or foreign)."""
 
 
 def bilingual(vi: str, en: str) -> str:

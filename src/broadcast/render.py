@@ -25,16 +25,10 @@ from jinja2 import (
 )
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-from .errors import Problem
+from .errors import Problem, RenderError
+
+__all__ = ["RenderError", "context", "render", "tidy"]
 from .model import Locale, Script, Week
-
-
-class RenderError(Exception):
-    """A template that cannot be made for a locale; `problem` says where and why."""
-
-    def __init__(self, problem: Problem):
-        super().__init__(str(problem))
-        self.problem = problem
 
 
 class _NoFiles(BaseLoader):

@@ -16,11 +16,10 @@ import wave
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from broadcast.errors import WavError
 from broadcast.pcm import SAMPLE_WIDTH, Clip, to_mono16
 
-
-class WavError(ValueError):
-    """Bytes that are not a well-formed RIFF/WAVE file (truncated, padded or foreign)."""
+__all__ = ["WavError", "chunk", "read_pcm", "read_wav", "riff_chunks", "walk_chunks", "wav_bytes", "write_wav"]
 
 
 def chunk(cid: bytes, data: bytes) -> bytes:

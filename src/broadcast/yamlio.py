@@ -17,6 +17,10 @@ from typing import Any
 
 import yaml
 
+from .errors import YamlError
+
+__all__ = ["YList", "YMap", "YamlError", "load_yaml"]
+
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 _BOOL = "tag:yaml.org,2002:bool"
@@ -49,7 +53,7 @@ class YList(list):
             return self.line
 
 
-class DuplicateKey(Exception):
+class _DuplicateKey(Exception):  # found while parsing; turned into a YamlError with both lines
     def __init__(self, key: str, line: int, first_line: int):
         super().__init__(key)
         self.key, self.line, self.first_line = key, line, first_line
@@ -92,7 +96,7 @@ def _construct_map(loader: Loader, node: yaml.MappingNode):
             )
         key_line = key_node.start_mark.line + 1
         if key in data:
-            raise DuplicateKey(str(key), key_line, data.key_lines[key])
+            raise _DuplicateKey(str(key), key_line, data.key_lines[key])
         data[key] = loader.construct_object(value_node, deep=True)
         data.key_lines[key] = key_line
         data.value_lines[key] = _content_line(value_node)
@@ -110,14 +114,6 @@ Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
 
-class YamlError(Exception):
-    """A file that is not readable YAML; carries the line and a Vietnamese message."""
-
-    def __init__(self, line: int, message: str, hint: str):
-        super().__init__(message)
-        self.line, self.message, self.hint = line, message, hint
-
-
 def load_yaml(path: Path) -> Any:
     """Parse one YAML file. Raises YamlError (with line) for anything unreadable."""
     try:
@@ -128,7 +124,7 @@ def load_yaml(path: Path) -> Any:
                         "lưu lại tệp với bảng mã UTF-8") from None
     try:
         return yaml.load(text, Loader=Loader)
-    except DuplicateKey as exc:
+    except _DuplicateKey as exc:
         raise YamlError(exc.line, f"khóa '{exc.key}' bị lặp, đã có ở dòng {exc.first_line} (duplicate key)",
                         "xóa một trong hai dòng") from None
     except yaml.MarkedYAMLError as exc:
