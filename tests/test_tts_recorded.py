@@ -123,3 +123,34 @@ def test_undecodable_recording_is_a_tts_error(project):
     (project / "assets" / "ede" / "hong.mp3").write_bytes(b"this is not audio")
     with pytest.raises(TTSError, match="hong.mp3"):
         make_engine("recorded", {"folder": "assets/ede"}, project).synthesize("Hỏng")
+
+
+def test_every_file_read_stays_inside_the_project(project, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("outside")
+    write_wav(tone(0.5), outside / "secret.wav")
+    with pytest.raises(TTSError, match="ngoài thư mục dự án"):
+        make_engine("recorded", {"folder": str(outside)}, project)
+    rec = project / "assets" / "ede"
+    (rec / "recordings.yaml").write_text(f'"{WARNING}": canh-bao-1.wav\n"Câu lạ.": ../../../outside/secret.wav\n',
+                                         encoding="utf-8")
+    eng = make_engine("recorded", {"folder": "assets/ede"}, project)
+    with pytest.raises(TTSError, match=r"recordings.yaml:2: .*ngoài thư mục bản ghi"):
+        eng.synthesize(WARNING)
+    (rec / "recordings.yaml").unlink()
+    (rec / f"{slugify('Câu lạ.')}.wav").symlink_to(outside / "secret.wav")
+    eng = make_engine("recorded", {"folder": "assets/ede"}, project)
+    with pytest.raises(TTSError, match="trỏ ra ngoài"):
+        eng.synthesize("Câu lạ.")
+
+
+def test_a_recording_too_long_is_refused(project, monkeypatch):
+    import broadcast.tts.recorded as recorded
+
+    monkeypatch.setattr(recorded, "MAX_SECONDS", 1.0)
+    eng = make_engine("recorded", {"folder": "assets/ede"}, project)
+    assert eng.synthesize(GREETING).duration < 1.0  # 0.5 s: fine
+    with pytest.raises(TTSError, match="quá"):
+        eng.synthesize("tong-tien-anh-cat-ghep")  # 1.2 s
+    monkeypatch.setattr(recorded, "MAX_BYTES", 1000)
+    with pytest.raises(TTSError, match="MB"):
+        eng.synthesize(GREETING)

@@ -12,6 +12,11 @@ found, in order:
 
 A sentence without a recording raises `MissingRecording` — never silence — and
 `missing()` lists them without decoding anything, for lint.
+
+Every file read stays inside the project: the folder, each index entry and each recording
+(symlinks resolved) must lie inside it, and a recording is at most `MAX_BYTES` on disk and
+`MAX_SECONDS` long (a whole script read by a person is a few minutes; an hour-long file is a
+mistake that would fill the build's memory).
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ from .base import (
 INDEX_FILE = "recordings.yaml"
 EXTENSIONS = (".wav", ".mp3", ".ogg", ".flac", ".m4a", ".opus")
 SLUG_MAX = 150
+MAX_BYTES = 200 * 1024 * 1024
+MAX_SECONDS = 15 * 60
 
 
 def slugify(text: str) -> str:
@@ -64,6 +71,10 @@ class RecordedEngine(Engine):
     def __init__(self, params, base_dir):
         super().__init__(params, base_dir)
         self.folder = (self.base_dir / self.params["folder"]).resolve()
+        if not self.folder.is_relative_to(self.base_dir.resolve()):
+            raise TTSError(bilingual(f"thư mục bản ghi '{self.params['folder']}' nằm ngoài thư mục dự án; "
+                                     "hãy đặt bản ghi trong dự án, ví dụ assets/recordings",
+                                     "the recordings folder must be inside the project"))
         if not self.folder.is_dir():
             raise EngineUnavailable(_no_folder(self.folder))
 
@@ -75,20 +86,30 @@ class RecordedEngine(Engine):
         path = self.folder / INDEX_FILE
         if not path.is_file():
             return {}
-        import yaml
+        from broadcast.yamlio import YamlError, YMap, load_yaml
 
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as e:
-            raise TTSError(bilingual(f"{path}: YAML lỗi: {e}", "invalid YAML")) from e
-        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            data = load_yaml(path)
+        except YamlError as e:
+            raise TTSError(bilingual(f"{path}:{e.line}: {e.message}", "invalid YAML") + f"; {e.fix}") from e
+        if data is None:
+            return {}
+        if not isinstance(data, YMap) or not all(isinstance(v, str) for v in data.values()):
             raise TTSError(
                 bilingual(
                     f"{path}: phải là bảng 'câu: tên tệp'",
                     "must be a mapping of sentence text to file name",
                 )
             )
-        return {_norm(k): self.folder / v for k, v in data.items()}
+        index = {}
+        for key, name in data.items():
+            target = (self.folder / name).resolve()
+            if not target.is_relative_to(self.folder):
+                raise TTSError(bilingual(f"{path}:{data.line_of(key)}: tệp '{name}' nằm ngoài thư mục bản ghi; "
+                                         "chỉ ghi tên một tệp trong thư mục này",
+                                         "an index entry points outside the recordings folder"))
+            index[_norm(key)] = target
+        return index
 
     @cached_property
     def _files_by_stem(self) -> dict[str, Path]:
@@ -118,6 +139,8 @@ class RecordedEngine(Engine):
 
     def synthesize(self, sentence: str) -> Clip:
         path = self.find(sentence)
+        if path is not None:
+            _check_recording(path, self.folder)
         if path is None:
             raise MissingRecording(
                 bilingual(
@@ -128,7 +151,12 @@ class RecordedEngine(Engine):
                 sentence=sentence,
                 folder=str(self.folder),
             )
-        return decode_clip(path, self.params["rate"] or None, what=str(path), error=TTSError)
+        clip = decode_clip(path, self.params["rate"] or None, what=str(path), error=TTSError)
+        if clip.duration > MAX_SECONDS:
+            raise TTSError(bilingual(f"bản ghi {path.name} dài {clip.duration / 60:.0f} phút, quá {MAX_SECONDS // 60} "
+                                     "phút cho phép; hãy cắt thành từng câu hoặc từng tin",
+                                     "recording too long"))
+        return clip
 
     def version(self) -> str:
         """Changes whenever any recording or the index changes (name, size, mtime)."""
@@ -155,3 +183,16 @@ class RecordedEngine(Engine):
 
 def _no_folder(folder: Path) -> str:
     return bilingual(f"không có thư mục bản ghi {folder}", f"recordings folder {folder} does not exist")
+
+
+def _check_recording(path: Path, folder: Path) -> None:
+    """A recording read for a sentence: inside the folder (a symlink may not lead out) and of a sane size."""
+    real = path.resolve()
+    if not real.is_relative_to(folder):
+        raise TTSError(bilingual(f"bản ghi {path.name} trỏ ra ngoài thư mục bản ghi {folder}; "
+                                 "hãy chép tệp thật vào thư mục", "a recording links outside its folder"))
+    size = real.stat().st_size
+    if size > MAX_BYTES:
+        raise TTSError(bilingual(f"bản ghi {path.name} nặng {size // (1024 * 1024)} MB, quá "
+                                 f"{MAX_BYTES // (1024 * 1024)} MB cho phép; hãy cắt thành từng câu hoặc từng tin",
+                                 "recording file too large"))
