@@ -45,6 +45,10 @@ FILES = {
     "scripts/canh-bao.yaml": None,
     "scripts/goi-113.yaml": script("goi-113", "priority", "Bà con {{ locale.name }} nhớ gọi 113."),
     "scripts/khong-chuyen-tien.yaml": script("khong-chuyen-tien", "normal", "Tuyệt đối không chuyển tiền.\n\nXin cảm ơn."),
+    # valid only in 2024, and only from next year: neither airs in the built week, neither stops the build
+    "scripts/het-han.yaml": script("het-han", "normal", "Tin cũ.").replace("{from: 2024-12-04}",
+                                                                          "{from: 2024-01-01, until: 2024-12-31}"),
+    "scripts/nam-sau.yaml": script("nam-sau", "priority", "Tin mới.").replace("2024-12-04", "2027-01-04"),
 }
 
 
@@ -81,6 +85,12 @@ def test_layout_and_summary(built):
     assert not list((root / "output").glob(".staging/*")), "nothing left in staging"
     assert [p.name for p in (root / "output" / WEEK).iterdir() if p.name.startswith(".")] == []
     assert "Tuần 2026-W49: 1 xã, 2 tệp tin, 3 chương trình" in output
+
+
+def test_scripts_outside_the_week_are_left_out_not_fatal(built):
+    root, output = built  # the fixture's build exited 0 with het-han and nam-sau in scripts/
+    manifest = json.loads((root / "output" / WEEK / "manifest.json").read_text())
+    assert not [e for e in manifest["files"] if "het-han" in e["path"] or "nam-sau" in e["path"]]
 
 
 def test_published_files_are_readable_by_other_users(built):

@@ -240,8 +240,11 @@ def plan_command(project_dir: Path | None, week: str | None, locale_ids: tuple[s
             console.print(f"KHẨN CẤP: {airing.script_id} có chương trình riêng để phát ngay (emergency program)")
     for shortfall in plan.shortfalls:
         console.print(f"cảnh báo: {shortfall}", style="yellow")
+    for silent in plan.not_airing:
+        console.print(f"cảnh báo: {silent}. Cách sửa: {silent.fix}", style="yellow")
     total = sum(len(p.programs) for p in plan.locales)
-    console.print(f"{len(plan.locales)} xã, {total} buổi phát, {len(plan.shortfalls)} tin không đủ chỗ (shortfalls)")
+    console.print(f"{len(plan.locales)} xã, {total} buổi phát, {len(plan.shortfalls)} tin không đủ chỗ (shortfalls), "
+                  f"{len(plan.not_airing)} tin không phát (not airing)")
     if strict and plan.shortfalls:
         sys.exit(1)
 

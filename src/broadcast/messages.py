@@ -46,7 +46,7 @@ class Announcements:
 
 def scripts_airing(project: Project, week: Week) -> list[Script]:
     """The scripts valid on at least one day of `week`."""
-    return [s for s in project.scripts if any(s.valid.covers(d) for d in week.days)]
+    return [s for s in project.scripts if s.valid.touches(week.days)]
 
 
 def speak_messages(project: Project, week: Week, locales: list[Locale],

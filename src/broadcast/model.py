@@ -49,6 +49,10 @@ class Validity:
     def covers(self, day: date) -> bool:
         return self.start <= day and (self.until is None or day <= self.until)
 
+    def touches(self, days: tuple[date, ...]) -> bool:
+        """Valid on at least one of `days` (a week's)."""
+        return any(self.covers(day) for day in days)
+
 
 @dataclass(frozen=True)
 class Script:
