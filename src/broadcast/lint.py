@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import phones
 from .model import HasProblems, Locale, Problem, Project, Script, Week
 from .plan import NotAiring, estimate_seconds, plan_week
 from .project import read_project
@@ -37,6 +38,7 @@ def lint(root: Path, week: Week) -> LintResult:
     renders = 0
     words: dict[tuple[str, str], int] = {}
     silent: list[NotAiring] = []
+    unlisted: list[phones.Unlisted] = []
     if project is not None:
         seen: set[tuple[str, int, str]] = set()
         voices = {v.id: v for v in project.voices}
@@ -47,6 +49,7 @@ def lint(root: Path, week: Week) -> LintResult:
                     text = render(script, locale, week)
                     renders += 1
                     words[(script.id, locale.id)] = len(text.split())
+                    unlisted += phones.check_message(script, locale, text, project.official_numbers, locale.lexicon)
                 except RenderError as exc:
                     key = (exc.problem.file, exc.problem.line, exc.problem.field)
                     if key not in seen:  # the same mistake once, not once per commune
@@ -63,11 +66,18 @@ def lint(root: Path, week: Week) -> LintResult:
                     spoken.setdefault(voice, set()).add(text)
         for voice_id, texts in sorted(spoken.items()):
             problems += _missing_recordings(project, voices[voice_id], texts)
+        problems += _phone_problems(project, unlisted)
         silent = _not_airing(project, week, words)
         problems += _not_airing_problems(project, silent)
     scripts = len(project.scripts) if project else 0
     locales = len(project.locales) if project else 0
     return LintResult(tuple(problems), scripts, locales, renders, tuple(silent))
+
+
+def _phone_problems(project: Project, unlisted: list[phones.Unlisted]) -> list[Problem]:
+    """Numbers said on air that are not emergency, declared or official ones, or that do not fit
+    the numbering plan; and declared contact numbers that do not fit it."""
+    return phones.problems(unlisted) + phones.contact_problems(project.root, project.locales)
 
 
 def _not_airing(project: Project, week: Week, words: dict[tuple[str, str], int]) -> list[NotAiring]:

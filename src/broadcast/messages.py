@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from . import phones
 from .audio import Spoken
 from .errors import ContentError, Problem
 from .model import Locale, Project, Script, Voice, Week
@@ -53,9 +54,11 @@ def speak_messages(project: Project, week: Week, locales: list[Locale],
                    scripts: list[Script]) -> tuple[list[Message], Announcements]:
     """Every message's spoken form, and the station's lines.
 
-    Raises ContentError with every rendering problem (lexicon problems stop the project's loading)."""
+    Raises ContentError with every rendering problem and every phone number that may not go
+    on air (`phones`); lexicon problems stop the project's loading."""
     messages: list[Message] = []
     problems: list[Problem] = []
+    unlisted: list[phones.Unlisted] = []
     for locale in locales:
         for script in scripts:
             try:
@@ -63,7 +66,9 @@ def speak_messages(project: Project, week: Week, locales: list[Locale],
             except RenderError as exc:
                 problems.append(exc.problem)
                 continue
+            unlisted += phones.check_message(script, locale, text, project.official_numbers, locale.lexicon)
             messages.append(Message(script, locale, project.voice_for(script, locale), speak(text, locale.lexicon)))
+    problems += phones.problems(unlisted)
     if problems:
         raise ContentError(problems)
     settings = project.settings
