@@ -7,18 +7,20 @@ bad content.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import phones
 from .audio import Spoken
 from .errors import ContentError, Problem
 from .model import Locale, Project, Script, Voice, Week
 from .render import RenderError, render
-from .speech import Speech, speak
+from .speech import Paragraph, Speech, speak
 from .tts import Clip
 
 REMINDER = "Xin nhắc lại."
+_PLACEHOLDER = re.compile(r"<<[^<>\n]*>>")  # as speech.markup keeps it: never to be spoken
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,24 @@ def speak_messages(project: Project, week: Week, locales: list[Locale],
                          speak(settings.closing, project.lexicon) if settings.closing else None,
                          speak(REMINDER, project.lexicon))
     return messages, announcements
+
+
+def leave_out_placeholders(messages: list[Message]) -> tuple[list[Message], int]:
+    """A draft's messages: every sentence holding a `<<CẦN ĐIỀN: ...>>` placeholder left out, so
+    a placeholder is never spoken; and how many sentences were left out. A message with nothing
+    else is left with its chime only, so that it keeps its place in the draft's week."""
+    out, left_out = [], 0
+    for message in messages:
+        paragraphs = []
+        for paragraph in message.speech.paragraphs:
+            kept = tuple(s for s in paragraph.sentences if not any(_PLACEHOLDER.search(p) for p in s.parts))
+            left_out += len(paragraph.sentences) - len(kept)
+            if kept:
+                paragraphs.append(Paragraph(kept))
+        if paragraphs != list(message.speech.paragraphs):
+            message = replace(message, speech=replace(message.speech, paragraphs=tuple(paragraphs)))
+        out.append(message)
+    return out, left_out
 
 
 def spoken_clips(speech: Speech, clip: Callable[[str], Clip]) -> Spoken:
