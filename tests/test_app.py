@@ -62,6 +62,23 @@ def test_lint_returns_structured_problems(workspace):
     assert "normal, priority, emergency" in problem.hint
 
 
+def test_lint_and_plan_name_the_scripts_that_will_not_air(workspace):
+    scripts = workspace.root / "scripts"
+    text = (scripts / "canh-bao.yaml").read_text(encoding="utf-8")
+    (scripts / "cu.yaml").write_text(text.replace("id: canh-bao", "id: cu").replace(
+        "{from: 2024-12-04}", "{from: 2024-01-01, until: 2024-12-31}"), encoding="utf-8")
+    (scripts / "sau.yaml").write_text(text.replace("id: canh-bao", "id: sau").replace("2024-12-04", "2027-01-04"),
+                                      encoding="utf-8")
+    result = workspace.lint(WEEK)
+    assert {(n.script_id, n.reason) for n in result.not_airing} == {("cu", "expired"), ("sau", "not-yet-valid")}
+    assert not result.errors
+    warned = {(w.file, w.line, w.field) for w in result.warnings}
+    assert warned == {("scripts/cu.yaml", 5, "valid"), ("scripts/sau.yaml", 5, "valid")}
+    assert all("(expired" in w.message or "(not yet valid" in w.message for w in result.warnings)
+    plan = workspace.plan(WEEK)
+    assert {(n.script_id, n.reason) for n in plan.not_airing} == {("cu", "expired"), ("sau", "not-yet-valid")}
+
+
 def test_render_and_spoken_form(workspace):
     text = workspace.render("canh-bao", "xa-chi-lang", WEEK)
     assert text.splitlines()[0] == "Kính thưa bà con Xã Chi Lăng!" and "số 113." in text

@@ -20,6 +20,7 @@ import m3u8
 import mutagen
 import pytest
 
+from broadcast import build as build_stage
 from broadcast.audio import get_preset
 from broadcast.ffmpeg import measure_ebur128
 from broadcast.publish import Lock, sha256_file
@@ -45,6 +46,10 @@ FILES = {
     "scripts/canh-bao.yaml": None,
     "scripts/goi-113.yaml": script("goi-113", "priority", "Bà con {{ locale.name }} nhớ gọi 113."),
     "scripts/khong-chuyen-tien.yaml": script("khong-chuyen-tien", "normal", "Tuyệt đối không chuyển tiền.\n\nXin cảm ơn."),
+    # valid only in 2024, and only from next year: neither airs in the built week, neither stops the build
+    "scripts/het-han.yaml": script("het-han", "normal", "Tin cũ.").replace("{from: 2024-12-04}",
+                                                                          "{from: 2024-01-01, until: 2024-12-31}"),
+    "scripts/nam-sau.yaml": script("nam-sau", "priority", "Tin mới.").replace("2024-12-04", "2027-01-04"),
 }
 
 
@@ -81,6 +86,12 @@ def test_layout_and_summary(built):
     assert not list((root / "output").glob(".staging/*")), "nothing left in staging"
     assert [p.name for p in (root / "output" / WEEK).iterdir() if p.name.startswith(".")] == []
     assert "Tuần 2026-W49: 1 xã, 2 tệp tin, 3 chương trình" in output
+
+
+def test_scripts_outside_the_week_are_left_out_not_fatal(built):
+    root, output = built  # the fixture's build exited 0 with het-han and nam-sau in scripts/
+    manifest = json.loads((root / "output" / WEEK / "manifest.json").read_text())
+    assert not [e for e in manifest["files"] if "het-han" in e["path"] or "nam-sau" in e["path"]]
 
 
 def test_published_files_are_readable_by_other_users(built):
@@ -194,6 +205,36 @@ def test_placeholders_refused_unless_allowed(project):
     result = run("build", "--week", WEEK, "--project", str(root))
     assert result.exit_code == 2 and "xa-chi-lang.yaml:5" in result.output and "--allow-placeholders" in result.output
     assert not (root / "output" / WEEK).exists()
+
+
+def test_a_draft_says_so_and_never_speaks_a_placeholder(project, monkeypatch, tmp_path):
+    root = project({**FILES, "locales/lang-son/xa-chi-lang.yaml": "name: Xã Chi Lăng\ncode: '06463'\ncontacts:\n"
+                    "  police:\n    phone: '<<CẦN ĐIỀN: số trực ban>>'\n",
+                    "scripts/goi-113.yaml": script("goi-113", "priority",
+                                                   "Bà con {{ locale.name }} nhớ gọi 113.\n"
+                                                   "Số trực ban là {{ locale.contacts.police.phone }}.\n\n"
+                                                   "Xin cảm ơn."),
+                    "scripts/chi-cho-trong.yaml": script("chi-cho-trong", "normal", "<<CẦN ĐIỀN: nội dung tin>>")})
+    asked: list[str] = []
+    real = build_stage.synthesize_all
+
+    def recording(requests, *args, **kwargs):
+        asked.extend(text for _, text in requests)
+        return real(requests, *args, **kwargs)
+
+    monkeypatch.setattr(build_stage, "synthesize_all", recording)
+    result = run("build", "--week", WEEK, "--jobs", "1", "--allow-placeholders", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    assert "BẢN NHÁP (draft)" in result.output and "2 câu có chỗ cần điền đã bỏ khỏi âm thanh" in result.output
+    manifest = json.loads((root / "output" / WEEK / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["draft"] is True and manifest["placeholders_left_out"] == 2
+    # nothing the voices were asked to say holds the placeholder or reads it out
+    said = " ".join(asked).lower()
+    assert "nhớ gọi" in said and "cần điền" not in said and "trực ban" not in said and "<<" not in said
+    # a complete week is not a draft
+    complete = run("build", "--week", WEEK, "--jobs", "1", "--json", "--project",
+                   str(make_project(tmp_path / "complete", FILES)))
+    assert json.loads(complete.output)["draft"] is False
 
 
 def test_kill_during_build_leaves_previous_week_intact(built, tmp_path):

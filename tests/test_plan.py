@@ -105,3 +105,33 @@ def test_opening_and_closing_time_is_taken_off_every_slot(project):
     assert all(len(pr.items) == 3 for pr in plan_week(p, WEEK, seconds).locales[0].programs)
     tight = plan_week(p, WEEK, seconds, overhead=30).locales[0]
     assert all(len(pr.items) == 2 and pr.seconds + 30 <= 600 for pr in tight.programs)
+
+
+def test_scripts_outside_the_week_are_not_planned_nor_measured(project):
+    # the build measures only the scripts valid this week: the plan must not ask for the others
+    lp = plan(project, {"a": script("a"), "old": script("old", valid="{from: 2024-01-01, until: 2024-12-31}"),
+                        "next": script("next", valid="{from: 2027-01-04}")}, {"a": 60}, min_airings=1)
+    assert {i.script_id for p in lp.programs for i in p.items} == {"a"}
+
+
+def test_scripts_that_will_not_air_are_named_with_the_reason(project):
+    files = {"scripts/canh-bao.yaml": None, "broadcast.yaml": "name: Thử\nmin_airings: 1\n",
+             "schedules/sang-chieu.yaml": "id: sang-chieu\nslots:\n"
+                                          "  - {name: sang, days: [t2], start: '06:00', minutes: 2}\n",
+             "scripts/a.yaml": script("a"), "scripts/dai.yaml": script("dai"),
+             "scripts/old.yaml": script("old", valid="{from: 2024-01-01, until: 2024-12-31}"),
+             "scripts/next.yaml": script("next", valid="{from: 2027-01-04}"),
+             "scripts/thu-ba.yaml": script("thu-ba", valid="{from: 2026-12-01, until: 2026-12-01}")}
+    p = load_project(project(files))
+    week_plan = plan_week(p, WEEK, fixed({"a": 60, "dai": 500, "thu-ba": 30}))
+    reasons = {(n.script_id, n.reason, n.locale_id) for n in week_plan.not_airing}
+    assert reasons == {("old", "expired", ""), ("next", "not-yet-valid", ""),
+                       ("thu-ba", "no-slot", "lang-son/xa-chi-lang"), ("dai", "shortfall", "lang-son/xa-chi-lang")}
+    old = next(n for n in week_plan.not_airing if n.script_id == "old")
+    assert old.file == "scripts/old.yaml" and "31/12/2024" in old.message and "(expired" in old.message and old.fix
+    # the command names them too (with lengths estimated from the text, "dai" fits there)
+    result = run("plan", "--week", "2026-W49", "--project", str(p.root))
+    assert result.exit_code == 0, result.output
+    for sid in ("old", "next", "thu-ba"):
+        assert f"{sid}: " in result.output
+    assert "3 tin không phát (not airing)" in result.output

@@ -10,6 +10,7 @@ log shows them, the studio streams them.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from .events import Event, Listener, Progress, ignore, stage
 from .formats import FORMATS
 from .manifest import Entry, Manifest
 from .master import master_announcements, master_messages
-from .messages import clip_requests, scripts_airing, speak_messages
+from .messages import clip_requests, leave_out_placeholders, scripts_airing, speak_messages
 from .model import Locale, Project, Week
 from .plan import durations_from, plan_week
 from .programs import make_programs
@@ -37,10 +38,19 @@ class BuildResult(Manifest):
     """What a build published: its manifest, and where."""
 
     output: Path = Path()
+    draft: bool = False  # built with --allow-placeholders while placeholders were left: not for air
+    left_out: int = 0  # sentences holding a placeholder, left out of the audio
 
     @property
     def exit_code(self) -> int:
         return 1 if self.failures else 0
+
+    def to_bytes(self) -> bytes:
+        """The manifest, saying whether the week is a draft."""
+        data = json.loads(super().to_bytes())
+        data = {**{k: v for k, v in data.items() if k != "files"}, "draft": self.draft,
+                "placeholders_left_out": self.left_out, "files": data["files"]}
+        return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
     def count(self, kind: str) -> int:
         return sum(entry.kind == kind for entry in self.files)
@@ -60,6 +70,7 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
 
     with stage("speak", listener) as progress:
         messages, announcements = speak_messages(project, week, chosen, scripts_airing(project, week))
+        messages, left_out = leave_out_placeholders(messages)  # a placeholder is never spoken
         progress.counts.update(communes=len(chosen), messages=len(messages))
 
     with stage("synthesise", listener) as progress:
@@ -77,7 +88,8 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
                 failed.setdefault(m.locale.id, f"{m.script.id}: {by_clip[(m.voice, part)]}")
 
     output = project.root / "output"
-    result = BuildResult(project.settings.name, week, output=output / week.id)
+    result = BuildResult(project.settings.name, week, output=output / week.id, draft=bool(placeholders),
+                         left_out=left_out)
     with Lock(output):
         previous = _previous(output / week.id, whole_week=len(chosen) == len(project.locales))
         staging = Staging(output, week.id, {rel: e.sha256 for rel, e in previous.items()})

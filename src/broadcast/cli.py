@@ -168,7 +168,8 @@ def build_command(project_dir: Path | None, week: str | None, locale_ids: tuple[
     if as_json:
         click.echo(json.dumps({"week": result.week.id, "output": str(result.output), "exit_code": result.exit_code,
                                "stats": result.stats, "warnings": result.warnings, "failures": result.failures,
-                               "files": len(result.files)}, ensure_ascii=False, indent=2))
+                               "files": len(result.files), "draft": result.draft,
+                               "placeholders_left_out": result.left_out}, ensure_ascii=False, indent=2))
     else:
         s = result.stats
         click.echo(f"Tuần {result.week.id}: {s.get('locales', 0)} xã, {result.count('message')} tệp tin, "
@@ -176,6 +177,9 @@ def build_command(project_dir: Path | None, week: str | None, locale_ids: tuple[
         click.echo(f"Tổng hợp giọng: {s.get('sentences', 0)} câu duy nhất, {s.get('engine_calls', 0)} lần gọi, "
                    f"{s.get('cache_hits', 0)} có sẵn; làm lại {s.get('mastered', 0)} tệp, "
                    f"giữ nguyên {s.get('reused', 0)} tệp; {s.get('seconds', 0):.1f} s")
+        if result.draft:
+            click.echo(f"BẢN NHÁP (draft): còn chỗ <<CẦN ĐIỀN>>, không dùng để phát; {result.left_out} câu có chỗ "
+                       "cần điền đã bỏ khỏi âm thanh (sentences left out). Điền đủ rồi dựng lại để phát.")
         for warning in result.warnings:
             click.echo(f"cảnh báo: {warning}")
         for failure in result.failures:
@@ -240,8 +244,11 @@ def plan_command(project_dir: Path | None, week: str | None, locale_ids: tuple[s
             console.print(f"KHẨN CẤP: {airing.script_id} có chương trình riêng để phát ngay (emergency program)")
     for shortfall in plan.shortfalls:
         console.print(f"cảnh báo: {shortfall}", style="yellow")
+    for silent in plan.not_airing:
+        console.print(f"cảnh báo: {silent}. Cách sửa: {silent.fix}", style="yellow")
     total = sum(len(p.programs) for p in plan.locales)
-    console.print(f"{len(plan.locales)} xã, {total} buổi phát, {len(plan.shortfalls)} tin không đủ chỗ (shortfalls)")
+    console.print(f"{len(plan.locales)} xã, {total} buổi phát, {len(plan.shortfalls)} tin không đủ chỗ (shortfalls), "
+                  f"{len(plan.not_airing)} tin không phát (not airing)")
     if strict and plan.shortfalls:
         sys.exit(1)
 

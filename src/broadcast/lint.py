@@ -7,11 +7,14 @@ Everything is collected, nothing stops early: the editor gets one list of all pr
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .model import HasProblems, Problem, Project, Script, Week
+from . import phones
+from .model import HasProblems, Locale, Problem, Project, Script, Week
+from .plan import NotAiring, estimate_seconds, plan_week
 from .project import read_project
 from .render import RenderError, render
 from .speech import check_readings, speak
@@ -24,6 +27,7 @@ class LintResult(HasProblems):
     scripts: int
     locales: int
     renders: int
+    not_airing: tuple[NotAiring, ...] = ()  # scripts that will not air in the linted week (also warnings)
 
 
 
@@ -32,6 +36,9 @@ def lint(root: Path, week: Week) -> LintResult:
     project, loaded = read_project(root)
     problems = list(loaded.problems)
     renders = 0
+    words: dict[tuple[str, str], int] = {}
+    silent: list[NotAiring] = []
+    unlisted: list[phones.Unlisted] = []
     if project is not None:
         seen: set[tuple[str, int, str]] = set()
         voices = {v.id: v for v in project.voices}
@@ -41,6 +48,8 @@ def lint(root: Path, week: Week) -> LintResult:
                 try:
                     text = render(script, locale, week)
                     renders += 1
+                    words[(script.id, locale.id)] = len(text.split())
+                    unlisted += phones.check_message(script, locale, text, project.official_numbers, locale.lexicon)
                 except RenderError as exc:
                     key = (exc.problem.file, exc.problem.line, exc.problem.field)
                     if key not in seen:  # the same mistake once, not once per commune
@@ -57,9 +66,55 @@ def lint(root: Path, week: Week) -> LintResult:
                     spoken.setdefault(voice, set()).add(text)
         for voice_id, texts in sorted(spoken.items()):
             problems += _missing_recordings(project, voices[voice_id], texts)
+        problems += _phone_problems(project, unlisted)
+        silent = _not_airing(project, week, words)
+        problems += _not_airing_problems(project, silent)
     scripts = len(project.scripts) if project else 0
     locales = len(project.locales) if project else 0
-    return LintResult(tuple(problems), scripts, locales, renders)
+    return LintResult(tuple(problems), scripts, locales, renders, tuple(silent))
+
+
+def _phone_problems(project: Project, unlisted: list[phones.Unlisted]) -> list[Problem]:
+    """Numbers said on air that are not emergency, declared or official ones, or that do not fit
+    the numbering plan; and declared contact numbers that do not fit it."""
+    return phones.problems(unlisted) + phones.contact_problems(project.root, project.locales)
+
+
+def _not_airing(project: Project, week: Week, words: dict[tuple[str, str], int]) -> list[NotAiring]:
+    """The week planned with lengths estimated from the rendered text: which scripts will not air."""
+    if any(loc.schedule not in {s.id for s in project.schedules} for loc in project.locales):
+        return []  # a commune without a known schedule is already an error
+
+    def seconds(script: Script, locale: Locale) -> float:
+        return estimate_seconds(script, words.get((script.id, locale.id), 0))
+    return plan_week(project, week, seconds).not_airing
+
+
+def _not_airing_problems(project: Project, silent: list[NotAiring]) -> list[Problem]:
+    """One warning per script and reason, at the script's `valid:` line, naming a few communes."""
+    grouped: dict[tuple[str, str], list[NotAiring]] = {}
+    for item in silent:
+        grouped.setdefault((item.script_id, item.reason), []).append(item)
+    problems = []
+    for items in grouped.values():
+        first = items[0]
+        communes = [i.locale_id for i in items if i.locale_id]
+        where = ""
+        if communes:
+            where = f" ở {len(communes)} xã: " + ", ".join(communes[:5]) + (" ..." if len(communes) > 5 else "")
+        problems.append(Problem(first.file, _key_line(project.root / first.file, "valid"), "valid",
+                                f"kịch bản '{first.script_id}' {first.message}{where}", first.fix, "warning"))
+    return problems
+
+
+def _key_line(path: Path, key: str) -> int:
+    """The line of a top-level `key:` in a YAML file (0 when not found)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeError):
+        return 0
+    pattern = re.compile(rf"{re.escape(key)}\s*:")
+    return next((n for n, line in enumerate(lines, 1) if pattern.match(line)), 0)
 
 
 def _reading_problem(script: Script, text: str, finding: Any) -> Problem:

@@ -7,17 +7,20 @@ bad content.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from . import phones
 from .audio import Spoken
 from .errors import ContentError, Problem
 from .model import Locale, Project, Script, Voice, Week
 from .render import RenderError, render
-from .speech import Speech, speak
+from .speech import Paragraph, Speech, speak
 from .tts import Clip
 
 REMINDER = "Xin nhắc lại."
+_PLACEHOLDER = re.compile(r"<<[^<>\n]*>>")  # as speech.markup keeps it: never to be spoken
 
 
 @dataclass(frozen=True)
@@ -46,16 +49,18 @@ class Announcements:
 
 def scripts_airing(project: Project, week: Week) -> list[Script]:
     """The scripts valid on at least one day of `week`."""
-    return [s for s in project.scripts if any(s.valid.covers(d) for d in week.days)]
+    return [s for s in project.scripts if s.valid.touches(week.days)]
 
 
 def speak_messages(project: Project, week: Week, locales: list[Locale],
                    scripts: list[Script]) -> tuple[list[Message], Announcements]:
     """Every message's spoken form, and the station's lines.
 
-    Raises ContentError with every rendering problem (lexicon problems stop the project's loading)."""
+    Raises ContentError with every rendering problem and every phone number that may not go
+    on air (`phones`); lexicon problems stop the project's loading."""
     messages: list[Message] = []
     problems: list[Problem] = []
+    unlisted: list[phones.Unlisted] = []
     for locale in locales:
         for script in scripts:
             try:
@@ -63,7 +68,9 @@ def speak_messages(project: Project, week: Week, locales: list[Locale],
             except RenderError as exc:
                 problems.append(exc.problem)
                 continue
+            unlisted += phones.check_message(script, locale, text, project.official_numbers, locale.lexicon)
             messages.append(Message(script, locale, project.voice_for(script, locale), speak(text, locale.lexicon)))
+    problems += phones.problems(unlisted)
     if problems:
         raise ContentError(problems)
     settings = project.settings
@@ -71,6 +78,24 @@ def speak_messages(project: Project, week: Week, locales: list[Locale],
                          speak(settings.closing, project.lexicon) if settings.closing else None,
                          speak(REMINDER, project.lexicon))
     return messages, announcements
+
+
+def leave_out_placeholders(messages: list[Message]) -> tuple[list[Message], int]:
+    """A draft's messages: every sentence holding a `<<CẦN ĐIỀN: ...>>` placeholder left out, so
+    a placeholder is never spoken; and how many sentences were left out. A message with nothing
+    else is left with its chime only, so that it keeps its place in the draft's week."""
+    out, left_out = [], 0
+    for message in messages:
+        paragraphs = []
+        for paragraph in message.speech.paragraphs:
+            kept = tuple(s for s in paragraph.sentences if not any(_PLACEHOLDER.search(p) for p in s.parts))
+            left_out += len(paragraph.sentences) - len(kept)
+            if kept:
+                paragraphs.append(Paragraph(kept))
+        if paragraphs != list(message.speech.paragraphs):
+            message = replace(message, speech=replace(message.speech, paragraphs=tuple(paragraphs)))
+        out.append(message)
+    return out, left_out
 
 
 def spoken_clips(speech: Speech, clip: Callable[[str], Clip]) -> Spoken:

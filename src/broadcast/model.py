@@ -49,6 +49,10 @@ class Validity:
     def covers(self, day: date) -> bool:
         return self.start <= day and (self.until is None or day <= self.until)
 
+    def touches(self, days: tuple[date, ...]) -> bool:
+        """Valid on at least one of `days` (a week's)."""
+        return any(self.covers(day) for day in days)
+
 
 @dataclass(frozen=True)
 class Script:
@@ -109,6 +113,15 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class OfficialNumber:
+    """A phone number a directive gives, that messages may air (official_numbers.yaml)."""
+
+    number: str
+    who: str  # who answers it
+    source: str  # the directive that gives it
+
+
+@dataclass(frozen=True)
 class Locale:
     """One commune, its province file merged under it."""
 
@@ -138,6 +151,7 @@ class Project:
     schedules: tuple[Schedule, ...]
     lexicon: Lexicon  # lexicon.yaml; each locale has its own merged one
     warnings: tuple[Problem, ...] = field(default=())
+    official_numbers: tuple[OfficialNumber, ...] = ()  # official_numbers.yaml
 
     def script(self, script_id: str) -> Script | None:
         return next((s for s in self.scripts if s.id == script_id), None)

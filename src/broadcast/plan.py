@@ -72,11 +72,29 @@ class Shortfall:
 
 
 @dataclass(frozen=True)
+class NotAiring:
+    """A script that will not air this week, in any commune (`locale_id` "") or in one, and why:
+    `reason` is "expired", "not-yet-valid", "no-slot" or "shortfall"."""
+
+    script_id: str
+    reason: str
+    message: str
+    fix: str
+    file: str  # the script's file
+    locale_id: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.locale_id}: " if self.locale_id else ""
+        return f"{where}{self.script_id}: {self.message}"
+
+
+@dataclass(frozen=True)
 class LocalePlan:
     locale_id: str
     programs: tuple[Program, ...]
     emergencies: tuple[Airing, ...]  # each gets a standalone program for immediate airing
     shortfalls: tuple[Shortfall, ...]
+    not_airing: tuple[NotAiring, ...] = ()  # valid this week, but no airing in this commune
 
     def airings(self, script_id: str) -> int:
         return sum(item.script_id == script_id for p in self.programs for item in p.items)
@@ -86,10 +104,16 @@ class LocalePlan:
 class WeekPlan:
     week: Week
     locales: tuple[LocalePlan, ...]
+    outside: tuple[NotAiring, ...] = ()  # scripts whose validity does not touch the week
 
     @property
     def shortfalls(self) -> list[Shortfall]:
         return [s for plan in self.locales for s in plan.shortfalls]
+
+    @property
+    def not_airing(self) -> list[NotAiring]:
+        """Every script that will not air, nowhere or in some commune: nothing vanishes silently."""
+        return list(self.outside) + [n for plan in self.locales for n in plan.not_airing]
 
 
 Durations = Callable[[Script, Locale], float]
@@ -106,14 +130,33 @@ def estimate_seconds(script: Script, words: int, syllables_per_second: float = 2
 
 def plan_week(project: Project, week: Week, durations: Durations, locales: Iterable[Locale] | None = None,
               overhead: float = 0.0) -> WeekPlan:
-    """Plan `week` for `locales` (default: all). `overhead`: seconds per slot taken by opening/closing."""
+    """Plan `week` for `locales` (default: all). `overhead`: seconds per slot taken by opening/closing.
+
+    Only the scripts valid on some day of the week are planned (and asked their durations);
+    the others are named in `WeekPlan.outside`."""
     schedules = {s.id: s for s in project.schedules}
+    airing = tuple(s for s in project.scripts if s.valid.touches(week.days))
     plans = tuple(
-        _plan_locale(locale, schedules[locale.schedule], project.scripts, week, durations,
+        _plan_locale(locale, schedules[locale.schedule], airing, week, durations,
                      project.settings.min_airings, overhead)
         for locale in (project.locales if locales is None else locales)
     )
-    return WeekPlan(week, plans)
+    outside = tuple(_outside(s, week) for s in project.scripts if not s.valid.touches(week.days))
+    return WeekPlan(week, plans, outside)
+
+
+def _outside(script: Script, week: Week) -> NotAiring:
+    """Why a script valid on no day of `week` does not air."""
+    if script.valid.until is not None and script.valid.until < week.monday:
+        return NotAiring(script.id, "expired",
+                         f"đã hết hạn ngày {script.valid.until:%d/%m/%Y}, không phát trong tuần {week.id} "
+                         "(expired: will not air)",
+                         "nếu tin còn cần phát, gia hạn 'valid: until'; nếu không, chuyển tệp ra khỏi scripts/",
+                         script.file)
+    return NotAiring(script.id, "not-yet-valid",
+                     f"chỉ có hiệu lực từ ngày {script.valid.start:%d/%m/%Y}, chưa phát trong tuần {week.id} "
+                     "(not yet valid: will not air)",
+                     "nếu cần phát ngay tuần này, sửa 'valid: from'", script.file)
 
 
 def _plan_locale(locale: Locale, schedule: Schedule, scripts: tuple[Script, ...], week: Week,
@@ -168,7 +211,21 @@ def _plan_locale(locale: Locale, schedule: Schedule, scripts: tuple[Script, ...]
             shortfalls.append(Shortfall(locale.id, script.id, "cả tuần", reason))
     emergencies = tuple(Airing(s.id, s.level, seconds[s.id]) for s in urgent
                         if s.level == "emergency" and any(s.valid.covers(d) for d in week.days))
-    return LocalePlan(locale.id, tuple(programs), emergencies, tuple(shortfalls))
+    silent = tuple(_silent(locale, s, sum(s.valid.covers(day) for day, _ in instances)) for s in scripts
+                   if aired[s.id] == 0 and s.level != "emergency")  # an emergency has its own program
+    return LocalePlan(locale.id, tuple(programs), emergencies, tuple(shortfalls), silent)
+
+
+def _silent(locale: Locale, script: Script, valid_slots: int) -> NotAiring:
+    """Why a script valid this week airs nowhere in `locale`."""
+    if not valid_slots:
+        return NotAiring(script.id, "no-slot",
+                         f"lịch '{locale.schedule}' không có buổi phát nào trong những ngày tin còn hiệu lực "
+                         "(no slot: will not air)",
+                         "thêm buổi phát vào lịch của xã hoặc sửa 'valid' của kịch bản", script.file, locale.id)
+    return NotAiring(script.id, "shortfall",
+                     "không vừa buổi phát nào trong tuần (shortfall: will not air)",
+                     "rút ngắn nội dung, giảm 'repeat' hoặc kéo dài buổi phát trong lịch", script.file, locale.id)
 
 
 def durations_from(table: Mapping[tuple[str, str], float]) -> Durations:

@@ -23,6 +23,7 @@ from .model import (
     Contact,
     HasProblems,
     Locale,
+    OfficialNumber,
     Project,
     Schedule,
     Script,
@@ -30,6 +31,7 @@ from .model import (
     Voice,
 )
 from .options import Place
+from .phones import OFFICIAL_FILE
 from .schema import PLACEHOLDER, SLUG
 from .speech import Lexicon
 from .yamlio import YamlError, YList, YMap, load_yaml
@@ -103,9 +105,16 @@ def read_project(root: Path) -> tuple[Project | None, LoadProblems]:
         loading.add(root / "scripts", 0, "", "chưa có kịch bản nào (no scripts)", "thêm scripts/<id>.yaml", "warning")
     if settings is None:
         return None, loading
+    official = _read_official_numbers(loading, root / OFFICIAL_FILE)
     project = Project(root, settings, tuple(scripts), tuple(locales), tuple(voices), tuple(schedules),
-                      lexicon, tuple(loading.warnings))
+                      lexicon, tuple(loading.warnings), official)
     return project, loading
+
+
+def _read_official_numbers(loading: LoadProblems, path: Path) -> tuple[OfficialNumber, ...]:
+    """official_numbers.yaml (optional): the numbers directives give, each with its source."""
+    read = _read(loading, path, schema.OFFICIAL_NUMBERS) if path.exists() else None
+    return tuple(read[1]["numbers"] or ()) if read and read[1] else ()
 
 
 def _files(loading: LoadProblems, root: Path, folder: str) -> list[Path]:

@@ -19,8 +19,9 @@ from typing import Any
 
 from .audio.presets import DEFAULT_PRESET, Preset, get_preset, preset_names
 from .errors import TTSError
-from .model import LEVELS, Contact, Province, Settings, Slot, Validity
+from .model import LEVELS, Contact, OfficialNumber, Province, Settings, Slot, Validity
 from .options import Choice, Depends, Invalid, Option, Place, Schema, SubSchema, Text, Type
+from .phones import numbering_problem
 from .speech.lexicon import SECTIONS, Lexicon
 from .tts.registry import ENGINES, engine_class
 
@@ -322,6 +323,29 @@ PROVINCE = Schema({
 })
 
 COMMUNE = Schema({"name": Text(required=True), "code": Code(5, required=True), **_LOCALE})
+
+
+class PlanNumber(Text):
+    """A phone number that fits the Vietnamese numbering plan (`phones.numbering_problem`)."""
+
+    def convert(self, value: Any, at: Place) -> Any:
+        value = super().convert(value, at)
+        why = numbering_problem(value)
+        if why:
+            raise Invalid(f"số điện thoại '{value}' sai quy hoạch số Việt Nam: {why} (invalid phone number)",
+                          "chép đúng số từ văn bản nguồn, ví dụ \"0889.226.999\"")
+        return value
+
+
+OFFICIAL_NUMBERS = Schema({
+    "numbers": ListOf(SubSchema(Schema({
+        "number": PlanNumber(required=True),
+        "who": Text(required=True),
+        "source": Text(required=True),
+    }, build=_complete(OfficialNumber)), ("mỗi số phải là một nhóm khóa (number, who, source)",
+                                        "viết dạng '- number: \"0889.226.999\"' rồi các dòng who, source thụt vào")),
+        required=True, default=[]),
+})
 
 
 def province(folder: str, values: dict[str, Any]) -> Province:

@@ -7,7 +7,7 @@ TTS engine reads it right.  Pure Python, stdlib only.
 
 from .builtin import BUILTIN
 from .lexicon import Lexicon
-from .pipeline import check_readings, normalize, speak
+from .pipeline import check_readings, normalize, phone_numbers, speak
 from .result import (
     GROUP_PAUSE,
     PARAGRAPH_PAUSE,
@@ -33,5 +33,6 @@ __all__ = [
     "Speech",
     "normalize",
     "check_readings",
+    "phone_numbers",
     "speak",
 ]

@@ -109,6 +109,18 @@ def speak(text: str, lexicon: Lexicon | None = None) -> Speech:
     return Speech(tuple(out.paragraphs), tuple(findings))
 
 
+def phone_numbers(text: str, lexicon: Lexicon | None = None) -> list[tuple[str, int]]:
+    """Every (token, line) of ``text`` that speak() reads as a phone number, as written."""
+    norm = _normaliser(lexicon)
+    store: list[str] = []
+    found = []
+    for lineno, raw in enumerate(clean(str(text)).split("\n"), 1):
+        line = protect(strip_decoration(raw), store)
+        for segment in _split(line, norm.dotted):
+            found += [(token, lineno) for token in norm.phone_numbers(segment)]
+    return found
+
+
 def normalize(text: str, lexicon: Lexicon | None = None) -> str:
     """Plain spoken text: one sentence per line, paragraphs separated by a blank line."""
     return speak(text, lexicon).text

@@ -232,16 +232,24 @@ class Normaliser:
             return num.day(value)
         if p1 == "tháng" and 1 <= value <= 12 and nxt not in QUANTITY_WORDS:
             return num.month(value)
-        if len(raw) >= 3 and nxt not in QUANTITY_WORDS:
-            tail = s[max(0, m.start() - 50):m.start()].lower()
-            if _PHONE_CONTEXT_RE.search(tail) or (
-                # "Số 113", "gọi 113, 114, 115" - but "Điều 115", "số 1234/QĐ" are numbers.
-                raw in _SERVICE_NUMBERS and (p1 == "số" or _standalone(s, m.start()))
-            ):
-                return num.digits(raw)
+        if _called(m, p1, nxt):
+            return num.digits(raw)
         if len(raw) >= 10:
             return num.digits(raw)
         return num.number_text(raw)
+
+    def phone_numbers(self, text: str) -> list[str]:
+        """The tokens of one sentence this normaliser reads as phone numbers (digit by digit)."""
+        found = []
+        for m in self.pattern.finditer(text):
+            if m.lastgroup == "phone":
+                found.append(m.group())
+            elif m.lastgroup == "num" and m.group("n").isdigit() and not m.group("u"):
+                # read digit by digit because of its context (not a day, a month, an ordinal)
+                if (_called(m, _prev_words(text, m.start())[1], _next_word(text, m.end()))
+                        and self._num(m, _Call(0, [])) == num.digits(m.group("n"))):
+                    found.append(m.group("n"))
+        return found
 
     def _range(self, m: re.Match[str], call: _Call) -> str:
         unit = m.group("ru")
@@ -372,6 +380,18 @@ def _keyed(key: str) -> str:
     if key[-1].isalnum():
         body += r"(?!\w)"
     return body
+
+
+def _called(m: re.Match[str], p1: str, nxt: str) -> bool:
+    """A plain number read as a number to call: after "gọi", "điện thoại", "hotline"..., or a
+    service number (113) standing alone or after "số"."""
+    raw, s = m.group("n"), m.string
+    if len(raw) < 3 or nxt in QUANTITY_WORDS:
+        return False
+    tail = s[max(0, m.start() - 50):m.start()].lower()
+    # "Số 113", "gọi 113, 114, 115" - but "Điều 115", "số 1234/QĐ" are numbers.
+    return bool(_PHONE_CONTEXT_RE.search(tail)) or (
+        raw in _SERVICE_NUMBERS and (p1 == "số" or _standalone(s, m.start())))
 
 
 def _chunk(digits: str) -> list[str]:
