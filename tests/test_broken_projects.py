@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 import unicodedata
 from pathlib import Path
 
 import pytest
 
-from conftest import run
+from conftest import make_project, run
 
 SCRIPT = "scripts/canh-bao.yaml"
 
@@ -250,3 +251,35 @@ def test_null_contact_never_says_none(project):
     result = run("render", "canh-bao", "--locale", "xa-chi-lang", "--project", str(root))
     assert result.exit_code == 2 and "None" not in result.output
     assert f"{COMMUNE}:6" in result.output
+
+
+WEEK = "2026-W49"
+AT_BUILD = ["date-feb-30", "datetime-from", "deep-nesting", "alias-bomb", "minutes-1e20", "slots-overlap",
+            "slots-empty", "station-newline", "lexicon-private-use", "contact-null-phone"]
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def published_project(tmp_path_factory):
+    root = make_project(tmp_path_factory.mktemp("pub") / "p")
+    result = run("build", "--week", WEEK, "--jobs", "1", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    return root
+
+
+@pytest.mark.parametrize("name", AT_BUILD)
+def test_broken_project_leaves_the_published_week_untouched(published_project, tmp_path, name):
+    files = next(b[1] for b in BROKEN if b[0] == name)
+    root = tmp_path / "p"
+    shutil.copytree(published_project, root, symlinks=True)
+    before = _snapshot(root / "output")
+    assert any(p.endswith(".mp3") for p in before)
+    for rel, text in files.items():
+        (root / rel).write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    result = run("build", "--week", WEEK, "--jobs", "1", "--project", str(root))
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert _snapshot(root / "output") == before
