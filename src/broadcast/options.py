@@ -174,7 +174,7 @@ class Line(Text):
         value = super().convert(value, at).strip()
         for char in value:
             if char in "\n\r\v\f\x85\u2028\u2029":
-                raise Invalid(f"'{at.key}' có ký tự xuống dòng (newline): phải viết trên một dòng",
+                raise Invalid(f"'{at.key}' có ký tự xuống dòng, phải viết trên một dòng (newline)",
                               f"viết '{at.key}' trên một dòng, không dùng '|' hay '\\n'")
             if unicodedata.category(char) in ("Cc", "Co", "Cs"):
                 raise Invalid(f"'{at.key}' có ký tự điều khiển U+{ord(char):04X} (control character)",
