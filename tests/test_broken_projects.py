@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
+import time
+import unicodedata
+from pathlib import Path
 
 import pytest
 
-from conftest import run
+from conftest import make_project, run
 
 SCRIPT = "scripts/canh-bao.yaml"
 
@@ -64,6 +68,76 @@ BROKEN = [
                         "  - {name: sang, start: '07:00', minutes: 5}\n"}, "schedules/sang-chieu.yaml:2", "sang"),
 ]
 
+COMMUNE = "locales/lang-son/xa-chi-lang.yaml"
+PROVINCE = "locales/lang-son/_province.yaml"
+SCHEDULE = "schedules/sang-chieu.yaml"
+LEXICON = "lexicon.yaml"
+
+
+def commune(*lines: str) -> str:
+    return "name: Xã Chi Lăng\ncode: '06463'\n" + "".join(line + "\n" for line in lines)
+
+
+def schedule(*slots: str, head: str = "id: sang-chieu\nslots:\n") -> str:
+    return head + "".join(f"  - {slot}\n" for slot in slots)
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+# ~600 bytes that expand to 10**9 strings when aliases are followed ("billion laughs")
+ALIAS_BOMB = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8))
+
+# issue 12: every bad input in a project file is a file:line error, never a traceback
+BROKEN += [
+    ("date-month-13", {SCRIPT: script(valid="{from: 2026-13-01}")}, f"{SCRIPT}:5", "2026-13-01"),
+    ("date-feb-30", {SCRIPT: script(valid="{from: 2024-02-30}")}, f"{SCRIPT}:5", "2024-02-30"),
+    ("date-year-0", {SCRIPT: script(valid="{from: 0000-01-01}")}, f"{SCRIPT}:5", "0000-01-01"),
+    ("date-until-impossible", {SCRIPT: script(valid="{from: 2024-01-01, until: 2025-04-31}")}, f"{SCRIPT}:5",
+     "2025-04-31"),
+    ("date-in-block", {SCRIPT: script(valid="\n  from: 2024-01-01\n  until: 2025-02-29")}, f"{SCRIPT}:7",
+     "2025-02-29"),
+    ("datetime-from", {SCRIPT: script(valid="{from: 2025-01-01T10:00:00}")}, f"{SCRIPT}:5", "YYYY-MM-DD"),
+    ("datetime-space-from", {SCRIPT: script(valid="{from: 2025-01-01 10:00:00}")}, f"{SCRIPT}:5", "YYYY-MM-DD"),
+    ("timestamp-until", {SCRIPT: script(valid="{from: 2024-01-01, until: 2027-12-31 23:59:59+07:00}")},
+     f"{SCRIPT}:5", "YYYY-MM-DD"),
+    ("deep-nesting", {SCRIPT: script() + "extra: " + nested(5000) + "\n"}, f"{SCRIPT}:9", "nesting"),
+    ("deep-nesting-block", {COMMUNE: commune("vars:") + "".join("  " * (i + 1) + f"k{i}:\n" for i in range(300))},
+     f"{COMMUNE}:", "nesting"),
+    ("alias-bomb", {COMMUNE: commune("vars:") + "".join("  " + line + "\n" for line in ALIAS_BOMB.splitlines())},
+     f"{COMMUNE}:", "alias"),
+    ("minutes-1e20", {SCHEDULE: schedule("{name: sang, start: '06:00', minutes: 100000000000000000000}")},
+     f"{SCHEDULE}:3", "1440"),
+    ("minutes-float-1e20", {SCHEDULE: schedule("{name: sang, start: '06:00', minutes: 1.0e20}")},
+     f"{SCHEDULE}:3", "số nguyên"),
+    ("minutes-over-a-day", {SCHEDULE: schedule("{name: sang, start: '00:00', minutes: 1441}")},
+     f"{SCHEDULE}:3", "1440"),
+    ("slot-past-midnight", {SCHEDULE: schedule("{name: toi, start: '23:30', minutes: 45}")},
+     f"{SCHEDULE}:3", "midnight"),
+    ("slots-overlap", {SCHEDULE: schedule("{name: sang, start: '06:00', minutes: 30}",
+                                          "{name: sang-2, start: '06:15', minutes: 10}")},
+     f"{SCHEDULE}:4", "overlap"),
+    ("slots-empty", {SCHEDULE: "id: sang-chieu\nslots: []\n"}, f"{SCHEDULE}:2", "no slots"),
+    ("station-newline", {COMMUNE: commune('station: "Đài xã\\nChi Lăng"')}, f"{COMMUNE}:3", "newline"),
+    ("name-newline", {COMMUNE: "name: \"Xã Chi\\rLăng\"\ncode: '06463'\n"}, f"{COMMUNE}:1", "newline"),
+    ("name-control", {COMMUNE: "name: \"Xã Chi\\x07Lăng\"\ncode: '06463'\n"}, f"{COMMUNE}:1", "control"),
+    ("station-block-scalar", {COMMUNE: commune("station: |", "  Đài xã", "  Chi Lăng")}, f"{COMMUNE}:3", "newline"),
+    ("province-name-newline", {PROVINCE: 'province: {name: "Lạng\\nSơn", code: "20"}\nschedule: sang-chieu\n'},
+     f"{PROVINCE}:1", "newline"),
+    ("lexicon-private-use", {LEXICON: 'words:\n  Zalo: "da\\ue000 lô"\n'}, f"{LEXICON}:2", "private"),
+    ("lexicon-control", {LEXICON: 'words:\n  Zalo: "da\\x00lô"\n'}, f"{LEXICON}:2", "control"),
+    ("lexicon-commune-private-use", {COMMUNE: commune("lexicon:", "  words:", '    Zalo: "da\\uf8ff lô"')},
+     f"{COMMUNE}:5", "private"),
+    ("contact-null-phone", {COMMUNE: commune("contacts:", "  police:", "    phone:")}, f"{COMMUNE}:5", "phone"),
+    ("contact-null", {COMMUNE: commune("contacts:", "  police: ~")}, f"{COMMUNE}:4", "police"),
+    ("contact-empty-name", {COMMUNE: commune("contacts:", "  police:", "    name: ''")}, f"{COMMUNE}:5", "name"),
+    ("unclosed-markup", {SCRIPT: script("Dòng một.\nHãy tải [đọc: Zalo | da lô về máy.")}, f"{SCRIPT}:9",
+     "unclosed"),
+    ("unclosed-markup-spell", {SCRIPT: script("Gọi [từng số: 0889 226 999 ngay.")}, f"{SCRIPT}:8", "unclosed"),
+]
+
 
 @pytest.mark.parametrize("files, where, word", [b[1:] for b in BROKEN], ids=[b[0] for b in BROKEN])
 def test_broken_project_is_reported_with_file_and_line(project, files, where, word):
@@ -96,3 +170,116 @@ def test_symlink_escaping_the_project_is_rejected(project, tmp_path):
 def test_not_a_project_is_a_clear_error(tmp_path):
     result = run("lint", "--project", str(tmp_path))
     assert result.exit_code == 2 and "broadcast.yaml" in result.output and "Traceback" not in result.output
+
+
+def _nfd(text: str) -> str:
+    return unicodedata.normalize("NFD", text)
+
+
+def test_nfd_files_are_read_as_nfc(project):
+    """A province file saved in NFD (macOS, some keyboards) still matches "Phú Thọ" in a template."""
+    body = '{% if "Phú Thọ" in locale.province.name %}Gọi đường dây nóng.{% else %}KHÔNG KHỚP.{% endif %}'
+    root = project({
+        "locales/lang-son/_province.yaml": _nfd("province:\n  name: Phú Thọ\n  code: '25'\nschedule: sang-chieu\n"
+                                                 "contacts:\n  police: {name: Công an tỉnh, phone: '113'}\n"
+                                                 ).encode("utf-8"),
+        COMMUNE: _nfd("name: Xã Chi Lăng\ncode: '06463'\ndivision_type: xã\n").encode("utf-8"),
+        SCRIPT: script(body),
+    })
+    result = run("lint", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    rendered = run("render", "canh-bao", "--locale", "xa-chi-lang", "--project", str(root))
+    assert rendered.exit_code == 0, rendered.output
+    assert "Gọi đường dây nóng" in rendered.output and "KHÔNG KHỚP" not in rendered.output
+    assert unicodedata.is_normalized("NFC", rendered.output)
+
+
+def test_alias_bomb_is_rejected_quickly(project):
+    root = project({COMMUNE: commune("vars:") + "".join("  " + line + "\n" for line in ALIAS_BOMB.splitlines())})
+    assert len(ALIAS_BOMB) < 700
+    started = time.monotonic()
+    result = run("lint", "--project", str(root))
+    assert time.monotonic() - started < 5
+    assert result.exit_code == 2 and f"{COMMUNE}:" in result.output
+
+
+def test_symlink_loop_in_scripts_is_reported(project):
+    root = project()
+    os.symlink("tu-tro.yaml", root / "scripts" / "tu-tro.yaml")
+    os.symlink("vong-b.yaml", root / "scripts" / "vong-a.yaml")
+    os.symlink("vong-a.yaml", root / "scripts" / "vong-b.yaml")
+    result = run("lint", "--project", str(root))
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    for name in ("tu-tro", "vong-a", "vong-b"):
+        assert any(line.startswith(f"scripts/{name}.yaml") and "symlink" in line and "Cách sửa:" in line
+                   for line in result.output.splitlines()), result.output
+
+
+def test_unreadable_and_special_files_are_reported(project, monkeypatch):
+    root = project({"scripts/khac.yaml": script().replace("canh-bao", "khac")})
+    (root / "scripts" / "thu-muc.yaml").mkdir()
+    os.mkfifo(root / "scripts" / "ong.yaml")  # reading a FIFO would block lint for ever
+    real = Path.read_text
+
+    def read_text(self, *args, **kwargs):
+        if self.name == "khac.yaml":
+            raise PermissionError(13, "Permission denied")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", read_text)
+    result = run("lint", "--project", str(root))
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    for name in ("khac", "thu-muc", "ong"):
+        assert any(line.startswith(f"scripts/{name}.yaml") and "Cách sửa:" in line
+                   for line in result.output.splitlines()), result.output
+
+
+@pytest.mark.parametrize("week", ["9999-W52", "0000-W10", "9999-W53"])
+def test_week_out_of_range_is_a_usage_error(project, week):
+    root = project()
+    for command in (("lint",), ("plan",), ("render", "canh-bao", "--locale", "xa-chi-lang")):
+        result = run(*command, "--project", str(root), "--week", week)
+        assert result.exit_code == 2, (command, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (command, result.output)
+        assert "--week" in result.output or "tuần" in result.output
+
+
+def test_null_contact_never_says_none(project):
+    root = project({COMMUNE: commune("contacts:", "  police:", "    name: Công an xã", "    phone: ~")})
+    result = run("render", "canh-bao", "--locale", "xa-chi-lang", "--project", str(root))
+    assert result.exit_code == 2 and "None" not in result.output
+    assert f"{COMMUNE}:6" in result.output
+
+
+WEEK = "2026-W49"
+AT_BUILD = ["date-feb-30", "datetime-from", "deep-nesting", "alias-bomb", "minutes-1e20", "slots-overlap",
+            "slots-empty", "station-newline", "lexicon-private-use", "contact-null-phone"]
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def published_project(tmp_path_factory):
+    root = make_project(tmp_path_factory.mktemp("pub") / "p")
+    result = run("build", "--week", WEEK, "--jobs", "1", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    return root
+
+
+@pytest.mark.parametrize("name", AT_BUILD)
+def test_broken_project_leaves_the_published_week_untouched(published_project, tmp_path, name):
+    files = next(b[1] for b in BROKEN if b[0] == name)
+    root = tmp_path / "p"
+    shutil.copytree(published_project, root, symlinks=True)
+    before = _snapshot(root / "output")
+    assert any(p.endswith(".mp3") for p in before)
+    for rel, text in files.items():
+        (root / rel).write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    result = run("build", "--week", WEEK, "--jobs", "1", "--project", str(root))
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert _snapshot(root / "output") == before

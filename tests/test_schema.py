@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, datetime, time
 
 import yaml
 
 from broadcast.model import Slot
-from broadcast.options import Place, is_kind
-from broadcast.schema import SCHEDULE, SETTINGS, Days, Time
+from broadcast.options import Line, Place, is_kind
+from broadcast.schema import COMMUNE, SCHEDULE, SETTINGS, Days, Time
 from broadcast.yamlio import Loader
 
 
@@ -84,3 +84,46 @@ def test_param_check_and_choices_report_with_the_help_as_fix():
     assert mode.validate("b", place(problems)) == "b" and even.validate(4, place(problems)) == 4
     assert [(p.message, p.hint) for p in problems] == [
         ("giá trị 'c' không hợp lệ (invalid value)", "dùng một trong: a, b"), ("số lẻ (odd)", "n: số chẵn")]
+
+
+def test_a_date_time_is_not_a_date():
+    assert is_kind(date(2025, 1, 1), date) and not is_kind(datetime(2025, 1, 1, 10), date)
+    assert is_kind(datetime(2025, 1, 1, 10), datetime)
+
+
+def test_line_keeps_one_line_fields_on_one_line():
+    problems: list = []
+    assert Line().validate("  Đài xã Chi Lăng\n", place(problems)) == "Đài xã Chi Lăng"  # a '>' block's newline
+    assert not problems
+    for bad in ("Đài\nxã", "Đài\rxã", "Đài\u2028xã", "Đài\x07xã", "Đài\ue000xã"):
+        Line().validate(bad, place(problems))
+    assert Line(blank=False).validate(" ", place(problems)) is None
+    assert [p.message.split(" (")[-1] for p in problems] == ["newline)"] * 3 + ["control character)"] * 2 + \
+        ["empty value)"]
+
+
+def test_slots_are_within_a_day_and_do_not_overlap():
+    problems: list = []
+    data = parse("id: sang\nslots:\n"
+                 "  - {name: sang, days: [t2, t3], start: '06:00', minutes: 30}\n"
+                 "  - {name: chieu, days: [t4], start: '06:10', minutes: 30}\n"  # other day: fine
+                 "  - {name: sang-2, days: [t3], start: '06:29', minutes: 5}\n"  # overlaps 'sang' on Tuesday
+                 "  - {name: ke-tiep, days: [t2], start: '06:30', minutes: 5}\n"  # starts as 'sang' ends: fine
+                 "  - {name: toi, days: [t6], start: '23:50', minutes: 11}\n"
+                 "  - {name: ca-ngay, days: [t5], start: '00:00', minutes: 1440}\n")  # a whole day: fine
+    SCHEDULE.validate(data, place(problems))
+    assert [(p.line, p.message.split(" (")[-1]) for p in problems] == [(5, "overlapping slots)"),
+                                                                        (7, "slot runs past midnight)")]
+    assert "'sang'" in problems[0].message and "06:00–06:30" in problems[0].message
+    problems.clear()
+    SCHEDULE.validate(parse("id: sang\nslots: []\n"), place(problems))
+    assert [(p.line, p.field) for p in problems] == [(2, "slots")] and "no slots" in problems[0].message
+
+
+def test_contacts_refuse_a_key_without_a_value():
+    problems: list = []
+    data = parse("name: Xã A\ncode: '00001'\ncontacts:\n  police:\n    phone:\n  fire: ~\n  hotline: {name: Đường dây nóng}\n")
+    values = COMMUNE.validate(data, place(problems, "locales/a/xa-a.yaml"))
+    assert sorted((p.line, p.field) for p in problems) == [(5, "contacts.police.phone"), (6, "contacts.fire")]
+    assert all("empty value" in p.message and p.hint for p in problems)
+    assert set(values["contacts"]) == {"police", "hotline"}

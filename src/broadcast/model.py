@@ -194,12 +194,14 @@ class Week:
         if match:
             year, number = int(match[1]), int(match[2])
             try:
-                date.fromisocalendar(year, number, 1)
-                return cls(year, number)
-            except ValueError:
+                week = cls(year, number)
+                week.days  # noqa: B018 - every day of the week must be a date (9999-W52 ends in year 10000)
+                return week
+            except (ValueError, OverflowError):
                 pass
         raise UsageError(f"tuần '{text}' không hợp lệ (invalid ISO week)", field="--week",
-                         fix="viết dạng 2026-W49: năm, chữ W, số tuần 1-53 có trong năm đó")
+                         fix="viết dạng 2026-W49: năm (0001-9999, cả tuần trong năm 9999 trở xuống), chữ W, "
+                             "số tuần 1-53 có trong năm đó")
 
     @classmethod
     def containing(cls, day: date) -> Week:

@@ -14,9 +14,10 @@ parameters are `broadcast.tts.base.Param`, a `Type` with a name and a help line.
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from .errors import Problem
@@ -65,14 +66,18 @@ class Place:
 # --- types, as a person means them ------------------------------------------------------------
 
 TYPE_NAMES = {str: "chuỗi chữ (text)", int: "số nguyên (integer)", float: "số (number)", bool: "true/false",
-              dict: "nhóm khóa (mapping)", list: "danh sách (list)", date: "ngày YYYY-MM-DD (date)"}
+              dict: "nhóm khóa (mapping)", list: "danh sách (list)", datetime: "ngày giờ (date-time)",
+              date: "ngày YYYY-MM-DD (date)"}
 
 
 def is_kind(value: Any, kinds: Kinds) -> bool:
-    """`isinstance`, as a person means it: a bool is not a number, an int is a fine float."""
+    """`isinstance`, as a person means it: a bool is not a number, an int is a fine float, a
+    date-time is not a date."""
     kinds = kinds if isinstance(kinds, tuple) else (kinds,)
     if isinstance(value, bool):
         return bool in kinds
+    if isinstance(value, datetime):
+        return datetime in kinds
     if float in kinds and isinstance(value, int):
         return True
     return isinstance(value, kinds)
@@ -81,7 +86,7 @@ def is_kind(value: Any, kinds: Kinds) -> bool:
 def describe(value: Any) -> str:
     for kind, name in TYPE_NAMES.items():
         if is_kind(value, kind):
-            return f"{name} '{value}'" if kind in (str, int, float) else name
+            return f"{name} '{value}'" if kind in (str, int, float, datetime) else name
     return repr(value)
 
 
@@ -156,6 +161,30 @@ class Text(Type):
         return super().convert(str(value) if is_kind(value, float) else value, at)
 
 
+class Line(Text):
+    """Text on one line (a name, a title): it ends up in one-line fields of playlists and
+    calendars, so a line break or a control character is refused. Surrounding spaces (and the
+    final newline of a `>` block) are stripped; `blank`: whether "" is a value."""
+
+    def __init__(self, *, blank: bool = True, **options: Any):
+        super().__init__(**options)
+        self.blank = blank
+
+    def convert(self, value: Any, at: Place) -> Any:
+        value = super().convert(value, at).strip()
+        for char in value:
+            if char in "\n\r\v\f\x85\u2028\u2029":
+                raise Invalid(f"'{at.key}' có ký tự xuống dòng, phải viết trên một dòng (newline)",
+                              f"viết '{at.key}' trên một dòng, không dùng '|' hay '\\n'")
+            if unicodedata.category(char) in ("Cc", "Co", "Cs"):
+                raise Invalid(f"'{at.key}' có ký tự điều khiển U+{ord(char):04X} (control character)",
+                              "xóa ký tự này (thường lẫn vào khi chép từ nơi khác); gõ lại dòng này")
+        if not value and not self.blank:
+            raise Invalid(f"'{at.key}' đang trống (empty value)",
+                          f"điền giá trị cho '{at.key}' hoặc xóa dòng này")
+        return value
+
+
 class Choice(Text):
     def __init__(self, choices: tuple[str, ...], **options: Any):
         super().__init__(choices=choices, **options)
@@ -194,12 +223,14 @@ Rule = Callable[[dict[str, Any]], "tuple[str, str, str] | None"]  # values -> (k
 class Schema:
     """The keys a mapping may have; `build` makes the typed object from the validated values.
 
-    `unknown` names a key in Vietnamese and English, for "unknown field" and its fix."""
+    `unknown` names a key in Vietnamese and English, for "unknown field" and its fix. With
+    `null`, a key written without a value (`phone:`, `phone: ~`) is an error with that fix."""
 
     options: Mapping[str, Option]
     build: Callable[[dict[str, Any]], Any] = dict
     rules: tuple[Rule, ...] = ()
     unknown: tuple[str, str] = ("trường", "field")
+    null: str = ""  # the fix when a key is written with no value; "" = such a key counts as not set
 
     def validate(self, data: Mapping[str, Any], at: Place) -> Any:
         values: dict[str, Any] = {}
@@ -207,7 +238,9 @@ class Schema:
             option = option.given(values)
             here = at.child(data, key)
             if data.get(key) is None:
-                if option.required:
+                if self.null and key in data:
+                    here.problem(f"'{key}' không có giá trị (empty value)", self.null)
+                elif option.required:
                     here.problem(f"thiếu trường bắt buộc '{key}' (missing required field)",
                                  f"thêm dòng '{key}: ...' vào tệp")
                 values[key] = option.default

@@ -10,6 +10,7 @@ is an error. What comes out is typed: `Settings`, `Voice`, `Schedule`, `Script`,
 from __future__ import annotations
 
 import copy
+import errno
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -127,20 +128,39 @@ def _files(loading: LoadProblems, root: Path, folder: str) -> list[Path]:
     for path in sorted(base.iterdir()):
         if path.suffix not in (".yaml", ".yml") or path.name.startswith("_"):
             continue
-        if not _inside(root, path):
-            loading.add(path, 0, "", "tệp trỏ ra ngoài thư mục dự án (path escapes the project)",
-                       "thay liên kết (symlink) bằng một tệp thật nằm trong dự án")
+        wrong = _not_a_project_file(root, path)
+        if wrong:
+            loading.add(path, 0, "", *wrong)
             continue
         found.append(path)
     return found
 
 
-def _inside(root: Path, path: Path) -> bool:
+def _not_a_project_file(root: Path, path: Path) -> tuple[str, str] | None:
+    """Why `path` cannot be read as a project file (message, fix), or None: a symlink loop, a
+    broken symlink, a folder or a pipe (reading one would wait for ever), a path outside the project."""
     try:
-        path.resolve().relative_to(root)
-        return True
+        resolved = path.resolve(strict=True)
+    except RuntimeError:  # Python 3.11 reports a loop this way
+        return _LOOP
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return _LOOP
+        return (f"liên kết (symlink) trỏ tới tệp không có: {exc.strerror} (broken symlink)",
+                "xóa liên kết này hoặc cho nó trỏ tới một tệp có thật trong dự án")
+    try:
+        resolved.relative_to(root)
     except ValueError:
-        return False
+        return ("tệp trỏ ra ngoài thư mục dự án (path escapes the project)",
+                "thay liên kết (symlink) bằng một tệp thật nằm trong dự án")
+    if not resolved.is_file():
+        return ("đây không phải một tệp thường mà là thư mục hay ống dẫn (not a regular file)",
+                "xóa nó hoặc đổi tên để không kết thúc bằng .yaml")
+    return None
+
+
+_LOOP = ("liên kết (symlink) trỏ vòng về chính nó (symlink loop)",
+         "xóa liên kết này và đặt một tệp thật vào đây")
 
 
 def _load_mapping(loading: LoadProblems, path: Path) -> YMap | None:

@@ -20,7 +20,7 @@ from typing import Any
 from .audio.presets import DEFAULT_PRESET, Preset, get_preset, preset_names
 from .errors import TTSError
 from .model import LEVELS, Contact, OfficialNumber, Province, Settings, Slot, Validity
-from .options import Choice, Depends, Invalid, Option, Place, Schema, SubSchema, Text, Type
+from .options import Choice, Depends, Invalid, Line, Option, Place, Schema, SubSchema, Text, Type
 from .phones import numbering_problem
 from .speech.lexicon import SECTIONS, Lexicon
 from .tts.registry import ENGINES, engine_class
@@ -136,15 +136,23 @@ class Days(Option):
 
 
 class MapOf(Type):
-    """A mapping of free keys (contact names) to values of one option."""
+    """A mapping of free keys (contact names) to values of one option; a key without a value
+    is an error (it would hide the province's value: "số None"), removing the key is the way."""
 
     def __init__(self, option: Option, **options: Any):
         super().__init__(dict, **options)
         self.option = option
 
     def convert(self, value: Any, at: Place) -> Any:
-        items = super().convert(value, at).items()
-        return {str(k): self.option.validate(v, at.child(value, k)) for k, v in items if v is not None}
+        out = {}
+        for k, v in super().convert(value, at).items():
+            here = at.child(value, k)
+            if v is None:
+                here.problem(f"'{k}' không có giá trị (empty value)",
+                             f"điền giá trị cho '{k}', hoặc xóa dòng này để dùng giá trị của tỉnh")
+                continue
+            out[str(k)] = self.option.validate(v, here)
+        return out
 
 
 class ListOf(Type):
@@ -157,6 +165,44 @@ class ListOf(Type):
     def convert(self, value: Any, at: Place) -> Any:
         items = (self.option.validate(v, at.child(value, i)) for i, v in enumerate(super().convert(value, at)))
         return [item for item in items if item is not None]
+
+
+MINUTES_PER_DAY = 24 * 60
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+class Slots(ListOf):
+    """A schedule's slots: at least one, each ending by midnight, none overlapping another on
+    a day they share (each problem at the slot's line)."""
+
+    def convert(self, value: Any, at: Place) -> Any:
+        raw = Type.convert(self, value, at)
+        if not raw:
+            raise Invalid("lịch phát chưa có buổi nào: các xã dùng lịch này sẽ không được phát gì (no slots)",
+                          "thêm ít nhất một buổi, ví dụ '- {name: sang, days: all, start: \"06:00\", minutes: 15}'")
+        placed: list[tuple[Any, int, int]] = []  # (slot, start, end) in minutes of the day
+        for index, item in enumerate(raw):
+            here = at.child(raw, index)
+            slot = self.option.validate(item, here)
+            if slot is None:
+                continue
+            start = slot.start.hour * 60 + slot.start.minute
+            end = start + slot.minutes
+            if end > MINUTES_PER_DAY:
+                here.problem(f"buổi '{slot.name}' bắt đầu {_clock(start)}, dài {slot.minutes} phút, kéo qua nửa đêm "
+                             "(slot runs past midnight)",
+                             "cho buổi kết thúc trước 24:00, hoặc tách phần sau nửa đêm thành buổi khác bắt đầu 00:00")
+            for other, o_start, o_end in placed:
+                if set(slot.days) & set(other.days) and start < o_end and o_start < end:
+                    here.problem(f"buổi '{slot.name}' ({_clock(start)}–{_clock(end)}) trùng giờ với buổi "
+                                 f"'{other.name}' ({_clock(o_start)}–{_clock(o_end)}) (overlapping slots)",
+                                 "đổi giờ bắt đầu hoặc số phút để hai buổi không chồng lên nhau")
+                    break
+            placed.append((slot, start, end))
+        return [slot for slot, _, _ in placed]
 
 
 class EngineName(Text):
@@ -252,7 +298,7 @@ class PresetName(Choice):
 _DEFAULTS = Settings(name="", preset=get_preset(DEFAULT_PRESET))
 
 SETTINGS = Schema({
-    "name": Text(required=True, default=""),
+    "name": Line(required=True, default=""),
     "timezone": Text(default=_DEFAULTS.timezone, check=lambda v: None if v == "Asia/Ho_Chi_Minh" else
                      (f"múi giờ '{v}' chưa được hỗ trợ", "dùng Asia/Ho_Chi_Minh")),
     "default_voice": Ref("voices", "giọng đọc", default=_DEFAULTS.default_voice),
@@ -272,16 +318,16 @@ VOICE = Schema({
 
 SLOT = Schema({
     "name": Slug("tên buổi", required=True),
-    "label": Text(),
+    "label": Line(),
     "days": Days(default=DAY_SETS["all"]),
     "start": Time(required=True),
-    "minutes": Type(int, required=True, low=1),
+    "minutes": Type(int, required=True, low=1, high=MINUTES_PER_DAY),
 }, build=lambda v: _complete(Slot)({**v, "label": v["label"] or v["name"] or ""}))
 
 SCHEDULE = Schema({
     "id": FileId("id lịch phát", required=True),
-    "name": Text(default=""),
-    "slots": ListOf(SubSchema(SLOT, ("mỗi buổi phát phải là một nhóm khóa (name, days, start, minutes)",
+    "name": Line(default=""),
+    "slots": Slots(SubSchema(SLOT, ("mỗi buổi phát phải là một nhóm khóa (name, days, start, minutes)",
                                      "viết dạng '- name: sang' rồi các dòng days, start, minutes thụt vào")),
                     required=True, default=[]),
 }, rules=(_unique_slot_names,))
@@ -291,8 +337,8 @@ VALIDITY = Schema({"from": Type(date, required=True), "until": Type(date)}, rule
 
 SCRIPT = Schema({
     "id": FileId("id kịch bản", required=True),
-    "title": Text(required=True, default=""),
-    "source": Text(required=True, default=""),
+    "title": Line(required=True, default=""),
+    "source": Line(required=True, default=""),
     "level": Choice(LEVELS, default="normal"),
     "valid": SubSchema(VALIDITY, required=True),
     "repeat": Type(int, default=1, low=1, high=5),
@@ -300,14 +346,15 @@ SCRIPT = Schema({
     "body": Text(required=True, default=""),
 }, rules=(_body_not_blank,))
 
-CONTACT = Schema({"name": Text(default=""), "phone": Phone(default="")}, build=lambda v: Contact(**v))
+CONTACT = Schema({"name": Line(blank=False, default=""), "phone": Phone(default="")}, build=lambda v: Contact(**v),
+                 null="điền giá trị, hoặc xóa dòng này để dùng giá trị của tỉnh")
 
 LEXICON = LexiconOption()
 
 # what a province file and a commune file may both set; None: not set here (inherit)
 _LOCALE = {
     "division_type": Choice(("xã", "phường", "đặc khu")),
-    "station": Text(),
+    "station": Line(blank=False),
     "schedule": Ref("schedules", "lịch phát", slug=False),
     "voice": Ref("voices", "giọng đọc", slug=False),
     "preset": PresetName(),
@@ -317,12 +364,12 @@ _LOCALE = {
 }
 
 PROVINCE = Schema({
-    "province": SubSchema(Schema({"name": Text(required=True), "code": Code(2, required=True)}),
+    "province": SubSchema(Schema({"name": Line(required=True, blank=False), "code": Code(2, required=True)}),
                           required=True),
     **_LOCALE,
 })
 
-COMMUNE = Schema({"name": Text(required=True), "code": Code(5, required=True), **_LOCALE})
+COMMUNE = Schema({"name": Line(required=True, blank=False), "code": Code(5, required=True), **_LOCALE})
 
 
 class PlanNumber(Text):
@@ -340,8 +387,8 @@ class PlanNumber(Text):
 OFFICIAL_NUMBERS = Schema({
     "numbers": ListOf(SubSchema(Schema({
         "number": PlanNumber(required=True),
-        "who": Text(required=True),
-        "source": Text(required=True),
+        "who": Line(required=True, blank=False),
+        "source": Line(required=True, blank=False),
     }, build=_complete(OfficialNumber)), ("mỗi số phải là một nhóm khóa (number, who, source)",
                                         "viết dạng '- number: \"0889.226.999\"' rồi các dòng who, source thụt vào")),
         required=True, default=[]),

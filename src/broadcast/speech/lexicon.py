@@ -7,6 +7,7 @@ The speech functions always put BUILTIN underneath whatever they are given.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -99,6 +100,19 @@ def _kind(value: Any) -> str:
     return f"giá trị {value!r}"
 
 
+def _odd_character(text: str) -> str:
+    """What is wrong with a character nobody can read aloud (private-use, control, surrogate), or ""."""
+    for char in text:
+        category = unicodedata.category(char)
+        if category == "Co":
+            return f"ký tự riêng U+{ord(char):04X} (private-use character)"
+        if category in ("Cc", "Cs"):
+            return f"ký tự điều khiển U+{ord(char):04X} (control character)"
+        if category == "Cn":
+            return f"ký tự không xác định U+{ord(char):04X} (unassigned character)"
+    return ""
+
+
 def _section(name: str, body: Any) -> dict[str, str]:
     if body is None:
         return {}
@@ -113,6 +127,10 @@ def _section(name: str, body: Any) -> dict[str, str]:
             raise ValueError(f"{where}: khóa phải là chữ, không rỗng (đặt trong dấu nháy nếu là số).")
         if not isinstance(value, str) or not value.strip():
             raise ValueError(f"{where}: cách đọc phải là một chuỗi chữ không rỗng, không phải {_kind(value)}.")
+        for text, what in ((key, "khóa"), (value, "cách đọc")):
+            odd = _odd_character(text)
+            if odd:
+                raise ValueError(f"{where}: {what} {text!r} có {odd}; hãy xóa ký tự đó và gõ lại bằng chữ.")
         if _BAD_READING_RE.search(value):
             raise ValueError(
                 f"{where}: cách đọc {value!r} chứa chữ số hoặc ký hiệu; hãy viết bằng chữ như khi đọc."

@@ -22,6 +22,7 @@ _MARKUP_RE = re.compile(
     re.IGNORECASE,
 )
 _GROUP_SPLIT_RE = re.compile(r"[\s.\-]+")
+_OPENING_RE = re.compile(r"\[\s*(?:từng số|tung so|nguyên văn|nguyen van|đọc|doc)\s*:", re.IGNORECASE)
 
 # Protected passages become one private-use character each; rules.py never
 # matches those, and clean() strips any from the input.
@@ -63,3 +64,16 @@ def restore(text: str, store: list[str]) -> str:
     if not store:
         return text
     return PROTECTED_RE.sub(lambda m: store[ord(m.group()) - _FIRST], text)
+
+
+def unclosed(text: str) -> list[tuple[int, str]]:
+    """Markup opened and not closed on its line (`[đọc: Zalo | da lô` with no `]`), which would
+    be read aloud as written: (line number from 1, the text from the bracket to the line's end)."""
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if "[" not in line:
+            continue
+        rest = _MARKUP_RE.sub(lambda m: " " * len(m.group()), line)  # complete markup, same columns
+        for m in _OPENING_RE.finditer(rest):
+            found.append((number, line[m.start():].strip()))
+    return found
