@@ -250,3 +250,22 @@ def test_plausible_length_bounds():
     assert implausible_length(SENTENCE, 0.3) and implausible_length(SENTENCE, 600)
     assert implausible_length(SENTENCE, 20, slow=True) is None
     assert implausible_length("Gọi 113.", 1.5) is None
+
+
+def test_a_commune_whose_online_voice_answers_badly_fails_alone(google, project, truncated):
+    import json
+
+    from conftest import run
+
+    google.audio = truncated  # every answer cut off
+    root = project({"voices/google.yaml": "id: google\nengine: gtts\n"
+                                          "params: {retries: 1, backoff: 0.001, backoff_max: 0.01}\n",
+                    "locales/lang-son/xa-huu-lung.yaml": "name: Xã Hữu Lũng\ncode: '06385'\nvoice: google\n"})
+    result = run("build", "--week", "2026-W49", "--jobs", "1", "--project", str(root))
+    assert result.exit_code == 1, result.output
+    assert "lang-son/xa-huu-lung" in result.output and "cắt cụt" in result.output
+    week = root / "output" / "2026-W49"
+    assert (week / "lang-son" / "xa-chi-lang" / "2026-11-30_0600_sang.mp3").is_file()
+    assert not (week / "lang-son" / "xa-huu-lung").exists()
+    manifest = json.loads((week / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["locales"] == ["lang-son/xa-chi-lang"] and manifest["failures"]
