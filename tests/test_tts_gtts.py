@@ -20,15 +20,19 @@ SENTENCE = "Bà con tuyệt đối không chuyển tiền cho người lạ."
 FAST = {"backoff": 0.001, "backoff_max": 0.01, "timeout": 5.0}
 
 
-@pytest.fixture(scope="module")
-def mp3() -> bytes:
-    """One second of 440 Hz, encoded by the wheel's ffmpeg like Google's 24 kHz mono MP3."""
+def sine_mp3(seconds: float) -> bytes:
+    """`seconds` of 440 Hz, encoded by the wheel's ffmpeg like Google's 24 kHz mono MP3."""
     cmd = [
         imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "lavfi",
-        "-i", "sine=frequency=440:duration=1", "-ac", "1", "-ar", "24000", "-c:a", "libmp3lame",
+        "-i", f"sine=frequency=440:duration={seconds}", "-ac", "1", "-ar", "24000", "-c:a", "libmp3lame",
         "-b:a", "32k", "-f", "mp3", "pipe:1",
     ]
     return subprocess.run(cmd, capture_output=True, check=True).stdout
+
+
+@pytest.fixture(scope="module")
+def mp3() -> bytes:
+    return sine_mp3(1)
 
 
 class FakeGoogle:
@@ -39,6 +43,7 @@ class FakeGoogle:
     def __init__(self, audio: bytes):
         self.audio = audio
         self.script: list[int] = []
+        self.answers: list[bytes] = []  # audio to answer in turn (then `audio` for ever)
         self.texts: list[str] = []
         self.langs: list[str] = []
         self.lock = threading.Lock()
@@ -57,7 +62,9 @@ class FakeGoogle:
                     self.send_response(status)
                     self.end_headers()
                     return
-                b64 = base64.b64encode(fake.audio).decode()
+                with fake.lock:
+                    audio = fake.answers.pop(0) if fake.answers else fake.audio
+                b64 = base64.b64encode(audio).decode()
                 payload = ")]}'\n\n123\n" + '[["wrb.fr","jQ1olc","[\\"' + b64 + '\\"]",null,null,null,"generic"]]\n'
                 data = payload.encode()
                 self.send_response(200)
@@ -191,3 +198,74 @@ def test_params_are_checked(tmp_path):
         make_engine("gtts", {"tld": "com vn", "retries": -1, "max_concurrency": "4"}, tmp_path)
     for word in ("tld", "retries", "max_concurrency"):
         assert word in e.value.message
+
+
+# --- answers are checked: whole, decodable, as long as the sentence can be ------------------
+
+
+@pytest.fixture(scope="module")
+def truncated() -> bytes:
+    whole = sine_mp3(3)
+    return whole[: len(whole) * 3 // 5 + 7]  # cut off mid-frame, as a dropped download is
+
+
+@pytest.fixture(scope="module")
+def ten_minutes() -> bytes:
+    return sine_mp3(600)
+
+
+def test_a_truncated_answer_is_retried(google, tmp_path, truncated):
+    google.answers = [truncated]
+    eng = make_engine("gtts", dict(FAST, retries=2), tmp_path)
+    clip = eng.synthesize(SENTENCE)
+    assert 0.9 < clip.duration < 1.2 and eng.retries == 1 and len(google.texts) == 2
+
+
+@pytest.mark.parametrize("answer", ["truncated", "ten_minutes", "garbage"])
+def test_a_bad_answer_fails_the_sentence_and_caches_nothing(google, tmp_path, answer, request):
+    bad = b"<html>captcha</html>" * 50 if answer == "garbage" else request.getfixturevalue(answer)
+    google.answers = [bad] * 10
+    cache = ClipCache(tmp_path / "clips")
+    voice = VoiceSpec("google", "gtts", dict(FAST, retries=2))
+    r = synthesize_all([(voice, SENTENCE)], cache, tmp_path)
+    assert not r.ok and ("google", SENTENCE) not in r and cache.stats() == (0, 0)
+    assert len(google.texts) == 3 and r.stats.retries == 2
+    message = r.failures[0].message
+    assert "người lạ" in message and "3" in message
+    expected = {"truncated": "cắt cụt", "ten_minutes": "quá dài", "garbage": "cắt cụt"}[answer]
+    assert expected in message, message
+
+
+def test_a_too_short_answer_is_refused(google, tmp_path, mp3):
+    eng = make_engine("gtts", dict(FAST, retries=0), tmp_path)
+    google.answers = [mp3]  # one second cannot be 30 words
+    with pytest.raises(TTSError, match="quá ngắn"):
+        eng.synthesize(" ".join(["ba"] * 30) + ".")
+
+
+def test_plausible_length_bounds():
+    from broadcast.tts.base import implausible_length
+
+    assert implausible_length(SENTENCE, 2.5) is None
+    assert implausible_length(SENTENCE, 0.3) and implausible_length(SENTENCE, 600)
+    assert implausible_length(SENTENCE, 20, slow=True) is None
+    assert implausible_length("Gọi 113.", 1.5) is None
+
+
+def test_a_commune_whose_online_voice_answers_badly_fails_alone(google, project, truncated):
+    import json
+
+    from conftest import run
+
+    google.audio = truncated  # every answer cut off
+    root = project({"voices/google.yaml": "id: google\nengine: gtts\n"
+                                          "params: {retries: 1, backoff: 0.001, backoff_max: 0.01}\n",
+                    "locales/lang-son/xa-huu-lung.yaml": "name: Xã Hữu Lũng\ncode: '06385'\nvoice: google\n"})
+    result = run("build", "--week", "2026-W49", "--jobs", "1", "--project", str(root))
+    assert result.exit_code == 1, result.output
+    assert "lang-son/xa-huu-lung" in result.output and "cắt cụt" in result.output
+    week = root / "output" / "2026-W49"
+    assert (week / "lang-son" / "xa-chi-lang" / "2026-11-30_0600_sang.mp3").is_file()
+    assert not (week / "lang-son" / "xa-huu-lung").exists()
+    manifest = json.loads((week / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["locales"] == ["lang-son/xa-chi-lang"] and manifest["failures"]

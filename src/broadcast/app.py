@@ -46,6 +46,7 @@ from .messages import clip_requests, speak_messages, spoken_clips
 from .model import Locale, Project, Script, Week
 from .plan import Durations, WeekPlan, estimate_seconds, plan_week
 from .project import find_root, load_project
+from .publish import Lock
 from .render import render
 from .speech import Lexicon, normalize, speak
 from .starter import create_project
@@ -292,10 +293,12 @@ class Workspace:
     @_machine_errors
     def cache_prune(self, week: Week | None = None) -> PruneResult:
         """Drop cached clips no current script uses for any commune, and every mastered segment
-        (they are remade on demand)."""
+        (they are remade on demand). Under the build lock, so it never pulls clips or segments
+        from under a running build: while one runs, BuildLocked (exit 1)."""
         keep = self.clip_keys_in_use(week or self.week())
-        removed, size = ClipCache(clip_folder(self.root)).prune(keep)
-        segments = SegmentStore(segment_folder(self.root)).clear()
+        with Lock(self.root / "output"):
+            removed, size = ClipCache(clip_folder(self.root)).prune(keep)
+            segments = SegmentStore(segment_folder(self.root)).clear()
         return PruneResult(removed, size, len(keep), segments)
 
     def clip_keys_in_use(self, week: Week) -> set[str]:

@@ -74,6 +74,9 @@ class Lock:
         self._held = False
 
     def __enter__(self) -> Self:
+        if self.path.is_symlink():  # never ours: filelock refuses to follow it, and so do we
+            log.warning("xoá liên kết %s do người khác đặt (removed a symlink in place of the lock file)", self.path)
+            self.path.unlink()
         try:
             self._lock.acquire(timeout=0)
         except Timeout:
@@ -91,7 +94,9 @@ class Lock:
 
     def _holder(self) -> str:
         try:
-            return self.holder.read_text(encoding="utf-8").strip() or "không rõ"
+            fd = os.open(self.holder, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+            with os.fdopen(fd, "rb") as handle:
+                return handle.read(1000).decode("utf-8", errors="replace").strip() or "không rõ"
         except OSError:
             return "không rõ"
 
@@ -138,8 +143,13 @@ def recover(output: Path, week: str | None = None) -> list[str]:
 
 
 def _write_text(path: Path, text: str) -> None:
+    """Write `path` by renaming a new file over it: whatever is there (a symlink too) is replaced,
+    never written through, and no other file is opened for writing or truncated."""
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
+    tmp.unlink(missing_ok=True)  # a leftover (or a planted symlink): the name, not what it points to
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
     os.replace(tmp, path)
 
 
@@ -206,14 +216,24 @@ class Staging:
     def carry_over(self, rel: str, digest: str | None = None) -> bool:
         """Keep a published file as it is (unchanged inputs, or a commune not rebuilt this time).
 
-        `digest`: its sha256 from the previous manifest, so a warm rebuild need not read it again.
-        False if the file is gone (then the caller makes it anew)."""
+        `digest`: its sha256 in the previous manifest. The file is staged (linked) first and its
+        staged bytes hashed: only bytes that match are kept. False if the file is gone, is not a
+        regular file (a symlink put in its place), or no longer has those bytes (damaged or
+        edited after publishing): then the caller makes it anew."""
         old = self.published / rel
-        if not old.is_file():
+        if old.is_symlink() or not old.is_file():
             return False
         target = self._target(rel)
         _link(old, target)
-        self.written[rel] = digest or sha256_file(old)
+        actual = None if target.is_symlink() else sha256_file(target)
+        if actual is None or (digest and actual != digest):
+            target.unlink()
+            with self._lock:
+                del self.written[rel]
+            log.warning("%s", f"tệp đã phát hành {rel} bị thay đổi hoặc hỏng sau khi phát hành; làm lại "
+                              "(a published file changed after publishing; making it anew)")
+            return False
+        self.written[rel] = actual
         self._count_reuse()
         return True
 

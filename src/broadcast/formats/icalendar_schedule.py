@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 from .model import StationWeek
+from .text import one_line
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -16,7 +17,10 @@ def write(station: StationWeek) -> dict[str, bytes]:
     cal = icalendar.Calendar()
     cal.add("prodid", "-//broadcast//lich phat song//VI")
     cal.add("version", "2.0")
-    cal.add("x-wr-calname", f"Lịch phát sóng {station.station} — tuần {station.week.id}")
+    # every text property is one line (icalendar escapes \n but not a lone CR); the description's
+    # own line breaks are between lines of one-line text
+    station_name = one_line(station.station)
+    cal.add("x-wr-calname", f"Lịch phát sóng {station_name} — tuần {station.week.id}")
     # DTSTAMP must be the same on every rebuild (byte-identical outputs): use the week's Monday
     stamp = datetime.combine(station.week.monday, datetime.min.time(), tzinfo=UTC)
     for program in station.programs:
@@ -25,10 +29,11 @@ def write(station: StationWeek) -> dict[str, bytes]:
         event.add("dtstamp", stamp)
         event.add("dtstart", program.scheduled.start.replace(tzinfo=TZ))
         event.add("dtend", program.scheduled.end.replace(tzinfo=TZ))
-        event.add("summary", f"{program.scheduled.slot.label}: {len(program.items)} tin — {station.station}")
-        lines = [f"{start:%H:%M:%S} {item.title} ({item.file})" for item, start, _ in program.item_times()]
-        event.add("description", f"Tệp chương trình: {program.file}\n" + "\n".join(lines))
-        event.add("location", station.name)
+        event.add("summary", f"{one_line(program.scheduled.slot.label)}: {len(program.items)} tin — {station_name}")
+        lines = [f"{start:%H:%M:%S} {one_line(item.title)} ({one_line(item.file)})"
+                 for item, start, _ in program.item_times()]
+        event.add("description", f"Tệp chương trình: {one_line(program.file)}\n" + "\n".join(lines))
+        event.add("location", one_line(station.name))
         cal.add_component(event)
     cal.add_missing_timezones()
     return {"lich-phat-song.ics": cal.to_ical()}

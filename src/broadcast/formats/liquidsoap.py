@@ -7,15 +7,13 @@ the weekly build writes a new one. Stations change the output line to their soun
 from __future__ import annotations
 
 from .model import StationWeek
-
-
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+from .text import liquidsoap_comment, liquidsoap_string
 
 
 def write(station: StationWeek) -> dict[str, bytes]:
     lines = [
-        f"# Lịch phát sóng {station.station}, tuần {station.week.id}. Tạo bởi broadcast; không sửa tay.",
+        f"# Lịch phát sóng {liquidsoap_comment(station.station)}, tuần {station.week.id}. "
+        "Tạo bởi broadcast; không sửa tay.",
         "# Liquidsoap 2.x: liquidsoap lich-phat-song.liq (chạy trong thư mục này)",
         'settings.log.stdout.set(true)',
         "",
@@ -29,7 +27,7 @@ def write(station: StationWeek) -> dict[str, bytes]:
         # weekday w: 1 = Monday .. 7 = Sunday; date check keeps a stale script from replaying old files
         entries.append(
             f"  ({{ {p.day.isoweekday()}w and {p.slot.start.hour}h{p.slot.start.minute}m-{until} }}, "
-            f"once(single({_quote(program.file)})))"
+            f"once(single({liquidsoap_string(program.file)})))"
         )
     lines.append(",\n".join(entries))
     lines += [

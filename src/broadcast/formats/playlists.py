@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .model import StationWeek
+from .text import one_line, path_line
 
 
 def write(station: StationWeek) -> dict[str, bytes]:
@@ -10,7 +11,6 @@ def write(station: StationWeek) -> dict[str, bytes]:
     for program in station.programs + station.emergencies:
         lines = ["#EXTM3U"]
         for item in program.items:
-            title = item.title.replace("\n", " ")
-            lines += [f"#EXTINF:{item.seconds:.3f},{title}", item.file]
+            lines += [f"#EXTINF:{item.seconds:.3f},{one_line(item.title)}", path_line(item.file)]
         files[f"{program.name}.m3u8"] = ("\n".join(lines) + "\n").encode("utf-8")
     return files

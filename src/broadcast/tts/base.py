@@ -8,6 +8,7 @@ classes. An engine never touches the cache; `broadcast.tts.synthesize` does.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -149,3 +150,28 @@ def sentence_label(sentence: str, limit: int = 80) -> str:
     """A sentence quoted for an error message, shortened if long."""
     s = " ".join(sentence.split())
     return f"“{s if len(s) <= limit else s[: limit - 1] + '…'}”"
+
+
+# How long an answer may be for its sentence, per spoken word (a Vietnamese word is one syllable):
+# fast speech is about 7 syllables a second, Google's about 4-5, its slow voice about 2. The
+# bounds are far outside all of these, so that only a broken answer falls outside: under
+# MIN_SECONDS_PER_WORD is a cut-off answer, over MAX_SECONDS_BASE + MAX_SECONDS_PER_UNIT per
+# word or digit (a digit may be read as several syllables) is not this sentence.
+MIN_SECONDS_PER_WORD = 0.05
+MAX_SECONDS_BASE = 3.0
+MAX_SECONDS_PER_UNIT = 1.0
+
+
+def implausible_length(sentence: str, seconds: float, slow: bool = False) -> str | None:
+    """Why a clip of `seconds` cannot be `sentence` spoken (None when it can): a bilingual reason."""
+    words = re.findall(r"\w+", sentence)
+    units = len(words) + sum(c.isdigit() for c in sentence)
+    low = MIN_SECONDS_PER_WORD * len(words)
+    high = (MAX_SECONDS_BASE + MAX_SECONDS_PER_UNIT * units) * (2 if slow else 1)
+    if seconds < low:
+        return bilingual(f"âm thanh dài {seconds:.2f} giây, quá ngắn cho {len(words)} tiếng (tối thiểu {low:.2f} giây)",
+                         "the answer is too short for the sentence: cut off")
+    if seconds > high:
+        return bilingual(f"âm thanh dài {seconds:.1f} giây, quá dài cho {len(words)} tiếng (tối đa {high:.1f} giây)",
+                         "the answer is too long for the sentence")
+    return None

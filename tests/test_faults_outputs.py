@@ -1,0 +1,183 @@
+"""Fault tests of what reaches output/: damaged or replaced published files, damaged cached
+segments, a planted lock symlink, and a cache prune while a build holds the lock."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from broadcast.app import Workspace
+from broadcast.errors import BuildLocked
+from broadcast.publish import Lock, sha256_file
+from conftest import make_project, run
+
+WEEK = "2026-W49"
+
+
+def build(root: Path) -> dict:
+    result = run("build", "--week", WEEK, "--jobs", "1", "--json", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def published(root: Path) -> dict[str, bytes]:
+    week = root / "output" / WEEK
+    return {p.relative_to(week).as_posix(): p.read_bytes() for p in sorted(week.rglob("*"))
+            if p.is_file() and p.name != "manifest.json"}
+
+
+def manifest_matches_files(root: Path) -> None:
+    week = root / "output" / WEEK
+    data = json.loads((week / "manifest.json").read_text(encoding="utf-8"))
+    for entry in data["files"]:
+        path = week / entry["path"]
+        assert not path.is_symlink(), entry["path"]
+        assert sha256_file(path) == entry["sha256"], entry["path"]
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory) -> tuple[Path, dict[str, bytes]]:
+    root = make_project(tmp_path_factory.mktemp("clean") / "p")
+    build(root)
+    return root, published(root)
+
+
+@pytest.fixture
+def fresh(tmp_path, clean) -> Path:
+    """A copy of the clean project with its caches and published week."""
+    root = tmp_path / "p"
+    subprocess.run(["cp", "-a", str(clean[0]), str(root)], check=True)
+    return root
+
+
+def _audio(files: dict[str, bytes], kind: str) -> str:
+    return next(rel for rel in files if f"/{kind}/" in rel or (kind == "programs" and rel.endswith(".mp3")
+                                                                 and "/messages/" not in rel))
+
+
+def _flip(path: Path, at: int, count: int = 64) -> None:
+    with path.open("r+b") as handle:
+        handle.seek(at)
+        data = handle.read(count)
+        handle.seek(at)
+        handle.write(bytes(b ^ 0x5A for b in data))
+
+
+# --- 2. published files are verified before they are carried over ---------------------------
+
+
+def test_damaged_published_files_are_remade(fresh, clean):
+    _, good = clean
+    message = _audio(good, "messages")
+    program = _audio(good, "programs")
+    week = fresh / "output" / WEEK
+    for rel in (message, program):
+        path = week / rel
+        _flip(path, path.stat().st_size // 2)
+        assert path.read_bytes() != good[rel]
+    csv = next(rel for rel in good if rel.endswith(".csv"))
+    (week / csv).write_bytes(b"=1+1\r\n")
+    stats = build(fresh)["stats"]
+    assert stats["mastered"] >= 1
+    assert published(fresh) == good  # byte-identical to the clean build
+    manifest_matches_files(fresh)
+
+
+def test_published_file_replaced_by_a_symlink_is_remade(fresh, clean, tmp_path):
+    _, good = clean
+    message = _audio(good, "messages")
+    outside = tmp_path / "outside.mp3"
+    outside.write_bytes(good[message])  # even with the right bytes behind it
+    path = fresh / "output" / WEEK / message
+    path.unlink()
+    path.symlink_to(outside)
+    build(fresh)
+    assert not path.is_symlink() and path.read_bytes() == good[message]
+    assert outside.read_bytes() == good[message]
+    assert published(fresh) == good
+    manifest_matches_files(fresh)
+
+
+def test_lock_symlinks_are_never_written_through(fresh, clean, tmp_path):
+    outside = {name: tmp_path / name for name in ("lock", "holder", "tmp")}
+    for name, path in outside.items():
+        path.write_text(f"không được sửa tệp {name} này\n", encoding="utf-8")
+    output = fresh / "output"
+    for name in (".lock", ".lock-holder"):
+        (output / name).unlink(missing_ok=True)
+    (output / ".lock").symlink_to(outside["lock"])
+    (output / ".lock-holder").symlink_to(outside["holder"])
+    build(fresh)
+    # in this process too, where the holder's temporary name is known and planted
+    (output / f".lock-holder.{os.getpid()}.tmp").symlink_to(outside["tmp"])
+    (output / ".lock-holder").symlink_to(outside["holder"])
+    with Lock(output):
+        assert not (output / ".lock-holder").is_symlink()
+        assert not (output / ".lock").is_symlink()
+    for name, path in outside.items():
+        assert path.read_text(encoding="utf-8") == f"không được sửa tệp {name} này\n"
+    assert published(fresh) == clean[1]
+
+
+# --- 3. cache prune takes the build lock ----------------------------------------------------
+
+HOLD = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from broadcast.publish import Lock
+    with Lock(Path(sys.argv[1])):
+        print("held", flush=True)
+        time.sleep(60)
+""")
+
+
+def test_cache_prune_during_a_build_is_refused(fresh):
+    clips = sorted((fresh / ".cache" / "clips").rglob("*"))
+    segments = sorted((fresh / ".cache" / "segments").rglob("*"))
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(fresh / "output")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(BuildLocked) as caught:
+            Workspace(fresh).cache_prune()
+        assert "đang chạy" in caught.value.message and "pid" in caught.value.message
+        result = run("cache", "prune", "--project", str(fresh))
+        assert result.exit_code == 1, result.output
+        assert "đang chạy" in result.output and "Traceback" not in result.output
+    finally:
+        holder.kill()
+        holder.wait()
+    assert sorted((fresh / ".cache" / "clips").rglob("*")) == clips  # nothing pruned
+    assert sorted((fresh / ".cache" / "segments").rglob("*")) == segments
+    result = run("cache", "prune", "--project", str(fresh))
+    assert result.exit_code == 0, result.output  # once the build is over
+
+
+# --- 5. damaged cached segments are remade, never published ---------------------------------
+
+
+def _segments(root: Path) -> list[Path]:
+    return sorted(p for p in (root / ".cache" / "segments").rglob("*") if p.is_file() and p.suffix != ".json")
+
+
+@pytest.mark.parametrize("where", ["payload", "header"])
+def test_damaged_segments_are_remade_and_published_audio_is_clean(fresh, clean, where):
+    _, good = clean
+    segments = _segments(fresh)
+    assert segments
+    for path in segments:
+        size = path.stat().st_size
+        if where == "payload":
+            _flip(path, max(size // 2, 0), 256)
+        else:
+            _flip(path, 0, 16)  # the first frame header (or the container's)
+    # a different week forces every message to be joined again from the store
+    (fresh / "output" / WEEK).rename(fresh / "output" / "old")
+    build(fresh)
+    assert published(fresh) == good
+    manifest_matches_files(fresh)
