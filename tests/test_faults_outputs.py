@@ -181,3 +181,20 @@ def test_damaged_segments_are_remade_and_published_audio_is_clean(fresh, clean, 
     build(fresh)
     assert published(fresh) == good
     manifest_matches_files(fresh)
+
+
+def test_a_damaged_file_of_a_commune_not_rebuilt_is_dropped_with_a_warning(tmp_path):
+    root = make_project(tmp_path / "p", {"locales/lang-son/xa-huu-lung.yaml": "name: Xã Hữu Lũng\ncode: '06385'\n"})
+    build(root)
+    week = root / "output" / WEEK
+    other = week / "lang-son/xa-huu-lung/messages/canh-bao.mp3"
+    _flip(other, other.stat().st_size // 2)
+    result = run("build", "--week", WEEK, "--jobs", "1", "--json", "--locale", "xa-chi-lang", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    warnings = json.loads(result.output)["warnings"]
+    assert any("xa-huu-lung/messages/canh-bao.mp3" in w and "bị hỏng" in w for w in warnings)
+    assert not other.exists()  # never republished damaged
+    manifest_matches_files(root)
+    build(root)  # the whole week: made again
+    assert other.is_file()
+    manifest_matches_files(root)

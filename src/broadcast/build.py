@@ -163,8 +163,13 @@ def _keep_communes_not_built(ctx: BuildContext, result: BuildResult, failed: dic
     """Communes left out of this build, or whose voice failed, keep their published files."""
     built = {loc.id for loc in ctx.locales}
     for rel, entry in ctx.previous.items():
-        if entry.locale and entry.locale not in built and ctx.staging.carry_over(rel, entry.sha256):
+        if not entry.locale or entry.locale in built:
+            continue
+        if ctx.staging.carry_over(rel, entry.sha256):
             ctx.entries[rel] = entry
+        else:  # damaged or replaced since it was published, and this build does not remake that commune
+            result.warnings.append(f"{rel}: tệp đã phát hành bị hỏng hoặc bị thay nên bị bỏ khỏi tuần; "
+                                   f"dựng lại xã {entry.locale} để làm lại (damaged published file dropped)")
     for locale_id, why in sorted(failed.items()):
         result.failures.append(f"{locale_id}: {why} (giữ nguyên bản đã phát hành trước đó)")
 
