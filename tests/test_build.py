@@ -228,6 +228,8 @@ def test_a_draft_says_so_and_never_speaks_a_placeholder(project, monkeypatch, tm
     assert "BẢN NHÁP (draft)" in result.output and "2 câu có chỗ cần điền đã bỏ khỏi âm thanh" in result.output
     manifest = json.loads((root / "output" / WEEK / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["draft"] is True and manifest["placeholders_left_out"] == 2
+    sheet = (root / "output" / WEEK / "lang-son/xa-chi-lang/lich-phat-song.html").read_text(encoding="utf-8")
+    assert "BẢN NHÁP" in sheet  # the printed schedule says it on every page (a fixed banner in print)
     # nothing the voices were asked to say holds the placeholder or reads it out
     said = " ".join(asked).lower()
     assert "nhớ gọi" in said and "cần điền" not in said and "trực ban" not in said and "<<" not in said
@@ -235,6 +237,8 @@ def test_a_draft_says_so_and_never_speaks_a_placeholder(project, monkeypatch, tm
     complete = run("build", "--week", WEEK, "--jobs", "1", "--json", "--project",
                    str(make_project(tmp_path / "complete", FILES)))
     assert json.loads(complete.output)["draft"] is False
+    sheet = (tmp_path / "complete" / "output" / WEEK / "lang-son/xa-chi-lang/lich-phat-song.html").read_text("utf-8")
+    assert "BẢN NHÁP" not in sheet
 
 
 def test_kill_during_build_leaves_previous_week_intact(built, tmp_path):

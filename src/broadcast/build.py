@@ -10,7 +10,6 @@ log shows them, the studio streams them.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -38,19 +37,10 @@ class BuildResult(Manifest):
     """What a build published: its manifest, and where."""
 
     output: Path = Path()
-    draft: bool = False  # built with --allow-placeholders while placeholders were left: not for air
-    left_out: int = 0  # sentences holding a placeholder, left out of the audio
 
     @property
     def exit_code(self) -> int:
         return 1 if self.failures else 0
-
-    def to_bytes(self) -> bytes:
-        """The manifest, saying whether the week is a draft."""
-        data = json.loads(super().to_bytes())
-        data = {**{k: v for k, v in data.items() if k != "files"}, "draft": self.draft,
-                "placeholders_left_out": self.left_out, "files": data["files"]}
-        return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
     def count(self, kind: str) -> int:
         return sum(entry.kind == kind for entry in self.files)
@@ -95,7 +85,7 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
         staging = Staging(output, week.id, {rel: e.sha256 for rel, e in previous.items()})
         try:
             ctx = BuildContext(project, week, [loc for loc in chosen if loc.id not in failed], jobs, staging,
-                               previous, synthesis, announcements, listener)
+                               previous, synthesis, announcements, listener, draft=result.draft)
             _keep_communes_not_built(ctx, result, failed)
 
             with stage("master", listener) as progress:

@@ -24,5 +24,6 @@ class BuildContext:
     synthesis: SynthesisResult
     announcements: Announcements
     listener: Listener = ignore
+    draft: bool = False  # placeholders left (--allow-placeholders): every printed schedule says BẢN NHÁP
     entries: dict[str, Entry] = field(default_factory=dict)  # every file staged so far, by path
     stats: dict[str, Any] = field(default_factory=dict)

@@ -6,6 +6,9 @@ Schema 1 (documented for operators and tools in the README, "manifest.json"):
     generator   "broadcast <version>"
     project     the project's name (broadcast.yaml `name`)
     week        {"id": "2026-W49", "start": "2026-11-30", "end": "2026-12-06"}
+    draft       true when built with --allow-placeholders while placeholders were left: a
+                draft, not for air (its printed schedules say BẢN NHÁP)
+    placeholders_left_out   sentences holding a <<CẦN ĐIỀN>> left out of the audio (drafts)
     locales     every "<province>/<commune>" with files in the week
     files       one `Entry` per published file, sorted by path
     failures    communes that failed (their previous files kept), and --strict failures
@@ -76,6 +79,8 @@ class Manifest:
     failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)  # written as "build"
+    draft: bool = False  # built with --allow-placeholders while placeholders were left: not for air
+    left_out: int = 0  # sentences holding a placeholder, left out of the audio
 
     def to_bytes(self) -> bytes:
         files = sorted(self.files, key=lambda e: e.path)
@@ -85,6 +90,8 @@ class Manifest:
             "project": self.project,
             "week": {"id": self.week.id, "start": self.week.days[0].isoformat(),
                      "end": self.week.days[-1].isoformat()},
+            "draft": self.draft,
+            "placeholders_left_out": self.left_out,
             "locales": sorted({e.locale for e in files if e.locale}),
             "files": [e.to_json() for e in files],
             "failures": self.failures,

@@ -92,4 +92,4 @@ def _commune_programs(ctx: BuildContext, locale: Locale, plan: LocalePlan, scrip
         emergencies.append(program_file(name, None, (item(airing.script_id),),
                                         f"KHẨN CẤP — {scripts[airing.script_id].title}", "emergency"))
     return StationWeek(ctx.week, locale.id, locale.name, station, locale.province.name,
-                       tuple(programs), tuple(emergencies))
+                       tuple(programs), tuple(emergencies), draft=ctx.draft)

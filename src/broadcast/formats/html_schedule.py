@@ -33,9 +33,14 @@ PAGE = """<!DOCTYPE html>
   .box { border: 0.5mm solid #b00000; padding: 2mm; margin: 0 0 4mm; }
   footer { margin-top: 4mm; font-size: 9pt; }
   @media screen { body { max-width: 190mm; margin: 10mm auto; } }
+  .draft { border: 0.8mm solid #b00000; color: #b00000; font-weight: bold; font-size: 13pt; padding: 2mm;
+           margin: 0 0 4mm; text-align: center; }
+  @media print { .draft { position: fixed; top: 0; left: 0; right: 0; background: #fff; }
+                 body.has-draft { padding-top: 16mm; } }
 </style>
 </head>
-<body>
+<body{% if s.draft %} class="has-draft"{% endif %}>
+{% if s.draft %}<div class="draft" role="alert">BẢN NHÁP — còn chỗ CẦN ĐIỀN, không dùng để phát sóng</div>{% endif %}
 <h1>Lịch phát sóng tuần {{ s.week.id }}</h1>
 <p class="sub">{{ s.station }} — {{ s.name }}, tỉnh {{ s.province }}.
 Từ {{ days[0] }} đến {{ days[-1] }}.</p>

@@ -60,3 +60,4 @@ class StationWeek:
     province: str
     programs: tuple[ProgramFile, ...]
     emergencies: tuple[ProgramFile, ...]
+    draft: bool = False  # built with placeholders left: not for air
