@@ -254,3 +254,28 @@ def test_a_commune_with_its_own_preset_airs_and_previews_in_it(tmp_path):
     assert preview.path.read_bytes() == wav.read_bytes()
     with pytest.raises(UsageError):
         workspace.preview("canh-bao", "xa-huu-lung", WEEK, tmp_path / "nghe.mp3")
+
+
+def test_one_communes_bad_file_fails_that_commune_only(tmp_path):
+    files = {**FILES, "locales/lang-son/xa-huu-lung.yaml": "name: Xã Hữu Lũng\ncode: '06385'\n"}
+    root = make_project(tmp_path / "p", files)
+    workspace = app.open_workspace(root)
+    first = workspace.build(WEEK, jobs=1)
+    kept = (first.output / "lang-son/xa-huu-lung/messages/canh-bao.mp3").read_bytes()
+    (root / "locales/lang-son/xa-huu-lung.yaml").write_text("name: Xã Hữu Lũng\ncode: '06385'\nstation: \"Đài\\nxã\"\n",
+                                                           encoding="utf-8")
+    (root / "scripts/canh-bao.yaml").write_text(
+        (root / "scripts/canh-bao.yaml").read_text(encoding="utf-8").replace("Hãy gọi", "Xin hãy gọi"), encoding="utf-8")
+    workspace = app.open_workspace(root)
+    result = workspace.build(WEEK, jobs=1)
+    assert result.exit_code == 1
+    [failure] = result.failures
+    assert failure.startswith("lang-son/xa-huu-lung: locales/lang-son/xa-huu-lung.yaml:3")
+    assert (first.output / "lang-son/xa-huu-lung/messages/canh-bao.mp3").read_bytes() == kept  # kept as it was
+    assert any(e.locale == "lang-son/xa-chi-lang" and e.kind == "message" for e in result.files)
+    with pytest.raises(ContentError):  # --strict: any error is fatal before anything is published
+        workspace.build(WEEK, jobs=1, strict=True)
+    assert workspace.lint(WEEK).errors  # lint still says exit 2
+    with pytest.raises(ContentError):  # an error outside a commune's own files stops everything
+        (root / "broadcast.yaml").write_text("name: Thử\nmin_airings: 0\n", encoding="utf-8")
+        app.open_workspace(root).build(WEEK, jobs=1)

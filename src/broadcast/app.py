@@ -45,7 +45,7 @@ from .master import (
 from .messages import clip_requests, speak_messages, spoken_clips
 from .model import Locale, Project, Script, Week
 from .plan import Durations, WeekPlan, estimate_seconds, plan_week
-from .project import find_root, load_project
+from .project import find_root, load_project, read_project
 from .publish import Lock
 from .render import render
 from .speech import Lexicon, normalize, speak
@@ -278,9 +278,47 @@ class Workspace:
     @_machine_errors
     def build(self, week: Week, locale_ids: Iterable[str] = (), provinces: Iterable[str] = (), jobs: int | None = None,
               allow_placeholders: bool = False, strict: bool = False, listener: Listener = ignore) -> BuildResult:
-        """The weekly job: everything for `week`, published in one atomic step."""
-        return build(self.project, week, self.locales(locale_ids, provinces), jobs=jobs,
-                     allow_placeholders=allow_placeholders, strict=strict, listener=listener)
+        """The weekly job: everything for `week`, published in one atomic step.
+
+        A commune whose own file (or its province's) has errors fails alone: it is listed and
+        keeps its published files while the others are built; under `strict`, or when any other
+        file has errors, nothing is built."""
+        project, broken = self._buildable(strict)
+        ids, provinces = list(locale_ids), list(provinces)
+
+        def asked(commune: str) -> bool:
+            return (not ids and not provinces) or commune in ids or commune.split("/")[-1] in ids \
+                or commune.split("/")[0] in provinces
+
+        good_ids = [i for i in ids if not any(i in (b, b.split("/")[-1]) for b in broken)]
+        chosen = [] if ids and not good_ids and not provinces else self.locales(good_ids, provinces)
+        return build(project, week, [loc for loc in chosen if loc.id not in broken], jobs=jobs,
+                     allow_placeholders=allow_placeholders, strict=strict, listener=listener,
+                     broken={k: v for k, v in broken.items() if asked(k)})
+
+    def _buildable(self, strict: bool) -> tuple[Project, dict[str, str]]:
+        """The project, and the communes left out because their own files have errors."""
+        project, loading = read_project(self.root)
+        if project is None:
+            raise ContentError(loading.problems)
+        self._project = project
+        if not loading.errors:
+            return project, {}
+        by_folder: dict[str, list[Locale]] = {}
+        for loc in project.locales:
+            by_folder.setdefault(loc.file.rsplit("/", 1)[0], []).append(loc)
+        broken: dict[str, str] = {}
+        for problem in loading.errors:
+            parts = problem.file.split("/")
+            if strict or len(parts) != 3 or parts[0] != "locales":
+                raise ContentError(loading.problems)
+            hit = (by_folder.get(f"locales/{parts[1]}", []) if parts[2] == "_province.yaml"
+                   else [loc for loc in project.locales if loc.file == problem.file])
+            for loc in hit:
+                broken.setdefault(loc.id, str(problem))
+            if not hit:  # a commune file too broken to be a commune: its id from the file name
+                broken.setdefault(f"{parts[1]}/{parts[2].rsplit('.', 1)[0]}", str(problem))
+        return project, broken
 
     # --- caches -----------------------------------------------------------------------------
 

@@ -47,7 +47,10 @@ class BuildResult(Manifest):
 
 
 def build(project: Project, week: Week, locales: list[Locale] | None = None, jobs: int | None = None,
-          allow_placeholders: bool = False, strict: bool = False, listener: Listener = ignore) -> BuildResult:
+          allow_placeholders: bool = False, strict: bool = False, listener: Listener = ignore,
+          broken: dict[str, str] | None = None) -> BuildResult:
+    """`broken`: communes whose own files have errors, by id, with why: not built, listed among
+    the failures (exit 1), their published files kept."""
     started = time.monotonic()
     timings: dict[str, float] = {}
     listener = _timed(listener, timings)
@@ -70,7 +73,7 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
         progress.counts.update(sentences=synthesis.stats.unique, engine_calls=synthesis.stats.engine_calls,
                                cached=synthesis.stats.cache_hits, failed=len(synthesis.failures))
     # a commune whose clips could not all be made fails alone; the others are still published
-    failed: dict[str, str] = {}
+    failed: dict[str, str] = dict(broken or {})
     by_clip = {(f.voice_id, f.sentence): f for f in synthesis.failures}
     for m in messages:
         for part in m.parts + announcements.reminder.parts:
