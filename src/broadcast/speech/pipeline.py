@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .builtin import BUILTIN
 from .lexicon import Lexicon
 from .markup import protect, restore
-from .result import Finding, Paragraph, Sentence, Speech
+from .result import MAX_PART_CHARS, Finding, Paragraph, Sentence, Speech
 from .rules import Normaliser
 from .text import PAUSE, TERMINAL, clean, starts_new_line, strip_decoration, tidy
 
@@ -23,6 +24,11 @@ def _normaliser(lexicon: Lexicon | None) -> Normaliser:
     return base._normaliser
 
 
+@lru_cache(maxsize=16)
+def _longest(dotted: frozenset[str]) -> int:
+    return max((len(k) for k in dotted), default=0)
+
+
 def _split(line: str, dotted: frozenset[str]) -> list[str]:
     """Cut a line into sentences at . ! ? ; - but not after "TP." or before a lower-case word."""
     out, start = [], 0
@@ -31,12 +37,63 @@ def _split(line: str, dotted: frozenset[str]) -> list[str]:
             following = line[m.end()]
             if following.isalpha() and not following.isupper():
                 continue
-            before = _TOKEN_BEFORE_RE.search(line, 0, m.start())
+            # Look back only as far as the longest dotted abbreviation (plus one):
+            # searching from 0 made a long line quadratic.
+            window = max(0, m.start() - _longest(dotted) - 1)
+            before = _TOKEN_BEFORE_RE.search(line, window, m.start())
             if before and before.group() in dotted:
                 continue
         out.append(line[start:m.start()])
         start = m.end()
     out.append(line[start:])
+    return out
+
+
+def fit(part: str, limit: int = MAX_PART_CHARS) -> list[str]:
+    """``part`` cut into pieces of at most ``limit`` characters: at commas where it can,
+    else between words, and a single word longer than ``limit`` by characters."""
+    if len(part) <= limit:
+        return [part]
+    out: list[str] = []
+    current = ""
+    for clause in (c.strip() for c in part.split(",")):
+        if not clause:
+            continue
+        if len(clause) > limit:
+            if current:
+                out.append(current)
+                current = ""
+            out.extend(_words(clause, limit))
+            continue
+        joined = f"{current}, {clause}" if current else clause
+        if len(joined) <= limit:
+            current = joined
+        else:
+            out.append(current)
+            current = clause
+    if current:
+        out.append(current)
+    return out or [part[:limit]]
+
+
+def _words(clause: str, limit: int) -> list[str]:
+    out: list[str] = []
+    current = ""
+    for word in clause.split():
+        while len(word) > limit:
+            if current:
+                out.append(current)
+                current = ""
+            out.append(word[:limit])
+            word = word[limit:]
+        joined = f"{current} {word}" if current else word
+        if len(joined) <= limit:
+            current = joined
+        else:
+            out.append(current)
+            current = word
+    if current:
+        out.append(current)
     return out
 
 
@@ -78,6 +135,7 @@ class _Builder:
                 continue
             if parts[-1][-1] not in TERMINAL:
                 parts = parts[:-1] + (parts[-1] + ".",)
+            parts = tuple(piece for part in parts for piece in fit(part))
             self.sentences.append(Sentence(parts, self.pending_line))
 
     def close_paragraph(self) -> None:
