@@ -123,6 +123,12 @@ BOMBS = {
     "doubling-macro": "{% macro f(s, n) %}{{ f(s ~ s, n - 1) if n else s }}{% endmacro %}{{ f('x', 60) }}",
     "output": '{% set s = "x" * 90000 %}{% for i in range(1000) %}{{ s }}{% endfor %}',
     "literal-output": "{% for i in range(9000) %}{% for j in range(9000) %}" + "x" * 2000 + "{% endfor %}{% endfor %}",
+    "lazy-slice": "{{ [1]|slice(10 ** 9)|list|length }}",
+    "nested-list": "{{ ([[1] * 100000] * 100000)|string|length }}",
+    "shared-doubling": "{% set ns = namespace(x=[1]) %}{% for i in range(60) %}{% set ns.x = [ns.x, ns.x] %}"
+                       "{% endfor %}{{ ns.x }}",
+    "expandtabs": '{{ ("\\t" * 100000).expandtabs(1000)|length }}',
+    "indent-prefix": '{{ ("\\n" * 99999)|indent("x" * 99999)|length }}',
     "recursive-loop": "{% set t = [[[[1]]]] %}{% for x in t recursive %}{{ loop(t) }}{% endfor %}",
 }
 

@@ -104,18 +104,39 @@ def _tick() -> None:
         budget.tick()
 
 
+def _weight(value: Any, limit: int = MAX_SIZE) -> int:
+    """Characters and items in `value`, nested lists and mappings counted every time they are
+    referenced (what str() would write), counting stopped just past `limit`."""
+    total, stack = 0, [value]
+    while stack and total <= limit:
+        item = stack.pop()
+        if isinstance(item, (str, bytes)):
+            total += len(item)
+        elif isinstance(item, Mapping):
+            total += 1
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            total += 1
+            stack.extend(item)
+        else:
+            total += 1
+    return total
+
+
 def _check_size(value: Any) -> Any:
-    if isinstance(value, (str, bytes, list, tuple, dict, set, frozenset)) and len(value) > MAX_SIZE:
-        raise _Limit(f"đoạn chữ hoặc danh sách dài quá {MAX_SIZE:,} ký tự".replace(",", "."),
-                     f"text or list over {MAX_SIZE} items")
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
-        raise _Limit("số quá lớn", f"integer over {MAX_INT_BITS} bits")
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value.bit_length() > MAX_INT_BITS:
+            raise _Limit("số quá lớn", f"integer over {MAX_INT_BITS} bits")
+    elif _weight(value) > MAX_SIZE:
+        _check_count(MAX_SIZE + 1)
     return value
 
 
 def _check_count(count: int) -> None:
     if count > MAX_SIZE:
-        _check_size("." * (MAX_SIZE + 1))
+        raise _Limit(f"đoạn chữ hoặc danh sách dài quá {MAX_SIZE:,} ký tự".replace(",", "."),
+                     f"text or list over {MAX_SIZE} items")
 
 
 def _check_width(value: Any) -> None:
@@ -167,13 +188,14 @@ def _binop_guard(operator: str, left: Any, right: Any) -> None:
             if left.bit_length() + right.bit_length() > MAX_INT_BITS + 1:
                 raise _Limit("số quá lớn (phép nhân)", f"product over {MAX_INT_BITS} bits")
         elif ints[0] and isinstance(right, _SEQUENCES):
-            _check_count(left * len(right))
+            _check_count(left * _weight(right))
         elif ints[1] and isinstance(left, _SEQUENCES):
-            _check_count(right * len(left))
+            _check_count(right * _weight(left))
     elif operator == "+" and isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES):
-        _check_count(len(left) + len(right))
+        _check_count(_weight(left) + _weight(right))
     elif operator == "%" and isinstance(left, str):
         _check_format(left, percent=True)
+        _check_size(right)
 
 
 _WIDTH_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
@@ -186,6 +208,9 @@ def _call_guard(obj: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None
         if name in _WIDTH_METHODS:
             for value in (*args, *kwargs.values()):
                 _check_width(value)
+                if name == "expandtabs" and isinstance(value, int):
+                    tabs = owner.count("\t") if isinstance(owner, str) else owner.count(b"\t")
+                    _check_count(len(owner) + tabs * value)
         elif name in ("format", "format_map"):
             _check_format(owner, percent=False)
         elif name == "join" and args:
@@ -234,6 +259,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             budget.tick()
         for value in (*args, *kwargs.values()):
             _check_size(value)
+        args = tuple(_lazy(a) for a in args)
         _call_guard(__obj, args, kwargs)
         if isinstance(__obj, LoopContext) and args:  # a recursive loop's next level
             args = (_bounded_loop(__context, args[0]), *args[1:])
@@ -250,14 +276,18 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             budget.depth -= 1
 
     def bounded_join(self, values: Iterable[Any]) -> str:
-        pieces = [str(v) for v in values]
+        pieces = [str(_check_size(v)) for v in values]
         _check_count(sum(map(len, pieces)))
         return "".join(pieces)
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         tree = super()._parse(source, name, filename)
         for loop in tree.find_all(nodes.For):
-            loop.iter = nodes.Filter(loop.iter, "_bounded_loop", [], [], None, None, lineno=loop.iter.lineno)
+            # The literal text of the body is output on every turn: count it (with the inner
+            # loops' text, which only over-counts).
+            literal = sum(len(data.data) for data in loop.find_all(nodes.TemplateData))
+            loop.iter = nodes.Filter(loop.iter, "_bounded_loop", [nodes.Const(literal)], [], None, None,
+                                     lineno=loop.iter.lineno)
         return tree
 
 
@@ -266,16 +296,19 @@ def _finalize(value: Any) -> Any:
     budget = _BUDGET.get()
     if budget is not None:
         budget.tick()
-        text = value if isinstance(value, str) else str(value)
-        budget.output += len(text)
-        if budget.output > MAX_SIZE:
-            raise _Limit(f"nội dung dựng ra dài quá {MAX_SIZE:,} ký tự".replace(",", "."),
-                         f"output over {MAX_SIZE} characters")
+        _count_output(budget, len(value if isinstance(value, str) else str(_check_size(value))))
     return value
 
 
+def _count_output(budget: _Budget, size: int) -> None:
+    budget.output += size
+    if budget.output > MAX_SIZE:
+        raise _Limit(f"nội dung dựng ra dài quá {MAX_SIZE:,} ký tự".replace(",", "."),
+                     f"output over {MAX_SIZE} characters")
+
+
 @pass_context
-def _bounded_loop(context: Context, iterable: Any) -> Iterator[Any]:
+def _bounded_loop(context: Context, iterable: Any, literal: int = 0) -> Iterator[Any]:
     budget = _BUDGET.get()
     for item in iterable:
         if budget is not None:
@@ -284,7 +317,22 @@ def _bounded_loop(context: Context, iterable: Any) -> Iterator[Any]:
                 raise _Limit(f"vòng lặp chạy quá {LOOP_ITERATIONS:,} lượt".replace(",", "."),
                              f"over {LOOP_ITERATIONS} loop turns")
             budget.tick()
+            _count_output(budget, literal)
         yield item
+
+
+def _counted(items: Iterator[Any]) -> Iterator[Any]:
+    """A lazy sequence (map, select, slice...) cut off after MAX_SIZE items."""
+    for count, item in enumerate(items, 1):
+        if count > MAX_SIZE:
+            _check_count(count)
+        if count % 256 == 0:
+            _tick()
+        yield item
+
+
+def _lazy(value: Any) -> Any:
+    return _counted(value) if isinstance(value, Iterator) else value
 
 
 def _bounded(check: Callable[..., None], func: Callable[..., Any]) -> Callable[..., Any]:
@@ -292,8 +340,11 @@ def _bounded(check: Callable[..., None], func: Callable[..., Any]) -> Callable[.
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         _tick()
+        args = tuple(_lazy(a) for a in args)
+        for value in (*args[skip:], *kwargs.values()):
+            _check_size(value)
         check(*args[skip:], **kwargs)
-        return _check_size(func(*args, **kwargs))
+        return _lazy(_check_size(func(*args, **kwargs)))
     wrapper.__name__ = getattr(func, "__name__", "filter")
     return wrapper
 
@@ -321,8 +372,8 @@ def _no_check(*args: Any, **kwargs: Any) -> None:
 
 def _width_args(value: Any = "", width: Any = 80, *args: Any, **kwargs: Any) -> None:
     _check_width(width)
-    for extra in (*args, *kwargs.values()):
-        _check_width(extra)
+    if isinstance(width, str):  # indent("> "): the prefix is added to every line
+        _check_count(len(str(value)) + (str(value).count("\n") + 1) * len(width))
 
 
 def _format_args(value: Any = "", *args: Any, **kwargs: Any) -> None:
@@ -350,7 +401,7 @@ def _sandbox() -> _Sandbox:
     env.globals["range"] = _range
     env.globals["lipsum"] = _lipsum
     checks: dict[str, Callable[..., None]] = {
-        "center": _width_args, "indent": _width_args, "wordwrap": _width_args, "truncate": _width_args,
+        "center": _width_args, "indent": _width_args,
         "format": _format_args, "join": _join_args, "replace": _replace_args, "sum": _sum_args,
     }
     for name, func in list(env.filters.items()):
