@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 from .builtin import BUILTIN
@@ -55,43 +56,29 @@ def fit(part: str, limit: int = MAX_PART_CHARS) -> list[str]:
     if len(part) <= limit:
         return [part]
     out: list[str] = []
-    current = ""
-    for clause in (c.strip() for c in part.split(",")):
-        if not clause:
-            continue
-        if len(clause) > limit:
-            if current:
-                out.append(current)
-                current = ""
-            out.extend(_words(clause, limit))
-            continue
-        joined = f"{current}, {clause}" if current else clause
-        if len(joined) <= limit:
-            current = joined
+    for clause in _pack((c.strip() for c in part.split(",")), ", ", limit):
+        if len(clause) <= limit:
+            out.append(clause)
         else:
-            out.append(current)
-            current = clause
-    if current:
-        out.append(current)
+            words = [w[i:i + limit] for w in clause.split() for i in range(0, len(w), limit)]
+            out.extend(_pack(words, " ", limit))
     return out or [part[:limit]]
 
 
-def _words(clause: str, limit: int) -> list[str]:
+def _pack(pieces: Iterable[str], sep: str, limit: int) -> list[str]:
+    """Pieces joined with ``sep`` while they fit in ``limit``; a piece too long stays alone."""
     out: list[str] = []
     current = ""
-    for word in clause.split():
-        while len(word) > limit:
-            if current:
-                out.append(current)
-                current = ""
-            out.append(word[:limit])
-            word = word[limit:]
-        joined = f"{current} {word}" if current else word
+    for piece in pieces:
+        if not piece:
+            continue
+        joined = f"{current}{sep}{piece}" if current else piece
         if len(joined) <= limit:
             current = joined
         else:
-            out.append(current)
-            current = word
+            if current:
+                out.append(current)
+            current = piece
     if current:
         out.append(current)
     return out
