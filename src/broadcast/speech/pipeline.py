@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from functools import lru_cache
 
 from .builtin import BUILTIN
 from .lexicon import Lexicon
 from .markup import protect, restore
-from .result import Finding, Paragraph, Sentence, Speech
+from .result import MAX_PART_CHARS, Finding, Paragraph, Sentence, Speech
 from .rules import Normaliser
 from .text import PAUSE, TERMINAL, clean, starts_new_line, strip_decoration, tidy
 
@@ -23,6 +25,11 @@ def _normaliser(lexicon: Lexicon | None) -> Normaliser:
     return base._normaliser
 
 
+@lru_cache(maxsize=16)
+def _longest(dotted: frozenset[str]) -> int:
+    return max((len(k) for k in dotted), default=0)
+
+
 def _split(line: str, dotted: frozenset[str]) -> list[str]:
     """Cut a line into sentences at . ! ? ; - but not after "TP." or before a lower-case word."""
     out, start = [], 0
@@ -31,12 +38,49 @@ def _split(line: str, dotted: frozenset[str]) -> list[str]:
             following = line[m.end()]
             if following.isalpha() and not following.isupper():
                 continue
-            before = _TOKEN_BEFORE_RE.search(line, 0, m.start())
+            # Look back only as far as the longest dotted abbreviation (plus one):
+            # searching from 0 made a long line quadratic.
+            window = max(0, m.start() - _longest(dotted) - 1)
+            before = _TOKEN_BEFORE_RE.search(line, window, m.start())
             if before and before.group() in dotted:
                 continue
         out.append(line[start:m.start()])
         start = m.end()
     out.append(line[start:])
+    return out
+
+
+def fit(part: str, limit: int = MAX_PART_CHARS) -> list[str]:
+    """``part`` cut into pieces of at most ``limit`` characters: at commas where it can,
+    else between words, and a single word longer than ``limit`` by characters."""
+    if len(part) <= limit:
+        return [part]
+    out: list[str] = []
+    for clause in _pack((c.strip() for c in part.split(",")), ", ", limit):
+        if len(clause) <= limit:
+            out.append(clause)
+        else:
+            words = [w[i:i + limit] for w in clause.split() for i in range(0, len(w), limit)]
+            out.extend(_pack(words, " ", limit))
+    return out or [part[:limit]]
+
+
+def _pack(pieces: Iterable[str], sep: str, limit: int) -> list[str]:
+    """Pieces joined with ``sep`` while they fit in ``limit``; a piece too long stays alone."""
+    out: list[str] = []
+    current = ""
+    for piece in pieces:
+        if not piece:
+            continue
+        joined = f"{current}{sep}{piece}" if current else piece
+        if len(joined) <= limit:
+            current = joined
+        else:
+            if current:
+                out.append(current)
+            current = piece
+    if current:
+        out.append(current)
     return out
 
 
@@ -78,6 +122,7 @@ class _Builder:
                 continue
             if parts[-1][-1] not in TERMINAL:
                 parts = parts[:-1] + (parts[-1] + ".",)
+            parts = tuple(piece for part in parts for piece in fit(part))
             self.sentences.append(Sentence(parts, self.pending_line))
 
     def close_paragraph(self) -> None:

@@ -12,6 +12,13 @@ GROUP_PAUSE = 0.25
 SENTENCE_PAUSE = 0.5
 PARAGRAPH_PAUSE = 1.0
 
+# Longest part (characters of spoken text) handed to a TTS engine in one request.
+# Engines truncate, time out or drift on long inputs (piper and the online voices
+# start to misread past a few hundred characters), so a longer sentence is cut at
+# its commas, then between words, into parts no longer than this; each cut is
+# read with GROUP_PAUSE.  300 characters is about 20 seconds of speech.
+MAX_PART_CHARS = 300
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -32,8 +39,9 @@ class Finding:
 class Sentence:
     """One sentence to synthesise.
 
-    parts: the sentence cut at group pauses (phone-number groups); synthesise
-    them in order with GROUP_PAUSE between, or synthesise ``text`` whole.
+    parts: the sentence cut at group pauses (phone-number groups), and a sentence
+    longer than MAX_PART_CHARS cut at commas, then words, so no part is longer;
+    synthesise them in order with GROUP_PAUSE between.
     text: the parts joined with ", " - the plain spoken sentence.
     line: 1-based source line where the sentence starts.
     """

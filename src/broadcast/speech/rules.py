@@ -415,10 +415,12 @@ def _chunk(digits: str) -> list[str]:
 
 def _standalone(s: str, start: int) -> bool:
     """A number opening a clause or list item ("Gọi 113, 114, 115"), not after a noun."""
-    before = s[:start].rstrip()
-    if not before or before[-1] in _STANDALONE_BEFORE:
+    i = start  # walk back over spaces: s[:start].rstrip() copied the sentence every time
+    while i and s[i - 1].isspace():
+        i -= 1
+    if not i or s[i - 1] in _STANDALONE_BEFORE:
         return True
-    return before[-1].isalpha() and _prev_words(s, start)[1] in _JOINERS
+    return s[i - 1].isalpha() and _prev_words(s, start)[1] in _JOINERS
 
 
 def _neg(m: re.Match[str], call: _Call) -> str:
