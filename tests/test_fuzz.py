@@ -106,3 +106,19 @@ def test_lint_and_render_fit_in_1_gib_whatever_the_content(tmp_path):
     assert done.returncode == 2, done.stderr[-3000:]
     assert "Traceback" not in done.stderr and "MemoryError" not in done.stderr
     assert "scripts/canh-bao.yaml:" in done.stderr and "locales/lang-son/xa-huu-lung.yaml:" in done.stderr
+
+
+def test_a_build_fits_in_1_gib(tmp_path):
+    """A build with its worker processes (each under the same 1 GiB address-space limit)."""
+    from test_kill import big_project
+
+    root = big_project(tmp_path / "p")
+    child = textwrap.dedent(f"""
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+        from broadcast.cli import main
+        main(args=["build", "--week", "2026-W49", "--jobs", "2", "--project", {str(root)!r}], prog_name="broadcast")
+    """)
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "6 xã, 24 tệp tin" in done.stdout
