@@ -273,6 +273,12 @@ def test_one_communes_bad_file_fails_that_commune_only(tmp_path):
     assert failure.startswith("lang-son/xa-huu-lung: locales/lang-son/xa-huu-lung.yaml:3")
     assert (first.output / "lang-son/xa-huu-lung/messages/canh-bao.mp3").read_bytes() == kept  # kept as it was
     assert any(e.locale == "lang-son/xa-chi-lang" and e.kind == "message" for e in result.files)
+    from conftest import run
+
+    cli = run("build", "--week", WEEK.id, "--jobs", "1", "--json", "--project", str(root))
+    assert cli.exit_code == 1 and "xa-huu-lung.yaml:3" in cli.output  # the command says the same
+    with pytest.raises(ContentError):  # only the broken commune asked for: nothing to build, nothing published
+        workspace.build(WEEK, ["xa-huu-lung"], jobs=1)
     with pytest.raises(ContentError):  # --strict: any error is fatal before anything is published
         workspace.build(WEEK, jobs=1, strict=True)
     assert workspace.lint(WEEK).errors  # lint still says exit 2

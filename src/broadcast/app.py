@@ -171,7 +171,10 @@ class Workspace:
         self._project = None
 
     def week(self, text: str | None = None) -> Week:
-        return week_of(text, self.project.settings.timezone)
+        """The week `text` names, or next week in the project's time zone (read even when some
+        other file of the project has errors: they are reported by the operation itself)."""
+        project = self._project or read_project(self.root)[0]
+        return week_of(text, project.settings.timezone if project else DEFAULT_TIMEZONE)
 
     # --- choosing ---------------------------------------------------------------------------
 
@@ -292,7 +295,10 @@ class Workspace:
 
         good_ids = [i for i in ids if not any(i in (b, b.split("/")[-1]) for b in broken)]
         chosen = [] if ids and not good_ids and not provinces else self.locales(good_ids, provinces)
-        return build(project, week, [loc for loc in chosen if loc.id not in broken], jobs=jobs,
+        chosen = [loc for loc in chosen if loc.id not in broken]
+        if broken and not chosen:  # nothing left to build: a content error, and nothing is published
+            raise ContentError(read_project(self.root)[1].problems)
+        return build(project, week, chosen, jobs=jobs,
                      allow_placeholders=allow_placeholders, strict=strict, listener=listener,
                      broken={k: v for k, v in broken.items() if asked(k)})
 
