@@ -139,6 +139,49 @@ BROKEN += [
 ]
 
 
+VOICE = "voices/espeak-vi.yaml"
+OFFICIAL = "official_numbers.yaml"
+
+# issue 12: what would air wrong, and templates that would hang or eat the machine
+BROKEN += [
+    ("phone-not-in-plan", {COMMUNE: commune("contacts:", "  police:", "    phone: '12345'")}, f"{COMMUNE}:5", "12345"),
+    ("made-up-number-in-body", {SCRIPT: script("Dòng một.\nGọi 0912.345.678 ngay.")}, f"{SCRIPT}:9",
+     "0912.345.678"),
+    ("official-number-no-source", {OFFICIAL: "numbers:\n  - number: '0889.226.999'\n    who: Sở TT&TT Phú Thọ\n"},
+     f"{OFFICIAL}:2", "source"),
+    ("official-number-bad", {OFFICIAL: "numbers:\n  - number: '0889.226'\n    who: Sở\n    source: Công văn 1\n"},
+     f"{OFFICIAL}:2", "0889.226"),
+    ("bomb-pow", {SCRIPT: script("Dòng một.\n{{ 9 ** (9 ** 9) }}")}, f"{SCRIPT}:9", "giới hạn"),
+    ("bomb-lipsum", {SCRIPT: script("Dòng một.\n{{ lipsum(200000) }}")}, f"{SCRIPT}:9", "lipsum"),
+    ("bomb-str-mul", {SCRIPT: script("Dòng một.\n{{ 'a' * 10**9 }}")}, f"{SCRIPT}:9", "giới hạn"),
+    ("bomb-range", {SCRIPT: script("Dòng một.\n{% for i in range(10**6) %}{% for j in range(10**6) %}x{% endfor %}"
+                                   "{% endfor %}")}, f"{SCRIPT}:9", "giới hạn"),
+    ("bomb-macro", {SCRIPT: script("Dòng một.\n{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}")}, f"{SCRIPT}:9",
+     "macro"),
+    ("bomb-format", {SCRIPT: script("Dòng một.\n{{ '%0999999999d' | format(1) }}")}, f"{SCRIPT}:9", "độ rộng"),
+    ("bomb-center", {SCRIPT: script("Dòng một.\n{{ 'x'.center(10**9) }}")}, f"{SCRIPT}:9", "độ rộng"),
+    ("body-empty", {SCRIPT: script("{{ '' }}")}, f"{SCRIPT}:8", "chuông"),
+    ("body-punctuation", {SCRIPT: script("... !!! ???")}, f"{SCRIPT}:8", "chuông"),
+    ("unclosed-if", {SCRIPT: script("Dòng một.\n{% if locale.name %}\nBà con chú ý.\nDòng ba.")}, f"{SCRIPT}:9",
+     "endif"),
+    ("misspelt-variable", {SCRIPT: script("Gọi {{ locale.contact.police.phone }}.")}, f"{SCRIPT}:8",
+     "locale.contacts"),
+    ("wrong-end-tag", {SCRIPT: script("{% if locale.name %}\nA.\n{% endfor %}")}, f"{SCRIPT}:10", "dòng 8"),
+    ("param-out-of-range", {VOICE: "id: espeak-vi\nengine: espeak\nparams:\n  voice: vi\n  rate: 900\n"},
+     f"{VOICE}:5", "80–450"),
+    ("param-unknown", {VOICE: "id: espeak-vi\nengine: espeak\nparams:\n  voice: vi\n  pich: 50\n"}, f"{VOICE}:5",
+     "pitch"),
+    ("engine-unknown", {VOICE: "id: espeak-vi\nengine: espeek\n"}, f"{VOICE}:2", "espeak, gtts"),
+    ("min-airings-zero", {"broadcast.yaml": "name: Thử\nmin_airings: 0\n"}, "broadcast.yaml:2", "min_airings"),
+    ("repeat-nine", {SCRIPT: script(repeat="9")}, f"{SCRIPT}:6", "1–5"),
+    ("schedule-id-mismatch", {SCHEDULE: schedule("{name: sang, start: '06:00', minutes: 15}",
+                                                 head="id: ca-ngay\nslots:\n")}, f"{SCHEDULE}:1", "file name"),
+    ("slot-label-newline", {SCHEDULE: schedule('{name: sang, label: "Buổi\\nsáng", start: \'06:00\', minutes: 15}')},
+     f"{SCHEDULE}:3", "newline"),
+    ("title-newline", {SCRIPT: script(title='"Cảnh báo\\nthử"')}, f"{SCRIPT}:2", "newline"),
+]
+
+
 @pytest.mark.parametrize("files, where, word", [b[1:] for b in BROKEN], ids=[b[0] for b in BROKEN])
 def test_broken_project_is_reported_with_file_and_line(project, files, where, word):
     root = project(files)
@@ -255,7 +298,9 @@ def test_null_contact_never_says_none(project):
 
 WEEK = "2026-W49"
 AT_BUILD = ["date-feb-30", "datetime-from", "deep-nesting", "alias-bomb", "minutes-1e20", "slots-overlap",
-            "slots-empty", "station-newline", "lexicon-private-use", "contact-null-phone"]
+            "slots-empty", "station-newline", "lexicon-private-use", "contact-null-phone", "made-up-number-in-body",
+            "phone-not-in-plan", "bomb-pow", "bomb-range", "bomb-macro", "body-punctuation", "unclosed-if",
+            "param-out-of-range", "official-number-bad"]
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
