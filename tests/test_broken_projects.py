@@ -328,3 +328,15 @@ def test_broken_project_leaves_the_published_week_untouched(published_project, t
     assert result.exit_code == 2, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert _snapshot(root / "output") == before
+
+
+@pytest.mark.parametrize("name", ["broadcast.yaml", "lexicon.yaml", "locales/lang-son/_province.yaml"])
+def test_every_project_file_is_read_inside_the_project(project, tmp_path, name):
+    root = project({"lexicon.yaml": "words:\n  Zalo: da lô\n"})
+    outside = tmp_path / "outside.yaml"
+    outside.write_text((root / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (root / name).unlink()
+    (root / name).symlink_to(outside)
+    result = run("lint", "--project", str(root))
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert any(line.startswith(f"{name}: lỗi") and "ngoài" in line for line in result.output.splitlines()), result.output

@@ -164,6 +164,10 @@ _LOOP = ("liên kết (symlink) trỏ vòng về chính nó (symlink loop)",
 
 
 def _load_mapping(loading: LoadProblems, path: Path) -> YMap | None:
+    wrong = _not_a_project_file(loading.root, path)  # every file read: inside the project, a real file
+    if wrong:
+        loading.add(path, 0, "", *wrong)
+        return None
     try:
         data = load_yaml(path)
     except YamlError as exc:
