@@ -154,3 +154,26 @@ def test_a_recording_too_long_is_refused(project, monkeypatch):
     monkeypatch.setattr(recorded, "MAX_BYTES", 1000)
     with pytest.raises(TTSError, match="MB"):
         eng.synthesize(GREETING)
+
+
+def test_lint_names_recordings_that_cannot_air(tmp_path, monkeypatch):
+    import broadcast.tts.recorded as recorded
+    from broadcast import app
+    from broadcast.model import Week
+    from conftest import make_project
+
+    sentence = "Bà con chú ý."
+    root = make_project(tmp_path / "p", {
+        "voices/ede.yaml": "id: ede\nengine: recorded\nparams: {folder: assets/ede}\n",
+        "scripts/canh-bao.yaml": "id: canh-bao\ntitle: Thử\nsource: Công an tỉnh\nlevel: normal\n"
+                                 "valid: {from: 2024-12-04}\nvoice: ede\nbody: |\n  Bà con chú ý.\n"})
+    (root / "assets" / "ede").mkdir(parents=True)
+    write_wav(tone(1.2), root / "assets" / "ede" / f"{slugify(sentence)}.wav")
+    week = Week(2026, 49)
+    assert not [p for p in app.open_workspace(root).lint(week).errors if p.field == "recordings"]
+    monkeypatch.setattr(recorded, "MAX_SECONDS", 1.0)
+    [problem] = [p for p in app.open_workspace(root).lint(week).errors if p.field == "recordings"]
+    assert problem.file == "voices/ede.yaml" and "quá" in problem.message
+    (root / "voices" / "ede.yaml").write_text("id: ede\nengine: recorded\nparams: {folder: ../..}\n", encoding="utf-8")
+    [problem] = [p for p in app.open_workspace(root).lint(week).errors if p.field == "params.folder"]
+    assert "ngoài thư mục dự án" in problem.message

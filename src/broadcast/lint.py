@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from . import phones
+from .errors import TTSError
 from .model import HasProblems, Locale, Problem, Project, Script, Week
 from .plan import NotAiring, estimate_seconds, plan_week
 from .project import read_project
 from .render import RenderError, render
 from .speech import check_readings, speak
 from .speech.markup import unclosed as unclosed_markup
-from .tts import missing_recordings
+from .tts.voices import missing_recordings, unusable_recordings
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,12 @@ def _unclosed_markup_problem(script: Script, found: tuple[int, str]) -> Problem:
 
 def _missing_recordings(project: Project, voice: Any, texts: set[str]) -> list[Problem]:
     parts = sorted({p for text in texts for p in speak(text, project.lexicon).parts})
+    try:
+        missing = missing_recordings(voice, parts, project.root)
+        unusable = unusable_recordings(voice, parts, project.root)
+    except TTSError as exc:  # the folder itself: missing, or outside the project
+        return [Problem(voice.file, 0, "params.folder", exc.message, "sửa 'folder' trong hồ sơ giọng (xem README)")]
     return [Problem(voice.file, 0, "recordings", f"thiếu bản ghi âm cho câu: '{sentence}' (missing recording)",
-                    "ghi âm câu này và đặt vào thư mục của giọng (xem README)")
-            for sentence in missing_recordings(voice, parts, project.root)]
+                    "ghi âm câu này và đặt vào thư mục của giọng (xem README)") for sentence in missing] + [
+        Problem(voice.file, 0, "recordings", why, "thu lại hoặc cắt bản ghi, rồi đặt vào thư mục của giọng")
+        for why in unusable]

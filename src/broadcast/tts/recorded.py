@@ -126,6 +126,30 @@ class RecordedEngine(Engine):
             return path if path.is_file() else None
         return self._files_by_stem.get(slugify(sentence))
 
+    def unusable(self, sentences) -> list[str]:
+        """For lint, without decoding: why each found recording cannot be aired (outside the folder,
+        too large, or longer than `MAX_SECONDS` as its header says)."""
+        import mutagen
+
+        out = []
+        for s in dict.fromkeys(sentences):
+            path = self.find(s)
+            if path is None:
+                continue
+            try:
+                _check_recording(path, self.folder)
+                audio = mutagen.File(path)
+                seconds = audio.info.length if audio is not None and audio.info else 0.0
+            except TTSError as e:
+                out.append(e.message)
+                continue
+            except (OSError, mutagen.MutagenError):
+                continue  # unreadable headers: the build's decoder says why, with the sentence
+            if seconds > MAX_SECONDS:
+                out.append(bilingual(f"bản ghi {path.name} dài {seconds / 60:.0f} phút, quá {MAX_SECONDS // 60} phút "
+                                     "cho phép; hãy cắt thành từng câu hoặc từng tin", "recording too long"))
+        return out
+
     def missing(self, sentences) -> list[str]:
         """The sentences (in order, without repeats) that have no recording."""
         out, seen = [], set()

@@ -142,6 +142,15 @@ def doctor(
     return checks
 
 
+def unusable_recordings(profile: VoiceLike, sentences: Iterable[str], base_dir: Path) -> list[str]:
+    """For lint: why recordings a `recorded` voice has for these sentences cannot be aired."""
+    if profile.engine != "recorded":
+        return []
+    from .recorded import RecordedEngine
+
+    return RecordedEngine(dict(profile.params or {}), Path(base_dir)).unusable(sentences)
+
+
 def missing_recordings(profile: VoiceLike, sentences: Iterable[str], base_dir: Path) -> list[str]:
     """For lint: the sentences a `recorded` voice has no recording for (empty for other
     engines, which can speak anything). Raises `TTSError` if the recordings folder is missing."""
