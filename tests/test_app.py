@@ -285,3 +285,15 @@ def test_one_communes_bad_file_fails_that_commune_only(tmp_path):
     with pytest.raises(ContentError):  # an error outside a commune's own files stops everything
         (root / "broadcast.yaml").write_text("name: Thử\nmin_airings: 0\n", encoding="utf-8")
         app.open_workspace(root).build(WEEK, jobs=1)
+
+
+def test_an_unwritable_output_is_an_environment_error(workspace, monkeypatch):
+    """As root the tests cannot chmod their way out of writing; the OS's answer is simulated."""
+    def refused(self):
+        raise PermissionError(errno.EACCES, "Permission denied", str(self.output / ".staging"))
+
+    monkeypatch.setattr(Staging, "__post_init__", refused)
+    with pytest.raises(EnvironmentProblem) as caught:
+        workspace.build(WEEK, jobs=1)
+    assert caught.value.exit_code == 3 and "không có quyền ghi" in caught.value.message
+    assert caught.value.file.endswith("output/.staging")

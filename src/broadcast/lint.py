@@ -14,12 +14,12 @@ from typing import Any
 
 from . import phones
 from .errors import TTSError
+from .messages import unclosed_markup_problems
 from .model import HasProblems, Locale, Problem, Project, Script, Week
 from .plan import NotAiring, estimate_seconds, plan_week
 from .project import read_project
 from .render import RenderError, render
 from .speech import check_readings, speak
-from .speech.markup import unclosed as unclosed_markup
 from .tts.voices import missing_recordings, unusable_recordings
 
 
@@ -63,10 +63,10 @@ def lint(root: Path, week: Week) -> LintResult:
                     if key not in seen:
                         seen.add(key)
                         problems.append(_reading_problem(script, text, finding))
-                for found in unclosed_markup(text):  # issue 12: it would be read aloud as written
-                    if (script.file, -1, found[1]) not in seen:
-                        seen.add((script.file, -1, found[1]))
-                        problems.append(_unclosed_markup_problem(script, found))
+                for problem in unclosed_markup_problems(script, text):  # it would be read aloud as written
+                    if (script.file, problem.line, problem.message) not in seen:
+                        seen.add((script.file, problem.line, problem.message))
+                        problems.append(problem)
                 voice = project.voice_for(script, locale)
                 if voice in voices and voices[voice].engine == "recorded":
                     spoken.setdefault(voice, set()).add(text)
@@ -136,22 +136,6 @@ def _reading_problem(script: Script, text: str, finding: Any) -> Problem:
     return Problem(script.file, line, "đọc", f"'{finding.token}' {how}{reading}",
                    f"thêm '{finding.token}' vào lexicon.yaml (docs/lexicon.md) hoặc viết [đọc: {finding.token} | ...]",
                    "warning")
-
-
-def _unclosed_markup_problem(script: Script, found: tuple[int, str]) -> Problem:
-    """`[đọc: ...` with no `]`: an error at the script line that has it."""
-    number, fragment = found
-    line = script.body_line + number - 1
-    opening = fragment.split(":", 1)[0] + ":"
-    source = script.body.splitlines()
-    for needle in (fragment, opening):
-        offset = next((i for i, source_line in enumerate(source) if needle in source_line), None)
-        if offset is not None:
-            line = script.body_line + offset
-            break
-    return Problem(script.file, line, "đọc",
-                   f"chưa đóng ngoặc vuông: '{fragment}' sẽ bị đọc nguyên văn cả dấu ngoặc (unclosed markup)",
-                   "thêm ']' ở cuối phần đánh dấu, ví dụ [đọc: Zalo | da lô]; phần đánh dấu phải nằm trên một dòng")
 
 
 def _missing_recordings(project: Project, voice: Any, texts: set[str]) -> list[Problem]:

@@ -17,6 +17,7 @@ from .errors import ContentError, Problem
 from .model import Locale, Project, Script, Voice, Week
 from .render import RenderError, render
 from .speech import Paragraph, Speech, speak
+from .speech.markup import unclosed as unclosed_markup
 from .tts import Clip
 
 REMINDER = "Xin nhắc lại."
@@ -56,8 +57,8 @@ def speak_messages(project: Project, week: Week, locales: list[Locale],
                    scripts: list[Script]) -> tuple[list[Message], Announcements]:
     """Every message's spoken form, and the station's lines.
 
-    Raises ContentError with every rendering problem and every phone number that may not go
-    on air (`phones`); lexicon problems stop the project's loading."""
+    Raises ContentError with every rendering problem, every phone number that may not go on
+    air (`phones`) and every unclosed markup; lexicon problems stop the project's loading."""
     messages: list[Message] = []
     problems: list[Problem] = []
     unlisted: list[phones.Unlisted] = []
@@ -69,14 +70,15 @@ def speak_messages(project: Project, week: Week, locales: list[Locale],
                 problems.append(exc.problem)
                 continue
             unlisted += phones.check_message(script, locale, text, project.official_numbers, locale.lexicon)
+            problems += [p for p in unclosed_markup_problems(script, text) if p not in problems]
             messages.append(Message(script, locale, project.voice_for(script, locale), speak(text, locale.lexicon)))
     problems += phones.problems(unlisted)
     if problems:
         raise ContentError(problems)
     settings = project.settings
     announcements = Announcements(speak(settings.opening, project.lexicon) if settings.opening else None,
-                         speak(settings.closing, project.lexicon) if settings.closing else None,
-                         speak(REMINDER, project.lexicon))
+                                  speak(settings.closing, project.lexicon) if settings.closing else None,
+                                  speak(REMINDER, project.lexicon))
     return messages, announcements
 
 
@@ -102,6 +104,26 @@ def spoken_clips(speech: Speech, clip: Callable[[str], Clip]) -> Spoken:
     """The audio of a spoken text: each part's clip, in the speech's paragraphs and sentences."""
     return Spoken(tuple(tuple(tuple(clip(part) for part in sentence.parts) for sentence in paragraph.sentences)
                         for paragraph in speech.paragraphs))
+
+
+def unclosed_markup_problems(script: Script, text: str) -> list[Problem]:
+    """`[đọc: ...` with no `]` in a rendered text: an error at the script line that has it (the
+    voice would read the bracket and the markup aloud)."""
+    return [_unclosed(script, number, fragment) for number, fragment in unclosed_markup(text)]
+
+
+def _unclosed(script: Script, number: int, fragment: str) -> Problem:
+    line = script.body_line + number - 1
+    opening = fragment.split(":", 1)[0] + ":"
+    source = script.body.splitlines()
+    for needle in (fragment, opening):
+        offset = next((i for i, source_line in enumerate(source) if needle in source_line), None)
+        if offset is not None:
+            line = script.body_line + offset
+            break
+    return Problem(script.file, line, "đọc",
+                   f"chưa đóng ngoặc vuông: '{fragment}' sẽ bị đọc nguyên văn cả dấu ngoặc (unclosed markup)",
+                   "thêm ']' ở cuối phần đánh dấu, ví dụ [đọc: Zalo | da lô]; phần đánh dấu phải nằm trên một dòng")
 
 
 def clip_requests(project: Project, messages: list[Message], announcements: Announcements) -> list[tuple[Voice, str]]:
