@@ -178,6 +178,8 @@ BROKEN += [
                                                  head="id: ca-ngay\nslots:\n")}, f"{SCHEDULE}:1", "file name"),
     ("slot-label-newline", {SCHEDULE: schedule('{name: sang, label: "Buổi\\nsáng", start: \'06:00\', minutes: 15}')},
      f"{SCHEDULE}:3", "newline"),
+    ("contact-not-a-mapping", {PROVINCE: 'province: {name: "Lạng Sơn", code: "20"}\nschedule: sang-chieu\n'
+                                          "contacts:\n  police: false\n"}, f"{PROVINCE}:4", "police"),
     ("title-newline", {SCRIPT: script(title='"Cảnh báo\\nthử"')}, f"{SCRIPT}:2", "newline"),
 ]
 

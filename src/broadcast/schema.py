@@ -151,7 +151,9 @@ class MapOf(Type):
                 here.problem(f"'{k}' không có giá trị (empty value)",
                              f"điền giá trị cho '{k}', hoặc xóa dòng này để dùng giá trị của tỉnh")
                 continue
-            out[str(k)] = self.option.validate(v, here)
+            checked = self.option.validate(v, here)
+            if checked is not None:  # a wrong value is reported; it does not become a None
+                out[str(k)] = checked
         return out
 
 
