@@ -32,6 +32,7 @@ ABBREVIATIONS = {
     "QĐND": "quân đội nhân dân", "TAND": "tòa án nhân dân", "VKSND": "viện kiểm sát nhân dân",
     "BHXH": "bảo hiểm xã hội", "BHYT": "bảo hiểm y tế",
     "CCCD": "căn cước công dân", "CMND": "chứng minh nhân dân", "SĐT": "số điện thoại",
+    "STK": "số tài khoản", "PIN": "pin",
     # Văn bản
     "QĐ": "quyết định", "NĐ": "nghị định", "CP": "chính phủ", "TTg": "thủ tướng",
     "NĐ-CP": "nghị định chính phủ", "QĐ-TTg": "quyết định thủ tướng", "CT-TTg": "chỉ thị thủ tướng",

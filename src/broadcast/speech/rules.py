@@ -31,6 +31,20 @@ _NOT_AFTER = r"(?<![0-9.,/])"
 _NOT_BEFORE = r"(?![0-9]|[/.,][0-9])"
 _UNIT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
 _UNIT_END = r"(?![^\W\d_]|[0-9])"
+# Words after which digits are a code read digit by digit in the groups written:
+# "mã xác thực 482913", "số tài khoản 1903 4567 8901", "CCCD: 001234567890".
+_CODE_WORDS = (
+    r"(?<![^\W\d_])(?:(?i:mã(?: xác thực| xác nhận| OTP| PIN| giao dịch)?|mật khẩu|số tài khoản|số thẻ"
+    r"|căn cước(?: công dân)?)|OTP|STK|CCCD|CMND|PIN)(?![^\W\d_])"
+)
+_CODE = (
+    rf"(?P<cw>{_CODE_WORDS})"
+    # "Mã OTP của quý khách là 739105": an owner between the words and "là" or ":".
+    r"(?P<cx>\s+(?i:của)(?:\s+[^\W\d_]+){1,2}(?=\s*(?::|là\s)))?"
+    r"(?P<csep>\s*:\s*|\s+(?:là|(?i:số))\s+|\s+)"
+    # A lone group needs three digits: "mã 5 sao", "mật khẩu 8 ký tự" are counts.
+    r"(?P<cd>[0-9]{3,}(?:[ .-][0-9]+)*|[0-9]+(?:[ .-][0-9]+)+)(?![0-9]|[/.,][0-9])"
+)
 _TLD = r"(?:vn|com|net|org|gov|edu|info|io)"
 
 # In priority order; "special" (lexicon keys) and "fastword" go in front per lexicon.
@@ -124,6 +138,8 @@ class Normaliser:
         # Speed: a plain word followed by a space or punctuation can be nothing
         # else (no URL, code or number starts there), so try it first.
         alternatives.insert(0, f"(?P<fastword>{_FAST_WORD})")
+        # Before the plain word: "mã" in "mã xác thực 482913" starts a code.
+        alternatives.insert(0, f"(?P<code>(?=[mMsScCOP]){_CODE})")
         if keys:
             # First of all: "TP.", "V/v", "TT&TT", "NĐ-CP", "video call" must not
             # be taken apart by other rules.  The lookahead is a cheap first-letter filter.
@@ -135,7 +151,7 @@ class Normaliser:
         self.dotted = frozenset(k for k in lexicon.abbreviations if k.endswith("."))
         self._cache: dict[str, tuple[str, FindingKind | None]] = {}
         self._handlers: dict[str, Callable[[re.Match[str], _Call], str]] = {
-            "special": self._special, "url": self._url, "phone": self._phone, "doc": self._doc,
+            "special": self._special, "code": self._codenum, "url": self._url, "phone": self._phone, "doc": self._doc,
             "date": self._date, "monthyear": self._monthyear, "daymonth": self._daymonth,
             "time": self._time, "range": self._range, "cur": self._cur, "neg": _neg,
             "num": self._num, "word": self._word, "fastword": self._word,
@@ -274,6 +290,18 @@ class Normaliser:
         if head:
             spoken.insert(0, head)
         return PAUSE.join(spoken)
+
+    def _codenum(self, m: re.Match[str], call: _Call) -> str:
+        """"mã xác thực 482913": the words, then each group written, digit by digit."""
+        head = m.group("cw") + (m.group("cx") or "")
+        words = " ".join(self.lookup(w, call) for w in head.split())
+        sep = m.group("csep").strip()
+        if sep == ":":
+            words += ":"
+        elif sep:
+            words += " " + self.lookup(sep, call)
+        groups = re.findall(r"[0-9]+", m.group("cd"))
+        return words + " " + PAUSE.join(num.digits(g) for g in groups)
 
     # -- dates and times -------------------------------------------------
     def _date(self, m: re.Match[str], call: _Call) -> str:
