@@ -62,6 +62,7 @@ _BASE_ALTERNATIVES = (
              + _NOT_BEFORE),
     ("monthyear", _NOT_AFTER + rf"(?P<mm>{_MONTH})/(?P<my>[0-9]{{4}})" + _NOT_BEFORE),
     ("daymonth", _NOT_AFTER + rf"(?P<ld>{_DAY})/(?P<lm>{_MONTH})" + _NOT_BEFORE),
+    ("frac", _NOT_AFTER + r"(?P<fa>[0-9]{1,3})/(?P<fb>[0-9]{1,3})" + _NOT_BEFORE),
     ("time", (r"(?<![0-9.,])(?P<th>[01]?[0-9]|2[0-4])"
               r"(?:h(?P<tm>[0-5][0-9])?|:(?P<tm2>[0-5][0-9])(?::(?P<ts>[0-5][0-9]))?)(?![\w:])")),
     ("range", rf"(?P<r1>{_NUM})\s?-\s?(?P<r2>{_NUM})(?:\s?(?P<ru>{_UNIT}){_UNIT_END})?"),
@@ -152,7 +153,7 @@ class Normaliser:
         self._cache: dict[str, tuple[str, FindingKind | None]] = {}
         self._handlers: dict[str, Callable[[re.Match[str], _Call], str]] = {
             "special": self._special, "code": self._codenum, "url": self._url, "phone": self._phone, "doc": self._doc,
-            "date": self._date, "monthyear": self._monthyear, "daymonth": self._daymonth,
+            "date": self._date, "monthyear": self._monthyear, "daymonth": self._daymonth, "frac": self._frac,
             "time": self._time, "range": self._range, "cur": self._cur, "neg": _neg,
             "num": self._num, "word": self._word, "fastword": self._word,
             "dash": _dash, "slash": _slash, "sym": _sym,
@@ -317,9 +318,18 @@ class Normaliser:
 
     def _daymonth(self, m: re.Match[str], call: _Call) -> str:
         d, mo = int(m.group("ld")), int(m.group("lm"))
+        if _fraction_context(m):
+            return _fraction(m.group("ld"), m.group("lm"))
         if (d, mo) == (24, 7):  # "24/7": round the clock, not 24 July
             return "hai mươi tư trên bảy"
         return f"{num.day(d)} tháng {num.month(mo)}"
+
+    def _frac(self, m: re.Match[str], call: _Call) -> str:
+        """"hơn 1/20 dân số": a fraction in its context, else as written."""
+        a, b = m.group("fa"), m.group("fb")
+        if _fraction_context(m):
+            return _fraction(a, b)
+        return f"{num.number_text(a)} gạch chéo {num.number_text(b)}"
 
     def _time(self, m: re.Match[str], call: _Call) -> str:
         out = f"{num.cardinal(int(m.group('th')))} giờ"
@@ -449,6 +459,26 @@ def _standalone(s: str, start: int) -> bool:
     if not i or s[i - 1] in _STANDALONE_BEFORE:
         return True
     return s[i - 1].isalpha() and _prev_words(s, start)[1] in _JOINERS
+
+
+_FRACTION_BEFORE = frozenset({"hơn", "gần", "khoảng", "chiếm", "trên", "dưới"})
+_FRACTION_AFTER_RE = re.compile(r"\s*(?:số|dân số|diện tích|tổng|trong số)(?![^\W\d_])", re.IGNORECASE)
+
+
+def _fraction_context(m: re.Match[str]) -> bool:
+    """"hơn 1/3 số vụ", "1/4 diện tích": a fraction; "ngày 1/3", "1/3 năm 2024": a date."""
+    s = m.string
+    _, p1 = _prev_words(s, m.start())
+    if p1 in ("ngày", "hôm", "từ", "sáng", "chiều", "tối", "đêm", "trưa"):
+        return False
+    if _next_word(s, m.end()) == "năm":
+        return False
+    return p1 in _FRACTION_BEFORE or bool(_FRACTION_AFTER_RE.match(s, m.end()))
+
+
+def _fraction(a: str, b: str) -> str:
+    """"1/3" -> "một phần ba"; "3/4" -> "ba phần tư" (Northern)."""
+    return f"{num.number_text(a)} phần {'tư' if int(b) == 4 else num.number_text(b)}"
 
 
 def _neg(m: re.Match[str], call: _Call) -> str:
