@@ -24,7 +24,8 @@ from .lexicon import Lexicon
 from .result import Finding, FindingKind
 from .text import PAUSE
 
-_NUM = r"[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?(?![0-9])|[0-9]+(?:[.,][0-9]+)?"
+# "12 000 thuê bao": a space as thousands separator, only before a word (else digits).
+_NUM = r"[1-9][0-9]{0,2}(?: [0-9]{3})+(?![0-9]|[.,][0-9])(?=\s?[^\W\d_])|[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?(?![0-9])|[0-9]+(?:[.,][0-9]+)?"
 _DAY = r"0?[1-9]|[12][0-9]|3[01]"
 _MONTH = r"0?[1-9]|1[0-2]"
 _NOT_AFTER = r"(?<![0-9.,/])"
@@ -114,6 +115,7 @@ def _next_word(s: str, pos: int) -> str:
 
 def read_number(raw: str) -> str:
     """A written number: "1.250" thousands, "2,5" decimal, "4.0" version-style."""
+    raw = raw.replace(" ", "")
     if "," in raw:
         whole, frac = raw.rsplit(",", 1)
         return num.decimal(whole.replace(".", ""), frac)
@@ -238,9 +240,11 @@ class Normaliser:
         raw, unit = m.group("n"), m.group("u")
         if unit:
             return f"{read_number(raw)} {UNITS[unit]}"
+        s = m.string
+        if " " in raw and _PHONE_CONTEXT_RE.search(s[max(0, m.start() - 50):m.start()].lower()):
+            return PAUSE.join(num.digits(g) for g in raw.split())  # "Gọi 113 114 115"
         if not raw.isdigit():
             return read_number(raw)
-        s = m.string
         _, p1 = _prev_words(s, m.start())
         nxt = _next_word(s, m.end())
         value = int(raw)
