@@ -37,7 +37,23 @@ ABBREVIATIONS = {
     "QĐ": "quyết định", "NĐ": "nghị định", "CP": "chính phủ", "TTg": "thủ tướng",
     "NĐ-CP": "nghị định chính phủ", "QĐ-TTg": "quyết định thủ tướng", "CT-TTg": "chỉ thị thủ tướng",
     "TT-BTTTT": "thông tư bộ thông tin và truyền thông",
+    "CSHS": "cảnh sát hình sự", "CSKV": "cảnh sát khu vực", "ANĐT": "an ninh điều tra",
+    "ĐTV": "điều tra viên", "BCA": "bộ công an", "BQP": "bộ quốc phòng", "BĐBP": "bộ đội biên phòng",
+    "QH": "quốc hội", "ĐBQH": "đại biểu quốc hội", "VPCP": "văn phòng chính phủ", "UBKT": "ủy ban kiểm tra",
+    "HLHPN": "hội liên hiệp phụ nữ", "CCB": "cựu chiến binh", "ĐTN": "đoàn thanh niên",
+    "CBCCVC": "cán bộ công chức viên chức", "CBCC": "cán bộ công chức", "CB": "cán bộ",
+    "TDP": "tổ dân phố", "KDC": "khu dân cư", "KCN": "khu công nghiệp", "TTHC": "thủ tục hành chính",
+    "KT-XH": "kinh tế xã hội", "TNXH": "tệ nạn xã hội", "VH-TT": "văn hóa thông tin",
+    "Đ/c": "đồng chí", "đ/c": "đồng chí", "Đ/C": "đồng chí",
+    # Lịch, liên hệ, đường
+    "T2": "thứ hai", "T3": "thứ ba", "T4": "thứ tư", "T5": "thứ năm", "T6": "thứ sáu", "T7": "thứ bảy",
+    "CN": "chủ nhật", "ĐT": "điện thoại", "ĐTDĐ": "điện thoại di động", "QL": "quốc lộ",
+    "GPLX": "giấy phép lái xe", "MXH": "mạng xã hội", "TK": "tài khoản",
+    # Ngân hàng, doanh nghiệp
+    "NH": "ngân hàng", "NHNN": "ngân hàng nhà nước", "NHTM": "ngân hàng thương mại",
+    "TMCP": "thương mại cổ phần", "TNHH": "trách nhiệm hữu hạn", "CTCP": "công ty cổ phần",
     # Công nghệ, tiền
+    "USD": "đô la Mỹ", "VNĐ": "việt nam đồng", "VND": "việt nam đồng",
     "OTP": "ô tê pê", "USDT": "u ét đê tê", "SMS": "ét em ét", "ATM": "a tê em",
     "QR": "cu a", "ID": "ai đi", "AI": "ây ai", "IT": "ai ti",
     # Vân vân

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-FindingKind = Literal["spelled", "unchanged"]
+FindingKind = Literal["spelled", "unchanged", "ambiguous"]
 
 # Suggested silences (seconds) for the audio stage; it may use its own.
 GROUP_PAUSE = 0.25
@@ -26,6 +26,8 @@ class Finding:
 
     kind "spelled": an all-caps token or domain piece read letter by letter;
     kind "unchanged": a word that is not Vietnamese, left for the TTS engine.
+    kind "ambiguous": a token no rule could decide ("1/3": a date or a fraction?), read as
+    ``reading``; the editor can force another reading with the inline markup.
     line: 1-based line in the text given to speak()/check_readings().
     """
 

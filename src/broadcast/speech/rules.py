@@ -60,6 +60,11 @@ _BASE_ALTERNATIVES = (
               + r"|(?<![0-9.,/])0[0-9]{8,10}(?![0-9])"
               r"|(?<![0-9.,/])1[89]00[ .]?[0-9]{3,4}(?![0-9])"),
     ("doc", r"(?<![\w/])(?:[0-9]+(?:/[0-9]+)*)?/[A-ZĐ][\w&]*(?:[-/][\w&]+)*"),
+    # "Quý IV/2024": a Roman numeral and the year it belongs to.
+    ("romyear", r"(?<![\w/])(?P<ro>[IVX]{1,4})/(?P<ry>[12][0-9]{3})" + _NOT_BEFORE),
+    # "ngày 12-13/7", "từ 2 - 5/9/2024": two days of one month.
+    ("dayrange", _NOT_AFTER + rf"(?P<dr1>{_DAY})\s?-\s?(?P<dr2>{_DAY})/(?P<drm>{_MONTH})(?:/(?P<dry>[0-9]{{4}}))?"
+                 + _NOT_BEFORE),
     ("date", _NOT_AFTER + rf"(?P<dd>{_DAY})(?P<sep>[/.-])(?P<dm>{_MONTH})(?P=sep)(?P<dy>[0-9]{{4}})"
              + _NOT_BEFORE),
     ("monthyear", _NOT_AFTER + rf"(?P<mm>{_MONTH})/(?P<my>[0-9]{{4}})" + _NOT_BEFORE),
@@ -73,6 +78,8 @@ _BASE_ALTERNATIVES = (
     ("num", rf"(?P<n>{_NUM})(?:\s?(?P<u>{_UNIT}){_UNIT_END})?"),
     ("word", r"[^\W_]+"),
     ("dash", r"\s+-+\s+|-+"),
+    # "35.000đ/kg", "đồng/m2": a unit after a slash is read, "trên" before it.
+    ("per", rf"(?<=[^\W_]|%)/(?P<pu>{_UNIT}){_UNIT_END}"),
     ("slash", r"/"),
     # Any other symbol: read if known, else dropped (emoji, arrows, ©).  Sentence
     # punctuation stays; private-use characters are protected passages.
@@ -159,7 +166,8 @@ class Normaliser:
             "date": self._date, "monthyear": self._monthyear, "daymonth": self._daymonth, "frac": self._frac,
             "time": self._time, "range": self._range, "cur": self._cur, "neg": _neg,
             "num": self._num, "word": self._word, "fastword": self._word,
-            "dash": _dash, "slash": _slash, "sym": _sym,
+            "dash": _dash, "slash": _slash, "sym": _sym, "romyear": self._romyear,
+            "dayrange": self._dayrange, "per": _per,
         }
 
     def sentence(self, text: str, line: int, findings: list[Finding]) -> str:
@@ -320,23 +328,58 @@ class Normaliser:
 
     def _monthyear(self, m: re.Match[str], call: _Call) -> str:
         _, p1 = _prev_words(m.string, m.start())
-        text = f"{num.month(int(m.group('mm')))} năm {num.cardinal(int(m.group('my')))}"
+        year = num.cardinal(int(m.group("my")))
+        if p1 in _ROMAN_CONTEXT:  # "quý 4/2024", "đợt 2/2025": the quarter or round of that year
+            return f"{num.cardinal(int(m.group('mm')))} năm {year}"
+        text = f"{num.month(int(m.group('mm')))} năm {year}"
         return text if p1 == "tháng" else "tháng " + text
 
+    def _romyear(self, m: re.Match[str], call: _Call) -> str:
+        """"Quý IV/2024" -> "quý bốn năm hai nghìn không trăm hai mươi tư"."""
+        value = num.roman(m.group("ro"))
+        year = num.cardinal(int(m.group("ry")))
+        p2, p1 = _prev_words(m.string, m.start())
+        if value and (p1 in _ROMAN_CONTEXT or (p2, p1) in _ROMAN_CONTEXT2):
+            return f"{num.cardinal(value)} năm {year}"
+        return f"{self.lookup(m.group('ro'), call)} gạch chéo {year}"
+
+    def _dayrange(self, m: re.Match[str], call: _Call) -> str:
+        """"12-13/7" -> "mười hai đến mười ba tháng bảy"."""
+        out = (f"{num.day(int(m.group('dr1')))} đến {num.day(int(m.group('dr2')))} "
+               f"tháng {num.month(int(m.group('drm')))}")
+        if m.group("dry"):
+            out += f" năm {num.cardinal(int(m.group('dry')))}"
+        return out
+
     def _daymonth(self, m: re.Match[str], call: _Call) -> str:
-        d, mo = int(m.group("ld")), int(m.group("lm"))
-        if _fraction_context(m):
-            return _fraction(m.group("ld"), m.group("lm"))
+        """"ngày 2/9" a date, "hơn 1/3 số vụ" a fraction; with no word to decide, a fraction-like
+        "1/3" is read as written and lint lists the sentence, a "30/4" is a date."""
+        a, b = m.group("ld"), m.group("lm")
+        d, mo = int(a), int(b)
         if (d, mo) == (24, 7):  # "24/7": round the clock, not 24 July
             return "hai mươi tư trên bảy"
-        return f"{num.day(d)} tháng {num.month(mo)}"
+        date = f"{num.day(d)} tháng {num.month(mo)}"
+        fraction, dated = _fraction_context(m), _date_context(m)
+        if fraction and not dated:
+            return _fraction(a, b)
+        if dated:
+            if fraction:  # "Khoảng 1/3 năm 2024": a date, as a presenter reads it, but say so
+                call.note(m.group(), "ambiguous", date)
+            return date
+        if d < mo and mo in _FRACTION_DENOMINATORS:
+            written = f"{num.number_text(a)} gạch chéo {num.number_text(b)}"
+            call.note(m.group(), "ambiguous", written)
+            return written
+        return date
 
     def _frac(self, m: re.Match[str], call: _Call) -> str:
-        """"hơn 1/20 dân số": a fraction in its context, else as written."""
+        """"hơn 1/20 dân số": a fraction in its context, else as written (and listed by lint)."""
         a, b = m.group("fa"), m.group("fb")
         if _fraction_context(m):
             return _fraction(a, b)
-        return f"{num.number_text(a)} gạch chéo {num.number_text(b)}"
+        written = f"{num.number_text(a)} gạch chéo {num.number_text(b)}"
+        call.note(m.group(), "ambiguous", written)
+        return written
 
     def _time(self, m: re.Match[str], call: _Call) -> str:
         out = f"{num.cardinal(int(m.group('th')))} giờ"
@@ -416,6 +459,9 @@ class _Call:
         self.line = line
         self.findings = findings
 
+    def note(self, token: str, kind: FindingKind, reading: str) -> None:
+        self.findings.append(Finding(token, kind, self.line, reading))
+
 
 def _keyed(key: str) -> str:
     """A lexicon key as a whole-word pattern (no word boundary next to punctuation)."""
@@ -468,19 +514,36 @@ def _standalone(s: str, start: int) -> bool:
     return s[i - 1].isalpha() and _prev_words(s, start)[1] in _JOINERS
 
 
-_FRACTION_BEFORE = frozenset({"hơn", "gần", "khoảng", "chiếm", "trên", "dưới"})
-_FRACTION_AFTER_RE = re.compile(r"\s*(?:số|dân số|diện tích|tổng|trong số)(?![^\W\d_])", re.IGNORECASE)
+_FRACTION_BEFORE = frozenset(
+    {"hơn", "gần", "khoảng", "chiếm", "trên", "dưới", "giảm", "tăng", "mất", "đạt", "bằng", "còn", "lệ", "được"}
+)
+_FRACTION_AFTER_RE = re.compile(r"\s*(?:số|dân số|diện tích|tổng|trong số|thời gian)(?![^\W\d_])", re.IGNORECASE)
+# Words before a day/month that make it a date: "ngày 2/9", "từ 1/7", "dịp 30/4", "Quốc khánh 2/9".
+_DATE_BEFORE = frozenset(
+    {"ngày", "hôm", "từ", "đến", "tới", "sáng", "chiều", "tối", "đêm", "trưa", "dịp", "lễ", "tết", "khánh",
+     "niệm", "vào", "trước", "sau", "hạn", "lúc", "nhật", "hai", "ba", "tư", "năm", "sáu", "bảy"}
+)
+_DATE_AFTER = frozenset({"năm", "vừa", "tới", "này", "hằng", "hàng", "tại", "đến"})
+_DATE_RANGE_BEFORE_RE = re.compile(r"[0-9]{1,2}/[0-9]{1,2}\s?-\s?$")
+_DATE_RANGE_AFTER_RE = re.compile(r"\s?-\s?[0-9]{1,2}/[0-9]{1,2}")
+# "1/3", "3/4", "1/10": what a fraction with no word around it usually is; "2/9", "1/7" are dates.
+_FRACTION_DENOMINATORS = frozenset({2, 3, 4, 5, 10})
 
 
 def _fraction_context(m: re.Match[str]) -> bool:
-    """"hơn 1/3 số vụ", "1/4 diện tích": a fraction; "ngày 1/3", "1/3 năm 2024": a date."""
+    """"hơn 1/3 số vụ", "1/4 diện tích", "tỷ lệ 2/3": words that make a/b a fraction."""
     s = m.string
     _, p1 = _prev_words(s, m.start())
-    if p1 in ("ngày", "hôm", "từ", "sáng", "chiều", "tối", "đêm", "trưa"):
-        return False
-    if _next_word(s, m.end()) == "năm":
-        return False
     return p1 in _FRACTION_BEFORE or bool(_FRACTION_AFTER_RE.match(s, m.end()))
+
+
+def _date_context(m: re.Match[str]) -> bool:
+    """"ngày 1/3", "1/3 năm 2024", "2/9 - 5/9", "thứ Hai, 2/12": words that make d/m a date."""
+    s = m.string
+    _, p1 = _prev_words(s, m.start())
+    return (p1 in _DATE_BEFORE or _next_word(s, m.end()) in _DATE_AFTER
+            or bool(_DATE_RANGE_BEFORE_RE.search(s, max(0, m.start() - 8), m.start()))
+            or bool(_DATE_RANGE_AFTER_RE.match(s, m.end())))
 
 
 def _fraction(a: str, b: str) -> str:
@@ -492,9 +555,26 @@ def _neg(m: re.Match[str], call: _Call) -> str:
     return "âm"
 
 
+# A dash between two times, days or weekdays is "đến": "7h30 - 11h00", "7 giờ - 9 giờ", "thứ Hai - thứ Sáu",
+# "T2 - T6", "2/9 - 5/9" (two plain numbers are the "range" rule's).
+_RANGE_LEFT_RE = re.compile(
+    r"(?:[0-9]h?|[0-9]h[0-5][0-9]|[0-9]\s?(?:giờ|phút)|(?i:thứ)\s+(?i:hai|ba|tư|năm|sáu|bảy)|(?<!\w)(?:T[2-7]|CN)"
+    r"|(?i:chủ nhật))\s*$"
+)
+_RANGE_RIGHT_RE = re.compile(r"\s*(?:[0-9]|(?i:thứ)\s|(?:T[2-7]|CN)(?!\w)|(?i:chủ nhật))")
+
+
 def _dash(m: re.Match[str], call: _Call) -> str:
-    # "Độc lập - Tự do": a pause; "Covid-19", "Wi-Fi": nothing.
+    # "Độc lập - Tự do": a pause; "Covid-19", "Wi-Fi": nothing; "7h30 - 11h00": "đến".
+    s = m.string
+    if (_RANGE_LEFT_RE.search(s, max(0, m.start() - 12), m.start())
+            and _RANGE_RIGHT_RE.match(s, m.end())):
+        return "đến"
     return "," if m.group()[0].isspace() else ""
+
+
+def _per(m: re.Match[str], call: _Call) -> str:
+    return f"trên {UNITS[m.group('pu')]}"
 
 
 def _slash(m: re.Match[str], call: _Call) -> str:
