@@ -352,3 +352,37 @@ def test_lexicons_are_built_once_per_distinct_stack(project):
     assert lex["lang-son/xa-bon"] is not lex["lang-son/xa-hai"] and lex["lang-son/xa-bon"].words == {"bốn": "bốn"}
     assert lex["cao-bang/xa-mot"] is lex["cao-bang/xa-hai"]  # the province's merged lexicon, shared
     assert lex["cao-bang/xa-mot"].abbreviations == {"BQLDA": "ban quản lý dự án", "CB": "Cao Bằng"}
+
+
+def test_lint_reports_a_spelled_word_once_with_every_commune_that_has_it(project):
+    """Seven communes named with a syllable the normaliser cannot read, two scripts that say the name:
+    one warning, at the commune file's name line, naming the communes, instead of one per script."""
+    files: dict[str, str | bytes | None] = {
+        "scripts/thu-hai.yaml": MINIMAL_SCRIPT.replace("id: canh-bao", "id: thu-hai"),
+        "locales/lang-son/xa-chi-lang.yaml": None,
+    }
+    for i in range(7):
+        files[f"locales/lang-son/xa-khuoi-{i}.yaml"] = (
+            f"# xã vùng cao\nname: Xã Khuổi Pjạc {i}\ncode: '0700{i}'\ncontacts:\n  police:\n    name: Công an xã\n")
+    root = project(files)
+    result = run("lint", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    warned = [x for x in result.output.splitlines() if "'Pjạc'" in x]
+    assert len(warned) == 1, result.output
+    assert warned[0].startswith("locales/lang-son/xa-khuoi-0.yaml:2: cảnh báo [đọc]")
+    assert "7 xã" in warned[0] and "2 kịch bản" in warned[0] and "lang-son/xa-khuoi-0" in warned[0]
+    assert "_province.yaml" in warned[0]  # the fix: the province's own lexicon
+    taught = {**files, "locales/lang-son/_province.yaml": MINIMAL["locales/lang-son/_province.yaml"]
+              + "lexicon:\n  words:\n    Pjạc: pjác\n"}
+    assert "Pjạc" not in run("lint", "--project", str(project(taught))).output
+
+
+def test_lint_lists_a_reading_no_rule_decides(project):
+    root = project({"scripts/canh-bao.yaml": MINIMAL_SCRIPT + "  Chỉ 1/3 được báo cáo. Hơn 1/3 số vụ, ngày 1/3.\n"})
+    result = run("lint", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    [line] = [x for x in result.output.splitlines() if "'1/3'" in x]
+    assert line.startswith("scripts/canh-bao.yaml:9: cảnh báo [đọc]") and "một gạch chéo ba" in line
+    assert "[đọc: 1/3 |" in result.output
+    forced = project({"scripts/canh-bao.yaml": MINIMAL_SCRIPT + "  Chỉ [đọc: 1/3 | một phần ba] được báo cáo.\n"})
+    assert "1/3" not in run("lint", "--project", str(forced)).output

@@ -8,7 +8,7 @@ Everything is collected, nothing stops early: the editor gets one list of all pr
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from .model import HasProblems, Locale, Problem, Project, Script, Week
 from .plan import NotAiring, estimate_seconds, plan_week
 from .project import read_project
 from .render import RenderError, render
-from .speech import check_readings, speak
+from .speech import Finding, check_readings, speak
 from .tts.voices import missing_recordings, unusable_recordings
 
 
@@ -45,6 +45,7 @@ def lint(root: Path, week: Week) -> LintResult:
         seen: set[tuple[str, int, str]] = set()
         voices = {v.id: v for v in project.voices}
         spoken: dict[str, set[str]] = {}
+        unread: dict[tuple[str, str], _Unread] = {}
         for script in project.scripts:
             for locale in project.locales:
                 try:
@@ -59,10 +60,13 @@ def lint(root: Path, week: Week) -> LintResult:
                         problems.append(exc.problem)
                     continue
                 for finding in check_readings(text, locale.lexicon):
-                    key = (script.file, 0, finding.token)
-                    if key not in seen:
-                        seen.add(key)
-                        problems.append(_reading_problem(script, text, finding))
+                    if finding.kind == "ambiguous":
+                        line = _source_line(script, finding)
+                        if (script.file, line, finding.token) not in seen:
+                            seen.add((script.file, line, finding.token))
+                            problems.append(_ambiguous_problem(script, line, finding))
+                    else:
+                        unread.setdefault((finding.kind, finding.token), _Unread(finding)).add(script, locale)
                 for problem in unclosed_markup_problems(script, text):  # it would be read aloud as written
                     if (script.file, problem.line, problem.message) not in seen:
                         seen.add((script.file, problem.line, problem.message))
@@ -70,6 +74,7 @@ def lint(root: Path, week: Week) -> LintResult:
                 voice = project.voice_for(script, locale)
                 if voice in voices and voices[voice].engine == "recorded":
                     spoken.setdefault(voice, set()).add(text)
+        problems += [item.problem(project.root) for item in unread.values()]
         for voice_id, texts in sorted(spoken.items()):
             problems += _missing_recordings(project, voices[voice_id], texts)
         problems += _phone_problems(project, unlisted)
@@ -123,18 +128,74 @@ def _key_line(path: Path, key: str) -> int:
     return next((n for n, line in enumerate(lines, 1) if pattern.match(line)), 0)
 
 
-def _reading_problem(script: Script, text: str, finding: Any) -> Problem:
-    """A token the normaliser could only spell out or leave as is: point at it in the script."""
-    line = script.body_line + finding.line - 1
+@dataclass
+class _Unread:
+    """A word the normaliser could only spell out or leave as is, and every commune and script it is in:
+    reported once, where it is written (a commune's name is in its commune file, not in the script)."""
+
+    finding: Finding
+    locales: dict[str, Locale] = field(default_factory=dict)
+    scripts: dict[str, Script] = field(default_factory=dict)
+
+    def add(self, script: Script, locale: Locale) -> None:
+        self.scripts.setdefault(script.id, script)
+        self.locales.setdefault(locale.id, locale)
+
+    def problem(self, root: Path) -> Problem:
+        token, finding = self.finding.token, self.finding
+        file, line = self._written_at(root)
+        how = "được đánh vần từng chữ cái (spelled out)" if finding.kind == "spelled" else \
+            "được giữ nguyên, có thể đọc sai (left unchanged)"
+        reading = f": '{finding.reading}'" if finding.reading else ""
+        ids = list(self.locales)
+        communes = f"{len(ids)} xã: " + ", ".join(ids[:5]) + (f" và {len(ids) - 5} xã khác" if len(ids) > 5 else "")
+        scripts = f"{len(self.scripts)} kịch bản" if len(self.scripts) > 1 else f"kịch bản '{next(iter(self.scripts))}'"
+        fix = f"thêm '{token}' vào lexicon.yaml (docs/lexicon.md) hoặc viết [đọc: {token} | ...]"
+        if file.startswith("locales/"):
+            province = file.split("/")[1]
+            fix = (f"thêm '{token}' vào 'lexicon:' của tỉnh (locales/{province}/_province.yaml) "
+                   "hoặc vào lexicon.yaml (docs/lexicon.md)")
+        return Problem(file, line, "đọc", f"'{token}' {how}{reading}, trong {scripts}, ở {communes}", fix, "warning")
+
+    def _written_at(self, root: Path) -> tuple[str, int]:
+        """The first script line that holds the word, else the first commune or province file line."""
+        for script in self.scripts.values():
+            for offset, source_line in enumerate(script.body.splitlines()):
+                if self.finding.token in source_line:
+                    return script.file, script.body_line + offset
+        for locale in self.locales.values():
+            province_file = str(Path(locale.file).parent / "_province.yaml")
+            for file in (locale.file, province_file):
+                line = _line_holding(root / file, self.finding.token)
+                if line:
+                    return file, line
+        script = next(iter(self.scripts.values()))
+        return script.file, script.body_line + self.finding.line - 1
+
+
+def _line_holding(path: Path, token: str) -> int:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeError):
+        return 0
+    return next((n for n, text in enumerate(lines, 1) if token in text), 0)
+
+
+def _source_line(script: Script, finding: Finding) -> int:
+    """The script line that holds a finding's token (the rendered line when it is not in the source)."""
     for offset, source_line in enumerate(script.body.splitlines()):
         if finding.token in source_line:
-            line = script.body_line + offset
-            break
-    how = "được đánh vần từng chữ cái (spelled out)" if finding.kind == "spelled" else \
-        "được giữ nguyên, có thể đọc sai (left unchanged)"
-    reading = f": '{finding.reading}'" if finding.reading else ""
-    return Problem(script.file, line, "đọc", f"'{finding.token}' {how}{reading}",
-                   f"thêm '{finding.token}' vào lexicon.yaml (docs/lexicon.md) hoặc viết [đọc: {finding.token} | ...]",
+            return script.body_line + offset
+    return script.body_line + finding.line - 1
+
+
+def _ambiguous_problem(script: Script, line: int, finding: Finding) -> Problem:
+    """A token no rule could decide: the editor says which reading is meant."""
+    token = finding.token
+    return Problem(script.file, line, "đọc",
+                   f"'{token}' chưa rõ là ngày, phân số hay số hiệu, đang đọc là '{finding.reading}' (ambiguous reading)",
+                   f"nếu là ngày, viết 'ngày {token}'; nếu là phân số, viết [đọc: {token} | ...] "
+                   f"(ví dụ 'một phần ba'); nếu đúng như đang đọc, viết [đọc: {token} | {finding.reading}]",
                    "warning")
 
 
