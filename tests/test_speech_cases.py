@@ -22,7 +22,8 @@ PROJECT = Lexicon.from_mapping(
 
 
 def test_table_is_large_enough() -> None:
-    assert len(CASES) >= 150
+    # 201 cases before issue 13; it asked for at least 150 more, grouped by class.
+    assert len(CASES) >= 351
 
 
 @pytest.mark.parametrize(("src", "expected"), CASES)

@@ -193,7 +193,8 @@ def _ambiguous_problem(script: Script, line: int, finding: Finding) -> Problem:
     """A token no rule could decide: the editor says which reading is meant."""
     token = finding.token
     return Problem(script.file, line, "đọc",
-                   f"'{token}' chưa rõ là ngày, phân số hay số hiệu, đang đọc là '{finding.reading}' (ambiguous reading)",
+                   f"'{token}' chưa rõ là ngày, phân số hay số hiệu, đang đọc là '{finding.reading}' "
+                   "(ambiguous reading)",
                    f"nếu là ngày, viết 'ngày {token}'; nếu là phân số, viết [đọc: {token} | ...] "
                    f"(ví dụ 'một phần ba'); nếu đúng như đang đọc, viết [đọc: {token} | {finding.reading}]",
                    "warning")

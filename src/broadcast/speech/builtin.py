@@ -14,7 +14,7 @@ ABBREVIATIONS = {
     "UBND": "ủy ban nhân dân", "HĐND": "hội đồng nhân dân", "UB": "ủy ban",
     "MTTQ": "mặt trận tổ quốc", "UBMTTQ": "ủy ban mặt trận tổ quốc",
     "TW": "trung ương", "TƯ": "trung ương", "BCH": "ban chấp hành", "BCĐ": "ban chỉ đạo",
-    "CT": "chủ tịch", "PCT": "phó chủ tịch", "VT": "văn thư", "HTX": "hợp tác xã",
+    "CT": "chủ tịch", "PCT": "phó chủ tịch", "VT": "văn thư", "VP": "văn phòng", "HTX": "hợp tác xã",
     "TP.": "thành phố", "TP": "thành phố", "Tp.": "thành phố", "TX.": "thị xã", "TT.": "thị trấn",
     "TP.HCM": "thành phố hồ chí minh", "HCM": "hồ chí minh", "VN": "việt nam",
     "TM.": "thay mặt", "KT.": "ký thay", "TL.": "thừa lệnh", "TUQ.": "thừa ủy quyền",
@@ -27,7 +27,7 @@ ABBREVIATIONS = {
     "ATTT": "an toàn thông tin", "ANM": "an ninh mạng", "CNC": "công nghệ cao",
     "GD": "giáo dục", "PGD": "phòng giáo dục", "GD&ĐT": "giáo dục và đào tạo",
     "GDĐT": "giáo dục và đào tạo", "THCS": "trung học cơ sở", "THPT": "trung học phổ thông",
-    "CA": "công an", "CAND": "công an nhân dân", "ANTT": "an ninh trật tự",
+    "CA": "công an", "CAT": "công an tỉnh", "CAX": "công an xã", "CAND": "công an nhân dân", "ANTT": "an ninh trật tự",
     "CSGT": "cảnh sát giao thông", "ATGT": "an toàn giao thông", "PCCC": "phòng cháy chữa cháy",
     "QĐND": "quân đội nhân dân", "TAND": "tòa án nhân dân", "VKSND": "viện kiểm sát nhân dân",
     "BHXH": "bảo hiểm xã hội", "BHYT": "bảo hiểm y tế",
@@ -104,7 +104,8 @@ URL_SYMBOLS = {
 
 # After these, "a/b" reads "a trên b" ("đồng/tháng"); otherwise a pause.
 PER_WORDS = frozenset(
-    ["ngày", "tháng", "năm", "giờ", "tuần", "phút", "giây", "người", "lần", "lượt", "hộ", "ha", "km", "kg", "m2", "cái", "chiếc", "suất"]
+    ["ngày", "tháng", "năm", "giờ", "tuần", "phút", "giây", "người", "lần", "lượt", "hộ", "ha", "km", "kg", "m2", "cái", "chiếc", "suất",
+     "lít", "đơn", "hộp", "chai", "gói", "tấn", "lớp", "thôn", "xã", "lượng", "cây", "con", "bao"]
 )
 
 # Words after a number that mean it is a quantity, not a day, month or phone.

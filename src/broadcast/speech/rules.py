@@ -33,18 +33,27 @@ _NOT_BEFORE = r"(?![0-9]|[/.,][0-9])"
 _UNIT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
 _UNIT_END = r"(?![^\W\d_]|[0-9])"
 # Words after which digits are a code read digit by digit in the groups written:
-# "mã xác thực 482913", "số tài khoản 1903 4567 8901", "CCCD: 001234567890".
+# "mã xác thực 482913", "số tài khoản 1903 4567 8901", "CCCD: 001234567890", "số đuôi 4321".
 _CODE_WORDS = (
-    r"(?<![^\W\d_])(?:(?i:mã(?: xác thực| xác nhận| OTP| PIN| giao dịch)?|mật khẩu|số tài khoản|số thẻ"
+    r"(?<![^\W\d_])(?:(?i:mã|mật khẩu|số tài khoản|tài khoản số|số thẻ|thẻ số|số đuôi|số cuối|định danh"
     r"|căn cước(?: công dân)?)|OTP|STK|CCCD|CMND|PIN)(?![^\W\d_])"
 )
+# Up to six words may stand between the code word and the digits ("mã giới thiệu 558 866", "mật khẩu ví
+# điện tử của bà Mai là 20101975"), but not a word after which a number is a count, a date or a length.
+_CODE_STOP = (r"(?:năm|tháng|ngày|giờ|gồm|có|từ|dài|khoảng|trong|hơn|gần|ít|nhất|tối|đa|thiểu|với|và|trên|dưới"
+              r"|tới|đến|mất|lên|tăng|giảm|cho|tại|qua)(?![^\W\d_])")
+_CODE_QUANTITY = (r"(?:đồng|đ|người|máy|thuê|cuộc|vụ|lần|lượt|ký|chữ|tài|hộ|trường|tỷ|triệu|nghìn|ngàn|USD|USDT"
+                  r"|tin|trang|số|phút|giây|giờ|ngày|tháng|năm)(?![^\W\d_])")
 _CODE = (
     rf"(?P<cw>{_CODE_WORDS})"
     # "Mã OTP của quý khách là 739105": an owner between the words and "là" or ":".
-    r"(?P<cx>\s+(?i:của)(?:\s+[^\W\d_]+){1,2}(?=\s*(?::|là\s)))?"
+    r"(?P<cx>\s+(?i:của)(?:\s+[^\W\d_]+){1,2}(?=\s*(?::|là\s))"
+    rf"|(?:\s+(?!{_CODE_STOP})[^\W\d_]+){{1,6}}?(?=\s*(?::|là\s|\s[0-9])))?"
     r"(?P<csep>\s*:\s*|\s+(?:là|(?i:số))\s+|\s+)"
-    # A lone group needs three digits: "mã 5 sao", "mật khẩu 8 ký tự" are counts.
+    # A lone group needs three digits: "mã 5 sao", "mật khẩu 8 ký tự" are counts; "1.200 máy" is a number.
+    r"(?![0-9]{1,3}\.[0-9]{3}(?![0-9]))"
     r"(?P<cd>[0-9]{3,}(?:[ .-][0-9]+)*|[0-9]+(?:[ .-][0-9]+)+)(?![0-9]|[/.,][0-9])"
+    rf"(?!\s?{_CODE_QUANTITY})"
 )
 _TLD = r"(?:vn|com|net|org|gov|edu|info|io)"
 
@@ -93,13 +102,16 @@ _PHONE_CONTEXT_RE = re.compile(
     r"(?:\bgọi|\bđiện thoại|\bđường dây nóng|\bhotline|\btổng đài|\bliên hệ|\bsđt|\bđt)"
     r"[\s:.,]*(?:[^\W\d]+[\s:]+){0,3}$"
 )
+# "số 113", "cấp cứu 115", "cứu hỏa 114", "đầu số 5656": a number to call, read digit by digit.
+_SERVICE_BEFORE = frozenset({"số", "cứu", "hỏa", "nạn"})
 _SERVICE_NUMBERS = frozenset({"111", "112", "113", "114", "115"})
 _STANDALONE_BEFORE = frozenset(",;:(\"-")
 _JOINERS = frozenset({"và", "hoặc", "hay"})
 _ROMAN_CONTEXT = frozenset(
-    ["chương", "điều", "khóa", "phần", "mục", "tập", "quý", "cấp", "loại", "hạng", "kỳ", "khu", "vùng", "đợt", "lục", "thứ"]
+    ["chương", "điều", "khóa", "phần", "mục", "tập", "quý", "cấp", "loại", "hạng", "kỳ", "khu", "vùng", "đợt", "lục", "thứ",
+     "nhóm", "tiết", "khoản"]
 )
-_ROMAN_CONTEXT2 = frozenset({("đại", "hội"), ("thế", "kỷ")})
+_ROMAN_CONTEXT2 = frozenset({("đại", "hội"), ("thế", "kỷ"), ("giai", "đoạn"), ("khu", "vực"), ("quân", "khu")})
 _RUNS_RE = re.compile(r"[0-9]+|[^0-9]+")
 _URL_PIECE_RE = re.compile(r"[A-Za-z0-9]+|[^A-Za-z0-9]")
 _URL_TRAIL_RE = re.compile(r"[.,;:!?)\]'\"]+$")
@@ -258,7 +270,7 @@ class Normaliser:
         value = int(raw)
         if p1 == "thứ":
             return num.ordinal(value)
-        if p1 == "ngày" and 1 <= value <= 31 and (nxt == "tháng" or not nxt[:1].isalpha()):
+        if p1 == "ngày" and 1 <= value <= 31 and (nxt in _DAY_AFTER or not nxt[:1].isalpha()):
             return num.day(value)
         if p1 == "tháng" and 1 <= value <= 12 and nxt not in QUANTITY_WORDS:
             return num.month(value)
@@ -360,8 +372,9 @@ class Normaliser:
             return "hai mươi tư trên bảy"
         date = f"{num.day(d)} tháng {num.month(mo)}"
         fraction, dated = _fraction_context(m), _date_context(m)
-        if fraction and not dated:
+        if fraction and (not dated or _prev_words(m.string, m.start())[1] in _DATE_BEFORE_WEAK):
             return _fraction(a, b)
+        dated = dated or _prev_words(m.string, m.start())[1] in _DATE_BEFORE_WEAK
         if dated:
             if fraction:  # "Khoảng 1/3 năm 2024": a date, as a presenter reads it, but say so
                 call.note(m.group(), "ambiguous", date)
@@ -375,6 +388,8 @@ class Normaliser:
     def _frac(self, m: re.Match[str], call: _Call) -> str:
         """"hơn 1/20 dân số": a fraction in its context, else as written (and listed by lint)."""
         a, b = m.group("fa"), m.group("fb")
+        if a == "24":  # "24/24 giờ": round the clock
+            return f"hai mươi tư trên {num.number_text(b)}"
         if _fraction_context(m):
             return _fraction(a, b)
         written = f"{num.number_text(a)} gạch chéo {num.number_text(b)}"
@@ -481,8 +496,8 @@ def _called(m: re.Match[str], p1: str, nxt: str) -> bool:
         return False
     tail = s[max(0, m.start() - 50):m.start()].lower()
     # "Số 113", "gọi 113, 114, 115" - but "Điều 115", "số 1234/QĐ" are numbers.
-    return bool(_PHONE_CONTEXT_RE.search(tail)) or (
-        raw in _SERVICE_NUMBERS and (p1 == "số" or _standalone(s, m.start())))
+    return bool(_PHONE_CONTEXT_RE.search(tail)) or tail.endswith(("đầu số ", "đầu số: ")) or (
+        raw in _SERVICE_NUMBERS and (p1 in _SERVICE_BEFORE or _standalone(s, m.start())))
 
 
 def _chunk(digits: str) -> list[str]:
@@ -515,18 +530,22 @@ def _standalone(s: str, start: int) -> bool:
 
 
 _FRACTION_BEFORE = frozenset(
-    {"hơn", "gần", "khoảng", "chiếm", "trên", "dưới", "giảm", "tăng", "mất", "đạt", "bằng", "còn", "lệ", "được"}
+    {"hơn", "gần", "khoảng", "chiếm", "trên", "dưới", "giảm", "tăng", "mất", "đạt", "bằng", "còn", "lệ", "được",
+     "tính"}
 )
 _FRACTION_AFTER_RE = re.compile(r"\s*(?:số|dân số|diện tích|tổng|trong số|thời gian)(?![^\W\d_])", re.IGNORECASE)
 # Words before a day/month that make it a date: "ngày 2/9", "từ 1/7", "dịp 30/4", "Quốc khánh 2/9".
 _DATE_BEFORE = frozenset(
-    {"ngày", "hôm", "từ", "đến", "tới", "sáng", "chiều", "tối", "đêm", "trưa", "dịp", "lễ", "tết", "khánh",
-     "niệm", "vào", "trước", "sau", "hạn", "lúc", "nhật", "hai", "ba", "tư", "năm", "sáu", "bảy"}
+    {"ngày", "hôm", "sáng", "chiều", "tối", "đêm", "trưa", "dịp", "lễ", "tết", "khánh", "niệm", "hạn"}
 )
+# Weaker: "từ 2/9" is a date, but "chưa đến 1/4 số hộ", "có tới 4/5 số tài khoản" are fractions.
+_DATE_BEFORE_WEAK = frozenset({"từ", "đến", "tới", "vào", "trước", "sau", "lúc", "nhật", "hai", "ba", "tư", "năm",
+                               "sáu", "bảy"})
 _DATE_AFTER = frozenset({"năm", "vừa", "tới", "này", "hằng", "hàng", "tại", "đến"})
-_DATE_RANGE_BEFORE_RE = re.compile(r"[0-9]{1,2}/[0-9]{1,2}\s?-\s?$")
-_DATE_RANGE_AFTER_RE = re.compile(r"\s?-\s?[0-9]{1,2}/[0-9]{1,2}")
+_DATE_RANGE_BEFORE_RE = re.compile(r"[0-9]{1,2}/[0-9]{1,2}\s?(?:-|,|và|hoặc)\s?$")
+_DATE_RANGE_AFTER_RE = re.compile(r"\s?(?:-|và|hoặc)\s?[0-9]{1,2}/[0-9]{1,2}")
 # "1/3", "3/4", "1/10": what a fraction with no word around it usually is; "2/9", "1/7" are dates.
+_DAY_AFTER = frozenset({"tháng", "hằng", "hàng", "này", "tới", "vừa", "cuối", "đầu", "trong", "của"})
 _FRACTION_DENOMINATORS = frozenset({2, 3, 4, 5, 10})
 
 
@@ -542,7 +561,7 @@ def _date_context(m: re.Match[str]) -> bool:
     s = m.string
     _, p1 = _prev_words(s, m.start())
     return (p1 in _DATE_BEFORE or _next_word(s, m.end()) in _DATE_AFTER
-            or bool(_DATE_RANGE_BEFORE_RE.search(s, max(0, m.start() - 8), m.start()))
+            or bool(_DATE_RANGE_BEFORE_RE.search(s, max(0, m.start() - 12), m.start()))
             or bool(_DATE_RANGE_AFTER_RE.match(s, m.end())))
 
 
@@ -579,13 +598,16 @@ def _per(m: re.Match[str], call: _Call) -> str:
 
 def _slash(m: re.Match[str], call: _Call) -> str:
     s, i = m.string, m.start()
-    if i and s[i - 1].isalpha():
+    if i and (s[i - 1].isalpha() or s[i - 1] == "%"):  # "đồng/tháng", "3%/tháng"
         nxt = _next_word(s, i + 1)
-        if nxt in PER_WORDS:
-            return "trên"
+        if nxt in PER_WORDS or s[i - 1] == "%" or _PRICE_BEFORE_RE.search(s, max(0, i - 5), i):
+            return "trên"  # "200.000 đồng/đơn hàng"
         if nxt[:1].isalpha():
             return ","  # "cổng/trang": either one
     return "gạch chéo"
+
+
+_PRICE_BEFORE_RE = re.compile(r"(?<![^\W\d_])(?:đồng|đ|USD|VNĐ|VND)$")
 
 
 def _sym(m: re.Match[str], call: _Call) -> str:
