@@ -57,7 +57,10 @@ def session_processes(sid: int) -> list[str]:
 
 def start_build(root: Path) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "broadcast.cli", "build", "--week", WEEK, "--jobs", "2", "--project", str(root)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    # A foreground job's Ctrl-C: the test runner may itself run in the background, where the shell gives
+    # children SIGINT ignored (and Python then keeps it ignored), so the build starts with it at default.
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     segments = root / ".cache" / "segments"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
