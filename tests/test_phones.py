@@ -84,3 +84,20 @@ def test_the_example_project_declares_the_directive_numbers_it_airs():
     assert "0889226999" in official and "Phú Thọ" in official["0889226999"].source
     result = run("lint", "--strict", "--project", str(REPO))
     assert result.exit_code == 0, result.output
+
+
+def test_a_placeholder_phone_whose_text_holds_digits_is_a_placeholder_not_a_number(project):
+    """`locales import` writes '<<CẦN ĐIỀN: ... phường Long Phú 1 (nếu chưa có, để 113)>>': a warning to fill it
+    in, never an 'invalid phone number' error (296 such errors after a national import)."""
+    from conftest import run
+    root = project({"locales/lang-son/xa-chi-lang.yaml": """\
+        name: Phường Long Phú 1
+        code: "06463"
+        contacts:
+          police:
+            name: Công an phường Long Phú 1
+            phone: '<<CẦN ĐIỀN: số điện thoại trực ban Công an phường Long Phú 1 (nếu chưa có, để 113)>>'
+        """})
+    result = run("lint", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    assert "[placeholder]" in result.output and "[phone]" not in result.output and "phone]" not in result.output

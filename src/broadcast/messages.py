@@ -7,7 +7,6 @@ bad content.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -17,11 +16,11 @@ from .errors import ContentError, Problem
 from .model import Locale, Project, Script, Voice, Week
 from .render import RenderError, render
 from .speech import Paragraph, Speech, speak
+from .speech.markup import has_placeholder
 from .speech.markup import unclosed as unclosed_markup
 from .tts import Clip
 
 REMINDER = "Xin nhắc lại."
-_PLACEHOLDER = re.compile(r"<<[^<>\n]*>>")  # as speech.markup keeps it: never to be spoken
 
 
 @dataclass(frozen=True)
@@ -90,7 +89,7 @@ def leave_out_placeholders(messages: list[Message]) -> tuple[list[Message], int]
     for message in messages:
         paragraphs = []
         for paragraph in message.speech.paragraphs:
-            kept = tuple(s for s in paragraph.sentences if not any(_PLACEHOLDER.search(p) for p in s.parts))
+            kept = tuple(s for s in paragraph.sentences if not any(has_placeholder(p) for p in s.parts))
             left_out += len(paragraph.sentences) - len(kept)
             if kept:
                 paragraphs.append(Paragraph(kept))

@@ -25,6 +25,7 @@ from pathlib import Path
 from .errors import Problem
 from .model import Locale, OfficialNumber, Script
 from .speech import Lexicon, phone_numbers
+from .speech.markup import has_placeholder
 
 OFFICIAL_FILE = "official_numbers.yaml"
 SERVICE_NUMBERS = {"111": "tổng đài bảo vệ trẻ em", "112": "cứu nạn", "113": "công an", "114": "cứu hỏa",
@@ -120,8 +121,8 @@ def contact_problems(root: Path, locales: Iterable[Locale]) -> list[Problem]:
     out: dict[tuple[str, int, str], Problem] = {}
     for locale in locales:
         for key, contact in locale.contacts.items():
-            if not digits(contact.phone):
-                continue  # empty, or a placeholder (reported as such)
+            if not digits(contact.phone) or has_placeholder(contact.phone):
+                continue  # empty, or a placeholder (reported as such), even one whose text holds digits
             why = numbering_problem(contact.phone)
             if why:
                 file, line = _declaring(root, locale, contact.phone)
@@ -139,8 +140,8 @@ def _said(locale: Locale, text: str, lexicon: Lexicon | None) -> list[tuple[str,
     said = phone_numbers(text, lexicon)
     seen = {(digits(number), line) for number, line in said}
     for contact in locale.contacts.values():
-        if not digits(contact.phone):
-            continue
+        if not digits(contact.phone) or has_placeholder(contact.phone):
+            continue  # "<<CẦN ĐIỀN: ... phường Long Phú 1 ...>>" holds digits but is no number
         pattern = re.compile(rf"(?<![0-9]){re.escape(contact.phone.strip())}(?![0-9])")
         for match in pattern.finditer(text):
             line = text.count("\n", 0, match.start()) + 1

@@ -21,6 +21,8 @@ _MARKUP_RE = re.compile(
     r"|(?P<placeholder><<[^<>\n]*>>)",
     re.IGNORECASE,
 )
+# A value the commune must still fill in: kept as written, never spoken, never a number.
+PLACEHOLDER_RE = re.compile(r"<<[^<>\n]*>>")
 _GROUP_SPLIT_RE = re.compile(r"[\s.\-]+")
 _OPENING_RE = re.compile(r"\[\s*(?:từng số|tung so|nguyên văn|nguyen van|đọc|doc)\s*:", re.IGNORECASE)
 
@@ -77,3 +79,8 @@ def unclosed(text: str) -> list[tuple[int, str]]:
         for m in _OPENING_RE.finditer(rest):
             found.append((number, line[m.start():].strip()))
     return found
+
+
+def has_placeholder(text: str) -> bool:
+    """Does `text` hold a `<<CẦN ĐIỀN: ...>>` placeholder?"""
+    return PLACEHOLDER_RE.search(text) is not None
