@@ -210,8 +210,9 @@ def test_liquidsoap_hostile_names_stay_inside_comments_and_strings():
     assert [_value(s) for s in singles] == [p.file for p in hostile().programs]
 
 
-@pytest.mark.skipif(shutil.which("liquidsoap") is None, reason="liquidsoap is not installed")
+@pytest.mark.system  # needs Debian's liquidsoap: .ci/run installs it and runs `pytest -m "browser or system"`
 def test_liquidsoap_accepts_the_hostile_script_and_runs_none_of_it(tmp_path):
+    assert shutil.which("liquidsoap"), "liquidsoap is not installed: apt-get install -y liquidsoap"
     pwned = tmp_path / "pwned"
     station = f'Đài\nignore(file.write(data="x", "{pwned}"))\n'
     week = hostile()
