@@ -33,7 +33,7 @@ from .audio import AudioFile, MessageAudio, Tags, master_message
 from .build import BuildResult, build, clip_folder
 from .errors import BroadcastError, ContentError, EnvironmentProblem, Problem, UsageError
 from .events import Event, Listener, ignore
-from .lint import LintResult
+from .lint import LintResult, check_scripts
 from .locales import ImportReport
 from .master import (
     SegmentStore,
@@ -45,7 +45,7 @@ from .master import (
 from .messages import clip_requests, speak_messages, spoken_clips
 from .model import Locale, Project, Script, Week
 from .plan import Durations, WeekPlan, estimate_seconds, plan_week
-from .project import find_root, load_project, read_project
+from .project import find_root, load_project, read_project, read_script_text
 from .publish import Lock
 from .render import render
 from .speech import Lexicon, normalize, speak
@@ -66,7 +66,7 @@ from .workers import interrupted, stop_on_sigterm
 __all__ = [
     "BroadcastError", "BuildResult", "CacheStats", "Event", "ImportReport", "LintResult", "Listener", "Problem",
     "PruneResult", "AudioFile", "VoiceReport", "Week", "WeekPlan", "Workspace", "init_project", "normalize_text",
-    "interrupted", "open_workspace", "stop_on_sigterm",
+    "interrupted", "open_workspace", "stop_on_sigterm", "serve_studio", "add_studio_user", "studio_users",
 ]
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -90,6 +90,28 @@ def week_of(text: str | None, timezone: str = DEFAULT_TIMEZONE) -> Week:
 def normalize_text(texts: Iterable[str], lexicon: Lexicon | None = None) -> list[str]:
     """The spoken form of each text, one line each (outside a project: the built-in readings)."""
     return [" ".join(normalize(text, lexicon).split()) for text in texts]
+
+
+def serve_studio(path: Path | None, host: str, port: int, open_browser: bool) -> None:
+    """The web studio over the project at `path` until Ctrl-C (imported here: the web framework
+    costs nothing to commands that do not use it)."""
+    from .studio import serve
+
+    serve(find_root(path or Path.cwd()), host, port, open_browser)
+
+
+def add_studio_user(path: Path | None, name: str, role: str, password: str) -> None:
+    """An account for the studio (needed before it may serve on the network)."""
+    from .studio.auth import add_user
+
+    add_user(find_root(path or Path.cwd()), name, role, password)
+
+
+def studio_users(path: Path | None) -> list[tuple[str, str]]:
+    from . import records
+
+    with records.connect(find_root(path or Path.cwd())) as conn:
+        return [(u.name, u.role) for u in records.users(conn)]
 
 
 def init_project(directory: Path) -> list[Path]:
@@ -229,10 +251,40 @@ class Workspace:
         """One message exactly as it airs in the commune (chime, repeats with "Xin nhắc lại",
         the commune's mastering preset), made by the same stages as the build: the same
         content gives the same bytes as the published message file."""
+        return self._preview(self.script(script_id), locale_id, week, out, voice_id)
+
+    def draft(self, file: str, text: str) -> Script:
+        """The script a file would hold with `text` (the studio's unsaved editor): ContentError
+        with every problem at its line when it is not a valid script."""
+        script, loading = read_script_text(self.root, self.root / file, text)
+        if script is None or loading.errors:
+            raise ContentError(loading.problems)
+        return script
+
+    def lint_draft(self, file: str, text: str, week: Week, provinces: Iterable[str] = ()) -> list[Problem]:
+        """Lint as you type: the problems of the script `file` would hold with `text`, rendered for
+        every commune (of `provinces` when given), without saving it."""
+        script, loading = read_script_text(self.root, self.root / file, text)
+        if script is None or loading.errors:
+            return list(loading.problems)
+        project = self.project
+        return list(loading.problems) + check_scripts(project, [script], self.locales((), provinces), week).problems
+
+    def spoken_draft(self, file: str, text: str, locale_id: str, week: Week) -> str:
+        """Exactly what the voice will read in one commune, for an unsaved script text."""
+        locale = self.locale(locale_id)
+        return normalize(render(self.draft(file, text), locale, week), self.lexicon(locale))
+
+    @_machine_errors
+    def preview_draft(self, file: str, text: str, locale_id: str, week: Week, out: Path) -> AudioFile:
+        """Nghe thử on an unsaved script: the message as it would air with this text."""
+        return self._preview(self.draft(file, text), locale_id, week, out, None)
+
+    def _preview(self, script: Script, locale_id: str, week: Week, out: Path, voice_id: str | None) -> AudioFile:
         project, locale = self.project, self.locale(locale_id)
         preset = locale.preset
         _check_suffix(out, preset.container, f"xã này phát dạng .{preset.container} (preset {preset.name})")
-        messages, announcements = speak_messages(project, week, [locale], [self.script(script_id)])
+        messages, announcements = speak_messages(project, week, [locale], [script])
         message = replace(messages[0], voice=self.voice(voice_id)) if voice_id else messages[0]
         synthesis = self._synthesise(clip_requests(project, [message], announcements))
         plan = plan_message(message, week, synthesis, announcements)

@@ -22,7 +22,7 @@ from .events import Event, Listener, Progress, ignore, stage
 from .formats import FORMATS
 from .manifest import Entry, Manifest
 from .master import master_announcements, master_messages
-from .messages import clip_requests, leave_out_placeholders, scripts_airing, speak_messages
+from .messages import clip_requests, held_for_approval, leave_out_placeholders, scripts_airing, speak_messages
 from .model import Locale, Project, Week
 from .plan import durations_from, plan_week
 from .programs import make_programs
@@ -61,8 +61,10 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
             "", 0, "", "còn chỗ <<CẦN ĐIỀN>> chưa điền nên không dựng (placeholders left; nothing built)",
             "điền các giá trị trên, hoặc chạy 'broadcast build --allow-placeholders' để dựng thử")])
 
+    valid = scripts_airing(project, week)
+    held = held_for_approval(project, valid)  # `approval: required`: what nobody approved does not air
     with stage("speak", listener) as progress:
-        messages, announcements = speak_messages(project, week, chosen, scripts_airing(project, week))
+        messages, announcements = speak_messages(project, week, chosen, [s for s in valid if s not in held])
         messages, left_out = leave_out_placeholders(messages)  # a placeholder is never spoken
         progress.counts.update(communes=len(chosen), messages=len(messages))
 
@@ -82,7 +84,7 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
 
     output = project.root / "output"
     result = BuildResult(project.settings.name, week, output=output / week.id, draft=bool(placeholders),
-                         left_out=left_out)
+                         left_out=left_out, not_approved=sorted(s.id for s in held))
     with Lock(output):
         previous = _previous(output / week.id, whole_week=len(chosen) == len(project.locales))
         staging = Staging(output, week.id, {rel: e.sha256 for rel, e in previous.items()})

@@ -169,7 +169,8 @@ def build_command(project_dir: Path | None, week: str | None, locale_ids: tuple[
         click.echo(json.dumps({"week": result.week.id, "output": str(result.output), "exit_code": result.exit_code,
                                "stats": result.stats, "warnings": result.warnings, "failures": result.failures,
                                "files": len(result.files), "draft": result.draft,
-                               "placeholders_left_out": result.left_out}, ensure_ascii=False, indent=2))
+                               "placeholders_left_out": result.left_out, "not_approved": result.not_approved},
+                              ensure_ascii=False, indent=2))
     else:
         s = result.stats
         click.echo(f"Tuần {result.week.id}: {s.get('locales', 0)} xã, {result.count('message')} tệp tin, "
@@ -180,6 +181,9 @@ def build_command(project_dir: Path | None, week: str | None, locale_ids: tuple[
         if result.draft:
             click.echo(f"BẢN NHÁP (draft): còn chỗ <<CẦN ĐIỀN>>, không dùng để phát; {result.left_out} câu có chỗ "
                        "cần điền đã bỏ khỏi âm thanh (sentences left out). Điền đủ rồi dựng lại để phát.")
+        if result.not_approved:
+            click.echo(f"Không phát vì chưa được duyệt (not approved, approval: required): "
+                       f"{', '.join(result.not_approved)}")
         for warning in result.warnings:
             click.echo(f"cảnh báo: {warning}")
         for failure in result.failures:
@@ -369,6 +373,48 @@ def locales_import(project_dir: Path | None, province_names: tuple[str, ...], im
     for rel, fields in sorted(report.completed.items()):
         click.echo(f"{rel}: bổ sung {', '.join(fields)}")
     click.echo(report.summary())
+
+
+@main.group(invoke_without_command=True)
+@project_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Địa chỉ nghe; khác 127.0.0.1 cần tài khoản. Address to listen on.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535), help="Cổng. Port.")
+@click.option("--open", "open_browser", is_flag=True, help="Mở trình duyệt. Open the browser.")
+@click.pass_context
+def studio(ctx: click.Context, project_dir: Path | None, host: str, port: int, open_browser: bool) -> None:
+    """Studio: trang web để viết, kiểm tra, nghe thử, duyệt và dựng tuần.
+
+    The web studio for editors, on http://127.0.0.1:8765/ by default (no login there).
+    """
+    if ctx.invoked_subcommand is None:
+        click.echo(f"Studio: http://{host}:{port}/  (Ctrl-C để dừng)")
+        app.serve_studio(project_dir, host, port, open_browser)
+
+
+@studio.group("user")
+def studio_user() -> None:
+    """Tài khoản studio (studio accounts)."""
+
+
+@studio_user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["editor", "approver", "operator"]), required=True,
+              help="editor: sửa; approver: duyệt; operator: xem và tải về.")
+@project_option
+def studio_user_add(name: str, role: str, project_dir: Path | None) -> None:
+    """Thêm (hoặc đặt lại mật khẩu) một tài khoản. Add an account; the password is asked for."""
+    password = click.prompt("Mật khẩu (password)", hide_input=True, confirmation_prompt="Nhập lại (again)")
+    app.add_studio_user(project_dir, name, role, password)
+    click.echo(f"Đã tạo tài khoản {name} ({role}).")
+
+
+@studio_user.command("list")
+@project_option
+def studio_user_list(project_dir: Path | None) -> None:
+    """Các tài khoản (accounts)."""
+    for name, role in app.studio_users(project_dir):
+        click.echo(f"{name}\t{role}")
 
 
 @main.command()

@@ -38,57 +38,73 @@ def lint(root: Path, week: Week) -> LintResult:
     project, loaded = read_project(root)
     problems = list(loaded.problems)
     renders = 0
-    words: dict[tuple[str, str], int] = {}
     silent: list[NotAiring] = []
-    unlisted: list[phones.Unlisted] = []
     if project is not None:
-        seen: set[tuple[str, int, str]] = set()
-        voices = {v.id: v for v in project.voices}
-        spoken: dict[str, set[str]] = {}
-        unread: dict[tuple[str, str], _Unread] = {}
-        for script in project.scripts:
-            for locale in project.locales:
-                try:
-                    text = render(script, locale, week)
-                    renders += 1
-                    words[(script.id, locale.id)] = len(text.split())
-                    unlisted += phones.check_message(script, locale, text, project.official_numbers, locale.lexicon)
-                except RenderError as exc:
-                    key = (exc.problem.file, exc.problem.line, exc.problem.field)
-                    if key not in seen:  # the same mistake once, not once per commune
-                        seen.add(key)
-                        problems.append(exc.problem)
-                    continue
-                for finding in check_readings(text, locale.lexicon):
-                    if finding.kind == "ambiguous":
-                        line = _source_line(script, finding)
-                        if (script.file, line, finding.token) not in seen:
-                            seen.add((script.file, line, finding.token))
-                            problems.append(_ambiguous_problem(script, line, finding))
-                    else:
-                        unread.setdefault((finding.kind, finding.token), _Unread(finding)).add(script, locale)
-                for problem in unclosed_markup_problems(script, text):  # it would be read aloud as written
-                    if (script.file, problem.line, problem.message) not in seen:
-                        seen.add((script.file, problem.line, problem.message))
-                        problems.append(problem)
-                voice = project.voice_for(script, locale)
-                if voice in voices and voices[voice].engine == "recorded":
-                    spoken.setdefault(voice, set()).add(text)
-        problems += [item.problem(project.root) for item in unread.values()]
-        for voice_id, texts in sorted(spoken.items()):
-            problems += _missing_recordings(project, voices[voice_id], texts)
-        problems += _phone_problems(project, unlisted)
-        silent = _not_airing(project, week, words)
+        checked = check_scripts(project, list(project.scripts), list(project.locales), week)
+        problems += checked.problems
+        renders = checked.renders
+        problems += phones.contact_problems(project.root, project.locales)
+        silent = _not_airing(project, week, checked.words)
         problems += _not_airing_problems(project, silent)
     scripts = len(project.scripts) if project else 0
     locales = len(project.locales) if project else 0
     return LintResult(tuple(problems), scripts, locales, renders, tuple(silent))
 
 
-def _phone_problems(project: Project, unlisted: list[phones.Unlisted]) -> list[Problem]:
-    """Numbers said on air that are not emergency, declared or official ones, or that do not fit
-    the numbering plan; and declared contact numbers that do not fit it."""
-    return phones.problems(unlisted) + phones.contact_problems(project.root, project.locales)
+@dataclass(frozen=True)
+class ScriptChecks:
+    """What rendering `scripts` for `locales` found: problems, and each text's length in words."""
+
+    problems: list[Problem]
+    renders: int
+    words: dict[tuple[str, str], int]
+
+
+def check_scripts(project: Project, scripts: list[Script], locales: list[Locale], week: Week) -> ScriptChecks:
+    """Render each script for each commune and check what later stages need: template errors,
+    readings, phone numbers, unclosed markup, recordings. Each mistake once, not once per commune.
+    `lint` runs it on the whole project; the studio on the script being edited, before it is saved."""
+    problems: list[Problem] = []
+    renders = 0
+    words: dict[tuple[str, str], int] = {}
+    unlisted: list[phones.Unlisted] = []
+    seen: set[tuple[str, int, str]] = set()
+    voices = {v.id: v for v in project.voices}
+    spoken: dict[str, set[str]] = {}
+    unread: dict[tuple[str, str], _Unread] = {}
+    for script in scripts:
+        for locale in locales:
+            try:
+                text = render(script, locale, week)
+                renders += 1
+                words[(script.id, locale.id)] = len(text.split())
+                unlisted += phones.check_message(script, locale, text, project.official_numbers, locale.lexicon)
+            except RenderError as exc:
+                key = (exc.problem.file, exc.problem.line, exc.problem.field)
+                if key not in seen:  # the same mistake once, not once per commune
+                    seen.add(key)
+                    problems.append(exc.problem)
+                continue
+            for finding in check_readings(text, locale.lexicon):
+                if finding.kind == "ambiguous":
+                    line = _source_line(script, finding)
+                    if (script.file, line, finding.token) not in seen:
+                        seen.add((script.file, line, finding.token))
+                        problems.append(_ambiguous_problem(script, line, finding))
+                else:
+                    unread.setdefault((finding.kind, finding.token), _Unread(finding)).add(script, locale)
+            for problem in unclosed_markup_problems(script, text):  # it would be read aloud as written
+                if (script.file, problem.line, problem.message) not in seen:
+                    seen.add((script.file, problem.line, problem.message))
+                    problems.append(problem)
+            voice = project.voice_for(script, locale)
+            if voice in voices and voices[voice].engine == "recorded":
+                spoken.setdefault(voice, set()).add(text)
+    problems += [item.problem(project.root) for item in unread.values()]
+    for voice_id, texts in sorted(spoken.items()):
+        problems += _missing_recordings(project, voices[voice_id], texts)
+    problems += phones.problems(unlisted)
+    return ScriptChecks(problems, renders, words)
 
 
 def _not_airing(project: Project, week: Week, words: dict[tuple[str, str], int]) -> list[NotAiring]:

@@ -11,6 +11,8 @@ Schema 1 (documented for operators and tools in the README, "manifest.json"):
     placeholders_left_out   sentences holding a <<CẦN ĐIỀN>> left out of the audio (drafts)
     locales     every "<province>/<commune>" with files in the week
     files       one `Entry` per published file, sorted by path
+    not_approved  scripts valid this week that do not air because the project requires approval
+                (`approval: required`) and their current content is not approved
     failures    communes that failed (their previous files kept), and --strict failures
     warnings    messages that did not fit their slots
     build       statistics of the build that wrote it: the only section that may differ
@@ -81,6 +83,7 @@ class Manifest:
     stats: dict[str, Any] = field(default_factory=dict)  # written as "build"
     draft: bool = False  # built with --allow-placeholders while placeholders were left: not for air
     left_out: int = 0  # sentences holding a placeholder, left out of the audio
+    not_approved: list[str] = field(default_factory=list)  # scripts held back: approval required, not approved
 
     def to_bytes(self) -> bytes:
         files = sorted(self.files, key=lambda e: e.path)
@@ -94,6 +97,7 @@ class Manifest:
             "placeholders_left_out": self.left_out,
             "locales": sorted({e.locale for e in files if e.locale}),
             "files": [e.to_json() for e in files],
+            "not_approved": self.not_approved,
             "failures": self.failures,
             "warnings": self.warnings,
             "build": self.stats,

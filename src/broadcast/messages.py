@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from . import phones
+from . import phones, records
 from .audio import Spoken
 from .errors import ContentError, Problem
 from .model import Locale, Project, Script, Voice, Week
@@ -48,8 +48,16 @@ class Announcements:
 
 
 def scripts_airing(project: Project, week: Week) -> list[Script]:
-    """The scripts valid on at least one day of `week`."""
+    """The scripts valid on at least one day of `week` (approved or not: see `held_for_approval`)."""
     return [s for s in project.scripts if s.valid.touches(week.days)]
+
+
+def held_for_approval(project: Project, scripts: list[Script]) -> list[Script]:
+    """Under `approval: required`, the scripts whose current content nobody has approved."""
+    if project.settings.approval != "required":
+        return []
+    approved = records.approved_now(project.root, {s.id: project.root / s.file for s in scripts})
+    return [s for s in scripts if s.id not in approved]
 
 
 def speak_messages(project: Project, week: Week, locales: list[Locale],

@@ -39,6 +39,7 @@ class Settings:
     min_airings: int = 3
     opening: str = ""
     closing: str = ""
+    approval: str = "off"  # "required": only scripts approved in the studio air (records.approved_now)
 
 
 @dataclass(frozen=True)

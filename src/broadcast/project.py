@@ -35,13 +35,13 @@ from .options import Place
 from .phones import OFFICIAL_FILE
 from .schema import PLACEHOLDER, SLUG
 from .speech import Lexicon
-from .yamlio import YamlError, YList, YMap, load_yaml
+from .yamlio import YamlError, YList, YMap, load_yaml, parse_yaml
 
 SETTINGS_FILE = "broadcast.yaml"
 LEXICON_FILE = "lexicon.yaml"
 
 __all__ = ["LEXICON_FILE", "SETTINGS_FILE", "SLUG", "LoadProblems", "deep_merge", "find_root", "load_project",
-           "read_project"]
+           "read_project", "read_script_text"]
 
 
 @dataclass
@@ -163,13 +163,14 @@ _LOOP = ("liên kết (symlink) trỏ vòng về chính nó (symlink loop)",
          "xóa liên kết này và đặt một tệp thật vào đây")
 
 
-def _load_mapping(loading: LoadProblems, path: Path) -> YMap | None:
-    wrong = _not_a_project_file(loading.root, path)  # every file read: inside the project, a real file
+def _load_mapping(loading: LoadProblems, path: Path, text: str | None = None) -> YMap | None:
+    """The file's mapping; with `text`, that text parsed as if it were the file (a studio draft)."""
+    wrong = None if text is not None else _not_a_project_file(loading.root, path)  # inside, a real file
     if wrong:
         loading.add(path, 0, "", *wrong)
         return None
     try:
-        data = load_yaml(path)
+        data = load_yaml(path) if text is None else parse_yaml(text)
     except YamlError as exc:
         loading.add(path, exc.line, "", exc.message, exc.hint)
         return None
@@ -185,9 +186,9 @@ def _load_mapping(loading: LoadProblems, path: Path) -> YMap | None:
     return data
 
 
-def _read(loading: LoadProblems, path: Path, kind: schema.Schema) -> tuple[YMap, Any] | None:
+def _read(loading: LoadProblems, path: Path, kind: schema.Schema, text: str | None = None) -> tuple[YMap, Any] | None:
     """Parse one file (once) and validate it against its schema: (the mapping, the values)."""
-    data = _load_mapping(loading, path)
+    data = _load_mapping(loading, path, text)
     return None if data is None else (data, kind.validate(data, loading.place(path, data)))
 
 
@@ -224,8 +225,17 @@ def _read_schedule(loading: LoadProblems, path: Path) -> Schedule | None:
     return Schedule(v["id"] or path.stem, v["name"], tuple(v["slots"]), loading.rel(path))
 
 
-def _read_script(loading: LoadProblems, path: Path) -> Script | None:
-    read = _read(loading, path, schema.SCRIPT)
+def read_script_text(root: Path, path: Path, text: str) -> tuple[Script | None, LoadProblems]:
+    """A script from the text of its file before it is saved (the studio's lint as you type):
+    every problem at its line, as `read_project` would report it."""
+    loading = LoadProblems(root.resolve())
+    loading.known.update(voices=frozenset(p.stem for p in (root / "voices").glob("*.yaml")),
+                        schedules=frozenset(p.stem for p in (root / "schedules").glob("*.yaml")))
+    return _read_script(loading, path, text), loading
+
+
+def _read_script(loading: LoadProblems, path: Path, text: str | None = None) -> Script | None:
+    read = _read(loading, path, schema.SCRIPT, text)
     if read is None or read[1]["valid"] is None:
         return None
     data, v = read

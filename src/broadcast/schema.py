@@ -308,6 +308,7 @@ SETTINGS = Schema({
     "min_airings": Type(int, default=_DEFAULTS.min_airings, low=1),
     "opening": Text(default=""),
     "closing": Text(default=""),
+    "approval": Choice(("off", "required"), default="off"),
 }, build=lambda v: Settings(**v))
 
 VOICE = Schema({

@@ -180,6 +180,11 @@ def load_yaml(path: Path) -> Any:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise YamlError(line, "tệp không phải UTF-8 (file is not UTF-8)",
                         "lưu lại tệp với bảng mã UTF-8") from None
+    return parse_yaml(text)
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse YAML text (a file's, or a draft the studio has not saved). Raises YamlError (with line)."""
     text = unicodedata.normalize("NFC", text)
     try:
         return yaml.load(text, Loader=Loader)

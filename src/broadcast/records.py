@@ -1,0 +1,265 @@
+"""`.studio/studio.db`: what the project's files cannot hold. Accounts, sessions, approvals and the
+audit log of the studio, in SQLite through the standard library.
+
+The YAML files stay the source of truth for content; this database only says who may do what,
+who approved which exact content (by its sha256) and who changed which file when. The build
+reads approvals from here when the project says `approval: required`, so it needs nothing of
+the web studio.
+
+The schema is versioned (`PRAGMA user_version`); `MIGRATIONS[n]` takes a database from version n
+to n + 1 and every connection brings the file up to date first. The audit log is append-only:
+nothing in the program updates or deletes its rows (a trigger refuses it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+FOLDER = ".studio"
+FILE = "studio.db"
+ROLES = ("editor", "approver", "operator")
+ROLE_NAMES = {"editor": "biên tập viên", "approver": "người duyệt", "operator": "người vận hành"}
+
+MIGRATIONS: tuple[str, ...] = (
+    # 0 -> 1
+    """
+    CREATE TABLE users (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('editor', 'approver', 'operator')),
+        password_hash TEXT NOT NULL,
+        created REAL NOT NULL
+    );
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,  -- sha256 of the cookie's token: a stolen file opens no session
+        user TEXT,                    -- NULL: the local user of a studio bound to 127.0.0.1
+        created REAL NOT NULL,
+        seen REAL NOT NULL
+    );
+    CREATE TABLE login_failures (
+        key TEXT NOT NULL,            -- "user:NAME" or "ip:ADDRESS"
+        at REAL NOT NULL
+    );
+    CREATE INDEX login_failures_key ON login_failures (key, at);
+    CREATE TABLE approvals (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        script TEXT NOT NULL,
+        sha256 TEXT NOT NULL,         -- of the script file's bytes when approved or rejected
+        decision TEXT NOT NULL CHECK (decision IN ('approved', 'rejected')),
+        user TEXT NOT NULL,
+        comment TEXT NOT NULL DEFAULT '',
+        at REAL NOT NULL
+    );
+    CREATE INDEX approvals_script ON approvals (script, id);
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at REAL NOT NULL,
+        user TEXT NOT NULL,
+        action TEXT NOT NULL,         -- save, create, delete, restore, approve, reject, build, user
+        target TEXT NOT NULL,         -- a project-relative path or a script id
+        detail TEXT NOT NULL DEFAULT ''  -- the unified diff of a save, a comment, a summary
+    );
+    CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    """,
+)
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Approval:
+    script: str
+    sha256: str
+    decision: str  # "approved" | "rejected"
+    user: str
+    comment: str
+    at: float
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: float
+    user: str
+    action: str
+    target: str
+    detail: str
+
+
+def path(root: Path) -> Path:
+    return root / FOLDER / FILE
+
+
+def file_sha256(file: Path) -> str:
+    """The hash an approval is bound to: the script file's bytes."""
+    try:
+        return hashlib.sha256(file.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+@contextmanager
+def connect(root: Path, create: bool = True) -> Iterator[sqlite3.Connection]:
+    """A connection to the project's database, migrated to the current schema, committed on
+    success and rolled back on error. Without `create`, a project with no database yields an
+    empty in-memory one (the build never creates `.studio/`)."""
+    db = path(root)
+    if not db.exists() and not create:
+        conn = sqlite3.connect(":memory:")
+    else:
+        db.parent.mkdir(exist_ok=True)
+        conn = sqlite3.connect(db, timeout=10)
+    try:
+        conn.execute("PRAGMA foreign_keys = ON")
+        _migrate(conn)
+        with conn:
+            yield conn
+    finally:
+        conn.close()
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    for number in range(version, len(MIGRATIONS)):
+        with conn:
+            conn.executescript(MIGRATIONS[number])
+            conn.execute(f"PRAGMA user_version = {number + 1}")
+
+
+def schema_version(root: Path) -> int:
+    with connect(root) as conn:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+# --- users and sessions ------------------------------------------------------------------------
+
+
+def add_user(conn: sqlite3.Connection, name: str, role: str, password_hash: str) -> None:
+    conn.execute("INSERT OR REPLACE INTO users (name, role, password_hash, created) VALUES (?, ?, ?, ?)",
+                 (name, role, password_hash, time.time()))
+
+
+def users(conn: sqlite3.Connection) -> list[User]:
+    return [User(n, r) for n, r in conn.execute("SELECT name, role FROM users ORDER BY name")]
+
+
+def password_hash(conn: sqlite3.Connection, name: str) -> tuple[User, str] | None:
+    row = conn.execute("SELECT name, role, password_hash FROM users WHERE name = ?", (name,)).fetchone()
+    return (User(row[0], row[1]), row[2]) if row else None
+
+
+def set_password_hash(conn: sqlite3.Connection, name: str, new_hash: str) -> None:
+    conn.execute("UPDATE users SET password_hash = ? WHERE name = ?", (new_hash, name))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(conn: sqlite3.Connection, token: str, user: str | None) -> None:
+    now = time.time()
+    conn.execute("INSERT INTO sessions (token_hash, user, created, seen) VALUES (?, ?, ?, ?)",
+                 (_token_hash(token), user, now, now))
+
+
+def session_user(conn: sqlite3.Connection, token: str, max_age: float) -> tuple[bool, User | None]:
+    """(is the session open, its user: None for the local user). Expired sessions are closed."""
+    now = time.time()
+    conn.execute("DELETE FROM sessions WHERE seen < ?", (now - max_age,))
+    row = conn.execute("SELECT user FROM sessions WHERE token_hash = ?", (_token_hash(token),)).fetchone()
+    if row is None:
+        return False, None
+    conn.execute("UPDATE sessions SET seen = ? WHERE token_hash = ?", (now, _token_hash(token)))
+    if row[0] is None:
+        return True, None
+    found = conn.execute("SELECT name, role FROM users WHERE name = ?", (row[0],)).fetchone()
+    return (True, User(found[0], found[1])) if found else (False, None)
+
+
+def close_session(conn: sqlite3.Connection, token: str) -> None:
+    conn.execute("DELETE FROM sessions WHERE token_hash = ?", (_token_hash(token),))
+
+
+def note_login_failure(conn: sqlite3.Connection, keys: list[str]) -> None:
+    conn.executemany("INSERT INTO login_failures (key, at) VALUES (?, ?)", [(k, time.time()) for k in keys])
+
+
+def recent_login_failures(conn: sqlite3.Connection, key: str, seconds: float) -> int:
+    since = time.time() - seconds
+    conn.execute("DELETE FROM login_failures WHERE at < ?", (time.time() - 86400,))
+    row = conn.execute("SELECT COUNT(*) FROM login_failures WHERE key = ? AND at >= ?", (key, since)).fetchone()
+    return int(row[0])
+
+
+def clear_login_failures(conn: sqlite3.Connection, keys: list[str]) -> None:
+    conn.executemany("DELETE FROM login_failures WHERE key = ?", [(k,) for k in keys])
+
+
+# --- approvals -----------------------------------------------------------------------------------
+
+
+def decide(conn: sqlite3.Connection, script: str, sha256: str, decision: str, user: str, comment: str) -> None:
+    conn.execute("INSERT INTO approvals (script, sha256, decision, user, comment, at) VALUES (?, ?, ?, ?, ?, ?)",
+                 (script, sha256, decision, user, comment, time.time()))
+    add_audit(conn, user, "approve" if decision == "approved" else "reject", script, comment)
+
+
+def latest_decisions(conn: sqlite3.Connection) -> dict[str, Approval]:
+    """The last decision on each script."""
+    rows = conn.execute(
+        "SELECT script, sha256, decision, user, comment, at FROM approvals "
+        "WHERE id IN (SELECT MAX(id) FROM approvals GROUP BY script)")
+    return {r[0]: Approval(*r) for r in rows}
+
+
+def history(conn: sqlite3.Connection, script: str) -> list[Approval]:
+    rows = conn.execute("SELECT script, sha256, decision, user, comment, at FROM approvals WHERE script = ? "
+                        "ORDER BY id DESC", (script,))
+    return [Approval(*r) for r in rows]
+
+
+def approval_state(decision: Approval | None, current_sha256: str) -> str:
+    """"approved" only while the file is byte for byte what was approved; an edit since (in the
+    studio, an editor or git) returns it to "draft"; "rejected" until it is edited."""
+    if decision is None or decision.sha256 != current_sha256:
+        return "draft"
+    return decision.decision
+
+
+def approved_now(root: Path, scripts: dict[str, Path]) -> dict[str, Approval]:
+    """The scripts (id -> file) whose current content carries an approval: what may air under
+    `approval: required`."""
+    with connect(root, create=False) as conn:
+        decisions = latest_decisions(conn)
+    out = {}
+    for script_id, file in scripts.items():
+        decision = decisions.get(script_id)
+        if approval_state(decision, file_sha256(file)) == "approved" and decision is not None:
+            out[script_id] = decision
+    return out
+
+
+# --- audit ---------------------------------------------------------------------------------------
+
+
+def add_audit(conn: sqlite3.Connection, user: str, action: str, target: str, detail: str = "") -> None:
+    conn.execute("INSERT INTO audit (at, user, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+                 (time.time(), user, action, target, detail))
+
+
+def audit(conn: sqlite3.Connection, limit: int = 200, offset: int = 0) -> list[AuditEntry]:
+    rows = conn.execute("SELECT id, at, user, action, target, detail FROM audit ORDER BY id DESC LIMIT ? OFFSET ?",
+                        (limit, offset))
+    return [AuditEntry(*r) for r in rows]

@@ -1,0 +1,116 @@
+"""Who is using the studio: accounts, sessions and what each role may do.
+
+Passwords are hashed with Argon2 (argon2-cffi). A session is a random token in an HttpOnly,
+SameSite=Strict cookie; the database keeps only its sha256. Bound to 127.0.0.1 with no accounts,
+the one person at the PC is the local user and may do everything; on the network every page
+needs a login and each role has its own rights. Login attempts are limited per name and per
+address.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from .. import records
+from ..errors import UsageError
+
+COOKIE = "broadcast_studio"
+SESSION_SECONDS = 12 * 3600
+MAX_FAILURES = 5  # per name and per address ...
+FAILURE_WINDOW = 15 * 60  # ... in this many seconds
+MIN_PASSWORD = 8
+LOCAL = records.User("máy này", "local")  # the local user: every right
+
+RIGHTS = {
+    "read": {"editor", "approver", "operator", "local"},
+    "edit": {"editor", "local"},
+    "approve": {"approver", "local"},
+    "build": {"editor", "approver", "local"},
+    "download": {"editor", "approver", "operator", "local"},
+}
+
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking: a user (or the local user), or nobody yet."""
+
+    user: records.User | None
+
+    def may(self, right: str) -> bool:
+        return self.user is not None and self.user.role in RIGHTS[right]
+
+    @property
+    def name(self) -> str:
+        return self.user.name if self.user else ""
+
+
+def add_user(root: Path, name: str, role: str, password: str) -> None:
+    if role not in records.ROLES:
+        raise UsageError(f"vai trò '{role}' không có (unknown role)", field="--role",
+                         fix="dùng một trong: " + ", ".join(records.ROLES))
+    if not name or len(name) > 64 or not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        raise UsageError(f"tên người dùng '{name}' không hợp lệ (invalid user name)",
+                         fix="dùng chữ, số, '-', '_' hoặc '.', tối đa 64 ký tự")
+    if len(password) < MIN_PASSWORD:
+        raise UsageError(f"mật khẩu quá ngắn: cần ít nhất {MIN_PASSWORD} ký tự (password too short)")
+    with records.connect(root) as conn:
+        records.add_user(conn, name, role, _hasher.hash(password))
+        records.add_audit(conn, "(dòng lệnh)", "user", name, f"vai trò {role}")
+
+
+def has_accounts(root: Path) -> bool:
+    with records.connect(root) as conn:
+        return bool(records.users(conn))
+
+
+def login(root: Path, name: str, password: str, address: str) -> str | None:
+    """A new session token, or None (wrong name or password, or too many attempts)."""
+    keys = [f"user:{name}", f"ip:{address}"]
+    with records.connect(root) as conn:
+        if any(records.recent_login_failures(conn, k, FAILURE_WINDOW) >= MAX_FAILURES for k in keys):
+            return None
+        found = records.password_hash(conn, name)
+        try:
+            if found is None:
+                raise VerifyMismatchError
+            _hasher.verify(found[1], password)
+        except (VerificationError, InvalidHashError):
+            records.note_login_failure(conn, keys)
+            return None
+        if _hasher.check_needs_rehash(found[1]):
+            records.set_password_hash(conn, name, _hasher.hash(password))
+        records.clear_login_failures(conn, keys)
+        token = secrets.token_urlsafe(32)
+        records.open_session(conn, token, name)
+        records.add_audit(conn, name, "login", name)
+        return token
+
+
+def too_many_attempts(root: Path, name: str, address: str) -> bool:
+    with records.connect(root) as conn:
+        return any(records.recent_login_failures(conn, k, FAILURE_WINDOW) >= MAX_FAILURES
+                   for k in (f"user:{name}", f"ip:{address}"))
+
+
+def viewer(root: Path, token: str | None, local: bool) -> Viewer:
+    """Who holds `token`; on a local studio with no login, the local user."""
+    if local:
+        return Viewer(LOCAL)
+    if not token:
+        return Viewer(None)
+    with records.connect(root) as conn:
+        is_open, user = records.session_user(conn, token, SESSION_SECONDS)
+    return Viewer(user if is_open else None)
+
+
+def logout(root: Path, token: str | None) -> None:
+    if token:
+        with records.connect(root) as conn:
+            records.close_session(conn, token)

@@ -1,0 +1,238 @@
+"""Editing the project's YAML files from the studio without disturbing them.
+
+ruamel.yaml's round-trip mode keeps comments, key order, quoting and the layout of every part the
+editor did not touch, so a file changed in the studio still reads (and diffs) like one written by
+hand. Every write is atomic (a temporary file in the same folder, then a rename) and refuses to
+overwrite a file that changed on disk since the editor opened it: the caller gets both versions.
+Deleted scripts go to `.studio/trash/`, from where they can be restored.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import io
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.scalarstring import LiteralScalarString
+
+from ..errors import UsageError
+from ..records import FOLDER
+
+SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+TRASH = "trash"
+MAX_FILE_BYTES = 1_000_000  # a script or commune file the studio accepts in one save
+
+STARTER_SCRIPT = """\
+# Kịch bản mới: sửa tiêu đề, nguồn, thời hạn và nội dung, rồi bấm Lưu.
+id: {id}
+title: "{title}"
+source: "<<CẦN ĐIỀN: cơ quan, số và ngày công văn>>"
+level: normal            # normal | priority | emergency (Thông tư 39/2020/TT-BTTTT)
+valid:
+  from: {today}
+repeat: 2
+body: |
+  Kính thưa bà con nhân dân {{{{ locale.name }}}}!
+
+  Viết nội dung cảnh báo ở đây, mỗi câu kết thúc bằng dấu chấm.
+
+  Khi cần, hãy gọi ngay cho {{{{ locale.contacts.police.name }}}}, số {{{{ locale.contacts.police.phone }}}}.
+"""
+
+
+class Conflict(Exception):
+    """The file changed on disk since it was opened: nothing was written."""
+
+    def __init__(self, path: Path, on_disk: str, mine: str):
+        super().__init__(str(path))
+        self.path = path
+        self.on_disk = on_disk
+        self.mine = mine
+
+
+@dataclass(frozen=True)
+class FileText:
+    text: str
+    sha256: str
+    mtime: float
+
+
+def _yaml() -> YAML:
+    yaml = YAML()  # round-trip
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # never fold a long Vietnamese line
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def read(path: Path) -> FileText:
+    data = path.read_bytes()
+    return FileText(data.decode("utf-8"), hashlib.sha256(data).hexdigest(), path.stat().st_mtime)
+
+
+def inside(root: Path, relative: str) -> Path:
+    """`relative` as a path inside the project, or UsageError (no `..`, no absolute path, no symlink out)."""
+    candidate = (root / relative).resolve()
+    if not candidate.is_relative_to(root.resolve()) or "\\" in relative or "\x00" in relative:
+        raise UsageError(f"đường dẫn '{relative}' nằm ngoài dự án (path outside the project)")
+    return candidate
+
+
+def slug(value: str, what: str) -> str:
+    if not SLUG_RE.fullmatch(value or "") or len(value) > 80:
+        raise UsageError(f"{what} '{value}' không hợp lệ (invalid id)",
+                         fix="chỉ dùng chữ thường không dấu, số và dấu '-', ví dụ canh-bao-otp")
+    return value
+
+
+def load(text: str) -> Any:
+    return _yaml().load(text)
+
+
+def dump(data: Any) -> str:
+    out = io.StringIO()
+    _yaml().dump(data, out)
+    return out.getvalue()
+
+
+def with_fields(text: str, fields: dict[str, Any]) -> str:
+    """`text` (a YAML mapping) with `fields` set; `None` removes a key; nested mappings given as
+    dicts are set key by key, so comments on the other keys stay. Untouched parts keep their form."""
+    data = load(text) if text.strip() else CommentedMap()
+    if not isinstance(data, CommentedMap):
+        data = CommentedMap()
+    _merge(data, fields)
+    return dump(data)
+
+
+def _merge(data: CommentedMap, fields: dict[str, Any]) -> None:
+    for key, value in fields.items():
+        if value is None:
+            data.pop(key, None)
+        elif isinstance(value, dict):
+            current = data.get(key)
+            if not isinstance(current, CommentedMap):
+                current = CommentedMap()
+                data[key] = current
+            _merge(current, value)
+            if not current:
+                data.pop(key)
+        elif isinstance(value, str) and "\n" in value:
+            data[key] = LiteralScalarString(value if value.endswith("\n") else value + "\n")
+        elif key in data and data[key] == value:
+            continue  # unchanged: leave it as written (its quotes, its comment)
+        else:
+            data[key] = value
+
+
+def script_fields(form: dict[str, str]) -> dict[str, Any]:
+    """The script file's fields from the editor's form (strings as typed; the schema checks them)."""
+    def text(name: str) -> str:
+        return (form.get(name) or "").replace("\r\n", "\n").replace("\r", "\n")
+
+    def day(name: str) -> date | str | None:
+        value = text(name).strip()
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value  # the schema reports it at its line
+
+    repeat: int | str = text("repeat").strip() or "1"
+    if isinstance(repeat, str) and repeat.isdigit():
+        repeat = int(repeat)
+    return {
+        "title": text("title").strip(),
+        "source": text("source").strip(),
+        "level": text("level").strip() or "normal",
+        "valid": {"from": day("valid_from"), "until": day("valid_until")},
+        "repeat": repeat,
+        "voice": text("voice").strip() or None,
+        "body": text("body").rstrip() + "\n",
+    }
+
+
+def write(path: Path, text: str, base_sha256: str | None) -> FileText:
+    """Write `text` to `path` atomically. `base_sha256`: the hash of the file when the editor opened it
+    (None for a new file, which must not exist yet); a file changed since raises Conflict."""
+    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+        raise UsageError(f"tệp quá lớn (trên {MAX_FILE_BYTES // 1000} kB) (file too large)",
+                         fix="chia nội dung thành nhiều kịch bản")
+    if path.exists():
+        current = read(path)
+        if base_sha256 != current.sha256:
+            raise Conflict(path, current.text, text)
+    elif base_sha256 is not None:
+        raise Conflict(path, "", text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return read(path)
+
+
+def diff(before: str, after: str, name: str) -> str:
+    return "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True), f"a/{name}", f"b/{name}"))
+
+
+def trash_folder(root: Path) -> Path:
+    return root / FOLDER / TRASH
+
+
+def to_trash(root: Path, path: Path) -> str:
+    """Move a file to `.studio/trash/` under a name that keeps its folder and the time; returns that name."""
+    folder = trash_folder(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    rel = path.relative_to(root).as_posix()
+    name = f"{time.strftime('%Y%m%d-%H%M%S')}--{rel.replace('/', '--')}"
+    os.replace(path, folder / name)
+    return name
+
+
+def trashed(root: Path) -> list[tuple[str, str]]:
+    """(trash name, original project path) of every deleted file, newest first."""
+    folder = trash_folder(root)
+    if not folder.is_dir():
+        return []
+    out = []
+    for item in sorted(folder.iterdir(), reverse=True):
+        stamp, _, rel = item.name.partition("--")
+        if rel:
+            out.append((item.name, rel.replace("--", "/")))
+    return out
+
+
+def restore(root: Path, name: str) -> str:
+    """Put a trashed file back where it was (never over a file that exists); returns its path."""
+    if "/" in name or name.startswith(".") or not (trash_folder(root) / name).is_file():
+        raise UsageError(f"không có '{name}' trong thùng rác (not in the trash)")
+    rel = name.partition("--")[2].replace("--", "/")
+    target = inside(root, rel)
+    if target.exists():
+        raise UsageError(f"đã có tệp {rel}: không khôi phục đè lên (a file is already there)",
+                         fix="đổi tên hoặc xóa tệp hiện có trước")
+    os.replace(trash_folder(root) / name, target)
+    return rel

@@ -1,0 +1,169 @@
+// The studio's only script (no framework, no build step, no CDN: stations are often offline).
+// Lint as you type, the spoken form, Nghe thử, click-to-insert variables, the build's live
+// progress, the lexicon's "hear before and after". Every request carries the CSRF token.
+"use strict";
+(function () {
+  const token = document.querySelector('meta[name="csrf-token"]').content;
+
+  function post(url, data) {
+    data.append("csrftoken", token);
+    return fetch(url + location.search, { method: "POST", body: data, headers: { "x-csrftoken": token } })
+      .then(r => r.json().then(body => ({ ok: r.ok, body })));
+  }
+
+  function text(el, value) { el.textContent = value; }
+
+  // --- the script editor ---------------------------------------------------------------------
+  const form = document.getElementById("script-form");
+  if (form) {
+    const body = document.getElementById("body");
+    const list = document.getElementById("problems");
+    const status = document.getElementById("lint-status");
+    const province = document.getElementById("lint-province");
+    const locale = document.getElementById("locale");
+    let timer = null, sequence = 0;
+
+    function draft() {
+      const data = new FormData(form);
+      data.delete("csrftoken");
+      return data;
+    }
+
+    function goToLine(line) {
+      const lines = body.value.split("\n");
+      let start = 0;
+      for (let i = 0; i < line - 1 && i < lines.length; i++) start += lines[i].length + 1;
+      body.focus();
+      body.setSelectionRange(start, start + (lines[line - 1] || "").length);
+    }
+
+    function show(problems) {
+      list.replaceChildren();
+      for (const p of problems) {
+        const li = document.createElement("li");
+        li.className = p.severity;
+        const where = p.body_line ? "Nội dung, dòng " + p.body_line : (p.line ? "Dòng " + p.line + " của tệp" : "");
+        if (p.body_line) {
+          const b = document.createElement("button");
+          b.type = "button";
+          text(b, where);
+          b.addEventListener("click", () => goToLine(p.body_line));
+          li.append(b, ": ");
+        } else if (where) {
+          li.append(where + ": ");
+        }
+        li.append(p.message);
+        if (p.fix) li.append(" — Cách sửa: " + p.fix);
+        list.append(li);
+      }
+      const errors = problems.filter(p => p.severity === "error").length;
+      text(status, problems.length ? errors + " lỗi, " + (problems.length - errors) + " cảnh báo" : "Không có lỗi.");
+      status.dataset.errors = String(errors);
+      status.dataset.done = "1";
+    }
+
+    function lint() {
+      const mine = ++sequence;
+      status.dataset.done = "";
+      const data = draft();
+      data.set("province", province.value);
+      post("/api/lint", data).then(({ body: result }) => { if (mine === sequence) show(result.problems || []); })
+        .catch(() => text(status, "Không kiểm tra được (mất kết nối tới studio)."));
+    }
+
+    form.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(lint, 400); });
+    province.addEventListener("change", lint);
+    lint();
+
+    for (const b of document.querySelectorAll("button.insert")) {
+      b.addEventListener("click", () => {
+        const value = b.dataset.insert, at = body.selectionStart, end = body.selectionEnd;
+        body.setRangeText(value, at, end, "end");
+        body.focus();
+        body.dispatchEvent(new Event("input", { bubbles: true }));
+      });
+    }
+
+    document.getElementById("show-spoken").addEventListener("click", () => {
+      const data = draft();
+      data.set("locale", locale.value);
+      const out = document.getElementById("spoken");
+      text(out, "Đang chuyển…");
+      post("/api/doc", data).then(({ ok, body: result }) => text(out, ok ? result.spoken : result.error));
+    });
+
+    document.getElementById("preview").addEventListener("click", () => {
+      const data = draft();
+      data.set("locale", locale.value);
+      const note = document.getElementById("preview-status"), player = document.getElementById("player");
+      text(note, "Đang tổng hợp giọng đọc…");
+      post("/api/nghe-thu", data).then(({ ok, body: result }) => {
+        if (!ok) { text(note, result.error || "Không nghe thử được."); return; }
+        text(note, result.cached ? "Có sẵn (chưa đổi nội dung)." : "Xong sau " + result.seconds + " giây.");
+        player.src = result.url;
+        player.play().catch(() => {});
+      });
+    });
+  }
+
+  // --- confirmations and printing --------------------------------------------------------------
+  for (const f of document.querySelectorAll("form[data-confirm]")) {
+    f.addEventListener("submit", e => { if (!confirm(f.dataset.confirm)) e.preventDefault(); });
+  }
+  for (const b of document.querySelectorAll("[data-print]")) b.addEventListener("click", () => window.print());
+
+  // --- the lexicon: hear a word before and after ------------------------------------------------
+  const lexicon = document.getElementById("lexicon-form");
+  if (lexicon) {
+    const player = document.getElementById("lex-player"), note = document.getElementById("lex-status");
+    function hear(withReading) {
+      const data = new FormData();
+      data.set("text", document.getElementById("lex-key").value);
+      if (withReading) data.set("reading", document.getElementById("lex-reading").value);
+      text(note, "Đang đọc…");
+      post("/api/noi", data).then(({ ok, body: result }) => {
+        if (!ok) { text(note, result.error || "Không đọc được."); return; }
+        text(note, "Đọc là: " + result.spoken);
+        player.src = result.url;
+        player.play().catch(() => {});
+      });
+    }
+    document.getElementById("hear-before").addEventListener("click", () => hear(false));
+    document.getElementById("hear-after").addEventListener("click", () => hear(true));
+  }
+
+  // --- the build's live progress ----------------------------------------------------------------
+  const build = document.getElementById("build");
+  if (build && build.dataset.running) {
+    const stages = document.getElementById("stages"), summary = document.getElementById("summary");
+    const rows = {};
+    const source = new EventSource("/dung-tuan/su-kien");
+    source.onmessage = e => {
+      const ev = JSON.parse(e.data);
+      let li = rows[ev.stage];
+      if (!li) { li = rows[ev.stage] = document.createElement("li"); stages.append(li); }
+      const how = ev.kind === "end" ? "xong (" + ev.seconds + " giây)" : ev.kind === "failed" ? "dừng vì lỗi"
+        : ev.total ? ev.done + "/" + ev.total : "đang chạy";
+      text(li, ev.label + ": " + how);
+    };
+    source.addEventListener("done", e => {
+      source.close();
+      const r = JSON.parse(e.data);
+      summary.replaceChildren();
+      const p = document.createElement("p");
+      if (r.error) { p.className = "error"; text(p, r.error); }
+      else {
+        text(p, "Đã phát hành tuần " + r.week + ": " + r.messages + " tin, " + r.programs + " chương trình, " +
+          r.files + " tệp, " + r.seconds + " giây." +
+          (r.not_approved && r.not_approved.length ? " Không phát vì chưa duyệt: " + r.not_approved.join(", ") + "." : "") +
+          (r.failures && r.failures.length ? " Lỗi: " + r.failures.join("; ") : ""));
+        const a = document.createElement("a");
+        a.href = "/tuan/" + r.week;
+        text(a, " Xem tuần đã phát hành");
+        p.append(a);
+      }
+      summary.append(p);
+      build.dataset.finished = "1";
+    });
+  }
+})();

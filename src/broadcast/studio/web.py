@@ -1,0 +1,780 @@
+"""The studio's pages: thin Starlette views over the application layer (`app.Workspace`).
+
+Every view calls the same operations as the command line (lint, render, preview, plan, build);
+none has its own copy. Pages are server-rendered Jinja2 (autoescaped: nothing a script author
+writes becomes markup) with one small script, `static/studio.js`, shipped in the package: no CDN,
+no build step, the studio works offline. Every state-changing request carries the CSRF token
+(asgi-csrf); every name in a URL is checked as an id and every path stays inside the project.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import re
+import shutil
+import threading
+import time
+import zipfile
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from asgi_csrf import asgi_csrf
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.datastructures import FormData
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from .. import app as application
+from .. import manifest, records
+from ..errors import BroadcastError, ContentError, Problem, UsageError
+from ..events import Event
+from ..model import LEVELS, Script, Week
+from . import auth, edit
+
+PAGE_SIZE = 50
+PREVIEWS = "nghe-thu"
+WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
+LEVEL_NAMES = {"normal": "thường", "priority": "ưu tiên", "emergency": "khẩn cấp"}
+STATE_NAMES = {"draft": "bản nháp", "approved": "đã duyệt", "rejected": "bị trả lại"}
+MAX_FORM_BYTES = 2_000_000
+
+
+class _Everywhere:
+    """asgi-csrf's `always_protect`: every path. Without it a request with no cookie at all skips the
+    check, and a page on another site could post to a studio on 127.0.0.1 that has no login."""
+
+    def __contains__(self, path: object) -> bool:
+        return True
+
+
+@dataclass
+class BuildJob:
+    """The one build the studio runs at a time, and what it has said so far."""
+
+    week: str
+    user: str
+    events: list[dict[str, Any]] = field(default_factory=list)
+    done: bool = False
+    result: dict[str, Any] | None = None
+    error: str = ""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, item: dict[str, Any]) -> None:
+        with self.lock:
+            self.events.append(item)
+
+
+class Studio:
+    """The studio for one project folder."""
+
+    def __init__(self, root: Path, local: bool):
+        self.workspace = application.open_workspace(root)
+        self.root = self.workspace.root
+        self.local = local
+        self.env = Environment(loader=PackageLoader("broadcast.studio", "templates"),
+                               autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
+        self.env.filters["when"] = lambda t: datetime.fromtimestamp(t).strftime("%d/%m/%Y %H:%M") if t else ""
+        self.env.globals.update(LEVEL_NAMES=LEVEL_NAMES, STATE_NAMES=STATE_NAMES, ROLE_NAMES=records.ROLE_NAMES)
+        self.job: BuildJob | None = None
+        self.job_lock = threading.Lock()
+        with records.connect(self.root):  # `.studio/` and its database, migrated, before the first request
+            pass
+
+    # --- plumbing ----------------------------------------------------------------------------------
+
+    def page(self, request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        viewer: auth.Viewer = request.state.viewer
+        html = self.env.get_template(template).render(
+            request=request, viewer=viewer, csrftoken=request.scope["csrftoken"](), local=self.local,
+            project=self.workspace.project.settings.name if self._loads() else self.root.name, **context)
+        return HTMLResponse(html, status_code=status)
+
+    def _loads(self) -> bool:
+        try:
+            self.workspace.project  # noqa: B018
+            return True
+        except BroadcastError:
+            return False
+
+    def week(self, request: Request) -> Week:
+        return self.workspace.week(request.query_params.get("week") or None)
+
+    def scripts(self) -> list[Script]:
+        self.workspace.reload()
+        return sorted(self.workspace.project.scripts, key=lambda s: s.id)
+
+    def script_path(self, script_id: str) -> Path:
+        return self.root / "scripts" / f"{edit.slug(script_id, 'mã kịch bản')}.yaml"
+
+    def audit(self, viewer: auth.Viewer, action: str, target: str, detail: str = "") -> None:
+        with records.connect(self.root) as conn:
+            records.add_audit(conn, viewer.name, action, target, detail)
+
+    def decisions(self) -> dict[str, records.Approval]:
+        with records.connect(self.root) as conn:
+            return records.latest_decisions(conn)
+
+    def state(self, script: Script, decisions: dict[str, records.Approval]) -> str:
+        return records.approval_state(decisions.get(script.id), records.file_sha256(self.root / script.file))
+
+
+def _problem(p: Problem, body_line: int) -> dict[str, Any]:
+    """A problem for the page: the file line, and the line in the body text area when it is there."""
+    in_body = p.line - body_line + 1 if body_line and p.line >= body_line else 0
+    return {"file": p.file, "line": p.line, "body_line": in_body, "field": p.field, "message": p.message,
+            "fix": p.hint, "severity": p.severity}
+
+
+def _body_line(text: str) -> int:
+    """The file line where the `body: |` block's text starts."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if re.match(r"body:\s*[|>]", line):
+            return number + 1
+    return 0
+
+
+def _validity(script: Script, week: Week) -> str:
+    if script.valid.until and script.valid.until < week.days[0]:
+        return "hết hạn"
+    if script.valid.start > week.days[-1]:
+        return "chưa đến hạn"
+    return "đang hiệu lực"
+
+
+async def _form(request: Request) -> FormData:
+    length = int(request.headers.get("content-length") or 0)
+    if length > MAX_FORM_BYTES:
+        raise UsageError("dữ liệu gửi lên quá lớn (request too large)")
+    return await request.form(max_part_size=MAX_FORM_BYTES)
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _draft_text(studio: Studio, script_id: str, form: FormData) -> tuple[str, str]:
+    """(the file the editor's form would save, its project path)."""
+    path = studio.script_path(script_id)
+    base = path.read_text(encoding="utf-8") if path.exists() else f"id: {script_id}\n"
+    fields = edit.script_fields({k: _text(form, k) for k in form.keys()})
+    return edit.with_fields(base, {"id": script_id, **fields}), f"scripts/{script_id}.yaml"
+
+
+# --- pages -------------------------------------------------------------------------------------------
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def routes(studio: Studio) -> list[Route | Mount]:
+    def view(right: str) -> Callable[[Handler], Handler]:
+        def wrap(handler: Handler) -> Handler:
+            async def run(request: Request) -> Response:
+                viewer: auth.Viewer = request.state.viewer
+                if viewer.user is None:
+                    return RedirectResponse(f"/dang-nhap?next={request.url.path}", status_code=303)
+                if not viewer.may(right):
+                    return studio.page(request, "error.html", 403, title="Không có quyền",
+                                       message=f"Vai trò của bạn không được phép làm việc này ({right}).")
+                try:
+                    return await handler(request)
+                except edit.Conflict as conflict:
+                    return studio.page(request, "conflict.html", 409, path=conflict.path.relative_to(studio.root),
+                                       on_disk=conflict.on_disk, mine=conflict.mine)
+                except BroadcastError as error:
+                    status = 404 if "không có" in error.message else 400
+                    return studio.page(request, "error.html", status, title="Không làm được",
+                                       message=error.message, fix=error.fix,
+                                       problems=[_problem(p, 0) for p in getattr(error, "problems", [])])
+            return run
+        return wrap
+
+    @view("read")
+    async def home(request: Request) -> Response:
+        return RedirectResponse("/kich-ban", status_code=303)
+
+    @view("read")
+    async def script_list(request: Request) -> Response:
+        week = studio.week(request)
+        decisions = studio.decisions()
+        rows = [{"script": s, "validity": _validity(s, week), "state": studio.state(s, decisions),
+                 "changed": (studio.root / s.file).stat().st_mtime} for s in studio.scripts()]
+        return studio.page(request, "scripts.html", rows=rows, week=week, trash=edit.trashed(studio.root),
+                           approval=studio.workspace.project.settings.approval)
+
+    @view("edit")
+    async def script_new(request: Request) -> Response:
+        form = await _form(request)
+        script_id = edit.slug(_text(form, "id").strip(), "mã kịch bản")
+        title = _text(form, "title").strip().replace('"', "'") or "Kịch bản mới"
+        text = edit.STARTER_SCRIPT.format(id=script_id, title=title, today=date.today().isoformat())
+        path = studio.script_path(script_id)
+        if path.exists():
+            raise UsageError(f"đã có kịch bản '{script_id}' (script exists)", fix="chọn mã khác")
+        edit.write(path, text, None)
+        studio.audit(request.state.viewer, "create", f"scripts/{script_id}.yaml", text)
+        return RedirectResponse(f"/kich-ban/{script_id}", status_code=303)
+
+    @view("edit")
+    async def script_copy(request: Request) -> Response:
+        source = studio.script_path(request.path_params["id"])
+        form = await _form(request)
+        new_id = edit.slug(_text(form, "new_id").strip(), "mã kịch bản mới")
+        target = studio.script_path(new_id)
+        if not source.is_file():
+            raise UsageError(f"không có kịch bản '{request.path_params['id']}'")
+        if target.exists():
+            raise UsageError(f"đã có kịch bản '{new_id}' (script exists)", fix="chọn mã khác")
+        text = edit.with_fields(source.read_text(encoding="utf-8"), {"id": new_id})
+        edit.write(target, text, None)
+        studio.audit(request.state.viewer, "create", f"scripts/{new_id}.yaml", f"nhân bản từ {source.name}")
+        return RedirectResponse(f"/kich-ban/{new_id}", status_code=303)
+
+    @view("edit")
+    async def script_delete(request: Request) -> Response:
+        path = studio.script_path(request.path_params["id"])
+        if not path.is_file():
+            raise UsageError(f"không có kịch bản '{request.path_params['id']}'")
+        name = edit.to_trash(studio.root, path)
+        studio.audit(request.state.viewer, "delete", f"scripts/{path.name}", name)
+        return RedirectResponse("/kich-ban", status_code=303)
+
+    @view("edit")
+    async def trash_restore(request: Request) -> Response:
+        rel = edit.restore(studio.root, request.path_params["name"])
+        studio.audit(request.state.viewer, "restore", rel)
+        return RedirectResponse("/kich-ban", status_code=303)
+
+    @view("read")
+    async def script_edit(request: Request) -> Response:
+        script_id = request.path_params["id"]
+        path = studio.script_path(script_id)
+        if not path.is_file():
+            raise UsageError(f"không có kịch bản '{script_id}' (unknown script)")
+        current = edit.read(path)
+        data = edit.load(current.text) or {}
+        valid = data.get("valid") or {}
+        project = studio.workspace.project
+        with records.connect(studio.root) as conn:
+            history = records.history(conn, script_id)
+        state = records.approval_state(history[0] if history else None, current.sha256)
+        return studio.page(
+            request, "editor.html", script_id=script_id, text=current.text, sha=current.sha256, data=data,
+            valid_from=str(valid.get("from") or ""), valid_until=str(valid.get("until") or ""),
+            levels=LEVELS, voices=[v.id for v in project.voices],
+            locales=[(loc.id, loc.name) for loc in project.locales],
+            provinces=sorted({loc.province.id for loc in project.locales}), variables=_variables(studio),
+            history=history, state=state, week=studio.week(request), approval=project.settings.approval)
+
+    @view("edit")
+    async def script_save(request: Request) -> Response:
+        script_id = edit.slug(request.path_params["id"], "mã kịch bản")
+        form = await _form(request)
+        path = studio.script_path(script_id)
+        if not path.is_file():
+            raise UsageError(f"không có kịch bản '{script_id}' (unknown script)")
+        before = edit.read(path).text
+        text, rel = _draft_text(studio, script_id, form)
+        edit.write(path, text, _text(form, "sha") or None)
+        studio.audit(request.state.viewer, "save", rel, edit.diff(before, text, rel))
+        studio.workspace.reload()
+        return RedirectResponse(f"/kich-ban/{script_id}?saved=1", status_code=303)
+
+    @view("edit")
+    async def api_lint(request: Request) -> Response:
+        form = await _form(request)
+        script_id = edit.slug(_text(form, "script_id"), "mã kịch bản")
+        text, rel = _draft_text(studio, script_id, form)
+        provinces = [p for p in [_text(form, "province")] if p]
+        problems = studio.workspace.lint_draft(rel, text, studio.week(request), provinces)
+        return JSONResponse({"problems": [_problem(p, _body_line(text)) for p in problems if p.file in (rel, "")
+                                          or p.field == "đọc"]})
+
+    @view("read")
+    async def api_spoken(request: Request) -> Response:
+        form = await _form(request)
+        script_id = edit.slug(_text(form, "script_id"), "mã kịch bản")
+        text, rel = _draft_text(studio, script_id, form)
+        try:
+            spoken = studio.workspace.spoken_draft(rel, text, _text(form, "locale"), studio.week(request))
+        except ContentError as error:
+            return JSONResponse({"error": error.message, "problems": [_problem(p, _body_line(text))
+                                                                        for p in error.problems]}, 400)
+        return JSONResponse({"spoken": spoken})
+
+    @view("read")
+    async def api_preview(request: Request) -> Response:
+        form = await _form(request)
+        script_id = edit.slug(_text(form, "script_id"), "mã kịch bản")
+        text, rel = _draft_text(studio, script_id, form)
+        locale = studio.workspace.locale(_text(form, "locale"))
+        week = studio.week(request)
+        key = edit.sha256_text(json.dumps([text, locale.id, week.id, locale.preset.name]))[:32]
+        out = studio.root / records.FOLDER / PREVIEWS / f"{key}.{locale.preset.container}"
+        started = time.monotonic()
+        cached = out.is_file()
+        if not cached:
+            try:
+                await asyncio.to_thread(studio.workspace.preview_draft, rel, text, locale.id, week, out)
+            except ContentError as error:
+                return JSONResponse({"error": error.message, "problems": [_problem(p, _body_line(text))
+                                                                            for p in error.problems]}, 400)
+        return JSONResponse({"url": f"/nghe-thu/{out.name}", "cached": cached,
+                             "seconds": round(time.monotonic() - started, 3)})
+
+    @view("read")
+    async def preview_file(request: Request) -> Response:
+        name = request.path_params["name"]
+        if not re.fullmatch(r"[0-9a-f]{32}\.(mp3|wav)", name):
+            return Response("không có", 404)
+        path = studio.root / records.FOLDER / PREVIEWS / name
+        if not path.is_file():
+            return Response("không có", 404)
+        return FileResponse(path, media_type="audio/mpeg" if name.endswith(".mp3") else "audio/wav")
+
+    @view("approve")
+    async def script_decide(request: Request) -> Response:
+        script_id = edit.slug(request.path_params["id"], "mã kịch bản")
+        form = await _form(request)
+        decision = _text(form, "decision")
+        if decision not in ("approved", "rejected"):
+            raise UsageError("quyết định không hợp lệ (invalid decision)")
+        comment = _text(form, "comment").strip()[:2000]
+        if decision == "rejected" and not comment:
+            raise UsageError("trả lại kịch bản cần ghi lý do (a rejection needs a comment)",
+                             fix="ghi rõ cần sửa gì vào ô nhận xét")
+        path = studio.script_path(script_id)
+        sha = records.file_sha256(path)
+        if not sha:
+            raise UsageError(f"không có kịch bản '{script_id}'")
+        if _text(form, "sha") and _text(form, "sha") != sha:
+            raise edit.Conflict(path, path.read_text(encoding="utf-8"), "(bản bạn đã xem trước khi duyệt)")
+        with records.connect(studio.root) as conn:
+            records.decide(conn, script_id, sha, decision, request.state.viewer.name, comment)
+        return RedirectResponse(f"/kich-ban/{script_id}", status_code=303)
+
+    @view("read")
+    async def approval_sheet(request: Request) -> Response:
+        script_id = edit.slug(request.path_params["id"], "mã kịch bản")
+        script = studio.workspace.script(script_id)
+        week = studio.week(request)
+        locale_id = request.query_params.get("locale") or studio.workspace.project.locales[0].id
+        locale = studio.workspace.locale(locale_id)
+        with records.connect(studio.root) as conn:
+            history = records.history(conn, script_id)
+        sha = records.file_sha256(studio.root / script.file)
+        state = records.approval_state(history[0] if history else None, sha)
+        return studio.page(request, "sheet.html", script=script, locale=locale, week=week, state=state,
+                           decision=history[0] if history and state != "draft" else None, sha=sha,
+                           text=studio.workspace.render(script_id, locale_id, week),
+                           spoken=studio.workspace.render(script_id, locale_id, week, spoken=True))
+
+    @view("read")
+    async def communes(request: Request) -> Response:
+        project = studio.workspace.project
+        query = (request.query_params.get("q") or "").strip().lower()
+        province = request.query_params.get("tinh") or ""
+        found = [loc for loc in project.locales if (not province or loc.province.id == province)
+                 and (not query or query in loc.name.lower() or query in loc.id)]
+        try:
+            page = max(1, int(request.query_params.get("trang") or 1))
+        except ValueError:
+            page = 1
+        pages = max(1, (len(found) + PAGE_SIZE - 1) // PAGE_SIZE)
+        page = min(page, pages)
+        provinces = sorted({(loc.province.id, loc.province.name) for loc in project.locales})
+        return studio.page(request, "communes.html", rows=found[(page - 1) * PAGE_SIZE:page * PAGE_SIZE],
+                           total=len(found), page=page, pages=pages, q=query, province=province, provinces=provinces)
+
+    @view("read")
+    async def commune_edit(request: Request) -> Response:
+        locale = studio.workspace.locale(f"{request.path_params['province']}/{request.path_params['commune']}")
+        path = edit.inside(studio.root, locale.file)
+        current = edit.read(path)
+        data = edit.load(current.text) or {}
+        return studio.page(request, "commune.html", locale=locale, data=data, sha=current.sha256, text=current.text)
+
+    @view("edit")
+    async def commune_save(request: Request) -> Response:
+        locale = studio.workspace.locale(f"{request.path_params['province']}/{request.path_params['commune']}")
+        path = edit.inside(studio.root, locale.file)
+        form = await _form(request)
+        before = edit.read(path).text
+        contacts: dict[str, Any] = {}
+        for key in ("police", "commune"):
+            name, phone = _text(form, f"{key}_name").strip(), _text(form, f"{key}_phone").strip()
+            if name or phone:
+                contacts[key] = {"name": name or None, "phone": phone or None}
+        text = edit.with_fields(before, {"name": _text(form, "name").strip(),
+                                         "station": _text(form, "station").strip() or None,
+                                         "contacts": contacts or None})
+        problems = _commune_problems(studio, locale.file, text)
+        if problems:
+            return studio.page(request, "commune.html", 400, locale=locale, data=edit.load(text),
+                               sha=_text(form, "sha"), text=text, problems=problems)
+        edit.write(path, text, _text(form, "sha") or None)
+        studio.audit(request.state.viewer, "save", locale.file, edit.diff(before, text, locale.file))
+        studio.workspace.reload()
+        return RedirectResponse(f"/xa/{locale.id}?saved=1", status_code=303)
+
+    @view("read")
+    async def lexicon(request: Request) -> Response:
+        path = studio.root / "lexicon.yaml"
+        current = edit.read(path) if path.is_file() else edit.FileText("", "", 0)
+        data = edit.load(current.text) if current.text else {}
+        return studio.page(request, "lexicon.html", data=data or {}, sha=current.sha256)
+
+    @view("edit")
+    async def lexicon_save(request: Request) -> Response:
+        form = await _form(request)
+        section = _text(form, "section")
+        if section not in ("abbreviations", "words", "domains"):
+            raise UsageError("mục từ điển không hợp lệ (invalid section)")
+        key, reading = _text(form, "key").strip(), " ".join(_text(form, "reading").split())
+        path = studio.root / "lexicon.yaml"
+        before = path.read_text(encoding="utf-8") if path.is_file() else ""
+        text = edit.with_fields(before, {section: {key: reading or None}})
+        problems = _lexicon_problems(studio, text)
+        if problems:
+            raise ContentError(problems)
+        edit.write(path, text, _text(form, "sha") or (None if not path.is_file() else ""))
+        studio.audit(request.state.viewer, "save", "lexicon.yaml", edit.diff(before, text, "lexicon.yaml"))
+        studio.workspace.reload()
+        return RedirectResponse("/tu-dien?saved=1", status_code=303)
+
+    @view("read")
+    async def api_say(request: Request) -> Response:
+        """Hear a word or sentence as the project reads it now ("before") or with a reading ("after")."""
+        form = await _form(request)
+        text = _text(form, "text").strip()[:300]
+        reading = " ".join(_text(form, "reading").split())[:300]
+        if reading:
+            text = f"[đọc: {reading}]"
+        if not text:
+            raise UsageError("chưa có chữ để đọc (nothing to say)")
+        preset = studio.workspace.project.settings.preset
+        key = edit.sha256_text(json.dumps(["say", text, preset.name]))[:32]
+        out = studio.root / records.FOLDER / PREVIEWS / f"{key}.{preset.container}"
+        if not out.is_file():
+            await asyncio.to_thread(studio.workspace.say, text, out)
+        return JSONResponse({"url": f"/nghe-thu/{out.name}",
+                             "spoken": studio.workspace.normalize([text])[0]})
+
+    @view("read")
+    async def week_grid(request: Request) -> Response:
+        week = studio.week(request)
+        project = studio.workspace.project
+        locale_id = request.query_params.get("xa") or project.locales[0].id
+        plan = studio.workspace.plan(week, [locale_id])
+        titles = {s.id: s.title for s in project.scripts}
+        locale_plan = plan.locales[0]
+        slots: dict[str, dict[int, Any]] = {}
+        for program in locale_plan.programs:
+            used = sum(item.seconds for item in program.items)
+            slots.setdefault(f"{program.slot.start} {program.slot.name}", {})[program.day.weekday()] = {
+                "items": [{"id": i.script_id, "title": titles.get(i.script_id, i.script_id), "level": i.level,
+                           "seconds": round(i.seconds)} for i in program.items],
+                "used": round(used), "capacity": round(program.capacity),
+                "full": round(100 * used / program.capacity) if program.capacity else 0}
+        return studio.page(request, "week.html", week=week, weekdays=WEEKDAYS, slots=sorted(slots.items()),
+                           locale_id=locale_id, locales=[(loc.id, loc.name) for loc in project.locales],
+                           shortfalls=locale_plan.shortfalls, not_airing=plan.not_airing,
+                           days=week.days)
+
+    @view("read")
+    async def build_page(request: Request) -> Response:
+        week = studio.week(request)
+        weeks = sorted((p.name for p in (studio.root / "output").glob("*-W*") if (p / manifest.FILE).is_file()),
+                       reverse=True)
+        return studio.page(request, "build.html", week=week, job=studio.job, weeks=weeks)
+
+    @view("build")
+    async def build_start(request: Request) -> Response:
+        form = await _form(request)
+        week = studio.workspace.week(_text(form, "week") or None)
+        with studio.job_lock:
+            if studio.job and not studio.job.done:
+                raise UsageError("đang có một lần dựng chạy (a build is running)", fix="chờ lần dựng đó xong")
+            job = studio.job = BuildJob(week.id, request.state.viewer.name)
+        threading.Thread(target=_run_build, args=(studio, job, week), daemon=True).start()
+        return RedirectResponse(f"/dung-tuan?week={week.id}", status_code=303)
+
+    @view("read")
+    async def build_events(request: Request) -> Response:
+        job = studio.job
+
+        async def stream() -> AsyncIterator[str]:
+            sent = 0
+            while job is not None:
+                with job.lock:
+                    fresh, done = job.events[sent:], job.done
+                for item in fresh:
+                    yield f"data: {json.dumps(item, ensure_ascii=False)}\n\n"
+                sent += len(fresh)
+                if done and sent >= len(job.events):
+                    yield f"event: done\ndata: {json.dumps(job.result or {'error': job.error}, ensure_ascii=False)}\n\n"
+                    return
+                if await request.is_disconnected():
+                    return
+                await asyncio.sleep(0.2)
+            yield "event: done\ndata: {}\n\n"
+        return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+
+    @view("read")
+    async def published_week(request: Request) -> Response:
+        week_id = request.path_params["week"]
+        folder = _week_folder(studio, week_id)
+        data = json.loads((folder / manifest.FILE).read_text(encoding="utf-8"))
+        locales = data.get("locales", [])
+        chosen = request.query_params.get("xa") or (locales[0] if locales else "")
+        if chosen and chosen not in locales:
+            raise UsageError(f"không có xã '{chosen}' trong tuần {week_id}")
+        files = [f for f in data.get("files", []) if f.get("locale") == chosen]
+        return studio.page(request, "published.html", week_id=week_id, data=data, locales=locales, chosen=chosen,
+                           files=files)
+
+    @view("download")
+    async def published_file(request: Request) -> Response:
+        folder = _week_folder(studio, request.path_params["week"])
+        path = (folder / request.path_params["path"]).resolve()
+        if not path.is_relative_to(folder.resolve()) or not path.is_file():
+            return Response("không có tệp này", 404)
+        return FileResponse(path)
+
+    @view("download")
+    async def published_zip(request: Request) -> Response:
+        folder = _week_folder(studio, request.path_params["week"])
+        commune = (folder / request.path_params["province"] / request.path_params["commune"]).resolve()
+        if not commune.is_relative_to(folder.resolve()) or not commune.is_dir():
+            return Response("không có xã này", 404)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as bundle:
+            for file in sorted(commune.rglob("*")):
+                if file.is_file():
+                    bundle.write(file, f"{commune.name}/{file.relative_to(commune).as_posix()}")
+        name = f"{request.path_params['week']}-{commune.name}.zip"
+        return Response(buffer.getvalue(), media_type="application/zip",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    @view("read")
+    async def audit_log(request: Request) -> Response:
+        with records.connect(studio.root) as conn:
+            entries = records.audit(conn, limit=200)
+        return studio.page(request, "audit.html", entries=entries)
+
+    async def login_page(request: Request) -> Response:
+        if request.method == "GET":
+            return studio.page(request, "login.html", next=_next(request.query_params.get("next")))
+        form = await _form(request)
+        name, password = _text(form, "name").strip(), _text(form, "password")
+        address = request.client.host if request.client else ""
+        token = auth.login(studio.root, name, password, address)
+        if token is None:
+            why = ("Đăng nhập sai quá nhiều lần; hãy đợi 15 phút." if auth.too_many_attempts(studio.root, name, address)
+                   else "Sai tên hoặc mật khẩu.")
+            return studio.page(request, "login.html", 401, error=why, next=_next(_text(form, "next")))
+        response = RedirectResponse(_next(_text(form, "next")), status_code=303)
+        response.set_cookie(auth.COOKIE, token, max_age=auth.SESSION_SECONDS, httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https")
+        return response
+
+    async def logout(request: Request) -> Response:
+        auth.logout(studio.root, request.cookies.get(auth.COOKIE))
+        response = RedirectResponse("/dang-nhap", status_code=303)
+        response.delete_cookie(auth.COOKIE)
+        return response
+
+    static = Path(__file__).parent / "static"
+    return [
+        Route("/", home),
+        Route("/kich-ban", script_list),
+        Route("/kich-ban/moi", script_new, methods=["POST"]),
+        Route("/kich-ban/{id}", script_edit),
+        Route("/kich-ban/{id}", script_save, methods=["POST"]),
+        Route("/kich-ban/{id}/nhan-ban", script_copy, methods=["POST"]),
+        Route("/kich-ban/{id}/xoa", script_delete, methods=["POST"]),
+        Route("/kich-ban/{id}/duyet", script_decide, methods=["POST"]),
+        Route("/kich-ban/{id}/phieu-duyet", approval_sheet),
+        Route("/thung-rac/{name}/khoi-phuc", trash_restore, methods=["POST"]),
+        Route("/api/lint", api_lint, methods=["POST"]),
+        Route("/api/doc", api_spoken, methods=["POST"]),
+        Route("/api/nghe-thu", api_preview, methods=["POST"]),
+        Route("/api/noi", api_say, methods=["POST"]),
+        Route("/nghe-thu/{name}", preview_file),
+        Route("/xa", communes),
+        Route("/xa/{province}/{commune}", commune_edit),
+        Route("/xa/{province}/{commune}", commune_save, methods=["POST"]),
+        Route("/tu-dien", lexicon),
+        Route("/tu-dien", lexicon_save, methods=["POST"]),
+        Route("/lich-tuan", week_grid),
+        Route("/dung-tuan", build_page),
+        Route("/dung-tuan", build_start, methods=["POST"]),
+        Route("/dung-tuan/su-kien", build_events),
+        Route("/tuan/{week}", published_week),
+        Route("/tuan/{week}/tep/{path:path}", published_file),
+        Route("/tuan/{week}/{province}/{commune}.zip", published_zip),
+        Route("/nhat-ky", audit_log),
+        Route("/dang-nhap", login_page, methods=["GET", "POST"]),
+        Route("/dang-xuat", logout, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=static), name="static"),
+    ]
+
+
+def _next(target: str | None) -> str:
+    """Only a path of this site: never a redirect elsewhere."""
+    return target if target and target.startswith("/") and not target.startswith("//") else "/kich-ban"
+
+
+def _week_folder(studio: Studio, week_id: str) -> Path:
+    if not re.fullmatch(r"[0-9]{4}-W[0-9]{2}", week_id):
+        raise UsageError(f"không có tuần '{week_id}' (unknown week)")
+    folder = studio.root / "output" / week_id
+    if not (folder / manifest.FILE).is_file():
+        raise UsageError(f"không có tuần '{week_id}' đã phát hành (no published week)",
+                         fix="dựng tuần đó ở trang Dựng tuần")
+    return folder
+
+
+def _variables(studio: Studio) -> list[str]:
+    """What a script body may use, for the editor's click-to-insert list."""
+    names = ["locale.name", "locale.station", "locale.province.name", "locale.code", "week.id",
+             "week.start | ngay", "week.end | ngay", "script.title"]
+    project = studio.workspace.project
+    for key in sorted({k for loc in project.locales for k in loc.contacts}):
+        names += [f"locale.contacts.{key}.name", f"locale.contacts.{key}.phone"]
+    names += [f"locale.vars.{k}" for k in sorted({k for loc in project.locales for k in loc.vars})]
+    return names
+
+
+def _commune_problems(studio: Studio, file: str, text: str) -> list[dict[str, Any]]:
+    """The problems a commune file would have with `text`: the project read with it in place (in a
+    copy of the locales folder, so nothing on disk changes until it is clean)."""
+    from ..project import read_project
+
+    scratch = studio.root / records.FOLDER / "kiem-tra"
+    shutil.rmtree(scratch, ignore_errors=True)
+    try:
+        for name in ("broadcast.yaml", "lexicon.yaml", "official_numbers.yaml"):
+            if (studio.root / name).is_file():
+                (scratch).mkdir(parents=True, exist_ok=True)
+                shutil.copy2(studio.root / name, scratch / name)
+        for folder in ("voices", "schedules"):
+            if (studio.root / folder).is_dir():
+                shutil.copytree(studio.root / folder, scratch / folder)
+        province = Path(file).parent
+        shutil.copytree(studio.root / province, scratch / province)
+        (scratch / file).write_text(text, encoding="utf-8")
+        _, loading = read_project(scratch)
+        problems = [p for p in loading.problems if p.file == file and p.severity == "error"]
+        from .. import phones
+
+        project, _ = read_project(scratch)
+        if project is not None:
+            problems += [p for p in phones.contact_problems(scratch, project.locales) if p.file == file]
+        return [_problem(p, 0) for p in problems]
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _lexicon_problems(studio: Studio, text: str) -> list[Problem]:
+    from ..project import LoadProblems
+    from ..schema import LEXICON
+    from ..yamlio import YamlError, parse_yaml
+
+    loading = LoadProblems(studio.root)
+    try:
+        data = parse_yaml(text)
+    except YamlError as error:
+        return [Problem("lexicon.yaml", error.line, "", error.message, error.hint)]
+    LEXICON.validate(data, loading.place(studio.root / "lexicon.yaml", data))
+    return [p for p in loading.problems if p.severity == "error"]
+
+
+def _run_build(studio: Studio, job: BuildJob, week: Week) -> None:
+    """The same build as `broadcast build`, in a thread, its events kept for the page."""
+    def listen(event: Event) -> None:
+        job.add({"stage": event.stage, "label": event.label, "kind": event.kind, "done": event.done,
+                 "total": event.total, "seconds": round(event.seconds, 1)})
+    try:
+        result = application.open_workspace(studio.root).build(week, listener=listen, jobs=min(2, os.cpu_count() or 1))
+        job.result = {"week": result.week.id, "files": len(result.files), "messages": result.count("message"),
+                      "programs": result.count("program"), "failures": result.failures, "warnings": result.warnings,
+                      "not_approved": result.not_approved, "seconds": result.stats.get("seconds", 0)}
+        with records.connect(studio.root) as conn:
+            records.add_audit(conn, job.user, "build", week.id,
+                              f"{len(result.files)} tệp, {len(result.failures)} lỗi, "
+                              f"không phát vì chưa duyệt: {', '.join(result.not_approved) or 'không'}")
+    except BroadcastError as error:
+        job.error = error.report()
+    except Exception as error:  # the page must say the build stopped, whatever stopped it
+        job.error = f"lỗi không mong đợi: {type(error).__name__}: {error}"
+    finally:
+        job.done = True
+
+
+def create_app(root: Path, local: bool = True) -> Any:
+    """The studio as an ASGI application. `local`: bound to 127.0.0.1 with no login."""
+    studio = Studio(root, local)
+
+    async def who(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        request.state.viewer = auth.viewer(studio.root, request.cookies.get(auth.COOKIE), studio.local)
+        response = await call_next(request)
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; script-src 'self'; style-src 'self'; media-src 'self' blob:; "
+            "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        return response
+
+    starlette = Starlette(routes=routes(studio), middleware=[Middleware(BaseHTTPMiddleware, dispatch=who)])
+    secret = _secret(studio.root)
+    wrapped = asgi_csrf(starlette, signing_secret=secret, always_protect=_Everywhere(), cookie_samesite="Strict")
+    wrapped.studio = studio  # for tests and the CLI
+    return wrapped
+
+
+def _secret(root: Path) -> str:
+    """The project's studio signing secret, made once and kept in `.studio/` (readable by its owner only)."""
+    path = root / records.FOLDER / "secret"
+    if not path.is_file():
+        path.parent.mkdir(exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(os.urandom(32).hex())
+    return path.read_text().strip()
+
+
+def serve(root: Path, host: str, port: int, open_browser: bool) -> None:
+    """Run the studio until Ctrl-C. On the network it needs an account first."""
+    import webbrowser
+
+    import uvicorn
+
+    local = host in ("127.0.0.1", "localhost", "::1")
+    if not local and not auth.has_accounts(root):
+        raise UsageError(f"không mở studio trên mạng ({host}) khi chưa có tài khoản nào (no accounts)",
+                         field="--host", fix="tạo tài khoản trước: broadcast studio user add TÊN --role approver")
+    application_ = create_app(root, local=local)
+    if open_browser:
+        threading.Timer(1.0, webbrowser.open, args=(f"http://{'127.0.0.1' if local else host}:{port}/",)).start()
+    uvicorn.run(application_, host=host, port=port, log_level="warning")
+
