@@ -421,3 +421,15 @@ def test_output_does_not_depend_on_the_number_of_workers(tmp_path):
     assert sorted(weeks[0][0]) == sorted(weeks[1][0])
     assert [name for name in weeks[0][0] if weeks[0][0][name] != weeks[1][0][name]] == []
     assert weeks[0][1] == weeks[1][1]
+
+
+def test_a_week_with_nothing_to_air_is_published_empty_not_a_crash(project):
+    """Every script expired (or, under approval: required, none approved): the week is published with no
+    program files and the schedule says so; it used to stop with "nothing to concatenate"."""
+    from conftest import MINIMAL
+    root = project({"scripts/canh-bao.yaml": MINIMAL["scripts/canh-bao.yaml"].replace("until: 2027-12-31",
+                                                                                       "until: 2025-01-01")})
+    result = run("build", "--week", "2026-W49", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    folder = root / "output" / "2026-W49" / "lang-son" / "xa-chi-lang"
+    assert not list(folder.glob("*.mp3")) and (folder / "lich-phat-song.csv").is_file()

@@ -42,7 +42,7 @@ from .master import (
     plan_message,
     segment_folder,
 )
-from .messages import clip_requests, speak_messages, spoken_clips
+from .messages import clip_requests, held_for_approval, scripts_airing, speak_messages, spoken_clips
 from .model import Locale, Project, Script, Week
 from .plan import Durations, WeekPlan, estimate_seconds, plan_week
 from .project import find_root, load_project, read_project, read_script_text
@@ -323,7 +323,9 @@ class Workspace:
 
     def plan(self, week: Week, locale_ids: Iterable[str] = (), provinces: Iterable[str] = ()) -> WeekPlan:
         """Which message airs in which slot, with lengths estimated from the text (nothing synthesised)."""
-        return plan_week(self.project, week, self._estimated(week), self.locales(locale_ids, provinces))
+        project = self.project
+        held = held_for_approval(project, scripts_airing(project, week))
+        return plan_week(project, week, self._estimated(week), self.locales(locale_ids, provinces), held=held)
 
     def _estimated(self, week: Week) -> Durations:
         def seconds(script: Script, locale: Locale) -> float:

@@ -101,7 +101,7 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
             with stage("plan", listener) as progress:
                 # the station's opening and closing take their length off every slot
                 overhead = max((files.seconds for files in announcement_files.values()), default=0.0)
-                plan = plan_week(project, week, durations_from(durations), ctx.locales, overhead=overhead)
+                plan = plan_week(project, week, durations_from(durations), ctx.locales, overhead=overhead, held=held)
                 result.warnings += [str(shortfall) for shortfall in plan.shortfalls]
                 progress.counts.update(programs=sum(len(p.programs) for p in plan.locales),
                                        shortfalls=len(plan.shortfalls))

@@ -74,7 +74,7 @@ class Shortfall:
 @dataclass(frozen=True)
 class NotAiring:
     """A script that will not air this week, in any commune (`locale_id` "") or in one, and why:
-    `reason` is "expired", "not-yet-valid", "no-slot" or "shortfall"."""
+    `reason` is "expired", "not-yet-valid", "not-approved", "no-slot" or "shortfall"."""
 
     script_id: str
     reason: str
@@ -129,19 +129,24 @@ def estimate_seconds(script: Script, words: int, syllables_per_second: float = 2
 
 
 def plan_week(project: Project, week: Week, durations: Durations, locales: Iterable[Locale] | None = None,
-              overhead: float = 0.0) -> WeekPlan:
+              overhead: float = 0.0, held: Iterable[Script] = ()) -> WeekPlan:
     """Plan `week` for `locales` (default: all). `overhead`: seconds per slot taken by opening/closing.
 
     Only the scripts valid on some day of the week are planned (and asked their durations);
-    the others are named in `WeekPlan.outside`."""
+    the others, and the `held` ones (approval required, not approved), are named in `WeekPlan.outside`."""
     schedules = {s.id: s for s in project.schedules}
-    airing = tuple(s for s in project.scripts if s.valid.touches(week.days))
+    held_ids = {s.id for s in held}
+    airing = tuple(s for s in project.scripts if s.valid.touches(week.days) and s.id not in held_ids)
     plans = tuple(
         _plan_locale(locale, schedules[locale.schedule], airing, week, durations,
                      project.settings.min_airings, overhead)
         for locale in (project.locales if locales is None else locales)
     )
     outside = tuple(_outside(s, week) for s in project.scripts if not s.valid.touches(week.days))
+    outside += tuple(NotAiring(s.id, "not-approved", f"chưa được duyệt nên không phát trong tuần {week.id} "
+                               "(approval required: not approved)",
+                               "người duyệt mở kịch bản trong studio và bấm Duyệt", s.file)
+                     for s in project.scripts if s.id in held_ids)
     return WeekPlan(week, plans, outside)
 
 

@@ -84,6 +84,8 @@ def _commune_programs(ctx: BuildContext, locale: Locale, plan: LocalePlan, scrip
     programs = []
     for program in plan.programs:
         items = tuple(item(a.script_id) for a in program.items)
+        if not items:  # nothing valid (or approved) to air in this slot: no program file, an empty slot
+            continue
         title = f"{ctx.project.settings.name} ({len(items)} tin) — {station}"
         programs.append(program_file(program.name, program, items, title, "program"))
     emergencies = []

@@ -490,7 +490,8 @@ def routes(studio: Studio) -> list[Route | Mount]:
         slots: dict[str, dict[int, Any]] = {}
         for program in locale_plan.programs:
             used = sum(item.seconds for item in program.items)
-            slots.setdefault(f"{program.slot.start} {program.slot.name}", {})[program.day.weekday()] = {
+            slot = program.slot
+            slots.setdefault(f"{slot.start.strftime('%H:%M')} {slot.name}", {})[program.day.weekday()] = {
                 "items": [{"id": i.script_id, "title": titles.get(i.script_id, i.script_id), "level": i.level,
                            "seconds": round(i.seconds)} for i in program.items],
                 "used": round(used), "capacity": round(program.capacity),

@@ -1,0 +1,479 @@
+"""The studio over HTTP, in-process (Starlette's test client), as Datasette tests its pages: every page,
+every form, errors at their line, conflicts, approval, roles, CSRF, logins, paths and escaping."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import sqlite3
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from broadcast import app, records
+from broadcast.errors import UsageError
+from broadcast.ffmpeg import decode
+from broadcast.manifest import published
+from broadcast.studio import create_app
+from broadcast.studio.auth import add_user
+from conftest import MINIMAL, make_project
+
+WEEK = "2026-W49"
+SCRIPT = """\
+# Kịch bản thử: dòng chú thích này phải còn sau khi lưu.
+id: canh-bao
+title: Cảnh báo thử
+source: Công an tỉnh Lạng Sơn, 04/12/2024   # nguồn
+level: normal
+valid: {from: 2024-12-04, until: 2027-12-31}
+repeat: 1
+body: |
+  Kính thưa bà con {{ locale.name }}!
+
+  UBND xã đề nghị bà con gọi {{ locale.contacts.police.name }}, số {{ locale.contacts.police.phone }}.
+"""
+
+
+def _project(tmp_path: Path, extra: dict[str, str | bytes | None] | None = None) -> Path:
+    return make_project(tmp_path / "p", {"scripts/canh-bao.yaml": SCRIPT, **(extra or {})})
+
+
+def _client(root: Path, local: bool = True) -> TestClient:
+    return TestClient(create_app(root, local=local), follow_redirects=False)
+
+
+def _token(client: TestClient, page: str = "/kich-ban") -> str:
+    html = client.get(page).text
+    found = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert found, html[:500]
+    return found.group(1)
+
+
+def _editor_form(client: TestClient, script_id: str = "canh-bao") -> dict[str, str]:
+    """What the editor page's form sends, read back from the page itself."""
+    html = client.get(f"/kich-ban/{script_id}").text
+    form = {name: _unescape(value) for name, value in re.findall(r'<input[^>]* name="([a-z_]+)" value="([^"]*)"', html)
+            if name != "csrftoken"}
+    form["body"] = _unescape(re.search(r'<textarea id="body" name="body"[^>]*>(.*?)</textarea>', html, re.S).group(1))
+    form["level"] = re.search(r'<option value="([a-z]+)" selected', html).group(1)
+    return form
+
+
+def _unescape(text: str) -> str:
+    import html
+
+    return html.unescape(text)
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return _project(tmp_path)
+
+
+@pytest.fixture
+def client(root: Path) -> TestClient:
+    return _client(root)
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", ["/kich-ban", "/kich-ban/canh-bao", "/kich-ban/canh-bao/phieu-duyet", "/xa",
+                                  "/xa/lang-son/xa-chi-lang", "/tu-dien", f"/lich-tuan?week={WEEK}", "/dung-tuan",
+                                  "/nhat-ky"])
+def test_every_page_renders_in_vietnamese(client, page):
+    response = client.get(page)
+    assert response.status_code == 200, response.text[-1500:]
+    assert '<html lang="vi">' in response.text and "Kịch bản" in response.text
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+
+
+def test_scripts_list_shows_level_validity_and_approval_state(client):
+    html = client.get(f"/kich-ban?week={WEEK}").text
+    row = re.search(r"<tr>\s*<td><a href=\"/kich-ban/canh-bao\">.*?</tr>", html, re.S).group()
+    assert "thường" in row and "đang hiệu lực" in row and "bản nháp" in row
+
+
+def test_week_grid_shows_each_slot_and_how_full(client):
+    html = client.get(f"/lich-tuan?week={WEEK}").text
+    assert "06:00 sang" in html and "17:00 chieu" in html
+    assert html.count("Cảnh báo thử") >= 7  # every morning of the week at least
+    assert re.search(r'<meter min="0" max="100" value="\d+"', html)
+
+
+# --- creating, copying, deleting ----------------------------------------------------------------
+
+
+def test_new_script_from_the_starter_then_copy_delete_and_restore(client, root):
+    token = _token(client)
+    made = client.post("/kich-ban/moi", data={"csrftoken": token, "id": "canh-bao-otp", "title": "Không đọc mã OTP"})
+    assert made.status_code == 303 and made.headers["location"] == "/kich-ban/canh-bao-otp"
+    text = (root / "scripts" / "canh-bao-otp.yaml").read_text(encoding="utf-8")
+    assert "id: canh-bao-otp" in text and 'title: "Không đọc mã OTP"' in text
+    assert client.get("/kich-ban/canh-bao-otp").status_code == 200
+    # the starter's source is a placeholder: lint says so
+    lint = client.post("/api/lint", data={**_editor_form(client, "canh-bao-otp"), "csrftoken": token})
+    assert any("CẦN ĐIỀN" in p["message"] for p in lint.json()["problems"])
+
+    copied = client.post("/kich-ban/canh-bao/nhan-ban", data={"csrftoken": token, "new_id": "canh-bao-2"})
+    assert copied.status_code == 303
+    copy = (root / "scripts" / "canh-bao-2.yaml").read_text(encoding="utf-8")
+    assert copy == SCRIPT.replace("id: canh-bao\n", "id: canh-bao-2\n")  # the rest byte for byte, comments too
+
+    assert client.post("/kich-ban/canh-bao-2/xoa", data={"csrftoken": token}).status_code == 303
+    assert not (root / "scripts" / "canh-bao-2.yaml").exists()
+    [name] = re.findall(r'action="/thung-rac/([^"/]+--scripts--canh-bao-2\.yaml)/khoi-phuc"', client.get("/kich-ban").text)
+    assert client.post(f"/thung-rac/{name}/khoi-phuc", data={"csrftoken": token}).status_code == 303
+    assert (root / "scripts" / "canh-bao-2.yaml").read_text(encoding="utf-8") == copy
+
+
+def test_a_new_script_never_replaces_one_that_exists(client, root):
+    token = _token(client)
+    response = client.post("/kich-ban/moi", data={"csrftoken": token, "id": "canh-bao", "title": "x"})
+    assert response.status_code == 400 and "đã có kịch bản" in response.text
+    assert (root / "scripts" / "canh-bao.yaml").read_text(encoding="utf-8") == SCRIPT
+
+
+# --- editing ------------------------------------------------------------------------------------
+
+
+def test_saving_keeps_comments_order_and_untouched_lines(client, root):
+    form = _editor_form(client)
+    form["title"] = "Cảnh báo thử, bản sửa"
+    response = client.post("/kich-ban/canh-bao", data={**form, "csrftoken": _token(client)})
+    assert response.status_code == 303
+    after = (root / "scripts" / "canh-bao.yaml").read_text(encoding="utf-8")
+    assert after == SCRIPT.replace("title: Cảnh báo thử\n", "title: Cảnh báo thử, bản sửa\n")
+
+
+def test_a_file_changed_on_disk_since_it_was_opened_is_never_overwritten(client, root):
+    form = _editor_form(client)
+    path = root / "scripts" / "canh-bao.yaml"
+    theirs = SCRIPT.replace("repeat: 1", "repeat: 2")
+    path.write_text(theirs, encoding="utf-8")  # git pull, or another window, meanwhile
+    form["title"] = "Bản của tôi"
+    response = client.post("/kich-ban/canh-bao", data={**form, "csrftoken": _token(client)})
+    assert response.status_code == 409
+    assert "đã được sửa ở nơi khác" in response.text
+    assert "repeat: 2" in response.text and "Bản của tôi" in response.text  # both versions shown
+    assert path.read_text(encoding="utf-8") == theirs
+
+
+def test_lint_as_you_type_points_at_the_body_line_with_the_fix(client):
+    form = _editor_form(client)
+    token = _token(client)
+    form["body"] = "Kính thưa bà con {{ locale.nam }}!\n\nGọi 0912 345 678 ngay.\n"
+    problems = client.post("/api/lint", data={**form, "csrftoken": token}).json()["problems"]
+    template = next(p for p in problems if "nam" in p["message"])
+    assert template["severity"] == "error" and template["body_line"] == 1 and "locale.name" in template["fix"]
+    form["body"] = form["body"].replace("locale.nam ", "locale.name ")
+    problems = client.post("/api/lint", data={**form, "csrftoken": token}).json()["problems"]
+    phone = next(p for p in problems if "0912 345 678" in p["message"])
+    assert phone["body_line"] == 3 and phone["severity"] == "error"
+    form["body"] = "Kính thưa bà con {{ locale.name }}!\n\nGọi 113 ngay.\n"
+    assert [p for p in client.post("/api/lint", data={**form, "csrftoken": token}).json()["problems"]
+            if p["severity"] == "error"] == []
+
+
+def test_lint_of_a_bad_field_names_its_line(client):
+    form = _editor_form(client)
+    form["valid_from"] = "2025-13-40"
+    problems = client.post("/api/lint", data={**form, "csrftoken": _token(client)}).json()["problems"]
+    [bad] = [p for p in problems if p["severity"] == "error"]
+    assert bad["field"].startswith("valid") and bad["line"] > 0 and bad["body_line"] == 0
+
+
+def test_spoken_form_for_a_commune_is_what_the_voice_reads(client):
+    form = _editor_form(client)
+    answer = client.post("/api/doc", data={**form, "locale": "lang-son/xa-chi-lang", "csrftoken": _token(client)})
+    spoken = answer.json()["spoken"]
+    assert "ủy ban nhân dân xã đề nghị" in spoken and "Xã Chi Lăng" in spoken and "một một ba" in spoken
+
+
+def test_nghe_thu_plays_the_message_as_it_airs_and_again_at_once(client):
+    form = {**_editor_form(client), "locale": "lang-son/xa-chi-lang", "csrftoken": _token(client)}
+    first = client.post("/api/nghe-thu", data=form).json()
+    assert first["cached"] is False and first["url"].endswith(".mp3")
+    audio = client.get(first["url"])
+    assert audio.status_code == 200 and audio.headers["content-type"] == "audio/mpeg"
+    samples, rate = decode(audio.content)
+    assert len(samples) / rate > 4.0  # the chime and the two sentences
+    started = time.monotonic()
+    second = client.post("/api/nghe-thu", data=form).json()
+    assert second == {**second, "cached": True, "url": first["url"]}
+    assert time.monotonic() - started < 1.0
+
+
+# --- approval -----------------------------------------------------------------------------------
+
+
+def test_approval_is_bound_to_the_content_and_the_build_airs_only_approved_scripts(tmp_path):
+    root = _project(tmp_path, {"broadcast.yaml": MINIMAL["broadcast.yaml"] + "approval: required\n",
+                               "scripts/thu-hai.yaml": SCRIPT.replace("id: canh-bao", "id: thu-hai")})
+    client = _client(root)
+    token = _token(client)
+    sha = records.file_sha256(root / "scripts" / "canh-bao.yaml")
+    refused = client.post("/kich-ban/canh-bao/duyet", data={"csrftoken": token, "decision": "rejected", "sha": sha})
+    assert refused.status_code == 400 and "lý do" in refused.text
+    ok = client.post("/kich-ban/canh-bao/duyet", data={"csrftoken": token, "decision": "approved", "sha": sha,
+                                                      "comment": "Đúng công văn"})
+    assert ok.status_code == 303
+    assert "đã duyệt" in client.get("/kich-ban/canh-bao").text
+    sheet = client.get("/kich-ban/canh-bao/phieu-duyet?locale=lang-son/xa-chi-lang").text
+    assert "PHIẾU DUYỆT" in sheet and "máy này" in sheet and "ủy ban nhân dân xã" in sheet and "Cảnh báo thử" in sheet
+
+    result = app.open_workspace(root).build(app.Week.parse(WEEK))
+    assert result.not_approved == ["thu-hai"]
+    aired = {e.path for e in published(root / "output" / WEEK).values() if e.kind == "message"}
+    assert any("canh-bao" in p for p in aired) and not any("thu-hai" in p for p in aired)
+    manifest = json.loads((root / "output" / WEEK / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["not_approved"] == ["thu-hai"]
+
+    # any later edit, even outside the studio, returns the script to draft
+    path = root / "scripts" / "canh-bao.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("Cảnh báo thử", "Cảnh báo thử sửa"), encoding="utf-8")
+    assert "bản nháp" in client.get("/kich-ban/canh-bao").text
+    assert app.open_workspace(root).build(app.Week.parse(WEEK)).not_approved == ["canh-bao", "thu-hai"]
+
+
+def test_without_approval_required_everything_valid_airs(root):
+    result = app.open_workspace(root).build(app.Week.parse(WEEK))
+    assert result.not_approved == [] and result.count("message") == 1
+
+
+# --- accounts, roles, CSRF ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def network(root: Path) -> tuple[Path, TestClient]:
+    for name, role in (("bien-tap", "editor"), ("duyet", "approver"), ("van-hanh", "operator")):
+        add_user(root, name, role, f"mat-khau-{name}")
+    return root, _client(root, local=False)
+
+
+def _login(client: TestClient, name: str) -> None:
+    token = _token(client, "/dang-nhap")
+    response = client.post("/dang-nhap", data={"csrftoken": token, "name": name, "password": f"mat-khau-{name}"})
+    assert response.status_code == 303, response.text
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
+
+
+def test_on_the_network_every_page_needs_a_login(network):
+    _, client = network
+    for page in ("/kich-ban", "/kich-ban/canh-bao", "/xa", "/nhat-ky", f"/tuan/{WEEK}"):
+        response = client.get(page)
+        assert response.status_code == 303 and response.headers["location"].startswith("/dang-nhap")
+
+
+def test_roles_an_editor_cannot_approve_an_operator_cannot_edit(network):
+    root, client = network
+    sha = records.file_sha256(root / "scripts" / "canh-bao.yaml")
+    _login(client, "bien-tap")
+    token = _token(client)
+    assert client.post("/kich-ban/canh-bao/duyet", data={"csrftoken": token, "decision": "approved",
+                                                         "sha": sha}).status_code == 403
+    form = _editor_form(client)
+    form["title"] = "Sửa bởi biên tập viên"
+    assert client.post("/kich-ban/canh-bao", data={**form, "csrftoken": token}).status_code == 303
+
+    operator = _client(root, local=False)
+    _login(operator, "van-hanh")
+    token = _token(operator)
+    form = _editor_form(operator)
+    form["title"] = "Sửa bởi người vận hành"
+    assert operator.post("/kich-ban/canh-bao", data={**form, "csrftoken": token}).status_code == 403
+    assert operator.post("/kich-ban/moi", data={"csrftoken": token, "id": "x", "title": "x"}).status_code == 403
+    assert "Sửa bởi biên tập viên" in (root / "scripts" / "canh-bao.yaml").read_text(encoding="utf-8")
+
+    approver = _client(root, local=False)
+    _login(approver, "duyet")
+    sha = records.file_sha256(root / "scripts" / "canh-bao.yaml")
+    assert approver.post("/kich-ban/canh-bao/duyet", data={"csrftoken": _token(approver), "decision": "approved",
+                                                           "sha": sha}).status_code == 303
+    with records.connect(root) as conn:
+        [decision] = records.history(conn, "canh-bao")
+    assert (decision.user, decision.decision, decision.sha256) == ("duyet", "approved", sha)
+
+
+def test_state_changing_requests_without_or_with_a_wrong_csrf_token_are_refused(client, root):
+    _token(client)  # the cookie is set
+    form = _editor_form(client)
+    form["title"] = "Tấn công"
+    assert client.post("/kich-ban/canh-bao", data=form).status_code == 403
+    assert client.post("/kich-ban/canh-bao", data={**form, "csrftoken": "sai"}).status_code == 403
+    stranger = _client(root)  # no cookie at all: a page on another site posting to 127.0.0.1
+    assert stranger.post("/kich-ban/moi", data={"id": "x", "title": "x"}).status_code == 403
+    assert stranger.post("/api/lint", data=form).status_code == 403
+    assert "Tấn công" not in (root / "scripts" / "canh-bao.yaml").read_text(encoding="utf-8")
+
+
+def test_login_attempts_are_limited(network):
+    root, client = network
+    token = _token(client, "/dang-nhap")
+    for _ in range(5):
+        wrong = client.post("/dang-nhap", data={"csrftoken": token, "name": "duyet", "password": "sai-mat-khau"})
+        assert wrong.status_code == 401
+    right = client.post("/dang-nhap", data={"csrftoken": token, "name": "duyet", "password": "mat-khau-duyet"})
+    assert right.status_code == 401 and "15 phút" in right.text
+
+
+def test_the_studio_refuses_the_network_until_an_account_exists(root):
+    from broadcast.studio import serve
+
+    with pytest.raises(UsageError) as refused:
+        serve(root, "0.0.0.0", 8999, False)
+    assert "tài khoản" in refused.value.message and "studio user add" in refused.value.fix
+
+
+def test_passwords_are_stored_hashed_and_sessions_by_hash(network):
+    root, client = network
+    _login(client, "duyet")
+    db = sqlite3.connect(records.path(root))
+    hashes = [h for (h,) in db.execute("SELECT password_hash FROM users")]
+    assert all(h.startswith("$argon2") for h in hashes) and not any("mat-khau" in h for h in hashes)
+    token = client.cookies.get("broadcast_studio")
+    assert token and not db.execute("SELECT 1 FROM sessions WHERE token_hash = ?", (token,)).fetchone()
+
+
+# --- paths and escaping ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/kich-ban/..%2F..%2Fbroadcast", "/kich-ban/%2E%2E", "/kich-ban/CANH-BAO",
+                                 "/xa/..%2F..%2Fetc/passwd", f"/tuan/{WEEK}/tep/..%2F..%2Fbroadcast.yaml",
+                                 "/tuan/..%2F..%2F/lang-son/xa-chi-lang.zip", "/nghe-thu/..%2Fsecret",
+                                 "/kich-ban/canh-bao/phieu-duyet?locale=..%2F..%2Fx"])
+def test_names_in_urls_never_reach_outside_the_project(client, url):
+    response = client.get(url)
+    assert response.status_code in (400, 404), (url, response.status_code)
+    assert "signing" not in response.text and "broadcast.yaml" not in response.text.split("<main>")[-1][:0]
+
+
+def test_restore_refuses_names_outside_the_trash(client, root):
+    token = _token(client)
+    response = client.post("/thung-rac/..%2F..%2Fbroadcast.yaml/khoi-phuc", data={"csrftoken": token})
+    assert response.status_code in (400, 404)
+    assert (root / "broadcast.yaml").is_file()
+
+
+def test_hostile_titles_and_bodies_are_escaped(tmp_path):
+    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    root = _project(tmp_path, {"scripts/canh-bao.yaml": SCRIPT.replace("title: Cảnh báo thử", f"title: '{hostile}'")
+                               .replace("Kính thưa", f"{hostile} Kính thưa")})
+    client = _client(root)
+    for page in ("/kich-ban", "/kich-ban/canh-bao", "/kich-ban/canh-bao/phieu-duyet", f"/lich-tuan?week={WEEK}"):
+        html = client.get(page).text
+        assert "<script>alert" not in html and "<img src=x" not in html, page
+        assert "&lt;script&gt;" in html, page
+
+
+def test_oversized_requests_are_refused(client, root):
+    form = _editor_form(client)
+    form["body"] = "Kính thưa bà con. " * 200_000
+    response = client.post("/kich-ban/canh-bao", data={**form, "csrftoken": _token(client)})
+    assert response.status_code == 400 and "quá lớn" in response.text
+    assert (root / "scripts" / "canh-bao.yaml").read_text(encoding="utf-8") == SCRIPT
+
+
+# --- communes, lexicon, audit ----------------------------------------------------------------------
+
+
+def test_communes_search_and_paging(tmp_path):
+    files: dict[str, str | bytes | None] = {}
+    for i in range(120):
+        files[f"locales/lang-son/xa-thu-{i:03}.yaml"] = f"name: Xã Thử {i:03}\ncode: '{10000 + i}'\n"
+    client = _client(_project(tmp_path, files))
+    first = client.get("/xa").text
+    assert "121 xã, phường" in first and "trang 1/3" in first and first.count('<tr><td><a href="/xa/') == 50
+    last = client.get("/xa?trang=3").text
+    assert last.count('<tr><td><a href="/xa/') == 21
+    found = client.get("/xa?q=thử 07").text
+    assert found.count('<tr><td><a href="/xa/') == 10  # 070..079
+
+
+def test_commune_form_checks_phone_numbers_like_lint_and_keeps_the_file_until_clean(client, root):
+    path = root / "locales" / "lang-son" / "xa-chi-lang.yaml"
+    before = path.read_text(encoding="utf-8")
+    html = client.get("/xa/lang-son/xa-chi-lang").text
+    sha = re.search(r'name="sha" value="([^"]+)"', html).group(1)
+    token = _token(client)
+    form = {"csrftoken": token, "sha": sha, "name": "Xã Chi Lăng", "station": "Đài truyền thanh xã Chi Lăng",
+            "police_name": "Công an xã Chi Lăng", "police_phone": "0205 38"}
+    bad = client.post("/xa/lang-son/xa-chi-lang", data=form)
+    assert bad.status_code == 400 and "0205 38" in bad.text and "quy hoạch" in bad.text
+    assert path.read_text(encoding="utf-8") == before
+    good = client.post("/xa/lang-son/xa-chi-lang", data={**form, "police_phone": "0205 3870 222"})
+    assert good.status_code == 303
+    after = path.read_text(encoding="utf-8")
+    assert "station: Đài truyền thanh xã Chi Lăng" in after and "0205 3870 222" in after
+    assert after.startswith("name: Xã Chi Lăng\ncode: \"06463\"")  # untouched lines as written
+
+
+def test_lexicon_entry_saved_in_place_and_bad_readings_refused(client, root):
+    (root / "lexicon.yaml").write_text("# từ điển của dự án\nwords:\n  Zalo: da lô  # mạng xã hội\n", encoding="utf-8")
+    html = client.get("/tu-dien").text
+    sha = re.search(r'name="sha" value="([^"]+)"', html).group(1)
+    token = _token(client)
+    saved = client.post("/tu-dien", data={"csrftoken": token, "sha": sha, "section": "abbreviations",
+                                          "key": "BQLDA", "reading": "ban quản lý dự án"})
+    assert saved.status_code == 303
+    text = (root / "lexicon.yaml").read_text(encoding="utf-8")
+    assert text.startswith("# từ điển của dự án\nwords:\n  Zalo: da lô  # mạng xã hội\n")
+    assert "BQLDA: ban quản lý dự án" in text
+    sha = re.search(r'name="sha" value="([^"]+)"', client.get("/tu-dien").text).group(1)
+    bad = client.post("/tu-dien", data={"csrftoken": token, "sha": sha, "section": "words", "key": "ABC",
+                                        "reading": "a 1 2"})
+    assert bad.status_code == 400 and "chữ số" in bad.text
+
+
+def test_every_save_is_in_the_audit_log_with_its_diff_and_the_log_cannot_be_edited(client, root):
+    form = _editor_form(client)
+    form["title"] = "Tiêu đề mới"
+    client.post("/kich-ban/canh-bao", data={**form, "csrftoken": _token(client)})
+    with records.connect(root) as conn:
+        [entry] = [e for e in records.audit(conn) if e.action == "save"]
+    assert entry.target == "scripts/canh-bao.yaml" and entry.user == "máy này"
+    assert "-title: Cảnh báo thử\n+title: Tiêu đề mới" in entry.detail
+    assert "Tiêu đề mới" in client.get("/nhat-ky").text
+    db = sqlite3.connect(records.path(root))
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("UPDATE audit SET user = 'ai đó'")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("DELETE FROM audit")
+
+
+def test_the_database_schema_is_versioned_and_migrated_once(root):
+    assert records.schema_version(root) == len(records.MIGRATIONS)
+    assert records.schema_version(root) == len(records.MIGRATIONS)  # opening again changes nothing
+
+
+# --- building from the studio ---------------------------------------------------------------------------
+
+
+def test_build_from_the_studio_streams_progress_then_browse_and_download(client, root):
+    token = _token(client)
+    started = client.post("/dung-tuan", data={"csrftoken": token, "week": WEEK})
+    assert started.status_code == 303
+    with client.stream("GET", "/dung-tuan/su-kien") as stream:
+        body = "".join(stream.iter_text())
+    events = [json.loads(line[6:]) for line in body.splitlines() if line.startswith("data: {\"stage")]
+    assert {e["stage"] for e in events} >= {"speak", "synthesise", "master", "plan", "programs", "publish"}
+    assert any(e["kind"] == "progress" for e in events)
+    done = json.loads(body.split("event: done\ndata: ")[1].split("\n")[0])
+    assert done["week"] == WEEK and done["messages"] == 1 and done["failures"] == []
+
+    page = client.get(f"/tuan/{WEEK}").text
+    [message] = re.findall(r'<audio controls preload="none" src="(/tuan/[^"]+\.mp3)"', page)[:1]
+    assert client.get(message).headers["content-type"] == "audio/mpeg"
+    bundle = client.get(f"/tuan/{WEEK}/lang-son/xa-chi-lang.zip")
+    assert bundle.status_code == 200
+    names = zipfile.ZipFile(io.BytesIO(bundle.content)).namelist()
+    on_disk = sorted(p.relative_to(root / "output" / WEEK / "lang-son").as_posix()
+                     for p in (root / "output" / WEEK / "lang-son" / "xa-chi-lang").rglob("*") if p.is_file())
+    assert sorted(names) == on_disk
+    with records.connect(root) as conn:
+        assert any(e.action == "build" and e.target == WEEK for e in records.audit(conn))
