@@ -1,0 +1,180 @@
+"""The studio in a real browser: Playwright driving Debian's Chromium (`apt-get install -y chromium`;
+`.ci/run` installs it and runs `pytest -m "browser or system"`).
+
+One test walks an editor's day: open the studio, create a script, make a mistake and see it flagged at its
+line, fix it, see the spoken form, press Nghe thử and hear it play, have an approver approve it, build the
+week with live progress, see the week grid and play a published message. Screenshots of each page go to
+$BROADCAST_SCREENSHOTS when set (the README's pictures come from there), else to the test's folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from broadcast.studio import create_app
+from broadcast.studio.auth import add_user
+from conftest import MINIMAL, make_project
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+WEEK = "2026-W49"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def studio(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    import uvicorn
+
+    root = make_project(tmp_path / "p", {
+        "broadcast.yaml": MINIMAL["broadcast.yaml"] + "approval: required\n",
+    })
+    add_user(root, "bien-tap", "editor", "mat-khau-bien-tap")
+    add_user(root, "duyet", "approver", "mat-khau-duyet")
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(root, local=False), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the studio did not start"
+    yield f"http://127.0.0.1:{port}", root
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    assert Path(CHROMIUM).exists(), "Debian's chromium is not installed: apt-get install -y chromium"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"])
+        yield chromium
+        chromium.close()
+
+
+def _shots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("BROADCAST_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _login(page, base: str, name: str) -> None:
+    page.goto(f"{base}/kich-ban")
+    assert "/dang-nhap" in page.url  # on the network every page needs a login
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", f"mat-khau-{name}")
+    page.click("form[action='/dang-nhap'] button")
+    page.wait_for_url(f"{base}/kich-ban")
+
+
+def _played(page, selector: str) -> float:
+    """Play an <audio> element and return its duration once it has played a little, or fail."""
+    page.wait_for_function(f"() => {{ const a = document.querySelector('{selector}'); return a && a.src; }}",
+                           timeout=60_000)
+    page.evaluate(f"document.querySelector('{selector}').play().catch(() => null)")
+    page.wait_for_function(f"() => document.querySelector('{selector}').currentTime > 0.2", timeout=60_000)
+    assert page.evaluate(f"document.querySelector('{selector}').error") is None
+    return float(page.evaluate(f"document.querySelector('{selector}').duration"))
+
+
+def test_an_editors_day(studio, browser, tmp_path):
+    base, root = studio
+    shots = _shots(tmp_path)
+    editor = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = editor.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(f"{m.text} {m.location}") if m.type == "error" else None)
+
+    # open the studio and create a script from the starter
+    _login(page, base, "bien-tap")
+    page.screenshot(path=str(shots / "kich-ban.png"), full_page=True)
+    page.fill("form[action='/kich-ban/moi'] input[name=id]", "khong-doc-ma-otp")
+    page.fill("form[action='/kich-ban/moi'] input[name=title]", "Không đọc mã OTP cho bất kỳ ai")
+    page.click("form[action='/kich-ban/moi'] button")
+    page.wait_for_url(f"{base}/kich-ban/khong-doc-ma-otp")
+    page.fill("input[name=source]", "Công an tỉnh Lạng Sơn, công văn ngày 04/12/2024")
+
+    # a mistake, flagged at its line in Vietnamese with the fix
+    body = ("Kính thưa bà con nhân dân {{ locale.name }}!\n\n"
+            "Tuyệt đối không đọc mã OTP 482913 cho người lạ.\n"
+            "Khi cần, hãy gọi {{ locale.contacts.police.nam }}.\n")
+    page.fill("#body", body)
+    page.wait_for_function("() => document.querySelector('#problems').textContent.includes('police.nam')",
+                           timeout=20_000)
+    flagged = page.inner_text("#problems")
+    assert "Nội dung, dòng 4" in flagged and "Cách sửa" in flagged and "locale.contacts.police.name" in flagged
+    page.screenshot(path=str(shots / "bien-tap-loi.png"), full_page=True)
+    page.click("#problems button")  # jumps to the line
+    assert page.evaluate("document.querySelector('#body').selectionStart") == body.index("Khi cần")
+
+    # fix it: the mistake goes away
+    page.fill("#body", body.replace("police.nam }}", "police.name }}, số {{ locale.contacts.police.phone }}"))
+    page.wait_for_function("() => document.querySelector('#lint-status').dataset.errors === '0'", timeout=20_000)
+    assert "police.nam " not in page.inner_text("#problems")
+
+    # the spoken form for the commune, then Nghe thử
+    page.click("#show-spoken")
+    page.wait_for_function("() => document.querySelector('#spoken').textContent.includes('bốn tám hai chín một ba')",
+                           timeout=20_000)
+    assert "mã ô tê pê bốn tám hai chín một ba" in page.inner_text("#spoken")
+    page.click("#preview")
+    duration = _played(page, "#player")
+    assert duration > 4.0
+    page.click("#save")
+    page.wait_for_url(f"{base}/kich-ban/khong-doc-ma-otp?saved=1")
+    assert "Đã lưu" in page.inner_text("main")
+    page.screenshot(path=str(shots / "bien-tap.png"), full_page=True)
+    # an editor cannot approve: the page offers no approval form
+    assert page.locator("#decide").count() == 0
+
+    # an approver approves it
+    approver = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    _login(approver, base, "duyet")
+    approver.goto(f"{base}/kich-ban/khong-doc-ma-otp")
+    approver.fill("#decide textarea[name=comment]", "Đúng nội dung công văn")
+    approver.click("#decide button[value=approved]")
+    approver.wait_for_url(f"{base}/kich-ban/khong-doc-ma-otp")
+    assert "đã duyệt" in approver.inner_text(".side")
+    approver.goto(f"{base}/kich-ban/khong-doc-ma-otp/phieu-duyet")
+    assert "PHIẾU DUYỆT" in approver.inner_text("main") and "duyet" in approver.inner_text("main")
+    approver.screenshot(path=str(shots / "phieu-duyet.png"), full_page=True)
+
+    # build the week with live progress
+    page.goto(f"{base}/dung-tuan?week={WEEK}")
+    page.fill("form[action='/dung-tuan'] input[name=week]", WEEK)
+    page.click("#start-build")
+    page.wait_for_function("() => document.querySelector('#build').dataset.finished === '1'", timeout=300_000)
+    summary = page.inner_text("#summary")
+    assert f"Đã phát hành tuần {WEEK}" in summary and "canh-bao" in summary  # not approved: not airing
+    assert "xử lý âm thanh" in page.inner_text("#stages")
+    page.screenshot(path=str(shots / "dung-tuan.png"), full_page=True)
+
+    # the week grid, then a published message plays
+    page.goto(f"{base}/lich-tuan?week={WEEK}")
+    assert "Không đọc mã OTP cho bất kỳ ai" in page.inner_text("table.grid")
+    assert "chưa được duyệt" in page.inner_text("main")
+    page.screenshot(path=str(shots / "lich-tuan.png"), full_page=True)
+    page.goto(f"{base}/tuan/{WEEK}")
+    page.locator("audio").first.scroll_into_view_if_needed()
+    assert _played(page, "audio") > 4.0
+    page.screenshot(path=str(shots / "tuan-da-phat-hanh.png"), full_page=True)
+    assert errors == []
