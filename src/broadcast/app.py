@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 import functools
 import logging
+import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterable
@@ -181,6 +182,7 @@ class Workspace:
     def __init__(self, root: Path):
         self.root = root
         self._project: Project | None = None
+        self._signature: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def project(self) -> Project:
@@ -191,6 +193,14 @@ class Workspace:
 
     def reload(self) -> None:
         self._project = None
+
+    def refresh(self) -> None:
+        """Read the project again if any of its files changed since it was read (the studio calls this
+        per request: the CLI, a text editor or git may have changed them). A stat of every file, so
+        3,321 commune files cost milliseconds, not a new parse."""
+        signature = _files_signature(self.root)
+        if signature != self._signature:
+            self._project, self._signature = None, signature
 
     def week(self, text: str | None = None) -> Week:
         """The week `text` names, or next week in the project's time zone (read even when some
@@ -441,6 +451,27 @@ class Workspace:
         report = locale_catalogue.import_locales(self.root, provinces, schedule)
         self.reload()
         return report
+
+
+def _files_signature(root: Path) -> tuple[tuple[str, int, int], ...]:
+    """(path, mtime in ns, size) of every file a project is read from."""
+    found = []
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if folder == root and entry.name not in ("scripts", "locales", "voices", "schedules"):
+                    continue
+                stack.append(Path(entry.path))
+            elif entry.name.endswith(".yaml"):
+                info = entry.stat()
+                found.append((entry.path, info.st_mtime_ns, info.st_size))
+    return tuple(sorted(found))
 
 
 def _known(found: T | None, what: str, name: str, option: str, ids: Iterable[str]) -> T:

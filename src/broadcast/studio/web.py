@@ -118,7 +118,6 @@ class Studio:
         return self.workspace.week(request.query_params.get("week") or None)
 
     def scripts(self) -> list[Script]:
-        self.workspace.reload()
         return sorted(self.workspace.project.scripts, key=lambda s: s.id)
 
     def script_path(self, script_id: str) -> Path:
@@ -738,6 +737,8 @@ def create_app(root: Path, local: bool = True) -> Any:
 
     async def who(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         request.state.viewer = auth.viewer(studio.root, request.cookies.get(auth.COOKIE), studio.local)
+        if not request.url.path.startswith(("/static/", "/nghe-thu/", "/tuan/")):
+            studio.workspace.refresh()  # what the CLI, an editor or git changed on disk
         response = await call_next(request)
         response.headers["Content-Security-Policy"] = (
             "default-src 'self'; script-src 'self'; style-src 'self'; media-src 'self' blob:; "
