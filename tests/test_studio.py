@@ -477,3 +477,101 @@ def test_build_from_the_studio_streams_progress_then_browse_and_download(client,
     assert sorted(names) == on_disk
     with records.connect(root) as conn:
         assert any(e.action == "build" and e.target == WEEK for e in records.audit(conn))
+
+
+# --- recordings, province import, commune variables, hearing a word -----------------------------------
+
+
+def _wav(seconds: float, rate: int = 16000) -> bytes:
+    import wave
+
+    import numpy as np
+
+    t = np.arange(int(seconds * rate)) / rate
+    samples = (0.3 * np.sin(2 * np.pi * 220 * t) * 32767).astype("<i2")
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(samples.tobytes())
+    return out.getvalue()
+
+
+@pytest.fixture
+def recorded(tmp_path: Path) -> Path:
+    root = _project(tmp_path, {
+        "voices/ghi-am.yaml": "id: ghi-am\nengine: recorded\nparams: {folder: assets/ghi-am}\n",
+        "scripts/tay.yaml": "id: tay\ntitle: Bản tiếng Tày\nsource: Công an tỉnh Lạng Sơn\nvalid: {from: 2024-12-04}\n"
+                            "voice: ghi-am\nbody: |\n  Bà con chú ý.\n  Không chuyển tiền cho người lạ.\n",
+    })
+    (root / "assets" / "ghi-am").mkdir(parents=True)
+    return root
+
+
+def test_recordings_are_uploaded_checked_as_audio_and_stored_for_the_voice(recorded):
+    client = _client(recorded)
+    page = client.get("/ghi-am").text
+    assert "Bà con chú ý." in page and "Không chuyển tiền cho người lạ." in page
+    token = _token(client)
+
+    def upload(name: str, data: bytes, sentence: str = "Bà con chú ý."):
+        return client.post("/ghi-am", data={"voice": "ghi-am", "sentence": sentence}, headers={"x-csrftoken": token},
+                           files={"file": (name, data, "application/octet-stream")})
+
+    assert upload("cau-1.wav", b"RIFF....not audio at all").status_code == 400
+    assert upload("cau-1.exe", _wav(1.0)).status_code == 400
+    assert upload("cau-1.wav", _wav(0.1)).status_code == 400  # too short to be a sentence
+    assert not list((recorded / "assets" / "ghi-am").iterdir())
+    refused = client.post("/ghi-am", data={"voice": "ghi-am", "sentence": "Bà con chú ý."},
+                          files={"file": ("cau-1.wav", _wav(1.5), "audio/wav")})  # no token
+    assert refused.status_code == 403 and not list((recorded / "assets" / "ghi-am").iterdir())
+    ok = upload("cau-1.wav", _wav(1.5))
+    assert ok.status_code == 303
+    stored = recorded / "assets" / "ghi-am" / "ba-con-chu-y.wav"
+    samples, rate = decode(stored)
+    assert abs(len(samples) / rate - 1.5) < 0.01
+    page = client.get("/ghi-am").text
+    assert "Bà con chú ý." not in page and "Không chuyển tiền cho người lạ." in page
+    with records.connect(recorded) as conn:
+        assert any(e.action == "upload" and e.target == "assets/ghi-am/ba-con-chu-y.wav" for e in records.audit(conn))
+
+
+def test_an_upload_over_the_limit_is_refused_before_it_is_read(recorded, monkeypatch):
+    monkeypatch.setattr(app, "UPLOAD_MAX_BYTES", 200_000)
+    client = _client(recorded)
+    token = _token(client)
+    response = client.post("/ghi-am", data={"voice": "ghi-am", "sentence": "Bà con chú ý."},
+                           headers={"x-csrftoken": token}, files={"file": ("dai.wav", _wav(10.0), "audio/wav")})
+    assert response.status_code == 400 and "quá lớn" in response.text
+    assert not list((recorded / "assets" / "ghi-am").iterdir())
+
+
+def test_import_a_province_from_the_communes_page(client, root):
+    response = client.post("/xa/nhap-tinh", data={"csrftoken": _token(client), "province": "Cao Bằng"})
+    assert response.status_code == 303
+    imported = list((root / "locales").glob("cao-bang/*.yaml"))
+    assert len(imported) > 50
+    assert "Cao Bằng" in client.get("/xa?tinh=cao-bang").text
+
+
+def test_commune_variables_are_edited_as_rows(client, root):
+    path = root / "locales" / "lang-son" / "xa-chi-lang.yaml"
+    html = client.get("/xa/lang-son/xa-chi-lang").text
+    sha = re.search(r'name="sha" value="([^"]+)"', html).group(1)
+    form = {"csrftoken": _token(client), "sha": sha, "name": "Xã Chi Lăng", "police_name": "Công an xã Chi Lăng",
+            "var_key_0": "truong_thon", "var_value_0": "ông Hoàng Văn Thắng"}
+    assert client.post("/xa/lang-son/xa-chi-lang", data=form).status_code == 303
+    assert "vars:\n  truong_thon: ông Hoàng Văn Thắng\n" in path.read_text(encoding="utf-8")
+    assert app.open_workspace(root).locale("lang-son/xa-chi-lang").vars["truong_thon"] == "ông Hoàng Văn Thắng"
+
+
+def test_hear_a_word_before_and_after_a_reading(client):
+    token = _token(client, "/tu-dien")
+    before = client.post("/api/noi", data={"csrftoken": token, "text": "BQLDA"}).json()
+    after = client.post("/api/noi", data={"csrftoken": token, "text": "BQLDA", "reading": "ban quản lý dự án"}).json()
+    assert before["spoken"] == "bê quy e lờ dê a." and after["spoken"] == "ban quản lý dự án."
+    assert before["url"] != after["url"]
+    for answer in (before, after):
+        samples, rate = decode(client.get(answer["url"]).content)
+        assert len(samples) / rate > 0.5

@@ -34,6 +34,7 @@ from .audio import AudioFile, MessageAudio, Tags, master_message
 from .build import BuildResult, build, clip_folder
 from .errors import BroadcastError, ContentError, EnvironmentProblem, Problem, UsageError
 from .events import Event, Listener, ignore
+from .ffmpeg import decode_clip
 from .lint import LintResult, check_scripts
 from .locales import ImportReport
 from .master import (
@@ -62,6 +63,10 @@ from .tts import (
     voice_status,
 )
 from .tts.base import Availability
+from .tts.recorded import EXTENSIONS as RECORDING_EXTENSIONS
+from .tts.recorded import MAX_SECONDS as RECORDING_MAX_SECONDS
+from .tts.recorded import slugify as recording_slug
+from .tts.voices import missing_recordings
 from .workers import interrupted, stop_on_sigterm
 
 __all__ = [
@@ -71,6 +76,8 @@ __all__ = [
 ]
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+UPLOAD_MAX_BYTES = 50_000_000  # one recording sent through the studio
+MIN_RECORDING_SECONDS = 0.3
 T = TypeVar("T")
 
 
@@ -328,6 +335,62 @@ class Workspace:
             raise ContentError([Problem("", 0, "", str(f), "kiểm tra giọng đọc bằng 'broadcast doctor'")
                                 for f in synthesis.failures])
         return synthesis
+
+    # --- recordings (the `recorded` voice) --------------------------------------------------
+
+    def recordings_needed(self, voice_id: str, week: Week) -> list[str]:
+        """The sentences a `recorded` voice must still be given to read every script it reads."""
+        project, voice = self.project, self._recorded(voice_id)
+        parts: set[str] = set()
+        for script in project.scripts:
+            for locale in project.locales:
+                if project.voice_for(script, locale) != voice.id:
+                    continue
+                try:
+                    text = render(script, locale, week)
+                except BroadcastError:
+                    continue  # lint reports it
+                parts.update(speak(text, locale.lexicon).parts)
+        return missing_recordings(voice, sorted(parts), self.root)
+
+    @_machine_errors
+    def save_recording(self, voice_id: str, sentence: str, filename: str, data: bytes) -> Path:
+        """Store an uploaded recording of `sentence` for a `recorded` voice: decoded and checked as audio
+        (bounded in size and length), saved under the name the voice looks for, atomically."""
+        voice = self._recorded(voice_id)
+        suffix = Path(filename).suffix.lower()
+        if suffix not in RECORDING_EXTENSIONS:
+            raise UsageError(f"tệp '{filename}' không phải loại âm thanh được nhận (unsupported file type)",
+                             fix="gửi tệp " + ", ".join(RECORDING_EXTENSIONS))
+        if len(data) > UPLOAD_MAX_BYTES:
+            raise UsageError(f"tệp ghi âm quá lớn: {len(data) // 1_000_000} MB, tối đa "
+                             f"{UPLOAD_MAX_BYTES // 1_000_000} MB (file too large)", fix="cắt bớt hoặc nén lại")
+        clip = decode_clip(data, what=filename, error=UsageError)
+        if not MIN_RECORDING_SECONDS <= clip.duration <= RECORDING_MAX_SECONDS:
+            raise UsageError(f"bản ghi dài {clip.duration:.1f} giây: cần từ {MIN_RECORDING_SECONDS} giây đến "
+                             f"{RECORDING_MAX_SECONDS // 60} phút (recording length)", fix="thu lại câu này")
+        folder = (self.root / str(dict(voice.params or {}).get("folder") or "assets/recordings")).resolve()
+        if not folder.is_relative_to(self.root.resolve()):
+            raise UsageError("thư mục bản ghi nằm ngoài dự án (recordings folder outside the project)")
+        folder.mkdir(parents=True, exist_ok=True)
+        name = recording_slug(sentence)
+        if not name:
+            raise UsageError("câu cần ghi âm trống (empty sentence)")
+        target = folder / f"{name}{suffix}"
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".tai-len-", suffix=suffix, delete=False) as tmp:
+            tmp.write(data)
+        Path(tmp.name).replace(target)
+        for other in RECORDING_EXTENSIONS:  # one recording per sentence: the new one
+            if other != suffix:
+                (folder / f"{name}{other}").unlink(missing_ok=True)
+        return target
+
+    def _recorded(self, voice_id: str) -> Any:
+        voice = next(v for v in self.project.voices if v.id == self.voice(voice_id))
+        if voice.engine != "recorded":
+            raise UsageError(f"giọng '{voice_id}' không phải giọng ghi âm (not a recorded voice)",
+                             fix="chọn một giọng có engine: recorded")
+        return voice
 
     # --- the week ---------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import io
 import json
 import os
 import re
+import secrets
 import shutil
 import threading
 import time
@@ -50,6 +51,7 @@ from ..model import LEVELS, Script, Week
 from . import auth, edit
 
 PAGE_SIZE = 50
+_VAR_ROWS_MAX = 50
 PREVIEWS = "nghe-thu"
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
 LEVEL_NAMES = {"normal": "thường", "priority": "ưu tiên", "emergency": "khẩn cấp"}
@@ -158,11 +160,15 @@ def _validity(script: Script, week: Week) -> str:
     return "đang hiệu lực"
 
 
-async def _form(request: Request) -> FormData:
-    length = int(request.headers.get("content-length") or 0)
-    if length > MAX_FORM_BYTES:
-        raise UsageError("dữ liệu gửi lên quá lớn (request too large)")
-    return await request.form(max_part_size=MAX_FORM_BYTES)
+async def _form(request: Request, limit: int = MAX_FORM_BYTES) -> FormData:
+    try:
+        length = int(request.headers.get("content-length") or 0)
+    except ValueError:
+        length = limit + 1
+    if length > limit:
+        raise UsageError(f"dữ liệu gửi lên quá lớn: {length // 1_000_000} MB, tối đa {limit // 1_000_000} MB "
+                         "(request too large)", fix="gửi tệp nhỏ hơn")
+    return await request.form(max_files=1, max_fields=200, max_part_size=MAX_FORM_BYTES)
 
 
 def _text(form: FormData, name: str) -> str:
@@ -423,9 +429,16 @@ def routes(studio: Studio) -> list[Route | Mount]:
             name, phone = _text(form, f"{key}_name").strip(), _text(form, f"{key}_phone").strip()
             if name or phone:
                 contacts[key] = {"name": name or None, "phone": phone or None}
+        variables: dict[str, Any] = {}
+        for index in range(_VAR_ROWS_MAX):
+            key, value = _text(form, f"var_key_{index}").strip(), _text(form, f"var_value_{index}").strip()
+            if key:
+                variables[edit.slug(key.replace("_", "-"), "tên biến").replace("-", "_")] = value or None
+        removed = {k: None for k in (edit.load(before) or {}).get("vars") or {} if k not in variables}
         text = edit.with_fields(before, {"name": _text(form, "name").strip(),
                                          "station": _text(form, "station").strip() or None,
-                                         "contacts": contacts or None})
+                                         "contacts": contacts or None,
+                                         "vars": {**removed, **variables} or None})
         problems = _commune_problems(studio, locale.file, text)
         if problems:
             return studio.page(request, "commune.html", 400, locale=locale, data=edit.load(text),
@@ -434,6 +447,38 @@ def routes(studio: Studio) -> list[Route | Mount]:
         studio.audit(request.state.viewer, "save", locale.file, edit.diff(before, text, locale.file))
         studio.workspace.reload()
         return RedirectResponse(f"/xa/{locale.id}?saved=1", status_code=303)
+
+    @view("read")
+    async def recordings(request: Request) -> Response:
+        project = studio.workspace.project
+        voices = [v.id for v in project.voices if v.engine == "recorded"]
+        chosen = request.query_params.get("giong") or (voices[0] if voices else "")
+        needed = studio.workspace.recordings_needed(chosen, studio.week(request)) if chosen else []
+        return studio.page(request, "recordings.html", voices=voices, chosen=chosen, needed=needed,
+                           limit=application.UPLOAD_MAX_BYTES // 1_000_000)
+
+    @view("edit")
+    async def recording_upload(request: Request) -> Response:
+        form = await _form(request, application.UPLOAD_MAX_BYTES + 100_000)
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str) or not upload.filename:
+            raise UsageError("chưa chọn tệp ghi âm (no file)", fix="chọn một tệp WAV, MP3, OGG, FLAC, M4A hoặc Opus")
+        data = await upload.read(application.UPLOAD_MAX_BYTES + 1)
+        sentence = _text(form, "sentence")
+        voice = _text(form, "voice")
+        path = await asyncio.to_thread(studio.workspace.save_recording, voice, sentence, upload.filename, data)
+        rel = path.relative_to(studio.root).as_posix()
+        studio.audit(request.state.viewer, "upload", rel, sentence)
+        return RedirectResponse(f"/ghi-am?giong={voice}&saved=1", status_code=303)
+
+    @view("edit")
+    async def province_import(request: Request) -> Response:
+        form = await _form(request)
+        name = _text(form, "province").strip()
+        report = await asyncio.to_thread(studio.workspace.import_locales, [name])
+        studio.audit(request.state.viewer, "import", name, str(report))
+        studio.workspace.reload()
+        return RedirectResponse("/xa?imported=1", status_code=303)
 
     @view("read")
     async def lexicon(request: Request) -> Response:
@@ -623,6 +668,9 @@ def routes(studio: Studio) -> list[Route | Mount]:
         Route("/xa", communes),
         Route("/xa/{province}/{commune}", commune_edit),
         Route("/xa/{province}/{commune}", commune_save, methods=["POST"]),
+        Route("/ghi-am", recordings),
+        Route("/ghi-am", recording_upload, methods=["POST"]),
+        Route("/xa/nhap-tinh", province_import, methods=["POST"]),
         Route("/tu-dien", lexicon),
         Route("/tu-dien", lexicon_save, methods=["POST"]),
         Route("/lich-tuan", week_grid),
@@ -749,9 +797,26 @@ def create_app(root: Path, local: bool = True) -> Any:
 
     starlette = Starlette(routes=routes(studio), middleware=[Middleware(BaseHTTPMiddleware, dispatch=who)])
     secret = _secret(studio.root)
-    wrapped = asgi_csrf(starlette, signing_secret=secret, always_protect=_Everywhere(), cookie_samesite="Strict")
-    wrapped.studio = studio  # for tests and the CLI
-    return wrapped
+    protected = asgi_csrf(starlette, signing_secret=secret, always_protect=_Everywhere(), cookie_samesite="Strict")
+
+    async def uploads_by_header(scope: Any, receive: Any, send: Any) -> None:
+        """asgi-csrf 0.11 fails on multipart bodies with current python-multipart (its FileClass
+        argument is gone), so an upload must carry the token in the x-csrftoken header (studio.js
+        sends it), which asgi-csrf checks before reading any body; one without it is refused here."""
+        if scope["type"] == "http" and scope["method"] == "POST":
+            headers = dict(scope.get("headers") or [])
+            if headers.get(b"content-type", b"").startswith(b"multipart/form-data"):
+                cookie = Request(scope).cookies.get("csrftoken", "")
+                given = headers.get(b"x-csrftoken", b"").decode("latin-1")
+                if not cookie or not secrets.compare_digest(given, cookie):
+                    response = HTMLResponse("Thiếu hoặc sai mã chống giả mạo (CSRF) (missing or wrong CSRF token)",
+                                            status_code=403)
+                    await response(scope, receive, send)
+                    return
+        await protected(scope, receive, send)
+
+    uploads_by_header.studio = studio  # type: ignore[attr-defined]
+    return uploads_by_header
 
 
 def _secret(root: Path) -> str:

@@ -106,6 +106,20 @@
     });
   }
 
+  // --- uploads: the token goes in the x-csrftoken header (asgi-csrf cannot read it from a
+  // multipart body with current python-multipart), then the page follows the answer ------------
+  for (const f of document.querySelectorAll('form[enctype="multipart/form-data"]')) {
+    f.addEventListener("submit", e => {
+      e.preventDefault();
+      const button = f.querySelector("button");
+      if (button) { button.disabled = true; text(button, "Đang tải lên…"); }
+      fetch(f.action, { method: "POST", body: new FormData(f), headers: { "x-csrftoken": token } })
+        .then(r => r.redirected ? (location.href = r.url) : r.text().then(html => {
+          document.open(); document.write(html); document.close();
+        }));
+    });
+  }
+
   // --- confirmations and printing --------------------------------------------------------------
   for (const f of document.querySelectorAll("form[data-confirm]")) {
     f.addEventListener("submit", e => { if (!confirm(f.dataset.confirm)) e.preventDefault(); });
