@@ -12,12 +12,14 @@ import stat
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import icalendar
 import imageio_ffmpeg
 import m3u8
 import mutagen
+import numpy as np
 import pytest
 
 from broadcast import build as build_stage
@@ -82,7 +84,8 @@ def test_layout_and_summary(built):
                      "2026-11-30_1700_chieu.mp3", "2026-12-02_0600_sang.m3u8", "2026-12-02_0600_sang.mp3",
                      "lich-phat-song.csv", "lich-phat-song.html", "lich-phat-song.ics", "lich-phat-song.liq",
                      "messages"]
-    assert sorted(p.name for p in (commune / "messages").iterdir()) == ["goi-113.mp3", "khong-chuyen-tien.mp3"]
+    assert sorted(p.name for p in (commune / "messages").iterdir()) == ["goi-113.mp3", "khong-chuyen-tien.mp3",
+                                                                          "loi-mo-dau.mp3"]
     assert not list((root / "output").glob(".staging/*")), "nothing left in staging"
     assert [p.name for p in (root / "output" / WEEK).iterdir() if p.name.startswith(".")] == []
     assert "Tuần 2026-W49: 1 xã, 2 tệp tin, 3 chương trình" in output
@@ -109,7 +112,8 @@ def test_playlists_reference_existing_files_with_exact_durations(built):
     commune = root / "output" / WEEK / "lang-son" / "xa-chi-lang"
     for playlist in commune.glob("*.m3u8"):
         parsed = m3u8.load(str(playlist))
-        assert [s.uri for s in parsed.segments][0] == "messages/goi-113.mp3"  # priority first
+        # the station's opening line, then the priority message first
+        assert [s.uri for s in parsed.segments][:2] == ["messages/loi-mo-dau.mp3", "messages/goi-113.mp3"]
         for segment in parsed.segments:
             target = commune / segment.uri
             assert target.is_file()
@@ -121,8 +125,7 @@ def test_program_file_is_the_sum_of_its_parts(built):
     commune = root / "output" / WEEK / "lang-son" / "xa-chi-lang"
     parts = sum(s.duration for s in m3u8.load(str(commune / "2026-11-30_0600_sang.m3u8")).segments)
     program = decoded_seconds(commune / "2026-11-30_0600_sang.mp3")
-    opening = program - parts
-    assert 1.0 < opening < 8.0  # the station's opening line, then exactly the messages
+    assert abs(program - parts) < 0.1  # the opening line is in the playlist too
     other = decoded_seconds(commune / "2026-12-02_0600_sang.mp3")
     assert abs(other - program) < 0.1  # same messages, same opening
 
@@ -136,7 +139,7 @@ def test_calendar_and_csv(built):
     assert all(e["dtstart"].params["TZID"] == "Asia/Ho_Chi_Minh" for e in events)
     assert events[0].decoded("dtstart").hour == 6 and events[1].decoded("dtstart").hour == 17
     rows = list(csv.DictReader(io.StringIO((commune / "lich-phat-song.csv").read_text(encoding="utf-8-sig"))))
-    assert len(rows) == 6 and {r["level"] for r in rows} == {"priority", "normal"}
+    assert len(rows) == 9 and {r["level"] for r in rows} == {"priority", "normal", "announcement"}
     for row in rows:
         assert (commune / row["file"]).is_file()
 
@@ -314,9 +317,10 @@ def test_emergency_gets_a_standalone_program(project):
     standalone = commune / "KHAN-CAP_khan-cap.mp3"
     extra = decoded_seconds(standalone) - decoded_seconds(commune / "messages" / "khan-cap.mp3")
     assert 1.0 < extra < 8.0  # the message with the station's opening line before it
-    assert [s.uri for s in m3u8.load(str(commune / "KHAN-CAP_khan-cap.m3u8")).segments] == ["messages/khan-cap.mp3"]
-    for playlist in commune.glob("2026-*.m3u8"):
-        assert m3u8.load(str(playlist)).segments[0].uri == "messages/khan-cap.mp3"  # first in every slot
+    assert [s.uri for s in m3u8.load(str(commune / "KHAN-CAP_khan-cap.m3u8")).segments] == [
+        "messages/loi-mo-dau.mp3", "messages/khan-cap.mp3"]
+    for playlist in commune.glob("2026-*.m3u8"):  # first in every slot, after the station's opening line
+        assert m3u8.load(str(playlist)).segments[1].uri == "messages/khan-cap.mp3"
     assert "Tin khẩn cấp" in (commune / "lich-phat-song.html").read_text(encoding="utf-8")
     manifest = json.loads((root / "output" / WEEK / "manifest.json").read_text(encoding="utf-8"))
     assert [e["kind"] for e in manifest["files"] if e["path"].endswith("KHAN-CAP_khan-cap.mp3")] == ["emergency"]
@@ -433,3 +437,56 @@ def test_a_week_with_nothing_to_air_is_published_empty_not_a_crash(project):
     assert result.exit_code == 0, result.output
     folder = root / "output" / "2026-W49" / "lang-son" / "xa-chi-lang"
     assert not list(folder.glob("*.mp3")) and (folder / "lich-phat-song.csv").is_file()
+
+
+def _samples(path: Path) -> np.ndarray:
+    out = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1",
+                          "-ar", "24000", "-"], capture_output=True, check=True)
+    return np.frombuffer(out.stdout, dtype="<i2")
+
+
+def test_playlist_csv_and_calendar_describe_exactly_what_the_program_plays(tmp_path):
+    """For every slot: the playlist's files decoded one after another are the program decoded (within one
+    MP3 frame per join), and every CSV row and calendar line starts at the program's start plus the
+    length of everything before it (within 50 ms), the station's opening and closing lines included."""
+    root = make_project(tmp_path / "p", {**FILES, "broadcast.yaml": FILES["broadcast.yaml"]
+                                         + "closing: Xin cảm ơn bà con đã lắng nghe.\n"})
+    assert run("build", "--week", WEEK, "--jobs", "1", "--project", str(root)).exit_code == 0
+    commune = root / "output" / WEEK / "lang-son" / "xa-chi-lang"
+    rows = list(csv.DictReader(io.StringIO((commune / "lich-phat-song.csv").read_text(encoding="utf-8-sig"))))
+    events = list(icalendar.Calendar.from_ical((commune / "lich-phat-song.ics").read_bytes()).walk("VEVENT"))
+    frame = 1152 / 24000  # the longest MP3 frame at the rate decoded here
+    programs = sorted(commune.glob("2026-*.mp3"))
+    assert len(programs) == 3
+    for program in programs:
+        playlist = m3u8.load(str(program.with_suffix(".m3u8")))
+        uris = [s.uri for s in playlist.segments]
+        assert uris[0] == "messages/loi-mo-dau.mp3" and uris[-1] == "messages/loi-ket-thuc.mp3"
+        whole = _samples(program)
+        joined = np.concatenate([_samples(commune / uri) for uri in uris])
+        assert abs(len(whole) - len(joined)) <= frame * 24000 * (len(uris) - 1)
+        # the same audio, not only the same length: each part where the playlist says it is
+        at = 0
+        for uri in uris:
+            part = _samples(commune / uri)
+            piece = whole[at:at + len(part)].astype(float)
+            assert np.corrcoef(piece[: len(part)], part[: len(piece)].astype(float))[0, 1] > 0.9, uri
+            at += len(part)
+        # CSV rows and calendar lines of this slot: start = slot start + everything before
+        name = program.stem  # 2026-11-30_0600_sang
+        day, start = name.split("_")[0], f"{name.split('_')[1][:2]}:{name.split('_')[1][2:]}:00"
+        slot_rows = [r for r in rows if r["date"] == day and r["slot"] == name.split("_")[2]]
+        assert [r["file"] for r in slot_rows] == uris
+        elapsed = 0.0
+        event = next(e for e in events if e.decoded("dtstart").strftime("%Y-%m-%d_%H%M") == name[:15])
+        lines = str(event["description"]).split("\n")[1:]
+        for row, uri, line in zip(slot_rows, uris, lines):
+            expected = datetime.fromisoformat(f"{day}T{start}") + timedelta(seconds=elapsed)
+            actual = datetime.fromisoformat(f"{day}T{row['start']}")
+            assert abs((actual - expected).total_seconds()) < 0.05, (uri, actual, expected)
+            listed = datetime.fromisoformat(f"{day}T{line[:8]}")  # the calendar lists whole seconds
+            assert abs((listed - expected).total_seconds()) <= 0.5 + 0.05 and uri in line
+            elapsed += len(_samples(commune / uri)) / 24000
+        assert abs(elapsed - len(whole) / 24000) < frame * len(uris)
+        dtstart, dtend = event.decoded("dtstart"), event.decoded("dtend")
+        assert abs((dtend - dtstart).total_seconds() - len(whole) / 24000) <= 0.5 + 0.05

@@ -62,7 +62,8 @@ def test_ics_one_event_per_slot_in_vietnam_time():
     tz = ZoneInfo("Asia/Ho_Chi_Minh")
     first = events[0]
     assert first.decoded("dtstart") == datetime(2026, 11, 30, 6, 0, tzinfo=tz)
-    assert first.decoded("dtend") == datetime(2026, 11, 30, 6, 15, tzinfo=tz)
+    # the event lasts as long as its program file plays (2 min 40 s), not the whole 15-minute slot
+    assert first.decoded("dtend") == datetime(2026, 11, 30, 6, 2, 40, tzinfo=tz)
     assert first["dtstart"].params["TZID"] == "Asia/Ho_Chi_Minh"
     assert [tz_["tzid"] for tz_ in cal.walk("VTIMEZONE")] == ["Asia/Ho_Chi_Minh"]
     assert "Cảnh giác cuộc gọi video giả mạo" in str(first["description"])
@@ -73,10 +74,10 @@ def test_csv_one_row_per_item_with_times_laid_end_to_end():
     text = written()["lich-phat-song.csv"].decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 20
-    assert rows[0] == {"date": "2026-11-30", "start": "06:00:00", "end": "06:01:01", "slot": "sang",
+    assert rows[0] == {"date": "2026-11-30", "start": "06:00:00.000", "end": "06:01:01.250", "slot": "sang",
                        "file": "messages/canh-bao-khan.mp3", "title": "Cảnh báo khẩn: ảnh cắt ghép",
                        "level": "priority", "script_id": "canh-bao-khan", "seconds": "61.250"}
-    assert rows[1]["start"] == "06:01:01" and rows[1]["end"] == "06:02:36"
+    assert rows[1]["start"] == "06:01:01.250" and rows[1]["end"] == "06:02:36.750"
 
 
 def test_html_is_self_contained_printable():

@@ -2,7 +2,10 @@
 as plain data (`StationWeek`) for the formats.
 
 A program is the station's opening line, the slot's message files and its closing line,
-joined without re-mastering. Its tags name the week and station, not the slot (the file name
+joined without re-mastering. The opening and closing lines are published beside the messages
+(`messages/loi-mo-dau.*`, `messages/loi-ket-thuc.*`) and are items of the program like the
+messages, so the playlists, the CSV and the calendar list exactly what the program file plays,
+at the times it plays them. Its tags name the week and station, not the slot (the file name
 does that), so two slots that air the same messages in the same order get byte-identical
 files, stored once (a hard link): the rotation repeats, and most communes' weeks have half as
 many distinct programs as slots.
@@ -12,8 +15,9 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
-from .audio import Tags
+from .audio import AudioFile, Tags
 from .audio.join import join_files
 from .context import BuildContext
 from .events import Progress
@@ -22,6 +26,9 @@ from .manifest import Entry
 from .master import AnnouncementFiles, content_key
 from .model import Locale, Script
 from .plan import LocalePlan, Program, WeekPlan
+
+# The station's lines, published with each commune's messages: (file stem, title in the schedules).
+ANNOUNCEMENTS = {"opening": ("loi-mo-dau", "Lời mở đầu của đài"), "closing": ("loi-ket-thuc", "Lời kết thúc")}
 
 
 def make_programs(ctx: BuildContext, plan: WeekPlan,
@@ -57,11 +64,25 @@ def _commune_programs(ctx: BuildContext, locale: Locale, plan: LocalePlan, scrip
         seconds = ctx.entries[f"{locale.id}/{file}"].seconds or 0.0
         return ItemFile(script_id, scripts[script_id].title, scripts[script_id].level, file, seconds)
 
-    def program_file(name: str, program: Program | None, items: tuple[ItemFile, ...], title: str,
+    def announcement(which: str, audio: AudioFile | None) -> tuple[ItemFile, ...]:
+        """The station's opening or closing line as a file of the commune's week (none if not set)."""
+        if audio is None:
+            return ()
+        stem, title = ANNOUNCEMENTS[which]
+        file = f"messages/{stem}.{preset.container}"
+        rel = f"{locale.id}/{file}"
+        ctx.staging.write_bytes(rel, Path(audio.path).read_bytes())
+        ctx.entries[rel] = Entry(rel, "announcement", ctx.staging.written[rel], round(audio.duration, 3), locale.id)
+        return (ItemFile("", title, "announcement", file, round(audio.duration, 3)),)
+
+    opening, closing = announcement("opening", announced.opening), announcement("closing", announced.closing)
+
+    def program_file(name: str, program: Program | None, messages: tuple[ItemFile, ...], title: str,
                      kind: str) -> ProgramFile:
         rel = f"{locale.id}/{name}.{preset.container}"
+        items = opening + messages + closing
         parts = [ctx.entries[f"{locale.id}/{i.file}"] for i in items]
-        key = content_key("program", preset.name, [p.sha256 for p in parts], *announced.digest, title, station)
+        key = content_key("program", preset.name, [p.sha256 for p in parts], title, station)
         old = ctx.previous.get(rel)
         if old and old.key == key and old.seconds is not None and ctx.staging.carry_over(rel, old.sha256):
             ctx.entries[rel] = old
@@ -72,12 +93,10 @@ def _commune_programs(ctx: BuildContext, locale: Locale, plan: LocalePlan, scrip
             tmp = ctx.staging.work / rel
             tmp.parent.mkdir(parents=True, exist_ok=True)
             tags = Tags(title=title, artist=station, album=f"Tuần {ctx.week.id}", date=ctx.week.days[0].isoformat())
-            paths = ([announced.opening.path] if announced.opening else []) + [ctx.staging.path / p.path for p in parts]
-            paths += [announced.closing.path] if announced.closing else []
-            audio = join_files(paths, preset, tmp, tags)
+            audio = join_files([ctx.staging.path / p.path for p in parts], preset, tmp, tags)
             ctx.staging.adopt(rel, audio.path, audio.sha256)
             ctx.entries[rel] = Entry(rel, kind, ctx.staging.written[rel], round(audio.duration, 3), locale.id,
-                                     tuple(i.script_id for i in items), key)
+                                     tuple(i.script_id for i in messages), key)
         first_with_key.setdefault(key, rel)
         return ProgramFile(name, program, f"{name}.{preset.container}", ctx.entries[rel].seconds or 0.0, items)
 

@@ -1,9 +1,12 @@
-"""lich-phat-song.csv: one row per slot item, for IP loudspeaker consoles."""
+"""lich-phat-song.csv: one row per file a program plays (the station's lines included), for IP
+loudspeaker consoles. Start and end to the millisecond (06:00:07.392): laid end to end from the
+slot's start, they are where each file is in the program file."""
 
 from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 
 from .model import StationWeek
 from .text import csv_cell
@@ -17,8 +20,12 @@ def write(station: StationWeek) -> dict[str, bytes]:
     out.writerow(COLUMNS)
     for program in station.programs:
         for item, start, end in program.item_times():
-            out.writerow((start.date().isoformat(), f"{start:%H:%M:%S}", f"{end:%H:%M:%S}",
+            out.writerow((start.date().isoformat(), _clock(start), _clock(end),
                           *map(csv_cell, (program.scheduled.slot.name, item.file, item.title, item.level,
                                           item.script_id)), f"{item.seconds:.3f}"))
     # BOM so that Excel on a commune office PC opens the Vietnamese text as UTF-8
     return {"lich-phat-song.csv": buffer.getvalue().encode("utf-8-sig")}
+
+
+def _clock(at: datetime) -> str:
+    return f"{at:%H:%M:%S}.{at.microsecond // 1000:03d}"

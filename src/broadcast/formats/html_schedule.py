@@ -45,7 +45,7 @@ PAGE = """<!DOCTYPE html>
 <p class="sub">{{ s.station }} — {{ s.name }}, tỉnh {{ s.province }}.
 Từ {{ days[0] }} đến {{ days[-1] }}.</p>
 {% if s.emergencies %}<div class="box"><strong>Tin khẩn cấp — phát ngay khi nhận:</strong>
-<ul>{% for e in s.emergencies %}<li>{{ e.items[0].title }} — tệp <code>{{ e.file }}</code></li>{% endfor %}</ul></div>{% endif %}
+<ul>{% for e in s.emergencies %}<li>{{ e.messages[0].title }} — tệp <code>{{ e.file }}</code></li>{% endfor %}</ul></div>{% endif %}
 <table>
 <thead><tr><th>Ngày</th><th>Giờ</th><th>Buổi</th><th>Nội dung (theo thứ tự phát)</th><th>Tệp chương trình</th></tr></thead>
 <tbody>
@@ -53,7 +53,7 @@ Từ {{ days[0] }} đến {{ days[-1] }}.</p>
 <td class="time">{{ weekday(p.program.day) }}</td>
 <td class="time">{{ p.program.slot.start.strftime("%H:%M") }}–{{ p.program.end.strftime("%H:%M") }}</td>
 <td>{{ p.program.slot.label }}</td>
-<td><ol>{% for item in p.items %}<li class="{{ item.level }}">{{ item.title }}{% if item.level != "normal" %} ({{ levels[item.level] }}){% endif %} — {{ minutes(item.seconds) }}</li>{% endfor %}</ol></td>
+<td><ol>{% for item in p.items %}<li class="{{ item.level }}">{{ item.title }}{% if item.level in ("priority", "emergency") %} ({{ levels[item.level] }}){% endif %} — {{ minutes(item.seconds) }}</li>{% endfor %}</ol></td>
 <td><code>{{ p.file }}</code><br>{{ minutes(p.seconds) }}</td>
 </tr>
 {% endfor %}</tbody>

@@ -1,8 +1,9 @@
-"""lich-phat-song.ics (RFC 5545): one event per slot, times in Asia/Ho_Chi_Minh."""
+"""lich-phat-song.ics (RFC 5545): one event per slot, times in Asia/Ho_Chi_Minh. An event lasts
+as long as its program file plays; its description lists each file at the second it starts."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -28,9 +29,9 @@ def write(station: StationWeek) -> dict[str, bytes]:
         event.add("uid", f"{station.week.id}-{station.locale_id.replace('/', '-')}-{program.scheduled.name}@broadcast")
         event.add("dtstamp", stamp)
         event.add("dtstart", program.scheduled.start.replace(tzinfo=TZ))
-        event.add("dtend", program.scheduled.end.replace(tzinfo=TZ))
-        event.add("summary", f"{one_line(program.scheduled.slot.label)}: {len(program.items)} tin — {station_name}")
-        lines = [f"{start:%H:%M:%S} {one_line(item.title)} ({one_line(item.file)})"
+        event.add("dtend", (program.scheduled.start + timedelta(seconds=round(program.seconds))).replace(tzinfo=TZ))
+        event.add("summary", f"{one_line(program.scheduled.slot.label)}: {len(program.messages)} tin — {station_name}")
+        lines = [f"{start + timedelta(microseconds=500_000):%H:%M:%S} {one_line(item.title)} ({one_line(item.file)})"
                  for item, start, _ in program.item_times()]
         event.add("description", f"Tệp chương trình: {one_line(program.file)}\n" + "\n".join(lines))
         event.add("location", one_line(station.name))

@@ -11,7 +11,9 @@ from ..plan import Program
 
 @dataclass(frozen=True)
 class ItemFile:
-    """One message as it airs: its audio file (relative to the commune folder) and exact length."""
+    """One file of a program as it airs, in order: a message, or the station's opening or closing line
+    (`script_id` "" and `level` "announcement"); its audio file (relative to the commune folder) and its
+    exact length, so that the items laid end to end are the program file."""
 
     script_id: str
     title: str
@@ -23,13 +25,19 @@ class ItemFile:
 @dataclass(frozen=True)
 class ProgramFile:
     """One slot's program (or a standalone emergency program, which has no slot): the single file
-    to press play on, and what is inside, in order."""
+    to press play on, and what is inside, in order (the station's lines included)."""
+
 
     name: str  # file stem, e.g. 2026-12-01_0600_sang
     program: Program | None
     file: str
     seconds: float
     items: tuple[ItemFile, ...]
+
+    @property
+    def messages(self) -> tuple[ItemFile, ...]:
+        """The messages only (no opening or closing line)."""
+        return tuple(item for item in self.items if item.script_id)
 
     @property
     def scheduled(self) -> Program:
