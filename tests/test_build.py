@@ -264,7 +264,7 @@ def test_kill_during_build_leaves_previous_week_intact(built, tmp_path):
     after = published(copy)
     assert after.keys() == before.keys()
     assert after["lang-son/xa-chi-lang/messages/goi-113.mp3"][0] != before["lang-son/xa-chi-lang/messages/goi-113.mp3"]
-    assert not [p for p in (copy / "output" / ".staging").iterdir()]
+    assert not (copy / "output" / ".staging").exists()  # cleaned up, and no empty folder left
 
 
 def test_say_writes_a_playable_file(built, tmp_path):
@@ -490,3 +490,36 @@ def test_playlist_csv_and_calendar_describe_exactly_what_the_program_plays(tmp_p
         assert abs(elapsed - len(whole) / 24000) < frame * len(uris)
         dtstart, dtend = event.decoded("dtstart"), event.decoded("dtend")
         assert abs((dtend - dtstart).total_seconds() - len(whole) / 24000) <= 0.5 + 0.05
+
+
+def test_clean_keeps_the_last_weeks_and_never_this_or_next_week(built, tmp_path):
+    """`clean --keep N` under the lock: older published weeks go, this week and next week never do, a
+    leftover staging folder goes; output/ then holds only weeks, its README and the lock."""
+    from broadcast import app
+
+    source, _ = built
+    root = tmp_path / "p"
+    shutil.copytree(source, root, symlinks=True)
+    output = root / "output"
+    today = app.Week.containing(__import__("datetime").date.today())
+    weeks = ["2025-W01", "2025-W02", "2025-W03", today.id, app.Week.containing(today.days[0]
+                                                                               + __import__("datetime").timedelta(days=7)).id]
+    for week in weeks:
+        if week != WEEK:
+            shutil.copytree(output / WEEK, output / week)
+    (output / ".staging" / "2026-W50-99999").mkdir(parents=True)  # left by a killed build
+    dry = run("clean", "--keep", "2", "--dry-run", "--project", str(root))
+    assert dry.exit_code == 0 and "Sẽ xoá" in dry.output and (output / "2025-W01").is_dir()
+    result = run("clean", "--keep", "1", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    left = sorted(p.name for p in output.iterdir())
+    newest = sorted(weeks + [WEEK])[-1]
+    assert set(left) == {".lock", today.id, weeks[-1], newest}, left
+    assert "2025-W01" in result.output and "MB" in result.output
+    assert run("clean", "--keep", "0", "--project", str(root)).exit_code == 2
+
+
+def test_a_build_leaves_no_empty_staging_folder(built):
+    root, _ = built
+    assert not (root / "output" / ".staging").exists()
+    assert {p.name for p in (root / "output").iterdir()} <= {"README.md", ".lock", WEEK}

@@ -48,7 +48,7 @@ from .messages import clip_requests, held_for_approval, scripts_airing, speak_me
 from .model import Locale, Project, Script, Week
 from .plan import Durations, WeekPlan, estimate_seconds, plan_week
 from .project import find_root, load_project, read_project, read_script_text
-from .publish import Lock
+from .publish import Lock, published_weeks, remove_weeks
 from .render import render
 from .speech import Lexicon, normalize, speak
 from .starter import create_project
@@ -70,7 +70,8 @@ from .tts.voices import missing_recordings
 from .workers import interrupted, stop_on_sigterm
 
 __all__ = [
-    "BroadcastError", "BuildResult", "CacheStats", "Event", "ImportReport", "LintResult", "Listener", "Problem",
+    "BroadcastError", "BuildResult", "CacheStats", "CleanResult", "Event", "ImportReport", "LintResult", "Listener",
+    "Problem",
     "PruneResult", "AudioFile", "VoiceReport", "Week", "WeekPlan", "Workspace", "init_project", "normalize_text",
     "interrupted", "open_workspace", "stop_on_sigterm", "serve_studio", "add_studio_user", "studio_users",
 ]
@@ -134,6 +135,14 @@ class CacheStats:
     segments: int
     segment_bytes: int
     folder: Path
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    removed: list[str]  # weeks removed (or that would be, with dry_run)
+    kept: list[str]
+    freed_bytes: int
+    dry_run: bool
 
 
 @dataclass(frozen=True)
@@ -452,6 +461,26 @@ class Workspace:
             if not hit:  # a commune file too broken to be a commune: its id from the file name
                 broken.setdefault(f"{parts[1]}/{parts[2].rsplit('.', 1)[0]}", str(problem))
         return project, broken
+
+    # --- housekeeping -------------------------------------------------------------------------
+
+    @_machine_errors
+    def clean(self, keep: int, dry_run: bool = False) -> CleanResult:
+        """Remove published weeks older than the last `keep`, never this week or next week (in the
+        project's time zone), under the build lock; a leftover staging folder goes too."""
+        if keep < 1:
+            raise UsageError("--keep phải từ 1 trở lên (keep at least one week)", field="--keep")
+        output = self.root / "output"
+        project = self._project or read_project(self.root)[0]
+        zone = ZoneInfo(project.settings.timezone if project else DEFAULT_TIMEZONE)
+        today = datetime.now(zone).date()
+        protected = {Week.containing(today).id, Week.containing(today + timedelta(days=7)).id}
+        with Lock(output):  # taking it removes what stopped builds left in output/.staging
+            weeks = published_weeks(output)
+            kept = set(weeks[-keep:]) | (protected & set(weeks))
+            old = [w for w in weeks if w not in kept]
+            freed = 0 if dry_run else remove_weeks(output, old)
+        return CleanResult(removed=old, kept=sorted(kept), freed_bytes=freed, dry_run=dry_run)
 
     # --- caches -----------------------------------------------------------------------------
 

@@ -293,6 +293,20 @@ def doctor(project_dir: Path | None, offline: bool) -> None:
         sys.exit(1)
 
 
+@main.command()
+@project_option
+@click.option("--keep", type=int, required=True, metavar="N",
+              help="Giữ N tuần đã phát hành gần nhất (không bao giờ xoá tuần này và tuần sau). Weeks to keep.")
+@click.option("--dry-run", is_flag=True, help="Chỉ liệt kê, không xoá. List only.")
+def clean(project_dir: Path | None, keep: int, dry_run: bool) -> None:
+    """Xoá các tuần cũ trong output/. Remove published weeks older than the last N."""
+    result = _workspace(project_dir).clean(keep, dry_run=dry_run)
+    verb = "Sẽ xoá" if dry_run else "Đã xoá"
+    click.echo(f"{verb} {len(result.removed)} tuần: {', '.join(result.removed) or 'không có'}"
+               + ("" if dry_run else f" ({result.freed_bytes / 1e6:.1f} MB)"))
+    click.echo(f"Giữ {len(result.kept)} tuần: {', '.join(result.kept) or 'không có'}")
+
+
 @main.group()
 def cache() -> None:
     """Bộ nhớ đệm các câu đã tổng hợp (clip cache)."""

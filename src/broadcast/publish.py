@@ -27,6 +27,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import socket
 import threading
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 RENAME_EXCHANGE = 2  # from <linux/fs.h>
 AT_FDCWD = -100
 STAGING = ".staging"
+WEEK_FOLDER_RE = re.compile(r"[0-9]{4}-W[0-9]{2}")
 PUBLISHING = ".publishing"  # in a staged week: its files are moving into output/<week>; finish, never delete
 MANIFEST = "manifest.json"  # moved last: the week is complete once it is in
 
@@ -87,6 +89,7 @@ class Lock:
             _write_text(self.holder, f"pid {os.getpid()} trên máy {socket.gethostname()}, "
                                      f"bắt đầu lúc {time.strftime('%Y-%m-%d %H:%M:%S')}")
             recover(self.output)
+            _drop_if_empty(self.output / STAGING)
         except BaseException:
             self.__exit__()
             raise
@@ -140,6 +143,38 @@ def recover(output: Path, week: str | None = None) -> list[str]:
     for line in done:
         log.warning("%s", line)
     return done
+
+
+def _drop_if_empty(folder: Path) -> None:
+    """output/ keeps published weeks, its README and the lock: no empty .staging/ left behind."""
+    try:
+        folder.rmdir()
+    except OSError:
+        pass  # not empty (another week being staged) or already gone
+
+
+def published_weeks(output: Path) -> list[str]:
+    """The weeks published in `output`, oldest first."""
+    if not output.is_dir():
+        return []
+    return sorted(p.name for p in output.iterdir() if WEEK_FOLDER_RE.fullmatch(p.name) and p.is_dir()
+                  and not p.is_symlink() and (p / MANIFEST).is_file())
+
+
+def remove_weeks(output: Path, weeks: list[str]) -> int:
+    """Delete published weeks (call with the lock held); returns the bytes freed (a file with other
+    hard links, shared with a week that stays, frees nothing)."""
+    freed = 0
+    for week in weeks:
+        folder = output / week
+        if not WEEK_FOLDER_RE.fullmatch(week) or folder.is_symlink() or not folder.is_dir():
+            continue
+        for path in folder.rglob("*"):
+            if path.is_file() and not path.is_symlink():
+                info = path.stat()
+                freed += info.st_size if info.st_nlink == 1 else 0
+        shutil.rmtree(folder)
+    return freed
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -275,11 +310,13 @@ class Staging:
         else:
             (self.path / PUBLISHING).touch()  # from here on `recover` finishes what a kill interrupts
             _move_in(self.path, final)
+        _drop_if_empty(self.path.parent)
         return final
 
     def discard(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
         shutil.rmtree(self.work, ignore_errors=True)
+        _drop_if_empty(self.path.parent)
 
 
 def _link(source: Path, target: Path) -> None:
