@@ -229,7 +229,7 @@ def test_pauses_and_opening_closing_are_laid_out():
 
 
 def test_bad_input_is_reported():
-    with pytest.raises(AudioError, match="loa, fm, phat-thanh"):
+    with pytest.raises(AudioError, match="loa, loa-ip, fm, phat-thanh"):
         get_preset("radio")
     with pytest.raises(AudioError, match="normal, priority, emergency"):
         MessageAudio(body=Spoken.of(speech_like(0.5)), level="urgent")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import struct
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,47 @@ def test_ip_loudspeaker_files_have_the_loa_loudness(ip_week):
             measured = measure_ebur128(ip_week / entry["path"])
             assert -17.0 <= measured.integrated_lufs <= -15.0, (entry["path"], measured)
             assert measured.true_peak_dbtp <= -1.0, (entry["path"], measured)
+
+
+def _bext(path: Path) -> dict[str, object]:
+    """The `bext` chunk of a WAV, read by this test's own RIFF walk and EBU Tech 3285 v2 layout."""
+    data = path.read_bytes()
+    assert data[:4] == b"RIFF" and data[8:12] == b"WAVE"
+    at, found = 12, None
+    while at + 8 <= len(data):
+        cid, size = data[at:at + 4], int.from_bytes(data[at + 4:at + 8], "little")
+        if cid == b"bext":
+            found = data[at + 8:at + 8 + size]
+            break
+        at += 8 + size + (size & 1)
+    assert found is not None, f"no bext chunk in {path.name}"
+    text = lambda a, b: found[a:b].rstrip(b"\0").decode("ascii")  # noqa: E731
+    (version,) = struct.unpack_from("<H", found, 346)
+    loudness = struct.unpack_from("<hhhhh", found, 412)
+    return {"description": text(0, 256), "originator": text(256, 288), "reference": text(288, 320),
+            "date": text(320, 330), "time": text(330, 338), "version": version,
+            "loudness": loudness[0] / 100, "range": loudness[1] / 100, "true_peak": loudness[2] / 100,
+            "history": found[602:].decode("ascii")}
+
+
+def test_provincial_wav_has_a_bext_chunk_with_the_measured_loudness(tmp_path):
+    root = make_project(tmp_path / "p", {
+        "locales/lang-son/_province.yaml": MINIMAL["locales/lang-son/_province.yaml"] + "preset: phat-thanh\n",
+    })
+    result = run("build", "--week", WEEK, "--jobs", "1", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    commune = root / "output" / WEEK / "lang-son" / "xa-chi-lang"
+    message = commune / "messages" / "canh-bao.wav"
+    bext = _bext(message)
+    assert bext["description"] == "Canh bao thu" and bext["version"] == 2
+    assert bext["originator"].startswith("Dai truyen thanh") or bext["originator"].startswith("Xa Chi Lang")
+    assert bext["date"] == "2026-11-30" and bext["time"] == "00:00:00"
+    assert bext["history"].startswith("A=PCM,F=48000,W=16,M=mono")
+    measured = measure_ebur128(message)  # ffmpeg's ebur128: independent of the build's meter
+    assert abs(bext["loudness"] - measured.integrated_lufs) <= 0.3 and -23.5 <= bext["loudness"] <= -22.5
+    assert abs(bext["true_peak"] - measured.true_peak_dbtp) <= 0.5
+    assert abs(bext["range"] - measured.range_lu) <= 1.0
+    programs = list(commune.glob("2026-*.wav"))
+    assert programs
+    for program in programs:  # one file may serve several slots of the week: dated by its week
+        assert _bext(program)["date"] == "2026-11-30" and _bext(program)["loudness"] < -22.0

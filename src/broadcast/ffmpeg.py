@@ -152,6 +152,7 @@ class Ebur128:
 
     integrated_lufs: float
     true_peak_dbtp: float
+    range_lu: float = 0.0  # EBU Tech 3342 loudness range
 
 
 def measure_ebur128(path: Path) -> Ebur128:
@@ -163,8 +164,8 @@ def measure_ebur128(path: Path) -> Ebur128:
     except (OSError, subprocess.SubprocessError) as e:
         raise AudioError(bilingual(f"ffmpeg không chạy được (ebur128): {e}", "ffmpeg failed (ebur128)")) from e
     summary = out.stderr.decode(errors="replace").rsplit("Summary:", 1)[-1]
-    found = {k: re.search(rf"{k}:\s+(-?[\d.]+|-inf)", summary) for k in ("I", "Peak")}
-    i, peak = found["I"], found["Peak"]
+    found = {k: re.search(rf"{k}:\s+(-?[\d.]+|-inf)", summary) for k in ("I", "Peak", "LRA")}
+    i, peak, lra = found["I"], found["Peak"], found["LRA"]
     if out.returncode != 0 or i is None or peak is None:
         raise AudioError(bilingual(f"ffmpeg không đo được {path.name}", "ffmpeg could not measure the file"))
-    return Ebur128(float(i.group(1)), float(peak.group(1)))
+    return Ebur128(float(i.group(1)), float(peak.group(1)), float(lra.group(1)) if lra else 0.0)

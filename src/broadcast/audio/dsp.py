@@ -8,6 +8,7 @@ samples, and the 4x oversampled true peak is evaluated only where a peak can be.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -95,6 +96,46 @@ def loudness(x: np.ndarray, rate: int) -> float:
         # float32 halves the K-weighting filter time; the result differs by < 0.001 LU
         value = float(_meter(rate).integrated_loudness(np.asarray(x, dtype=np.float32)))
     return value if math.isfinite(value) else -math.inf
+
+
+@dataclass(frozen=True)
+class LoudnessStats:
+    """What EBU Tech 3285 v2 (the BWF `bext` chunk) records of a file's loudness."""
+
+    integrated_lufs: float
+    range_lu: float  # EBU Tech 3342 loudness range
+    max_momentary_lufs: float  # 400 ms windows
+    max_short_term_lufs: float  # 3 s windows
+
+
+def loudness_stats(x: np.ndarray, rate: int) -> LoudnessStats:
+    """Integrated loudness (pyloudnorm) and what pyloudnorm does not measure: the loudness range
+    (EBU Tech 3342: short-term loudness every 0.1 s, gated at -70 LUFS and 20 LU below its mean,
+    the 95th minus the 10th percentile) and the maximum momentary and short-term loudness, all on
+    the signal K-weighted by pyloudnorm's own BS.1770 filters."""
+    meter = _meter(rate)
+    y = np.asarray(x, dtype=np.float64)
+    for stage in meter._filters.values():  # the K-weighting: high shelf, then high pass
+        y = stage.apply_filter(y)
+    energy = np.concatenate([[0.0], np.cumsum(y * y)])
+
+    def windows(seconds: float) -> np.ndarray:
+        size, hop = int(seconds * rate), max(1, int(0.1 * rate))
+        if len(y) < size:
+            return np.array([-np.inf])
+        starts = np.arange(0, len(y) - size + 1, hop)
+        with np.errstate(divide="ignore"):
+            return -0.691 + 10 * np.log10((energy[starts + size] - energy[starts]) / size)
+
+    short = windows(3.0)
+    gated = short[short > -70.0]
+    lra = 0.0
+    if len(gated):
+        relative = -0.691 + 10 * np.log10(np.mean(10 ** ((gated + 0.691) / 10))) - 20.0
+        gated = gated[gated > relative]
+        if len(gated):
+            lra = float(np.percentile(gated, 95) - np.percentile(gated, 10))
+    return LoudnessStats(loudness(x, rate), lra, float(windows(0.4).max()), float(short.max()))
 
 
 # --------------------------------------------------------------------------- true peak

@@ -22,7 +22,7 @@ from .files import finish, temp_beside
 from .mastering import normalize
 from .model import AudioError, AudioFile, Tags
 from .presets import Preset
-from .tags import tagged_wav_bytes, write_id3
+from .tags import Measured, tagged_wav_bytes, write_id3
 
 _GUARD_DB = 0.2  # meters differ (4x here, 192 kHz in ffmpeg's ebur128): keep this far under the limit
 _SLACK_LU = 0.35  # decoded loudness this close to the target is accepted (presets allow 1 LU)
@@ -91,10 +91,12 @@ def _encode_mp3(x: np.ndarray, preset: Preset, path: Path, tags: Tags) -> AudioF
 
 def _encode_wav(x: np.ndarray, preset: Preset, path: Path, tags: Tags) -> AudioFile:
     pcm = to_pcm16(x)
+    decoded = from_pcm16(pcm)
+    stats, peak = dsp.loudness_stats(decoded, preset.rate), dsp.true_peak(decoded)
     tmp = temp_beside(path)
     try:
-        tmp.write_bytes(tagged_wav_bytes(pcm, preset.rate, tags))
-        return finish(tmp, path, from_pcm16(pcm), preset.rate)
+        tmp.write_bytes(tagged_wav_bytes(pcm, preset.rate, tags, Measured(stats, peak)))
+        return finish(tmp, path, decoded, preset.rate, stats.integrated_lufs, peak)
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -13,6 +13,10 @@ UTF-8 is what ffmpeg, foobar2000 and the broadcast tools that honour INFO decode
 from __future__ import annotations
 
 import io
+import math
+import struct
+import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 
 from mutagen.id3 import COMM, ID3, TALB, TCON, TDRC, TIT2, TLAN, TLEN, TPE1, TRCK
@@ -20,6 +24,7 @@ from mutagen.id3 import COMM, ID3, TALB, TCON, TDRC, TIT2, TLAN, TLEN, TPE1, TRC
 from broadcast import wav
 from broadcast.pcm import Clip
 
+from .dsp import LoudnessStats
 from .model import Tags
 
 
@@ -75,10 +80,48 @@ def _info(tags: Tags) -> bytes:
     return b"INFO" + b"".join(wav.chunk(cid, v.encode("utf-8") + b"\0") for cid, v in fields if v)
 
 
-def tagged_wav_bytes(pcm16: bytes, rate: int, tags: Tags) -> bytes:
-    """A complete 16-bit mono PCM WAV: fmt, LIST/INFO, id3, data."""
+@dataclass(frozen=True)
+class Measured:
+    """What the `bext` chunk says of the file's sound."""
+
+    loudness: LoudnessStats
+    true_peak_dbtp: float
+
+
+def tagged_wav_bytes(pcm16: bytes, rate: int, tags: Tags, measured: Measured | None = None) -> bytes:
+    """A complete 16-bit mono PCM WAV: fmt, bext (Broadcast Wave, when `measured`), LIST/INFO, id3, data."""
     clip = Clip(pcm16, rate)
-    return wav.wav_bytes(clip, [(b"LIST", _info(tags)), (b"id3 ", id3_bytes(tags, clip.duration))])
+    extra = [(b"bext", bext_bytes(tags, rate, measured))] if measured else []
+    return wav.wav_bytes(clip, extra + [(b"LIST", _info(tags)), (b"id3 ", id3_bytes(tags, clip.duration))])
+
+
+def _ascii(text: str, size: int) -> bytes:
+    """`text` in the plain ASCII the `bext` chunk holds ("Cảnh báo" -> "Canh bao"), NUL-padded to `size`."""
+    plain = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    data = "".join(c for c in plain if not unicodedata.combining(c)).encode("ascii", "replace")[:size]
+    return data.ljust(size, b"\0")
+
+
+def _centi(value: float) -> int:
+    """A loudness field: the value x 100 as a signed 16-bit number; 0x7FFF where not measurable."""
+    return round(value * 100) if math.isfinite(value) and -327 < value < 327 else 0x7FFF
+
+
+def bext_bytes(tags: Tags, rate: int, measured: Measured) -> bytes:
+    """The Broadcast Wave Format `bext` chunk, version 2 (EBU Tech 3285 v2), written by hand: no
+    library we have writes it (mutagen reads WAV tags only as ID3, soundfile does not do `bext`).
+    The origination date is the broadcast date from the tags and the time 00:00:00, so that the
+    same content gives the same bytes whenever it is built."""
+    date = (tags.date or "1970-01-01")[:10]
+    loud = measured.loudness
+    history = f"A=PCM,F={rate},W=16,M=mono,T=broadcast\r\n".encode("ascii")
+    return (_ascii(tags.title, 256) + _ascii(tags.artist, 32) + _ascii(tags.script_id or "broadcast", 32)
+            + date.encode("ascii").ljust(10, b"0") + b"00:00:00"
+            + struct.pack("<IIH", 0, 0, 2) + b"\0" * 64  # time reference 0; version 2; no UMID
+            + struct.pack("<hhhhh", _centi(loud.integrated_lufs), _centi(loud.range_lu),
+                          _centi(measured.true_peak_dbtp), _centi(loud.max_momentary_lufs),
+                          _centi(loud.max_short_term_lufs))
+            + b"\0" * 180 + history)
 
 
 def read_wav_info(path: Path) -> dict[str, str]:
