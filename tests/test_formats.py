@@ -82,9 +82,11 @@ def test_csv_one_row_per_item_with_times_laid_end_to_end():
 
 def test_html_is_self_contained_printable():
     html = written()["lich-phat-song.html"].decode("utf-8")
-    assert '<html lang="vi">' in html and "@page { size: A4" in html
+    assert '<html lang="vi">' in html and "@page wall { size: A4 landscape" in html and "@page { size: A4 portrait" in html
     assert "http" not in html and "<script" not in html and "<link" not in html
-    assert html.count("<tr>") == 11 and "Thứ Hai 30/11" in html and "17:30–17:50" in html
+    grid, detail = html.split('<table class="grid">')[1].split("</table>")[0], html.split('<table class="list">')[1]
+    assert grid.count("<tr>") == 3 and grid.count("<th>") == 7  # two slots x seven days, one header row
+    assert detail.count("<tr>") == 11 and "Thứ Hai 30/11" in html and "17:30–17:50" in html
 
 
 def test_liquidsoap_airs_each_program_at_its_time():
