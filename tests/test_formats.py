@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -89,11 +90,12 @@ def test_html_is_self_contained_printable():
     assert detail.count("<tr>") == 11 and "Thứ Hai 30/11" in html and "17:30–17:50" in html
 
 
-def test_liquidsoap_airs_each_program_at_its_time():
+def test_liquidsoap_is_bound_to_dates_not_to_weekdays():
     liq = written()["lich-phat-song.liq"].decode("utf-8")
-    assert liq.count("once(single(") == 10
-    assert '({ 1w and 6h0m-6h15m }, once(single("2026-11-30_0600_sang.mp3")))' in liq
-    assert '({ 3w and 17h30m-17h50m }, once(single("2026-12-02_1730_chieu.mp3")))' in liq
+    assert 'commune = "lang-son/xa-chi-lang"' in liq and 'time.zone.set("Asia/Ho_Chi_Minh")' in liq
+    assert '"%Y-%m-%d_%H%M_"' in liq and "KHAN-CAP_" in liq and "AS-RUN" in liq
+    assert not re.search(r"\b[1-7]w\b", liq)  # no weekday predicate: a file airs on its own date only
+    assert "2026-11-30_0600_sang.mp3" not in liq  # it finds the week's files, so it runs on into the next week
 
 
 def test_formats_are_deterministic():

@@ -1,7 +1,16 @@
-"""lich-phat-song.liq: a Liquidsoap script that airs each slot's program file at its time.
+"""lich-phat-song.liq: a Liquidsoap 2.x script that airs the commune's programs at their times.
 
-Written for Liquidsoap 2.x. The script is valid for its week only (the files are dated);
-the weekly build writes a new one. Stations change the output line to their sound card.
+The script is bound to dates, not to one week's weekdays: every 5 seconds it looks, in this
+folder and in the commune's folder of every week published beside it (output/<week>/<province>/
+<commune>/), for a program file named with today's date and the current minute
+(2026-12-01_0600_sang.mp3, up to 2 minutes late) and queues it once. So a file airs only on its
+own date, and a script left running past Sunday goes on with the next published week without a
+restart. A new `KHAN-CAP_*` file (an emergency) is aired as soon as it appears, interrupting the
+program, which then resumes. Every track start and end is logged as an `AS-RUN` line, the input
+of `broadcast asrun import`.
+
+Written for Liquidsoap 2.1 (Debian 12's). The station sets its sound card in the output line, or
+sets LICH_PHAT_FILE to record what airs to a file.
 """
 
 from __future__ import annotations
@@ -9,33 +18,94 @@ from __future__ import annotations
 from .model import StationWeek
 from .text import liquidsoap_comment, liquidsoap_string
 
+ASRUN_MARK = "AS-RUN"  # the log lines `broadcast asrun import` reads: AS-RUN <tab> time <tab> event <tab> file
+GRACE_MINUTES = 2  # a program is still started this long after its time (a PC that woke late)
+SCRIPT = """\
+# Lịch phát sóng {station}, tuần {week} và các tuần sau. Tạo bởi broadcast; không sửa tay.
+# Chạy trong thư mục này: liquidsoap lich-phat-song.liq (Liquidsoap 2.x)
+# Mỗi 5 giây, kịch bản tìm tệp chương trình mang đúng ngày và giờ hiện tại trong thư mục này và
+# trong thư mục của xã ở mọi tuần đã phát hành, nên chạy liên tục sang tuần sau không cần khởi động
+# lại; tệp KHAN-CAP_* mới có thì phát ngay, rồi phát tiếp chương trình đang dở.
+settings.log.stdout.set(true)
+time.zone.set("Asia/Ho_Chi_Minh")
+
+commune = {commune}
+output_dir = "../../.."
+grace_minutes = {grace}
+
+seen = ref([])
+def fresh(key) =
+  if list.mem(key, !seen) then
+    false
+  else
+    seen := list.cons(key, !seen)
+    true
+  end
+end
+
+def folders() =
+  weeks = list.filter(fun (w) -> string.match(pattern="^[0-9]{{4}}-W[0-9]{{2}}$", w), file.ls(output_dir))
+  list.append(["."], list.map(fun (w) -> "#{{output_dir}}/#{{w}}/#{{commune}}", weeks))
+end
+
+def audio(name) =
+  string.contains(suffix=".mp3", name) or string.contains(suffix=".wav", name)
+end
+
+programs = request.queue(id="programs")
+emergencies = request.queue(id="emergencies")
+
+def due_prefixes() =
+  now = time()
+  list.map(fun (m) -> time.string(time=now - float(60 * m), "%Y-%m-%d_%H%M_"),
+           list.init(grace_minutes + 1, fun (i) -> i))
+end
+
+def look(folder, due, name) =
+  if audio(name) then
+    path = "#{{folder}}/#{{name}}"
+    if list.exists(fun (p) -> string.contains(prefix=p, name), due) and fresh(name) then
+      log(label="lich-phat-song", "đến giờ phát #{{name}}")
+      ignore(programs.push.uri(path))
+    elsif string.contains(prefix="KHAN-CAP_", name) and fresh("#{{name}}:#{{file.size(path)}}") then
+      log(label="lich-phat-song", "tin khẩn cấp #{{name}}")
+      ignore(emergencies.push.uri(path))
+    end
+  end
+end
+
+def check() =
+  due = due_prefixes()
+  def scan(folder) =
+    if file.is_directory(folder) then
+      list.iter(fun (name) -> look(folder, due, name), file.ls(folder))
+    end
+  end
+  list.iter(scan, folders())
+end
+thread.run(every=5., check)
+
+def asrun(event, m) =
+  if m["filename"] != "" then
+    print("{mark}\\t#{{time.string('%Y-%m-%dT%H:%M:%S')}}\\t#{{event}}\\t#{{m['filename']}}")
+  end
+end
+
+radio = fallback(track_sensitive=false, [emergencies, programs, blank()])
+radio = source.on_track(radio, fun (m) -> asrun("bat-dau", m))
+radio = source.on_end(delay=0.05, radio, fun (_, m) -> asrun("ket-thuc", m))
+
+# Đổi dòng output.dummy cho thiết bị của đài (the station's output), ví dụ output.alsa(radio)
+recording = getenv("LICH_PHAT_FILE")
+if recording != "" then
+  output.file(%wav, recording, radio)
+else
+  output.dummy(radio)
+end
+"""
+
 
 def write(station: StationWeek) -> dict[str, bytes]:
-    lines = [
-        f"# Lịch phát sóng {liquidsoap_comment(station.station)}, tuần {station.week.id}. "
-        "Tạo bởi broadcast; không sửa tay.",
-        "# Liquidsoap 2.x: liquidsoap lich-phat-song.liq (chạy trong thư mục này)",
-        'settings.log.stdout.set(true)',
-        "",
-        "programs = switch(track_sensitive=true, [",
-    ]
-    entries = []
-    for program in station.programs:
-        p = program.scheduled
-        end_minute = p.slot.start.hour * 60 + p.slot.start.minute + p.slot.minutes
-        until = f"{min(end_minute // 60, 23)}h{end_minute % 60 if end_minute < 24 * 60 else 59}m"
-        # weekday w: 1 = Monday .. 7 = Sunday; date check keeps a stale script from replaying old files
-        entries.append(
-            f"  ({{ {p.day.isoweekday()}w and {p.slot.start.hour}h{p.slot.start.minute}m-{until} }}, "
-            f"once(single({liquidsoap_string(program.file)})))"
-        )
-    lines.append(",\n".join(entries))
-    lines += [
-        "])",
-        "",
-        "radio = mksafe(programs)",
-        "# Đổi dòng dưới cho thiết bị của đài (change to the station's output, e.g. output.alsa):",
-        "output.dummy(radio)",
-        "",
-    ]
-    return {"lich-phat-song.liq": "\n".join(lines).encode("utf-8")}
+    script = SCRIPT.format(station=liquidsoap_comment(station.station), week=station.week.id,
+                           commune=liquidsoap_string(station.locale_id), grace=GRACE_MINUTES, mark=ASRUN_MARK)
+    return {"lich-phat-song.liq": script.encode("utf-8")}

@@ -1,0 +1,92 @@
+"""The generated Liquidsoap script, run for real (Debian's liquidsoap; `.ci/run` installs it): a few seconds
+of the current week played to a file. Liquidsoap has no simulated clock, so the files are named for today
+and the current minute, as the build names them for their slot.
+
+What must hold: a program airs on its own date only (yesterday's file at this minute does not air), a
+week folder published while the script runs is picked up without a restart, and an emergency file
+published while a program plays airs at once, then the program resumes; every start and end is an
+AS-RUN line."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+import wave
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from broadcast.formats import FORMATS, StationWeek
+from broadcast.model import Week
+
+pytestmark = pytest.mark.system
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+COMMUNE = "lang-son/xa-chi-lang"
+
+
+def _tone(path: Path, seconds: float, hz: float) -> None:
+    rate = 16000
+    t = np.arange(int(seconds * rate)) / rate
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((0.3 * np.sin(2 * np.pi * hz * t) * 32767).astype("<i2").tobytes())
+
+
+def test_the_script_airs_by_date_picks_up_a_new_week_and_puts_an_emergency_first(tmp_path):
+    assert shutil.which("liquidsoap"), "liquidsoap is not installed: apt-get install -y liquidsoap"
+    now = datetime.now(TZ)
+    if now.second > 35:  # the files are named for this minute: leave time to play them within it
+        time.sleep(61 - now.second)
+        now = datetime.now(TZ)
+    week = Week.containing(now.date())
+    output = tmp_path / "output"
+    here = output / week.id / COMMUNE
+    here.mkdir(parents=True)
+    script = FORMATS["liquidsoap"](StationWeek(week, COMMUNE, "Xã Chi Lăng", "Đài truyền thanh xã Chi Lăng",
+                                               "Lạng Sơn", (), ()))["lich-phat-song.liq"]
+    (here / "lich-phat-song.liq").write_bytes(script)
+    minute = now.strftime("%Y-%m-%d_%H%M")
+    _tone(here / f"{minute}_sang.wav", 6.0, 440)  # this week's program, due now
+    _tone(here / f"{(now - timedelta(days=1)):%Y-%m-%d_%H%M}_sang.wav", 2.0, 330)  # yesterday's: never
+    # the test runs as root in CI; the station's own script is never told to allow it
+    (here / "chay-thu.liq").write_text('settings.init.allow_root.set(true)\n%include "lich-phat-song.liq"\n')
+    recording = tmp_path / "da-phat.wav"
+    run = subprocess.Popen(["liquidsoap", "chay-thu.liq"], cwd=here, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, env={"LICH_PHAT_FILE": str(recording),
+                                                                     "PATH": "/usr/bin:/bin"})
+    try:
+        time.sleep(3.5)  # the program has started
+        _tone(here / "KHAN-CAP_bao-lu.wav", 2.0, 880)  # an emergency, published while it plays
+        later = output / "2099-W01" / COMMUNE  # another week's folder, published while the script runs
+        later.mkdir(parents=True)
+        _tone(later / f"{minute}_chieu.wav", 1.5, 550)
+        time.sleep(16)
+    finally:
+        run.terminate()
+        log, _ = run.communicate(timeout=30)
+    asrun = [line.split("\t") for line in log.splitlines() if line.startswith("AS-RUN\t")]
+    events = [(event, Path(file).name) for _, _, event, file in asrun]
+    program, emergency, other = f"{minute}_sang.wav", "KHAN-CAP_bao-lu.wav", f"{minute}_chieu.wav"
+    assert ("bat-dau", program) in events, log
+    # the emergency cuts in while the program plays; then the program resumes where it was, not from its start
+    starts = [i for i, e in enumerate(events) if e == ("bat-dau", program)]
+    ends = [i for i, e in enumerate(events) if e == ("ket-thuc", program)]
+    assert len(starts) == 2 and len(ends) == 2, events
+    assert starts[0] < ends[0] < events.index(("bat-dau", emergency)) < events.index(("ket-thuc", emergency)) \
+        < starts[1] < ends[1], events
+    at = [datetime.fromisoformat(when) for when, _, _ in [(a[1], a[2], a[3]) for a in asrun]]
+    first_part = (at[ends[0]] - at[starts[0]]).total_seconds()
+    second_part = (at[ends[1]] - at[starts[1]]).total_seconds()
+    assert 4.0 <= first_part + second_part <= 8.0, (first_part, second_part)  # 6 s in all, not 6 s more
+    assert ("bat-dau", other) in events  # picked up from a week folder that appeared later
+    assert not any(name.startswith(f"{(now - timedelta(days=1)):%Y-%m-%d}") for _, name in events)
+    with wave.open(str(recording)) as w:
+        seconds = w.getnframes() / w.getframerate()
+        samples = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+    assert seconds > 10 and np.abs(samples).max() > 5000  # sound was played to the file
