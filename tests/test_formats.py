@@ -77,7 +77,8 @@ def test_csv_one_row_per_item_with_times_laid_end_to_end():
     assert len(rows) == 20
     assert rows[0] == {"date": "2026-11-30", "start": "06:00:00.000", "end": "06:01:01.250", "slot": "sang",
                        "file": "messages/canh-bao-khan.mp3", "title": "Cảnh báo khẩn: ảnh cắt ghép",
-                       "level": "priority", "script_id": "canh-bao-khan", "seconds": "61.250"}
+                       "level": "priority", "script_id": "canh-bao-khan", "seconds": "61.250",
+                       "program": "2026-11-30_0600_sang.mp3"}
     assert rows[1]["start"] == "06:01:01.250" and rows[1]["end"] == "06:02:36.750"
 
 

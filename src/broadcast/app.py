@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from . import asrun
 from . import lint as lint_stage
 from . import locales as locale_catalogue
 from .audio import AudioFile, MessageAudio, Tags, master_message
@@ -37,6 +38,7 @@ from .events import Event, Listener, ignore
 from .ffmpeg import decode_clip
 from .lint import LintResult, check_scripts
 from .locales import ImportReport
+from .manifest import published as published_entries
 from .master import (
     SegmentStore,
     join_message,
@@ -461,6 +463,39 @@ class Workspace:
             if not hit:  # a commune file too broken to be a commune: its id from the file name
                 broken.setdefault(f"{parts[1]}/{parts[2].rsplit('.', 1)[0]}", str(problem))
         return project, broken
+
+    # --- as-run -------------------------------------------------------------------------------
+
+    def asrun_import(self, locale_id: str, logs: Iterable[Path]) -> tuple[int, int]:
+        """Read playback logs (Liquidsoap AS-RUN lines or an IP console's CSV) of one commune into
+        `asrun/<province>/<commune>.csv`; (new plays, plays already imported)."""
+        locale = self.locale(locale_id)
+        plays = []
+        for path in logs:
+            try:
+                if path.stat().st_size > asrun.MAX_LOG_BYTES:
+                    raise UsageError(f"{path}: nhật ký quá lớn (log too large)", fix="chia nhỏ tệp theo tuần")
+                text = path.read_bytes().decode("utf-8", errors="replace")
+            except OSError as exc:
+                raise UsageError(f"không đọc được {path}: {exc.strerror} (cannot read the log)",
+                                 fix="kiểm tra đường dẫn tệp nhật ký") from exc
+            plays += asrun.parse_log(text, str(path))
+        return asrun.store(self.root, locale.id, plays)
+
+    @_machine_errors
+    def asrun_report(self, week: Week, out: Path | None = None,
+                     late_after: float = asrun.LATE_SECONDS) -> tuple[list[Path], list[asrun.CommuneReport]]:
+        """Planned against aired for every commune of a published week: printable HTML and CSV."""
+        folder = self.root / "output" / week.id
+        entries = published_entries(folder)
+        if not entries:
+            raise UsageError(f"tuần {week.id} chưa được phát hành (no published week)",
+                             fix=f"dựng tuần đó trước: broadcast build --week {week.id}")
+        communes = sorted({e.locale for e in entries.values() if e.locale})
+        reports = [asrun.compare(loc, asrun.planned(folder, loc), asrun.stored(self.root, loc), late_after)
+                   for loc in communes]
+        paths = asrun.write_report(week.id, reports, out or self.root / asrun.FOLDER / "bao-cao", late_after)
+        return paths, reports
 
     # --- housekeeping -------------------------------------------------------------------------
 

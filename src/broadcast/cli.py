@@ -308,6 +308,39 @@ def clean(project_dir: Path | None, keep: int, dry_run: bool) -> None:
 
 
 @main.group()
+def asrun() -> None:
+    """Phát thực tế: nhập nhật ký phát và báo cáo so với lịch. As-run logs and reports."""
+
+
+@asrun.command("import")
+@click.argument("logs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--locale", "locale_id", required=True, metavar="XÃ", help="Xã của nhật ký. The commune the logs are of.")
+@project_option
+def asrun_import(logs: tuple[Path, ...], locale_id: str, project_dir: Path | None) -> None:
+    """Nhập nhật ký phát (dòng AS-RUN của Liquidsoap, hoặc CSV của bàn điều khiển loa IP)."""
+    new, known = _workspace(project_dir).asrun_import(locale_id, logs)
+    click.echo(f"Đã nhập {new} lượt phát mới ({known} lượt đã có từ trước).")
+
+
+@asrun.command("report")
+@project_option
+@click.option("--week", metavar="NĂM-WTUẦN", help="Tuần đã phát hành, ví dụ 2026-W49.")
+@click.option("--tolerance", type=float, default=60.0, show_default=True, help="Muộn quá bao nhiêu giây. Late after.")
+@click.option("-o", "out", type=click.Path(file_okay=False, path_type=Path), help="Thư mục ghi báo cáo.")
+def asrun_report(project_dir: Path | None, week: str | None, tolerance: float, out: Path | None) -> None:
+    """Báo cáo phát thực tế so với lịch: không phát, muộn, bị cắt, ngoài lịch (HTML để in, CSV)."""
+    workspace = _workspace(project_dir)
+    chosen = app.Week.parse(week) if week else workspace.week(None)
+    paths, reports = workspace.asrun_report(chosen, out, tolerance)
+    for report in reports:
+        click.echo(f"{report.locale_id}: {len(report.lines)} tệp theo lịch, {report.count('aired')} đã phát, "
+                   f"{report.count('missed')} không phát, {report.count('late')} muộn, {report.count('cut')} bị cắt, "
+                   f"{len(report.unplanned)} ngoài lịch")
+    for path in paths:
+        click.echo(f"-> {path}")
+
+
+@main.group()
 def cache() -> None:
     """Bộ nhớ đệm các câu đã tổng hợp (clip cache)."""
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from .model import StationWeek
 from .text import csv_cell
 
-COLUMNS = ("date", "start", "end", "slot", "file", "title", "level", "script_id", "seconds")
+COLUMNS = ("date", "start", "end", "slot", "file", "title", "level", "script_id", "seconds", "program")
 
 
 def write(station: StationWeek) -> dict[str, bytes]:
@@ -22,7 +22,7 @@ def write(station: StationWeek) -> dict[str, bytes]:
         for item, start, end in program.item_times():
             out.writerow((start.date().isoformat(), _clock(start), _clock(end),
                           *map(csv_cell, (program.scheduled.slot.name, item.file, item.title, item.level,
-                                          item.script_id)), f"{item.seconds:.3f}"))
+                                          item.script_id)), f"{item.seconds:.3f}", csv_cell(program.file)))
     # BOM so that Excel on a commune office PC opens the Vietnamese text as UTF-8
     return {"lich-phat-song.csv": buffer.getvalue().encode("utf-8-sig")}
 

@@ -1,0 +1,114 @@
+"""As-run: logs built from a published plan, with misses, delays and cuts injected, imported and reported."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import textwrap
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from conftest import MINIMAL, make_project, run
+
+WEEK = "2026-W49"
+COMMUNE = "lang-son/xa-chi-lang"
+
+
+@pytest.fixture(scope="module")
+def week(tmp_path_factory) -> Path:
+    root = make_project(tmp_path_factory.mktemp("asrun") / "p", {
+        "broadcast.yaml": textwrap.dedent(MINIMAL["broadcast.yaml"]) + "min_airings: 1\nopening: Đài truyền thanh xã xin thông báo.\n",
+    })
+    result = run("build", "--week", WEEK, "--jobs", "1", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def _plan(root: Path) -> list[dict[str, str]]:
+    text = (root / "output" / WEEK / COMMUNE / "lich-phat-song.csv").read_text(encoding="utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def _programs(rows: list[dict[str, str]]) -> dict[str, tuple[datetime, float]]:
+    out: dict[str, tuple[datetime, float]] = {}
+    for row in rows:
+        start = datetime.fromisoformat(f"{row['date']}T{row['start']}")
+        first, total = out.get(row["program"], (start, 0.0))
+        out[row["program"]] = (min(first, start), total + float(row["seconds"]))
+    return out
+
+
+def _liquidsoap_line(at: datetime, event: str, file: str) -> str:
+    return f"AS-RUN\t{at:%Y-%m-%dT%H:%M:%S}\t{event}\t../../../{WEEK}/{COMMUNE}/{file}"
+
+
+def test_a_week_aired_as_planned_reports_nothing_wrong(week, tmp_path):
+    root = week
+    programs = _programs(_plan(root))
+    log = ["2026/11/30 06:00:00 [lang:3] Liquidsoap's own line, ignored"]
+    for name, (start, seconds) in sorted(programs.items()):
+        log += [_liquidsoap_line(start + timedelta(seconds=1), "bat-dau", name),
+                _liquidsoap_line(start + timedelta(seconds=1 + seconds), "ket-thuc", name)]
+    path = tmp_path / "liquidsoap.log"
+    path.write_text("\n".join(log) + "\n", encoding="utf-8")
+    result = run("asrun", "import", str(path), "--locale", COMMUNE, "--project", str(root))
+    assert result.exit_code == 0 and f"Đã nhập {len(programs)} lượt phát mới" in result.output, result.output
+    again = run("asrun", "import", str(path), "--locale", COMMUNE, "--project", str(root))
+    assert "Đã nhập 0 lượt phát mới" in again.output  # the same play is never counted twice
+    report = run("asrun", "report", "--week", WEEK, "-o", str(tmp_path / "r"), "--project", str(root))
+    assert report.exit_code == 0, report.output
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "r" / f"phat-thuc-te-{WEEK}.csv").read_text(encoding="utf-8-sig"))))
+    assert rows and {r["status"] for r in rows} == {"aired"}, {r["status"] for r in rows}
+    assert len(rows) == len(_plan(root))  # every planned file: the opening line and each message
+
+
+def test_misses_delays_cuts_and_unplanned_plays_are_reported(week, tmp_path):
+    root = tmp_path / "p2"  # the same published week, with an as-run store of its own
+    shutil.copytree(week, root, ignore=shutil.ignore_patterns("asrun"))
+    plan = _plan(root)
+    programs = sorted(_programs(plan).items())
+    assert len(programs) >= 4
+    (missed, _), (late, (late_start, late_seconds)), (cut, (cut_start, cut_seconds)) = programs[0], programs[1], programs[2]
+    log = []
+    for name, (start, seconds) in programs[3:]:
+        log += [_liquidsoap_line(start, "bat-dau", name), _liquidsoap_line(start + timedelta(seconds=seconds), "ket-thuc", name)]
+    log += [_liquidsoap_line(late_start + timedelta(minutes=5), "bat-dau", late),
+            _liquidsoap_line(late_start + timedelta(minutes=5, seconds=late_seconds), "ket-thuc", late),
+            _liquidsoap_line(cut_start, "bat-dau", cut),  # stopped half way: a start with no end
+            _liquidsoap_line(cut_start + timedelta(seconds=cut_seconds / 2), "ket-thuc", cut)]
+    log_path = tmp_path / "liquidsoap.log"
+    log_path.write_text("\n".join(log) + "\n", encoding="utf-8")
+    # an IP console's export: a play of a file no plan has, in Vietnamese headers and day/month/year
+    console = tmp_path / "ip.csv"
+    console.write_text("Ngày;Giờ;Tệp;Thời lượng\n01/12/2026;09:15:00;quang-cao.mp3;30\n", encoding="utf-8-sig")
+    assert run("asrun", "import", str(log_path), str(console), "--locale", COMMUNE, "--project", str(root)).exit_code == 0
+    report = run("asrun", "report", "--week", WEEK, "-o", str(tmp_path / "r"), "--project", str(root))
+    assert report.exit_code == 0, report.output
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "r" / f"phat-thuc-te-{WEEK}.csv").read_text(encoding="utf-8-sig"))))
+    by_program: dict[str, set[str]] = {}
+    planned_rows = [r for r in rows if r["status"] != "unplanned"]
+    for row, plan_row in zip(planned_rows, plan):
+        by_program.setdefault(plan_row["program"], set()).add(row["status"])
+    assert by_program[missed] == {"missed"}
+    assert by_program[late] == {"late"}
+    assert "cut" in by_program[cut] and by_program[cut] <= {"aired", "cut", "missed"}
+    assert all(by_program[name] == {"aired"} for name, _ in programs[3:])
+    [unplanned] = [r for r in rows if r["status"] == "unplanned"]
+    assert unplanned["file"] == "quang-cao.mp3" and unplanned["aired_seconds"] == "30.0"
+    html = (tmp_path / "r" / f"phat-thuc-te-{WEEK}.html").read_text(encoding="utf-8")
+    assert "không phát" in html and "phát muộn" in html and "bị cắt ngắn" in html and "ngoài lịch" in html
+    assert "Tỉnh lang-son" in html and "Cộng 1 xã" in html
+
+
+def test_a_console_csv_that_cannot_be_read_names_its_line(week, tmp_path):
+    bad = tmp_path / "ip.csv"
+    bad.write_text("date,time,file\n2026-12-01,06:00,a.mp3\n2026-13-45,xx,b.mp3\n", encoding="utf-8")
+    result = run("asrun", "import", str(bad), "--locale", COMMUNE, "--project", str(week))
+    assert result.exit_code == 2 and f"{bad}:3" in result.output and "Traceback" not in result.output
+    headerless = tmp_path / "khong-tieu-de.csv"
+    headerless.write_text("a,b\n1,2\n", encoding="utf-8")
+    result = run("asrun", "import", str(headerless), "--locale", COMMUNE, "--project", str(week))
+    assert result.exit_code == 2 and "không nhận ra cột" in result.output
