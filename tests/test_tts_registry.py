@@ -93,13 +93,37 @@ def test_doctor_reports_each_part_with_fixes(tmp_path):
     assert by_name["ffmpeg (imageio-ffmpeg)"].ok
     assert by_name["espeak-ng"].ok and by_name["espeak-ng giọng vi-vn-x-south"].ok
     assert by_name["giọng bac (espeak)"].ok and by_name["giọng nam (espeak)"].ok
-    google = by_name["giọng google (gtts)"]
-    assert not google.ok and "bac" in google.detail and google.fix
+    google = by_name["giọng google (gtts, kiểm tra qua mạng)"]
+    # unreachable, but its fallback works: reported as a warning, not a failure of doctor
+    assert not google.ok and google.warning and "bac" in google.detail and google.fix
     assert not by_name["giọng ai (piper)"].ok and "missing.onnx" in by_name["giọng ai (piper)"].detail
     assert not by_name["giọng ede (recorded)"].ok and "ghost" in by_name["giọng ede (recorded)"].detail
     assert by_name["cache"].ok
     for c in checks:
         assert c.ok or c.fix, c
+
+
+def test_doctor_checks_only_the_voices_the_project_uses_and_offline_is_not_a_failure(tmp_path):
+    """The example project's optional gTTS voice, offline: doctor exits 0 (it used to exit 1)."""
+    from conftest import REPO, run
+
+    result = run("doctor", "--offline", "--project", str(REPO))
+    assert result.exit_code == 0, result.output
+    assert "gtts-vi (gtts, kiểm tra qua mạng)" in result.output and "không dùng" in result.output
+    profiles = [VoiceSpec("bac", "espeak", {"voice": "vi"}), VoiceSpec("google", "gtts", {}, fallback="bac"),
+                VoiceSpec("google-only", "gtts", {})]
+    probed: list[str] = []
+
+    def offline(url: str, timeout: float) -> tuple[bool, str]:
+        probed.append(url)
+        assert timeout <= 3.0  # a short timeout
+        return False, "offline"
+
+    checks = {c.name: c for c in doctor(tmp_path, tmp_path / "c", profiles, probe=offline, used={"bac", "google-only"})}
+    assert checks["giọng google (gtts, kiểm tra qua mạng)"].ok  # not used: not probed
+    alone = checks["giọng google-only (gtts, kiểm tra qua mạng)"]
+    assert not alone.ok and not alone.warning  # used, no fallback: a real failure
+    assert len(probed) == 1
 
 
 def test_doctor_unwritable_cache(tmp_path):

@@ -560,7 +560,19 @@ class Workspace:
 
     def doctor(self, offline: bool = False) -> list[Check]:
         return doctor(self.root, clip_folder(self.root), self.project.voices,
-                      probe=offline_probe if offline else None)
+                      probe=offline_probe if offline else None, used=self.voices_in_use())
+
+    def voices_in_use(self) -> set[str]:
+        """The voices the project reads with: its default, the scripts' and communes' own, and their fallbacks."""
+        project = self.project
+        used = {project.settings.default_voice} | {s.voice for s in project.scripts if s.voice} \
+            | {loc.voice for loc in project.locales if loc.voice}
+        fallbacks = {v.id: v.fallback for v in project.voices}
+        while True:
+            more = {f for u in used if (f := fallbacks.get(u))} - used
+            if not more:
+                return used
+            used |= more
 
     # --- communes ---------------------------------------------------------------------------
 

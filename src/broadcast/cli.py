@@ -284,11 +284,14 @@ def doctor(project_dir: Path | None, offline: bool) -> None:
     """
     checks = _workspace(project_dir).doctor(offline)
     for check in checks:
-        click.echo(f"[{'OK ' if check.ok else 'LỖI'}] {check.name}: {check.detail}")
+        mark = "OK " if check.ok else "CẢNH BÁO" if check.warning else "LỖI"
+        click.echo(f"[{mark}] {check.name}: {check.detail}")
         if not check.ok:
             click.echo(f"       Cách sửa: {check.fix}")
-    failed = sum(not c.ok for c in checks)
-    click.echo(f"{len(checks) - failed}/{len(checks)} mục đạt (checks passed)")
+    failed = sum(not c.ok and not c.warning for c in checks)
+    warned = sum(c.warning for c in checks)
+    click.echo(f"{len(checks) - failed - warned}/{len(checks)} mục đạt (checks passed)"
+               + (f", {warned} cảnh báo (warnings)" if warned else ""))
     if failed:
         sys.exit(1)
 

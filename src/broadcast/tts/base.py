@@ -82,6 +82,7 @@ class Engine(ABC):
     NAME: ClassVar[str]
     PARAMS: ClassVar[tuple[Param, ...]] = ()
     POOL: ClassVar[str] = "inline"
+    ONLINE: ClassVar[bool] = False  # calls a service over the network (doctor says so, probes it briefly)
     POOL_MIN_TASKS: ClassVar[int] = 4  # fewer misses than this: run in-process, skip the pool start-up
 
     def __init__(self, params: Mapping[str, Any] | None, base_dir: Path):

@@ -41,6 +41,7 @@ def _check_tld(value: str) -> str | None:
 class GttsEngine(Engine):
     NAME = "gtts"
     POOL = "thread"
+    ONLINE = True
     PARAMS = (
         Param("lang", str, "vi", "mã ngôn ngữ Google (vi)"),
         Param("tld", str, "com.vn", "tên miền Google Translate: translate.google.<tld>", check=_check_tld),

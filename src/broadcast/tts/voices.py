@@ -50,6 +50,7 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
+    warning: bool = False  # not ok, but not a failure of doctor: an optional online voice with a working fallback
 
 
 def check_profile(engine: str, params: Mapping[str, Any] | None) -> list[str]:
@@ -92,9 +93,12 @@ def doctor(
     profiles: Iterable[VoiceLike],
     probe_timeout: float = 3.0,
     probe: Callable[[str, float], tuple[bool, str]] | None = None,
+    used: set[str] | None = None,
 ) -> list[Check]:
     """Everything this stage needs, checked: ffmpeg, espeak-ng and its Vietnamese data,
-    each voice profile, and a writable cache folder. Failing checks say how to fix them."""
+    each voice profile the project uses (`used`; all when None), and a writable cache folder.
+    Failing checks say how to fix them. Online voices are probed with a short timeout, and one
+    that cannot be reached while its fallback works is a warning, not a failure."""
     from .espeak import VIETNAMESE_VOICES, library_status
 
     checks: list[Check] = []
@@ -109,9 +113,22 @@ def doctor(
 
     profiles = list(profiles)
     ids = {p.id for p in profiles}
-    for p in profiles:
+    offline_ok: dict[str, bool] = {}
+    for p in sorted(profiles, key=lambda p: _online(p.engine)):  # offline voices first: fallbacks are known
+        online = _online(p.engine)
+        label = f"giọng {p.id} ({p.engine}{', kiểm tra qua mạng' if online else ''})"
+        if used is not None and p.id not in used:
+            add(label, Availability(True, bilingual("dự án không dùng giọng này; không kiểm tra",
+                                                    "not used by the project: not checked")))
+            continue
         status = voice_status(p, base_dir, probe_timeout=probe_timeout, probe=probe)
+        offline_ok[p.id] = status.ok
         detail = status.detail
+        if online and not status.ok and p.fallback and offline_ok.get(p.fallback):
+            checks.append(Check(label, False, detail + bilingual(f" — sẽ dùng giọng dự phòng '{p.fallback}'",
+                                                                  f"fallback '{p.fallback}' will be used"),
+                                status.fix, warning=True))
+            continue
         if p.fallback:
             if p.fallback not in ids:
                 status = Availability(
@@ -125,7 +142,7 @@ def doctor(
                 detail += bilingual(
                     f" — sẽ dùng giọng dự phòng '{p.fallback}'", f"fallback '{p.fallback}' will be used"
                 )
-        add(f"giọng {p.id} ({p.engine})", Availability(status.ok, detail, status.fix))
+        add(label, Availability(status.ok, detail, status.fix))
 
     ok, detail = ClipCache(cache_dir).writable()
     checks.append(
@@ -159,3 +176,10 @@ def missing_recordings(profile: VoiceLike, sentences: Iterable[str], base_dir: P
     from .recorded import RecordedEngine
 
     return RecordedEngine(dict(profile.params or {}), Path(base_dir)).missing(sentences)
+
+
+def _online(engine: str) -> bool:
+    from .registry import ENGINES
+
+    cls = ENGINES.get(engine)
+    return bool(cls and cls.ONLINE)
