@@ -66,6 +66,10 @@ def _check_url(value: str) -> str | None:
     return None
 
 
+def wait_param() -> Param:
+    return Param("wait", float, 30.0, "chờ tệp âm thanh được tạo tối đa (giây)", low=1, high=300)
+
+
 def url_param(default: str) -> Param:
     return Param("url", str, default, "địa chỉ dịch vụ (chỉ đổi khi nhà cung cấp đổi)", check=_check_url)
 
@@ -184,6 +188,23 @@ class OnlineEngine(Engine):
                                      f"{self._redact(response.text[:200])}", f"HTTP {status}: request refused"))
         return response
 
+    def wait_for_file(self, url: str) -> bytes:
+        """The audio at `url`, which the service makes after it answered (FPT.AI, Zalo AI): fetched
+        again while it answers 404, for at most the profile's `wait` seconds."""
+        deadline = time.monotonic() + self.params["wait"]
+        pause = 0.5
+        while True:
+            try:
+                return bytes(self.http("GET", url).content)
+            except TTSError as e:
+                if "HTTP 404" not in e.message:
+                    raise
+            if time.monotonic() + pause > deadline:
+                raise Transient(bilingual(f"tệp âm thanh chưa có sau {self.params['wait']:.0f} giây",
+                                          "the audio file never appeared"))
+            self.sleep(pause)
+            pause = min(pause * 2, 4.0)
+
     def version(self) -> str:
         shown = {k: v for k, v in sorted(self.params.items()) if k in self.SOUND_PARAMS}
         return f"{self.NAME} {shown}"
@@ -212,7 +233,7 @@ def find_key(name: str, env: str, project_root: Path) -> str:
         return os.environ[env].strip()
     path = Path(os.environ.get(SECRETS_ENV) or DEFAULT_SECRETS).expanduser()
     try:
-        if path.resolve().is_relative_to(project_root.resolve()):
+        if path.is_file() and path.resolve().is_relative_to(project_root.resolve()):
             raise TTSError(bilingual(f"tệp bí mật {path} nằm trong thư mục dự án: chuyển nó ra ngoài",
                                      "the secrets file must be outside the project"))
         text = path.read_text(encoding="utf-8")

@@ -12,12 +12,16 @@ from typing import Any
 
 from .base import Engine, TTSError, bilingual
 from .espeak import EspeakEngine
+from .fpt import FptEngine
 from .gtts_engine import GttsEngine
 from .piper import PiperEngine
 from .recorded import RecordedEngine
+from .viettel import ViettelEngine
+from .zalo import ZaloEngine
 
 ENGINES: dict[str, type[Engine]] = {
-    cls.NAME: cls for cls in (EspeakEngine, GttsEngine, PiperEngine, RecordedEngine)
+    cls.NAME: cls for cls in (EspeakEngine, GttsEngine, FptEngine, ViettelEngine, ZaloEngine, PiperEngine,
+                              RecordedEngine)
 }
 
 

@@ -1,0 +1,279 @@
+"""Every online voice through one test body (as beets tests every backend), against a fake server on
+127.0.0.1 that imitates each service's requests and answers: FPT.AI's "the file will be at this URL",
+Viettel AI's audio in the answer, Zalo AI's JSON with a URL. Nothing is ever sent to the real services."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import lameenc
+import numpy as np
+import pytest
+
+from broadcast.errors import TTSError
+from broadcast.tts import make_engine
+from broadcast.tts.online import find_key
+
+KEY = "khoa-bi-mat-0123456789"
+SENTENCE = "Bà con tuyệt đối không chuyển tiền cho người lạ."
+ENGINES = ("fpt", "viettel", "zalo")
+
+
+def _mp3(seconds: float = 2.0, rate: int = 24000) -> bytes:
+    t = np.arange(int(seconds * rate)) / rate
+    pcm = (0.3 * np.sin(2 * np.pi * 220 * t) * 32767).astype("<i2").tobytes()
+    encoder = lameenc.Encoder()
+    encoder.set_bit_rate(48)
+    encoder.set_in_sample_rate(rate)
+    encoder.set_channels(1)
+    encoder.set_quality(5)
+    return bytes(encoder.encode(pcm) + encoder.flush())
+
+
+AUDIO = _mp3()
+
+
+class Fake:
+    """The three services on one port. `plan` is what the next requests get, in order ("ok" after)."""
+
+    def __init__(self) -> None:
+        self.plan: list[str] = []
+        self.pending = 0  # how many times a file URL answers 404 before the audio is there
+        self.requests: list[dict[str, object]] = []
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                with fake.lock:
+                    waiting = fake.pending
+                    fake.pending = max(0, fake.pending - 1)
+                if waiting:
+                    self._send(404, b"not yet", "text/plain")
+                else:
+                    self._answer(fake._next(), audio=True)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                with fake.lock:
+                    fake.in_flight += 1
+                    fake.most_in_flight = max(fake.most_in_flight, fake.in_flight)
+                time.sleep(0.05)  # the service at work: requests that overlap here were in flight together
+                with fake.lock:
+                    fake.in_flight -= 1  # before answering: a request can only follow an answer
+                fake.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                behaviour = fake._next()
+                if not fake._authorised(self.path, self.headers, body):
+                    behaviour = "401"
+                if self.path.startswith("/viettel"):
+                    self._answer(behaviour, audio=True)
+                elif behaviour != "ok":
+                    self._answer(behaviour, audio=False)
+                elif self.path.startswith("/fpt"):
+                    self._send(200, json.dumps({"async": f"{fake.base}/files/a.mp3", "error": 0,
+                                                "request_id": "r1"}).encode(), "application/json")
+                else:
+                    self._send(200, json.dumps({"data": {"url": f"{fake.base}/files/a.mp3"}, "error_code": 0,
+                                                "error_message": "Successful."}).encode(), "application/json")
+
+            def _answer(self, behaviour: str, audio: bool) -> None:
+                if behaviour == "ok":
+                    self._send(200, AUDIO, "audio/mpeg")
+                elif behaviour == "401":
+                    self._send(401, b'{"message": "invalid key"}', "application/json")
+                elif behaviour == "429":
+                    self.send_response(429)
+                    self.send_header("Retry-After", "1")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                elif behaviour in ("500", "503"):
+                    self._send(int(behaviour), b"busy", "text/plain")
+                elif behaviour == "truncated":
+                    self._send(200, AUDIO[: len(AUDIO) // 2 + 7], "audio/mpeg")
+                elif behaviour == "notaudio":
+                    self._send(200, b"<html>maintenance</html>" * 50, "text/html")
+                elif behaviour == "short":
+                    self._send(200, _mp3(0.1), "audio/mpeg")  # too short for ten words: cut off
+                elif behaviour == "stall":  # headers, half the body, then nothing
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(AUDIO)))
+                    self.end_headers()
+                    self.wfile.write(AUDIO[:500])
+                    self.wfile.flush()
+                    time.sleep(3)
+                elif behaviour == "slow":
+                    time.sleep(3)
+                    self._send(200, AUDIO, "audio/mpeg")
+
+            def _send(self, status: int, data: bytes, kind: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def _next(self) -> str:
+        with self.lock:
+            return self.plan.pop(0) if self.plan else "ok"
+
+    @staticmethod
+    def _authorised(path: str, headers: object, body: bytes) -> bool:
+        if path.startswith("/fpt"):
+            return headers.get("api-key") == KEY  # type: ignore[attr-defined]
+        if path.startswith("/zalo"):
+            return headers.get("apikey") == KEY  # type: ignore[attr-defined]
+        return json.loads(body).get("token") == KEY
+
+
+@pytest.fixture
+def fake() -> Iterator[Fake]:
+    server = Fake()
+    yield server
+    server.server.shutdown()
+
+
+def _engine(name: str, fake: Fake, tmp_path: Path, **params: object):
+    engine = make_engine(name, {"url": f"{fake.base}/{name}", "timeout": 1.0, **params}, tmp_path)
+    engine.slept = []
+    engine.sleep = engine.slept.append
+    return engine
+
+
+@pytest.fixture(autouse=True)
+def keys(monkeypatch, tmp_path):
+    for name in ENGINES:
+        monkeypatch.setenv(f"BROADCAST_{name.upper()}_KEY", KEY)
+    monkeypatch.setenv("BROADCAST_SECRETS", str(tmp_path / "no-secrets.yaml"))
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_reads_a_sentence_and_sends_voice_speed_text_and_key_where_the_service_wants_them(name, fake, tmp_path):
+    if name != "viettel":
+        fake.pending = 2  # the file appears at its URL after two 404s
+    clip = _engine(name, fake, tmp_path).synthesize(SENTENCE)
+    assert abs(clip.duration - 2.0) < 0.1
+    [request] = fake.requests
+    headers, body = request["headers"], request["body"]
+    if name == "fpt":
+        assert headers["api-key"] == KEY and headers["voice"] == "banmai" and headers["speed"] == "0"
+        assert body.decode("utf-8") == SENTENCE
+    elif name == "viettel":
+        sent = json.loads(body)
+        assert sent["token"] == KEY and sent["voice"] == "hn-quynhanh" and sent["text"] == SENTENCE
+        assert sent["speed"] == 1.0 and sent["tts_return_option"] == 3
+    else:
+        form = urllib.parse.parse_qs(body.decode())
+        assert headers["apikey"] == KEY and form["input"] == [SENTENCE] and form["speaker_id"] == ["2"]
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_a_refused_key_fails_at_once_and_never_shows_the_key(name, fake, tmp_path, monkeypatch):
+    monkeypatch.setenv(f"BROADCAST_{name.upper()}_KEY", "khoa-sai-987654321")
+    engine = _engine(name, fake, tmp_path)
+    with pytest.raises(TTSError) as caught:
+        engine.synthesize(SENTENCE)
+    assert "401" in caught.value.message and "khóa" in caught.value.message
+    assert "khoa-sai-987654321" not in caught.value.message and KEY not in caught.value.message
+    assert len(fake.requests) == 1 and engine.retries == 0
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_429_waits_as_long_as_retry_after_says(name, fake, tmp_path):
+    fake.plan = ["429"]
+    engine = _engine(name, fake, tmp_path, backoff=0.01)
+    assert abs(engine.synthesize(SENTENCE).duration - 2.0) < 0.1
+    assert engine.retries == 1 and engine.slept and engine.slept[0] >= 1.0
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_5xx_is_retried_with_backoff_then_succeeds(name, fake, tmp_path):
+    fake.plan = ["500", "503"]
+    engine = _engine(name, fake, tmp_path, backoff=0.5, backoff_max=4.0)
+    assert engine.synthesize(SENTENCE).duration > 1.5
+    assert engine.retries == 2 and len(engine.slept) == 2
+    assert 0 <= engine.slept[0] <= 0.5 and 0 <= engine.slept[1] <= 1.0  # full jitter under a doubling cap
+
+
+@pytest.mark.parametrize("name", ENGINES)
+@pytest.mark.parametrize("bad", ["truncated", "notaudio", "short"])
+def test_a_bad_answer_is_retried_then_the_sentence_fails(name, bad, fake, tmp_path):
+    fake.plan = [bad] * 10
+    engine = _engine(name, fake, tmp_path, retries=2)
+    with pytest.raises(TTSError) as caught:
+        engine.synthesize(SENTENCE)
+    assert "sau 3 lần thử" in caught.value.message and engine.retries == 2
+
+
+@pytest.mark.parametrize("name", ENGINES)
+@pytest.mark.parametrize("hang", ["stall", "slow"])
+def test_a_stalled_or_slow_answer_times_out_and_is_retried(name, hang, fake, tmp_path):
+    fake.plan = [hang]
+    engine = _engine(name, fake, tmp_path, timeout=0.5)
+    started = time.monotonic()
+    assert engine.synthesize(SENTENCE).duration > 1.5
+    assert engine.retries == 1 and time.monotonic() - started < 3.0
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_the_requests_in_flight_are_capped(name, fake, tmp_path):
+    engine = _engine(name, fake, tmp_path, max_concurrency=2)
+    threads = [threading.Thread(target=engine.synthesize, args=(SENTENCE,)) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(fake.requests) == 6 and fake.most_in_flight <= 2
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_without_a_key_nothing_is_sent_and_the_message_says_where_keys_go(name, fake, tmp_path, monkeypatch):
+    monkeypatch.delenv(f"BROADCAST_{name.upper()}_KEY")
+    with pytest.raises(TTSError) as caught:
+        _engine(name, fake, tmp_path).synthesize(SENTENCE)
+    assert f"BROADCAST_{name.upper()}_KEY" in caught.value.message and "ngoài dự án" in caught.value.message
+    assert fake.requests == []
+
+
+def test_keys_come_from_a_secrets_file_outside_the_project_never_inside(tmp_path, monkeypatch):
+    monkeypatch.delenv("BROADCAST_FPT_KEY")
+    outside = tmp_path / "home" / "secrets.yaml"
+    outside.parent.mkdir()
+    outside.write_text("fpt: 'khoa-tu-tep'\nzalo: khac\n", encoding="utf-8")
+    monkeypatch.setenv("BROADCAST_SECRETS", str(outside))
+    project = tmp_path / "project"
+    project.mkdir()
+    assert find_key("fpt", "BROADCAST_FPT_KEY", project) == "khoa-tu-tep"
+    inside = project / "secrets.yaml"
+    inside.write_text("fpt: lo-ra\n", encoding="utf-8")
+    monkeypatch.setenv("BROADCAST_SECRETS", str(inside))
+    with pytest.raises(TTSError, match="ngoài"):
+        find_key("fpt", "BROADCAST_FPT_KEY", project)
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_profiles_are_checked_with_the_voice_list(name, tmp_path):
+    from broadcast.tts.voices import check_profile
+
+    assert check_profile(name, {"voice": "khong-co"})  # not one of the service's voices
+    assert check_profile(name, {"speed": 99})
+    assert check_profile(name, {"url": "ftp://x"})
+    assert check_profile(name, {}) == []
