@@ -22,7 +22,8 @@ from broadcast.tts.online import find_key
 
 KEY = "khoa-bi-mat-0123456789"
 SENTENCE = "Bà con tuyệt đối không chuyển tiền cho người lạ."
-ENGINES = ("fpt", "viettel", "zalo")
+KEYED = ("fpt", "viettel", "zalo")
+ENGINES = ("edge", *KEYED)
 
 
 def _mp3(seconds: float = 2.0, rate: int = 24000) -> bytes:
@@ -141,15 +142,98 @@ class Fake:
         return json.loads(body).get("token") == KEY
 
 
+class EdgeFake:
+    """Microsoft's Edge read-aloud websocket as edge-tts speaks to it: the client sends speech.config
+    and an SSML message; the service answers turn.start, audio in binary messages (a 2-byte header
+    length, the header with Path:audio, the MP3 bytes), then turn.end. A refusal is an HTTP status
+    at the handshake."""
+
+    def __init__(self) -> None:
+        import asyncio
+
+        from aiohttp import web
+
+        self.plan: list[str] = []
+        self.pending = 0
+        self.requests: list[dict[str, object]] = []
+        self.in_flight = self.most_in_flight = 0
+        self.lock = threading.Lock()
+        fake = self
+
+        async def handler(request: web.Request) -> web.StreamResponse:
+            behaviour = fake._next()
+            if behaviour in ("403", "500", "503", "429"):
+                return web.Response(status=int(behaviour), text="refused")
+            if behaviour == "slow":
+                await asyncio.sleep(3)
+            ws = web.WebSocketResponse()
+            await ws.prepare(request)
+            ssml = ""
+            async for message in ws:
+                if message.type == web.WSMsgType.TEXT and "Path:ssml" in message.data:
+                    ssml = message.data
+                    break
+            with fake.lock:
+                fake.in_flight += 1
+                fake.most_in_flight = max(fake.most_in_flight, fake.in_flight)
+            await asyncio.sleep(0.05)
+            with fake.lock:
+                fake.in_flight -= 1
+            fake.requests.append({"path": "/edge", "ssml": ssml, "body": ssml.encode()})
+            await ws.send_str("X-RequestId:1\r\nContent-Type:application/json; charset=utf-8\r\nPath:turn.start"
+                              "\r\n\r\n{}")
+            audio = {"ok": AUDIO, "truncated": AUDIO[: len(AUDIO) // 2 + 7], "notaudio": b"<html>" * 200,
+                     "short": _mp3(0.1), "stall": AUDIO[:500], "noaudio": b""}[behaviour]
+            header = b"X-RequestId:1\r\nContent-Type:audio/mpeg\r\nPath:audio\r\n"
+            for at in range(0, len(audio), 4096):
+                await ws.send_bytes(len(header).to_bytes(2, "big") + header + audio[at:at + 4096])
+            if behaviour == "stall":
+                await asyncio.sleep(5)
+            await ws.send_str("X-RequestId:1\r\nContent-Type:application/json; charset=utf-8\r\nPath:turn.end"
+                              "\r\n\r\n{}")
+            await ws.close()
+            return ws
+
+        self.loop = asyncio.new_event_loop()
+        app = web.Application()
+        app.router.add_get("/edge", handler)
+        self.runner = web.AppRunner(app)
+        self.loop.run_until_complete(self.runner.setup())
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        self.loop.run_until_complete(site.start())
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base = f"ws://127.0.0.1:{port}"
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+
+    def _next(self) -> str:
+        with self.lock:
+            return self.plan.pop(0) if self.plan else "ok"
+
+    def close(self) -> None:
+        import asyncio
+
+        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
 @pytest.fixture
-def fake() -> Iterator[Fake]:
-    server = Fake()
-    yield server
-    server.server.shutdown()
+def fake(request, monkeypatch) -> Iterator[Fake | EdgeFake]:
+    if request.node.callspec.params.get("name") == "edge":
+        import edge_tts.communicate
+
+        server = EdgeFake()
+        monkeypatch.setattr(edge_tts.communicate, "WSS_URL", f"{server.base}/edge?TrustedClientToken=test")
+        yield server
+        server.close()
+        return
+    http = Fake()
+    yield http
+    http.server.shutdown()
 
 
 def _engine(name: str, fake: Fake, tmp_path: Path, **params: object):
-    engine = make_engine(name, {"url": f"{fake.base}/{name}", "timeout": 1.0, **params}, tmp_path)
+    base = {"timeout": 1.0} if name == "edge" else {"url": f"{fake.base}/{name}", "timeout": 1.0}
+    engine = make_engine(name, {**base, **params}, tmp_path)
     engine.slept = []
     engine.sleep = engine.slept.append
     return engine
@@ -157,7 +241,7 @@ def _engine(name: str, fake: Fake, tmp_path: Path, **params: object):
 
 @pytest.fixture(autouse=True)
 def keys(monkeypatch, tmp_path):
-    for name in ENGINES:
+    for name in KEYED:
         monkeypatch.setenv(f"BROADCAST_{name.upper()}_KEY", KEY)
     monkeypatch.setenv("BROADCAST_SECRETS", str(tmp_path / "no-secrets.yaml"))
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
@@ -172,7 +256,11 @@ def test_reads_a_sentence_and_sends_voice_speed_text_and_key_where_the_service_w
     clip = _engine(name, fake, tmp_path).synthesize(SENTENCE)
     assert abs(clip.duration - 2.0) < 0.1
     [request] = fake.requests
-    headers, body = request["headers"], request["body"]
+    headers, body = request.get("headers", {}), request["body"]
+    if name == "edge":
+        assert SENTENCE in request["ssml"] and "(vi-VN, HoaiMyNeural)" in request["ssml"]
+        assert "rate='+0%'" in request["ssml"] and "pitch='+0Hz'" in request["ssml"]
+        return
     if name == "fpt":
         assert headers["api-key"] == KEY and headers["voice"] == "banmai" and headers["speed"] == "0"
         assert body.decode("utf-8") == SENTENCE
@@ -185,7 +273,7 @@ def test_reads_a_sentence_and_sends_voice_speed_text_and_key_where_the_service_w
         assert headers["apikey"] == KEY and form["input"] == [SENTENCE] and form["speaker_id"] == ["2"]
 
 
-@pytest.mark.parametrize("name", ENGINES)
+@pytest.mark.parametrize("name", KEYED)
 def test_a_refused_key_fails_at_once_and_never_shows_the_key(name, fake, tmp_path, monkeypatch):
     monkeypatch.setenv(f"BROADCAST_{name.upper()}_KEY", "khoa-sai-987654321")
     engine = _engine(name, fake, tmp_path)
@@ -196,7 +284,7 @@ def test_a_refused_key_fails_at_once_and_never_shows_the_key(name, fake, tmp_pat
     assert len(fake.requests) == 1 and engine.retries == 0
 
 
-@pytest.mark.parametrize("name", ENGINES)
+@pytest.mark.parametrize("name", KEYED)
 def test_429_waits_as_long_as_retry_after_says(name, fake, tmp_path):
     fake.plan = ["429"]
     engine = _engine(name, fake, tmp_path, backoff=0.01)
@@ -244,7 +332,7 @@ def test_the_requests_in_flight_are_capped(name, fake, tmp_path):
     assert len(fake.requests) == 6 and fake.most_in_flight <= 2
 
 
-@pytest.mark.parametrize("name", ENGINES)
+@pytest.mark.parametrize("name", KEYED)
 def test_without_a_key_nothing_is_sent_and_the_message_says_where_keys_go(name, fake, tmp_path, monkeypatch):
     monkeypatch.delenv(f"BROADCAST_{name.upper()}_KEY")
     with pytest.raises(TTSError) as caught:
@@ -277,3 +365,14 @@ def test_profiles_are_checked_with_the_voice_list(name, tmp_path):
     assert check_profile(name, {"speed": 99})
     assert check_profile(name, {"url": "ftp://x"})
     assert check_profile(name, {}) == []
+
+
+@pytest.mark.parametrize("name", ["edge"])
+@pytest.mark.parametrize("refusal", ["403", "503", "noaudio"])
+def test_edge_handshake_refusals_and_empty_answers_are_retried(name, refusal, fake, tmp_path):
+    """The ways edge-tts has broken before: 403 when Microsoft changed the token, 503, "No audio was received"."""
+    fake.plan = [refusal]
+    engine = _engine(name, fake, tmp_path)
+    assert abs(engine.synthesize(SENTENCE).duration - 2.0) < 0.1
+    # edge-tts answers a 403 itself once (it corrects its clock for the token); the others are ours to retry
+    assert engine.retries == (0 if refusal == "403" else 1)

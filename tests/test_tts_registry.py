@@ -33,7 +33,7 @@ def test_unknown_engine_lists_the_valid_ones(tmp_path):
 
 
 def test_registry_holds_every_engine():
-    assert sorted(ENGINES) == ["espeak", "fpt", "gtts", "piper", "recorded", "viettel", "zalo"]
+    assert sorted(ENGINES) == ["edge", "espeak", "fpt", "gtts", "piper", "recorded", "viettel", "zalo"]
     for name, cls in ENGINES.items():
         assert cls.NAME == name and issubclass(cls, Engine)
         assert cls.POOL in ("process", "thread", "inline")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .base import Engine, TTSError, bilingual
+from .edge import EdgeEngine
 from .espeak import EspeakEngine
 from .fpt import FptEngine
 from .gtts_engine import GttsEngine
@@ -20,7 +21,7 @@ from .viettel import ViettelEngine
 from .zalo import ZaloEngine
 
 ENGINES: dict[str, type[Engine]] = {
-    cls.NAME: cls for cls in (EspeakEngine, GttsEngine, FptEngine, ViettelEngine, ZaloEngine, PiperEngine,
+    cls.NAME: cls for cls in (EspeakEngine, GttsEngine, EdgeEngine, FptEngine, ViettelEngine, ZaloEngine, PiperEngine,
                               RecordedEngine)
 }
 
