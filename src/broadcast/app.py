@@ -68,7 +68,7 @@ from .tts.base import Availability
 from .tts.recorded import EXTENSIONS as RECORDING_EXTENSIONS
 from .tts.recorded import MAX_SECONDS as RECORDING_MAX_SECONDS
 from .tts.recorded import slugify as recording_slug
-from .tts.voices import missing_recordings
+from .tts.voices import EngineReport, engine_reports, missing_recordings
 from .workers import interrupted, stop_on_sigterm
 
 __all__ = [
@@ -123,6 +123,20 @@ def studio_users(path: Path | None) -> list[tuple[str, str]]:
 
     with records.connect(find_root(path or Path.cwd())) as conn:
         return [(u.name, u.role) for u in records.users(conn)]
+
+
+def installed_piper_voices() -> list[str]:
+    from .tts import piper_voices
+
+    return piper_voices.installed()
+
+
+def install_piper_voice(name: str, base_url: str | None = None,
+                        progress: Callable[[str, int, int], None] | None = None) -> Path:
+    """Download a Piper voice into the user's data folder (verified, resumable)."""
+    from .tts import piper_voices
+
+    return piper_voices.install(name, base_url or piper_voices.DEFAULT_BASE_URL, progress)
 
 
 def init_project(directory: Path) -> list[Path]:
@@ -553,10 +567,22 @@ class Workspace:
 
     # --- voices and the machine -------------------------------------------------------------
 
-    def voices(self, offline: bool = False) -> list[VoiceReport]:
+    def voices(self, offline: bool = False, used: set[str] | None = None) -> list[VoiceReport]:
+        """The project's voice profiles and whether each can speak here; online ones are probed (briefly)
+        only when the project uses them (`used`; all when None)."""
         probe = offline_probe if offline else None
-        return [VoiceReport(v.id, v.engine, v.fallback, v.description, voice_status(v, self.root, probe=probe))
-                for v in self.project.voices]
+        out = []
+        for v in self.project.voices:
+            if used is not None and v.id not in used:
+                status = Availability(True, "dự án không dùng giọng này; không kiểm tra (not used: not checked)")
+            else:
+                status = voice_status(v, self.root, probe=probe)
+            out.append(VoiceReport(v.id, v.engine, v.fallback, v.description, status))
+        return out
+
+    def engines(self) -> list[EngineReport]:
+        """Every TTS engine there is, and whether it could run here (no network traffic)."""
+        return engine_reports(self.root)
 
     def doctor(self, offline: bool = False) -> list[Check]:
         return doctor(self.root, clip_folder(self.root), self.project.voices,

@@ -17,11 +17,13 @@ import click
 from rich.console import Console
 from rich.progress import (
     BarColumn,
+    DownloadColumn,
     MofNCompleteColumn,
     Progress,
     TaskID,
     TextColumn,
     TimeRemainingColumn,
+    TransferSpeedColumn,
 )
 from rich.table import Table
 
@@ -257,21 +259,56 @@ def plan_command(project_dir: Path | None, week: str | None, locale_ids: tuple[s
         sys.exit(1)
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @project_option
 @offline_option
-def voices(project_dir: Path | None, offline: bool) -> None:
+@click.pass_context
+def voices(ctx: click.Context, project_dir: Path | None, offline: bool) -> None:
     """Liệt kê các giọng đọc và cho biết giọng nào dùng được.
 
-    Lists voice profiles with their availability (library importable, model present,
-    online service reachable within 3 s).
+    Lists every engine and the project's voice profiles with their availability (library importable,
+    model present, online service reachable within 3 s: only for voices the project uses).
     """
-    for voice in _workspace(project_dir).voices(offline):
+    if ctx.invoked_subcommand is not None:
+        return
+    workspace = _workspace(project_dir)
+    click.echo("Động cơ đọc (engines):")
+    for engine in workspace.engines():
+        shown = ", ".join(v for v, _ in engine.voices[:4]) + (" ..." if len(engine.voices) > 4 else "")
+        click.echo(f"  [{'OK ' if engine.ready else '-- '}] {engine.name}: {engine.state}"
+                   + (f"; giọng: {shown}" if shown else ""))
+    click.echo("Hồ sơ giọng của dự án (voice profiles):")
+    used = workspace.voices_in_use()
+    for voice in workspace.voices(offline, used):
         mark = "OK " if voice.status.ok else "LỖI"
         fallback = f", dự phòng: {voice.fallback}" if voice.fallback else ""
         click.echo(f"[{mark}] {voice.id} ({voice.engine}{fallback}): {voice.description or voice.status.detail}")
         if not voice.status.ok:
             click.echo(f"       {voice.status.detail}. Cách sửa: {voice.status.fix}")
+    piper = app.installed_piper_voices()
+    click.echo("Giọng Piper đã cài (installed Piper voices): " + (", ".join(piper) or "chưa có"))
+
+
+@voices.command("install")
+@click.argument("name")
+@click.option("--base-url", default=None, help="Nơi tải giọng (mặc định: kho giọng Piper công khai). Where from.")
+def voices_install(name: str, base_url: str | None) -> None:
+    """Tải một giọng Piper (tệp .onnx và .onnx.json) về thư mục dữ liệu của người dùng.
+
+    Downloads a Piper voice, verifies it, resumes an interrupted download.
+    """
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                  console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()) as bars:
+        tasks: dict[str, TaskID] = {}
+
+        def show(file: str, done: int, total: int) -> None:
+            if file not in tasks:
+                tasks[file] = bars.add_task(file, total=total or None)
+            bars.update(tasks[file], completed=done)
+
+        path = app.install_piper_voice(name, base_url, show)
+    click.echo(f"Đã cài giọng {name}: {path}")
+    click.echo(f"Dùng trong hồ sơ giọng: engine: piper, params: {{voice: {name}}}")
 
 
 @main.command()

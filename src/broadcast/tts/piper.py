@@ -18,6 +18,7 @@ from pathlib import Path
 
 from broadcast.pcm import Clip, to_pcm16
 
+from . import piper_voices
 from .base import (
     Availability,
     Engine,
@@ -34,13 +35,15 @@ INSTALL_FIX = bilingual(
 )
 
 
+NEEDS_MODEL = bilingual(
+    "cần tham số 'model' (tệp .onnx của giọng Piper, ví dụ voices/vi_VN-vais1000-medium.onnx) hoặc 'voice' "
+    "(một giọng đã cài bằng 'broadcast voices install TÊN')",
+    "set 'model' (the Piper .onnx file) or 'voice' (an installed voice)",
+)
+
+
 def _check_model(value: str) -> str | None:
-    if not value:
-        return bilingual(
-            "cần tham số 'model': đường dẫn tệp .onnx của giọng Piper (ví dụ voices/vi_VN-vais1000-medium.onnx)",
-            "the 'model' parameter (path to the Piper .onnx file) is required",
-        )
-    if not value.endswith(".onnx"):
+    if value and not value.endswith(".onnx"):
         return bilingual(f"'model' phải là tệp .onnx, nhận được '{value}'", "'model' must be an .onnx file")
     return None
 
@@ -53,6 +56,7 @@ class PiperEngine(Engine):
     POOL = "process"
     PARAMS = (
         Param("model", str, "", "tệp .onnx của giọng, tương đối với thư mục dự án", check=_check_model),
+        Param("voice", str, "", "hoặc: tên giọng đã cài bằng 'broadcast voices install' (ví dụ vi_VN-vais1000-medium)"),
         Param("config", str, "", "tệp .onnx.json; mặc định: <model>.json"),
         Param("speaker", (int, type(None)), None, "số thứ tự người đọc (giọng nhiều người đọc)"),
         Param("length_scale", _OPT_FLOAT, None, "độ dài âm vị (>1 chậm hơn); mặc định theo giọng", low=0.1, high=5),
@@ -126,7 +130,10 @@ class PiperEngine(Engine):
             import piper  # noqa: F401
         except ImportError:
             return Availability(False, bilingual("chưa cài piper-tts", "piper-tts is not installed"), INSTALL_FIX)
-        model, config = _paths(cls.normalize_params(params), Path(base_dir or "."))
+        try:
+            model, config = _paths(cls.normalize_params(params), Path(base_dir or "."))
+        except TTSError as e:
+            return Availability(False, e.message, bilingual("sửa hồ sơ giọng", "fix the voice profile"))
         status = _files_status(model, config)
         if not status.ok:
             return status
@@ -142,7 +149,12 @@ class PiperEngine(Engine):
 
 
 def _paths(params: dict, base_dir: Path) -> tuple[Path, Path]:
-    model = (base_dir / params["model"]).resolve()
+    if params["voice"]:
+        model = piper_voices.model_path(params["voice"])
+    elif params["model"]:
+        model = (base_dir / params["model"]).resolve()
+    else:
+        raise EngineUnavailable(NEEDS_MODEL)
     config = (base_dir / params["config"]).resolve() if params["config"] else Path(f"{model}.json")
     return model, config
 

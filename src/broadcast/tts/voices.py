@@ -183,3 +183,35 @@ def _online(engine: str) -> bool:
 
     cls = ENGINES.get(engine)
     return bool(cls and cls.ONLINE)
+
+
+@dataclass(frozen=True)
+class EngineReport:
+    """One line of `broadcast voices`' engine list: what an engine is and whether it could run here."""
+
+    name: str
+    online: bool
+    ready: bool
+    state: str
+    voices: tuple[tuple[str, str], ...] = ()
+
+
+def engine_reports(base_dir: Path) -> list[EngineReport]:
+    """Every registered engine and its state, without any network traffic (keys and packages only)."""
+    from .online import OnlineEngine, find_key
+    from .registry import ENGINES
+
+    out = []
+    for name, cls in ENGINES.items():
+        voices: tuple[tuple[str, str], ...] = getattr(cls, "VOICES", ())
+        if issubclass(cls, OnlineEngine):
+            if cls.NEEDS_KEY and not find_key(cls.NAME, cls.key_env(), base_dir):
+                ready, state = False, bilingual(f"trực tuyến, chưa có khóa ({cls.key_env()})", "online, no key")
+            else:
+                ready, state = True, bilingual("trực tuyến, cần Internet", "online, needs the Internet")
+        else:
+            status = cls.availability(None, base_dir) if name in ("espeak",) else None
+            ready = status.ok if status else True
+            state = status.detail if status else bilingual("ngoại tuyến", "offline")
+        out.append(EngineReport(name, bool(cls.ONLINE), ready, state, voices))
+    return out
