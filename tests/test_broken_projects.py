@@ -171,7 +171,7 @@ BROKEN += [
      f"{VOICE}:5", "80–450"),
     ("param-unknown", {VOICE: "id: espeak-vi\nengine: espeak\nparams:\n  voice: vi\n  pich: 50\n"}, f"{VOICE}:5",
      "pitch"),
-    ("engine-unknown", {VOICE: "id: espeak-vi\nengine: espeek\n"}, f"{VOICE}:2", "espeak, gtts"),
+    ("engine-unknown", {VOICE: "id: espeak-vi\nengine: espeek\n"}, f"{VOICE}:2", "espeak, fpt, gtts"),
     ("min-airings-zero", {"broadcast.yaml": "name: Thử\nmin_airings: 0\n"}, "broadcast.yaml:2", "min_airings"),
     ("repeat-nine", {SCRIPT: script(repeat="9")}, f"{SCRIPT}:6", "1–5"),
     ("schedule-id-mismatch", {SCHEDULE: schedule("{name: sang, start: '06:00', minutes: 15}",

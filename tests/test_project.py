@@ -386,3 +386,15 @@ def test_lint_lists_a_reading_no_rule_decides(project):
     assert "[đọc: 1/3 |" in result.output
     forced = project({"scripts/canh-bao.yaml": MINIMAL_SCRIPT + "  Chỉ [đọc: 1/3 | một phần ba] được báo cáo.\n"})
     assert "1/3" not in run("lint", "--project", str(forced)).output
+
+
+def test_render_spoken_shows_what_each_voice_is_given():
+    """espeak needs 'da lô' for Zalo; a neural voice (here the example's gTTS voice) is given the word as written."""
+    script = next(p.stem for p in sorted((REPO / "scripts").glob("*.yaml")) if "Zalo" in p.read_text(encoding="utf-8"))
+    espeak = run("render", script, "--locale", "xa-chi-lang", "--spoken", "--week", "2026-W49", "--project", str(REPO))
+    google = run("render", script, "--locale", "xa-chi-lang", "--spoken", "--voice", "gtts-vi", "--week", "2026-W49",
+                 "--project", str(REPO))
+    assert espeak.exit_code == 0 and google.exit_code == 0, espeak.output + google.output
+    assert "da lô" in espeak.output and "Zalo" not in espeak.output
+    assert "Zalo" in google.output and "da lô" not in google.output
+    assert "ủy ban nhân dân" in google.output or "UBND" not in google.output  # the rules apply to every voice

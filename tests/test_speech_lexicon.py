@@ -24,13 +24,34 @@ COMMUNE = Lexicon.from_mapping({"words": {"Kạn": "cạn xã"}})
 def test_project_lexicon_file_is_valid() -> None:
     data = yaml.safe_load((ROOT / "lexicon.yaml").read_text(encoding="utf-8"))
     lex = Lexicon.from_mapping(data, "lexicon.yaml")
-    assert lex.abbreviations and lex.words and lex.domains
+    assert lex.abbreviations and lex.domains and lex.scoped["words"]  # the respellings are espeak's only
+    assert lex.for_voice("espeak-vi", "espeak").words["zalo"] == "da lô"
+    assert "zalo" not in lex.for_voice("edge-vi", "edge").words  # a neural voice is given the written word
+
+
+def test_scoped_readings_by_engine_or_voice_and_layers() -> None:
+    from broadcast.speech import normalize
+
+    lex = Lexicon.from_mapping({"words": {"Zalo": {"espeak": "da lô", "piper-vi": "da lồ"}, "app": "áp"}})
+    assert normalize("Nhắn Zalo qua app.", lex.for_voice("espeak-vi", "espeak")) == "Nhắn da lô qua áp."
+    assert normalize("Nhắn Zalo qua app.", lex.for_voice("piper-vi", "piper")) == "Nhắn da lồ qua áp."  # voice wins
+    assert normalize("Nhắn Zalo qua app.", lex.for_voice("edge-vi", "edge")) == "Nhắn Zalo qua áp."
+    assert lex.for_voice("edge-vi", "edge") is lex.for_voice("edge-vi", "edge")  # one object: rules compiled once
+    province = Lexicon.from_mapping({"words": {"Zalo": "da lô ơi"}})  # a later layer replaces the entry whole
+    merged = lex.merged(province)
+    assert merged.for_voice("edge-vi", "edge").words["zalo"] == "da lô ơi"
+    back = province.merged(Lexicon.from_mapping({"words": {"Zalo": {"espeak": "da lô"}}}))
+    assert "zalo" not in back.for_voice("edge-vi", "edge").words
+    with pytest.raises(ValueError, match="động cơ"):
+        Lexicon.from_mapping({"words": {"Zalo": {"Espeak!": "x"}}})
+    with pytest.raises(ValueError, match="chữ số"):
+        Lexicon.from_mapping({"words": {"Zalo": {"espeak": "da 1"}}})
 
 
 def test_readings_in_shipped_lexicons_are_fixed_points() -> None:
     # A reading that the normaliser would change again breaks idempotence.
     data = yaml.safe_load((ROOT / "lexicon.yaml").read_text(encoding="utf-8"))
-    lex = BUILTIN.merged(Lexicon.from_mapping(data))
+    lex = BUILTIN.merged(Lexicon.from_mapping(data)).for_voice("espeak-vi", "espeak")
     for section in (lex.abbreviations, lex.words):
         for reading in section.values():
             assert normalize(reading, lex) == reading + ".", reading

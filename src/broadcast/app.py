@@ -274,11 +274,16 @@ class Workspace:
         """Every problem of every file, and of every script rendered for every commune."""
         return lint_stage.lint(self.root, week)
 
-    def render(self, script_id: str, locale_id: str, week: Week, spoken: bool = False) -> str:
-        """The text of a script for one commune; with `spoken`, exactly as the voice will read it."""
+    def render(self, script_id: str, locale_id: str, week: Week, spoken: bool = False,
+               voice_id: str | None = None) -> str:
+        """The text of a script for one commune; with `spoken`, exactly as the voice will read it (the
+        voice that reads it there, or `voice_id`: each voice is given its own readings)."""
         script, locale = self.script(script_id), self.locale(locale_id)
         text = render(script, locale, week)  # a RenderError is a ContentError: file, line, fix
-        return normalize(text, self.lexicon(locale)) if spoken else text
+        if not spoken:
+            return text
+        voice = self.voice(voice_id) if voice_id else self.project.voice_for(script, locale)
+        return normalize(text, self.project.readings(locale.lexicon, voice))
 
     def lexicon(self, locale: Locale | None = None) -> Lexicon:
         return locale.lexicon if locale else self.project.lexicon
@@ -314,8 +319,9 @@ class Workspace:
 
     def spoken_draft(self, file: str, text: str, locale_id: str, week: Week) -> str:
         """Exactly what the voice will read in one commune, for an unsaved script text."""
-        locale = self.locale(locale_id)
-        return normalize(render(self.draft(file, text), locale, week), self.lexicon(locale))
+        locale, script = self.locale(locale_id), self.draft(file, text)
+        voice = self.project.voice_for(script, locale)
+        return normalize(render(script, locale, week), self.project.readings(locale.lexicon, voice))
 
     @_machine_errors
     def preview_draft(self, file: str, text: str, locale_id: str, week: Week, out: Path) -> AudioFile:
@@ -347,7 +353,7 @@ class Workspace:
         preset = locale.preset if locale else project.settings.preset
         _check_suffix(out, preset.container, f"nơi phát dạng .{preset.container} (preset {preset.name})")
         voice = self.voice(voice_id or project.settings.default_voice)
-        speech = speak(text, self.lexicon(locale))
+        speech = speak(text, project.readings(self.lexicon(locale), voice))
         synthesis = self._synthesise([(v, p) for v in project.voices if v.id == voice for p in speech.parts])
         body = spoken_clips(speech, lambda part: synthesis.clip(voice, part))
         return master_message(MessageAudio(body=body), preset, out,
@@ -375,7 +381,7 @@ class Workspace:
                     text = render(script, locale, week)
                 except BroadcastError:
                     continue  # lint reports it
-                parts.update(speak(text, locale.lexicon).parts)
+                parts.update(speak(text, project.readings(locale.lexicon, voice.id)).parts)
         return missing_recordings(voice, sorted(parts), self.root)
 
     @_machine_errors

@@ -112,16 +112,20 @@ def lint(project_dir: Path | None, week: str | None, strict: bool) -> None:
 @click.option("--locale", "locale_id", required=True, metavar="LOCALE",
               help="Xã, ví dụ lang-son/xa-chi-lang hoặc xa-chi-lang. Locale id.")
 @click.option("--spoken", is_flag=True, help="In dạng đọc thành lời (sau chuẩn hóa). Print the spoken form.")
+@click.option("--voice", "voice_id", metavar="GIỌNG",
+              help="Với --spoken: dạng đọc giao cho giọng này (mỗi giọng có cách đọc riêng). The voice's form.")
 @project_option
 @week_option
-def render_command(script_id: str, locale_id: str, spoken: bool, project_dir: Path | None, week: str | None) -> None:
+def render_command(script_id: str, locale_id: str, spoken: bool, voice_id: str | None, project_dir: Path | None,
+                   week: str | None) -> None:
     """In nội dung kịch bản SCRIPT như sẽ được đọc cho một xã.
 
     Prints the text of SCRIPT for LOCALE; with --spoken, exactly as the voice will read
-    it (numbers, dates, phone numbers and abbreviations written out).
+    it (numbers, dates, phone numbers and abbreviations written out); --voice V shows what
+    voice V is given (espeak's respellings are not given to a neural voice).
     """
     workspace = _workspace(project_dir)
-    click.echo(workspace.render(script_id, locale_id, workspace.week(week), spoken=spoken))
+    click.echo(workspace.render(script_id, locale_id, workspace.week(week), spoken=spoken, voice_id=voice_id))
 
 
 @main.command("normalize")

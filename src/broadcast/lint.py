@@ -78,14 +78,15 @@ def check_scripts(project: Project, scripts: list[Script], locales: list[Locale]
                 text = render(script, locale, week)
                 renders += 1
                 words[(script.id, locale.id)] = len(text.split())
-                unlisted += phones.check_message(script, locale, text, project.official_numbers, locale.lexicon)
+                lexicon = project.readings(locale.lexicon, project.voice_for(script, locale))
+                unlisted += phones.check_message(script, locale, text, project.official_numbers, lexicon)
             except RenderError as exc:
                 key = (exc.problem.file, exc.problem.line, exc.problem.field)
                 if key not in seen:  # the same mistake once, not once per commune
                     seen.add(key)
                     problems.append(exc.problem)
                 continue
-            for finding in check_readings(text, locale.lexicon):
+            for finding in check_readings(text, lexicon):
                 if finding.kind == "ambiguous":
                     line = _source_line(script, finding)
                     if (script.file, line, finding.token) not in seen:
@@ -217,7 +218,7 @@ def _ambiguous_problem(script: Script, line: int, finding: Finding) -> Problem:
 
 
 def _missing_recordings(project: Project, voice: Any, texts: set[str]) -> list[Problem]:
-    parts = sorted({p for text in texts for p in speak(text, project.lexicon).parts})
+    parts = sorted({p for text in texts for p in speak(text, project.readings(project.lexicon, voice.id)).parts})
     try:
         missing = missing_recordings(voice, parts, project.root)
         unusable = unusable_recordings(voice, parts, project.root)

@@ -76,16 +76,19 @@ def speak_messages(project: Project, week: Week, locales: list[Locale],
             except RenderError as exc:
                 problems.append(exc.problem)
                 continue
-            unlisted += phones.check_message(script, locale, text, project.official_numbers, locale.lexicon)
+            voice = project.voice_for(script, locale)
+            lexicon = project.readings(locale.lexicon, voice)  # espeak's respellings are not a neural voice's
+            unlisted += phones.check_message(script, locale, text, project.official_numbers, lexicon)
             problems += [p for p in unclosed_markup_problems(script, text) if p not in problems]
-            messages.append(Message(script, locale, project.voice_for(script, locale), speak(text, locale.lexicon)))
+            messages.append(Message(script, locale, voice, speak(text, lexicon)))
     problems += phones.problems(unlisted)
     if problems:
         raise ContentError(problems)
     settings = project.settings
-    announcements = Announcements(speak(settings.opening, project.lexicon) if settings.opening else None,
-                                  speak(settings.closing, project.lexicon) if settings.closing else None,
-                                  speak(REMINDER, project.lexicon))
+    lexicon = project.readings(project.lexicon, settings.default_voice)  # the station's lines: the default voice
+    announcements = Announcements(speak(settings.opening, lexicon) if settings.opening else None,
+                                  speak(settings.closing, lexicon) if settings.closing else None,
+                                  speak(REMINDER, lexicon))
     return messages, announcements
 
 

@@ -161,6 +161,11 @@ class Project:
         """Who reads `script` in `locale`: the script's own voice, else the commune's, else the default."""
         return script.voice or locale.voice or self.settings.default_voice
 
+    def readings(self, lexicon: Lexicon, voice_id: str) -> Lexicon:
+        """The lexicon `voice_id` reads with: readings scoped to other voices or engines left out."""
+        engine = next((v.engine for v in self.voices if v.id == voice_id), "")
+        return lexicon.for_voice(voice_id, engine)
+
     def locale(self, locale_id: str) -> Locale | None:
         """Find a locale by full id ("lang-son/xa-chi-lang") or by its commune part if unique."""
         exact = [loc for loc in self.locales if loc.id == locale_id]

@@ -314,8 +314,8 @@ class _MergedLexicons:
     def over(self, under: Lexicon, own: Lexicon | None) -> Lexicon:
         if own is None or own == Lexicon():
             return under
-        key = (id(under), json.dumps([dict(own.abbreviations), dict(own.words), dict(own.domains)],
-                                     sort_keys=True, ensure_ascii=False))
+        key = (id(under), json.dumps([dict(own.abbreviations), dict(own.words), dict(own.domains),
+                                      {k: dict(v) for k, v in own.scoped.items()}], sort_keys=True, ensure_ascii=False))
         if key not in self.memo:
             self.memo[key] = under.merged(own)
         return self.memo[key]
