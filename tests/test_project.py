@@ -153,7 +153,7 @@ def test_voice_params_come_typed_with_defaults_filled_in(project):
                     "voices/ghi-am.yaml": "id: ghi-am\nengine: recorded\n"})
     voices = {v.id: v for v in load_project(root).voices}
     assert voices["espeak-vi"].params == {"voice": "vi", "variant": "", "rate": 150, "pitch": 50, "range": 50,
-                                          "volume": 100, "word_gap": 0}
+                                          "volume": 100, "word_gap": 0, "syllables_per_second": None}
     assert voices["gtts-vi"].params["backoff"] == 2 and voices["gtts-vi"].params["tld"] == "com.vn"
     assert voices["ghi-am"].params == {"folder": "assets/recordings", "rate": 0}  # no params: all defaults
 

@@ -104,3 +104,15 @@ def test_a_sentence_sounds_the_same_whatever_was_said_before(tmp_path):
     make_engine("espeak", {"voice": "vi-vn-x-south", "rate": 200}, tmp_path).synthesize("Một câu khác.")
     assert engine.synthesize(sentence).samples == first.samples
     assert engine.synthesize(sentence).samples == first.samples
+
+
+def test_syllables_per_second_is_what_comes_out():
+    """A profile's rate in syllables per second, measured on what espeak-ng returns (not its own `rate` unit)."""
+    import re
+
+    text = ("Bà con tuyệt đối không chuyển tiền cho người lạ qua mạng xã hội. Khi bị đe dọa hãy giữ bình tĩnh và "
+            "báo ngay cho công an xã.")
+    words = len(re.findall(r"\w+", text))
+    for target in (2.8, 3.3, 4.0):
+        clip = make_engine("espeak", {"voice": "vi", "syllables_per_second": target}, Path(".")).synthesize(text)
+        assert abs(words / clip.duration - target) < 0.25, (target, words / clip.duration)

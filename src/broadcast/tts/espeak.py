@@ -209,6 +209,12 @@ def _check_variant(value: str) -> str | None:
     return None
 
 
+# syllables per second = RATE_SLOPE x espeak rate + RATE_INTERCEPT, a least-squares line over five rates
+# measured on three sentences of a warning (benchmarks/bench_voices.py)
+RATE_SLOPE = 0.0259
+RATE_INTERCEPT = -0.286
+
+
 class EspeakEngine(Engine):
     NAME = "espeak"
     POOL = "process"
@@ -219,12 +225,25 @@ class EspeakEngine(Engine):
         Param("voice", str, "vi", "giọng espeak-ng: vi (Bắc), vi-vn-x-central (Trung), vi-vn-x-south (Nam)",
               check=_check_voice),
         Param("variant", str, "", "biến thể giọng espeak-ng, ví dụ f3 (nữ), m3 (nam)", check=_check_variant),
-        Param("rate", int, 150, "tốc độ, từ/phút", low=80, high=450),
+        Param("rate", int, 150, "tốc độ espeak-ng (không phải từ/phút tiếng Việt: 140 ≈ 3,3 âm tiết/giây)",
+              low=80, high=450),
+        Param("syllables_per_second", (float, type(None)), None,
+              "tốc độ đọc, âm tiết mỗi giây (thay cho rate; loa ngoài trời: 3,0-3,5 sau tempo của preset)",
+              low=1.5, high=8.0),
         Param("pitch", int, 50, "độ cao giọng 0-100", low=0, high=100),
         Param("range", int, 50, "biên độ ngữ điệu 0-100", low=0, high=100),
         Param("volume", int, 100, "âm lượng 0-200", low=0, high=200),
         Param("word_gap", int, 0, "khoảng nghỉ thêm giữa các từ, đơn vị 10 ms", low=0, high=100),
     )
+
+    def espeak_rate(self) -> int:
+        """espeak-ng's rate for the profile: `syllables_per_second` mapped by the line measured on
+        Vietnamese text (benchmarks/RESULTS-voices.md: rate 100 -> 2.32, 140 -> 3.34, 180 -> 4.40 syllables/s),
+        else `rate` as given."""
+        target = self.params["syllables_per_second"]
+        if target is None:
+            return int(self.params["rate"])
+        return max(80, min(450, round((target - RATE_INTERCEPT) / RATE_SLOPE)))
 
     def _voice_name(self) -> str:
         v = self.params["voice"]
@@ -232,7 +251,7 @@ class EspeakEngine(Engine):
 
     def synthesize(self, sentence: str) -> Clip:
         settings = {
-            espeakRATE: self.params["rate"],
+            espeakRATE: self.espeak_rate(),
             espeakVOLUME: self.params["volume"],
             espeakPITCH: self.params["pitch"],
             espeakRANGE: self.params["range"],
