@@ -376,3 +376,15 @@ def test_edge_handshake_refusals_and_empty_answers_are_retried(name, refusal, fa
     assert abs(engine.synthesize(SENTENCE).duration - 2.0) < 0.1
     # edge-tts answers a 403 itself once (it corrects its clock for the token); the others are ours to retry
     assert engine.retries == (0 if refusal == "403" else 1)
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_syllables_per_second_sets_the_rate_that_comes_out(name, fake, tmp_path):
+    """The fake services answer 2 s for the ten syllables (5 per second); the profile asks for 4 per second."""
+    engine = _engine(name, fake, tmp_path, syllables_per_second=4.0)
+    clip = engine.speak(SENTENCE)
+    assert abs(10 / clip.duration - 4.0) < 0.2, clip.duration
+    assert abs(_engine(name, fake, tmp_path).speak(SENTENCE).duration - 2.0) < 0.1  # not asked: as it came
+    from broadcast.tts.voices import check_profile
+
+    assert check_profile(name, {"syllables_per_second": 99})

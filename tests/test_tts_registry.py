@@ -64,7 +64,7 @@ def test_unknown_param_gets_did_you_mean_and_defaults_are_filled_in(tmp_path):
         "tham số không xác định 'pich' (unknown parameter). Cách sửa: có phải ý bạn là 'pitch'?"]
     assert ENGINES["gtts"].normalize_params({"slow": True}) == {
         "lang": "vi", "tld": "com.vn", "slow": True, "retries": 4, "backoff": 1.0, "backoff_max": 30.0,
-        "timeout": 15.0, "max_concurrency": 4}
+        "timeout": 15.0, "max_concurrency": 4, "syllables_per_second": None}
 
 
 def test_engine_params_error_is_pickleable():

@@ -92,10 +92,19 @@ class Engine(ABC):
 
     # parameters --------------------------------------------------------------
 
+    RATE_ADJUSTABLE: ClassVar[bool] = True  # takes `syllables_per_second` (False: human recordings)
+
+    @classmethod
+    def all_params(cls) -> tuple[Param, ...]:
+        """The engine's own params, and `syllables_per_second` for any engine that does not map it itself."""
+        if not cls.RATE_ADJUSTABLE or any(p.name == RATE_PARAM.name for p in cls.PARAMS):
+            return cls.PARAMS
+        return (*cls.PARAMS, RATE_PARAM)
+
     @classmethod
     def param_schema(cls) -> Schema:
         """The schema of a profile's params: one option per `Param`, "did you mean" for unknown names."""
-        return Schema({p.name: p for p in cls.PARAMS}, unknown=("tham số", "parameter"))
+        return Schema({p.name: p for p in cls.all_params()}, unknown=("tham số", "parameter"))
 
     @classmethod
     def param_problems(cls, params: Mapping[str, Any] | None) -> list[str]:
@@ -123,6 +132,16 @@ class Engine(ABC):
     def synthesize(self, sentence: str) -> Clip:
         """Speak one sentence. Raises `TTSError` (naming the sentence) on failure."""
 
+    def speak(self, sentence: str) -> Clip:
+        """`synthesize`, at the profile's `syllables_per_second` when it gives one and the engine does not
+        map it to a parameter of its own: the clip is time-stretched (FFmpeg's atempo, pitch kept) from
+        the rate it came at (its words over its length: a Vietnamese word is one syllable) to the rate asked."""
+        clip = self.synthesize(sentence)
+        target = self.params.get(RATE_PARAM.name)
+        if not target or not self.RATE_ADJUSTABLE or any(p.name == RATE_PARAM.name for p in self.PARAMS):
+            return clip
+        return at_rate(clip, sentence, float(target))
+
     def describe(self) -> str:
         shown = ", ".join(f"{k}={v}" for k, v in sorted(self.params.items()))
         return f"{self.NAME} ({shown})" if shown else self.NAME
@@ -145,6 +164,25 @@ class Engine(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional: most engines hold nothing to release
         """Release resources (sessions, handles). Optional."""
+
+
+RATE_PARAM = Param("syllables_per_second", (float, type(None)), None,
+                   "tốc độ đọc, âm tiết mỗi giây (loa ngoài trời: 3,0-3,5 sau tempo của preset)", low=1.5, high=8.0)
+MAX_STRETCH = 2.0  # atempo keeps speech natural within about a factor of two either way
+
+
+def at_rate(clip: Clip, sentence: str, syllables_per_second: float) -> Clip:
+    """`clip` stretched to speak `sentence` at `syllables_per_second`."""
+    from broadcast.ffmpeg import stretch
+    from broadcast.pcm import from_pcm16, to_pcm16
+
+    words = len(re.findall(r"\w+", sentence))
+    if not words or clip.duration <= 0:
+        return clip
+    tempo = min(MAX_STRETCH, max(1 / MAX_STRETCH, syllables_per_second / (words / clip.duration)))
+    if abs(tempo - 1.0) < 0.01:
+        return clip
+    return Clip(to_pcm16(stretch(from_pcm16(clip.samples), clip.rate, tempo)), clip.rate)
 
 
 def sentence_label(sentence: str, limit: int = 80) -> str:

@@ -63,6 +63,7 @@ def _norm(text: str) -> str:
 class RecordedEngine(Engine):
     NAME = "recorded"
     POOL = "inline"
+    RATE_ADJUSTABLE = False  # a person's reading is aired as recorded
     PARAMS = (
         Param("folder", str, "assets/recordings", "thư mục bản ghi, tương đối với thư mục dự án"),
         Param("rate", int, 0, "đổi tần số lấy mẫu (Hz); 0 = giữ nguyên", low=0, high=192000),

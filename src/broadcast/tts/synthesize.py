@@ -149,13 +149,13 @@ def _worker_synthesize(engine: str, params_json: str, base_dir: str, sentence: s
     if eng is None:
         eng = _worker_engines[ident] = make_engine(engine, json.loads(params_json), Path(base_dir))
     before = eng.retries
-    clip = eng.synthesize(sentence)
+    clip = eng.speak(sentence)
     ClipCache(cache_dir).put(key, clip)
     return key, clip.duration, eng.retries - before
 
 
 def _local_synthesize(eng: Engine, sentence: str, key: str, cache: ClipCache):
-    clip = eng.synthesize(sentence)
+    clip = eng.speak(sentence)
     cache.put(key, clip)
     return key, clip.duration, 0  # retries of in-process engines are counted per round
 
