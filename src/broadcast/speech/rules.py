@@ -173,6 +173,8 @@ class Normaliser:
         self.pattern = re.compile("|".join(alternatives))
         self.dotted = frozenset(k for k in lexicon.abbreviations if k.endswith("."))
         self._cache: dict[str, tuple[str, FindingKind | None]] = {}
+        self._sentences: dict[str, tuple[str, tuple[Finding, ...]]] = {}
+        self._phones: dict[str, tuple[str, ...]] = {}
         self._handlers: dict[str, Callable[[re.Match[str], _Call], str]] = {
             "special": self._special, "code": self._codenum, "url": self._url, "phone": self._phone, "doc": self._doc,
             "date": self._date, "monthyear": self._monthyear, "daymonth": self._daymonth, "frac": self._frac,
@@ -183,8 +185,22 @@ class Normaliser:
         }
 
     def sentence(self, text: str, line: int, findings: list[Finding]) -> str:
-        """The spoken form of one sentence (untidied; PAUSE marks group pauses)."""
-        call = _Call(line, findings)
+        """The spoken form of one sentence (untidied; PAUSE marks group pauses). A sentence read before
+        by this normaliser is answered from memory: a script rendered for 3,321 communes repeats most of
+        its sentences, and reading one is pure (only the findings' line numbers differ)."""
+        known = self._sentences.get(text)
+        if known is None:
+            found: list[Finding] = []
+            known = (self._read(text, found), tuple(found))
+            if len(self._sentences) > _CACHE_LIMIT:
+                self._sentences.clear()
+            self._sentences[text] = known
+        spoken, seen = known
+        findings.extend(Finding(f.token, f.kind, line, f.reading) for f in seen)
+        return spoken
+
+    def _read(self, text: str, findings: list[Finding]) -> str:
+        call = _Call(0, findings)
         handlers = self._handlers
 
         def dispatch(m: re.Match[str]) -> str:
@@ -282,6 +298,14 @@ class Normaliser:
 
     def phone_numbers(self, text: str) -> list[str]:
         """The tokens of one sentence this normaliser reads as phone numbers (digit by digit)."""
+        known = self._phones.get(text)
+        if known is None:
+            if len(self._phones) > _CACHE_LIMIT:
+                self._phones.clear()
+            known = self._phones[text] = tuple(self._find_phones(text))
+        return list(known)
+
+    def _find_phones(self, text: str) -> list[str]:
         found = []
         for m in self.pattern.finditer(text):
             if m.lastgroup == "phone":
