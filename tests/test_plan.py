@@ -135,3 +135,25 @@ def test_scripts_that_will_not_air_are_named_with_the_reason(project):
     for sid in ("old", "next", "thu-ba"):
         assert f"{sid}: " in result.output
     assert "3 tin không phát (not airing)" in result.output
+
+
+def test_plan_command_summarises_many_communes_and_details_on_demand(project):
+    import json
+
+    from conftest import run
+
+    files: dict[str, str | bytes | None] = {f"locales/lang-son/xa-thu-{i:02}.yaml": f"name: Xã Thử {i:02}\ncode: '{20000 + i}'\n"
+                                            for i in range(25)}
+    root = project(files)
+    summary = run("plan", "--week", "2026-W49", "--project", str(root))
+    assert summary.exit_code == 0, summary.output
+    assert "theo tỉnh" in summary.output and "│ lang-son" in summary.output and "26 xã" in summary.output
+    assert "xa-thu-07 — tuần" not in summary.output  # no table per commune
+    detail = run("plan", "--week", "2026-W49", "--detail", "--project", str(root))
+    assert "lang-son/xa-thu-07 — tuần 2026-W49" in detail.output
+    one = run("plan", "--week", "2026-W49", "--locale", "xa-thu-07", "--project", str(root))
+    assert "lang-son/xa-thu-07 — tuần 2026-W49" in one.output and "theo tỉnh" not in one.output
+    data = json.loads(run("plan", "--week", "2026-W49", "--json", "--project", str(root)).output)
+    assert data["week"] == "2026-W49" and len(data["locales"]) == 26
+    first = data["locales"][0]["programs"][0]
+    assert first["items"] == ["canh-bao"] and first["capacity"] > first["seconds"] > 0

@@ -224,21 +224,39 @@ class _Bars:
         self.progress.update(self.tasks[event.stage], completed=event.done, total=event.total)
 
 
+DETAIL_LIMIT = 20  # more communes than this: a summary per province, unless --detail
+
+
 @main.command("plan")
 @project_option
 @week_option
 @with_locales
 @click.option("--strict", is_flag=True, help="Tin không đủ số lần phát là lỗi (exit 1). Shortfalls fail.")
+@click.option("--detail", is_flag=True, help="Bảng chi tiết cho mọi xã (mặc định khi chọn ít xã). Full tables.")
+@click.option("--json", "as_json", is_flag=True, help="Kết quả dạng JSON cho máy. Machine-readable output.")
 def plan_command(project_dir: Path | None, week: str | None, locale_ids: tuple[str, ...],
-                 provinces: tuple[str, ...], strict: bool) -> None:
-    """In lịch phát của tuần dưới dạng bảng, không tổng hợp âm thanh.
+                 provinces: tuple[str, ...], strict: bool, detail: bool, as_json: bool) -> None:
+    """In lịch phát của tuần, không tổng hợp âm thanh.
 
-    Prints the week's plan (which message airs in which slot) without synthesising
-    anything; lengths are estimated from the text.
+    Prints the week's plan (which message airs in which slot) without synthesising anything;
+    lengths are estimated from the text. With many communes: one line per province (communes,
+    programs, how full, what did not fit), full tables with --detail or for chosen communes.
     """
     workspace = _workspace(project_dir)
     plan = workspace.plan(workspace.week(week), locale_ids, provinces)
-    console = Console(highlight=False, soft_wrap=True)
+    if as_json:
+        click.echo(json.dumps(_plan_json(plan), ensure_ascii=False))
+    else:
+        console = Console(highlight=False, soft_wrap=True)
+        if detail or len(plan.locales) <= DETAIL_LIMIT:
+            _plan_tables(console, plan)
+        else:
+            _plan_summary(console, plan)
+    if strict and plan.shortfalls:
+        sys.exit(1)
+
+
+def _plan_tables(console: Console, plan: app.WeekPlan) -> None:
     for locale_plan in plan.locales:
         table = Table(title=f"{locale_plan.locale_id} — tuần {plan.week.id}", title_justify="left")
         for column in ("Ngày", "Giờ", "Buổi", "Tin phát (theo thứ tự)", "Thời lượng"):
@@ -256,11 +274,53 @@ def plan_command(project_dir: Path | None, week: str | None, locale_ids: tuple[s
         console.print(f"cảnh báo: {shortfall}", style="yellow")
     for silent in plan.not_airing:
         console.print(f"cảnh báo: {silent}. Cách sửa: {silent.fix}", style="yellow")
+    _plan_total(console, plan)
+
+
+def _plan_summary(console: Console, plan: app.WeekPlan) -> None:
+    """One row per province; what will not air grouped by script and reason."""
+    table = Table(title=f"Lịch tuần {plan.week.id} theo tỉnh (--detail hoặc --locale để xem từng xã)",
+                  title_justify="left")
+    for column in ("Tỉnh", "Số xã", "Buổi phát", "Độ đầy", "Tin không đủ chỗ", "Tin khẩn cấp"):
+        table.add_column(column)
+    by_province: dict[str, list] = {}
+    for locale_plan in plan.locales:
+        by_province.setdefault(locale_plan.locale_id.split("/")[0], []).append(locale_plan)
+    for province, plans in sorted(by_province.items()):
+        programs = [p for lp in plans for p in lp.programs]
+        used, capacity = sum(p.seconds for p in programs), sum(p.capacity for p in programs)
+        table.add_row(province, str(len(plans)), str(len(programs)),
+                      f"{100 * used / capacity:.0f}%" if capacity else "—",
+                      str(sum(len(lp.shortfalls) for lp in plans)), str(sum(len(lp.emergencies) for lp in plans)))
+    console.print(table)
+    grouped: dict[tuple[str, str], list] = {}
+    for silent in plan.not_airing:
+        grouped.setdefault((silent.script_id, silent.reason), []).append(silent)
+    for (_, _), items in sorted(grouped.items()):
+        where = f" ở {len(items)} xã" if items[0].locale_id else ""
+        console.print(f"cảnh báo: {items[0].script_id}: {items[0].message}{where}. Cách sửa: {items[0].fix}",
+                      style="yellow")
+    _plan_total(console, plan)
+
+
+def _plan_total(console: Console, plan: app.WeekPlan) -> None:
     total = sum(len(p.programs) for p in plan.locales)
     console.print(f"{len(plan.locales)} xã, {total} buổi phát, {len(plan.shortfalls)} tin không đủ chỗ (shortfalls), "
                   f"{len(plan.not_airing)} tin không phát (not airing)")
-    if strict and plan.shortfalls:
-        sys.exit(1)
+
+
+def _plan_json(plan: app.WeekPlan) -> dict[str, object]:
+    return {
+        "week": plan.week.id,
+        "locales": [{"id": lp.locale_id,
+                     "programs": [{"day": p.day.isoformat(), "start": f"{p.slot.start:%H:%M}", "slot": p.slot.name,
+                                   "items": [i.script_id for i in p.items], "seconds": round(p.seconds, 1),
+                                   "capacity": round(p.capacity, 1)} for p in lp.programs],
+                     "emergencies": [a.script_id for a in lp.emergencies],
+                     "shortfalls": [str(s) for s in lp.shortfalls]} for lp in plan.locales],
+        "not_airing": [{"script": n.script_id, "reason": n.reason, "locale": n.locale_id, "message": n.message}
+                       for n in plan.not_airing],
+    }
 
 
 @main.group(invoke_without_command=True)
