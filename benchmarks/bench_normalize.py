@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from broadcast.speech import Lexicon, normalize, speak
+from broadcast.speech import text as speech_text
 from machine import cpu_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +61,8 @@ def measure(fn, texts: list[str], lexicon: Lexicon, seconds: float) -> tuple[int
         memory = lexicon._normaliser  # its memory of sentences read before: every round reads them anew
         memory._sentences.clear()
         memory._phones.clear()
+        for remembered in (speech_text._clean_line, speech_text.strip_decoration, speech_text.tidy):
+            remembered.cache_clear()
         for text in texts:
             fn(text, lexicon)
         rounds += 1

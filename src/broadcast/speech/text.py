@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from .numbers import cardinal
 
@@ -43,6 +44,13 @@ def _move_tone(m: re.Match[str]) -> str:
 def clean(text: str) -> str:
     """NFC, one tone style, plain spaces and hyphens, "\\n" line ends."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(_clean_line(line) for line in text.split("\n"))
+
+
+# Every step below is local to a line, and a script rendered for many communes repeats most of its
+# lines: each distinct line is cleaned once (pure functions, bounded memory).
+@lru_cache(maxsize=50_000)
+def _clean_line(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     text = _DROP_RE.sub("", _SPACES_RE.sub(" ", text.translate(_TRANSLATE)))
     return _OLD_TONE_RE.sub(_move_tone, text)
@@ -58,6 +66,7 @@ _CLOSE_RE = re.compile(r"\./\.")
 _GLUED_VV_RE = re.compile(r"(?<=\w)\.(?=v\.?v\b)")
 
 
+@lru_cache(maxsize=50_000)
 def strip_decoration(line: str) -> str:
     """Remove bullets and markdown; "1. Nội dung" becomes "một, Nội dung"."""
     line = _BULLET_RE.sub("", line)
@@ -87,6 +96,7 @@ _TIDY_RES = (
 )
 
 
+@lru_cache(maxsize=50_000)
 def tidy(s: str) -> str:
     """Collapse spaces and stray pauses left by the rules; stable under repetition."""
     for pattern, repl in _TIDY_RES:
