@@ -33,6 +33,7 @@ from . import lint as lint_stage
 from . import locales as locale_catalogue
 from .audio import AudioFile, MessageAudio, Tags, master_message
 from .build import BuildResult, build, clip_folder
+from .emergency import EmergencyResult, publish_emergency
 from .errors import BroadcastError, ContentError, EnvironmentProblem, Problem, UsageError
 from .events import Event, Listener, ignore
 from .ffmpeg import decode_clip
@@ -483,6 +484,19 @@ class Workspace:
             if not hit:  # a commune file too broken to be a commune: its id from the file name
                 broken.setdefault(f"{parts[1]}/{parts[2].rsplit('.', 1)[0]}", str(problem))
         return project, broken
+
+    # --- emergencies ----------------------------------------------------------------------------
+
+    @_machine_errors
+    def emergency(self, script_id: str, locale_ids: Iterable[str] = (), provinces: Iterable[str] = (),
+                  week: Week | None = None, jobs: int | None = None, listener: Listener = ignore) -> EmergencyResult:
+        """An emergency bulletin into the week on air now (this week, in the project's time zone): only its
+        message, its KHAN-CAP program and playlist, and the manifest; nothing else published changes."""
+        project = self.project
+        zone = ZoneInfo(project.settings.timezone)
+        week = week or Week.containing(datetime.now(zone).date())
+        return publish_emergency(project, week, self.script(script_id), self.locales(locale_ids, provinces),
+                                 clip_folder(self.root), jobs=jobs, listener=listener)
 
     # --- as-run -------------------------------------------------------------------------------
 

@@ -411,6 +411,30 @@ def clean(project_dir: Path | None, keep: int, dry_run: bool) -> None:
     click.echo(f"Giữ {len(result.kept)} tuần: {', '.join(result.kept) or 'không có'}")
 
 
+@main.command()
+@click.argument("script_id", metavar="SCRIPT")
+@project_option
+@week_option
+@with_locales
+@click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Số tiến trình. Worker processes.")
+def emergency(script_id: str, project_dir: Path | None, week: str | None, locale_ids: tuple[str, ...],
+              provinces: tuple[str, ...], jobs: int | None) -> None:
+    """Phát ngay một tin khẩn cấp vào tuần đang phát, không chờ dựng cả tuần.
+
+    Publishes one emergency script (level: emergency) into this week's published folders at once: its
+    message, the KHAN-CAP program and playlist, and the manifest; nothing else is touched.
+    """
+    workspace = _workspace(project_dir)
+    with _Bars(enabled=True) as bars:
+        result = workspace.emergency(script_id, locale_ids, provinces, app.Week.parse(week) if week else None,
+                                     jobs=jobs, listener=bars.show)
+    click.echo(f"Tin khẩn cấp '{result.script}' đã phát hành vào tuần {result.week.id} cho {len(result.published)} "
+               f"xã ({len(result.files)} tệp mới).")
+    for failure in result.failures:
+        click.echo(f"LỖI: {failure}")
+    sys.exit(result.exit_code)
+
+
 @main.group()
 def asrun() -> None:
     """Phát thực tế: nhập nhật ký phát và báo cáo so với lịch. As-run logs and reports."""

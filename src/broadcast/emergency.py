@@ -1,0 +1,134 @@
+"""`broadcast emergency`: an emergency bulletin (khẩn cấp) on air at once, not at the next weekly build.
+
+Thông tư 39/2020/TT-BTTTT has an emergency bulletin aired immediately. This fast path renders,
+speaks, synthesises and masters only that script, for the chosen communes, with the build's own
+stages, and adds to the week already published exactly what it needs: the message file, the
+`KHAN-CAP_<script>` program (the station's lines around it) and its playlist, then the manifest
+last. Nothing else published is touched: the slot programs, schedules and calendars stay as they
+are (the next weekly build puts the message first in every slot). The generated Liquidsoap script
+airs a new `KHAN-CAP_*` file as soon as it appears.
+
+Each new file is moved into place with a rename, so a player sees it whole or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import manifest
+from .context import BuildContext
+from .errors import ContentError, Problem, UsageError
+from .events import Listener, Progress, ignore, stage
+from .formats import FORMATS
+from .master import master_announcements, master_messages
+from .messages import clip_requests, speak_messages
+from .model import Locale, Project, Script, Week
+from .plan import Airing, LocalePlan, WeekPlan
+from .programs import make_programs
+from .publish import Lock, Staging
+from .tts import ClipCache, synthesize_all
+
+
+@dataclass
+class EmergencyResult:
+    week: Week
+    script: str
+    published: list[str] = field(default_factory=list)  # communes that have the bulletin now
+    files: list[str] = field(default_factory=list)  # files added or replaced
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failures else 0
+
+
+def publish_emergency(project: Project, week: Week, script: Script, locales: list[Locale], clips: Path,
+                      jobs: int | None = None, listener: Listener = ignore) -> EmergencyResult:
+    if script.level != "emergency":
+        raise UsageError(f"kịch bản '{script.id}' có mức '{script.level}', không phải khẩn cấp (not an emergency)",
+                         field="level", fix="đặt 'level: emergency' trong kịch bản, hoặc dựng tuần như thường")
+    if not script.valid.touches(week.days):
+        raise UsageError(f"kịch bản '{script.id}' không có hiệu lực trong tuần {week.id} (not valid this week)",
+                         field="valid", fix="sửa 'valid:' của kịch bản")
+    output = project.root / "output"
+    folder = output / week.id
+    result = EmergencyResult(week, script.id)
+    with Lock(output):
+        previous = manifest.published(folder)
+        if not previous:
+            raise UsageError(f"tuần {week.id} chưa được phát hành (no published week)",
+                             fix=f"dựng tuần trước: broadcast build --week {week.id}")
+        on_air = {e.locale for e in previous.values() if e.locale}
+        chosen = [loc for loc in locales if loc.id in on_air]
+        result.failures += [f"{loc.id}: chưa có trong tuần {week.id} đã phát hành (not in the published week)"
+                            for loc in locales if loc.id not in on_air]
+        if not chosen:
+            raise UsageError(f"không xã nào đã chọn có trong tuần {week.id} đã phát hành", fix="chọn xã khác")
+        with stage("speak", listener) as progress:
+            messages, announcements = speak_messages(project, week, chosen, [script])
+            progress.counts.update(communes=len(chosen), messages=len(messages))
+        with stage("synthesise", listener) as progress:
+            synthesis = synthesize_all(clip_requests(project, messages, announcements), ClipCache(clips),
+                                       project.root, jobs=jobs, voices={v.id: v for v in project.voices},
+                                       progress=Progress("synthesise", listener))
+            progress.counts.update(sentences=synthesis.stats.unique, failed=len(synthesis.failures))
+        if synthesis.failures:
+            raise ContentError([Problem(script.file, 0, "", str(f), "kiểm tra giọng đọc bằng 'broadcast doctor'")
+                                for f in synthesis.failures])
+        staging = Staging(output, week.id, {rel: e.sha256 for rel, e in previous.items()})
+        try:
+            ctx = BuildContext(project, week, chosen, jobs, staging, previous, synthesis, announcements, listener)
+            with stage("master", listener) as progress:
+                durations = master_messages(ctx, messages, progress)
+                announcement_files = master_announcements(ctx)
+            with stage("programs", listener) as progress:
+                plan = WeekPlan(week, tuple(
+                    LocalePlan(loc.id, (), (Airing(script.id, script.level, durations[(script.id, loc.id)]),), ())
+                    for loc in chosen))
+                for station_week in make_programs(ctx, plan, announcement_files):
+                    for name, data in FORMATS["m3u8"](station_week).items():
+                        rel = f"{station_week.locale_id}/{name}"
+                        staging.write_bytes(rel, data)
+                        ctx.entries[rel] = manifest.Entry(rel, "m3u8", staging.written[rel], None,
+                                                          station_week.locale_id)
+            with stage("publish", listener) as progress:
+                result.files = _add_to_week(folder, staging, previous, ctx.entries)
+                progress.counts.update(files=len(result.files))
+            result.published = [loc.id for loc in chosen]
+        finally:
+            staging.discard()
+    return result
+
+
+def _add_to_week(folder: Path, staging: Staging, previous: dict[str, manifest.Entry],
+                 entries: dict[str, manifest.Entry]) -> list[str]:
+    """Move the new or changed staged files into the published week, then write its manifest with them."""
+    changed = sorted(rel for rel, entry in entries.items()
+                     if rel not in previous or previous[rel].sha256 != entry.sha256)
+    for rel in changed:
+        source, target = staging.path / rel, folder / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(source, os.O_RDONLY)
+        try:
+            os.fsync(fd)  # on disk before it is visible
+        finally:
+            os.close(fd)
+        os.replace(source, target)
+    path = folder / manifest.FILE
+    data = json.loads(path.read_text(encoding="utf-8"))
+    files = {e["path"]: e for e in data.get("files", [])}
+    files.update({rel: entries[rel].to_json() for rel in changed})
+    data["files"] = [files[rel] for rel in sorted(files)]
+    data["locales"] = sorted({e.get("locale") for e in data["files"] if e.get("locale")})
+    fd, tmp = tempfile.mkstemp(prefix=".manifest.", suffix=".tmp", dir=folder)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+    return changed

@@ -1,0 +1,75 @@
+"""`broadcast emergency`: one bulletin added to the week on air, and nothing else published touched."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import m3u8
+
+from broadcast.ffmpeg import decode
+from broadcast.publish import sha256_file
+from conftest import MINIMAL, make_project, run
+
+WEEK = "2026-W49"
+EMERGENCY = """\
+id: bao-dong
+title: "Khẩn cấp: kẻ gian giả danh công an gọi điện đòi tiền"
+source: Công an tỉnh Lạng Sơn, 04/12/2024
+level: emergency
+valid: {from: 2024-12-04}
+repeat: 2
+body: |
+  Thông báo khẩn tới bà con {{ locale.name }}.
+  Bà con tuyệt đối không chuyển tiền cho người gọi điện tự xưng là công an. Gọi ngay 113.
+"""
+
+
+def _published(week: Path) -> dict[str, tuple[str, int]]:
+    return {p.relative_to(week).as_posix(): (sha256_file(p), p.stat().st_ino)
+            for p in sorted(week.rglob("*")) if p.is_file()}
+
+
+def test_an_emergency_is_added_to_the_week_on_air_and_nothing_else_changes(tmp_path):
+    root = make_project(tmp_path / "p", {
+        "broadcast.yaml": textwrap.dedent(MINIMAL["broadcast.yaml"]) + "opening: Đài truyền thanh xin thông báo.\n",
+        "locales/lang-son/xa-huu-lung.yaml": "name: Xã Hữu Lũng\ncode: '06385'\n",
+    })
+    assert run("build", "--week", WEEK, "--jobs", "1", "--project", str(root)).exit_code == 0
+    week = root / "output" / WEEK
+    before = _published(week)
+    (root / "scripts" / "bao-dong.yaml").write_text(EMERGENCY, encoding="utf-8")
+    result = run("emergency", "bao-dong", "--week", WEEK, "--province", "lang-son", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    assert "cho 2 xã" in result.output
+    after = _published(week)
+    for rel, (digest, inode) in before.items():
+        if rel != "manifest.json":
+            assert after[rel] == (digest, inode), rel  # not rewritten, not even replaced by the same bytes
+    added = sorted(set(after) - set(before))
+    assert added == sorted(f"lang-son/{c}/{name}" for c in ("xa-chi-lang", "xa-huu-lung")
+                           for name in ("KHAN-CAP_bao-dong.m3u8", "KHAN-CAP_bao-dong.mp3", "messages/bao-dong.mp3"))
+    commune = week / "lang-son" / "xa-chi-lang"
+    playlist = [s.uri for s in m3u8.load(str(commune / "KHAN-CAP_bao-dong.m3u8")).segments]
+    assert playlist == ["messages/loi-mo-dau.mp3", "messages/bao-dong.mp3"]
+    program, rate = decode(commune / "KHAN-CAP_bao-dong.mp3")
+    parts = sum(len(decode(commune / uri)[0]) for uri in playlist)
+    assert abs(len(program) - parts) / rate < 0.2
+    data = json.loads((week / "manifest.json").read_text(encoding="utf-8"))
+    kinds = {e["path"]: e["kind"] for e in data["files"]}
+    assert kinds["lang-son/xa-chi-lang/KHAN-CAP_bao-dong.mp3"] == "emergency"
+    assert kinds["lang-son/xa-huu-lung/messages/bao-dong.mp3"] == "message"
+    for entry in data["files"]:
+        assert sha256_file(week / entry["path"]) == entry["sha256"]
+    again = run("emergency", "bao-dong", "--week", WEEK, "--project", str(root))
+    assert again.exit_code == 0 and "(0 tệp mới)" in again.output  # the same bulletin twice changes nothing
+
+
+def test_only_an_emergency_script_into_a_published_week(tmp_path):
+    root = make_project(tmp_path / "p", {"scripts/bao-dong.yaml": EMERGENCY})
+    unpublished = run("emergency", "bao-dong", "--week", WEEK, "--project", str(root))
+    assert unpublished.exit_code == 2 and "chưa được phát hành" in unpublished.output
+    assert run("build", "--week", WEEK, "--jobs", "1", "--project", str(root)).exit_code == 0
+    normal = run("emergency", "canh-bao", "--week", WEEK, "--project", str(root))
+    assert normal.exit_code == 2 and "không phải khẩn cấp" in normal.output and "Traceback" not in normal.output
