@@ -60,8 +60,8 @@ def bench_preset(name: str, message: MessageAudio, folder: Path, runs: int) -> t
     preset = get_preset(name)
     out = folder / f"bench{preset.suffix}"
     assembled = assemble_samples(message, preset)
-    seconds = len(assembled) / preset.rate
-    master_t = best_of(runs, lambda: encode_samples(master_samples(assembled, preset.rate, preset), preset, out, TAGS))
+    seconds = len(assembled) / preset.work_rate
+    master_t = best_of(runs, lambda: encode_samples(master_samples(assembled, preset.work_rate, preset), preset, out, TAGS))
     render_t = best_of(runs, lambda: master_message(message, preset, out, TAGS))
     rendered: AudioFile = master_message(message, preset, out, TAGS)
     print(

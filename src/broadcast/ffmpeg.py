@@ -58,7 +58,9 @@ def decode(
             # channels are averaged here, as the ffmpeg program's `-ac 1` does (PyAV's mono
             # resampler would sum stereo at 0.707 each, 3 dB louder than any player)
             out: list[np.ndarray] = []
-            if stream.rate == out_rate and stream.format.name in ("flt", "fltp"):
+            if stream.rate == out_rate and stream.channels == 1 and stream.format.name in ("flt", "fltp"):
+                out.extend(frame.to_ndarray().reshape(-1) for frame in container.decode(stream))  # as decoded
+            elif stream.rate == out_rate and stream.format.name in ("flt", "fltp"):
                 out.extend(frame.to_ndarray().reshape(-1, stream.channels).mean(axis=1) if stream.format.name == "flt"
                            else frame.to_ndarray().mean(axis=0) for frame in container.decode(stream))  # as decoded
             else:

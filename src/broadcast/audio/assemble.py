@@ -1,4 +1,4 @@
-"""Assembly: a message's clips -> one float signal at the preset's rate, before mastering.
+"""Assembly: a message's clips -> one float signal at the preset's work rate, before mastering.
 
 The message's parts and pauses are `layout`'s (layout.py), assembled in one piece. Pause lengths
 and the speech tempo come from the preset. Every clip is trimmed of its own leading and
@@ -49,18 +49,19 @@ class _Timeline:
 
     def __init__(self, preset: Preset):
         self.preset = preset
+        self.rate = preset.work_rate
         self.pieces: list[np.ndarray] = []
         self._cache: dict[Clip, np.ndarray] = {}
 
     def clip(self, clip: Clip) -> None:
         if clip not in self._cache:
-            x = dsp.resample(pcm.from_pcm16(clip.samples), clip.rate, self.preset.rate)
-            self._cache[clip] = trim_silence(x, self.preset.rate)
+            x = dsp.resample(pcm.from_pcm16(clip.samples), clip.rate, self.rate)
+            self._cache[clip] = trim_silence(x, self.rate)
         self.pieces.append(self._cache[clip])
 
     def pause(self, seconds: float) -> None:
         if self.pieces:  # never lead with a pause: the chime's own gap is added later
-            self.pieces.append(dsp.silence(seconds * self.preset.tempo, self.preset.rate))
+            self.pieces.append(dsp.silence(seconds * self.preset.tempo, self.rate))
 
     def sentence(self, parts: tuple[Clip, ...]) -> None:
         for k, part in enumerate(parts):
@@ -70,7 +71,7 @@ class _Timeline:
 
     def signal(self) -> np.ndarray:
         x = np.concatenate(self.pieces) if self.pieces else np.zeros(0)
-        return stretch(x, self.preset.rate, self.preset.tempo)
+        return stretch(x, self.rate, self.preset.tempo)
 
 
 def _paragraphs(spoken: Spoken | None) -> Paragraphs[Clip]:
@@ -78,9 +79,9 @@ def _paragraphs(spoken: Spoken | None) -> Paragraphs[Clip]:
 
 
 def assemble_samples(message: MessageAudio, preset: Preset) -> np.ndarray:
-    """The whole message as float samples at `preset.rate`, not yet mastered: the parts of
+    """The whole message as float samples at `preset.work_rate`, not yet mastered: the parts of
     `layout`, the speech between chime and tail stretched in one piece to the preset's tempo."""
-    rate = preset.rate
+    rate = preset.work_rate
     chime_part, after_chime, *spoken, tail = layout(
         message.body.paragraphs, message.reminder, message.repeat, message.level, preset,
         opening=_paragraphs(message.opening), closing=_paragraphs(message.closing),
@@ -115,9 +116,9 @@ def _chime_loudness(level: str, rate: int) -> float:
 
 
 def assemble_message(message: MessageAudio, preset: Preset) -> Clip:
-    """The message as a clip at `preset.rate`, ready for `master`."""
+    """The message as a clip at `preset.work_rate`, ready for `master`."""
     x = assemble_samples(message, preset)
     peak = float(np.abs(x).max()) if len(x) else 0.0
     if peak > 1.0:  # loud clips plus the chime: scale rather than clip; mastering sets the level
         x = x / peak
-    return Clip(pcm.to_pcm16(x), preset.rate)
+    return Clip(pcm.to_pcm16(x), preset.work_rate)

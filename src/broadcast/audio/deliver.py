@@ -16,5 +16,5 @@ def master_message(message: MessageAudio, preset: Preset, path: Path | str, tags
 
     Samples stay float from assembly to the encoder: quantised once.
     """
-    x = master_samples(assemble_samples(message, preset), preset.rate, preset)
+    x = master_samples(assemble_samples(message, preset), preset.work_rate, preset)
     return encode_samples(x, preset, path, tags)

@@ -42,7 +42,10 @@ def encode_mp3(pcm16: bytes, rate: int, bitrate_kbps: int, path: Path) -> None:
     encoder.set_in_sample_rate(rate)
     encoder.set_out_sample_rate(rate)
     encoder.set_channels(1)
-    encoder.set_quality(5)  # -q 5: fast, and no audible difference for speech band-limited to 7.5 kHz
+    # -q 7: 1.6x faster than -q 5 and, on the example week's mastered speech, the same error
+    # against its PCM as -q 2 and -q 5 (26 dB SNR at 96 kbps): the quality setting buys nothing
+    # for mono speech band-limited to 7.5 kHz, while encoding is most of a build's mastering time
+    encoder.set_quality(7)
     path.write_bytes(bytes(encoder.encode(pcm16)) + bytes(encoder.flush()))
 
 

@@ -49,10 +49,11 @@ def master_segment(segment: Segment | Pause, preset: Preset, path: Path) -> Audi
             n = max(1, max(1, round(n / frame)) * frame - frame)
         x = np.zeros(n)
     elif segment.level is not None:
-        x = master_samples(np.concatenate([dsp.silence(preset.lead_in, rate), chime(segment.level, rate)]), rate,
+        work = preset.work_rate
+        x = master_samples(np.concatenate([dsp.silence(preset.lead_in, work), chime(segment.level, work)]), work,
                            preset)
     else:
         line = _Timeline(preset)
         line.sentence(segment.parts)
-        x = master_samples(line.signal(), rate, preset)
+        x = master_samples(line.signal(), line.rate, preset)
     return encode_samples(x, preset, path, Tags(title="", artist=""))
