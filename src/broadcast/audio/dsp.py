@@ -276,11 +276,16 @@ def _raise_between(x: np.ndarray, env: np.ndarray, hot: np.ndarray, oversample: 
         return
     offsets, weights = _interpolator(oversample)
     # tap by tap with element-wise numpy, not a matrix product: BLAS sums in an order that depends
-    # on its thread count, and the limiter's gain (so the file's bytes) must not depend on --jobs
-    between = np.zeros((len(hot), weights.shape[1]))
+    # on its thread count, and the limiter's gain (so the file's bytes) must not depend on --jobs.
+    # One contiguous row per phase (a (hot x phases) array broadcast per tap was 5x slower).
+    between = np.zeros((weights.shape[1], len(hot)))
+    scratch = np.empty(len(hot))
     for tap, w in zip(offsets, weights, strict=True):
-        between += x[hot + tap, None] * w
-    env[hot] = np.maximum(env[hot], np.abs(between).max(axis=1))
+        near = x[hot + tap]
+        for row, weight in zip(between, w, strict=True):
+            np.multiply(near, weight, out=scratch)
+            row += scratch
+    env[hot] = np.maximum(env[hot], np.abs(between).max(axis=0))
 
 
 def peak_envelope(x: np.ndarray, floor: float, oversample: int = OVERSAMPLE) -> np.ndarray:
