@@ -71,10 +71,28 @@ def capture_segments(root: Path) -> tuple[dict, Path]:
     return captured, Path(clips)
 
 
-def timed(fn) -> tuple[float, object]:
-    started = time.perf_counter()
-    value = fn()
-    return time.perf_counter() - started, value
+def measure(speech: list, out: Path) -> tuple[dict[str, float], float]:
+    """Seconds spent in each phase over every segment, and the seconds of audio mastered."""
+    totals = dict.fromkeys(("assemble", "master", "encode", "segment"), 0.0)
+    audio = 0.0
+    for segment, preset in speech:
+        started = time.perf_counter()
+        line = _Timeline(preset)
+        line.sentence(segment.parts)
+        x = line.signal()
+        mastering = time.perf_counter()
+        y = master_samples(x, line.rate, preset)
+        encoding = time.perf_counter()
+        encode_mp3(to_pcm16(y), preset.rate, preset.bitrate_kbps, out)
+        whole = time.perf_counter()
+        master_segment(segment, preset, out)
+        done = time.perf_counter()
+        totals["assemble"] += mastering - started
+        totals["master"] += encoding - mastering
+        totals["encode"] += whole - encoding
+        totals["segment"] += done - whole
+        audio += len(y) / preset.rate
+    return totals, audio
 
 
 def main() -> None:
@@ -91,25 +109,10 @@ def main() -> None:
         cache = ClipCache(clip_folder)
         speech = [(Segment(s.level, tuple(cache.get(k) for k in s.parts)), preset)
                   for s, preset, _ in tasks.values() if isinstance(s, Segment) and s.level is None]
-        preset = speech[0][1]
-        totals = dict.fromkeys(("assemble", "master", "encode", "segment"), 0.0)
-        audio = 0.0
         out = Path(tmp) / "segment.mp3"
-        for rounds in range(2):  # the first round warms caches and imports; the second is measured
-            totals = dict.fromkeys(totals, 0.0)
-            audio = 0.0
-            for segment, preset in speech:
-                line = _Timeline(preset)
-                t, _ = timed(lambda line=line, segment=segment: line.sentence(segment.parts))
-                t2, x = timed(line.signal)
-                totals["assemble"] += t + t2
-                t, y = timed(lambda x=x: master_samples(x, line.rate, preset))
-                totals["master"] += t
-                audio += len(y) / preset.rate
-                t, _ = timed(lambda y=y: encode_mp3(to_pcm16(y), preset.rate, preset.bitrate_kbps, out))
-                totals["encode"] += t
-                t, _ = timed(lambda segment=segment: master_segment(segment, preset, out))
-                totals["segment"] += t
+        measure(speech, out)  # the first round warms caches and imports; the second is measured
+        totals, audio = measure(speech, out)
+    preset = speech[0][1]
     rows = {name: audio / seconds for name, seconds in totals.items()}
     for name, seconds in totals.items():
         print(f"{name:9s} {seconds:7.2f} s  {rows[name]:6.0f}x real time")

@@ -60,7 +60,7 @@ def decode(
             out: list[np.ndarray] = []
             if stream.rate == out_rate and stream.channels == 1 and stream.format.name in ("flt", "fltp"):
                 # the plane's bytes as they are (to_ndarray stacks planes: 5x the cost per 26 ms frame)
-                out.extend(np.frombuffer(frame.planes[0], np.float32, frame.samples).copy()
+                out.extend(np.frombuffer(memoryview(frame.planes[0]), np.float32, frame.samples).copy()
                            for frame in container.decode(stream))
             elif stream.rate == out_rate and stream.format.name in ("flt", "fltp"):
                 out.extend(frame.to_ndarray().reshape(-1, stream.channels).mean(axis=1) if stream.format.name == "flt"
