@@ -116,3 +116,63 @@ def test_syllables_per_second_is_what_comes_out():
     for target in (2.8, 3.3, 4.0):
         clip = make_engine("espeak", {"voice": "vi", "syllables_per_second": target}, Path(".")).synthesize(text)
         assert abs(words / clip.duration - target) < 0.25, (target, words / clip.duration)
+
+
+def _helper_pid() -> int:
+    from broadcast.tts import espeak
+
+    speaker = espeak._speaker
+    assert isinstance(speaker, espeak._Helper), "on Linux every sentence is spoken through the helper"
+    return speaker.process.pid
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads /proc (Linux)")
+def test_sentences_are_forked_from_a_small_helper_that_holds_only_the_library(tmp_path):
+    """Forking costs in proportion to what the forking process maps: the children that speak come
+    from a helper holding the standard library and libespeak-ng, not numpy, SciPy or FFmpeg."""
+    import numpy  # noqa: F401 - this process holds them; the helper must not
+    import scipy.signal  # noqa: F401
+
+    speak(tmp_path)
+    maps = Path(f"/proc/{_helper_pid()}/maps").read_text()
+    assert "espeak" in maps
+    for heavy in ("numpy", "scipy", "libavcodec", "site-packages/av"):
+        assert heavy not in maps, heavy
+    status = Path(f"/proc/{_helper_pid()}/status").read_text()
+    rss_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")))
+    assert rss_kb < 40_000  # a build worker is ~130 MB
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc (Linux)")
+def test_a_helper_that_dies_is_started_again_and_says_the_same(tmp_path):
+    import os
+    import signal
+    import time
+
+    before = speak(tmp_path)
+    pid = _helper_pid()
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{pid}").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z":
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert speak(tmp_path).samples == before.samples
+    assert _helper_pid() != pid
+
+
+def test_the_helper_ends_when_its_parent_closes_the_pipe(tmp_path):
+    from broadcast.tts import espeak
+
+    with espeak._LOCK:
+        helper = espeak._Helper()
+    assert helper.speak("vi", {}, "Xin nhắc lại.")
+    helper.requests.close()
+    assert helper.process.wait(timeout=5) == 0
+
+
+def test_an_unknown_voice_from_the_helper_is_a_clear_error(tmp_path):
+    engine = EspeakEngine({"voice": "vi"}, tmp_path)
+    engine.params["voice"] = "khong-co-giong-nay"  # past the profile check, as a damaged profile would be
+    with pytest.raises(TTSError, match="không có giọng 'khong-co-giong-nay'"):
+        engine.synthesize(SENTENCE)
+    assert speak(tmp_path).samples  # the helper speaks on

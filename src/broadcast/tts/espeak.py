@@ -3,35 +3,35 @@
 The library and its data come from the `espeakng-loader` wheel (no apt step). We call
 libespeak-ng directly with ``AUDIO_OUTPUT_SYNCHRONOUS`` and a synth callback that
 collects the 16-bit samples, which avoids espeak's stdout WAV (whose header carries
-bogus lengths) and a process spawn per sentence.
+bogus lengths) and a process spawn per sentence (see espeak_helper.py for the binding).
 
-libespeak-ng keeps global state and is not thread-safe, so everything it does in
-this process goes through one lock, and each call sets voice and parameters afresh
-(several `EspeakEngine` objects with different voices can then share the process).
-Parallelism comes from worker processes (``POOL = "process"``), one library each.
+libespeak-ng's state carries from one sentence to the next, so every sentence is spoken by a
+forked child of a library that has never spoken, and the audio does not depend on `--jobs` or on
+the order of work. The forking is done by a small helper process per speaking process, which
+holds only the library (espeak_helper.py): a fork from it costs ~1 ms, where a fork of a build
+worker holding numpy, SciPy and FFmpeg cost ~14 ms per sentence. Without `os.fork` (Windows)
+the sentence is spoken in this process: the same audio, give or take a few samples.
 
-That state also carries from one sentence to the next (the pitch flutter and the glottal
-pulse's phase run on): the same sentence comes out a few samples different depending on what
-the process said before, so a build would depend on `--jobs` and on the order of work. Each
-sentence is therefore spoken in a forked child of a process whose library has never spoken:
-every sentence starts from the same state. The fork costs 5-10 ms in a worker that has the
-audio libraries loaded (Lạng Sơn: synthesis 3.4 s -> 7.8 s), the price of a build that does
-not depend on how the work was split.
+Everything the library does in this process goes through one lock, and each call sets voice
+and parameters afresh (several `EspeakEngine` objects with different voices can then share the
+process). Parallelism comes from worker processes (``POOL = "process"``), a helper each.
 """
 
 from __future__ import annotations
 
-import ctypes
+import json
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Mapping
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from broadcast.pcm import Clip
 
-from ..workers import kill_with_parent
 from .base import (
     Availability,
     Engine,
@@ -41,128 +41,128 @@ from .base import (
     bilingual,
     sentence_label,
 )
+from .espeak_helper import Library, SpeakError, read_message, write_message
 
-# espeak_AUDIO_OUTPUT
-AUDIO_OUTPUT_SYNCHRONOUS = 2
 # espeak_PARAMETER
 espeakRATE, espeakVOLUME, espeakPITCH, espeakRANGE, espeakWORDGAP = 1, 2, 3, 4, 7
-# flags
-espeakCHARS_UTF8 = 1
-espeakINITIALIZE_DONT_EXIT = 0x8000
-POS_CHARACTER = 1
-EE_OK = 0
 
 VIETNAMESE_VOICES = ("vi", "vi-vn-x-central", "vi-vn-x-south")
 
-_SYNTH_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
-
-_LOCK = threading.Lock()  # guards the library: global C state, not thread-safe
+_LOCK = threading.Lock()  # guards the speaker: one request at a time, and the library's global C state
 
 
-class _Library:
-    """The loaded libespeak-ng of this process (created once, under _LOCK)."""
+def _library_paths() -> tuple[str, str]:
+    """The wheel's shared library, and the folder that contains its espeak-ng-data."""
+    import espeakng_loader
+
+    return espeakng_loader.get_library_path(), str(Path(espeakng_loader.get_data_path()).parent)
+
+
+class _Helper:
+    """The helper process (espeak_helper.py) of this process, started on first use."""
 
     def __init__(self) -> None:
-        import espeakng_loader
+        library, data = _library_paths()
+        self.pid = os.getpid()
+        # -S: no site packages, the standard library only; the binding file is run by its path
+        self.process = subprocess.Popen([sys.executable, "-S", str(Path(__file__).with_name("espeak_helper.py")),
+                                         library, data], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.requests, self.answers = self.process.stdin, self.process.stdout
+        hello = read_message(self.answers)
+        greeting: dict[str, Any] = json.loads(hello) if hello else {"error": ["crashed", "helper did not start"]}
+        if "error" in greeting:
+            self.close()
+            raise SpeakError(*greeting["error"])
+        self.rate: int = greeting["rate"]
+        self.version: str = greeting["version"]
 
-        data = Path(espeakng_loader.get_data_path())
-        lib = ctypes.CDLL(espeakng_loader.get_library_path())
-        lib.espeak_Initialize.restype = ctypes.c_int
-        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
-        lib.espeak_SetSynthCallback.argtypes = [_SYNTH_CALLBACK]
-        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
-        lib.espeak_SetVoiceByName.restype = ctypes.c_int
-        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
-        lib.espeak_SetParameter.restype = ctypes.c_int
-        lib.espeak_Synth.argtypes = [
-            ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
-            ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p,
-        ]
-        lib.espeak_Synth.restype = ctypes.c_int
-        lib.espeak_Synchronize.restype = ctypes.c_int
-        lib.espeak_Info.restype = ctypes.c_char_p
-        lib.espeak_Info.argtypes = [ctypes.c_void_p]
+    def alive(self) -> bool:
+        return self.pid == os.getpid() and self.process.poll() is None
 
-        # path = the folder that *contains* espeak-ng-data
-        rate = lib.espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, str(data.parent).encode(), espeakINITIALIZE_DONT_EXIT)
-        if rate <= 0:
-            raise EngineUnavailable(
-                bilingual(
-                    f"không khởi động được espeak-ng với dữ liệu tại {data}",
-                    f"espeak-ng failed to initialise with data at {data}; "
-                    "reinstall: pip install --force-reinstall espeakng-loader",
-                )
-            )
-        self.lib = lib
-        self.rate = rate
-        self.version = (lib.espeak_Info(None) or b"?").decode()
-        self._chunks: list[bytes] = []
-        self._callback = _SYNTH_CALLBACK(self._collect)  # keep a reference: C holds the pointer
-        lib.espeak_SetSynthCallback(self._callback)
+    def speak(self, voice: str, settings: Mapping[int, int], text: str) -> bytes:
+        try:
+            write_message(self.requests, json.dumps({"voice": voice, "settings": dict(settings), "text": text},
+                                                    ensure_ascii=False).encode("utf-8"))
+            answer = read_message(self.answers)
+        except OSError as e:  # the helper died (killed, or the thread that started it ended)
+            raise SpeakError("crashed", str(e)) from e
+        if answer is None:
+            raise SpeakError("crashed", "")
+        if answer[0] != 0:
+            raise SpeakError(*json.loads(answer[1:]))
+        return answer[1:]
 
-    def _collect(self, wav, numsamples, events) -> int:
-        if numsamples > 0 and wav:
-            self._chunks.append(ctypes.string_at(wav, numsamples * 2))
-        return 0  # 0 = continue
+    def close(self) -> None:
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe:
+                pipe.close()
+        self.process.wait()
 
-    def synthesize_pcm(self, voice: str, settings: Mapping[int, int], text: str) -> bytes:
-        """Caller holds _LOCK. Speaks in a forked child, so this process's library stays unspoken."""
-        if not hasattr(os, "fork"):  # not on Linux/macOS: same audio, give or take a few samples
-            return self._speak_here(voice, settings, text)
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: speak, hand the samples (or the error) over, and leave at once
-            status, data = 0, b""
+
+class _InProcess:
+    """The library in this process: where there is no `os.fork` (each sentence runs on from the
+    last one's state), or forking from here when the helper cannot be started."""
+
+    def __init__(self) -> None:
+        self.library = Library(*_library_paths())
+        self.rate, self.version = self.library.rate, self.library.version
+
+    def alive(self) -> bool:
+        return True
+
+    def speak(self, voice: str, settings: Mapping[int, int], text: str) -> bytes:
+        if hasattr(os, "fork"):
+            return self.library.speak_fresh(voice, settings, text)
+        return self.library.speak(voice, settings, text)
+
+
+_speaker: _Helper | _InProcess | None = None
+
+
+def _get_speaker() -> _Helper | _InProcess:
+    """Caller holds _LOCK. This process's speaker: the helper where there is `os.fork`."""
+    global _speaker
+    if _speaker is None or not _speaker.alive():
+        if hasattr(os, "fork"):
             try:
-                kill_with_parent()  # a killed build leaves no child behind
-                os.close(read_end)
-                data = self._speak_here(voice, settings, text)
-            except TTSError as e:
-                status, data = 1, e.message.encode("utf-8")
-            except BaseException as e:
-                status, data = 2, repr(e).encode("utf-8")
-            finally:
-                try:
-                    with os.fdopen(write_end, "wb") as pipe:
-                        pipe.write(bytes([status]) + data)
-                finally:  # even on a broken pipe (the parent died): never run on as a copy of it
-                    os._exit(0)
-        os.close(write_end)
-        with os.fdopen(read_end, "rb") as pipe:
-            blob = pipe.read()
-        os.waitpid(pid, 0)
-        if not blob or blob[0] != 0:
-            detail = blob[1:].decode("utf-8", "replace") if blob else "tiến trình con dừng đột ngột"
-            raise TTSError(bilingual(f"espeak-ng không đọc được câu: {detail}", "espeak-ng failed on the sentence"))
-        return blob[1:]
-
-    def _speak_here(self, voice: str, settings: Mapping[int, int], text: str) -> bytes:
-        lib = self.lib
-        if lib.espeak_SetVoiceByName(voice.encode()) != EE_OK:
-            raise TTSError(
-                bilingual(f"espeak-ng không có giọng '{voice}'", f"espeak-ng has no voice '{voice}'")
-            )
-        for param, value in settings.items():
-            lib.espeak_SetParameter(param, int(value), 0)
-        data = text.encode("utf-8") + b"\0"
-        self._chunks = []
-        err = lib.espeak_Synth(data, len(data), 0, POS_CHARACTER, 0, espeakCHARS_UTF8, None, None)
-        lib.espeak_Synchronize()
-        if err != EE_OK:
-            raise TTSError(bilingual(f"espeak-ng báo lỗi {err}", f"espeak-ng returned error {err}"))
-        out, self._chunks = b"".join(self._chunks), []
-        return out
+                _speaker = _Helper()
+            except OSError:  # no interpreter to start (an embedded Python): fork from here
+                _speaker = _InProcess()
+        else:
+            _speaker = _InProcess()
+    return _speaker
 
 
-_library: _Library | None = None
+def _speak(voice: str, settings: Mapping[int, int], text: str) -> tuple[bytes, int]:
+    """(16-bit mono PCM, rate) of `text`, from a library in its first state; a helper that died
+    is started again once."""
+    with _LOCK:
+        try:
+            speaker = _get_speaker()
+            return speaker.speak(voice, settings, text), speaker.rate
+        except SpeakError as e:
+            if e.code != "crashed" or (_speaker is not None and _speaker.alive()):
+                raise
+        speaker = _get_speaker()  # the helper died under us: once more with a new one
+        return speaker.speak(voice, settings, text), speaker.rate
 
 
-def _get_library() -> _Library:
-    """Caller holds _LOCK. One library per process, loaded on first use."""
-    global _library
-    if _library is None:
-        _library = _Library()
-    return _library
+def _as_error(e: SpeakError | OSError) -> TTSError:
+    """A speaker's failure, worded for people."""
+    if isinstance(e, OSError) or e.code == "load":
+        return EngineUnavailable(_unavailable_message(str(e) if isinstance(e, OSError) else e.detail))
+    if e.code == "init":
+        return EngineUnavailable(bilingual(
+            f"không khởi động được espeak-ng với dữ liệu tại {e.detail}",
+            f"espeak-ng failed to initialise with data at {e.detail}; "
+            "reinstall: pip install --force-reinstall espeakng-loader"))
+    if e.code == "voice":
+        return TTSError(bilingual(f"espeak-ng không có giọng '{e.detail}'", f"espeak-ng has no voice '{e.detail}'"))
+    if e.code == "synth":
+        return TTSError(bilingual(f"espeak-ng báo lỗi {e.detail}", f"espeak-ng returned error {e.detail}"))
+    detail = e.detail or "tiến trình con dừng đột ngột"
+    return TTSError(bilingual(f"espeak-ng không đọc được câu: {detail}", "espeak-ng failed on the sentence"))
 
 
 @lru_cache(maxsize=1)
@@ -258,14 +258,12 @@ class EspeakEngine(Engine):
             espeakWORDGAP: self.params["word_gap"],
         }
         try:
-            with _LOCK:
-                lib = _get_library()
-                pcm = lib.synthesize_pcm(self._voice_name(), settings, sentence)
-                rate = lib.rate
-        except OSError as e:  # the shared library would not load
-            raise EngineUnavailable(_unavailable_message(str(e))) from e
-        except TTSError as e:
-            raise TTSError(f"{e.message}: {sentence_label(sentence)}") from e
+            pcm, rate = _speak(self._voice_name(), settings, sentence)
+        except (SpeakError, OSError) as e:
+            error = _as_error(e)
+            if isinstance(error, EngineUnavailable):
+                raise error from e
+            raise TTSError(f"{error.message}: {sentence_label(sentence)}") from e
         if not pcm:
             raise TTSError(
                 bilingual(
@@ -290,7 +288,7 @@ def espeak_version() -> str:
         loader = "?"
     try:
         with _LOCK:
-            lib = _get_library().version
+            lib = _get_speaker().version
     except Exception:
         lib = "?"
     return f"espeak-ng {lib} (espeakng-loader {loader})"
@@ -324,7 +322,7 @@ def library_status(voice: str = "vi") -> Availability:
         return Availability(False, problem, bilingual("sửa tham số voice trong hồ sơ giọng", "fix the profile's voice"))
     try:
         with _LOCK:
-            lib = _get_library()
-    except (OSError, TTSError) as e:
-        return Availability(False, _unavailable_message(str(e)), fix)
-    return Availability(True, f"espeak-ng {lib.version}, giọng {voice}, {lib.rate} Hz")
+            speaker = _get_speaker()
+    except (OSError, SpeakError) as e:
+        return Availability(False, _as_error(e).message, fix)
+    return Availability(True, f"espeak-ng {speaker.version}, giọng {voice}, {speaker.rate} Hz")
