@@ -46,3 +46,46 @@ def test_program_join_wav_parts(tmp_path):
     out = join_files([p.path for p in parts], get_preset("phat-thanh"), tmp_path / "program.wav", TAGS)
     assert out.duration == pytest.approx(sum(p.duration for p in parts), abs=1e-6)
     assert abs(measure_ebur128(out.path).integrated_lufs + 23.0) <= 0.5
+
+
+def _lame(tmp_path, name: str, kbps: int, seconds: float = 1.0, vbr_tag: bool = False) -> bytes:
+    """Raw frames from LAME (no tags); with `vbr_tag` through ffmpeg, which writes a Xing/Info frame first."""
+    import numpy as np
+
+    from broadcast.audio.encoding import encode_mp3
+
+    x = (0.3 * np.sin(2 * np.pi * 440 * np.arange(int(44100 * seconds)) / 44100) * 32767).astype("<i2").tobytes()
+    path = tmp_path / name
+    if vbr_tag:
+        subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "s16le", "-ar", "44100", "-ac", "1", "-i", "-",
+                        "-c:a", "libmp3lame", "-b:a", f"{kbps}k", str(path)], input=x, check=True)
+    else:
+        encode_mp3(x, 44100, kbps, path)
+    return path.read_bytes()
+
+
+def test_frames_are_counted_and_an_info_frame_is_dropped(tmp_path):
+    raw = _lame(tmp_path, "raw.mp3", 96)
+    frames = read_frames(tmp_path / "raw.mp3")
+    assert frames.count * 1152 >= 44100 and frames.data == raw and frames.signature[2] == 96
+    _lame(tmp_path, "tagged.mp3", 96, vbr_tag=True)
+    tagged = read_frames(tmp_path / "tagged.mp3")
+    assert b"Info" not in tagged.data[:64] and b"Xing" not in tagged.data[:64]
+    assert b"Info" in (tmp_path / "tagged.mp3").read_bytes()[:4096]  # ffmpeg wrote one; it was dropped
+    assert abs(tagged.count - frames.count) <= 2  # the same second of audio, give or take the encoders' padding
+
+
+def test_garbage_or_another_bitrate_midway_is_refused_with_its_byte(tmp_path):
+    a = _lame(tmp_path, "a.mp3", 96)
+    b = _lame(tmp_path, "b.mp3", 128)
+    half = read_frames(tmp_path / "a.mp3")
+    cut = 20 * (len(a) // half.count)  # near frame 20, not on a frame start
+    (tmp_path / "garbage.mp3").write_bytes(a[:cut] + b"\x00" * 500 + a[cut:])
+    with pytest.raises(AudioError, match=r"ở byte \d+"):
+        read_frames(tmp_path / "garbage.mp3")
+    (tmp_path / "mixed.mp3").write_bytes(a + b)
+    with pytest.raises(AudioError, match=f"ở byte {len(a)}"):
+        read_frames(tmp_path / "mixed.mp3")
+    (tmp_path / "empty.mp3").write_bytes(b"ID3")
+    with pytest.raises(AudioError, match="không có khung MP3"):
+        read_frames(tmp_path / "empty.mp3")

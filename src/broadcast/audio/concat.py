@@ -12,9 +12,12 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import struct
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+import numpy as np
 
 from broadcast.errors import bilingual
 from broadcast.ffmpeg import decode
@@ -47,6 +50,8 @@ class Mp3Frames:
 
 def _strip_tags(blob: bytes) -> bytes:
     if blob[:3] == b"ID3":
+        if len(blob) < 10:  # a cut-off tag: no frames follow
+            return b""
         size = (blob[6] << 21) | (blob[7] << 14) | (blob[8] << 7) | blob[9]
         blob = blob[10 + size + (10 if blob[5] & 0x10 else 0) :]
     if len(blob) >= 128 and blob[-128:-125] == b"TAG":
@@ -54,40 +59,54 @@ def _strip_tags(blob: bytes) -> bytes:
     return blob
 
 
+_SAME = 0xFFFEFCC0  # header bits every frame of a CBR file shares: sync, version, layer, bitrate, rate, mode
+_HEADER = struct.Struct(">I")
+
+
+def _not_valid(path: Path, pos: int) -> AudioError:
+    return AudioError(bilingual(f"{Path(path).name}: không phải MP3 CBR hợp lệ ở byte {pos}",
+                                "not a valid Layer III stream"))
+
+
 def read_frames(path: Path) -> Mp3Frames:
-    """Parse the Layer III frames of `path`, dropping tags and any VBR info frame."""
+    """Parse the Layer III frames of `path`, dropping tags and any VBR info frame.
+
+    The first frame's header gives the frame length; each frame after it is found from the one
+    before by that length and its padding bit, and then every header is checked at once (numpy)
+    to carry the first one's parameters. A week's programs walk millions of frames: this reads a
+    byte per frame in the loop where decoding each header in Python took seconds per province."""
     blob = _strip_tags(Path(path).read_bytes())
-    pos, count, kept, first, signature = 0, 0, [], True, None
-    rate = spf = 0
-    while pos + 4 <= len(blob):
-        h = int.from_bytes(blob[pos : pos + 4], "big")
-        version, layer = (h >> 19) & 3, (h >> 17) & 3
-        bitrate_i, rate_i, padding, mode = (h >> 12) & 15, (h >> 10) & 3, (h >> 9) & 1, (h >> 6) & 3
-        if h >> 21 != 0x7FF or layer != 1 or version == 1 or bitrate_i in (0, 15) or rate_i == 3:
-            raise AudioError(
-                bilingual(f"{Path(path).name}: không phải MP3 CBR hợp lệ ở byte {pos}", "not a valid Layer III stream")
-            )
-        mpeg1 = version == 3
-        kbps = _BITRATES[1 if mpeg1 else 2][bitrate_i]
-        rate = _RATES[version][rate_i]
-        spf = 1152 if mpeg1 else 576
-        length = (144 if mpeg1 else 72) * kbps * 1000 // rate + padding
-        frame = blob[pos : pos + length]
-        sig = (version, layer, kbps, rate, mode)
-        side = (32 if mode != 3 else 17) if mpeg1 else (17 if mode != 3 else 9)
-        is_info = first and (frame[4 + side : 8 + side] in (b"Xing", b"Info") or frame[36:40] == b"VBRI")
-        if not is_info:
-            if signature is None:
-                signature = sig
-            elif sig != signature:  # a VBR or mixed file: frames cannot be counted as CBR
-                raise AudioError(bilingual(f"{Path(path).name}: MP3 không phải CBR", "MP3 is not CBR"))
-            kept.append(frame)
-            count += 1
-        first = False
-        pos += length
-    if signature is None:
+    if len(blob) < 4:
         raise AudioError(bilingual(f"{Path(path).name}: không có khung MP3 nào", "no MP3 frames"))
-    return Mp3Frames(b"".join(kept), count, rate, spf, signature)
+    (h,) = _HEADER.unpack_from(blob)
+    version, layer = (h >> 19) & 3, (h >> 17) & 3
+    bitrate_i, rate_i, mode = (h >> 12) & 15, (h >> 10) & 3, (h >> 6) & 3
+    if h >> 21 != 0x7FF or layer != 1 or version == 1 or bitrate_i in (0, 15) or rate_i == 3:
+        raise _not_valid(path, 0)
+    mpeg1 = version == 3
+    kbps = _BITRATES[1 if mpeg1 else 2][bitrate_i]
+    rate = _RATES[version][rate_i]
+    base = (144 if mpeg1 else 72) * kbps * 1000 // rate  # bytes per frame, plus the padding bit
+    starts = []
+    pos, size = 0, len(blob)
+    while pos + 4 <= size:
+        starts.append(pos)
+        pos += base + ((blob[pos + 2] >> 1) & 1)
+    at = np.array(starts)
+    bytes_ = np.frombuffer(blob, np.uint8)
+    headers = (bytes_[at].astype(np.uint32) << 24 | bytes_[at + 1].astype(np.uint32) << 16
+               | bytes_[at + 2].astype(np.uint32) << 8 | bytes_[at + 3])
+    wrong = np.flatnonzero((headers & _SAME) != (h & _SAME))
+    if len(wrong):  # not a frame where one should be, or a frame of other parameters (VBR, mixed)
+        raise _not_valid(path, starts[wrong[0]])
+    side = (32 if mode != 3 else 17) if mpeg1 else (17 if mode != 3 else 9)
+    first = blob[: base + ((h >> 9) & 1)]
+    is_info = first[4 + side : 8 + side] in (b"Xing", b"Info") or first[36:40] == b"VBRI"
+    skip = 1 if is_info else 0
+    if len(starts) <= skip:
+        raise AudioError(bilingual(f"{Path(path).name}: không có khung MP3 nào", "no MP3 frames"))
+    return Mp3Frames(blob[starts[skip]:min(pos, size)], len(starts) - skip, rate, 1152 if mpeg1 else 576,
+                     (version, layer, kbps, rate, mode))
 
 
 @lru_cache(maxsize=64)
