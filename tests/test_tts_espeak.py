@@ -121,9 +121,9 @@ def test_syllables_per_second_is_what_comes_out():
 def _helper_pid() -> int:
     from broadcast.tts import espeak
 
-    speaker = espeak._speaker
-    assert isinstance(speaker, espeak._Helper), "on Linux every sentence is spoken through the helper"
-    return speaker.process.pid
+    assert espeak._idle, "on Linux every sentence is spoken through a helper, idle once done"
+    assert all(isinstance(helper, espeak._Helper) for helper in espeak._idle)
+    return espeak._idle[-1].process.pid
 
 
 @pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads /proc (Linux)")
@@ -158,13 +158,29 @@ def test_a_helper_that_dies_is_started_again_and_says_the_same(tmp_path):
         time.sleep(0.01)
     assert speak(tmp_path).samples == before.samples
     assert _helper_pid() != pid
+    assert not Path(f"/proc/{pid}").exists() or Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+
+
+def test_threads_speak_at_once_through_helpers_of_their_own(tmp_path):
+    """Several threads speak at the same time (the build's --jobs), each through its own helper,
+    and every sentence comes out as it does alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from broadcast.tts import espeak
+
+    sentences = [f"Câu số {n}: bà con không chuyển tiền cho người lạ." for n in range(12)]
+    engine = make_engine("espeak", {"voice": "vi"}, tmp_path)
+    alone = [engine.synthesize(s).samples for s in sentences]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda s: engine.synthesize(s).samples, sentences))
+    assert together == alone
+    assert len(espeak._idle) >= 2  # more than one helper was needed at once
 
 
 def test_the_helper_ends_when_its_parent_closes_the_pipe(tmp_path):
     from broadcast.tts import espeak
 
-    with espeak._LOCK:
-        helper = espeak._Helper()
+    helper = espeak._Helper()
     assert helper.speak("vi", {}, "Xin nhắc lại.")
     helper.requests.close()
     assert helper.process.wait(timeout=5) == 0

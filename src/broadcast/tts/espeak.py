@@ -12,9 +12,9 @@ holds only the library (espeak_helper.py): a fork from it costs ~1 ms, where a f
 worker holding numpy, SciPy and FFmpeg cost ~14 ms per sentence. Without `os.fork` (Windows)
 the sentence is spoken in this process: the same audio, give or take a few samples.
 
-Everything the library does in this process goes through one lock, and each call sets voice
-and parameters afresh (several `EspeakEngine` objects with different voices can then share the
-process). Parallelism comes from worker processes (``POOL = "process"``), a helper each.
+Each call sets voice and parameters afresh, so several `EspeakEngine` objects with different
+voices share the helpers. The build speaks in threads (``POOL = "thread"``), each with a helper
+of its own: parallel without a pool of worker processes to start.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ espeakRATE, espeakVOLUME, espeakPITCH, espeakRANGE, espeakWORDGAP = 1, 2, 3, 4, 
 
 VIETNAMESE_VOICES = ("vi", "vi-vn-x-central", "vi-vn-x-south")
 
-_LOCK = threading.Lock()  # guards the speaker: one request at a time, and the library's global C state
+_LOCK = threading.Lock()  # guards the list of idle helpers and the making of the in-process library
 
 
 def _library_paths() -> tuple[str, str]:
@@ -102,50 +102,75 @@ class _Helper:
 
 class _InProcess:
     """The library in this process: where there is no `os.fork` (each sentence runs on from the
-    last one's state), or forking from here when the helper cannot be started."""
+    last one's state), or forking from here when the helper cannot be started. One per process,
+    used under its lock (the library's state is global and not thread-safe)."""
 
     def __init__(self) -> None:
         self.library = Library(*_library_paths())
         self.rate, self.version = self.library.rate, self.library.version
+        self.lock = threading.Lock()
 
     def alive(self) -> bool:
         return True
 
     def speak(self, voice: str, settings: Mapping[int, int], text: str) -> bytes:
-        if hasattr(os, "fork"):
-            return self.library.speak_fresh(voice, settings, text)
-        return self.library.speak(voice, settings, text)
+        with self.lock:
+            if hasattr(os, "fork"):
+                return self.library.speak_fresh(voice, settings, text)
+            return self.library.speak(voice, settings, text)
 
 
-_speaker: _Helper | _InProcess | None = None
+_in_process: _InProcess | None = None
+_idle: list[_Helper] = []  # helpers of this process not speaking now: one per thread that speaks at once
 
 
-def _get_speaker() -> _Helper | _InProcess:
-    """Caller holds _LOCK. This process's speaker: the helper where there is `os.fork`."""
-    global _speaker
-    if _speaker is None or not _speaker.alive():
-        if hasattr(os, "fork"):
-            try:
-                _speaker = _Helper()
-            except OSError:  # no interpreter to start (an embedded Python): fork from here
-                _speaker = _InProcess()
-        else:
-            _speaker = _InProcess()
-    return _speaker
+def _take() -> _Helper | _InProcess:
+    """A speaker for one sentence: an idle helper, a new one, or (no `os.fork`) the library here."""
+    global _in_process
+    if hasattr(os, "fork"):
+        with _LOCK:
+            while _idle:
+                helper = _idle.pop()
+                if helper.alive():
+                    return helper
+        try:
+            return _Helper()
+        except OSError:  # no interpreter to start (an embedded Python): fork from here
+            pass
+    with _LOCK:
+        if _in_process is None:
+            _in_process = _InProcess()
+        return _in_process
+
+
+def _give_back(speaker: _Helper | _InProcess) -> None:
+    if isinstance(speaker, _Helper) and speaker.alive():
+        with _LOCK:
+            _idle.append(speaker)
 
 
 def _speak(voice: str, settings: Mapping[int, int], text: str) -> tuple[bytes, int]:
-    """(16-bit mono PCM, rate) of `text`, from a library in its first state; a helper that died
-    is started again once."""
-    with _LOCK:
+    """(16-bit mono PCM, rate) of `text`, from a library in its first state. Threads speak at
+    once, each through a helper of its own; a helper that died is replaced once."""
+    speaker = _take()
+    try:
         try:
-            speaker = _get_speaker()
             return speaker.speak(voice, settings, text), speaker.rate
         except SpeakError as e:
-            if e.code != "crashed" or (_speaker is not None and _speaker.alive()):
+            if e.code != "crashed" or speaker.alive():
                 raise
-        speaker = _get_speaker()  # the helper died under us: once more with a new one
+        speaker = _take()  # the helper died under us: once more with another
         return speaker.speak(voice, settings, text), speaker.rate
+    finally:
+        _give_back(speaker)
+
+
+def _version_and_rate() -> tuple[str, int]:
+    speaker = _take()
+    try:
+        return speaker.version, speaker.rate
+    finally:
+        _give_back(speaker)
 
 
 def _as_error(e: SpeakError | OSError) -> TTSError:
@@ -217,10 +242,9 @@ RATE_INTERCEPT = -0.286
 
 class EspeakEngine(Engine):
     NAME = "espeak"
-    POOL = "process"
-    # ~300 sentences/s per core in-process; a worker pool only pays off for bigger batches
-    # (measured with benchmarks/bench_tts.py on 2 cores: break-even near 50 sentences)
-    POOL_MIN_TASKS = 64
+    # threads, each driving a helper process of its own that forks the speaking children: the
+    # work is in the helpers, so no worker pool (and its start-up) is needed
+    POOL = "thread"
     PARAMS = (
         Param("voice", str, "vi", "giọng espeak-ng: vi (Bắc), vi-vn-x-central (Trung), vi-vn-x-south (Nam)",
               check=_check_voice),
@@ -235,6 +259,11 @@ class EspeakEngine(Engine):
         Param("volume", int, 100, "âm lượng 0-200", low=0, high=200),
         Param("word_gap", int, 0, "khoảng nghỉ thêm giữa các từ, đơn vị 10 ms", low=0, high=100),
     )
+
+    @property
+    def max_concurrency(self) -> int:
+        """Sentences spoken at once: one per core (the build caps it at --jobs)."""
+        return os.cpu_count() or 1
 
     def espeak_rate(self) -> int:
         """espeak-ng's rate for the profile: `syllables_per_second` mapped by the line measured on
@@ -281,14 +310,14 @@ class EspeakEngine(Engine):
         return library_status(dict(params or {}).get("voice", "vi"))
 
 
+@lru_cache(maxsize=1)
 def espeak_version() -> str:
     try:
         loader = metadata.version("espeakng-loader")
     except metadata.PackageNotFoundError:
         loader = "?"
     try:
-        with _LOCK:
-            lib = _get_speaker().version
+        lib = _version_and_rate()[0]
     except Exception:
         lib = "?"
     return f"espeak-ng {lib} (espeakng-loader {loader})"
@@ -321,8 +350,7 @@ def library_status(voice: str = "vi") -> Availability:
     if problem:
         return Availability(False, problem, bilingual("sửa tham số voice trong hồ sơ giọng", "fix the profile's voice"))
     try:
-        with _LOCK:
-            speaker = _get_speaker()
+        version, rate = _version_and_rate()
     except (OSError, SpeakError) as e:
         return Availability(False, _as_error(e).message, fix)
-    return Availability(True, f"espeak-ng {speaker.version}, giọng {voice}, {speaker.rate} Hz")
+    return Availability(True, f"espeak-ng {version}, giọng {voice}, {rate} Hz")

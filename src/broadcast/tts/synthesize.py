@@ -154,6 +154,12 @@ def _worker_synthesize(engine: str, params_json: str, base_dir: str, sentence: s
     return key, clip.duration, eng.retries - before
 
 
+def _threads(eng: Engine, jobs: int) -> int:
+    """Threads for an engine: an online service's own cap; an offline engine's, at most --jobs."""
+    wanted = int(getattr(eng, "max_concurrency", DEFAULT_THREADS))
+    return wanted if eng.ONLINE else max(1, min(wanted, jobs))
+
+
 def _local_synthesize(eng: Engine, sentence: str, key: str, cache: ClipCache):
     clip = eng.speak(sentence)
     cache.put(key, clip)
@@ -327,7 +333,7 @@ def _round(pending, known, engine_for, cache, base_dir, jobs, stats, clips, bar)
                         str(cache.folder),
                     )] = key
             if by_pool["thread"]:
-                width = max(getattr(plans[k][0], "max_concurrency", DEFAULT_THREADS) for k in by_pool["thread"])
+                width = max(_threads(plans[k][0], jobs) for k in by_pool["thread"])
                 threads = ThreadPoolExecutor(max_workers=width, thread_name_prefix="tts")
                 executors.append(threads)
                 for key in by_pool["thread"]:
