@@ -39,14 +39,26 @@ def test_an_emergency_is_added_to_the_week_on_air_and_nothing_else_changes(tmp_p
     assert run("build", "--week", WEEK, "--jobs", "1", "--project", str(root)).exit_code == 0
     week = root / "output" / WEEK
     before = _published(week)
+    before_pages = {str(p.relative_to(week)): p.read_text(encoding="utf-8") for p in week.rglob("lich-phat-song.html")}
     (root / "scripts" / "bao-dong.yaml").write_text(EMERGENCY, encoding="utf-8")
     result = run("emergency", "bao-dong", "--week", WEEK, "--province", "lang-son", "--project", str(root))
     assert result.exit_code == 0, result.output
     assert "cho 2 xã" in result.output
     after = _published(week)
+    schedules = {f"lang-son/{c}/lich-phat-song.html" for c in ("xa-chi-lang", "xa-huu-lung")}
     for rel, (digest, inode) in before.items():
-        if rel != "manifest.json":
+        if rel != "manifest.json" and rel not in schedules:
             assert after[rel] == (digest, inode), rel  # not rewritten, not even replaced by the same bytes
+    for rel in schedules:  # the wall schedule's emergency box names the bulletin; the rest of the page is as it was
+        page = (week / rel).read_text(encoding="utf-8")
+        start, end = page.index("<!--khan-cap-->"), page.index("<!--/khan-cap-->")
+        box = page[start:end]
+        assert "Khẩn cấp: kẻ gian giả danh công an gọi điện đòi tiền" in box
+        assert "<code>KHAN-CAP_bao-dong.mp3</code>" in box
+        old = before_pages[rel]
+        assert page[:start] == old[:old.index("<!--khan-cap-->")]
+        assert page[end:] == old[old.index("<!--/khan-cap-->"):]
+        assert "<!--khan-cap--><!--/khan-cap-->" in old  # there was no bulletin before
     added = sorted(set(after) - set(before))
     assert added == sorted(f"lang-son/{c}/{name}" for c in ("xa-chi-lang", "xa-huu-lung")
                            for name in ("KHAN-CAP_bao-dong.m3u8", "KHAN-CAP_bao-dong.mp3", "messages/bao-dong.mp3"))

@@ -3,8 +3,9 @@
 Thông tư 39/2020/TT-BTTTT has an emergency bulletin aired immediately. This fast path renders,
 speaks, synthesises and masters only that script, for the chosen communes, with the build's own
 stages, and adds to the week already published exactly what it needs: the message file, the
-`KHAN-CAP_<script>` program (the station's lines around it) and its playlist, then the manifest
-last. Nothing else published is touched: the slot programs, schedules and calendars stay as they
+`KHAN-CAP_<script>` program (the station's lines around it) and its playlist, the wall schedule
+with its emergency box redrawn (the rest of the page as it was), then the manifest last. Nothing
+else published is touched: the slot programs, the other schedules and the calendar stay as they
 are (the next weekly build puts the message first in every slot). The generated Liquidsoap script
 airs a new `KHAN-CAP_*` file as soon as it appears.
 
@@ -23,7 +24,8 @@ from . import manifest
 from .context import BuildContext
 from .errors import ContentError, Problem, UsageError
 from .events import Listener, Progress, ignore, stage
-from .formats import FORMATS
+from .formats import FORMATS, StationWeek
+from .formats.html_schedule import with_emergencies
 from .master import master_announcements, master_messages
 from .messages import clip_requests, speak_messages
 from .model import Locale, Project, Script, Week
@@ -31,6 +33,8 @@ from .plan import Airing, LocalePlan, WeekPlan
 from .programs import make_programs
 from .publish import Lock, Staging
 from .tts import ClipCache, synthesize_all
+
+SCHEDULE = "lich-phat-song.html"
 
 
 @dataclass
@@ -89,12 +93,14 @@ def publish_emergency(project: Project, week: Week, script: Script, locales: lis
                 plan = WeekPlan(week, tuple(
                     LocalePlan(loc.id, (), (Airing(script.id, script.level, durations[(script.id, loc.id)]),), ())
                     for loc in chosen))
+                titles = {s.id: s.title for s in project.scripts}
                 for station_week in make_programs(ctx, plan, announcement_files):
                     for name, data in FORMATS["m3u8"](station_week).items():
                         rel = f"{station_week.locale_id}/{name}"
                         staging.write_bytes(rel, data)
                         ctx.entries[rel] = manifest.Entry(rel, "m3u8", staging.written[rel], None,
                                                           station_week.locale_id)
+                    _redraw_emergency_box(ctx, folder, station_week, titles)
             with stage("publish", listener) as progress:
                 result.files = _add_to_week(folder, staging, previous, ctx.entries)
                 progress.counts.update(files=len(result.files))
@@ -102,6 +108,25 @@ def publish_emergency(project: Project, week: Week, script: Script, locales: lis
         finally:
             staging.discard()
     return result
+
+
+def _redraw_emergency_box(ctx: BuildContext, folder: Path, station_week: StationWeek,
+                          titles: dict[str, str]) -> None:
+    """The wall schedule's emergency box lists every bulletin of the commune's week, the new one
+    too; the rest of the page keeps its bytes. A schedule without the box's markers (published by
+    an older version) is left as it is."""
+    locale = station_week.locale_id
+    rel = f"{locale}/{SCHEDULE}"
+    published = folder / rel
+    if not published.is_file():
+        return
+    bulletins = {Path(e.path).name: titles.get(e.scripts[0], e.scripts[0]) if e.scripts else Path(e.path).stem
+                 for e in ctx.previous.values() if e.locale == locale and e.kind == "emergency"}
+    bulletins.update({e.file: e.messages[0].title for e in station_week.emergencies})
+    redrawn = with_emergencies(published.read_bytes(), [(bulletins[file], file) for file in sorted(bulletins)])
+    if redrawn is not None:
+        ctx.staging.write_bytes(rel, redrawn)
+        ctx.entries[rel] = manifest.Entry(rel, "html", ctx.staging.written[rel], None, locale)
 
 
 def _add_to_week(folder: Path, staging: Staging, previous: dict[str, manifest.Entry],

@@ -9,6 +9,7 @@ no fonts, scripts or images from elsewhere), in Vietnamese.
 from __future__ import annotations
 
 from jinja2 import Environment, select_autoescape
+from markupsafe import Markup
 
 from ..model import Slot
 from ..plan import WEEKDAY_NAMES
@@ -65,8 +66,7 @@ PAGE = """<!DOCTYPE html>
 <h1>Lịch phát sóng tuần {{ s.week.id }} — {{ s.station }}</h1>
 <p class="sub">{{ s.name }}, tỉnh {{ s.province }}. Từ {{ days[0] }} đến {{ days[-1] }}.
 Mỗi buổi: mở đúng tệp chương trình ghi trong ô và bấm phát.</p>
-{% if s.emergencies %}<div class="box"><strong class="emergency">Tin khẩn cấp — phát ngay khi nhận:</strong>
-{% for e in s.emergencies %}{{ e.messages[0].title }} (tệp <code>{{ e.file }}</code>){% if not loop.last %}; {% endif %}{% endfor %}</div>{% endif %}
+{{ box }}
 <table class="grid">
 <thead><tr><th class="slot">Buổi</th>{% for day in week_days %}<th>{{ weekday(day) }}</th>{% endfor %}</tr></thead>
 <tbody>
@@ -100,8 +100,31 @@ Thời lượng phút:giây. Trang sau: chi tiết từng tệp theo thứ tự 
 </html>
 """
 
+# The emergency box, between markers, so that `broadcast emergency` can redraw it in a published
+# schedule without rebuilding the week (with_emergencies).
+BOX_START, BOX_END = "<!--khan-cap-->", "<!--/khan-cap-->"
+BOX = BOX_START + (
+    '{% if emergencies %}<div class="box"><strong class="emergency">Tin khẩn cấp — phát ngay khi nhận:</strong>\n'
+    '{% for title, file in emergencies %}{{ title }} (tệp <code>{{ file }}</code>){% if not loop.last %}; {% endif %}'
+    '{% endfor %}</div>{% endif %}') + BOX_END
+
 _ENV = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
 _TEMPLATE = _ENV.from_string(PAGE)
+_BOX = _ENV.from_string(BOX)
+
+
+def emergency_box(emergencies: list[tuple[str, str]]) -> Markup:
+    """The box listing the week's emergency bulletins, (title, program file) each, escaped."""
+    return Markup(_BOX.render(emergencies=emergencies))
+
+
+def with_emergencies(html: bytes, emergencies: list[tuple[str, str]]) -> bytes | None:
+    """A published schedule with its emergency box redrawn; None if it has no box markers."""
+    text = html.decode("utf-8")
+    start, end = text.find(BOX_START), text.find(BOX_END)
+    if start < 0 or end < start:
+        return None
+    return (text[:start] + str(emergency_box(emergencies)) + text[end + len(BOX_END):]).encode("utf-8")
 
 
 def _minutes(seconds: float) -> str:
@@ -140,6 +163,7 @@ def _grid(station: StationWeek) -> list[tuple[Slot, list[ProgramFile | None]]]:
 
 def write(station: StationWeek) -> dict[str, bytes]:
     days = [f"{d:%d/%m/%Y}" for d in station.week.days]
-    html = _TEMPLATE.render(s=station, days=days, week_days=station.week.days, grid=_grid(station),
+    box = emergency_box([(e.messages[0].title, e.file) for e in station.emergencies])
+    html = _TEMPLATE.render(s=station, box=box, days=days, week_days=station.week.days, grid=_grid(station),
                             levels=LEVEL_LABELS, minutes=_minutes, clock=_clock, short=_short, weekday=_weekday)
     return {"lich-phat-song.html": html.encode("utf-8")}
