@@ -523,3 +523,25 @@ def test_a_build_leaves_no_empty_staging_folder(built):
     root, _ = built
     assert not (root / "output" / ".staging").exists()
     assert {p.name for p in (root / "output").iterdir()} <= {"README.md", ".lock", WEEK}
+
+
+def test_a_warm_build_hashes_each_published_file_once_however_many_names_it_has(tmp_path, monkeypatch):
+    """Slots that air the same program share one file by hard link; carrying the week over checks
+    its bytes once, not once per slot (a province's warm build hashed 9 GB for 4 GB of files)."""
+    from broadcast import publish
+    from broadcast.app import Workspace
+    from broadcast.model import Week
+
+    root = make_project(tmp_path / "p")
+    week = Week(2026, 49)
+    Workspace(root).build(week, jobs=1)
+    published = [p for p in (root / "output" / week.id).rglob("*") if p.is_file()]
+    inodes = {p.stat().st_ino for p in published}
+    assert len(inodes) < len(published)  # some programs are shared
+    hashed: list[int] = []  # the inode of every file hashed
+    real = publish.sha256_file
+    monkeypatch.setattr(publish, "sha256_file", lambda path: hashed.append(path.stat().st_ino) or real(path))
+    result = Workspace(root).build(week, jobs=1)
+    assert result.stats["mastered"] == 0
+    assert len(hashed) == len(set(hashed)) <= len(inodes)
+    assert len(hashed) >= len(inodes) - 2  # every file was still checked (but the station's lines, written anew)

@@ -203,6 +203,9 @@ class Staging:
     reused: int = 0
     fresh: list[Path] = field(default_factory=list)  # files with new content: to flush before publishing
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # sha256 by (device, inode, size, mtime): slots that air the same program share one file by hard
+    # link, and its bytes need hashing once per build, not once per name (910 names, 390 files)
+    _hashed: dict[tuple[int, int, int, int], str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         base = self.output / STAGING
@@ -260,7 +263,7 @@ class Staging:
             return False
         target = self._target(rel)
         _link(old, target)
-        actual = None if target.is_symlink() else sha256_file(target)
+        actual = None if target.is_symlink() else self._digest(target)
         if actual is None or (digest and actual != digest):
             target.unlink()
             with self._lock:
@@ -271,6 +274,13 @@ class Staging:
         self.written[rel] = actual
         self._count_reuse()
         return True
+
+    def _digest(self, path: Path) -> str:
+        st = path.stat()
+        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        if key not in self._hashed:
+            self._hashed[key] = sha256_file(path)
+        return self._hashed[key]
 
     def link(self, rel: str, same_as: str) -> Path:
         """`rel` is byte for byte the file `same_as` already staged: store it once (a hard link)."""
