@@ -36,6 +36,7 @@ from broadcast.render import render
 from broadcast.speech import normalize
 from broadcast.speech.markup import PLACEHOLDER_RE
 from broadcast.tts import make_engine
+from broadcast.wav import write_wav
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_plan_country import write_section
@@ -98,7 +99,7 @@ def naive(root: Path, out: Path) -> tuple[float, int, float]:
             text = normalize(render(script, locale, WEEK))  # same spoken text as broadcast reads
             clip = engine.synthesize(" ".join([text] * script.repeat))
             wav = out / "tmp.wav"
-            clip.write_wav(wav)
+            write_wav(clip, wav)
             target = out / f"{locale.id.replace('/', '_')}_{script.id}.mp3"
             subprocess.run([ffmpeg, "-v", "error", "-y", "-i", str(wav), "-af", "loudnorm=I=-16:TP=-1.5:LRA=11",
                             "-ar", "44100", "-ac", "1", "-c:a", "libmp3lame", "-b:a", "96k", str(target)], check=True)

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -206,7 +207,10 @@ def master_messages(ctx: BuildContext, messages: list[Message], progress: Progre
         else:
             todo.append(plan)
     ctx.stats.update(make_segments(store, todo, ctx.synthesis.cache.folder, ctx.jobs, progress))
-    for plan in todo:
+
+    def join(plan: MessagePlan) -> None:
+        """One message file from its segments. Runs in a thread beside others (joining is reading,
+        hashing and writing bytes, which release the GIL); each writes only its own entries."""
         message = plan.message
         tmp = ctx.staging.work / plan.rel
         tmp.parent.mkdir(parents=True, exist_ok=True)
@@ -218,6 +222,9 @@ def master_messages(ctx: BuildContext, messages: list[Message], progress: Progre
                                       message.locale.id, (message.script.id,), plan.key, produced_by,
                                       _engine(ctx.project, produced_by), peak)
         durations[(message.script.id, message.locale.id)] = audio.duration
+
+    with ThreadPoolExecutor(max_workers=ctx.jobs or os.cpu_count() or 1) as pool:
+        list(pool.map(join, todo))  # re-raises the first failure
     ctx.stats["mastered"] = len(todo)
     return durations
 

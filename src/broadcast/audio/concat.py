@@ -109,13 +109,15 @@ def read_frames(path: Path) -> Mp3Frames:
                      (version, layer, kbps, rate, mode))
 
 
-@lru_cache(maxsize=64)
+# a message joins ~25 segments out of a province's ~700 (each ~100 KB): enough to hold them all
+@lru_cache(maxsize=1024)
 def _frames_of(path: str, size: int, mtime_ns: int) -> Mp3Frames:
     return read_frames(Path(path))
 
 
 def _frames(path: Path) -> Mp3Frames:
-    """read_frames, remembered: a week's programs reuse the same few message files many times."""
+    """read_frames, remembered: a week's messages reuse the same segments, and its programs the
+    same few message files, many times."""
     st = os.stat(path)
     return _frames_of(str(path), st.st_size, st.st_mtime_ns)
 
