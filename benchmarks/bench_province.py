@@ -141,10 +141,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--province", default="Lạng Sơn")
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--communes", type=int, default=0, help="only the first N communes (a quick trial run)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=REPO / "benchmarks") as tmp:
         root = Path(tmp) / "province"
         make_project(root, args.province)
+        if args.communes:
+            for path in sorted((root / "locales").glob("*/[!_]*.yaml"))[args.communes:]:
+                path.unlink()
         project = load_project(root)
         communes = len(project.locales)
         cold_s, cold = timed_build(root)
@@ -165,10 +169,11 @@ def main() -> None:
         messages_checked, programs_checked, lo, hi, peak = check_loudness(week)
         print(f"loudness {messages_checked}+{programs_checked} files {lo} {hi} {peak}", flush=True)
         naive_s, naive_files, naive_audio = naive(root, Path(tmp) / "naive")
+        print(f"naive {naive_s:.1f} s {naive_files} files {naive_audio:.0f} s of audio", flush=True)
         messages = sum(1 for e in cold.files if e.kind == "message")
         programs = sum(1 for e in cold.files if e.kind == "program")
         assert programs == program_files
-        audio_seconds = sum(e["seconds"] for e in cold.files if e.kind == "message")
+        audio_seconds = sum(e.seconds or 0.0 for e in cold.files if e.kind == "message")
         stages = cold.stats["stages"]
         cpu_per_unique = (stages["synthesise"] + stages["master"]) / max(cold.stats["segments"], 1)
         lines = [

@@ -92,3 +92,24 @@ def project(tmp_path: Path):
     def factory(files: dict[str, str | bytes | None] | None = None) -> Path:
         return make_project(tmp_path / "p", files)
     return factory
+
+
+@pytest.fixture(scope="session")
+def example_week(tmp_path_factory) -> Path:
+    """The example project (this repository's own) copied and built for week 2026-W49, once per test
+    run: its published week folder. For the browser tests, which look at what operators and
+    listeners get."""
+    import shutil
+    import subprocess
+    import sys
+
+    root = tmp_path_factory.mktemp("example") / "p"
+    files = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    for rel in files:
+        if rel.split("/")[0] not in ("tests", "benchmarks", "docs", "src"):
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / rel, root / rel)
+    done = subprocess.run([sys.executable, "-m", "broadcast.cli", "build", "--week", "2026-W49", "--project",
+                           str(root)], capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return root / "output" / "2026-W49"

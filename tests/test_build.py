@@ -82,8 +82,8 @@ def test_layout_and_summary(built):
     names = sorted(p.name for p in commune.iterdir())
     assert names == ["2026-11-30_0600_sang.m3u8", "2026-11-30_0600_sang.mp3", "2026-11-30_1700_chieu.m3u8",
                      "2026-11-30_1700_chieu.mp3", "2026-12-02_0600_sang.m3u8", "2026-12-02_0600_sang.mp3",
-                     "lich-phat-song.csv", "lich-phat-song.html", "lich-phat-song.ics", "lich-phat-song.liq",
-                     "messages"]
+                     "index.html", "lich-phat-song.csv", "lich-phat-song.html", "lich-phat-song.ics",
+                     "lich-phat-song.liq", "messages", "podcast.xml"]
     assert sorted(p.name for p in (commune / "messages").iterdir()) == ["goi-113.mp3", "khong-chuyen-tien.mp3",
                                                                           "loi-mo-dau.mp3"]
     assert not list((root / "output").glob(".staging/*")), "nothing left in staging"

@@ -7,8 +7,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,20 +15,6 @@ pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parents[1]
 WEEK = "2026-W49"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def example_week(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("vd") / "p"
-    files = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
-    for rel in files:
-        if rel.split("/")[0] not in ("tests", "benchmarks", "docs", "src"):
-            (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / rel, root / rel)
-    done = subprocess.run([sys.executable, "-m", "broadcast.cli", "build", "--week", WEEK, "--project", str(root)],
-                          capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return root / "output" / WEEK
 
 
 def test_the_wall_grid_prints_on_one_a4_landscape_page(example_week, tmp_path):

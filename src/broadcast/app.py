@@ -33,6 +33,7 @@ from . import lint as lint_stage
 from . import locales as locale_catalogue
 from .audio import AudioFile, MessageAudio, Tags, master_message
 from .build import BuildResult, build, clip_folder
+from .bundle import Bundle, Verification, verify_folder, write_bundles
 from .emergency import EmergencyResult, publish_emergency
 from .errors import BroadcastError, ContentError, EnvironmentProblem, Problem, UsageError
 from .events import Event, Listener, ignore
@@ -77,6 +78,7 @@ __all__ = [
     "Problem",
     "PruneResult", "AudioFile", "VoiceReport", "Week", "WeekPlan", "Workspace", "init_project", "normalize_text",
     "interrupted", "open_workspace", "stop_on_sigterm", "serve_studio", "add_studio_user", "studio_users",
+    "Bundle", "Verification", "verify_bundle",
 ]
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -138,6 +140,11 @@ def install_piper_voice(name: str, base_url: str | None = None,
     from .tts import piper_voices
 
     return piper_voices.install(name, base_url or piper_voices.DEFAULT_BASE_URL, progress)
+
+
+def verify_bundle(folder: Path) -> Verification:
+    """A station's copy of a commune's week checked against its SHA256SUMS (no project needed)."""
+    return verify_folder(folder)
 
 
 def init_project(directory: Path) -> list[Path]:
@@ -497,6 +504,16 @@ class Workspace:
         week = week or Week.containing(datetime.now(zone).date())
         return publish_emergency(project, week, self.script(script_id), self.locales(locale_ids, provinces),
                                  clip_folder(self.root), jobs=jobs, listener=listener)
+
+    # --- station bundles ----------------------------------------------------------------------
+
+    def bundle(self, week: Week, locale_ids: Iterable[str] = (), provinces: Iterable[str] = ()) -> list[Bundle]:
+        """A zip per commune of the published `week` (all of its communes when none is named), in
+        output/bundles/<week>/, each with a README for the operator and a SHA256SUMS list."""
+        locale_ids, provinces = list(locale_ids), list(provinces)
+        chosen = [loc.id for loc in self.locales(locale_ids, provinces)] if locale_ids or provinces else []
+        project = self._project or read_project(self.root)[0]
+        return write_bundles(self.root / "output", week, chosen, project.settings.name if project else "")
 
     # --- as-run -------------------------------------------------------------------------------
 

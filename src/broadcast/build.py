@@ -19,7 +19,7 @@ from . import manifest
 from .context import BuildContext
 from .errors import ContentError, Problem
 from .events import Event, Listener, Progress, ignore, stage
-from .formats import FORMATS
+from .formats import FORMATS, site
 from .manifest import Entry, Manifest
 from .master import master_announcements, master_messages
 from .messages import clip_requests, held_for_approval, leave_out_placeholders, scripts_airing, speak_messages
@@ -107,12 +107,14 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
                                        shortfalls=len(plan.shortfalls))
 
             with stage("programs", listener) as progress:
-                for station_week in make_programs(ctx, plan, announcement_files):
+                texts = {(m.script.id, m.locale.id): m.text for m in messages}
+                for station_week in make_programs(ctx, plan, announcement_files, texts):
                     for kind, writer in FORMATS.items():
                         for name, data in writer(station_week).items():
                             rel = f"{station_week.locale_id}/{name}"
                             staging.write_bytes(rel, data)
                             ctx.entries[rel] = Entry(rel, kind, staging.written[rel], None, station_week.locale_id)
+                _write_site(ctx)
                 progress.counts.update(files=len(ctx.entries))
 
             if strict and result.warnings:
@@ -167,6 +169,20 @@ def _keep_communes_not_built(ctx: BuildContext, result: BuildResult, failed: dic
                                    f"dựng lại xã {entry.locale} để làm lại (damaged published file dropped)")
     for locale_id, why in sorted(failed.items()):
         result.failures.append(f"{locale_id}: {why} (giữ nguyên bản đã phát hành trước đó)")
+
+
+def _write_site(ctx: BuildContext) -> None:
+    """The week's web pages above the communes (formats/site.py), from every commune of the week:
+    those built now and those kept as published."""
+    names = {loc.id: loc for loc in ctx.project.locales}
+    communes = [site.CommuneLink(lid, names[lid].name if lid in names else lid,
+                                 names[lid].province.name if lid in names else lid.split("/", 1)[0])
+                for lid in sorted({e.locale for e in ctx.entries.values() if e.locale})]
+    feeds = {e.locale: (ctx.staging.path / e.path).read_bytes() for e in ctx.entries.values() if e.kind == "podcast"}
+    settings = ctx.project.settings
+    for rel, data in site.write(ctx.week, settings.name, settings.public_url, communes, feeds).items():
+        ctx.staging.write_bytes(rel, data)
+        ctx.entries[rel] = Entry(rel, "site", ctx.staging.written[rel], None, "")
 
 
 def clip_folder(root: Path) -> Path:

@@ -435,6 +435,44 @@ def emergency(script_id: str, project_dir: Path | None, week: str | None, locale
     sys.exit(result.exit_code)
 
 
+@main.command()
+@project_option
+@week_option
+@with_locales
+def bundle(project_dir: Path | None, week: str | None, locale_ids: tuple[str, ...], provinces: tuple[str, ...]) -> None:
+    """Đóng gói tuần đã phát hành: mỗi xã một tệp .zip để chép về đài.
+
+    Writes output/bundles/<week>/<province>_<commune>.zip for each commune (all when none is named): the
+    commune's published files, a Vietnamese README for the operator and a SHA256SUMS list.
+    """
+    workspace = _workspace(project_dir)
+    bundles = workspace.bundle(workspace.week(week), locale_ids, provinces)
+    for made in bundles:
+        click.echo(f"{made.path}: {made.files} tệp, {made.bytes / 1e6:.1f} MB")
+    click.echo(f"Đã đóng gói {len(bundles)} xã. Ở đài, giải nén rồi kiểm tra: broadcast verify <thư mục xã>")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def verify(folder: Path) -> None:
+    """Kiểm tra một thư mục xã đã chép về đài với danh sách SHA256SUMS của gói.
+
+    Every file listed must be there with the same bytes; files missing, changed or not listed are named.
+    Exit 0 when the copy is exact, 1 otherwise.
+    """
+    result = app.verify_bundle(folder)
+    for label, names in (("THIẾU (missing)", result.missing), ("KHÁC (changed)", result.changed),
+                         ("THỪA, không có trong danh sách (not listed)", result.extra)):
+        for name in names:
+            click.echo(f"{label}: {name}")
+    if result.exit_code:
+        click.echo(f"Bản chép KHÔNG đúng: {len(result.missing)} thiếu, {len(result.changed)} khác, "
+                   f"{len(result.extra)} thừa; {len(result.ok)} tệp đúng. Đừng phát các tệp trên; chép lại từ gói gốc.")
+    else:
+        click.echo(f"Bản chép đúng: {len(result.ok)} tệp khớp từng byte.")
+    sys.exit(result.exit_code)
+
+
 @main.group()
 def asrun() -> None:
     """Phát thực tế: nhập nhật ký phát và báo cáo so với lịch. As-run logs and reports."""

@@ -94,7 +94,8 @@ def publish_emergency(project: Project, week: Week, script: Script, locales: lis
                     LocalePlan(loc.id, (), (Airing(script.id, script.level, durations[(script.id, loc.id)]),), ())
                     for loc in chosen))
                 titles = {s.id: s.title for s in project.scripts}
-                for station_week in make_programs(ctx, plan, announcement_files):
+                texts = {(m.script.id, m.locale.id): m.text for m in messages}
+                for station_week in make_programs(ctx, plan, announcement_files, texts):
                     for name, data in FORMATS["m3u8"](station_week).items():
                         rel = f"{station_week.locale_id}/{name}"
                         staging.write_bytes(rel, data)

@@ -16,7 +16,7 @@ from .errors import ContentError, Problem
 from .model import Locale, Project, Script, Voice, Week
 from .render import RenderError, render
 from .speech import Paragraph, Speech, speak
-from .speech.markup import has_placeholder
+from .speech.markup import has_placeholder, written
 from .speech.markup import unclosed as unclosed_markup
 from .tts import Clip
 
@@ -31,6 +31,7 @@ class Message:
     locale: Locale
     voice: str
     speech: Speech
+    text: str = ""  # as written (rendered, markup's written side): for the web page and the feeds
 
     @property
     def parts(self) -> tuple[str, ...]:
@@ -80,7 +81,7 @@ def speak_messages(project: Project, week: Week, locales: list[Locale],
             lexicon = project.readings(locale.lexicon, voice)  # espeak's respellings are not a neural voice's
             unlisted += phones.check_message(script, locale, text, project.official_numbers, lexicon)
             problems += [p for p in unclosed_markup_problems(script, text) if p not in problems]
-            messages.append(Message(script, locale, voice, speak(text, lexicon)))
+            messages.append(Message(script, locale, voice, speak(text, lexicon), written(text)))
     problems += phones.problems(unlisted)
     if problems:
         raise ContentError(problems)

@@ -40,6 +40,7 @@ class Settings:
     opening: str = ""
     closing: str = ""
     approval: str = "off"  # "required": only scripts approved in the studio air (records.approved_now)
+    public_url: str = ""  # where output/ is served on the web (the week's pages and podcast feeds), "" if not
 
 
 @dataclass(frozen=True)

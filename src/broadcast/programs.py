@@ -13,27 +13,32 @@ many distinct programs as slots.
 
 from __future__ import annotations
 
+import hashlib
 import os
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .audio import AudioFile, Tags
+from .audio.concat import read_frames
 from .audio.join import join_files
 from .context import BuildContext
 from .events import Progress
-from .formats import ItemFile, ProgramFile, StationWeek
+from .formats import ItemFile, MessageInfo, ProgramFile, StationWeek
 from .manifest import Entry
 from .master import AnnouncementFiles, content_key
 from .model import Locale, Script
 from .plan import LocalePlan, Program, WeekPlan
+from .wav import read_wav
 
 # The station's lines, published with each commune's messages: (file stem, title in the schedules).
 ANNOUNCEMENTS = {"opening": ("loi-mo-dau", "Lời mở đầu của đài"), "closing": ("loi-ket-thuc", "Lời kết thúc")}
 
 
-def make_programs(ctx: BuildContext, plan: WeekPlan,
-                  announcement_files: dict[str, AnnouncementFiles]) -> list[StationWeek]:
+def make_programs(ctx: BuildContext, plan: WeekPlan, announcement_files: dict[str, AnnouncementFiles],
+                  texts: Mapping[tuple[str, str], str]) -> list[StationWeek]:
     """Every commune's program files, staged; returns each commune's week for the formats.
+    `texts`: each message as written, by (script id, locale id), for the web page and feeds.
 
     Threads, not processes: joining is copying bytes, and file writes and hashing release the GIL."""
     by_id = {loc.id: loc for loc in ctx.locales}
@@ -43,7 +48,7 @@ def make_programs(ctx: BuildContext, plan: WeekPlan,
 
     def one(locale_plan: LocalePlan) -> StationWeek:
         locale = by_id[locale_plan.locale_id]
-        week = _commune_programs(ctx, locale, locale_plan, scripts, announcement_files[locale.preset.name])
+        week = _commune_programs(ctx, locale, locale_plan, scripts, announcement_files[locale.preset.name], texts)
         progress.advance()
         return week
 
@@ -52,7 +57,7 @@ def make_programs(ctx: BuildContext, plan: WeekPlan,
 
 
 def _commune_programs(ctx: BuildContext, locale: Locale, plan: LocalePlan, scripts: dict[str, Script],
-                      announced: AnnouncementFiles) -> StationWeek:
+                      announced: AnnouncementFiles, texts: Mapping[tuple[str, str], str]) -> StationWeek:
     """One commune's programs. Runs in a thread beside other communes: it writes only this
     commune's entries."""
     preset = locale.preset
@@ -112,5 +117,25 @@ def _commune_programs(ctx: BuildContext, locale: Locale, plan: LocalePlan, scrip
         name = f"KHAN-CAP_{airing.script_id}"  # sorts before the dated programs: seen first
         emergencies.append(program_file(name, None, (item(airing.script_id),),
                                         f"KHẨN CẤP — {scripts[airing.script_id].title}", "emergency"))
+    aired = [p.messages[0] for p in emergencies] + [m for p in programs for m in p.messages]
+    messages = tuple(_message_info(ctx, locale, scripts[item.script_id], item,
+                                   texts.get((item.script_id, locale.id), ""))
+                     for item in {item.script_id: item for item in aired}.values())
     return StationWeek(ctx.week, locale.id, locale.name, station, locale.province.name,
-                       tuple(programs), tuple(emergencies), draft=ctx.draft)
+                       tuple(programs), tuple(emergencies), draft=ctx.draft, messages=messages,
+                       public_url=ctx.project.settings.public_url)
+
+
+def _message_info(ctx: BuildContext, locale: Locale, script: Script, item: ItemFile, text: str) -> MessageInfo:
+    path = ctx.staging.path / locale.id / item.file
+    return MessageInfo(script.id, script.title, script.level, text, script.source, script.valid.start,
+                       script.valid.until, item.file, item.seconds, path.stat().st_size,
+                       f"{locale.id}/{script.id}/{audio_digest(path)[:32]}")
+
+
+def audio_digest(path: Path) -> str:
+    """sha256 of a message's sound without its tags (which name the week): the same audio keeps
+    its digest from week to week, so a podcast app knows it has heard it."""
+    if path.suffix == ".mp3":
+        return hashlib.sha256(read_frames(path).data).hexdigest()
+    return hashlib.sha256(read_wav(path).samples).hexdigest()

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from datetime import date, time
 from typing import Any
+from urllib.parse import urlsplit
 
 from .audio.presets import DEFAULT_PRESET, Preset, get_preset, preset_names
 from .errors import TTSError
@@ -297,6 +298,16 @@ class PresetName(Choice):
         return get_preset(super().convert(value, at))
 
 
+def _check_public_url(value: str) -> tuple[str, str] | None:
+    """The address output/ is served at: the feeds' enclosures and links start with it."""
+    parts = urlsplit(value)
+    if value and (parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment
+                  or any(c.isspace() or c in "<>\"'" for c in value)):
+        return (f"địa chỉ '{value}' không hợp lệ",
+                "viết dạng https://ten-mien/duong-dan, là nơi phục vụ thư mục output/")
+    return None
+
+
 _DEFAULTS = Settings(name="", preset=get_preset(DEFAULT_PRESET))
 
 SETTINGS = Schema({
@@ -309,7 +320,8 @@ SETTINGS = Schema({
     "opening": Text(default=""),
     "closing": Text(default=""),
     "approval": Choice(("off", "required"), default="off"),
-}, build=lambda v: Settings(**v))
+    "public_url": Line(default="", check=_check_public_url),
+}, build=lambda v: Settings(**{**v, "public_url": v["public_url"].rstrip("/")}))
 
 VOICE = Schema({
     "id": FileId("id giọng đọc", required=True),

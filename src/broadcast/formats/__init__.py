@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import csv_schedule, html_schedule, icalendar_schedule, liquidsoap, playlists
-from .model import ItemFile, ProgramFile, StationWeek
+from . import csv_schedule, html_schedule, icalendar_schedule, liquidsoap, playlists, podcast, web_page
+from .model import ItemFile, MessageInfo, ProgramFile, StationWeek
 
 Writer = Callable[[StationWeek], dict[str, bytes]]
 
@@ -20,6 +20,8 @@ FORMATS: dict[str, Writer] = {
     "csv": csv_schedule.write,
     "html": html_schedule.write,
     "liquidsoap": liquidsoap.write,
+    "podcast": podcast.write,
+    "web": web_page.write,
 }
 
-__all__ = ["FORMATS", "ItemFile", "ProgramFile", "StationWeek", "Writer"]
+__all__ = ["FORMATS", "ItemFile", "MessageInfo", "ProgramFile", "StationWeek", "Writer"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from ..model import Week
 from ..plan import Program
@@ -60,6 +60,24 @@ class ProgramFile:
 
 
 @dataclass(frozen=True)
+class MessageInfo:
+    """One message of the commune's week, for the web page and the podcast feed: the text as
+    written (not the spoken form), where it comes from, how long it is valid, and its file."""
+
+    script_id: str
+    title: str
+    level: str
+    text: str
+    source: str
+    valid_from: date
+    valid_until: date | None
+    file: str  # relative to the commune folder
+    seconds: float
+    bytes: int
+    guid: str  # "<commune>/<script>/<digest of the sound>": the same in every week the audio is the same
+
+
+@dataclass(frozen=True)
 class StationWeek:
     week: Week
     locale_id: str
@@ -69,3 +87,5 @@ class StationWeek:
     programs: tuple[ProgramFile, ...]
     emergencies: tuple[ProgramFile, ...]
     draft: bool = False  # built with placeholders left: not for air
+    messages: tuple[MessageInfo, ...] = ()  # every message of the week, emergencies first
+    public_url: str = ""  # where the output folder is served (broadcast.yaml), "" if nowhere yet

@@ -19,6 +19,16 @@ _SPACES = re.compile(r" {2,}")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
+# what XML 1.0 cannot hold at all, even escaped: C0 controls but tab, LF and CR; lone surrogates; U+FFFE/F
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """`text` for an XML element that keeps its lines (a feed item's description): the characters
+    XML 1.0 forbids become spaces; escaping the rest is the XML writer's job."""
+    return _NOT_XML.sub(" ", text)
+
+
 def one_line(text: str) -> str:
     """`text` for a field that must stay on one line: every control character and line or
     paragraph separator becomes one space."""

@@ -46,6 +46,21 @@ def _reading(m: re.Match[str]) -> str:
     return body
 
 
+def _as_written(m: re.Match[str]) -> str:
+    if m.group("placeholder"):
+        return m.group("placeholder")
+    body = " ".join(m.group("body").split())
+    if m.group("kw").lower() in ("đọc", "doc") and "|" in body:
+        return body.split("|", 1)[0].strip()
+    return body
+
+
+def written(text: str) -> str:
+    """`text` as a reader sees it: the markup's written side ("[đọc: UBND | ủy ban nhân dân]" is
+    "UBND", "[từng số: 0889 226 999]" is "0889 226 999"), for pages and feeds."""
+    return _MARKUP_RE.sub(_as_written, text) if "[" in text else text
+
+
 def protect(line: str, store: list[str]) -> str:
     """Replace markup in ``line`` by markers; readings are appended to ``store``."""
 

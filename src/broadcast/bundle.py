@@ -1,0 +1,179 @@
+"""Station bundles: a commune's published week as one zip to carry to the station, and the check
+that a copied folder is exactly what was published.
+
+    output/bundles/<week>/<province>_<commune>.zip
+        <commune>/...              every file of the commune's week folder, as published (a file
+                                   two slots share by hard link is stored under both names)
+        <commune>/HUONG-DAN.txt    what the folder holds and how to check it, for the operator
+        <commune>/SHA256SUMS       the sha256 of every file above, as `sha256sum -c` reads it
+
+Each file's bytes are checked against the week's manifest as they go into the zip, so a file
+damaged since publishing never reaches a station; the zip is written beside its name and renamed
+into place. `verify_folder` reads SHA256SUMS in a folder (the commune folder unzipped on the
+station PC, or copied from a USB stick) and names every file missing, changed or not listed.
+A zip is the one format every Windows PC opens without installing anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from . import manifest
+from .errors import UsageError
+from .model import Week
+from .publish import Lock, sha256_file
+
+SUMS = "SHA256SUMS"
+README = "HUONG-DAN.txt"
+_SUM_LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")
+_STORED = {".mp3", ".wav"}  # already compressed, or big and gaining little: stored as they are
+
+
+@dataclass(frozen=True)
+class Bundle:
+    locale: str
+    path: Path
+    files: int  # audio and schedules, without the README and SHA256SUMS
+    bytes: int
+
+
+@dataclass
+class Verification:
+    """What `verify_folder` found: files as listed, and every difference."""
+
+    folder: Path
+    ok: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.missing or self.changed or self.extra else 0
+
+
+def bundle_folder(output: Path, week: Week) -> Path:
+    return output / "bundles" / week.id
+
+
+def write_bundles(output: Path, week: Week, locales: list[str], project_name: str) -> list[Bundle]:
+    """One zip per commune in `locales` that the published `week` holds (under the build lock, so
+    no build swaps the week meanwhile)."""
+    with Lock(output):
+        folder = output / week.id
+        entries = manifest.published(folder)
+        if not entries:
+            raise UsageError(f"tuần {week.id} chưa được phát hành (no published week)",
+                             fix=f"dựng tuần trước: broadcast build --week {week.id}")
+        published = sorted({e.locale for e in entries.values() if e.locale})
+        missing = [loc for loc in locales if loc not in published]
+        if missing:
+            raise UsageError(f"tuần {week.id} đã phát hành không có: {', '.join(missing)} (not in the published week)",
+                             fix="dựng các xã đó trước, hoặc chọn xã khác")
+        target = bundle_folder(output, week)
+        target.mkdir(parents=True, exist_ok=True)
+        by_locale: dict[str, list[manifest.Entry]] = {}
+        for entry in entries.values():
+            by_locale.setdefault(entry.locale, []).append(entry)
+        return [_bundle(folder, target, week, loc, sorted(by_locale[loc], key=lambda e: e.path), project_name)
+                for loc in (locales or published)]
+
+
+def _bundle(week_folder: Path, target: Path, week: Week, locale: str, entries: list[manifest.Entry],
+            project_name: str) -> Bundle:
+    commune = PurePosixPath(locale).name
+    path = target / f"{locale.replace('/', '_')}.zip"
+    stamp = (week.monday.year, week.monday.month, week.monday.day, 0, 0, 0)  # the same zip for the same week
+    sums, total = [], 0
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".zip.tmp", dir=target)
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(tmp, "w") as archive:
+            for entry in entries:
+                rel = PurePosixPath(entry.path).relative_to(locale).as_posix()
+                data = (week_folder / entry.path).read_bytes()
+                digest = hashlib.sha256(data).hexdigest()
+                if digest != entry.sha256:
+                    raise UsageError(f"tệp đã phát hành {entry.path} khác với manifest.json (bị sửa hoặc hỏng "
+                                     "sau khi phát hành); không đóng gói (a published file changed)",
+                                     file=str(week_folder / entry.path),
+                                     fix=f"dựng lại tuần: broadcast build --week {week.id} --locale {locale}")
+                _add(archive, f"{commune}/{rel}", data, stamp)
+                sums.append(f"{digest}  {rel}")
+                total += len(data)
+            readme = _readme(week, locale, project_name, len(entries)).encode("utf-8")
+            _add(archive, f"{commune}/{README}", readme, stamp)
+            sums.append(f"{hashlib.sha256(readme).hexdigest()}  {README}")
+            _add(archive, f"{commune}/{SUMS}", ("\n".join(sums) + "\n").encode("utf-8"), stamp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return Bundle(locale, path, len(entries), total)
+
+
+def _add(archive: zipfile.ZipFile, name: str, data: bytes, stamp: tuple[int, ...]) -> None:
+    info = zipfile.ZipInfo(name, date_time=stamp)  # type: ignore[arg-type]
+    info.compress_type = zipfile.ZIP_STORED if PurePosixPath(name).suffix in _STORED else zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    archive.writestr(info, data)
+
+
+def _readme(week: Week, locale: str, project_name: str, files: int) -> str:
+    days = f"{week.days[0]:%d/%m/%Y} đến {week.days[-1]:%d/%m/%Y}"
+    return f"""Gói phát thanh tuần {week.id} ({days})
+{project_name} — {locale}
+
+Thư mục này có {files} tệp của tuần, đúng như đã dựng:
+- mỗi buổi phát một tệp chương trình, tên là ngày và giờ phát (ví dụ 2026-12-01_0600_sang.mp3):
+  đến giờ, mở đúng tệp đó và bấm phát;
+- tệp bắt đầu bằng KHAN-CAP_ là tin khẩn cấp: phát ngay khi nhận;
+- lich-phat-song.html: lịch để in và dán lên tường (mở bằng trình duyệt, bấm In);
+- lich-phat-song.csv và lich-phat-song.ics: để nhập vào bộ điều khiển loa IP hoặc lịch;
+- các tệp .m3u8: danh sách phát cho phần mềm phát; lich-phat-song.liq: kịch bản Liquidsoap;
+- thư mục messages: từng bản tin riêng lẻ.
+
+Kiểm tra sau khi chép (USB, mạng): mỗi tệp phải đúng từng byte như khi dựng.
+- Có phần mềm broadcast: chạy   broadcast verify <thư mục này>
+- Trên Linux: trong thư mục này chạy   sha256sum -c {SUMS}
+Tệp {SUMS} ghi mã sha256 của mọi tệp. Nếu có tệp thiếu hoặc khác, đừng phát tệp đó:
+chép lại từ gói gốc hoặc báo cho trung tâm văn hóa - thông tin.
+"""
+
+
+def verify_folder(folder: Path) -> Verification:
+    """Compare a copied commune folder with its SHA256SUMS."""
+    sums = folder / SUMS
+    if not sums.is_file():
+        raise UsageError(f"không thấy {SUMS} trong {folder} (no {SUMS}: not a station bundle folder)",
+                         file=str(folder), fix="chỉ đến thư mục xã đã giải nén từ gói .zip")
+    result = Verification(folder)
+    listed: set[str] = set()
+    for number, line in enumerate(sums.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+        if not line.strip():
+            continue
+        match = _SUM_LINE.match(line)
+        rel = match.group(2) if match else ""
+        parts = PurePosixPath(rel).parts
+        if not match or PurePosixPath(rel).is_absolute() or ".." in parts or "\\" in rel:
+            raise UsageError(f"{SUMS} dòng {number} không hợp lệ: {line[:80]!r} (bad line)", file=str(sums),
+                             line=number, fix="chép lại tệp SHA256SUMS từ gói gốc")
+        listed.add(rel)
+        path = folder.joinpath(*parts)
+        if not path.is_file():
+            result.missing.append(rel)
+        elif sha256_file(path) != match.group(1):
+            result.changed.append(rel)
+        else:
+            result.ok.append(rel)
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if path.is_file() and rel != SUMS and rel not in listed:
+            result.extra.append(rel)
+    return result

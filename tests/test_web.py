@@ -1,0 +1,242 @@
+"""Beyond the loudspeaker (issue 18): the week's web pages, podcast feeds and station bundles, read
+back with real parsers (html5lib in strict mode, feedparser, zipfile, sha256sum)."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import textwrap
+import zipfile
+from pathlib import Path
+
+import feedparser
+import html5lib
+import pytest
+
+from broadcast.ffmpeg import decode
+from conftest import MINIMAL, make_project, run
+
+WEEK, NEXT = "2026-W49", "2026-W50"
+URL = "https://loa.example.vn/ban-tin"
+HOSTILE = """\
+id: gia-danh
+title: "Giả danh <script>alert(1)</script> & \\"công an\\""
+source: "Công an tỉnh Lạng Sơn <b>04/12/2024</b>"
+level: priority
+valid: {from: 2024-12-04, until: 2027-12-31}
+repeat: 1
+body: |
+  Kẻ gian gọi cho bà con {{ locale.name }} <img src=x onerror=alert(1)>, đòi chuyển tiền.
+
+  Bà con gọi [đọc: CA | công an] xã theo số [từng số: 113].
+"""
+
+
+def _project(tmp_path: Path, public_url: str = URL) -> Path:
+    settings = textwrap.dedent(MINIMAL["broadcast.yaml"]) + (f"public_url: {public_url}/\n" if public_url else "")
+    return make_project(tmp_path / "p", {
+        "broadcast.yaml": settings,
+        "scripts/gia-danh.yaml": HOSTILE,
+        "locales/lang-son/xa-huu-lung.yaml": "name: Xã Hữu Lũng\ncode: '06385'\n",
+    })
+
+
+@pytest.fixture(scope="module")
+def week(tmp_path_factory) -> Path:
+    root = _project(tmp_path_factory.mktemp("web"))
+    assert run("build", "--week", WEEK, "--jobs", "1", "--project", str(root)).exit_code == 0
+    return root / "output" / WEEK
+
+
+def _strict_html(path: Path):
+    """Parsed by html5lib in strict mode: any parse error (what an HTML validator reports) fails."""
+    return html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(path.read_bytes())
+
+
+ITUNES = "{http://www.itunes.com/dtds/podcast-1.0.dtd}"
+CHANNEL_TAGS = ("title", "link", "description", "language", f"{ITUNES}image", f"{ITUNES}category",
+                f"{ITUNES}explicit", f"{ITUNES}author", "image/url")
+ITEM_TAGS = ("title", "description", "enclosure", "guid", "pubDate", f"{ITUNES}duration", f"{ITUNES}explicit")
+
+
+def _every_required_tag(path: Path) -> None:
+    """Every tag RSS 2.0 and Apple Podcasts require (and the ones they recommend that we can fill)."""
+    import xml.etree.ElementTree as ET
+
+    rss = ET.parse(path).getroot()
+    assert rss.tag == "rss" and rss.get("version") == "2.0"
+    channel = rss.find("channel")
+    for tag in CHANNEL_TAGS:
+        assert channel.find(tag) is not None, tag
+    assert channel.find(f"{ITUNES}explicit").text == "false"
+    assert channel.find(f"{ITUNES}image").get("href").endswith("podcast.png")
+    items = channel.findall("item")
+    assert items
+    for item in items:
+        for tag in ITEM_TAGS:
+            assert item.find(tag) is not None, tag
+        enclosure = item.find("enclosure")
+        assert {"url", "length", "type"} <= set(enclosure.attrib)
+        assert item.find("guid").get("isPermaLink") == "false"
+
+
+def test_the_commune_page_has_every_message_with_player_text_and_facts(week):
+    commune = week / "lang-son" / "xa-chi-lang"
+    doc = _strict_html(commune / "index.html")
+    assert doc.get("lang") == "vi"
+    assert [h.text for h in doc.iter("h1")] == ["Cảnh giác lừa đảo: bản tin của Xã Chi Lăng"]
+    articles = {a.get("id"): a for a in doc.iter("article")}
+    assert set(articles) == {"canh-bao", "gia-danh"}
+    hostile = articles["gia-danh"]
+    text = " ".join("".join(hostile.itertext()).split())
+    assert 'Giả danh <script>alert(1)</script> & "công an"' in text  # shown as text, never as markup
+    assert "Kẻ gian gọi cho bà con Xã Chi Lăng <img src=x onerror=alert(1)>" in text
+    assert "gọi CA xã theo số 113" in text  # as written: the markup's written side, not the spoken form
+    assert "Ưu tiên" in text and "từ 04/12/2024 đến hết 31/12/2027" in text
+    assert "Công an tỉnh Lạng Sơn <b>04/12/2024</b>" in text
+    assert not list(doc.iter("script")) and not list(doc.iter("img"))
+    audio = next(hostile.iter("audio"))
+    assert audio.get("preload") == "none" and audio.get("aria-label") == (
+        'Nghe bản tin: Giả danh <script>alert(1)</script> & "công an"')
+    samples, rate = decode(commune / audio.get("src"))
+    assert len(samples) / rate > 3.0
+    rows = [r for r in doc.iter("tr") if r.find("td") is not None]
+    assert len(rows) == 10  # 7 mornings, 3 afternoons
+    for element in doc.iter():  # nothing from elsewhere: works from a folder or a USB stick
+        for attribute in ("src", "href"):
+            value = element.get(attribute) or ""
+            assert not value.startswith(("http:", "https:", "//")) or value.startswith(URL), value
+    assert (commune / "index.html").stat().st_size < 20_000  # small for a phone on a weak connection
+
+
+def test_the_commune_feed_is_a_podcast_feedparser_reads_without_complaint(week):
+    commune = week / "lang-son" / "xa-chi-lang"
+    feed = feedparser.parse((commune / "podcast.xml").read_bytes())
+    assert feed.bozo == 0, feed.get("bozo_exception")
+    assert feed.version == "rss20"
+    channel = feed.feed
+    assert channel.language == "vi" and channel.title == "Cảnh giác lừa đảo — Xã Chi Lăng"
+    assert channel.link == f"{URL}/{WEEK}/lang-son/xa-chi-lang/index.html"
+    assert channel.author == "Xã Chi Lăng"
+    assert channel.tags[0].term == "Government"
+    _every_required_tag(commune / "podcast.xml")
+    assert channel.image.href == f"{URL}/{WEEK}/podcast.png"  # Apple's cover art: a square PNG of 1400 px
+    png = (week / "podcast.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    assert (int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")) == (1400, 1400)
+    assert len(feed.entries) == 2
+    for entry in feed.entries:
+        enclosure = entry.enclosures[0]
+        assert enclosure.href.startswith(f"{URL}/{WEEK}/lang-son/xa-chi-lang/messages/")
+        local = commune / enclosure.href.removeprefix(f"{URL}/{WEEK}/lang-son/xa-chi-lang/")
+        assert int(enclosure.length) == local.stat().st_size and enclosure.type == "audio/mpeg"
+        samples, rate = decode(local)
+        assert abs(int(entry.itunes_duration) - len(samples) / rate) <= 1
+        assert entry.published == "Wed, 04 Dec 2024 00:00:00 +0700"  # valid from, Vietnam time
+        assert entry.id.startswith("lang-son/xa-chi-lang/")
+        assert entry.title and entry.summary
+    hostile = next(e for e in feed.entries if e.id.startswith("lang-son/xa-chi-lang/gia-danh/"))
+    assert hostile.title == 'Giả danh <script>alert(1)</script> & "công an"'
+
+
+def test_guids_stay_the_same_from_week_to_week_for_the_same_audio(tmp_path):
+    root = _project(tmp_path)
+    for week_id in (WEEK, NEXT):
+        assert run("build", "--week", week_id, "--jobs", "1", "--project", str(root)).exit_code == 0
+    feeds = [feedparser.parse((root / "output" / w / "lang-son/xa-chi-lang/podcast.xml").read_bytes())
+             for w in (WEEK, NEXT)]
+    assert [e.id for e in feeds[0].entries] == [e.id for e in feeds[1].entries]
+    files = [root / "output" / w / "lang-son/xa-chi-lang/messages/canh-bao.mp3" for w in (WEEK, NEXT)]
+    assert files[0].read_bytes() != files[1].read_bytes()  # the tags name the week; the sound is the same
+    script = root / "scripts" / "canh-bao.yaml"
+    script.write_text(script.read_text(encoding="utf-8").replace("Hãy gọi", "Hãy gọi ngay"), encoding="utf-8")
+    assert run("build", "--week", NEXT, "--jobs", "1", "--project", str(root)).exit_code == 0
+    changed = feedparser.parse((root / "output" / NEXT / "lang-son/xa-chi-lang/podcast.xml").read_bytes())
+    ids = {e.id.rsplit("/", 2)[1]: e.id for e in changed.entries}
+    before = {e.id.rsplit("/", 2)[1]: e.id for e in feeds[1].entries}
+    assert ids["canh-bao"] != before["canh-bao"] and ids["gia-danh"] == before["gia-danh"]
+
+
+def test_the_week_and_province_pages_and_the_province_feed(week):
+    index = _strict_html(week / "index.html")
+    links = {a.get("href") for a in index.iter("a")}
+    assert {"lang-son/index.html", "lang-son/xa-chi-lang/index.html", "lang-son/xa-huu-lung/index.html"} <= links
+    province = _strict_html(week / "lang-son" / "index.html")
+    assert {"xa-chi-lang/index.html", "xa-huu-lung/index.html", "podcast.xml"} <= {a.get("href")
+                                                                                  for a in province.iter("a")}
+    for href in links - {"#ds"}:
+        assert (week / href).is_file(), href
+    feed = feedparser.parse((week / "lang-son" / "podcast.xml").read_bytes())
+    assert feed.bozo == 0 and len(feed.entries) == 4
+    _every_required_tag(week / "lang-son" / "podcast.xml")
+    assert {e.title.split(":", 1)[0] for e in feed.entries} == {"Xã Chi Lăng", "Xã Hữu Lũng"}
+    assert len({e.id for e in feed.entries}) == 4
+
+
+def test_without_a_public_address_links_are_relative_and_resolve(tmp_path):
+    root = _project(tmp_path, public_url="")
+    assert run("build", "--week", WEEK, "--jobs", "1", "--project", str(root)).exit_code == 0
+    week = root / "output" / WEEK
+    for feed_path in (week / "lang-son/xa-chi-lang/podcast.xml", week / "lang-son/podcast.xml"):
+        feed = feedparser.parse(feed_path.read_bytes())
+        assert feed.bozo == 0
+        for entry in feed.entries:
+            assert (feed_path.parent / entry.enclosures[0].href).is_file(), entry.enclosures[0].href
+
+
+def test_a_public_address_that_is_not_one_is_a_clear_error(tmp_path):
+    root = _project(tmp_path, public_url="javascript:alert(1)")
+    result = run("lint", "--project", str(root))
+    assert result.exit_code != 0
+    assert "broadcast.yaml" in result.output and "public_url" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_bundle_copied_to_the_station_verifies_and_a_damaged_copy_does_not(week, tmp_path):
+    root = week.parent.parent
+    result = run("bundle", "--week", WEEK, "--locale", "xa-chi-lang", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    made = root / "output" / "bundles" / WEEK / "lang-son_xa-chi-lang.zip"
+    with zipfile.ZipFile(made) as archive:
+        names = archive.namelist()
+        archive.extractall(tmp_path / "usb")
+    folder = tmp_path / "usb" / "xa-chi-lang"
+    published = sorted(p.relative_to(week / "lang-son/xa-chi-lang").as_posix()
+                       for p in (week / "lang-son/xa-chi-lang").rglob("*") if p.is_file())
+    assert sorted(n.removeprefix("xa-chi-lang/") for n in names) == sorted(published + ["HUONG-DAN.txt",
+                                                                                       "SHA256SUMS"])
+    for rel in published:  # hard links resolved: every name holds the bytes
+        assert (folder / rel).read_bytes() == (week / "lang-son/xa-chi-lang" / rel).read_bytes()
+    assert "broadcast verify" in (folder / "HUONG-DAN.txt").read_text(encoding="utf-8")
+    if shutil.which("sha256sum"):  # the list is what coreutils checks
+        assert subprocess.run(["sha256sum", "--quiet", "-c", "SHA256SUMS"], cwd=folder).returncode == 0
+    ok = run("verify", str(folder))
+    assert ok.exit_code == 0 and f"{len(published) + 1} tệp khớp" in ok.output
+
+    program = next(folder.glob("2026-*_sang.mp3"))
+    data = bytearray(program.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    program.write_bytes(bytes(data))
+    (folder / "lich-phat-song.csv").unlink()
+    (folder / "ghi-chu.txt").write_text("thêm", encoding="utf-8")
+    bad = run("verify", str(folder))
+    assert bad.exit_code == 1
+    assert f"KHÁC (changed): {program.name}" in bad.output
+    assert "THIẾU (missing): lich-phat-song.csv" in bad.output
+    assert "ghi-chu.txt" in bad.output
+
+
+def test_verify_refuses_a_list_that_points_outside_the_folder(tmp_path):
+    folder = tmp_path / "xa"
+    folder.mkdir()
+    (folder / "SHA256SUMS").write_text(f"{hashlib.sha256(b'').hexdigest()}  ../../etc/passwd\n", encoding="utf-8")
+    result = run("verify", str(folder))
+    assert result.exit_code == 2 and "SHA256SUMS dòng 1" in result.output and "Traceback" not in result.output
+    assert run("verify", str(tmp_path)).exit_code == 2  # no list at all
+
+
+def test_a_bundle_of_a_week_not_published_is_a_clear_error(tmp_path):
+    root = _project(tmp_path)
+    result = run("bundle", "--week", WEEK, "--project", str(root))
+    assert result.exit_code == 2 and "chưa được phát hành" in result.output
