@@ -46,9 +46,24 @@ def test_an_emergency_is_added_to_the_week_on_air_and_nothing_else_changes(tmp_p
     assert "cho 2 xã" in result.output
     after = _published(week)
     schedules = {f"lang-son/{c}/lich-phat-song.html" for c in ("xa-chi-lang", "xa-huu-lung")}
+    web = {f"lang-son/{c}/{name}" for c in ("xa-chi-lang", "xa-huu-lung") for name in ("index.html", "podcast.xml")}
+    web.add("lang-son/podcast.xml")
     for rel, (digest, inode) in before.items():
-        if rel != "manifest.json" and rel not in schedules:
+        if rel != "manifest.json" and rel not in schedules | web:
             assert after[rel] == (digest, inode), rel  # not rewritten, not even replaced by the same bytes
+    for rel in web:  # the bulletin comes first on the commune's page and in the feeds
+        assert after[rel][0] != before[rel][0], rel
+    page = (week / "lang-son/xa-chi-lang/index.html").read_text(encoding="utf-8")
+    assert page.index('<article id="bao-dong"') < page.index('<article id="canh-bao"')
+    import feedparser
+
+    for feed_path, title in (("lang-son/xa-chi-lang/podcast.xml", "Khẩn cấp: kẻ gian"),
+                             ("lang-son/podcast.xml", "Xã Chi Lăng: Khẩn cấp: kẻ gian")):
+        feed = feedparser.parse((week / feed_path).read_bytes())
+        assert feed.bozo == 0 and feed.entries[0].title.startswith(title), feed_path
+        assert feed.entries[0].enclosures[0].href.endswith("messages/bao-dong.mp3")
+    province_feed = feedparser.parse((week / "lang-son/podcast.xml").read_bytes())
+    assert len(province_feed.entries) == 4  # two communes, each its warning and the bulletin
     for rel in schedules:  # the wall schedule's emergency box names the bulletin; the rest of the page is as it was
         page = (week / rel).read_text(encoding="utf-8")
         start, end = page.index("<!--khan-cap-->"), page.index("<!--/khan-cap-->")

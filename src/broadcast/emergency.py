@@ -4,7 +4,8 @@ Thông tư 39/2020/TT-BTTTT has an emergency bulletin aired immediately. This fa
 speaks, synthesises and masters only that script, for the chosen communes, with the build's own
 stages, and adds to the week already published exactly what it needs: the message file, the
 `KHAN-CAP_<script>` program (the station's lines around it) and its playlist, the wall schedule
-with its emergency box redrawn (the rest of the page as it was), then the manifest last. Nothing
+with its emergency box redrawn, the bulletin first on the commune's web page and in its and its
+province's podcast feeds (the rest of each file as it was), then the manifest last. Nothing
 else published is touched: the slot programs, the other schedules and the calendar stay as they
 are (the next weekly build puts the message first in every slot). The generated Liquidsoap script
 airs a new `KHAN-CAP_*` file as soon as it appears.
@@ -14,9 +15,12 @@ Each new file is moved into place with a rename, so a player sees it whole or no
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +28,7 @@ from . import manifest
 from .context import BuildContext
 from .errors import ContentError, Problem, UsageError
 from .events import Listener, Progress, ignore, stage
-from .formats import FORMATS, StationWeek
+from .formats import FORMATS, StationWeek, podcast, web_page
 from .formats.html_schedule import with_emergencies
 from .master import master_announcements, master_messages
 from .messages import clip_requests, speak_messages
@@ -95,6 +99,7 @@ def publish_emergency(project: Project, week: Week, script: Script, locales: lis
                     for loc in chosen))
                 titles = {s.id: s.title for s in project.scripts}
                 texts = {(m.script.id, m.locale.id): m.text for m in messages}
+                by_province: dict[str, list[ET.Element]] = {}
                 for station_week in make_programs(ctx, plan, announcement_files, texts):
                     for name, data in FORMATS["m3u8"](station_week).items():
                         rel = f"{station_week.locale_id}/{name}"
@@ -102,6 +107,13 @@ def publish_emergency(project: Project, week: Week, script: Script, locales: lis
                         ctx.entries[rel] = manifest.Entry(rel, "m3u8", staging.written[rel], None,
                                                           station_week.locale_id)
                     _redraw_emergency_box(ctx, folder, station_week, titles)
+                    province, commune = station_week.locale_id.split("/", 1)
+                    by_province.setdefault(province, []).extend(
+                        podcast.for_province(item, station_week.name, commune, station_week.public_url)
+                        for item in _add_to_web(ctx, folder, station_week))
+                for province, items in by_province.items():
+                    _update(ctx, folder, f"{province}/{podcast.FEED}", "site", "",
+                            functools.partial(podcast.with_items, items=items))
             with stage("publish", listener) as progress:
                 result.files = _add_to_week(folder, staging, previous, ctx.entries)
                 progress.counts.update(files=len(result.files))
@@ -128,6 +140,28 @@ def _redraw_emergency_box(ctx: BuildContext, folder: Path, station_week: Station
     if redrawn is not None:
         ctx.staging.write_bytes(rel, redrawn)
         ctx.entries[rel] = manifest.Entry(rel, "html", ctx.staging.written[rel], None, locale)
+
+
+def _add_to_web(ctx: BuildContext, folder: Path, station_week: StationWeek) -> list[ET.Element]:
+    """The bulletin first on the commune's web page and in its podcast feed (the rest of both as
+    published); returns its feed items, for the province's feed."""
+    locale = station_week.locale_id
+    _update(ctx, folder, f"{locale}/{web_page.PAGE_NAME}", "web", locale,
+            lambda page: web_page.with_emergencies(page, station_week.messages))
+    items = podcast.commune_items(station_week)
+    _update(ctx, folder, f"{locale}/{podcast.FEED}", "podcast", locale, lambda feed: podcast.with_items(feed, items))
+    return items
+
+
+def _update(ctx: BuildContext, folder: Path, rel: str, kind: str, locale: str,
+            change: Callable[[bytes], bytes | None]) -> None:
+    """Stage a published file as `change` makes it (if it is published and `change` can)."""
+    if not (folder / rel).is_file():
+        return
+    changed = change((folder / rel).read_bytes())
+    if changed is not None:
+        ctx.staging.write_bytes(rel, changed)
+        ctx.entries[rel] = manifest.Entry(rel, kind, ctx.staging.written[rel], None, locale)
 
 
 def _add_to_week(folder: Path, staging: Staging, previous: dict[str, manifest.Entry],

@@ -52,12 +52,13 @@ class Entry:
     voice: str | None = None  # messages: the voice that spoke it (a fallback when one was used)
     engine: str | None = None
     true_peak_dbtp: float | None = None
+    sound: str | None = None  # messages: a key of what the audio is made of, the same in every week
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["scripts"] = list(self.scripts)
         if self.kind != "message":  # messages only
-            for name in ("voice", "engine", "true_peak_dbtp"):
+            for name in ("voice", "engine", "true_peak_dbtp", "sound"):
                 del data[name]
         return data
 
@@ -66,7 +67,7 @@ class Entry:
         return cls(path=str(data["path"]), kind=str(data["kind"]), sha256=str(data.get("sha256") or ""),
                    seconds=data.get("seconds"), locale=str(data.get("locale") or ""),
                    scripts=tuple(data.get("scripts") or ()), key=data.get("key"), voice=data.get("voice"),
-                   engine=data.get("engine"), true_peak_dbtp=data.get("true_peak_dbtp"))
+                   engine=data.get("engine"), true_peak_dbtp=data.get("true_peak_dbtp"), sound=data.get("sound"))
 
     def moved(self, path: str, kind: str) -> Entry:
         """The same content published under another name (a program shared by two slots)."""

@@ -144,6 +144,7 @@ class MessagePlan:
     tags: Tags
     key: str
     parts: tuple[tuple[str, Segment | Pause], ...]  # (segment key, segment)
+    sound: str  # what the audio is made of, without the tags (which name the week): the podcast guid
 
 
 def message_tags(message: Message, week: Week) -> Tags:
@@ -160,10 +161,11 @@ def plan_message(message: Message, week: Week, synthesis: SynthesisResult, annou
     reminder = synthesis.clips[(message.voice, announcements.reminder.parts[0])].key
     script = message.script
     key = content_key("message", preset.name, body, reminder, script.repeat, script.level, tags)
+    sound = content_key("sound", preset.name, body, reminder, script.repeat, script.level)
     parts = tuple((content_key("pause", preset.name, part.seconds) if isinstance(part, Pause) else
                    content_key("segment", preset.name, part.level, part.parts), part)
                   for part in layout(body, reminder, script.repeat, script.level, preset))
-    return MessagePlan(message, preset, rel, tags, key, parts)
+    return MessagePlan(message, preset, rel, tags, key, parts, sound)
 
 
 def make_segments(store: SegmentStore, plans: Iterable[MessagePlan], clips: Path, jobs: int | None,
@@ -220,7 +222,7 @@ def master_messages(ctx: BuildContext, messages: list[Message], progress: Progre
             else message.voice
         ctx.entries[plan.rel] = Entry(plan.rel, "message", ctx.staging.written[plan.rel], round(audio.duration, 3),
                                       message.locale.id, (message.script.id,), plan.key, produced_by,
-                                      _engine(ctx.project, produced_by), peak)
+                                      _engine(ctx.project, produced_by), peak, sound=plan.sound)
         durations[(message.script.id, message.locale.id)] = audio.duration
 
     with ThreadPoolExecutor(max_workers=ctx.jobs or os.cpu_count() or 1) as pool:

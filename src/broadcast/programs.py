@@ -128,14 +128,16 @@ def _commune_programs(ctx: BuildContext, locale: Locale, plan: LocalePlan, scrip
 
 def _message_info(ctx: BuildContext, locale: Locale, script: Script, item: ItemFile, text: str) -> MessageInfo:
     path = ctx.staging.path / locale.id / item.file
+    sound = ctx.entries[f"{locale.id}/{item.file}"].sound or audio_digest(path)
     return MessageInfo(script.id, script.title, script.level, text, script.source, script.valid.start,
                        script.valid.until, item.file, item.seconds, path.stat().st_size,
-                       f"{locale.id}/{script.id}/{audio_digest(path)[:32]}")
+                       f"{locale.id}/{script.id}/{sound[:32]}")
 
 
 def audio_digest(path: Path) -> str:
-    """sha256 of a message's sound without its tags (which name the week): the same audio keeps
-    its digest from week to week, so a podcast app knows it has heard it."""
+    """sha256 of a message's sound without its tags (which name the week), for a message published
+    before manifests recorded what its sound is made of: the same audio keeps its digest from week
+    to week, so a podcast app knows it has heard it."""
     if path.suffix == ".mp3":
         return hashlib.sha256(read_frames(path).data).hexdigest()
     return hashlib.sha256(read_wav(path).samples).hexdigest()

@@ -15,6 +15,7 @@ for no element we lack.
 
 from __future__ import annotations
 
+import copy
 import posixpath
 import subprocess
 import xml.etree.ElementTree as ET
@@ -75,8 +76,8 @@ def channel(title: str, link: str, self_link: str, description: str, author: str
     return rss
 
 
-def add_item(rss: ET.Element, message: MessageInfo, title: str, enclosure: str, link: str) -> None:
-    item = ET.SubElement(rss[0], "item")
+def new_item(message: MessageInfo, title: str, enclosure: str, link: str) -> ET.Element:
+    item = ET.Element("item")
     ET.SubElement(item, "title").text = one_line(title)
     ET.SubElement(item, "link").text = link
     until = f", đến hết {message.valid_until:%d/%m/%Y}" if message.valid_until else ""
@@ -92,6 +93,42 @@ def add_item(rss: ET.Element, message: MessageInfo, title: str, enclosure: str, 
     ET.SubElement(item, f"{{{ITUNES}}}summary").text = one_line(about)
     ET.SubElement(item, f"{{{ITUNES}}}episodeType").text = "full"
     ET.SubElement(item, f"{{{ITUNES}}}explicit").text = "false"
+    return item
+
+
+def commune_items(station: StationWeek) -> list[ET.Element]:
+    """The feed items of the commune's messages, as its feed has them."""
+    week, base, folder = station.week.id, station.public_url, station.locale_id
+    return [new_item(message, message.title, url(base, week, f"{folder}/{message.file}", folder),
+                     url(base, week, f"{folder}/index.html", folder) + f"#{message.script_id}")
+            for message in station.messages]
+
+
+def for_province(item: ET.Element, commune: str, commune_folder: str, public_url: str) -> ET.Element:
+    """A commune feed's item as the province's feed has it: its title led by the commune's name,
+    and relative links (no public address) made relative to the province's folder."""
+    item = copy.deepcopy(item)
+    title = item.find("title")
+    if title is not None:
+        title.text = f"{commune}: {title.text or ''}"
+    if not public_url:
+        enclosure, link = item.find("enclosure"), item.find("link")
+        if enclosure is not None:
+            enclosure.set("url", f"{commune_folder}/{enclosure.get('url', '')}")
+        if link is not None:
+            link.text = f"{commune_folder}/{link.text or ''}"
+    return item
+
+
+def with_items(feed: bytes, items: list[ET.Element]) -> bytes:
+    """A published feed (ours) with these items first; an item whose guid it has is left out."""
+    rss = ET.fromstring(feed)
+    channel = rss[0]
+    known = {guid.text for guid in channel.iter("guid")}
+    first = next((i for i, child in enumerate(channel) if child.tag == "item"), len(channel))
+    for item in reversed([i for i in items if i.findtext("guid") not in known]):
+        channel.insert(first, item)
+    return to_bytes(rss)
 
 
 def to_bytes(rss: ET.Element) -> bytes:
@@ -109,9 +146,7 @@ def write(station: StationWeek) -> dict[str, bytes]:
                               f"{station.province}, tuần {week} (từ {station.week.days[0]:%d/%m/%Y} đến "
                               f"{station.week.days[-1]:%d/%m/%Y}).",
                   author=station.station, built=station.week.monday, cover=url(base, week, COVER, folder))
-    for message in station.messages:
-        add_item(rss, message, message.title, url(base, week, f"{folder}/{message.file}", folder),
-                 url(base, week, f"{folder}/index.html", folder) + f"#{message.script_id}")
+    rss[0].extend(commune_items(station))
     return {FEED: to_bytes(rss)}
 
 

@@ -8,7 +8,6 @@ it did not build. Same style and rules as the commune page (web_page.py).
 
 from __future__ import annotations
 
-import copy
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
@@ -118,17 +117,7 @@ def _province_feed(week: Week, public_url: str, province: _Province, members: li
             continue
         commune_folder = commune.locale_id.split("/", 1)[1]
         for item in ET.fromstring(data).iter("item"):  # our own commune feed, written this build or before
-            item = copy.deepcopy(item)
-            title = item.find("title")
-            if title is not None:
-                title.text = f"{commune.name}: {title.text or ''}"
-            if not public_url:  # links relative to the commune's folder: now to the province's
-                for tag, attribute in (("enclosure", "url"), ("link", None)):
-                    element = item.find(tag)
-                    if element is not None and attribute:
-                        element.set(attribute, f"{commune_folder}/{element.get(attribute, '')}")
-                    elif element is not None:
-                        element.text = f"{commune_folder}/{element.text or ''}"
+            item = podcast.for_province(item, commune.name, commune_folder, public_url)
             rss[0].append(item)
             count += 1
     return podcast.to_bytes(rss) if count else None

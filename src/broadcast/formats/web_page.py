@@ -12,7 +12,10 @@ header cells, text at least 16 px with contrast above 7:1, and visible keyboard 
 
 from __future__ import annotations
 
+from datetime import date
+
 from jinja2 import Environment, select_autoescape
+from markupsafe import Markup
 
 from .html_schedule import LEVEL_LABELS, _clock, _weekday
 from .model import MessageInfo, StationWeek
@@ -70,22 +73,9 @@ Nghe trên điện thoại: <a href="{{ feed }}">podcast (RSS)</a>.</p>
 {% if s.draft %}<p class="draft" role="alert">BẢN NHÁP: còn chỗ cần điền, chưa dùng để phát sóng.</p>{% endif %}
 </header>
 <main id="tin">
-{% for m in s.messages %}
-<article id="{{ m.script_id }}" class="{{ m.level }}" aria-labelledby="t-{{ m.script_id }}">
-<h2 id="t-{{ m.script_id }}">{{ m.title }}</h2>
-<p><span class="level">{{ levels[m.level] }}</span> · dài {{ clock(m.seconds) }}</p>
-<audio controls preload="none" src="{{ m.file }}" aria-label="Nghe bản tin: {{ m.title }}"></audio>
-<p><a href="{{ m.file }}" download>Tải tệp âm thanh ({{ megabytes(m.bytes) }})</a></p>
-<dl>
-<dt>Hiệu lực</dt><dd>từ {{ date(m.valid_from) }}{% if m.valid_until %} đến hết {{ date(m.valid_until) }}{% endif %}</dd>
-<dt>Nguồn</dt><dd>{{ m.source }}</dd>
-</dl>
-<div class="text">{% for paragraph in paragraphs(m) %}<p>{% for line in paragraph %}{{ line }}{% if not loop.last %}<br>
-{% endif %}{% endfor %}</p>{% endfor %}</div>
-</article>
-{% else %}
-<p>Tuần này không có bản tin nào.</p>
-{% endfor %}
+<!--khan-cap-->{% for m in s.messages if m.level == "emergency" %}{{ article(m) }}{% endfor %}<!--/khan-cap-->
+{% for m in s.messages if m.level != "emergency" %}{{ article(m) }}
+{% endfor %}{% if not s.messages %}<p>Tuần này không có bản tin nào.</p>{% endif %}
 <section aria-labelledby="lich">
 <h2 id="lich">Lịch phát trên loa trong tuần</h2>
 <table>
@@ -109,8 +99,26 @@ Công an theo số 113.</footer>
 </html>
 """
 
+ARTICLE = """<article id="{{ m.script_id }}" class="{{ m.level }}" aria-labelledby="t-{{ m.script_id }}">
+<h2 id="t-{{ m.script_id }}">{{ m.title }}</h2>
+<p><span class="level">{{ levels[m.level] }}</span> · dài {{ clock(m.seconds) }}</p>
+<audio controls preload="none" src="{{ m.file }}" aria-label="Nghe bản tin: {{ m.title }}"></audio>
+<p><a href="{{ m.file }}" download>Tải tệp âm thanh ({{ megabytes(m.bytes) }})</a></p>
+<dl>
+<dt>Hiệu lực</dt><dd>từ {{ date(m.valid_from) }}{% if m.valid_until %} đến hết {{ date(m.valid_until) }}{% endif %}</dd>
+<dt>Nguồn</dt><dd>{{ m.source }}</dd>
+</dl>
+<div class="text">{% for paragraph in paragraphs(m) %}<p>{% for line in paragraph %}{{ line }}{% if not loop.last %}<br>
+{% endif %}{% endfor %}</p>{% endfor %}</div>
+</article>"""
+
+# The week's emergency bulletins stand first, between markers, so that `broadcast emergency` can add
+# one to a published page without rebuilding the week (with_emergencies).
+START, END = "<!--khan-cap-->", "<!--/khan-cap-->"
+
 _ENV = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
 _TEMPLATE = _ENV.from_string(TEMPLATE)
+_ARTICLE = _ENV.from_string(ARTICLE)
 
 
 def paragraphs(message: MessageInfo) -> list[list[str]]:
@@ -123,8 +131,29 @@ def megabytes(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB".replace(".", ",")
 
 
+def article(message: MessageInfo) -> Markup:
+    """One message's part of the page: title, level, player, facts and text, escaped."""
+    return Markup(_ARTICLE.render(m=message, levels=LEVEL_LABELS, clock=_clock, megabytes=megabytes,
+                                  date=_date, paragraphs=paragraphs))
+
+
+def _date(day: date) -> str:
+    return f"{day:%d/%m/%Y}"
+
+
 def write(station: StationWeek) -> dict[str, bytes]:
-    html = _TEMPLATE.render(s=station, style=STYLE, feed=FEED, levels=LEVEL_LABELS, clock=_clock,
-                            weekday=_weekday, date=lambda d: f"{d:%d/%m/%Y}", megabytes=megabytes,
-                            paragraphs=paragraphs, days=[f"{d:%d/%m/%Y}" for d in station.week.days])
+    html = _TEMPLATE.render(s=station, style=STYLE, feed=FEED, article=article, weekday=_weekday, date=_date,
+                            days=[_date(d) for d in station.week.days])
     return {PAGE_NAME: html.encode("utf-8")}
+
+
+def with_emergencies(html: bytes, messages: tuple[MessageInfo, ...]) -> bytes | None:
+    """A published page with these emergency bulletins added first (one already there is left as
+    it is); None if the page has no markers (published by an older version)."""
+    text = html.decode("utf-8")
+    start, end = text.find(START), text.find(END)
+    if start < 0 or end < start:
+        return None
+    region = text[start + len(START):end]
+    added = "".join(str(article(m)) for m in messages if f'<article id="{m.script_id}"' not in region)
+    return (text[:start + len(START)] + added + region + text[end:]).encode("utf-8")
