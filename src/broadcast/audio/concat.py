@@ -13,11 +13,12 @@ import hashlib
 import math
 import os
 import struct
+import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from cachetools import LRUCache, cached
 
 from broadcast.errors import bilingual
 from broadcast.ffmpeg import decode
@@ -109,8 +110,12 @@ def read_frames(path: Path) -> Mp3Frames:
                      (version, layer, kbps, rate, mode))
 
 
-# a message joins ~25 segments out of a province's ~700 (each ~100 KB): enough to hold them all
-@lru_cache(maxsize=1024)
+# A message joins ~25 of a province's ~700 segments (~100 KB each), a program ~8 message files
+# (~1.5 MB each), over and over: held by bytes, not by count, so a country's build stays bounded.
+_CACHE_BYTES = 128 * 1024 * 1024
+
+
+@cached(LRUCache(maxsize=_CACHE_BYTES, getsizeof=lambda frames: len(frames.data) + 200), lock=threading.Lock())
 def _frames_of(path: str, size: int, mtime_ns: int) -> Mp3Frames:
     return read_frames(Path(path))
 
