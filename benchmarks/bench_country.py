@@ -89,8 +89,8 @@ def main() -> None:
              f"{speedup:.2f}x on 2 cores ({100 * efficiency:.0f} % parallel efficiency)", "",
              "| cores | the country's week (3,321 communes), projected |", "|---:|---:|"]
     for cores in (2, 8, 16):
-        hours = COUNTRY * per_core_commune / (cores * efficiency) / 3600
-        lines.append(f"| {cores} | {hours:.1f} h |")
+        minutes = COUNTRY * per_core_commune / (cores * efficiency) / 60
+        lines.append(f"| {cores} | {minutes:.0f} min ({minutes / 60:.2f} h) |")
     lines += ["", f"Disk per week for the country: {COUNTRY * size / communes / 1e12:.2f} TB (before `broadcast clean`).",
               "The projection scales the measured CPU time per commune by the measured parallel efficiency; shared "
               "sentences (the same in every commune) are counted again per commune, so it is an upper bound.", ""]
