@@ -240,3 +240,15 @@ def test_a_bundle_of_a_week_not_published_is_a_clear_error(tmp_path):
     root = _project(tmp_path)
     result = run("bundle", "--week", WEEK, "--project", str(root))
     assert result.exit_code == 2 and "chưa được phát hành" in result.output
+
+
+def test_a_published_file_damaged_since_is_never_bundled(tmp_path):
+    root = _project(tmp_path)
+    assert run("build", "--week", WEEK, "--jobs", "1", "--project", str(root)).exit_code == 0
+    damaged = root / "output" / WEEK / "lang-son/xa-chi-lang/messages/canh-bao.mp3"
+    data = bytearray(damaged.read_bytes())
+    data[5000] ^= 0x01
+    damaged.write_bytes(bytes(data))
+    result = run("bundle", "--week", WEEK, "--locale", "xa-chi-lang", "--project", str(root))
+    assert result.exit_code == 2 and "messages/canh-bao.mp3" in result.output and "--locale" in result.output
+    assert not list((root / "output" / "bundles" / WEEK).glob("*.zip*"))  # nothing half-written left
