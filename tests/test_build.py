@@ -525,9 +525,11 @@ def test_a_build_leaves_no_empty_staging_folder(built):
     assert {p.name for p in (root / "output").iterdir()} <= {"README.md", ".lock", WEEK}
 
 
-def test_a_warm_build_hashes_each_published_file_once_however_many_names_it_has(tmp_path, monkeypatch):
-    """Slots that air the same program share one file by hard link; carrying the week over checks
-    its bytes once, not once per slot (a province's warm build hashed 9 GB for 4 GB of files)."""
+def test_a_warm_build_reads_no_published_file_whose_stamp_holds_and_each_file_once_without(tmp_path, monkeypatch):
+    """A warm build trusts a published file whose stamp (inode, size, times) is as the last build
+    left it, and reads nothing. Without the stamps every file is read to check it, once however
+    many names it has: slots that air the same program share one file by hard link (a
+    province's warm build hashed 9 GB for 4 GB of files)."""
     from broadcast import publish
     from broadcast.app import Workspace
     from broadcast.model import Week
@@ -535,13 +537,20 @@ def test_a_warm_build_hashes_each_published_file_once_however_many_names_it_has(
     root = make_project(tmp_path / "p")
     week = Week(2026, 49)
     Workspace(root).build(week, jobs=1)
-    published = [p for p in (root / "output" / week.id).rglob("*") if p.is_file()]
+    published = [p for p in (root / "output" / week.id).rglob("*") if p.is_file() and p.name != "manifest.json"]
     inodes = {p.stat().st_ino for p in published}
     assert len(inodes) < len(published)  # some programs are shared
     hashed: list[int] = []  # the inode of every file hashed
     real = publish.sha256_file
     monkeypatch.setattr(publish, "sha256_file", lambda path: hashed.append(path.stat().st_ino) or real(path))
     result = Workspace(root).build(week, jobs=1)
+    assert result.stats["mastered"] == 0 and result.stats["read_back"] == 0
+    assert hashed == []
+    before = {p: p.stat().st_ino for p in published}
+
+    (root / publish.STAMPS / f"{week.id}.json").unlink()
+    result = Workspace(root).build(week, jobs=1)
     assert result.stats["mastered"] == 0
-    assert len(hashed) == len(set(hashed)) <= len(inodes)
-    assert len(hashed) >= len(inodes) - 2  # every file was still checked (but the station's lines, written anew)
+    assert len(hashed) == len(set(hashed)) == result.stats["read_back"] <= len(inodes)
+    assert len(hashed) >= len(inodes) - 2  # every file was checked (but the station's lines, written anew)
+    assert {p: p.stat().st_ino for p in published} == before  # all carried over, none remade

@@ -89,6 +89,31 @@ def test_damaged_published_files_are_remade(fresh, clean):
     manifest_matches_files(fresh)
 
 
+def test_damage_in_place_is_found_although_size_and_modification_time_are_put_back(tmp_path, clean):
+    """The build trusts a published file's stamp instead of reading it; damage that keeps the size
+    and puts the modification time back (as `cp -p` or `touch -r` would) still changes the file's
+    change time, so the file is read, found damaged and made again."""
+    _, good = clean
+    root = tmp_path / "p"
+    subprocess.run(["cp", "-a", str(clean[0]), str(root)], check=True)
+    build(root)  # published here: stamps for these very files
+    week = root / "output" / WEEK
+    stats = build(root)["stats"]
+    assert stats["read_back"] == 0 and stats["mastered"] == 0  # nothing read: every stamp holds
+    damaged = [_audio(good, "messages"), _audio(good, "programs")]
+    for rel in damaged:
+        path = week / rel
+        info = path.stat()
+        _flip(path, info.st_size // 2)
+        os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+        after = path.stat()
+        assert (after.st_size, after.st_mtime_ns, after.st_ino) == (info.st_size, info.st_mtime_ns, info.st_ino)
+    stats = build(root)["stats"]
+    assert 1 <= stats["read_back"] <= 3 and stats["mastered"] >= 1
+    assert published(root) == good
+    manifest_matches_files(root)
+
+
 def test_published_file_replaced_by_a_symlink_is_remade(fresh, clean, tmp_path):
     _, good = clean
     message = _audio(good, "messages")

@@ -124,7 +124,8 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
                 result.stats.update(
                     locales=len(chosen), sentences=synthesis.stats.unique, engine_calls=synthesis.stats.engine_calls,
                     cache_hits=synthesis.stats.cache_hits, fallback_uses=synthesis.stats.fallback_uses,
-                    reused=staging.reused, seconds=round(time.monotonic() - started, 3), stages=timings,
+                    reused=staging.reused, read_back=staging.hashed, seconds=round(time.monotonic() - started, 3),
+                    stages=timings,
                     **ctx.stats)
                 staging.write_bytes(manifest.FILE, result.to_bytes())
                 result.output = staging.publish()
