@@ -25,6 +25,7 @@ import pytest
 from broadcast import build as build_stage
 from broadcast.audio import get_preset
 from broadcast.ffmpeg import measure_ebur128
+from broadcast.manifest import Manifest
 from broadcast.publish import Lock, sha256_file
 from conftest import make_project, run
 
@@ -554,3 +555,62 @@ def test_a_warm_build_reads_no_published_file_whose_stamp_holds_and_each_file_on
     assert len(hashed) == len(set(hashed)) == result.stats["read_back"] <= len(inodes)
     assert len(hashed) >= len(inodes) - 2  # every file was checked (but the station's lines, written anew)
     assert {p: p.stat().st_ino for p in published} == before  # all carried over, none remade
+
+
+def test_a_build_of_unchanged_inputs_has_nothing_to_do_and_any_change_builds_again(tmp_path, monkeypatch):
+    """The same inputs (files, program, options) and every published file as it was published:
+    the week is left exactly as it is (bytes, inodes, the manifest too). A changed script, an
+    edit that puts the file's time back, a damaged published file, a stray file in the week, or
+    a new version of the program each make a real build."""
+    import broadcast.build as build_module
+    from broadcast.app import Workspace
+    from broadcast.model import Week
+
+    root = make_project(tmp_path / "p")
+    week = Week(2026, 49)
+    folder = root / "output" / week.id
+
+    def state() -> dict[str, tuple[int, bytes]]:
+        return {p.relative_to(folder).as_posix(): (p.stat().st_ino, p.read_bytes())
+                for p in sorted(folder.rglob("*")) if p.is_file()}
+
+    first = Workspace(root).build(week, jobs=1)
+    assert first.stats["inputs"] and not first.stats.get("unchanged")
+    before = state()
+    again = Workspace(root).build(week, jobs=1)
+    assert again.stats["unchanged"] is True and again.stats["mastered"] == 0
+    assert state() == before  # not a byte or an inode changed, the manifest included
+    assert [e.path for e in again.files] == [e.path for e in first.files] and again.exit_code == 0
+    assert run("build", "--week", week.id, "--project", str(root)).exit_code == 0
+    assert state() == before
+
+    def rebuilt() -> bool:
+        result = Workspace(root).build(week, jobs=1)
+        return not result.stats.get("unchanged")
+
+    script = root / "scripts" / "canh-bao.yaml"
+    info = script.stat()
+    text = script.read_text(encoding="utf-8")
+    assert "Hãy gọi" in text
+    script.write_text(text.replace("Hãy gọi", "Hãy hỏi", 1), encoding="utf-8")
+    assert script.stat().st_size == info.st_size
+    os.utime(script, ns=(info.st_atime_ns, info.st_mtime_ns))  # and the time put back
+    assert rebuilt()
+    assert not rebuilt()
+
+    message = next(folder.rglob("messages/canh-bao.mp3"))
+    with message.open("r+b") as handle:
+        handle.seek(message.stat().st_size // 2)
+        handle.write(b"\0" * 32)
+    assert rebuilt()
+    assert sha256_file(message) == next(e.sha256 for e in Manifest.read(folder, week).files
+                                        if folder / e.path == message)
+    assert not rebuilt()
+
+    stray = message.parent / "ghi-chu.txt"
+    stray.write_text("thêm tay\n", encoding="utf-8")
+    assert rebuilt() and not stray.exists()
+
+    monkeypatch.setattr(build_module, "_code", lambda: "a new release")
+    assert rebuilt()
+    assert not rebuilt()

@@ -10,23 +10,26 @@ log shows them, the studio streams them.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
-from . import manifest
+from . import __version__, manifest
 from .context import BuildContext
 from .errors import ContentError, Problem
 from .events import Event, Listener, Progress, ignore, stage
 from .formats import FORMATS, site
 from .manifest import Entry, Manifest
-from .master import master_announcements, master_messages
+from .master import content_key, master_announcements, master_messages
 from .messages import clip_requests, held_for_approval, leave_out_placeholders, scripts_airing, speak_messages
 from .model import Locale, Project, Week
 from .plan import durations_from, plan_week
 from .programs import make_programs
-from .publish import Lock, Staging
+from .project import input_stamps
+from .publish import Lock, Staging, as_published
 from .tts import ClipCache, synthesize_all
 
 log = logging.getLogger(__name__)
@@ -63,6 +66,13 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
 
     valid = scripts_airing(project, week)
     held = held_for_approval(project, valid)  # `approval: required`: what nobody approved does not air
+    inputs = None
+    if len(chosen) == len(project.locales) and not broken:
+        inputs = content_key("inputs", week.id, allow_placeholders, strict, _code(), input_stamps(project),
+                             sorted(s.id for s in held))
+        same = _as_published(project, week, inputs, started)
+        if same is not None:
+            return same
     with stage("speak", listener) as progress:
         messages, announcements = speak_messages(project, week, chosen, [s for s in valid if s not in held])
         messages, left_out = leave_out_placeholders(messages)  # a placeholder is never spoken
@@ -85,8 +95,9 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
     output = project.root / "output"
     result = BuildResult(project.settings.name, week, output=output / week.id, draft=bool(placeholders),
                          left_out=left_out, not_approved=sorted(s.id for s in held))
+    whole_week = len(chosen) == len(project.locales)
     with Lock(output):
-        previous = _previous(output / week.id, whole_week=len(chosen) == len(project.locales))
+        previous = _previous(output / week.id, whole_week)
         staging = Staging(output, week.id, {rel: e.sha256 for rel, e in previous.items()})
         try:
             ctx = BuildContext(project, week, [loc for loc in chosen if loc.id not in failed], jobs, staging,
@@ -125,7 +136,7 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
                     locales=len(chosen), sentences=synthesis.stats.unique, engine_calls=synthesis.stats.engine_calls,
                     cache_hits=synthesis.stats.cache_hits, fallback_uses=synthesis.stats.fallback_uses,
                     reused=staging.reused, read_back=staging.hashed, seconds=round(time.monotonic() - started, 3),
-                    stages=timings,
+                    stages=timings, inputs=inputs if whole_week and not failed else None,
                     **ctx.stats)
                 staging.write_bytes(manifest.FILE, result.to_bytes())
                 result.output = staging.publish()
@@ -134,6 +145,40 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
             staging.discard()
             raise
     return result
+
+
+def _as_published(project: Project, week: Week, inputs: str, started: float) -> BuildResult | None:
+    """The published week, if a whole-week build of the same inputs published it and every file
+    of it is as it was published: nothing to do, as `make` says. Not when that build failed a
+    commune or used a fallback voice: the next build tries again."""
+    output = project.root / "output"
+    with Lock(output):
+        published = Manifest.read(output / week.id, week)
+        if published is None or published.stats.get("inputs") != inputs or published.failures \
+                or published.stats.get("fallback_uses"):
+            return None
+        if not as_published(output, week.id, {e.path: e.sha256 for e in published.files}):
+            return None
+    result = BuildResult(**{name: getattr(published, name) for name in Manifest.__dataclass_fields__},
+                         output=output / week.id)
+    result.stats = {"unchanged": True, "locales": len(project.locales),
+                    "sentences": published.stats.get("sentences", 0), "engine_calls": 0, "cache_hits": 0,
+                    "segments": 0, "mastered": 0,
+                    "reused": len(result.files), "read_back": 0, "seconds": round(time.monotonic() - started, 3),
+                    "inputs": inputs}
+    log.info("tuần %s không có gì thay đổi kể từ khi phát hành: giữ nguyên %d tệp (nothing changed)",
+             week.id, len(result.files))
+    return result
+
+
+@lru_cache(maxsize=1)
+def _code() -> str:
+    """A name for this version of the program: its version and its source, so that a new release
+    (or a fix in development) never finds a week built by the old one "unchanged"."""
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(path.relative_to(Path(__file__).parent).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def _previous(week_folder: Path, whole_week: bool) -> dict[str, Entry]:

@@ -16,7 +16,10 @@ Schema 1 (documented for operators and tools in the README, "manifest.json"):
     failures    communes that failed (their previous files kept), and --strict failures
     warnings    messages that did not fit their slots
     build       statistics of the build that wrote it: the only section that may differ
-                between two builds of the same content
+                between two builds of the same content. `inputs`, in a whole-week build: a name
+                for everything it was made from (the project files' stamps, the program's
+                version, the options); the next build with the same name, finding every file as
+                it was published, has nothing to do
 
 The next build reads it back: an entry whose `key` (a hash of everything the file was made
 from) has not changed is carried over without being made again, and its `sha256` saves
@@ -104,6 +107,20 @@ class Manifest:
             "build": self.stats,
         }
         return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+    @classmethod
+    def read(cls, week_folder: Path, week: Week) -> Manifest | None:
+        """The published week's manifest as written, or None if absent, unreadable or of another
+        schema (`published` says why when that matters)."""
+        try:
+            data = json.loads((week_folder / FILE).read_text(encoding="utf-8"))
+            if data.get("schema") != SCHEMA or data["week"]["id"] != week.id:
+                return None
+            return cls(str(data["project"]), week, [Entry.from_json(item) for item in data["files"]],
+                       list(data["failures"]), list(data["warnings"]), dict(data["build"]), bool(data["draft"]),
+                       int(data["placeholders_left_out"]), list(data["not_approved"]))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
 
 
 class UnreadableManifest(BroadcastError):

@@ -39,9 +39,12 @@ from .yamlio import YamlError, YList, YMap, load_yaml, parse_yaml
 
 SETTINGS_FILE = "broadcast.yaml"
 LEXICON_FILE = "lexicon.yaml"
+# where a build's inputs live: the files above, these folders (assets/ holds the recordings), and any
+# recordings folder a voice names
+INPUT_FOLDERS = ("scripts", "locales", "voices", "schedules", "assets")
 
-__all__ = ["LEXICON_FILE", "SETTINGS_FILE", "SLUG", "LoadProblems", "deep_merge", "find_root", "load_project",
-           "read_project", "read_script_text"]
+__all__ = ["LEXICON_FILE", "SETTINGS_FILE", "SLUG", "LoadProblems", "deep_merge", "find_root", "input_stamps",
+           "load_project", "read_project", "read_script_text"]
 
 
 @dataclass
@@ -110,6 +113,31 @@ def read_project(root: Path) -> tuple[Project | None, LoadProblems]:
     project = Project(root, settings, tuple(scripts), tuple(locales), tuple(voices), tuple(schedules),
                       lexicon, tuple(loading.warnings), official)
     return project, loading
+
+
+def input_stamps(project: Project) -> list[tuple[str, int, int, int, int]]:
+    """(path, size, modification and change time in ns, inode) of every file a build of the
+    project reads. An edit (even one that puts the modification time back), a save by renaming a
+    new file over the old, or a file restored from a copy changes one of them; a file added or
+    removed changes the list."""
+    root = project.root
+    folders = list(INPUT_FOLDERS) + [str(dict(v.params or {}).get("folder") or "") for v in project.voices
+                                     if v.engine == "recorded"]
+    paths = {root / name for name in (SETTINGS_FILE, LEXICON_FILE, OFFICIAL_FILE)}
+    for folder in filter(None, folders):
+        base = (root / folder).resolve()
+        if base.is_dir() and base.is_relative_to(root):
+            paths.update(p for p in base.rglob("*") if not p.is_dir())
+    stamps = []
+    for path in sorted(paths):
+        try:
+            info = path.stat()
+        except OSError:  # absent (an optional file) or a broken link: that too is a state
+            info = None
+        rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+        stamps.append((rel, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino) if info
+                      else (rel, -1, -1, -1, -1))
+    return stamps
 
 
 def _read_official_numbers(loading: LoadProblems, path: Path) -> tuple[OfficialNumber, ...]:

@@ -405,6 +405,26 @@ class Staging:
         _drop_if_empty(self.path.parent)
 
 
+def as_published(output: Path, week: str, digests: dict[str, str]) -> bool:
+    """Whether the published week holds exactly these files (path -> sha256) and its manifest, each
+    as the build that published them left it (by stamp, without reading them); call with the lock."""
+    stamps = _read_stamps(output.parent / STAMPS / f"{week}.json")
+    folder = output / week
+    if set(stamps) != set(digests) | {MANIFEST}:
+        return False
+    there = {(Path(top) / name).relative_to(folder).as_posix() for top, _, names in os.walk(folder) for name in names}
+    if there != set(stamps):  # a file added to the week by hand: a build would remove it
+        return False
+    for rel, (stamp, digest) in stamps.items():
+        try:
+            info = (folder / rel).lstat()
+        except OSError:
+            return False
+        if _inode(info) + (info.st_ctime_ns,) != stamp or digests.get(rel, digest) != digest:
+            return False
+    return True
+
+
 def _read_stamps(path: Path) -> dict[str, tuple[Stamp, str]]:
     """What `Staging._write_stamps` noted; nothing (every file is read) if missing or damaged."""
     try:
