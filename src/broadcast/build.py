@@ -21,7 +21,7 @@ from . import __version__, manifest
 from .context import BuildContext
 from .errors import ContentError, Problem
 from .events import Event, Listener, Progress, ignore, stage
-from .formats import FORMATS, site
+from .formats import FORMATS, StationWeek, site
 from .manifest import Entry, Manifest
 from .master import content_key, master_announcements, master_messages
 from .messages import clip_requests, held_for_approval, leave_out_placeholders, scripts_airing, speak_messages
@@ -119,12 +119,7 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
 
             with stage("programs", listener) as progress:
                 texts = {(m.script.id, m.locale.id): m.text for m in messages}
-                for station_week in make_programs(ctx, plan, announcement_files, texts):
-                    for kind, writer in FORMATS.items():
-                        for name, data in writer(station_week).items():
-                            rel = f"{station_week.locale_id}/{name}"
-                            staging.write_bytes(rel, data)
-                            ctx.entries[rel] = Entry(rel, kind, staging.written[rel], None, station_week.locale_id)
+                make_programs(ctx, plan, announcement_files, texts, then=lambda week: _write_formats(ctx, week))
                 _write_site(ctx)
                 progress.counts.update(files=len(ctx.entries))
 
@@ -215,6 +210,15 @@ def _keep_communes_not_built(ctx: BuildContext, result: BuildResult, failed: dic
                                    f"dựng lại xã {entry.locale} để làm lại (damaged published file dropped)")
     for locale_id, why in sorted(failed.items()):
         result.failures.append(f"{locale_id}: {why} (giữ nguyên bản đã phát hành trước đó)")
+
+
+def _write_formats(ctx: BuildContext, station_week: StationWeek) -> None:
+    """One commune's schedules, playlists, scripts, page and feed (`formats.FORMATS`)."""
+    for kind, writer in FORMATS.items():
+        for name, data in writer(station_week).items():
+            rel = f"{station_week.locale_id}/{name}"
+            ctx.staging.write_bytes(rel, data)
+            ctx.entries[rel] = Entry(rel, kind, ctx.staging.written[rel], None, station_week.locale_id)
 
 
 def _write_site(ctx: BuildContext) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -36,11 +36,14 @@ ANNOUNCEMENTS = {"opening": ("loi-mo-dau", "Lời mở đầu của đài"), "cl
 
 
 def make_programs(ctx: BuildContext, plan: WeekPlan, announcement_files: dict[str, AnnouncementFiles],
-                  texts: Mapping[tuple[str, str], str]) -> list[StationWeek]:
+                  texts: Mapping[tuple[str, str], str],
+                  then: Callable[[StationWeek], None] | None = None) -> list[StationWeek]:
     """Every commune's program files, staged; returns each commune's week for the formats.
-    `texts`: each message as written, by (script id, locale id), for the web page and feeds.
+    `texts`: each message as written, by (script id, locale id), for the web page and feeds;
+    `then`: run on each commune's week as soon as its programs are staged (its formats).
 
-    Threads, not processes: joining is copying bytes, and file writes and hashing release the GIL."""
+    Threads, not processes: joining is copying bytes, and file writes and hashing release the GIL,
+    so one commune's formats (Python, holding it) are written while others' programs are copied."""
     by_id = {loc.id: loc for loc in ctx.locales}
     scripts = {s.id: s for s in ctx.project.scripts}
     progress = Progress("programs", ctx.listener)
@@ -49,6 +52,8 @@ def make_programs(ctx: BuildContext, plan: WeekPlan, announcement_files: dict[st
     def one(locale_plan: LocalePlan) -> StationWeek:
         locale = by_id[locale_plan.locale_id]
         week = _commune_programs(ctx, locale, locale_plan, scripts, announcement_files[locale.preset.name], texts)
+        if then is not None:
+            then(week)
         progress.advance()
         return week
 
