@@ -409,23 +409,29 @@ def test_slots_airing_the_same_messages_share_one_file(project):
                - manifest["lang-son/xa-chi-lang/messages/goi-113.mp3"]["seconds"]) < 0.1
 
 
-def test_output_does_not_depend_on_the_number_of_workers(tmp_path):
+def test_output_does_not_depend_on_the_number_of_workers(tmp_path, monkeypatch):
+    """One process, threads of it (an edit's few segments) and worker processes (many): the same bytes."""
+    from broadcast import master
+
     files = {**FILES, "locales/lang-son/xa-huu-lung.yaml": "name: Xã Hữu Lũng\ncode: '06385'\n",
              "locales/lang-son/xa-ba-son.yaml": "name: Xã Ba Sơn\ncode: '06250'\n"}
     weeks = []
-    for jobs in ("1", "2"):
-        root = make_project(tmp_path / f"jobs-{jobs}", files)  # each with its own empty caches
-        result = run("build", "--week", WEEK, "--jobs", jobs, "--project", str(root))
+    for jobs, threads_up_to in (("1", 0), ("2", 10_000), ("2", 0)):
+        monkeypatch.setattr(master, "THREADS_UP_TO", threads_up_to)
+        root = make_project(tmp_path / f"jobs-{jobs}-{threads_up_to}", files)  # each with its own empty caches
+        result = run("build", "--week", WEEK, "--jobs", jobs, "--json", "--project", str(root))
         assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["stats"]["segments"] > 3  # each path taken with 2 workers
         week = root / "output" / WEEK
         manifest = json.loads((week / "manifest.json").read_text(encoding="utf-8"))
         del manifest["build"]  # timings
         weeks.append(({p.relative_to(week).as_posix(): p.read_bytes() for p in week.rglob("*")
                        if p.is_file() and p.name != "manifest.json"}, manifest))
     assert len(weeks[0][0]) > 3 * 10
-    assert sorted(weeks[0][0]) == sorted(weeks[1][0])
-    assert [name for name in weeks[0][0] if weeks[0][0][name] != weeks[1][0][name]] == []
-    assert weeks[0][1] == weeks[1][1]
+    for other in weeks[1:]:
+        assert sorted(weeks[0][0]) == sorted(other[0])
+        assert [name for name in weeks[0][0] if weeks[0][0][name] != other[0][name]] == []
+        assert weeks[0][1] == other[1]
 
 
 def test_a_week_with_nothing_to_air_is_published_empty_not_a_crash(project):

@@ -32,6 +32,7 @@ from .tts import ClipCache, SynthesisResult
 from .workers import process_pool
 
 SIDECAR = ".json"
+THREADS_UP_TO = 120  # segments mastered in threads of this process; more go to worker processes
 
 
 def content_key(*parts: Any) -> str:
@@ -109,6 +110,18 @@ class SegmentStore:
             for task in work:
                 self.save_info(Path(task[3]), _segment_worker(task))
                 progress.advance()
+            return
+        if len(work) <= THREADS_UP_TO:
+            # an edit's few segments: starting worker processes (~1.2 s) would cost more than they
+            # save; numpy, scipy and the encoder release the GIL for most of a segment (2 threads:
+            # 1.6x), and the bytes are the same as from a worker process
+            threads = ThreadPoolExecutor(max_workers=workers)
+            try:
+                for task, audio in zip(work, threads.map(_segment_worker, work)):
+                    self.save_info(Path(task[3]), audio)
+                    progress.advance()
+            finally:  # Ctrl-C: what is queued is dropped, not mastered to the end
+                threads.shutdown(wait=True, cancel_futures=True)
             return
         # workers.process_pool: one BLAS thread per worker, workers die with this process, and
         # Ctrl-C or SIGTERM cancels the queue instead of mastering it to the end

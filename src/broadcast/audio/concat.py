@@ -148,11 +148,14 @@ def concat_mp3(parts: list[Path], out: Path, tags: Tags, measure: bool = True) -
     tmp = temp_beside(out)
     try:
         duration = sum(f.duration for f in frames)
-        blob = id3_bytes(tags, duration) + b"".join(f.data for f in frames)
-        tmp.write_bytes(blob)  # one write, no rewrite
+        digest = hashlib.sha256()
+        with tmp.open("wb") as handle:  # each part written and hashed as it is, not joined first: a week's
+            for chunk in (id3_bytes(tags, duration), *(f.data for f in frames)):  # programs are GBs
+                handle.write(chunk)
+                digest.update(chunk)  # releases the GIL: other communes' programs go on meanwhile
         if not measure:
             os.replace(tmp, out)
-            return AudioFile(out, duration, hashlib.sha256(blob).hexdigest(), math.nan, math.nan)
+            return AudioFile(out, duration, digest.hexdigest(), math.nan, math.nan)
         return finish(tmp, out, decode(tmp, frames[0].rate)[0], frames[0].rate)
     finally:
         tmp.unlink(missing_ok=True)
