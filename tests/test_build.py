@@ -620,3 +620,33 @@ def test_a_build_of_unchanged_inputs_has_nothing_to_do_and_any_change_builds_aga
     monkeypatch.setattr(build_module, "_code", lambda: "a new release")
     assert rebuilt()
     assert not rebuilt()
+
+
+def test_the_stations_lines_are_mastered_once_and_kept_like_segments(tmp_path, monkeypatch):
+    """The opening and closing lines are kept in the segment store: a rebuild that runs every
+    stage masters none of them, and a damaged one is made again with the same bytes."""
+    from broadcast import master
+    from broadcast.app import Workspace
+    from broadcast.model import Week
+
+    root = make_project(tmp_path / "p", FILES)
+    week = Week(2026, 49)
+    Workspace(root).build(week, jobs=1)
+    opening = next((root / "output" / week.id).rglob("messages/loi-mo-dau.mp3")).read_bytes()
+    calls: list[str] = []
+    real = master.master_message
+    monkeypatch.setattr(master, "master_message", lambda *a, **k: calls.append(str(a[2])) or real(*a, **k))
+    settings = root / "broadcast.yaml"
+    settings.write_bytes(settings.read_bytes())  # saved again: every stage runs
+    result = Workspace(root).build(week, jobs=1)
+    assert not result.stats.get("unchanged") and calls == []
+    kept = [p for p in (root / ".cache" / "segments").rglob("*.mp3") if p.read_bytes() == opening]
+    assert len(kept) == 1, "the opening line is in the segment store, as published"
+    for path in kept:
+        with path.open("r+b") as handle:
+            handle.seek(path.stat().st_size // 2)
+            handle.write(b"\x55" * 16)
+    settings.write_bytes(settings.read_bytes())
+    Workspace(root).build(week, jobs=1)
+    assert len(calls) >= 1
+    assert next((root / "output" / week.id).rglob("messages/loi-mo-dau.mp3")).read_bytes() == opening
