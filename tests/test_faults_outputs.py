@@ -223,3 +223,27 @@ def test_a_damaged_file_of_a_commune_not_rebuilt_is_dropped_with_a_warning(tmp_p
     build(root)  # the whole week: made again
     assert other.is_file()
     manifest_matches_files(root)
+
+
+def test_verify_reads_every_byte_of_a_published_week_against_its_manifest(fresh, clean):
+    """`broadcast verify output/<week>` checks what the build trusts by stamp, byte by byte:
+    a changed file and a file added by hand are named (exit 1); after a build, exact again."""
+    _, good = clean
+    week = fresh / "output" / WEEK
+    result = run("verify", str(week))
+    assert result.exit_code == 0, result.output
+    assert f"{len(good)} tệp khớp" in result.output
+    damaged = _audio(good, "programs")
+    path = week / damaged
+    info = path.stat()
+    _flip(path, info.st_size // 3)
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    (week / "ghi-chu.txt").write_text("thêm tay\n", encoding="utf-8")
+    result = run("verify", str(week))
+    assert result.exit_code == 1
+    assert f"KHÁC (changed): {damaged}" in result.output and "THỪA" in result.output and "ghi-chu.txt" in result.output
+    assert "Traceback" not in result.output
+    build(fresh)
+    assert run("verify", str(week)).exit_code == 0
+    again = run("build", "--week", WEEK, "--jobs", "1", "--project", str(fresh))
+    assert again.exit_code == 0 and "Không có gì thay đổi" in again.output, again.output

@@ -148,32 +148,52 @@ chép lại từ gói gốc hoặc báo cho trung tâm văn hóa - thông tin.
 
 
 def verify_folder(folder: Path) -> Verification:
-    """Compare a copied commune folder with its SHA256SUMS."""
-    sums = folder / SUMS
-    if not sums.is_file():
-        raise UsageError(f"không thấy {SUMS} trong {folder} (no {SUMS}: not a station bundle folder)",
-                         file=str(folder), fix="chỉ đến thư mục xã đã giải nén từ gói .zip")
+    """Compare a copied commune folder with its SHA256SUMS, or a published week folder
+    (output/<week>) with its manifest: every byte read, whatever a build last noted."""
+    sums, week_manifest = folder / SUMS, folder / manifest.FILE
+    if sums.is_file():
+        own, expected = SUMS, _read_sums(sums)
+    elif week_manifest.is_file():
+        entries = manifest.published(folder)
+        bad = [rel for rel in entries if not _inside(rel)]
+        if bad:
+            raise UsageError(f"{manifest.FILE} ghi một tệp ngoài thư mục tuần: {bad[0][:80]!r} (path outside the week)",
+                             file=str(week_manifest), fix="dựng lại tuần bằng 'broadcast build'")
+        own, expected = manifest.FILE, {rel: entry.sha256 for rel, entry in entries.items()}
+    else:
+        raise UsageError(f"không thấy {SUMS} hay {manifest.FILE} trong {folder} (not a bundle or week folder)",
+                         file=str(folder), fix="chỉ đến thư mục xã đã giải nén từ gói .zip, hoặc output/<tuần>")
     result = Verification(folder)
-    listed: set[str] = set()
-    for number, line in enumerate(sums.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
-        if not line.strip():
-            continue
-        match = _SUM_LINE.match(line)
-        rel = match.group(2) if match else ""
-        parts = PurePosixPath(rel).parts
-        if not match or PurePosixPath(rel).is_absolute() or ".." in parts or "\\" in rel:
-            raise UsageError(f"{SUMS} dòng {number} không hợp lệ: {line[:80]!r} (bad line)", file=str(sums),
-                             line=number, fix="chép lại tệp SHA256SUMS từ gói gốc")
-        listed.add(rel)
-        path = folder.joinpath(*parts)
+    for rel, digest in expected.items():
+        path = folder.joinpath(*PurePosixPath(rel).parts)
         if not path.is_file():
             result.missing.append(rel)
-        elif sha256_file(path) != match.group(1):
+        elif sha256_file(path) != digest:
             result.changed.append(rel)
         else:
             result.ok.append(rel)
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
-        if path.is_file() and rel != SUMS and rel not in listed:
+        if path.is_file() and rel != own and rel not in expected:
             result.extra.append(rel)
     return result
+
+
+def _inside(rel: str) -> bool:
+    parts = PurePosixPath(rel).parts
+    return bool(rel) and not PurePosixPath(rel).is_absolute() and ".." not in parts and "\\" not in rel
+
+
+def _read_sums(sums: Path) -> dict[str, str]:
+    """SHA256SUMS as `sha256sum` writes it: path -> sha256; a line that is not one, or names a path
+    outside the folder, is refused at its number."""
+    expected: dict[str, str] = {}
+    for number, line in enumerate(sums.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+        if not line.strip():
+            continue
+        match = _SUM_LINE.match(line)
+        if not match or not _inside(match.group(2)):
+            raise UsageError(f"{SUMS} dòng {number} không hợp lệ: {line[:80]!r} (bad line)", file=str(sums),
+                             line=number, fix="chép lại tệp SHA256SUMS từ gói gốc")
+        expected[match.group(2)] = match.group(1)
+    return expected

@@ -184,6 +184,9 @@ def build_command(project_dir: Path | None, week: str | None, locale_ids: tuple[
         click.echo(f"Tổng hợp giọng: {s.get('sentences', 0)} câu duy nhất, {s.get('engine_calls', 0)} lần gọi, "
                    f"{s.get('cache_hits', 0)} có sẵn; làm lại {s.get('mastered', 0)} tệp, "
                    f"giữ nguyên {s.get('reused', 0)} tệp; {s.get('seconds', 0):.1f} s")
+        if s.get("unchanged"):
+            click.echo("Không có gì thay đổi kể từ lần dựng trước: tuần đã phát hành giữ nguyên, không ghi tệp nào "
+                       "(nothing changed since the last build).")
         if result.draft:
             click.echo(f"BẢN NHÁP (draft): còn chỗ <<CẦN ĐIỀN>>, không dùng để phát; {result.left_out} câu có chỗ "
                        "cần điền đã bỏ khỏi âm thanh (sentences left out). Điền đủ rồi dựng lại để phát.")
@@ -455,7 +458,8 @@ def bundle(project_dir: Path | None, week: str | None, locale_ids: tuple[str, ..
 @main.command()
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def verify(folder: Path) -> None:
-    """Kiểm tra một thư mục xã đã chép về đài với danh sách SHA256SUMS của gói.
+    """Kiểm tra một thư mục xã đã chép về đài với danh sách SHA256SUMS của gói, hoặc một tuần đã
+    phát hành (output/<tuần>) với manifest.json của nó.
 
     Every file listed must be there with the same bytes; files missing, changed or not listed are named.
     Exit 0 when the copy is exact, 1 otherwise.

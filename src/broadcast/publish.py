@@ -19,7 +19,10 @@ as git's index and rsync's quick check do, the build notes each file's stamp whe
 the week (device, inode, size, modification and change time; `.cache/published/<week>.json`)
 and trusts a file whose stamp is unchanged. Any write, rename over it, chmod or new link changes
 a file's change time, which no program can set back; a file without a matching stamp (another
-disk, a copied project, an edit, a stamp file lost) is hashed as before.
+disk, a copied project, an edit, a stamp file lost) is hashed as before. (On Windows the "change
+time" Python reports is the creation time: there an edit that also puts the modification time
+back would go unnoticed until every byte is checked against the manifest: `broadcast verify
+output/<week>`, or a build after deleting the stamps.)
 
 The lock is `filelock`'s: flock on output/.lock on Linux/macOS, msvcrt on Windows, and
 where neither exists a lock file output/.lock-file naming its owner (taken over when that
@@ -426,9 +429,12 @@ def as_published(output: Path, week: str, digests: dict[str, str]) -> bool:
 
 
 def _read_stamps(path: Path) -> dict[str, tuple[Stamp, str]]:
-    """What `Staging._write_stamps` noted; nothing (every file is read) if missing or damaged."""
+    """What `Staging._write_stamps` noted; nothing (every file is read) if missing, damaged or a
+    symlink (planted stamps would make the build trust files it should read)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as handle:
+            data = json.loads(handle.read(64 << 20))
         return {rel: ((int(v[0]), int(v[1]), int(v[2]), int(v[3]), int(v[4])), str(v[5]))
                 for rel, v in data["files"].items()}
     except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
