@@ -550,7 +550,10 @@ def test_a_warm_build_reads_no_published_file_whose_stamp_holds_and_each_file_on
     hashed: list[int] = []  # the inode of every file hashed
     real = publish.sha256_file
     monkeypatch.setattr(publish, "sha256_file", lambda path: hashed.append(path.stat().st_ino) or real(path))
+    settings = root / "broadcast.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8") + "# ghi chú\n", encoding="utf-8")  # every stage runs
     result = Workspace(root).build(week, jobs=1)
+    assert not result.stats.get("unchanged") and result.stats["reused"] >= len(published)
     assert result.stats["mastered"] == 0 and result.stats["read_back"] == 0
     assert hashed == []
     before = {p: p.stat().st_ino for p in published}
@@ -637,7 +640,7 @@ def test_the_stations_lines_are_mastered_once_and_kept_like_segments(tmp_path, m
     real = master.master_message
     monkeypatch.setattr(master, "master_message", lambda *a, **k: calls.append(str(a[2])) or real(*a, **k))
     settings = root / "broadcast.yaml"
-    settings.write_bytes(settings.read_bytes())  # saved again: every stage runs
+    settings.write_text(settings.read_text(encoding="utf-8") + "# ghi chú\n", encoding="utf-8")  # every stage runs
     result = Workspace(root).build(week, jobs=1)
     assert not result.stats.get("unchanged") and calls == []
     kept = [p for p in (root / ".cache" / "segments").rglob("*.mp3") if p.read_bytes() == opening]
@@ -646,7 +649,79 @@ def test_the_stations_lines_are_mastered_once_and_kept_like_segments(tmp_path, m
         with path.open("r+b") as handle:
             handle.seek(path.stat().st_size // 2)
             handle.write(b"\x55" * 16)
-    settings.write_bytes(settings.read_bytes())
+    settings.write_text(settings.read_text(encoding="utf-8") + "# ghi chú\n", encoding="utf-8")
     Workspace(root).build(week, jobs=1)
     assert len(calls) >= 1
     assert next((root / "output" / week.id).rglob("messages/loi-mo-dau.mp3")).read_bytes() == opening
+
+
+def test_an_edit_made_while_a_build_runs_is_never_taken_for_built(tmp_path, monkeypatch):
+    """The inputs are named before the project is read: a script saved just after the build read
+    it is not what that build named, so the next build is a real one and airs the edit."""
+    import broadcast.app as app_module
+    from broadcast.app import Workspace
+    from broadcast.model import Week
+
+    root = make_project(tmp_path / "p")
+    week = Week(2026, 49)
+    script = root / "scripts" / "canh-bao.yaml"
+    real_read = app_module.read_project
+
+    def read_then_edit(*args, **kwargs):
+        read = real_read(*args, **kwargs)
+        script.write_text(script.read_text(encoding="utf-8").replace("Hãy gọi", "Hãy báo ngay"), encoding="utf-8")
+        return read
+
+    monkeypatch.setattr(app_module, "read_project", read_then_edit)
+    first = Workspace(root).build(week, jobs=1)
+    monkeypatch.setattr(app_module, "read_project", real_read)
+    aired = next((root / "output" / week.id).rglob("messages/canh-bao.mp3")).read_bytes()
+    second = Workspace(root).build(week, jobs=1)
+    assert not second.stats.get("unchanged") and second.stats["mastered"] >= 1
+    assert second.stats["inputs"] != first.stats["inputs"]
+    assert next((root / "output" / week.id).rglob("messages/canh-bao.mp3")).read_bytes() != aired
+    assert Workspace(root).build(week, jobs=1).stats.get("unchanged")
+
+
+def test_voice_files_and_installed_packages_are_inputs(tmp_path, monkeypatch):
+    """A voice model or a recordings folder (even outside the usual folders) and the installed
+    packages' versions are part of what a build is made from."""
+    from importlib import metadata
+
+    import broadcast.build as build_module
+    from broadcast.project import files_snapshot
+    from broadcast.tts.voices import voice_files
+
+    model = tmp_path / "models" / "giong.onnx"
+    model.parent.mkdir()
+    model.write_bytes(b"\0" * (2 << 20))  # large: named by its stamp
+    recordings = tmp_path / "thu-am"
+    recordings.mkdir()
+    (recordings / "xin-chao.wav").write_bytes(b"RIFF")
+
+    class Profile:
+        def __init__(self, id: str, engine: str, params: dict):
+            self.id, self.engine, self.params = id, engine, params
+
+    files = voice_files([Profile("p", "piper", {"model": "models/giong.onnx"}),
+                         Profile("r", "recorded", {"folder": "thu-am"}), Profile("e", "espeak", {})], tmp_path)
+    assert model in files and recordings in files and model.with_name("giong.onnx.json") in files
+    before = files_snapshot(tmp_path, files)
+    assert before == files_snapshot(tmp_path, files)
+    with model.open("r+b") as handle:
+        handle.write(b"\1")
+    after_model = files_snapshot(tmp_path, files)
+    assert after_model != before
+    (recordings / "xin-chao.wav").write_bytes(b"RIFX")
+    assert files_snapshot(tmp_path, files) != after_model
+
+    build_module._code.cache_clear()
+    now = build_module._code()
+    real = metadata.distributions
+    monkeypatch.setattr(build_module.metadata, "distributions",
+                        lambda: [d for d in real() if d.metadata["Name"].lower() != "icalendar"])
+    build_module._code.cache_clear()
+    assert build_module._code() != now  # a package changed (here: gone)
+    monkeypatch.setattr(build_module.metadata, "distributions", real)
+    build_module._code.cache_clear()
+    assert build_module._code() == now

@@ -51,7 +51,7 @@ from .master import (
 from .messages import clip_requests, held_for_approval, scripts_airing, speak_messages, spoken_clips
 from .model import Locale, Project, Script, Week
 from .plan import Durations, WeekPlan, estimate_seconds, plan_week
-from .project import find_root, load_project, read_project, read_script_text
+from .project import find_root, input_snapshot, load_project, read_project, read_script_text
 from .publish import Lock, published_weeks, remove_weeks
 from .render import render
 from .speech import Lexicon, normalize, speak
@@ -452,6 +452,7 @@ class Workspace:
         A commune whose own file (or its province's) has errors fails alone: it is listed and
         keeps its published files while the others are built; under `strict`, or when any other
         file has errors, nothing is built."""
+        snapshot = input_snapshot(self.root)  # before reading: an edit made meanwhile is never taken for built
         project, broken = self._buildable(strict)
         ids, provinces = list(locale_ids), list(provinces)
 
@@ -466,7 +467,7 @@ class Workspace:
             raise ContentError(read_project(self.root)[1].problems)
         return build(project, week, chosen, jobs=jobs,
                      allow_placeholders=allow_placeholders, strict=strict, listener=listener,
-                     broken={k: v for k, v in broken.items() if asked(k)})
+                     broken={k: v for k, v in broken.items() if asked(k)}, snapshot=snapshot)
 
     def _buildable(self, strict: bool) -> tuple[Project, dict[str, str]]:
         """The project, and the communes left out because their own files have errors."""

@@ -15,6 +15,7 @@ import logging
 import time
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 
 from . import __version__, manifest
@@ -28,9 +29,10 @@ from .messages import clip_requests, held_for_approval, leave_out_placeholders, 
 from .model import Locale, Project, Week
 from .plan import durations_from, plan_week
 from .programs import make_programs
-from .project import input_stamps
+from .project import files_snapshot
 from .publish import Lock, Staging, as_published
 from .tts import ClipCache, synthesize_all
+from .tts.voices import voice_files
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +53,11 @@ class BuildResult(Manifest):
 
 def build(project: Project, week: Week, locales: list[Locale] | None = None, jobs: int | None = None,
           allow_placeholders: bool = False, strict: bool = False, listener: Listener = ignore,
-          broken: dict[str, str] | None = None) -> BuildResult:
+          broken: dict[str, str] | None = None, snapshot: str | None = None) -> BuildResult:
     """`broken`: communes whose own files have errors, by id, with why: not built, listed among
-    the failures (exit 1), their published files kept."""
+    the failures (exit 1), their published files kept. `snapshot`: `project.input_snapshot` of the
+    project taken before it was read; with it, a whole-week build names its inputs in the
+    manifest, and finds nothing to do when the published week was made from the same."""
     started = time.monotonic()
     timings: dict[str, float] = {}
     listener = _timed(listener, timings)
@@ -67,10 +71,11 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
     valid = scripts_airing(project, week)
     held = held_for_approval(project, valid)  # `approval: required`: what nobody approved does not air
     inputs = None
-    if len(chosen) == len(project.locales) and not broken:
-        inputs = content_key("inputs", week.id, allow_placeholders, strict, _code(), input_stamps(project),
-                             sorted(s.id for s in held))
-        same = _as_published(project, week, inputs, started)
+    if snapshot and len(chosen) == len(project.locales) and not broken:
+        voices = files_snapshot(project.root, voice_files(project.voices, project.root))
+        inputs = content_key("inputs", week.id, allow_placeholders, strict, _code(), snapshot, voices,
+                             sorted(s.id for s in held)) if voices else None
+        same = _as_published(project, week, inputs, started) if inputs else None
         if same is not None:
             return same
     with stage("speak", listener) as progress:
@@ -168,11 +173,14 @@ def _as_published(project: Project, week: Week, inputs: str, started: float) -> 
 
 @lru_cache(maxsize=1)
 def _code() -> str:
-    """A name for this version of the program: its version and its source, so that a new release
-    (or a fix in development) never finds a week built by the old one "unchanged"."""
+    """A name for this version of the program: its source, and the version of every installed
+    package (espeak-ng's, the encoder's, the calendar's...), so that a new release, a fix in
+    development or an upgraded library never finds a week built by the old one "unchanged"."""
     digest = hashlib.sha256(__version__.encode())
     for path in sorted(Path(__file__).parent.rglob("*.py")):
         digest.update(path.relative_to(Path(__file__).parent).as_posix().encode() + b"\0" + path.read_bytes())
+    packages = sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions())
+    digest.update("\n".join(packages).encode())
     return digest.hexdigest()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -81,7 +82,7 @@ class SegmentStore:
 
     def save_info(self, path: Path, audio: AudioFile) -> None:
         sidecar = path.with_suffix(SIDECAR)
-        tmp = sidecar.with_suffix(f".{os.getpid()}.tmp")
+        tmp = sidecar.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")  # segments are made in threads too
         tmp.write_text(json.dumps({"seconds": audio.duration, "loudness_lufs": audio.loudness_lufs,
                                    "true_peak_dbtp": audio.true_peak_dbtp, "bytes": path.stat().st_size,
                                    "sha256": audio.sha256}), encoding="utf-8")

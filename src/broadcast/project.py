@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import copy
 import errno
+import hashlib
 import json
-from collections.abc import Iterator
+import stat
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,9 +44,10 @@ LEXICON_FILE = "lexicon.yaml"
 # where a build's inputs live: the files above, these folders (assets/ holds the recordings), and any
 # recordings folder a voice names
 INPUT_FOLDERS = ("scripts", "locales", "voices", "schedules", "assets")
+SMALL_INPUT = 1 << 20  # input files up to this size are named by their content, larger ones by their stamp
 
-__all__ = ["LEXICON_FILE", "SETTINGS_FILE", "SLUG", "LoadProblems", "deep_merge", "find_root", "input_stamps",
-           "load_project", "read_project", "read_script_text"]
+__all__ = ["LEXICON_FILE", "SETTINGS_FILE", "SLUG", "LoadProblems", "deep_merge", "files_snapshot", "find_root",
+           "input_snapshot", "load_project", "read_project", "read_script_text"]
 
 
 @dataclass
@@ -115,29 +118,43 @@ def read_project(root: Path) -> tuple[Project | None, LoadProblems]:
     return project, loading
 
 
-def input_stamps(project: Project) -> list[tuple[str, int, int, int, int]]:
-    """(path, size, modification and change time in ns, inode) of every file a build of the
-    project reads. An edit (even one that puts the modification time back), a save by renaming a
-    new file over the old, or a file restored from a copy changes one of them; a file added or
-    removed changes the list."""
-    root = project.root
-    folders = list(INPUT_FOLDERS) + [str(dict(v.params or {}).get("folder") or "") for v in project.voices
-                                     if v.engine == "recorded"]
-    paths = {root / name for name in (SETTINGS_FILE, LEXICON_FILE, OFFICIAL_FILE)}
-    for folder in filter(None, folders):
-        base = (root / folder).resolve()
-        if base.is_dir() and base.is_relative_to(root):
-            paths.update(p for p in base.rglob("*") if not p.is_dir())
-    stamps = []
-    for path in sorted(paths):
-        try:
-            info = path.stat()
-        except OSError:  # absent (an optional file) or a broken link: that too is a state
-            info = None
-        rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
-        stamps.append((rel, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino) if info
-                      else (rel, -1, -1, -1, -1))
-    return stamps
+def input_snapshot(root: Path) -> str | None:
+    """A name for the project's input files as they are now (see `files_snapshot`): take it before
+    reading them, so that an edit made while a build reads or runs is never taken for built."""
+    root = root.resolve()
+    return files_snapshot(root, [root / name for name in (SETTINGS_FILE, LEXICON_FILE, OFFICIAL_FILE)]
+                          + [root / folder for folder in INPUT_FOLDERS])
+
+
+def files_snapshot(root: Path, bases: Iterable[Path]) -> str | None:
+    """A name for these files and folders' files as they are now: the content of each file up to
+    1 MB (the YAML), the stamp (size, modification and change time, inode) of larger ones
+    (recordings, voice models), and which files there are. None if they cannot all be read (a
+    folder removed while it is walked): then no build is found "unchanged" by it."""
+    paths: set[Path] = set()
+    digest = hashlib.sha256()
+    try:
+        for base in bases:
+            if base.is_dir():
+                paths.update(p for p in base.rglob("*") if not p.is_dir())
+            else:
+                paths.add(base)
+        for path in sorted(paths):
+            digest.update(f"{path.relative_to(root) if path.is_relative_to(root) else path}\0".encode())
+            try:
+                info = path.stat()
+            except FileNotFoundError:  # an optional file, or a broken link: that too is a state
+                digest.update(b"-\n")
+                continue
+            if stat.S_ISREG(info.st_mode) and info.st_size <= SMALL_INPUT:
+                digest.update(path.read_bytes())
+            else:  # never read a pipe; a recording or a model by its stamp
+                digest.update(f"{info.st_mode} {info.st_size} {info.st_mtime_ns} {info.st_ctime_ns} "
+                              f"{info.st_ino}".encode())
+            digest.update(b"\n")
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def _read_official_numbers(loading: LoadProblems, path: Path) -> tuple[OfficialNumber, ...]:

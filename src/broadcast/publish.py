@@ -19,10 +19,9 @@ as git's index and rsync's quick check do, the build notes each file's stamp whe
 the week (device, inode, size, modification and change time; `.cache/published/<week>.json`)
 and trusts a file whose stamp is unchanged. Any write, rename over it, chmod or new link changes
 a file's change time, which no program can set back; a file without a matching stamp (another
-disk, a copied project, an edit, a stamp file lost) is hashed as before. (On Windows the "change
-time" Python reports is the creation time: there an edit that also puts the modification time
-back would go unnoticed until every byte is checked against the manifest: `broadcast verify
-output/<week>`, or a build after deleting the stamps.)
+disk, a copied project, an edit, a stamp file lost) is hashed as before. On Windows, where the
+"change time" Python reports is the creation time, stamps are not trusted: every file is read.
+`broadcast verify output/<week>` reads every byte on demand.
 
 The lock is `filelock`'s: flock on output/.lock on Linux/macOS, msvcrt on Windows, and
 where neither exists a lock file output/.lock-file naming its owner (taken over when that
@@ -66,6 +65,11 @@ STAMPS = Path(".cache") / "published"  # in the project: <week>.json, each publi
 
 Inode = tuple[int, int, int, int]  # (device, inode, size, modification time in ns): one file's content
 Stamp = tuple[int, int, int, int, int]  # the same and its change time: as the build last left it
+
+
+# Where a file's "change time" is its creation time (Windows), a stamp cannot show an edit that puts
+# the modification time back: there every published file is read to check it, as before stamps.
+TRUST_STAMPS = os.name != "nt"
 
 
 def _inode(info: os.stat_result) -> Inode:
@@ -307,7 +311,7 @@ class Staging:
         """The published file's content and sha256 if its stamp is as this build's predecessor left
         it (read before linking it: a new link changes its change time)."""
         known = self._stamps.get(rel)
-        if known is None:
+        if known is None or not TRUST_STAMPS:
             return None
         try:
             info = published.lstat()
@@ -413,7 +417,7 @@ def as_published(output: Path, week: str, digests: dict[str, str]) -> bool:
     as the build that published them left it (by stamp, without reading them); call with the lock."""
     stamps = _read_stamps(output.parent / STAMPS / f"{week}.json")
     folder = output / week
-    if set(stamps) != set(digests) | {MANIFEST}:
+    if not TRUST_STAMPS or set(stamps) != set(digests) | {MANIFEST}:
         return False
     there = {(Path(top) / name).relative_to(folder).as_posix() for top, _, names in os.walk(folder) for name in names}
     if there != set(stamps):  # a file added to the week by hand: a build would remove it

@@ -162,6 +162,12 @@ class Engine(ABC):
         may probe their service with `probe(url, timeout)`."""
         return Availability(True, f"{cls.NAME}: sẵn sàng (ready)")
 
+    @classmethod
+    def files(cls, params: Mapping[str, Any] | None, base_dir: Path) -> list[Path]:
+        """Files or folders outside the project's text files that change how this voice sounds (a
+        model, recordings): a build whose voices' files changed is never "unchanged"."""
+        return []
+
     def close(self) -> None:  # noqa: B027 - optional: most engines hold nothing to release
         """Release resources (sessions, handles). Optional."""
 

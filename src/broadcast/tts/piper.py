@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from broadcast.pcm import Clip, to_pcm16
 
@@ -119,6 +121,13 @@ class PiperEngine(Engine):
 
     def describe(self) -> str:
         return f"piper ({self.model_path.name})"
+
+    @classmethod
+    def files(cls, params: Mapping[str, Any] | None, base_dir: Path) -> list[Path]:
+        try:
+            return list(_paths(cls.normalize_params(params), base_dir))
+        except (TTSError, EngineUnavailable):
+            return []
 
     @classmethod
     def availability(cls, params=None, base_dir=None, probe=None, probe_timeout=3.0) -> Availability:

@@ -24,8 +24,10 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from broadcast.ffmpeg import decode_clip
 from broadcast.pcm import Clip
@@ -191,6 +193,13 @@ class RecordedEngine(Engine):
                 st = p.stat()
                 h.update(f"{p.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
         return f"recorded {h.hexdigest()[:16]}"
+
+    @classmethod
+    def files(cls, params: Mapping[str, Any] | None, base_dir: Path) -> list[Path]:
+        try:
+            return [(base_dir / cls.normalize_params(params)["folder"]).resolve()]
+        except TTSError:
+            return []
 
     @classmethod
     def availability(cls, params=None, base_dir=None, probe=None, probe_timeout=3.0) -> Availability:

@@ -53,6 +53,17 @@ class Check:
     warning: bool = False  # not ok, but not a failure of doctor: an optional online voice with a working fallback
 
 
+def voice_files(voices: Iterable[VoiceLike], base_dir: Path) -> list[Path]:
+    """Every file or folder outside the project's text that shapes how these voices sound."""
+    found: list[Path] = []
+    for voice in voices:
+        try:
+            found += engine_class(voice.engine).files(voice.params, base_dir)
+        except (KeyError, TTSError):  # an unknown engine: the project's check names it
+            continue
+    return found
+
+
 def check_profile(engine: str, params: Mapping[str, Any] | None) -> list[str]:
     """Problems with a profile's engine name and params (unknown names, wrong types, ranges).
 
