@@ -511,9 +511,11 @@ def test_clean_keeps_the_last_weeks_and_never_this_or_next_week(built, tmp_path)
     today = app.Week.containing(__import__("datetime").date.today())
     weeks = ["2025-W01", "2025-W02", "2025-W03", today.id, app.Week.containing(today.days[0]
                                                                                + __import__("datetime").timedelta(days=7)).id]
+    stamps = root / ".cache" / "published"
     for week in weeks:
         if week != WEEK:
             shutil.copytree(output / WEEK, output / week)
+            (stamps / f"{week}.json").write_text('{"files": {}}', encoding="utf-8")
     (output / ".staging" / "2026-W50-99999").mkdir(parents=True)  # left by a killed build
     dry = run("clean", "--keep", "2", "--dry-run", "--project", str(root))
     assert dry.exit_code == 0 and "Sẽ xoá" in dry.output and (output / "2025-W01").is_dir()
@@ -522,6 +524,8 @@ def test_clean_keeps_the_last_weeks_and_never_this_or_next_week(built, tmp_path)
     left = sorted(p.name for p in output.iterdir())
     newest = sorted(weeks + [WEEK])[-1]
     assert set(left) == {".lock", today.id, weeks[-1], newest}, left
+    assert {p.stem for p in stamps.iterdir()} <= set(left)  # a removed week's stamps go with it
+    assert not (stamps / "2025-W01.json").exists() and (stamps / f"{weeks[-1]}.json").exists()
     assert "2025-W01" in result.output and "MB" in result.output
     assert run("clean", "--keep", "0", "--project", str(root)).exit_code == 2
 

@@ -173,12 +173,13 @@ def _as_published(project: Project, week: Week, inputs: str, started: float) -> 
 
 @lru_cache(maxsize=1)
 def _code() -> str:
-    """A name for this version of the program: its source, and the version of every installed
+    """A name for this version of the program: its files, and the version of every installed
     package (espeak-ng's, the encoder's, the calendar's...), so that a new release, a fix in
     development or an upgraded library never finds a week built by the old one "unchanged"."""
     digest = hashlib.sha256(__version__.encode())
-    for path in sorted(Path(__file__).parent.rglob("*.py")):
-        digest.update(path.relative_to(Path(__file__).parent).as_posix().encode() + b"\0" + path.read_bytes())
+    package = Path(__file__).parent
+    for path in sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
     packages = sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions())
     digest.update("\n".join(packages).encode())
     return digest.hexdigest()

@@ -197,6 +197,7 @@ def remove_weeks(output: Path, weeks: list[str]) -> int:
                 info = path.stat()
                 freed += info.st_size if info.st_nlink == 1 else 0
         shutil.rmtree(folder)
+        (output.parent / STAMPS / f"{week}.json").unlink(missing_ok=True)  # its files' stamps go with it
     return freed
 
 
