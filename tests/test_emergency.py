@@ -91,6 +91,12 @@ def test_an_emergency_is_added_to_the_week_on_air_and_nothing_else_changes(tmp_p
         assert sha256_file(week / entry["path"]) == entry["sha256"]
     again = run("emergency", "bao-dong", "--week", WEEK, "--project", str(root))
     assert again.exit_code == 0 and "(0 tệp mới)" in again.output  # the same bulletin twice changes nothing
+    # the week changed after the build that published it: the next build is a real one, and keeps the bulletin
+    rebuilt = run("build", "--week", WEEK, "--jobs", "1", "--json", "--project", str(root))
+    assert rebuilt.exit_code == 0 and not json.loads(rebuilt.output)["stats"].get("unchanged"), rebuilt.output
+    assert sha256_file(commune / "KHAN-CAP_bao-dong.mp3") == after["lang-son/xa-chi-lang/KHAN-CAP_bao-dong.mp3"][0]
+    final = run("build", "--week", WEEK, "--jobs", "1", "--json", "--project", str(root))
+    assert json.loads(final.output)["stats"].get("unchanged") is True
 
 
 def test_only_an_emergency_script_into_a_published_week(tmp_path):
