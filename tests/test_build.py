@@ -729,3 +729,41 @@ def test_voice_files_and_installed_packages_are_inputs(tmp_path, monkeypatch):
     monkeypatch.setattr(build_module.metadata, "distributions", real)
     build_module._code.cache_clear()
     assert build_module._code() == now
+
+
+def test_a_communes_formats_are_drawn_again_only_when_its_week_changed(tmp_path):
+    """An edit to one commune's file rewrites that commune's schedules, playlists, page and feed;
+    the other commune keeps its files (same inode), and the week is byte for byte what a build
+    from nothing makes of the edited project."""
+    from broadcast.app import Workspace
+    from broadcast.model import Week
+
+    files = {"locales/lang-son/xa-huu-lung.yaml": "name: Xã Hữu Lũng\ncode: '06385'\n"}
+    root = make_project(tmp_path / "p", files)
+    week = Week(2026, 49)
+    Workspace(root).build(week, jobs=1)
+    folder = root / "output" / week.id
+
+    def formats(commune: str) -> dict[str, tuple[int, bytes]]:
+        base = folder / "lang-son" / commune
+        return {p.name: (p.stat().st_ino, p.read_bytes()) for p in base.iterdir()
+                if p.is_file() and p.suffix in (".m3u8", ".ics", ".csv", ".html", ".liq", ".xml")}
+
+    chi_lang, huu_lung = formats("xa-chi-lang"), formats("xa-huu-lung")
+    assert len(huu_lung) >= 6
+    (root / "locales/lang-son/xa-huu-lung.yaml").write_text("name: Xã Hữu Lũng Mới\ncode: '06385'\n", encoding="utf-8")
+    result = Workspace(root).build(week, jobs=1)
+    assert not result.stats.get("unchanged")
+    assert formats("xa-chi-lang") == chi_lang  # kept: same inodes, same bytes
+    changed = formats("xa-huu-lung")
+    assert all(changed[name][0] != huu_lung[name][0] for name in ("lich-phat-song.ics", "index.html"))
+    assert "Xã Hữu Lũng Mới".encode() in changed["index.html"][1]
+
+    fresh = tmp_path / "fresh"
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("output", ".cache"))
+    Workspace(fresh).build(week, jobs=1)
+    made = {p.relative_to(fresh / "output" / week.id).as_posix(): p.read_bytes()
+            for p in (fresh / "output" / week.id).rglob("*") if p.is_file() and p.name != "manifest.json"}
+    kept = {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json"}
+    assert kept == made

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -222,12 +222,25 @@ def _keep_communes_not_built(ctx: BuildContext, result: BuildResult, failed: dic
 
 
 def _write_formats(ctx: BuildContext, station_week: StationWeek) -> None:
-    """One commune's schedules, playlists, scripts, page and feed (`formats.FORMATS`)."""
+    """One commune's schedules, playlists, scripts, page and feed (`formats.FORMATS`). The writers
+    are pure: a commune whose week (and this program) is as when its files were published keeps
+    them, so a country's build after one commune's edit draws one commune's formats, not 3,321."""
+    locale = station_week.locale_id
+    key = content_key("formats", _code(), asdict(station_week))
+    published = [e for e in ctx.previous.values() if e.locale == locale and e.kind in FORMATS]
+    kept = {e.path: e for e in published if e.key == key and ctx.staging.carry_over(e.path, e.sha256)} \
+        if published and all(e.key == key for e in published) else {}
+    if published and len(kept) == len(published):
+        ctx.entries.update(kept)
+        return
     for kind, writer in FORMATS.items():
         for name, data in writer(station_week).items():
-            rel = f"{station_week.locale_id}/{name}"
+            rel = f"{locale}/{name}"
+            if rel in kept:  # carried over before another of the commune's files was found damaged
+                ctx.entries[rel] = kept[rel]
+                continue
             ctx.staging.write_bytes(rel, data)
-            ctx.entries[rel] = Entry(rel, kind, ctx.staging.written[rel], None, station_week.locale_id)
+            ctx.entries[rel] = Entry(rel, kind, ctx.staging.written[rel], None, locale, key=key)
 
 
 def _write_site(ctx: BuildContext) -> None:
