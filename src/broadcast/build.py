@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -226,7 +226,9 @@ def _write_formats(ctx: BuildContext, station_week: StationWeek) -> None:
     are pure: a commune whose week (and this program) is as when its files were published keeps
     them, so a country's build after one commune's edit draws one commune's formats, not 3,321."""
     locale = station_week.locale_id
-    key = content_key("formats", _code(), asdict(station_week))
+    # its repr: plain frozen data all the way down (tuples, dates, exact floats), the same in every
+    # process, and 4x cheaper than asdict (17 ms a commune under a profiler, as much as its formats)
+    key = content_key("formats", _code(), repr(station_week))
     published = [e for e in ctx.previous.values() if e.locale == locale and e.kind in FORMATS]
     kept = {e.path: e for e in published if e.key == key and ctx.staging.carry_over(e.path, e.sha256)} \
         if published and all(e.key == key for e in published) else {}
