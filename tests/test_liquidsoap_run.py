@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 import time
 import wave
 from datetime import datetime, timedelta
@@ -60,16 +61,27 @@ def test_the_script_airs_by_date_picks_up_a_new_week_and_puts_an_emergency_first
     run = subprocess.Popen(["liquidsoap", "chay-thu.liq"], cwd=here, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True, env={"LICH_PHAT_FILE": str(recording),
                                                                      "PATH": "/usr/bin:/bin"})
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(run.stdout or ()), daemon=True)
+    reader.start()
     try:
-        time.sleep(3.5)  # the program has started
+        # the emergency is published once the program is heard to start (liquidsoap's own start takes
+        # 1 to 5 s on a loaded machine), and 1 s into it
+        started = time.monotonic()
+        while not any(line.startswith("AS-RUN\t") and f"{minute}_sang.wav" in line for line in list(lines)):
+            assert time.monotonic() - started < 30 and run.poll() is None, "".join(lines)
+            time.sleep(0.1)
+        time.sleep(1.0)
         _tone(here / "KHAN-CAP_bao-lu.wav", 2.0, 880)  # an emergency, published while it plays
         later = output / "2099-W01" / COMMUNE  # another week's folder, published while the script runs
         later.mkdir(parents=True)
         _tone(later / f"{minute}_chieu.wav", 1.5, 550)
-        time.sleep(16)
+        time.sleep(14)
     finally:
         run.terminate()
-        log, _ = run.communicate(timeout=30)
+        run.wait(timeout=30)
+        reader.join(timeout=30)
+    log = "".join(lines)
     asrun = [line.split("\t") for line in log.splitlines() if line.startswith("AS-RUN\t")]
     events = [(event, Path(file).name) for _, _, event, file in asrun]
     program, emergency, other = f"{minute}_sang.wav", "KHAN-CAP_bao-lu.wav", f"{minute}_chieu.wav"
