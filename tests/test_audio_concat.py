@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import random
 import subprocess
 
 import mutagen
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from broadcast.audio import AudioError, Tags, concat_mp3, get_preset, master_message
 from broadcast.audio.concat import read_frames
+from broadcast.audio.files import BLOCK, write_chunks
 from broadcast.audio.testsignal import sample_message
 from broadcast.ffmpeg import ffmpeg_exe, measure_ebur128
 
@@ -89,3 +95,62 @@ def test_garbage_or_another_bitrate_midway_is_refused_with_its_byte(tmp_path):
     (tmp_path / "empty.mp3").write_bytes(b"ID3")
     with pytest.raises(AudioError, match="không có khung MP3"):
         read_frames(tmp_path / "empty.mp3")
+
+
+# --- writing a file over an old one (publish.SPARE) ----------------------------------------------
+
+@settings(max_examples=60, deadline=None)
+@given(sizes=st.lists(st.integers(0, 3 * BLOCK + 7), max_size=8), old=st.integers(0, 5 * BLOCK), in_place=st.booleans())
+def test_write_chunks_leaves_exactly_the_chunks_whatever_was_there(tmp_path_factory, sizes, old, in_place):
+    """Chunks of any sizes (across the block boundaries the writer aligns to) over an old file of
+    any size, larger or smaller: the file is the chunks and nothing else, and the digest is theirs."""
+    path = tmp_path_factory.mktemp("w") / "program.mp3"
+    path.write_bytes(b"\xee" * old)
+    rng = random.Random(len(sizes) * 7919 + old)
+    chunks = [rng.randbytes(n) for n in sizes]
+    digest = write_chunks(path, iter(chunks), in_place=in_place)
+    assert path.read_bytes() == b"".join(chunks)
+    assert digest == hashlib.sha256(b"".join(chunks)).hexdigest()
+
+
+def test_write_chunks_in_place_reuses_the_file_but_never_writes_through_another_name(tmp_path):
+    old = tmp_path / "spare"
+    old.write_bytes(b"old" * 100_000)
+    inode = old.stat().st_ino
+    write_chunks(old, [b"new" * 1000], in_place=True)
+    assert old.stat().st_ino == inode and old.read_bytes() == b"new" * 1000  # the same file, cut to length
+
+    shared = tmp_path / "published.mp3"  # a file another name links (e.g. a published week's)
+    shared.write_bytes(b"aired" * 1000)
+    os.link(shared, tmp_path / "spare2")
+    write_chunks(tmp_path / "spare2", [b"new"], in_place=True)
+    assert shared.read_bytes() == b"aired" * 1000 and (tmp_path / "spare2").read_bytes() == b"new"
+
+    victim = tmp_path / "victim.txt"  # a symlink put where the old file was: never followed
+    victim.write_bytes(b"keep me")
+    (tmp_path / "spare3").symlink_to(victim)
+    write_chunks(tmp_path / "spare3", [b"new"], in_place=True)
+    assert victim.read_bytes() == b"keep me" and not (tmp_path / "spare3").is_symlink()
+    assert (tmp_path / "spare3").read_bytes() == b"new"
+
+
+def test_write_chunks_writes_whole_blocks_so_no_old_page_is_read_back(tmp_path, monkeypatch):
+    """Over an old file whose pages are no longer cached, a write that covers part of a page makes
+    the kernel read that page first: every write but the last starts and ends on a block."""
+    from broadcast.audio import files
+
+    writes: list[tuple[int, int]] = []
+    original = files._write_all
+
+    def record(fd, data):
+        writes.append((os.lseek(fd, 0, os.SEEK_CUR), len(data)))
+        original(fd, data)
+
+    monkeypatch.setattr(files, "_write_all", record)
+    path = tmp_path / "program.mp3"
+    path.write_bytes(bytes(4 * BLOCK))
+    chunks = [b"\1" * 417, b"\2" * (BLOCK + 313), b"\3" * 5, b"\4" * (2 * BLOCK - 100), b"\5" * 999]
+    write_chunks(path, chunks, in_place=True)
+    assert path.read_bytes() == b"".join(chunks)
+    assert [start % BLOCK for start, size in writes if size] == [0] * sum(1 for _, size in writes if size)
+    assert all(size % BLOCK == 0 for _, size in writes[:-1])

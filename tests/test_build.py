@@ -767,3 +767,71 @@ def test_a_communes_formats_are_drawn_again_only_when_its_week_changed(tmp_path)
     kept = {p.relative_to(folder).as_posix(): p.read_bytes()
             for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json"}
     assert kept == made
+
+
+def test_a_rebuild_writes_its_new_programs_over_the_files_the_last_one_replaced(tmp_path, monkeypatch):
+    """The program files a rebuild replaces are kept in .cache/spare/, and the next rebuild writes
+    its new programs over those very files (same inodes), cut to their new length: the week is
+    byte for byte what a build from nothing makes. A spare another name links, or a symlink put
+    among them, is never written through; what a build does not reuse it deletes; clean frees all."""
+    from broadcast import publish
+    from broadcast.app import Workspace
+    from broadcast.bundle import verify_folder
+    from broadcast.model import Week
+
+    monkeypatch.setattr(publish, "SPARE_MIN_BYTES", 10_000)  # this project's programs last seconds, not minutes
+    root = make_project(tmp_path / "p", {"locales/lang-son/xa-huu-lung.yaml": "name: Xã Hữu Lũng\ncode: '06385'\n"})
+    week = Week(2026, 49)
+    folder, spare = root / "output" / week.id, root / ".cache" / "spare"
+    script_file = root / "scripts" / "canh-bao.yaml"
+    greeting = "Kính thưa bà con {{ locale.name }}!"
+
+    def rebuild(new: str) -> dict:
+        nonlocal greeting
+        script_file.write_text(script_file.read_text(encoding="utf-8").replace(greeting, new), encoding="utf-8")
+        greeting = new
+        return Workspace(root).build(week, jobs=1).stats
+
+    def program_inodes() -> set[int]:
+        return {p.stat().st_ino for p in folder.rglob("*.mp3") if p.parent.name != "messages"}
+
+    Workspace(root).build(week, jobs=1)
+    first = program_inodes()
+    stats = rebuild("Kính thưa bà con {{ locale.name }}, xin bà con nghe kỹ thông báo sau đây của đài!")  # longer
+    assert stats["recycled"] == 0  # nothing kept yet
+    kept = {p.stat().st_ino: p.stat().st_size for p in spare.iterdir()}
+    assert first <= set(kept)  # every replaced program (two communes': two files) kept, not deleted
+    second = program_inodes()
+
+    stats = rebuild("Kính thưa bà con!")  # shorter than the files written over
+    third = program_inodes()
+    assert stats["recycled"] == len(third) == len(first)
+    assert third <= set(kept)  # the very files kept, written over in place
+    assert second <= {p.stat().st_ino for p in spare.iterdir()}  # now these wait for the next build
+    assert not set(kept) & {p.stat().st_ino for p in spare.iterdir()}  # unused ones were deleted
+    assert verify_folder(folder).exit_code == 0
+    fresh = tmp_path / "fresh"
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("output", ".cache"))
+    Workspace(fresh).build(week, jobs=1)
+    made = {p.relative_to(fresh / "output" / week.id).as_posix(): p.read_bytes()
+            for p in (fresh / "output" / week.id).rglob("*") if p.is_file() and p.name != "manifest.json"}
+    assert made == {p.relative_to(folder).as_posix(): p.read_bytes()
+                    for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json"}
+    for program in folder.rglob("*.mp3"):
+        assert decoded_seconds(program) > 1.0
+
+    # a spare someone linked elsewhere, and a symlink put among them: neither is written through
+    mine = tmp_path / "mine.mp3"
+    os.link(min(spare.iterdir()), mine)
+    before = mine.read_bytes()
+    victim = tmp_path / "victim.mp3"
+    victim.write_bytes(b"\xff" * 20_000)
+    (spare / "0-planted").symlink_to(victim)
+    stats = rebuild("Kính thưa toàn thể bà con!")
+    assert mine.read_bytes() == before and victim.read_bytes() == b"\xff" * 20_000
+    assert stats["recycled"] == len(first) and mine.stat().st_ino not in program_inodes()  # others were taken
+    assert verify_folder(folder).exit_code == 0
+
+    result = run("clean", "--keep", "1", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    assert not any(spare.iterdir()) and victim.exists() and mine.read_bytes() == before

@@ -52,7 +52,7 @@ from .messages import clip_requests, held_for_approval, scripts_airing, speak_me
 from .model import Locale, Project, Script, Week
 from .plan import Durations, WeekPlan, estimate_seconds, plan_week
 from .project import find_root, input_snapshot, load_project, read_project, read_script_text
-from .publish import Lock, published_weeks, remove_weeks
+from .publish import Lock, published_weeks, remove_spares, remove_weeks
 from .render import render
 from .speech import Lexicon, normalize, speak
 from .starter import create_project
@@ -554,7 +554,8 @@ class Workspace:
     @_machine_errors
     def clean(self, keep: int, dry_run: bool = False) -> CleanResult:
         """Remove published weeks older than the last `keep`, never this week or next week (in the
-        project's time zone), under the build lock; a leftover staging folder goes too."""
+        project's time zone), under the build lock; a leftover staging folder and the files kept
+        for the next build to write over (`publish.SPARE`) go too."""
         if keep < 1:
             raise UsageError("--keep phải từ 1 trở lên (keep at least one week)", field="--keep")
         output = self.root / "output"
@@ -566,7 +567,8 @@ class Workspace:
             weeks = published_weeks(output)
             kept = set(weeks[-keep:]) | (protected & set(weeks))
             old = [w for w in weeks if w not in kept]
-            freed = 0 if dry_run else remove_weeks(output, old)
+            # and the program files the last rebuild replaced, kept for the next to write over
+            freed = 0 if dry_run else remove_weeks(output, old) + remove_spares(output)
         return CleanResult(removed=old, kept=sorted(kept), freed_bytes=freed, dry_run=dry_run)
 
     # --- caches -----------------------------------------------------------------------------

@@ -135,7 +135,8 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
                 result.stats.update(
                     locales=len(chosen), sentences=synthesis.stats.unique, engine_calls=synthesis.stats.engine_calls,
                     cache_hits=synthesis.stats.cache_hits, fallback_uses=synthesis.stats.fallback_uses,
-                    reused=staging.reused, read_back=staging.hashed, seconds=round(time.monotonic() - started, 3),
+                    reused=staging.reused, read_back=staging.hashed, recycled=staging.recycled,
+                    seconds=round(time.monotonic() - started, 3),
                     stages=timings, inputs=inputs if whole_week and not failed else None,
                     **ctx.stats)
                 staging.write_bytes(manifest.FILE, result.to_bytes())
@@ -163,7 +164,7 @@ def _as_published(project: Project, week: Week, inputs: str, started: float) -> 
                          output=output / week.id)
     result.stats = {"unchanged": True, "locales": len(project.locales),
                     "sentences": published.stats.get("sentences", 0), "engine_calls": 0, "cache_hits": 0,
-                    "segments": 0, "mastered": 0,
+                    "segments": 0, "mastered": 0, "recycled": 0,
                     "reused": len(result.files), "read_back": 0, "seconds": round(time.monotonic() - started, 3),
                     "inputs": inputs}
     log.info("tuần %s không có gì thay đổi kể từ khi phát hành: giữ nguyên %d tệp (nothing changed)",

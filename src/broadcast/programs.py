@@ -103,7 +103,9 @@ def _commune_programs(ctx: BuildContext, locale: Locale, plan: LocalePlan, scrip
             tmp = ctx.staging.work / rel
             tmp.parent.mkdir(parents=True, exist_ok=True)
             tags = Tags(title=title, artist=station, album=f"Tuần {ctx.week.id}", date=ctx.week.days[0].isoformat())
-            audio = join_files([ctx.staging.path / p.path for p in parts], preset, tmp, tags)
+            # written over a file an earlier rebuild replaced, where one is kept (publish.SPARE)
+            in_place = preset.container == "mp3" and ctx.staging.recycle(tmp)
+            audio = join_files([ctx.staging.path / p.path for p in parts], preset, tmp, tags, in_place)
             ctx.staging.adopt(rel, audio.path, audio.sha256)
             ctx.entries[rel] = Entry(rel, kind, ctx.staging.written[rel], round(audio.duration, 3), locale.id,
                                      tuple(i.script_id for i in messages), key)

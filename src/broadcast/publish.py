@@ -23,6 +23,14 @@ disk, a copied project, an edit, a stamp file lost) is hashed as before. On Wind
 "change time" Python reports is the creation time, stamps are not trusted: every file is read.
 `broadcast verify output/<week>` reads every byte on demand.
 
+A rebuild replaces files: an edit to the sentence naming each commune's police replaces 325 of a
+province's 390 programs (3.4 GB). Deleting them after the swap cost 1.0-1.3 s on a disk mounted
+with online discard (each freed block is trimmed), and writing as many new files 0.4-0.75 s. So,
+as PostgreSQL recycles its WAL segment files, a replaced file of a program's size that nothing else
+links is not deleted but kept in `.cache/spare/`, and the next build writes a new program over it
+in place (0.24 s for as many): at rest a project holds at most what its last build replaced;
+what the next build does not reuse is deleted when it publishes, and `broadcast clean` frees them.
+
 The lock is `filelock`'s: flock on output/.lock on Linux/macOS, msvcrt on Windows, and
 where neither exists a lock file output/.lock-file naming its owner (taken over when that
 owner is dead). Who holds the lock is written beside it, in output/.lock-holder.
@@ -40,6 +48,7 @@ import os
 import re
 import shutil
 import socket
+import stat
 import threading
 import time
 import warnings
@@ -62,6 +71,8 @@ WEEK_FOLDER_RE = re.compile(r"[0-9]{4}-W[0-9]{2}")
 PUBLISHING = ".publishing"  # in a staged week: its files are moving into output/<week>; finish, never delete
 MANIFEST = "manifest.json"  # moved last: the week is complete once it is in
 STAMPS = Path(".cache") / "published"  # in the project: <week>.json, each published file's stamp
+SPARE = Path(".cache") / "spare"  # in the project: files a rebuild replaced, for the next one to write over
+SPARE_MIN_BYTES = 4 << 20  # programs (~10 MB); messages, pages and feeds are not worth keeping
 
 Inode = tuple[int, int, int, int]  # (device, inode, size, modification time in ns): one file's content
 Stamp = tuple[int, int, int, int, int]  # the same and its change time: as the build last left it
@@ -225,6 +236,7 @@ class Staging:
     work: Path = field(init=False)
     written: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
     reused: int = 0
+    recycled: int = 0  # new programs written over files an earlier rebuild replaced (SPARE)
     hashed: int = 0  # published files whose bytes were read to check them (no matching stamp)
     fresh: list[Path] = field(default_factory=list)  # files with new content: to flush before publishing
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -233,6 +245,7 @@ class Staging:
     _hashed: dict[Inode, str] = field(default_factory=dict, repr=False)
     _stamps: dict[str, tuple[Stamp, str]] = field(default_factory=dict, repr=False)  # the published week's
     _staged: dict[str, Inode] = field(default_factory=dict, repr=False)  # each staged file as staged
+    _spares: list[Path] = field(default_factory=list, repr=False)  # SPARE files not yet written over
 
     def __post_init__(self) -> None:
         base = self.output / STAGING
@@ -243,10 +256,36 @@ class Staging:
         self.work = base / f"{self.week}-{os.getpid()}.work"  # scratch files, never published
         self.work.mkdir()
         self._stamps = _read_stamps(self.stamp_file)
+        if _spares_usable(self.spare_folder, self.output):
+            self._spares = sorted(Path(e.path) for e in os.scandir(self.spare_folder)
+                                  if e.is_file(follow_symlinks=False))
 
     @property
     def stamp_file(self) -> Path:
         return self.output.parent / STAMPS / f"{self.week}.json"
+
+    @property
+    def spare_folder(self) -> Path:
+        return self.output.parent / SPARE
+
+    def recycle(self, path: Path) -> bool:
+        """Move a file an earlier rebuild replaced to `path`, a scratch path of this build, to be
+        written over in place (`audio.files.write_chunks`). False when none is left."""
+        while True:
+            with self._lock:
+                if not self._spares:
+                    return False
+                spare = self._spares.pop()
+            try:
+                os.rename(spare, path)
+                info = path.lstat()
+            except OSError:
+                continue  # gone meanwhile
+            if stat.S_ISREG(info.st_mode) and info.st_nlink == 1:
+                with self._lock:
+                    self.recycled += 1
+                return True
+            path.unlink()  # linked by another name since, or not a file: never written over
 
     @property
     def published(self) -> Path:
@@ -377,16 +416,54 @@ class Staging:
         # only new content: a hard link to a published file shares its already-flushed data
         _fsync_files(self.fresh)
         final = self.published
+        replaced = None
         if not final.exists():
             os.rename(self.path, final)
         elif _exchange(self.path, final):
-            shutil.rmtree(self.path, ignore_errors=True)  # now the previous week
+            replaced = self.path  # now the previous week
         else:
             (self.path / PUBLISHING).touch()  # from here on `recover` finishes what a kill interrupts
             _move_in(self.path, final)
+        self._keep_spares(replaced)
+        if replaced is not None:
+            shutil.rmtree(replaced, ignore_errors=True)
         _drop_if_empty(self.path.parent)
         self._write_stamps(final)
         return final
+
+    def _keep_spares(self, replaced: Path | None) -> None:
+        """Delete the spares this build did not write over, and keep the replaced week's files of a
+        program's size that nothing else links (a file this build carried over has a second link,
+        in the new week) for the next build: the project holds at most one build's."""
+        for path in self._spares:
+            path.unlink(missing_ok=True)
+        self._spares = []
+        folder = self.spare_folder
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return
+        if replaced is None or not _spares_usable(folder, self.output):
+            return
+        names: dict[tuple[int, int], list[str]] = {}  # program files of the old week, by inode
+        links: dict[tuple[int, int], int] = {}
+        for top, _, files in os.walk(replaced):
+            for name in files:
+                file = os.path.join(top, name)
+                info = os.lstat(file)
+                if stat.S_ISREG(info.st_mode) and info.st_size >= SPARE_MIN_BYTES:
+                    names.setdefault((info.st_dev, info.st_ino), []).append(file)
+                    links[(info.st_dev, info.st_ino)] = info.st_nlink
+        prefix = f"{time.time_ns()}-"
+        for inode, paths in names.items():
+            if len(paths) != links[inode]:  # linked from the new week (carried over) or from elsewhere
+                continue
+            spare = folder / f"{prefix}{len(self._spares)}"
+            try:
+                os.rename(paths[0], spare)  # its other names (slots airing the same program) go with the week
+            except OSError:
+                return  # what is left is deleted with the old week, as before
+            self._spares.append(spare)
 
     def _write_stamps(self, final: Path) -> None:
         """Note each published file's stamp, now that nothing of this build will link or unlink
@@ -431,6 +508,30 @@ def as_published(output: Path, week: str, digests: dict[str, str]) -> bool:
         if _inode(info) + (info.st_ctime_ns,) != stamp or digests.get(rel, digest) != digest:
             return False
     return True
+
+
+def _spares_usable(folder: Path, output: Path) -> bool:
+    """Whether files can move between output/ and the spare folder by rename: the folder is a real
+    folder of the project (not a symlink out of it) on output's disk."""
+    try:
+        return (not folder.is_symlink() and not folder.parent.is_symlink() and folder.is_dir()
+                and folder.stat().st_dev == output.stat().st_dev)
+    except OSError:
+        return False
+
+
+def remove_spares(output: Path) -> int:
+    """Delete the files kept for the next build to write over (call with the lock held); returns the
+    bytes freed."""
+    folder = output.parent / SPARE
+    freed = 0
+    if folder.is_symlink() or not folder.is_dir():
+        return 0
+    for entry in os.scandir(folder):
+        if not entry.is_dir(follow_symlinks=False):
+            freed += entry.stat(follow_symlinks=False).st_size if entry.is_file(follow_symlinks=False) else 0
+            Path(entry.path).unlink()
+    return freed
 
 
 def _read_stamps(path: Path) -> dict[str, tuple[Stamp, str]]:

@@ -9,7 +9,6 @@ frame parameters differ, and write fresh tags. No quality is lost and it runs at
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import struct
@@ -23,7 +22,7 @@ from cachetools import LRUCache, cached
 from broadcast.errors import bilingual
 from broadcast.ffmpeg import decode
 
-from .files import finish, temp_beside
+from .files import finish, temp_beside, write_chunks
 from .model import AudioError, AudioFile, Tags
 from .tags import id3_bytes
 
@@ -127,11 +126,13 @@ def _frames(path: Path) -> Mp3Frames:
     return _frames_of(str(path), st.st_size, st.st_mtime_ns)
 
 
-def concat_mp3(parts: list[Path], out: Path, tags: Tags, measure: bool = True) -> AudioFile:
+def concat_mp3(parts: list[Path], out: Path, tags: Tags, measure: bool = True, in_place: bool = False) -> AudioFile:
     """Join CBR MP3 files of identical format into `out` (atomically), tagged with `tags`.
 
     `measure=False` skips decoding the result to meter it (a program of parts that are each
     already on target): the duration is then exact from the frame count, loudness is NaN.
+    `in_place` (with `measure=False`): `out` is a scratch path holding an old file to write over
+    (`files.write_chunks`), not a published one: no temp file and rename.
     """
     if not parts:
         raise AudioError(bilingual("không có tệp nào để ghép", "nothing to concatenate"))
@@ -145,17 +146,16 @@ def concat_mp3(parts: list[Path], out: Path, tags: Tags, measure: bool = True) -
                 )
             )
     out = Path(out)
+    duration = sum(f.duration for f in frames)
+    chunks = (id3_bytes(tags, duration), *(f.data for f in frames))  # written part by part: programs are GBs
+    if in_place and not measure:
+        return AudioFile(out, duration, write_chunks(out, chunks, in_place=True), math.nan, math.nan)
     tmp = temp_beside(out)
     try:
-        duration = sum(f.duration for f in frames)
-        digest = hashlib.sha256()
-        with tmp.open("wb") as handle:  # each part written and hashed as it is, not joined first: a week's
-            for chunk in (id3_bytes(tags, duration), *(f.data for f in frames)):  # programs are GBs
-                handle.write(chunk)
-                digest.update(chunk)  # releases the GIL: other communes' programs go on meanwhile
+        digest = write_chunks(tmp, chunks)
         if not measure:
             os.replace(tmp, out)
-            return AudioFile(out, duration, digest.hexdigest(), math.nan, math.nan)
+            return AudioFile(out, duration, digest, math.nan, math.nan)
         return finish(tmp, out, decode(tmp, frames[0].rate)[0], frames[0].rate)
     finally:
         tmp.unlink(missing_ok=True)

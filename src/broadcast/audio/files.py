@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +30,64 @@ def temp_beside(path: Path) -> Path:
     finally:
         os.close(fd)
     return Path(name)
+
+
+# Writes go out in whole blocks of this size (a multiple of any page size): a file written over in
+# place never has a page read back from disk to merge a partial write into it.
+BLOCK = 1 << 16
+
+
+def write_chunks(path: Path, chunks: Iterable[bytes], in_place: bool = False) -> str:
+    """Write `chunks` one after another to `path` and return their sha256, computed as they are
+    written: a program is ~10 MB, and joining its parts first would hold a second copy.
+
+    `in_place`: `path` is an old file to write over (one a rebuild replaced; see `publish.Spares`).
+    It is not truncated first, so the disk reuses its blocks instead of freeing and allocating them
+    again (on a disk mounted with online discard, freeing a 10 MB file costs ~3 ms), and it is cut to
+    the new length at the end. Only a regular file no other name links is written over; anything
+    else at `path` is replaced by a new file."""
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    if in_place:
+        try:
+            fd = os.open(path, flags, 0o666)
+        except OSError:  # a symlink (O_NOFOLLOW) or not openable: a new file instead
+            path.unlink(missing_ok=True)
+            fd = os.open(path, flags | os.O_TRUNC, 0o666)
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:  # never write through another name
+            os.close(fd)
+            path.unlink()
+            fd = os.open(path, flags | os.O_EXCL, 0o666)
+    else:
+        fd = os.open(path, flags | os.O_TRUNC, 0o666)
+    digest = hashlib.sha256()
+    try:
+        pending = bytearray()  # the tail of a chunk that does not fill a block, completed by the next
+        for chunk in chunks:
+            digest.update(chunk)  # releases the GIL: other threads' programs go on meanwhile
+            view = memoryview(chunk)
+            if pending:
+                take = BLOCK - len(pending)
+                pending += view[:take]
+                view = view[take:]
+                if len(pending) < BLOCK:
+                    continue
+                _write_all(fd, pending)
+                pending.clear()
+            whole = len(view) - len(view) % BLOCK
+            _write_all(fd, view[:whole])
+            pending += view[whole:]
+        _write_all(fd, pending)
+        os.ftruncate(fd, os.lseek(fd, 0, os.SEEK_CUR))
+    finally:
+        os.close(fd)
+    return digest.hexdigest()
+
+
+def _write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
+    view = memoryview(data)
+    while view:  # a write may take only part of it
+        view = view[os.write(fd, view):]
 
 
 def finish(

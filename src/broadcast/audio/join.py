@@ -20,10 +20,11 @@ from .model import AudioFile, Tags
 from .presets import Preset
 
 
-def join_files(parts: list[Path], preset: Preset, path: Path, tags: Tags) -> AudioFile:
-    """One file that plays `parts` in order, tagged with `tags`."""
-    if preset.container == "mp3":
-        return concat_mp3(parts, path, tags, measure=False)  # parts are mastered: sum of parts is on target
+def join_files(parts: list[Path], preset: Preset, path: Path, tags: Tags, in_place: bool = False) -> AudioFile:
+    """One file that plays `parts` in order, tagged with `tags`. `in_place`: `path` holds an old
+    file to write over (see `concat_mp3`; a WAV is written anew)."""
+    if preset.container == "mp3":  # parts are mastered: the sum of parts is on target
+        return concat_mp3(parts, path, tags, measure=False, in_place=in_place)
     samples = [pcm.from_pcm16(read_wav(part).samples) for part in parts]
     return encode_samples(np.concatenate(samples), preset, path, tags)
 
