@@ -835,3 +835,41 @@ def test_a_rebuild_writes_its_new_programs_over_the_files_the_last_one_replaced(
     result = run("clean", "--keep", "1", "--project", str(root))
     assert result.exit_code == 0, result.output
     assert not any(spare.iterdir()) and victim.exists() and mine.read_bytes() == before
+
+
+def test_every_new_file_is_on_disk_before_the_week_is_published_and_only_those(tmp_path, monkeypatch):
+    """New files are flushed as they are staged, by a thread that waits on the disk while the build
+    goes on; the week is swapped in only once all are flushed. A file carried over (a link to one
+    already on disk) is not flushed again."""
+    from broadcast import publish
+    from broadcast.app import Workspace
+    from broadcast.model import Week
+
+    flushed: list[int] = []
+    real_fsync = os.fsync
+
+    def slow_fsync(fd: int) -> None:
+        time.sleep(0.01)  # a slow disk: publishing without waiting would find files not yet flushed
+        real_fsync(fd)
+        flushed.append(os.fstat(fd).st_ino)
+
+    at_publish: list[set[int]] = []
+    stop = publish.Staging._stop_flusher
+    monkeypatch.setattr(os, "fsync", slow_fsync)
+    monkeypatch.setattr(publish.Staging, "_stop_flusher", lambda self: (at_publish.append(set(flushed)), stop(self)))
+    root = make_project(tmp_path / "p", {"locales/lang-son/xa-huu-lung.yaml": "name: Xã Hữu Lũng\ncode: '06385'\n"})
+    week = Week(2026, 49)
+    folder = root / "output" / week.id
+    Workspace(root).build(week, jobs=1)
+    inodes = {p.stat().st_ino for p in folder.rglob("*") if p.is_file()} - {(folder / "manifest.json").stat().st_ino}
+    assert inodes <= at_publish[-1]
+
+    before = {p: p.stat().st_ino for p in folder.rglob("*") if p.is_file()}
+    flushed.clear()
+    page = root / "locales/lang-son/xa-huu-lung.yaml"
+    page.write_text("name: Xã Hữu Lũng Mới\ncode: '06385'\n", encoding="utf-8")
+    Workspace(root).build(week, jobs=1)
+    after = {p: p.stat().st_ino for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json"}
+    new = {ino for p, ino in after.items() if before.get(p) != ino}
+    assert new and new <= at_publish[-1]
+    assert not set(flushed) & (set(after.values()) - new)  # carried over: not flushed again

@@ -31,6 +31,9 @@ links is not deleted but kept in `.cache/spare/`, and the next build writes a ne
 in place (0.24 s for as many): at rest a project holds at most what its last build replaced;
 what the next build does not reuse is deleted when it publishes, and `broadcast clean` frees them.
 
+New files are flushed to disk as they are staged, by a thread that waits on the disk while the
+build goes on, and the week is swapped in once all are: a power cut never publishes zeros.
+
 The lock is `filelock`'s: flock on output/.lock on Linux/macOS, msvcrt on Windows, and
 where neither exists a lock file output/.lock-file naming its owner (taken over when that
 owner is dead). Who holds the lock is written beside it, in output/.lock-holder.
@@ -52,6 +55,7 @@ import stat
 import threading
 import time
 import warnings
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Self
@@ -238,7 +242,7 @@ class Staging:
     reused: int = 0
     recycled: int = 0  # new programs written over files an earlier rebuild replaced (SPARE)
     hashed: int = 0  # published files whose bytes were read to check them (no matching stamp)
-    fresh: list[Path] = field(default_factory=list)  # files with new content: to flush before publishing
+    fresh: list[Path] = field(default_factory=list)  # files with new content: flushed before publishing
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # sha256 by content: slots that air the same program share one file by hard link, and it needs
     # checking once per build, not once per name (910 names, 390 files)
@@ -246,6 +250,8 @@ class Staging:
     _stamps: dict[str, tuple[Stamp, str]] = field(default_factory=dict, repr=False)  # the published week's
     _staged: dict[str, Inode] = field(default_factory=dict, repr=False)  # each staged file as staged
     _spares: list[Path] = field(default_factory=list, repr=False)  # SPARE files not yet written over
+    _flusher: ThreadPoolExecutor | None = field(default=None, repr=False)
+    _flushing: list[Future[None]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         base = self.output / STAGING
@@ -390,8 +396,14 @@ class Staging:
             self._staged[rel] = _inode(info)
 
     def _new_content(self, target: Path) -> None:
+        """A file with new content is staged: it is flushed to disk at once, by a thread of its own
+        that waits on the disk while the build goes on. Flushed at publish instead, a province's
+        3.4 GB of new programs kept the build waiting 1.3-1.9 s with both cores idle."""
         with self._lock:
             self.fresh.append(target)
+            if self._flusher is None:
+                self._flusher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flush")
+            self._flushing.append(self._flusher.submit(_fsync_file, target))
 
     def _count_reuse(self) -> None:
         with self._lock:
@@ -414,7 +426,9 @@ class Staging:
         """Swap the staged week into place in one step."""
         shutil.rmtree(self.work, ignore_errors=True)
         # only new content: a hard link to a published file shares its already-flushed data
-        _fsync_files(self.fresh)
+        for flushed in self._flushing:
+            flushed.result()  # a power cut must not publish zeros: each new file is on disk
+        self._stop_flusher()
         final = self.published
         replaced = None
         if not final.exists():
@@ -484,7 +498,12 @@ class Staging:
         except OSError as exc:
             log.info("không ghi được %s (%s); bản dựng sau sẽ đọc lại mọi tệp", self.stamp_file, exc)
 
+    def _stop_flusher(self) -> None:
+        if self._flusher is not None:
+            self._flusher.shutdown(cancel_futures=True)
+
     def discard(self) -> None:
+        self._stop_flusher()
         shutil.rmtree(self.path, ignore_errors=True)
         shutil.rmtree(self.work, ignore_errors=True)
         _drop_if_empty(self.path.parent)
@@ -595,14 +614,13 @@ def _exchange(a: Path, b: Path) -> bool:
     return result == 0
 
 
-def _fsync_files(paths: list[Path]) -> None:
-    """Flush staged files to disk before they become visible (a power cut must not publish zeros)."""
-    for path in paths:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+def _fsync_file(path: Path) -> None:
+    """Flush a staged file to disk before it becomes visible."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_json(staging: Staging, rel: str, data: object) -> Path:
