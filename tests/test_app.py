@@ -297,3 +297,11 @@ def test_an_unwritable_output_is_an_environment_error(workspace, monkeypatch):
         workspace.build(WEEK, jobs=1)
     assert caught.value.exit_code == 3 and "không có quyền ghi" in caught.value.message
     assert caught.value.file.endswith("output/.staging")
+
+
+def test_a_command_that_masters_nothing_does_not_import_the_filters():
+    """scipy.signal and scipy.ndimage take 1.2-1.5 s to import: only mastering needs them, so the
+    command line (plan, lint, verify, a build with nothing to do) starts without them."""
+    code = "import sys, broadcast.cli; print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.ndimage import minimum_filter1d, uniform_filter1d
-from scipy.signal import butter, lfilter, resample_poly, sosfilt, upfirdn
+
+# scipy.signal and scipy.ndimage are imported where they are used, not here: importing them takes
+# 1.2-1.5 s (scipy 1.15+ builds its array-API wrappers at import), and every command imports this
+# module through the presets, though only mastering filters. A command that masters nothing (plan,
+# lint, verify, a build with nothing to do, the studio's pages) answers that much sooner.
 
 SILENCE_DB = -120.0
 
@@ -34,6 +37,7 @@ def silence(seconds: float, rate: int) -> np.ndarray:
 
 
 def resample(x: np.ndarray, src: int, dst: int) -> np.ndarray:
+    from scipy.signal import resample_poly
     if src == dst or not len(x):
         return x
     g = math.gcd(src, dst)
@@ -45,6 +49,7 @@ def resample(x: np.ndarray, src: int, dst: int) -> np.ndarray:
 
 @lru_cache(maxsize=32)
 def _band_sos(rate: int, highpass: float | None, lowpass: float | None) -> np.ndarray | None:
+    from scipy.signal import butter
     stages = []
     if highpass:
         stages.append(butter(4, highpass, "highpass", fs=rate, output="sos"))
@@ -55,6 +60,7 @@ def _band_sos(rate: int, highpass: float | None, lowpass: float | None) -> np.nd
 
 def band_limit(x: np.ndarray, rate: int, highpass: float | None, lowpass: float | None) -> np.ndarray:
     """4th-order Butterworth high-/low-pass (24 dB/octave): the transducer's usable band."""
+    from scipy.signal import sosfilt
     sos = _band_sos(rate, highpass, lowpass)
     return x if sos is None or not len(x) else sosfilt(sos, x)
 
@@ -74,12 +80,14 @@ def rotate_phase(x: np.ndarray, rate: int, sections: int, freq: float = 300.0) -
     lopsided glottal pulses; spreading each pulse in time lowers the waveform's crest factor
     by ~3 dB (measured on espeak speech with 8 sections) without changing its spectrum or
     loudness, so the limiter has far less to do for the same loudness."""
+    from scipy.signal import sosfilt
     return x if not sections or not len(x) else sosfilt(_allpass_sos(rate, freq, sections), x)
 
 
 def voice_band(x: np.ndarray, rate: int, highpass: float | None, lowpass: float | None, sections: int) -> np.ndarray:
     """`band_limit`, then `rotate_phase`, in one pass over their sections together. (In float64:
     float32 would be faster on noise, but silences decay into subnormal numbers, 8x slower.)"""
+    from scipy.signal import sosfilt
     stages = [s for s in (_band_sos(rate, highpass, lowpass), _allpass_sos(rate, 300.0, sections) if sections else None)
               if s is not None]
     if not stages or not len(x):
@@ -105,6 +113,7 @@ def _k_weighting(rate: int) -> np.ndarray:
 
 
 def k_weight(x: np.ndarray, rate: int) -> np.ndarray:
+    from scipy.signal import sosfilt
     return sosfilt(_k_weighting(rate), x)
 
 
@@ -187,6 +196,7 @@ class GainedLoudness:
 
     def of(self, y: np.ndarray, gain: float, spans: list[tuple[int, int]]) -> float:
         """Loudness of y, which is `gain * x` except in `spans` ([start, end) sample ranges)."""
+        from scipy.signal import sosfilt
         tail, sos, n = int(self.TAIL * self.rate), _k_weighting(self.rate), len(self.weighted)
         if sum(end - start + tail for start, end in spans) > n // 2:  # limited almost throughout: measure anew
             return _gated(_stretch_energies(k_weight(_padded(y, self.rate), self.rate), self.gating), self.gating,
@@ -311,6 +321,7 @@ def upsample2(x: np.ndarray) -> np.ndarray:
     """x at twice its rate: its own samples, and between them the value the true-peak meter
     interpolates there (the same Kaiser-windowed sinc). Written here because scipy's
     `resample_poly` computes the half-band filter's zero taps too and took three times as long."""
+    from scipy.signal import upfirdn
     offsets, weights = _interpolator(2)
     y = np.empty(2 * len(x))
     y[0::2] = x
@@ -358,6 +369,8 @@ def compress(x: np.ndarray, rate: int, threshold_lu: float, ratio: float) -> np.
     The threshold is relative to the speech's own active level, so it does the same job
     whatever the input level; pauses stay below it and are never pumped up.
     """
+    from scipy.ndimage import uniform_filter1d
+    from scipy.signal import lfilter
     if ratio <= 1.0 or not len(x):
         return x
     size = max(1, rate // 200)
@@ -422,6 +435,8 @@ class Limiter:
 
     def __call__(self, gain: float = 1.0) -> np.ndarray:
         """`gain * x`, limited."""
+        from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
         y = self.x * gain
         self.changed = np.zeros(0, dtype=np.int64)
         if not len(y):
