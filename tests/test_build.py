@@ -820,21 +820,67 @@ def test_a_rebuild_writes_its_new_programs_over_the_files_the_last_one_replaced(
     for program in folder.rglob("*.mp3"):
         assert decoded_seconds(program) > 1.0
 
-    # a spare someone linked elsewhere, and a symlink put among them: neither is written through
-    mine = tmp_path / "mine.mp3"
-    os.link(min(spare.iterdir()), mine)
-    before = mine.read_bytes()
+    # a player still playing this week's programs when the next two rebuilds run (a link count shows
+    # names, not open files): what it plays is never written over, though the files become spares
+    playing = sorted(p for p in folder.rglob("*.mp3") if p.parent.name != "messages")
+    original = [p.read_bytes() for p in playing]
+    players = [p.open("rb") for p in playing]
+    try:
+        held = {os.fstat(player.fileno()).st_ino for player in players}
+        rebuild("Kính thưa toàn thể bà con!")
+        assert held <= {p.stat().st_ino for p in spare.iterdir()}  # kept as spares...
+        stats = rebuild("Kính thưa bà con thân mến!")
+        assert not held & program_inodes()  # ...but not written over while open
+        for player, was in zip(players, original, strict=True):
+            player.seek(0)
+            assert player.read() == was
+    finally:
+        for player in players:
+            player.close()
+    assert verify_folder(folder).exit_code == 0
+
+    # every spare linked by another name, and a symlink put among them: none is written through
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for p in spare.iterdir():
+        os.link(p, elsewhere / p.name)
+    before = {p.name: p.read_bytes() for p in elsewhere.iterdir()}
     victim = tmp_path / "victim.mp3"
     victim.write_bytes(b"\xff" * 20_000)
-    (spare / "0-planted").symlink_to(victim)
-    stats = rebuild("Kính thưa toàn thể bà con!")
-    assert mine.read_bytes() == before and victim.read_bytes() == b"\xff" * 20_000
-    assert stats["recycled"] == len(first) and mine.stat().st_ino not in program_inodes()  # others were taken
+    (spare / "9-planted").symlink_to(victim)
+    stats = rebuild("Kính thưa bà con!")
+    assert stats["recycled"] == 0
+    assert {p.name: p.read_bytes() for p in elsewhere.iterdir()} == before
+    assert victim.read_bytes() == b"\xff" * 20_000
     assert verify_folder(folder).exit_code == 0
 
     result = run("clean", "--keep", "1", "--project", str(root))
     assert result.exit_code == 0, result.output
-    assert not any(spare.iterdir()) and victim.exists() and mine.read_bytes() == before
+    assert not any(spare.iterdir()) and victim.exists()
+    assert {p.name: p.read_bytes() for p in elsewhere.iterdir()} == before
+
+
+def test_a_spare_someone_has_open_is_never_written_over(tmp_path):
+    """Staging.recycle hands out only a spare no other name links and no one has open, and the
+    one held open keeps its bytes for whoever reads it."""
+    from broadcast.publish import SPARE, Staging
+
+    root = tmp_path / "p"
+    (root / "output").mkdir(parents=True)
+    spare = root / SPARE
+    spare.mkdir(parents=True)
+    (spare / "a").write_bytes(b"free" * 5000)
+    (spare / "b").write_bytes(b"aired" * 5000)  # sorts last: offered first
+    staging = Staging(root / "output", "2026-W49")
+    try:
+        with (spare / "b").open("rb") as player:
+            assert staging.recycle(staging.work / "one.mp3")
+            assert (staging.work / "one.mp3").read_bytes() == b"free" * 5000  # "a", not the one playing
+            assert not staging.recycle(staging.work / "two.mp3")
+            assert staging.recycled == 1
+            assert player.read() == b"aired" * 5000
+    finally:
+        staging.discard()
 
 
 def test_every_new_file_is_on_disk_before_the_week_is_published_and_only_those(tmp_path, monkeypatch):
@@ -873,3 +919,24 @@ def test_every_new_file_is_on_disk_before_the_week_is_published_and_only_those(t
     new = {ino for p, ino in after.items() if before.get(p) != ino}
     assert new and new <= at_publish[-1]
     assert not set(flushed) & (set(after.values()) - new)  # carried over: not flushed again
+
+
+def test_a_week_folder_that_is_a_symlink_keeps_what_it_points_to(tmp_path, monkeypatch):
+    """output/<week> put there as a symlink is swapped out like a folder, but what it points to is
+    not the build's: nothing there is taken as a spare (or deleted)."""
+    from broadcast import publish
+    from broadcast.app import Workspace
+    from broadcast.model import Week
+
+    monkeypatch.setattr(publish, "SPARE_MIN_BYTES", 10_000)
+    root = make_project(tmp_path / "p")
+    week = Week(2026, 49)
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "lang-son").mkdir(parents=True)
+    (elsewhere / "lang-son" / "chuong-trinh.mp3").write_bytes(b"\1" * 50_000)
+    (root / "output").mkdir()
+    (root / "output" / week.id).symlink_to(elsewhere, target_is_directory=True)
+    Workspace(root).build(week, jobs=1)
+    assert (elsewhere / "lang-son" / "chuong-trinh.mp3").read_bytes() == b"\1" * 50_000
+    assert not (root / "output" / week.id).is_symlink() and (root / "output" / week.id / "manifest.json").is_file()
+    assert not (root / publish.SPARE).exists() or not any((root / publish.SPARE).iterdir())

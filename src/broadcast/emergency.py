@@ -87,7 +87,8 @@ def publish_emergency(project: Project, week: Week, script: Script, locales: lis
         if synthesis.failures:
             raise ContentError([Problem(script.file, 0, "", str(f), "kiểm tra giọng đọc bằng 'broadcast doctor'")
                                 for f in synthesis.failures])
-        staging = Staging(output, week.id, {rel: e.sha256 for rel, e in previous.items()})
+        # its few files are flushed one by one as they move into the week on air (_add_to_week)
+        staging = Staging(output, week.id, {rel: e.sha256 for rel, e in previous.items()}, flush=False)
         try:
             ctx = BuildContext(project, week, chosen, jobs, staging, previous, synthesis, announcements, listener)
             with stage("master", listener) as progress:

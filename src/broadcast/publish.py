@@ -25,11 +25,15 @@ disk, a copied project, an edit, a stamp file lost) is hashed as before. On Wind
 
 A rebuild replaces files: an edit to the sentence naming each commune's police replaces 325 of a
 province's 390 programs (3.4 GB). Deleting them after the swap cost 1.0-1.3 s on a disk mounted
-with online discard (each freed block is trimmed), and writing as many new files 0.4-0.75 s. So,
-as PostgreSQL recycles its WAL segment files, a replaced file of a program's size that nothing else
-links is not deleted but kept in `.cache/spare/`, and the next build writes a new program over it
-in place (0.24 s for as many): at rest a project holds at most what its last build replaced;
-what the next build does not reuse is deleted when it publishes, and `broadcast clean` frees them.
+with online discard (each freed block is trimmed), and writing as many new files 0.4-0.75 s. So a
+replaced file of a program's size that nothing else links is not deleted but kept in
+`.cache/spare/`, and the next build writes a new program over it in place (0.24 s for as many), as
+PostgreSQL recycles its old WAL segments. Unlike PostgreSQL's, these files had readers this program
+does not control (a player still playing last week's program, a station downloading it), so a
+spare is written over only when the kernel says no one has it open (`_only_opener`). At rest the
+project holds at most what its last build replaced: what the next build does not reuse is deleted
+when it publishes, and `broadcast clean` frees them. Only where the week folder is swapped in one
+step (Linux), and `.cache` is on output's disk.
 
 New files are flushed to disk as they are staged, by a thread that waits on the disk while the
 build goes on, and the week is swapped in once all are: a power cut never publishes zeros.
@@ -65,6 +69,11 @@ with warnings.catch_warnings():  # where only a lock file is possible it says so
     from filelock import FileLock, SoftFileLock, Timeout
 
 from .errors import BuildLocked
+
+try:
+    import fcntl
+except ImportError:  # Windows: no leases, and no week folder swap, so no file is kept to be written over
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
@@ -242,7 +251,7 @@ class Staging:
     reused: int = 0
     recycled: int = 0  # new programs written over files an earlier rebuild replaced (SPARE)
     hashed: int = 0  # published files whose bytes were read to check them (no matching stamp)
-    fresh: list[Path] = field(default_factory=list)  # files with new content: flushed before publishing
+    flush: bool = True  # flush each new file as it is staged, and publish() once all are on disk
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # sha256 by content: slots that air the same program share one file by hard link, and it needs
     # checking once per build, not once per name (910 names, 390 files)
@@ -276,7 +285,9 @@ class Staging:
 
     def recycle(self, path: Path) -> bool:
         """Move a file an earlier rebuild replaced to `path`, a scratch path of this build, to be
-        written over in place (`audio.files.write_chunks`). False when none is left."""
+        written over in place (`audio.files.write_chunks`). Only a regular file that no other name
+        links and no one has open: a player may still be playing last week's program from it, or
+        a station downloading it. False when there is none."""
         while True:
             with self._lock:
                 if not self._spares:
@@ -284,14 +295,20 @@ class Staging:
                 spare = self._spares.pop()
             try:
                 os.rename(spare, path)
-                info = path.lstat()
-            except OSError:
-                continue  # gone meanwhile
-            if stat.S_ISREG(info.st_mode) and info.st_nlink == 1:
+                fd = os.open(path, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0))
+            except OSError:  # gone meanwhile, or a symlink put there: never followed
+                _remove(path)
+                continue
+            try:
+                info = os.fstat(fd)
+                alone = stat.S_ISREG(info.st_mode) and info.st_nlink == 1 and _only_opener(fd)
+            finally:
+                os.close(fd)
+            if alone:
                 with self._lock:
                     self.recycled += 1
                 return True
-            path.unlink()  # linked by another name since, or not a file: never written over
+            _remove(path)  # whoever has it open keeps reading what it was
 
     @property
     def published(self) -> Path:
@@ -399,8 +416,9 @@ class Staging:
         """A file with new content is staged: it is flushed to disk at once, by a thread of its own
         that waits on the disk while the build goes on. Flushed at publish instead, a province's
         3.4 GB of new programs kept the build waiting 1.3-1.9 s with both cores idle."""
+        if not self.flush:  # the caller flushes what it publishes itself (emergency.py)
+            return
         with self._lock:
-            self.fresh.append(target)
             if self._flusher is None:
                 self._flusher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flush")
             self._flushing.append(self._flusher.submit(_fsync_file, target))
@@ -448,36 +466,36 @@ class Staging:
     def _keep_spares(self, replaced: Path | None) -> None:
         """Delete the spares this build did not write over, and keep the replaced week's files of a
         program's size that nothing else links (a file this build carried over has a second link,
-        in the new week) for the next build: the project holds at most one build's."""
-        for path in self._spares:
-            path.unlink(missing_ok=True)
-        self._spares = []
-        folder = self.spare_folder
+        in the new week) for the next build: the project holds at most one build's. Best effort,
+        after the swap: the new week is published whatever happens here."""
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            return
-        if replaced is None or not _spares_usable(folder, self.output):
-            return
-        names: dict[tuple[int, int], list[str]] = {}  # program files of the old week, by inode
-        links: dict[tuple[int, int], int] = {}
-        for top, _, files in os.walk(replaced):
-            for name in files:
-                file = os.path.join(top, name)
-                info = os.lstat(file)
-                if stat.S_ISREG(info.st_mode) and info.st_size >= SPARE_MIN_BYTES:
-                    names.setdefault((info.st_dev, info.st_ino), []).append(file)
-                    links[(info.st_dev, info.st_ino)] = info.st_nlink
-        prefix = f"{time.time_ns()}-"
-        for inode, paths in names.items():
-            if len(paths) != links[inode]:  # linked from the new week (carried over) or from elsewhere
-                continue
-            spare = folder / f"{prefix}{len(self._spares)}"
-            try:
+            for path in self._spares:
+                _remove(path)
+            self._spares = []
+            folder = self.spare_folder
+            if replaced is None or replaced.is_symlink() or not replaced.is_dir():
+                return  # a week folder that was a symlink: what it points to is not ours to take
+            if not (_real_folder(folder.parent) and _real_folder(folder, make=True)
+                    and folder.stat().st_dev == replaced.stat().st_dev):
+                return
+            names: dict[tuple[int, int], list[str]] = {}  # program files of the old week, by inode
+            links: dict[tuple[int, int], int] = {}
+            for top, _, files in os.walk(replaced):
+                for name in files:
+                    file = os.path.join(top, name)
+                    info = os.lstat(file)
+                    if stat.S_ISREG(info.st_mode) and info.st_size >= SPARE_MIN_BYTES:
+                        names.setdefault((info.st_dev, info.st_ino), []).append(file)
+                        links[(info.st_dev, info.st_ino)] = info.st_nlink
+            prefix = f"{time.time_ns()}-"
+            for inode, paths in names.items():
+                if len(paths) != links[inode]:  # linked from the new week (carried over) or from elsewhere
+                    continue
+                spare = folder / f"{prefix}{len(self._spares)}"
                 os.rename(paths[0], spare)  # its other names (slots airing the same program) go with the week
-            except OSError:
-                return  # what is left is deleted with the old week, as before
-            self._spares.append(spare)
+                self._spares.append(spare)
+        except OSError as exc:  # what is left is deleted with the old week, as before
+            log.info("không giữ được tệp để dùng lại (%s); xoá như cũ (spares not kept)", exc)
 
     def _write_stamps(self, final: Path) -> None:
         """Note each published file's stamp, now that nothing of this build will link or unlink
@@ -529,27 +547,63 @@ def as_published(output: Path, week: str, digests: dict[str, str]) -> bool:
     return True
 
 
-def _spares_usable(folder: Path, output: Path) -> bool:
-    """Whether files can move between output/ and the spare folder by rename: the folder is a real
-    folder of the project (not a symlink out of it) on output's disk."""
+def _real_folder(folder: Path, make: bool = False) -> bool:
+    """Whether `folder` is a folder of its own (made if `make`), not a symlink out of the project."""
     try:
-        return (not folder.is_symlink() and not folder.parent.is_symlink() and folder.is_dir()
-                and folder.stat().st_dev == output.stat().st_dev)
+        if make and not os.path.lexists(folder):
+            folder.mkdir()
+        return not folder.is_symlink() and folder.is_dir()
     except OSError:
         return False
+
+
+def _spares_usable(folder: Path, output: Path) -> bool:
+    """Whether files can move between output/ and the spare folder by rename: the folder and the
+    project's .cache are real folders of the project (not symlinks out of it), on output's disk."""
+    try:
+        return _real_folder(folder.parent) and _real_folder(folder) and folder.stat().st_dev == output.stat().st_dev
+    except OSError:
+        return False
+
+
+def _only_opener(fd: int) -> bool:
+    """Whether no one else has this file open. A link count shows names, not open files, so this
+    asks the kernel: Linux grants a write lease only on a file no other open file refers to. The
+    lease is given back at once: held, someone opening the file would have the kernel signal this
+    process (SIGIO, which ends it). Where there are no leases, no file is written over."""
+    lease = getattr(fcntl, "F_SETLEASE", None) if fcntl is not None else None
+    if lease is None:
+        return False
+    try:
+        fcntl.fcntl(fd, lease, fcntl.F_WRLCK)
+    except OSError:  # someone has it open, or leases are off, or not on this filesystem
+        return False
+    fcntl.fcntl(fd, lease, fcntl.F_UNLCK)
+    return True
+
+
+def _remove(path: Path) -> None:
+    """Delete a spare (or what was put in its place), never failing a build for it."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError as exc:
+        log.info("không xoá được %s (%s)", path, exc)
 
 
 def remove_spares(output: Path) -> int:
     """Delete the files kept for the next build to write over (call with the lock held); returns the
     bytes freed."""
     folder = output.parent / SPARE
-    freed = 0
-    if folder.is_symlink() or not folder.is_dir():
+    if not (_real_folder(folder.parent) and _real_folder(folder)):
         return 0
+    freed = 0
     for entry in os.scandir(folder):
-        if not entry.is_dir(follow_symlinks=False):
-            freed += entry.stat(follow_symlinks=False).st_size if entry.is_file(follow_symlinks=False) else 0
-            Path(entry.path).unlink()
+        if entry.is_file(follow_symlinks=False):
+            freed += entry.stat(follow_symlinks=False).st_size
+        _remove(Path(entry.path))
     return freed
 
 

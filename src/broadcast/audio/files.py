@@ -41,7 +41,7 @@ def write_chunks(path: Path, chunks: Iterable[bytes], in_place: bool = False) ->
     """Write `chunks` one after another to `path` and return their sha256, computed as they are
     written: a program is ~10 MB, and joining its parts first would hold a second copy.
 
-    `in_place`: `path` is an old file to write over (one a rebuild replaced; see `publish.Spares`).
+    `in_place`: `path` is an old file to write over (one a rebuild replaced; see `publish.SPARE`).
     It is not truncated first, so the disk reuses its blocks instead of freeing and allocating them
     again (on a disk mounted with online discard, freeing a 10 MB file costs ~3 ms), and it is cut to
     the new length at the end. Only a regular file no other name links is written over; anything
@@ -54,7 +54,9 @@ def write_chunks(path: Path, chunks: Iterable[bytes], in_place: bool = False) ->
             path.unlink(missing_ok=True)
             fd = os.open(path, flags | os.O_TRUNC, 0o666)
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:  # never write through another name
+        # publish.Staging.recycle checked it too (and that no one has it open); this, on the open
+        # file, is the last word
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
             os.close(fd)
             path.unlink()
             fd = os.open(path, flags | os.O_EXCL, 0o666)
