@@ -305,3 +305,23 @@ def test_a_command_that_masters_nothing_does_not_import_the_filters():
     code = "import sys, broadcast.cli; print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_choosing_the_week_reads_the_settings_not_every_commune(tmp_path, monkeypatch):
+    """`plan` and `build` choose next week in the project's time zone from broadcast.yaml alone,
+    then read the communes once: the country's plan read its 3,321 commune files twice."""
+    from broadcast import project as project_module
+    from conftest import run
+
+    root = make_project(tmp_path / "p")
+    reads: list[int] = []
+    real = project_module._read_locales
+    monkeypatch.setattr(project_module, "_read_locales", lambda *a, **k: (reads.append(1), real(*a, **k))[1])
+    result = run("plan", "--json", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    assert len(reads) == 1
+    assert json.loads(result.output)["week"] == app.week_of(None, "Asia/Ho_Chi_Minh").id  # next week, Vietnam time
+    reads.clear()
+    result = run("build", "--jobs", "1", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    assert len(reads) == 1

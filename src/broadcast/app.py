@@ -51,7 +51,7 @@ from .master import (
 from .messages import clip_requests, held_for_approval, scripts_airing, speak_messages, spoken_clips
 from .model import Locale, Project, Script, Week
 from .plan import Durations, WeekPlan, estimate_seconds, plan_week
-from .project import find_root, input_snapshot, load_project, read_project, read_script_text
+from .project import find_root, input_snapshot, load_project, read_project, read_script_text, read_settings
 from .publish import Lock, published_weeks, remove_spares, remove_weeks
 from .render import render
 from .speech import Lexicon, normalize, speak
@@ -245,8 +245,8 @@ class Workspace:
     def week(self, text: str | None = None) -> Week:
         """The week `text` names, or next week in the project's time zone (read even when some
         other file of the project has errors: they are reported by the operation itself)."""
-        project = self._project or read_project(self.root)[0]
-        return week_of(text, project.settings.timezone if project else DEFAULT_TIMEZONE)
+        settings = self._project.settings if self._project else read_settings(self.root)  # not every commune
+        return week_of(text, settings.timezone if settings else DEFAULT_TIMEZONE)
 
     # --- choosing ---------------------------------------------------------------------------
 

@@ -47,7 +47,7 @@ INPUT_FOLDERS = ("scripts", "locales", "voices", "schedules", "assets")
 SMALL_INPUT = 1 << 20  # input files up to this size are named by their content, larger ones by their stamp
 
 __all__ = ["LEXICON_FILE", "SETTINGS_FILE", "SLUG", "LoadProblems", "deep_merge", "files_snapshot", "find_root",
-           "input_snapshot", "load_project", "read_project", "read_script_text"]
+           "input_snapshot", "load_project", "read_project", "read_script_text", "read_settings"]
 
 
 @dataclass
@@ -98,10 +98,7 @@ def read_project(root: Path) -> tuple[Project | None, LoadProblems]:
     """Read the whole project, collecting problems; the project is None only if unusable."""
     root = root.resolve()
     loading = LoadProblems(root)
-    voice_files, schedule_files = _files(loading, root, "voices"), _files(loading, root, "schedules")
-    # ids equal file names (checked by the schema), so references can be checked while reading
-    loading.known.update(voices=frozenset(p.stem for p in voice_files),
-                        schedules=frozenset(p.stem for p in schedule_files))
+    voice_files, schedule_files = _known_files(loading, root)
     voices = [v for v in (_read_voice(loading, p) for p in voice_files) if v]
     schedules = [s for s in (_read_schedule(loading, p) for p in schedule_files) if s]
     settings = _read_settings(loading, root)
@@ -116,6 +113,24 @@ def read_project(root: Path) -> tuple[Project | None, LoadProblems]:
     project = Project(root, settings, tuple(scripts), tuple(locales), tuple(voices), tuple(schedules),
                       lexicon, tuple(loading.warnings), official)
     return project, loading
+
+
+def read_settings(root: Path) -> Settings | None:
+    """broadcast.yaml alone, as `read_project` reads it (None when missing or unusable): what a
+    command needs to choose its week, without reading the country's 3,321 commune files first."""
+    root = root.resolve()
+    loading = LoadProblems(root)
+    _known_files(loading, root)
+    return _read_settings(loading, root)
+
+
+def _known_files(loading: LoadProblems, root: Path) -> tuple[list[Path], list[Path]]:
+    """The voice and schedule files. Their ids equal their file names (checked by the schema), so
+    references to them can be checked while reading the rest."""
+    voice_files, schedule_files = _files(loading, root, "voices"), _files(loading, root, "schedules")
+    loading.known.update(voices=frozenset(p.stem for p in voice_files),
+                        schedules=frozenset(p.stem for p in schedule_files))
+    return voice_files, schedule_files
 
 
 def input_snapshot(root: Path) -> str | None:
