@@ -854,8 +854,17 @@ def test_a_rebuild_writes_its_new_programs_over_the_files_the_last_one_replaced(
     assert victim.read_bytes() == b"\xff" * 20_000
     assert verify_folder(folder).exit_code == 0
 
+    kept_bytes = sum(p.stat().st_size for p in spare.iterdir() if p.is_file() and not p.is_symlink())
+    assert kept_bytes > 0
+    result = run("clean", "--keep", "1", "--dry-run", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    assert f"Sẽ xoá tệp chương trình giữ lại để bản dựng sau ghi đè (.cache/spare): {kept_bytes / 1e6:.1f} MB" \
+        in result.output
+    assert sum(p.stat().st_size for p in spare.iterdir() if p.is_file() and not p.is_symlink()) == kept_bytes
     result = run("clean", "--keep", "1", "--project", str(root))
     assert result.exit_code == 0, result.output
+    assert f"Đã xoá tệp chương trình giữ lại để bản dựng sau ghi đè (.cache/spare): {kept_bytes / 1e6:.1f} MB" \
+        in result.output
     assert not any(spare.iterdir()) and victim.exists()
     assert {p.name: p.read_bytes() for p in elsewhere.iterdir()} == before
 

@@ -165,8 +165,9 @@ class CacheStats:
 class CleanResult:
     removed: list[str]  # weeks removed (or that would be, with dry_run)
     kept: list[str]
-    freed_bytes: int
+    freed_bytes: int  # by the weeks removed
     dry_run: bool
+    spare_bytes: int = 0  # the program files the last rebuild kept to write over (publish.SPARE), freed too
 
 
 @dataclass(frozen=True)
@@ -567,9 +568,9 @@ class Workspace:
             weeks = published_weeks(output)
             kept = set(weeks[-keep:]) | (protected & set(weeks))
             old = [w for w in weeks if w not in kept]
-            # and the program files the last rebuild replaced, kept for the next to write over
-            freed = 0 if dry_run else remove_weeks(output, old) + remove_spares(output)
-        return CleanResult(removed=old, kept=sorted(kept), freed_bytes=freed, dry_run=dry_run)
+            freed = 0 if dry_run else remove_weeks(output, old)
+            spares = remove_spares(output, dry_run)  # what the last rebuild kept for the next to write over
+        return CleanResult(removed=old, kept=sorted(kept), freed_bytes=freed, dry_run=dry_run, spare_bytes=spares)
 
     # --- caches -----------------------------------------------------------------------------
 

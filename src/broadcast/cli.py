@@ -412,6 +412,9 @@ def clean(project_dir: Path | None, keep: int, dry_run: bool) -> None:
     click.echo(f"{verb} {len(result.removed)} tuần: {', '.join(result.removed) or 'không có'}"
                + ("" if dry_run else f" ({result.freed_bytes / 1e6:.1f} MB)"))
     click.echo(f"Giữ {len(result.kept)} tuần: {', '.join(result.kept) or 'không có'}")
+    if result.spare_bytes:
+        click.echo(f"{verb} tệp chương trình giữ lại để bản dựng sau ghi đè (.cache/spare): "
+                   f"{result.spare_bytes / 1e6:.1f} MB (program files kept for reuse)")
 
 
 @main.command()

@@ -593,9 +593,9 @@ def _remove(path: Path) -> None:
         log.info("không xoá được %s (%s)", path, exc)
 
 
-def remove_spares(output: Path) -> int:
+def remove_spares(output: Path, dry_run: bool = False) -> int:
     """Delete the files kept for the next build to write over (call with the lock held); returns the
-    bytes freed."""
+    bytes freed (with `dry_run`, that would be, and nothing is deleted)."""
     folder = output.parent / SPARE
     if not (_real_folder(folder.parent) and _real_folder(folder)):
         return 0
@@ -603,7 +603,8 @@ def remove_spares(output: Path) -> int:
     for entry in os.scandir(folder):
         if entry.is_file(follow_symlinks=False):
             freed += entry.stat(follow_symlinks=False).st_size
-        _remove(Path(entry.path))
+        if not dry_run:
+            _remove(Path(entry.path))
     return freed
 
 
