@@ -88,6 +88,21 @@ def test_placeholder_is_left_alone() -> None:
     assert normalize("Gọi <<CẦN ĐIỀN: số điện thoại 113>>.") == "Gọi <<CẦN ĐIỀN: số điện thoại 113>>."
 
 
+def test_phone_numbers_are_found_while_speaking_with_their_lines() -> None:
+    text = "Bà con gọi 0912 345 678 hoặc 113.\nTheo Điều 115 của luật, 3 người.\n\nLiên hệ số 113 ngay."
+    speech = speak(text)
+    assert speech.phones == (("0912 345 678", 1), ("113", 1), ("113", 4))  # not "Điều 115", not "3 người"
+    assert "không chín một hai" in speech.text  # each read digit by digit
+    assert speak(text).phones == speech.phones  # the second time from memory: the same lines
+    assert speak("Dòng trống.\n\n" + text).phones == (("0912 345 678", 3), ("113", 3), ("113", 6))
+
+
+def test_a_line_spoken_before_with_other_readings_keeps_its_own() -> None:
+    # the two lines look alike once their markup is set aside: each sentence is remembered with it
+    assert normalize("Gọi [đọc: ABC | a bê xê] ngay.") == "Gọi a bê xê ngay."
+    assert normalize("Gọi [đọc: ABC | a bờ cờ] ngay.") == "Gọi a bờ cờ ngay."
+
+
 # -- check_readings ------------------------------------------------------------------------
 def test_report_spelled_and_unchanged_with_lines() -> None:
     text = "UBND xã thông báo.\nLưu: VT, XYZT.\nDùng Facebook và iMessage."

@@ -19,7 +19,7 @@ from .model import HasProblems, Locale, Problem, Project, Script, Week
 from .plan import NotAiring, estimate_seconds, plan_week
 from .project import read_project
 from .render import RenderError, render
-from .speech import Finding, check_readings, speak
+from .speech import Finding, speak
 from .tts.voices import missing_recordings, unusable_recordings
 
 
@@ -78,15 +78,15 @@ def check_scripts(project: Project, scripts: list[Script], locales: list[Locale]
                 text = render(script, locale, week)
                 renders += 1
                 words[(script.id, locale.id)] = len(text.split())
-                lexicon = project.readings(locale.lexicon, project.voice_for(script, locale))
-                unlisted += phones.check_message(script, locale, text, project.official_numbers, lexicon)
+                speech = speak(text, project.readings(locale.lexicon, project.voice_for(script, locale)))
+                unlisted += phones.check_message(script, locale, text, project.official_numbers, speech)
             except RenderError as exc:
                 key = (exc.problem.file, exc.problem.line, exc.problem.field)
                 if key not in seen:  # the same mistake once, not once per commune
                     seen.add(key)
                     problems.append(exc.problem)
                 continue
-            for finding in check_readings(text, lexicon):
+            for finding in speech.unknown:
                 if finding.kind == "ambiguous":
                     line = _source_line(script, finding)
                     if (script.file, line, finding.token) not in seen:

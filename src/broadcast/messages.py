@@ -79,9 +79,10 @@ def speak_messages(project: Project, week: Week, locales: list[Locale],
                 continue
             voice = project.voice_for(script, locale)
             lexicon = project.readings(locale.lexicon, voice)  # espeak's respellings are not a neural voice's
-            unlisted += phones.check_message(script, locale, text, project.official_numbers, lexicon)
+            speech = speak(text, lexicon)
+            unlisted += phones.check_message(script, locale, text, project.official_numbers, speech)
             problems += [p for p in unclosed_markup_problems(script, text) if p not in problems]
-            messages.append(Message(script, locale, voice, speak(text, lexicon), written(text)))
+            messages.append(Message(script, locale, voice, speech, written(text)))
     problems += phones.problems(unlisted)
     if problems:
         raise ContentError(problems)

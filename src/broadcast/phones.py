@@ -1,7 +1,7 @@
 """Phone numbers on air: every number a message tells people to call must be one they may call.
 
 A number read as a phone number in a rendered message (the same notion the speech stage uses
-to read it digit by digit: `speech.phone_numbers`) must be
+to read it digit by digit: `Speech.phones`) must be
 
 - an emergency or public-service number (111, 112, 113, 114, 115), or
 - declared in the commune's or province's `contacts`, or
@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .errors import Problem
 from .model import Locale, OfficialNumber, Script
-from .speech import Lexicon, phone_numbers
+from .speech import Speech
 from .speech.markup import has_placeholder
 
 OFFICIAL_FILE = "official_numbers.yaml"
@@ -82,11 +82,11 @@ def declared(locale: Locale, official: Iterable[OfficialNumber]) -> dict[str, st
 
 
 def check_message(script: Script, locale: Locale, text: str, official: Iterable[OfficialNumber],
-                  lexicon: Lexicon | None = None) -> list[Unlisted]:
-    """The numbers in `text` (`script` rendered for `locale`) that may not go on air."""
+                  speech: Speech) -> list[Unlisted]:
+    """The numbers in `text` (`script` rendered for `locale`, spoken as `speech`) that may not go on air."""
     known = declared(locale, official)
     found = []
-    for number, line in _said(locale, text, lexicon):
+    for number, line in _said(locale, text, speech):
         d = digits(number)
         if d not in known:
             found.append(Unlisted(script, locale, number, _source_line(script, locale, number, line),
@@ -134,10 +134,10 @@ def contact_problems(root: Path, locales: Iterable[Locale]) -> list[Problem]:
     return list(out.values())
 
 
-def _said(locale: Locale, text: str, lexicon: Lexicon | None) -> list[tuple[str, int]]:
-    """(number, rendered line) of every phone number in `text`: those read as phone numbers, and
-    the commune's contact numbers wherever they appear (even where they would be read as a quantity)."""
-    said = phone_numbers(text, lexicon)
+def _said(locale: Locale, text: str, speech: Speech) -> list[tuple[str, int]]:
+    """(number, rendered line) of every phone number in `text`: those `speech` reads as phone numbers,
+    and the commune's contact numbers wherever they appear (even where they would be read as a quantity)."""
+    said = list(speech.phones)
     seen = {(digits(number), line) for number, line in said}
     for contact in locale.contacts.values():
         if not digits(contact.phone) or has_placeholder(contact.phone):

@@ -12,6 +12,7 @@ Keywords are case-insensitive and may be typed without diacritics.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from .alphabet import spell
 from .text import PAUSE
@@ -76,7 +77,7 @@ def protect(line: str, store: list[str]) -> str:
     return _MARKUP_RE.sub(repl, line)
 
 
-def restore(text: str, store: list[str]) -> str:
+def restore(text: str, store: Sequence[str]) -> str:
     """Put the protected readings back."""
     if not store:
         return text

@@ -30,7 +30,13 @@ def _longest(dotted: frozenset[str]) -> int:
     return max((len(k) for k in dotted), default=0)
 
 
-def _split(line: str, dotted: frozenset[str]) -> list[str]:
+# A script rendered for thousands of communes repeats most of its lines and sentences: the pure
+# steps below are answered from memory (bounded, like the normaliser's own sentence memory).
+_MEMORY = 50_000
+
+
+@lru_cache(maxsize=_MEMORY)
+def _split(line: str, dotted: frozenset[str]) -> tuple[str, ...]:
     """Cut a line into sentences at . ! ? ; - but not after "TP." or before a lower-case word."""
     out, start = [], 0
     for m in _BOUNDARY_RE.finditer(line):
@@ -47,7 +53,7 @@ def _split(line: str, dotted: frozenset[str]) -> list[str]:
         out.append(line[start:m.start()])
         start = m.end()
     out.append(line[start:])
-    return out
+    return tuple(out)
 
 
 def fit(part: str, limit: int = MAX_PART_CHARS) -> list[str]:
@@ -112,18 +118,9 @@ class _Builder:
     def close_sentence(self) -> None:
         if self.pending is None:
             return
-        spoken, self.pending = tidy(self.pending), None
-        # Split again on the spoken text: a rule's output may put a space after
-        # "?" or "." where the source had none, and a second pass would cut there.
-        for piece in _split(spoken, self.dotted):
-            text = restore(piece, self.store)
-            parts = tuple(p for p in (" ".join(x.split()) for x in text.split(PAUSE)) if p)
-            if not parts:
-                continue
-            if parts[-1][-1] not in TERMINAL:
-                parts = parts[:-1] + (parts[-1] + ".",)
-            parts = tuple(piece for part in parts for piece in fit(part))
-            self.sentences.append(Sentence(parts, self.pending_line))
+        spoken, self.pending = self.pending, None
+        self.sentences += [Sentence(parts, self.pending_line)
+                           for parts in _sentences(spoken, self.dotted, tuple(self.store))]
 
     def close_paragraph(self) -> None:
         self.close_sentence()
@@ -132,10 +129,29 @@ class _Builder:
             self.sentences = []
 
 
+@lru_cache(maxsize=_MEMORY)
+def _sentences(spoken: str, dotted: frozenset[str], store: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """The parts of each sentence in a finished stretch of spoken text (`store`: the protected
+    passages its markers stand for)."""
+    out = []
+    # Split again on the spoken text: a rule's output may put a space after
+    # "?" or "." where the source had none, and a second pass would cut there.
+    for piece in _split(tidy(spoken), dotted):
+        text = restore(piece, store)
+        parts = tuple(p for p in (" ".join(x.split()) for x in text.split(PAUSE)) if p)
+        if not parts:
+            continue
+        if parts[-1][-1] not in TERMINAL:
+            parts = parts[:-1] + (parts[-1] + ".",)
+        out.append(tuple(piece for part in parts for piece in fit(part)))
+    return tuple(out)
+
+
 def speak(text: str, lexicon: Lexicon | None = None) -> Speech:
     """The structured spoken form of ``text``; never raises on a str."""
     norm = _normaliser(lexicon)
     findings: list[Finding] = []
+    phones: list[tuple[str, int]] = []
     store: list[str] = []
     out = _Builder(store, norm.dotted)
     for lineno, raw in enumerate(clean(str(text)).split("\n"), 1):
@@ -145,25 +161,18 @@ def speak(text: str, lexicon: Lexicon | None = None) -> Speech:
         continues = out.open_ended() and not starts_new_line(raw)
         line = protect(strip_decoration(raw), store)
         for i, segment in enumerate(_split(line, norm.dotted)):
-            spoken = norm.sentence(segment, lineno, findings)
+            spoken = norm.sentence(segment, lineno, findings, phones)
             if i == 0 and continues:
                 out.extend(spoken)
             else:
                 out.open(spoken, lineno)
     out.close_paragraph()
-    return Speech(tuple(out.paragraphs), tuple(findings))
+    return Speech(tuple(out.paragraphs), tuple(findings), tuple(phones))
 
 
 def phone_numbers(text: str, lexicon: Lexicon | None = None) -> list[tuple[str, int]]:
     """Every (token, line) of ``text`` that speak() reads as a phone number, as written."""
-    norm = _normaliser(lexicon)
-    store: list[str] = []
-    found = []
-    for lineno, raw in enumerate(clean(str(text)).split("\n"), 1):
-        line = protect(strip_decoration(raw), store)
-        for segment in _split(line, norm.dotted):
-            found += [(token, lineno) for token in norm.phone_numbers(segment)]
-    return found
+    return list(speak(text, lexicon).phones)
 
 
 def normalize(text: str, lexicon: Lexicon | None = None) -> str:

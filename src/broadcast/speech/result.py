@@ -73,6 +73,7 @@ class Speech:
 
     paragraphs: tuple[Paragraph, ...]
     unknown: tuple[Finding, ...] = ()
+    phones: tuple[tuple[str, int], ...] = ()  # (token as written, line): what is read as a phone number
 
     @property
     def text(self) -> str:

@@ -173,8 +173,7 @@ class Normaliser:
         self.pattern = re.compile("|".join(alternatives))
         self.dotted = frozenset(k for k in lexicon.abbreviations if k.endswith("."))
         self._cache: dict[str, tuple[str, FindingKind | None]] = {}
-        self._sentences: dict[str, tuple[str, tuple[Finding, ...]]] = {}
-        self._phones: dict[str, tuple[str, ...]] = {}
+        self._sentences: dict[str, tuple[str, tuple[Finding, ...], tuple[str, ...]]] = {}
         self._handlers: dict[str, Callable[[re.Match[str], _Call], str]] = {
             "special": self._special, "code": self._codenum, "url": self._url, "phone": self._phone, "doc": self._doc,
             "date": self._date, "monthyear": self._monthyear, "daymonth": self._daymonth, "frac": self._frac,
@@ -184,30 +183,39 @@ class Normaliser:
             "dayrange": self._dayrange, "per": _per,
         }
 
-    def sentence(self, text: str, line: int, findings: list[Finding]) -> str:
-        """The spoken form of one sentence (untidied; PAUSE marks group pauses). A sentence read before
-        by this normaliser is answered from memory: a script rendered for 3,321 communes repeats most of
-        its sentences, and reading one is pure (only the findings' line numbers differ)."""
+    def sentence(self, text: str, line: int, findings: list[Finding], phones: list[tuple[str, int]]) -> str:
+        """The spoken form of one sentence (untidied; PAUSE marks group pauses); what it could not
+        read goes to `findings` and the tokens it reads as phone numbers (digit by digit) to `phones`,
+        each with `line`. A sentence read before by this normaliser is answered from memory: a script
+        rendered for 3,321 communes repeats most of its sentences, and reading one is pure (only the
+        line numbers differ)."""
         known = self._sentences.get(text)
         if known is None:
-            found: list[Finding] = []
-            known = (self._read(text, found), tuple(found))
+            call = _Call(0, [])
+            known = (self._read(text, call), tuple(call.findings), tuple(call.phones))
             if len(self._sentences) > _CACHE_LIMIT:
                 self._sentences.clear()
             self._sentences[text] = known
-        spoken, seen = known
+        spoken, seen, said = known
         findings.extend(Finding(f.token, f.kind, line, f.reading) for f in seen)
+        phones.extend((token, line) for token in said)
         return spoken
 
-    def _read(self, text: str, findings: list[Finding]) -> str:
-        call = _Call(0, findings)
+    def _read(self, text: str, call: _Call) -> str:
         handlers = self._handlers
 
         def dispatch(m: re.Match[str]) -> str:
+            kind = m.lastgroup or "sym"
+            if kind == "phone":
+                call.phones.append(m.group())
             try:
-                return " " + handlers[m.lastgroup or "sym"](m, call) + " "
+                spoken = handlers[kind](m, call)
             except Exception:
                 return " " + spell(m.group()) + " "
+            if kind == "num" and spoken == num.digits(m.group("n")) and m.group("n").isdigit() and not m.group("u") \
+                    and _called(m, _prev_words(text, m.start())[1], _next_word(text, m.end())):
+                call.phones.append(m.group("n"))  # a number read digit by digit because it is one to call
+            return " " + spoken + " "
 
         return self.pattern.sub(dispatch, text)
 
@@ -295,27 +303,6 @@ class Normaliser:
         if len(raw) >= 10:
             return num.digits(raw)
         return num.number_text(raw)
-
-    def phone_numbers(self, text: str) -> list[str]:
-        """The tokens of one sentence this normaliser reads as phone numbers (digit by digit)."""
-        known = self._phones.get(text)
-        if known is None:
-            if len(self._phones) > _CACHE_LIMIT:
-                self._phones.clear()
-            known = self._phones[text] = tuple(self._find_phones(text))
-        return list(known)
-
-    def _find_phones(self, text: str) -> list[str]:
-        found = []
-        for m in self.pattern.finditer(text):
-            if m.lastgroup == "phone":
-                found.append(m.group())
-            elif m.lastgroup == "num" and m.group("n").isdigit() and not m.group("u"):
-                # read digit by digit because of its context (not a day, a month, an ordinal)
-                if (_called(m, _prev_words(text, m.start())[1], _next_word(text, m.end()))
-                        and self._num(m, _Call(0, [])) == num.digits(m.group("n"))):
-                    found.append(m.group("n"))
-        return found
 
     def _range(self, m: re.Match[str], call: _Call) -> str:
         unit = m.group("ru")
@@ -492,11 +479,12 @@ class Normaliser:
 class _Call:
     """Per-sentence state the handlers share."""
 
-    __slots__ = ("findings", "line")
+    __slots__ = ("findings", "line", "phones")
 
     def __init__(self, line: int, findings: list[Finding]) -> None:
         self.line = line
         self.findings = findings
+        self.phones: list[str] = []  # tokens read as phone numbers, in order
 
     def note(self, token: str, kind: FindingKind, reading: str) -> None:
         self.findings.append(Finding(token, kind, self.line, reading))
