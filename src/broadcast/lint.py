@@ -72,14 +72,17 @@ def check_scripts(project: Project, scripts: list[Script], locales: list[Locale]
     voices = {v.id: v for v in project.voices}
     spoken: dict[str, set[str]] = {}
     unread: dict[tuple[str, str], _Unread] = {}
+    numbers: dict[str, phones.Dialable] = {}
     for script in scripts:
         for locale in locales:
+            if locale.id not in numbers:
+                numbers[locale.id] = phones.dialable(locale, project.official_numbers)
             try:
                 text = render(script, locale, week)
                 renders += 1
                 words[(script.id, locale.id)] = len(text.split())
                 speech = speak(text, project.readings(locale.lexicon, project.voice_for(script, locale)))
-                unlisted += phones.check_message(script, locale, text, project.official_numbers, speech)
+                unlisted += phones.check_message(script, locale, text, numbers[locale.id], speech)
             except RenderError as exc:
                 key = (exc.problem.file, exc.problem.line, exc.problem.field)
                 if key not in seen:  # the same mistake once, not once per commune

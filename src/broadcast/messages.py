@@ -71,6 +71,7 @@ def speak_messages(project: Project, week: Week, locales: list[Locale],
     problems: list[Problem] = []
     unlisted: list[phones.Unlisted] = []
     for locale in locales:
+        numbers = phones.dialable(locale, project.official_numbers)
         for script in scripts:
             try:
                 text = render(script, locale, week)
@@ -80,7 +81,7 @@ def speak_messages(project: Project, week: Week, locales: list[Locale],
             voice = project.voice_for(script, locale)
             lexicon = project.readings(locale.lexicon, voice)  # espeak's respellings are not a neural voice's
             speech = speak(text, lexicon)
-            unlisted += phones.check_message(script, locale, text, project.official_numbers, speech)
+            unlisted += phones.check_message(script, locale, text, numbers, speech)
             problems += [p for p in unclosed_markup_problems(script, text) if p not in problems]
             messages.append(Message(script, locale, voice, speech, written(text)))
     problems += phones.problems(unlisted)

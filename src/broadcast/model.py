@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -191,7 +192,7 @@ class Week:
     def monday(self) -> date:
         return date.fromisocalendar(self.year, self.number, 1)
 
-    @property
+    @cached_property  # asked for each commune and slot of a plan: the country's plan asks ~50,000 times
     def days(self) -> tuple[date, ...]:
         return tuple(self.monday + timedelta(days=i) for i in range(7))
 

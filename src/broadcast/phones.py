@@ -81,12 +81,32 @@ def declared(locale: Locale, official: Iterable[OfficialNumber]) -> dict[str, st
     return known
 
 
-def check_message(script: Script, locale: Locale, text: str, official: Iterable[OfficialNumber],
-                  speech: Speech) -> list[Unlisted]:
-    """The numbers in `text` (`script` rendered for `locale`, spoken as `speech`) that may not go on air."""
-    known = declared(locale, official)
+@dataclass(frozen=True)
+class Dialable:
+    """What one commune's messages may say: the numbers declared for it (`declared`), and its own
+    contact numbers (as written, their digits, how to find them in a text). Made once per commune,
+    not once per script: lint checks the country's 23,247 messages."""
+
+    known: dict[str, str]
+    contacts: tuple[tuple[str, str, re.Pattern[str]], ...]
+
+
+def dialable(locale: Locale, official: Iterable[OfficialNumber]) -> Dialable:
+    contacts = []
+    for contact in locale.contacts.values():
+        if not digits(contact.phone) or has_placeholder(contact.phone):
+            continue  # "<<CẦN ĐIỀN: ... phường Long Phú 1 ...>>" holds digits but is no number
+        written = contact.phone.strip()
+        contacts.append((written, digits(contact.phone), re.compile(rf"(?<![0-9]){re.escape(written)}(?![0-9])")))
+    return Dialable(declared(locale, official), tuple(contacts))
+
+
+def check_message(script: Script, locale: Locale, text: str, numbers: Dialable, speech: Speech) -> list[Unlisted]:
+    """The numbers in `text` (`script` rendered for `locale`, spoken as `speech`) that may not go on
+    air; `numbers`: `dialable(locale, ...)`."""
+    known = numbers.known
     found = []
-    for number, line in _said(locale, text, speech):
+    for number, line in _said(numbers, text, speech):
         d = digits(number)
         if d not in known:
             found.append(Unlisted(script, locale, number, _source_line(script, locale, number, line),
@@ -134,20 +154,17 @@ def contact_problems(root: Path, locales: Iterable[Locale]) -> list[Problem]:
     return list(out.values())
 
 
-def _said(locale: Locale, text: str, speech: Speech) -> list[tuple[str, int]]:
+def _said(numbers: Dialable, text: str, speech: Speech) -> list[tuple[str, int]]:
     """(number, rendered line) of every phone number in `text`: those `speech` reads as phone numbers,
     and the commune's contact numbers wherever they appear (even where they would be read as a quantity)."""
     said = list(speech.phones)
     seen = {(digits(number), line) for number, line in said}
-    for contact in locale.contacts.values():
-        if not digits(contact.phone) or has_placeholder(contact.phone):
-            continue  # "<<CẦN ĐIỀN: ... phường Long Phú 1 ...>>" holds digits but is no number
-        pattern = re.compile(rf"(?<![0-9]){re.escape(contact.phone.strip())}(?![0-9])")
+    for written, dialled, pattern in numbers.contacts:
         for match in pattern.finditer(text):
             line = text.count("\n", 0, match.start()) + 1
-            if (digits(contact.phone), line) not in seen:
-                seen.add((digits(contact.phone), line))
-                said.append((contact.phone.strip(), line))
+            if (dialled, line) not in seen:
+                seen.add((dialled, line))
+                said.append((written, line))
     return said
 
 
