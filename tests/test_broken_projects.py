@@ -123,6 +123,7 @@ BROKEN += [
     ("station-newline", {COMMUNE: commune('station: "Đài xã\\nChi Lăng"')}, f"{COMMUNE}:3", "newline"),
     ("name-newline", {COMMUNE: "name: \"Xã Chi\\rLăng\"\ncode: '06463'\n"}, f"{COMMUNE}:1", "newline"),
     ("name-control", {COMMUNE: "name: \"Xã Chi\\x07Lăng\"\ncode: '06463'\n"}, f"{COMMUNE}:1", "control"),
+    ("name-tab", {COMMUNE: "name: Xã\tChi Lăng\ncode: '06463'\n"}, f"{COMMUNE}:1", "control"),
     ("station-block-scalar", {COMMUNE: commune("station: |", "  Đài xã", "  Chi Lăng")}, f"{COMMUNE}:3", "newline"),
     ("province-name-newline", {PROVINCE: 'province: {name: "Lạng\\nSơn", code: "20"}\nschedule: sang-chieu\n'},
      f"{PROVINCE}:1", "newline"),

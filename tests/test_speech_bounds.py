@@ -21,11 +21,12 @@ def _line(n: int) -> str:
 
 
 def _seconds(text: str) -> float:
-    from broadcast.speech import BUILTIN
+    from broadcast.speech import BUILTIN, pipeline
     from broadcast.speech import text as speech_text
 
     BUILTIN._normaliser = None  # a fresh normaliser: its memory of sentences read before would hide the work
-    for remembered in (speech_text._clean_line, speech_text.strip_decoration, speech_text.tidy):
+    for remembered in (speech_text._clean_line, speech_text.strip_decoration, speech_text.tidy, pipeline._split,
+                       pipeline._sentences):
         remembered.cache_clear()
     normalize("x")  # compile its rules outside the timing
     start = time.perf_counter()
@@ -87,3 +88,40 @@ def test_one_huge_word_is_cut_too() -> None:
 def test_short_sentences_are_not_cut() -> None:
     speech = speak("Gọi 113, 114, 115 ngay. Người dân cần cảnh giác, không chuyển tiền.")
     assert [s.parts for s in speech.sentences][1] == ("Người dân cần cảnh giác, không chuyển tiền.",)
+
+
+def _kept_bytes(speak_all) -> int:
+    """Memory still held after `speak_all()` returns (what the speech stage remembers)."""
+    import gc
+    import tracemalloc
+
+    from broadcast.speech import BUILTIN, pipeline
+    from broadcast.speech import text as speech_text
+
+    BUILTIN._normaliser = None
+    for remembered in (speech_text._clean_line, speech_text.strip_decoration, speech_text.tidy, pipeline._split,
+                       pipeline._sentences):
+        remembered.cache_clear()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        speak_all()
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+
+
+def test_what_is_remembered_of_marked_text_grows_with_it_not_with_its_square() -> None:
+    # each sentence is remembered with the readings it uses, not with every reading before it
+    text = "\n".join(f"Câu thứ {i} có [đọc: UBND | ủy ban nhân dân] ở đây." for i in range(3000))
+    kept = _kept_bytes(lambda: speak(text))
+    assert kept < 15_000_000, kept  # keyed by the whole store it was ~44 MB
+
+
+def test_long_lines_are_not_remembered() -> None:
+    # a script that renders a 40,000-character line for each of 100 communes: worked out each time
+    line = " ".join(["Bà con cảnh giác với cuộc gọi lạ"] * 1200)
+    kept = _kept_bytes(lambda: [speak(f"Xã số {i}: {line}") for i in range(100)])
+    assert kept < 10_000_000, kept  # remembered, each step's copy of the 100 lines: ~40 MB

@@ -35,6 +35,10 @@ BROKEN = [
     "valid: {from: 2024-02-30}\n",
     "x: " + "[" * 60 + "]" * 60 + "\n",
     "a: *missing\n",
+    "a: 1\nb: *nope\nc: 1\nd: [\n",  # the first mistake in the file is the one reported
+    "a: 1\n---\nb: 1\nc: [\n",
+    "ok: 1\nx: " + "1" * 5000 + "\n",  # past Python's 4,300 digits
+    "k: !nesting%20depth x\n",
 ]
 
 
@@ -115,3 +119,25 @@ def test_nesting_up_to_the_bound_is_read():
     assert value == [1]
     with pytest.raises(YamlError, match="nesting"):
         yamlio.parse_yaml("x: " + "[" * (yamlio.MAX_DEPTH - 1) + "1" + "]" * (yamlio.MAX_DEPTH - 1) + "\n")
+
+
+@pytest.mark.parametrize("text, line, words", [
+    ("a: 1\nb: *nope\nc: 1\nd: [\n", 2, "syntax error"),
+    ("a: 1\n---\nb: 1\nc: [\n", 2, "syntax error"),
+    ("ok: 1\nx: " + "1" * 5000 + "\n", 2, "number too long"),
+    ("ok: 1\nx: !!int " + "9" * 5000 + "\n", 2, "number too long"),
+    ("ok: 1\na: b\ud800c\n", 2, "unacceptable character"),  # a lone surrogate (not from a file)
+    ("k: !nesting%20depth x\n", 1, "syntax error"),  # a tag, not libyaml's nesting bound
+])
+def test_every_mistake_is_a_yaml_error_at_its_line(text, line, words):
+    with pytest.raises(YamlError) as caught:
+        yamlio.parse_yaml(text)
+    assert (caught.value.line, words in caught.value.message) == (line, True), caught.value
+
+
+def test_a_tab_inside_a_value_is_read_as_part_of_it():
+    # the one place the parsers differ: libyaml takes a tab between words of a plain value as YAML
+    # allows, PyYAML's parser refuses it; one-line fields then refuse the tab (test_broken_projects)
+    assert yamlio.parse_yaml("name: Xã\tChi Lăng\n") == {"name": "Xã\tChi Lăng"}
+    with pytest.raises(YamlError, match="dùng dấu cách, không dùng tab"):
+        yamlio.parse_yaml("a:\n\tb: 1\n")  # a tab as indentation stays a syntax error

@@ -106,12 +106,19 @@ class Loader(_SafeBase):
 
 
 def _check_depth(text: Any) -> None:
-    """Refuse nesting deeper than MAX_DEPTH at the line of the first node too deep."""
+    """Refuse nesting deeper than MAX_DEPTH at the line of the first node too deep. A syntax error
+    ends the scan: composing meets it too, or an earlier mistake first (an undefined alias), and
+    reports whichever comes first in the file."""
     events = _EventsBase(text)
     try:
         depth = 0
-        while events.check_event():
-            event = events.get_event()
+        while True:
+            try:
+                if not events.check_event():
+                    return
+                event = events.get_event()
+            except yaml.YAMLError:
+                return
             if isinstance(event, yaml.NodeEvent) and depth + 1 > MAX_DEPTH:
                 raise _Refused(event.start_mark.line + 1 if event.start_mark else 1, *_TOO_DEEP)
             if isinstance(event, yaml.CollectionStartEvent):
@@ -149,6 +156,15 @@ def _check_size(root: yaml.Node) -> None:
         return total
 
     size(root)
+
+
+def _construct_int(loader: Loader, node: yaml.ScalarNode) -> Any:
+    """An integer; one too long for Python to read (over 4,300 digits) is refused at its line."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+    except ValueError:
+        raise _Refused(node.start_mark.line + 1, f"số '{node.value[:20]}...' quá dài (number too long)",
+                       "viết số ngắn hơn; nếu đó là chữ, đặt trong dấu nháy") from None
 
 
 def _construct_timestamp(loader: Loader, node: yaml.ScalarNode) -> Any:
@@ -210,6 +226,7 @@ def _construct_seq(loader: Loader, node: yaml.SequenceNode):
 Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+Loader.add_constructor(_INT, _construct_int)
 
 
 def load_yaml(path: Path) -> Any:
@@ -236,10 +253,14 @@ def parse_yaml(text: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        if "nesting depth" in str(exc.problem):  # libyaml's own bound (1,000 flow levels), met before ours
+        if exc.problem == "exceeded maximum nesting depth":  # libyaml's own bound (1,000 levels), met before ours
             raise YamlError(line, *_TOO_DEEP) from None
         what = exc.problem or exc.context or "cú pháp sai"
         raise YamlError(line, f"lỗi cú pháp YAML: {what} (YAML syntax error)",
                         "kiểm tra thụt lề (dùng dấu cách, không dùng tab), dấu ':' và dấu ngoặc kép") from None
     except yaml.YAMLError as exc:
         raise YamlError(1, f"lỗi cú pháp YAML: {exc} (YAML syntax error)", "kiểm tra lại tệp") from None
+    except UnicodeEncodeError as exc:  # a lone surrogate (text not from a file): libyaml reads UTF-8
+        line = text[: exc.start].count("\n") + 1 if exc.object == text else 1
+        raise YamlError(line, f"ký tự không hợp lệ #x{ord(exc.object[exc.start]):04x} (unacceptable character)",
+                        "xóa ký tự đó rồi lưu lại") from None

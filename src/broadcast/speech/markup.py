@@ -12,7 +12,7 @@ Keywords are case-insensitive and may be typed without diacritics.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from .alphabet import spell
 from .text import PAUSE
@@ -77,11 +77,19 @@ def protect(line: str, store: list[str]) -> str:
     return _MARKUP_RE.sub(repl, line)
 
 
-def restore(text: str, store: Sequence[str]) -> str:
-    """Put the protected readings back."""
+def marked(text: str, store: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """The markers in `text` and the readings they stand for (`store`, as `protect` filled it): what
+    `restore` needs, and no more (a stretch of text remembered with it does not hold the whole store)."""
     if not store:
+        return ()
+    return tuple(sorted({m: store[ord(m) - _FIRST] for m in PROTECTED_RE.findall(text)}.items()))
+
+
+def restore(text: str, readings: Mapping[str, str]) -> str:
+    """Put the protected readings back (`readings`: by marker, as `marked` gives them)."""
+    if not readings:
         return text
-    return PROTECTED_RE.sub(lambda m: store[ord(m.group()) - _FIRST], text)
+    return PROTECTED_RE.sub(lambda m: readings[m.group()], text)
 
 
 def unclosed(text: str) -> list[tuple[int, str]]:

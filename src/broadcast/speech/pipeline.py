@@ -8,10 +8,10 @@ from functools import lru_cache
 
 from .builtin import BUILTIN
 from .lexicon import Lexicon
-from .markup import protect, restore
+from .markup import marked, protect, restore
 from .result import MAX_PART_CHARS, Finding, Paragraph, Sentence, Speech
 from .rules import Normaliser
-from .text import PAUSE, TERMINAL, clean, starts_new_line, strip_decoration, tidy
+from .text import PAUSE, TERMINAL, clean, remembered, starts_new_line, strip_decoration, tidy
 
 _BOUNDARY_RE = re.compile(r"(?<=[.!?;])\s+(?=\S)")
 _TOKEN_BEFORE_RE = re.compile(r"\S+$")
@@ -30,12 +30,7 @@ def _longest(dotted: frozenset[str]) -> int:
     return max((len(k) for k in dotted), default=0)
 
 
-# A script rendered for thousands of communes repeats most of its lines and sentences: the pure
-# steps below are answered from memory (bounded, like the normaliser's own sentence memory).
-_MEMORY = 50_000
-
-
-@lru_cache(maxsize=_MEMORY)
+@remembered
 def _split(line: str, dotted: frozenset[str]) -> tuple[str, ...]:
     """Cut a line into sentences at . ! ? ; - but not after "TP." or before a lower-case word."""
     out, start = [], 0
@@ -120,7 +115,7 @@ class _Builder:
             return
         spoken, self.pending = self.pending, None
         self.sentences += [Sentence(parts, self.pending_line)
-                           for parts in _sentences(spoken, self.dotted, tuple(self.store))]
+                           for parts in _sentences(spoken, self.dotted, marked(spoken, self.store))]
 
     def close_paragraph(self) -> None:
         self.close_sentence()
@@ -129,15 +124,16 @@ class _Builder:
             self.sentences = []
 
 
-@lru_cache(maxsize=_MEMORY)
-def _sentences(spoken: str, dotted: frozenset[str], store: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
-    """The parts of each sentence in a finished stretch of spoken text (`store`: the protected
-    passages its markers stand for)."""
-    out = []
+@remembered
+def _sentences(spoken: str, dotted: frozenset[str],
+               readings: tuple[tuple[str, str], ...]) -> tuple[tuple[str, ...], ...]:
+    """The parts of each sentence in a finished stretch of spoken text (`readings`: what its
+    markers stand for, `markup.marked`)."""
+    out, table = [], dict(readings)
     # Split again on the spoken text: a rule's output may put a space after
     # "?" or "." where the source had none, and a second pass would cut there.
     for piece in _split(tidy(spoken), dotted):
-        text = restore(piece, store)
+        text = restore(piece, table)
         parts = tuple(p for p in (" ".join(x.split()) for x in text.split(PAUSE)) if p)
         if not parts:
             continue

@@ -22,7 +22,7 @@ from .builtin import (
 )
 from .lexicon import Lexicon
 from .result import Finding, FindingKind
-from .text import PAUSE
+from .text import MEMO_CHARS, PAUSE
 
 # "12 000 thuê bao": a space as thousands separator, only before a word (else digits).
 _NUM = r"[1-9][0-9]{0,2}(?: [0-9]{3})+(?![0-9]|[.,][0-9])(?=\s?[^\W\d_])|[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?(?![0-9])|[0-9]+(?:[.,][0-9]+)?"
@@ -116,7 +116,7 @@ _RUNS_RE = re.compile(r"[0-9]+|[^0-9]+")
 _URL_PIECE_RE = re.compile(r"[A-Za-z0-9]+|[^A-Za-z0-9]")
 _URL_TRAIL_RE = re.compile(r"[.,;:!?)\]'\"]+$")
 _SCHEME_RE = re.compile(r"^[A-Za-z]+://")
-_CACHE_LIMIT = 50_000
+MEMORY_CHARS = 2_000_000  # characters a normaliser remembers, of sentences and words read, before it starts afresh
 
 
 def _prev_words(s: str, pos: int) -> tuple[str, str]:
@@ -172,6 +172,7 @@ class Normaliser:
             alternatives.insert(0, f"(?P<special>{guard}(?:{'|'.join(keys)}))")
         self.pattern = re.compile("|".join(alternatives))
         self.dotted = frozenset(k for k in lexicon.abbreviations if k.endswith("."))
+        self._memory_chars = 0  # what the two memories below hold (`_remember`)
         self._cache: dict[str, tuple[str, FindingKind | None]] = {}
         self._sentences: dict[str, tuple[str, tuple[Finding, ...], tuple[str, ...]]] = {}
         self._handlers: dict[str, Callable[[re.Match[str], _Call], str]] = {
@@ -193,13 +194,25 @@ class Normaliser:
         if known is None:
             call = _Call(0, [])
             known = (self._read(text, call), tuple(call.findings), tuple(call.phones))
-            if len(self._sentences) > _CACHE_LIMIT:
-                self._sentences.clear()
-            self._sentences[text] = known
+            if self._remember(text, known[0]):
+                self._sentences[text] = known
         spoken, seen, said = known
         findings.extend(Finding(f.token, f.kind, line, f.reading) for f in seen)
         phones.extend((token, line) for token in said)
         return spoken
+
+    def _remember(self, text: str, spoken: str) -> bool:
+        """May `text` read as `spoken` be remembered? Only a text up to MEMO_CHARS, and the memory
+        starts afresh once it holds MEMORY_CHARS: a normaliser per lexicon stays bounded whatever
+        the scripts hold."""
+        if len(text) > MEMO_CHARS:
+            return False
+        if self._memory_chars > MEMORY_CHARS:
+            self._sentences.clear()
+            self._cache.clear()
+            self._memory_chars = 0
+        self._memory_chars += len(text) + len(spoken)
+        return True
 
     def _read(self, text: str, call: _Call) -> str:
         handlers = self._handlers
@@ -228,9 +241,9 @@ class Normaliser:
         """Read one letters-and-digits token, reporting spelled or foreign ones."""
         hit = self._cache.get(token)
         if hit is None:
-            if len(self._cache) > _CACHE_LIMIT:
-                self._cache.clear()
-            hit = self._cache[token] = self._classify(token)
+            hit = self._classify(token)
+            if self._remember(token, hit[0]):
+                self._cache[token] = hit
         if hit[1]:
             call.findings.append(Finding(token, hit[1], call.line, hit[0]))
         return hit[0]

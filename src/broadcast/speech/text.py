@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, wraps
+from typing import Any, TypeVar
 
 from .numbers import cardinal
 
@@ -47,9 +49,31 @@ def clean(text: str) -> str:
     return "\n".join(_clean_line(line) for line in text.split("\n"))
 
 
-# Every step below is local to a line, and a script rendered for many communes repeats most of its
-# lines: each distinct line is cleaned once (pure functions, bounded memory).
-@lru_cache(maxsize=50_000)
+# A script rendered for thousands of communes repeats most of its lines and sentences, so the pure
+# steps of speaking are answered from memory. Only texts up to MEMO_CHARS are remembered, at most
+# MEMO_ENTRIES of them per step: a script that renders a 100,000-character line for each commune is
+# worked out each time, and memory stays bounded whatever a script holds.
+MEMO_CHARS = 1_000
+MEMO_ENTRIES = 10_000
+
+T = TypeVar("T")
+
+
+def remembered(step: Callable[..., T]) -> Callable[..., T]:
+    """`step` (a pure function of a text and hashable arguments), remembered for short texts.
+    functools.lru_cache bounds the entries but not their size, hence the length check."""
+    memory = lru_cache(maxsize=MEMO_ENTRIES)(step)
+
+    @wraps(step)
+    def call(text: str, *args: Any) -> T:
+        return memory(text, *args) if len(text) <= MEMO_CHARS else step(text, *args)
+
+    call.cache_clear = memory.cache_clear  # type: ignore[attr-defined]  # as lru_cache's
+    return call
+
+
+# Every step below is local to a line.
+@remembered
 def _clean_line(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     text = _DROP_RE.sub("", _SPACES_RE.sub(" ", text.translate(_TRANSLATE)))
@@ -66,7 +90,7 @@ _CLOSE_RE = re.compile(r"\./\.")
 _GLUED_VV_RE = re.compile(r"(?<=\w)\.(?=v\.?v\b)")
 
 
-@lru_cache(maxsize=50_000)
+@remembered
 def strip_decoration(line: str) -> str:
     """Remove bullets and markdown; "1. Nội dung" becomes "một, Nội dung"."""
     line = _BULLET_RE.sub("", line)
@@ -96,7 +120,7 @@ _TIDY_RES = (
 )
 
 
-@lru_cache(maxsize=50_000)
+@remembered
 def tidy(s: str) -> str:
     """Collapse spaces and stray pauses left by the rules; stable under repetition."""
     for pattern, repl in _TIDY_RES:
