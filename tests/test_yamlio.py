@@ -39,6 +39,7 @@ BROKEN = [
     "a: 1\n---\nb: 1\nc: [\n",
     "ok: 1\nx: " + "1" * 5000 + "\n",  # past Python's 4,300 digits
     "k: !nesting%20depth x\n",
+    "a: 1\nb: Đường Đông\nc: Xã \x0b tên\n",  # a control character pasted in: at its line
 ]
 
 
@@ -128,6 +129,8 @@ def test_nesting_up_to_the_bound_is_read():
     ("ok: 1\nx: !!int " + "9" * 5000 + "\n", 2, "number too long"),
     ("ok: 1\na: b\ud800c\n", 2, "unacceptable character"),  # a lone surrogate (not from a file)
     ("k: !nesting%20depth x\n", 1, "syntax error"),  # a tag, not libyaml's nesting bound
+    ("a: 1\nb: Đường Đông\nc: Xã \x0b tên\n", 3, "U+000B (control character)"),  # libyaml counts bytes
+    ("a: 1\n\nb: x\x01\n", 3, "U+0001 (control character)"),
 ])
 def test_every_mistake_is_a_yaml_error_at_its_line(text, line, words):
     with pytest.raises(YamlError) as caught:

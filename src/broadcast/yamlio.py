@@ -250,6 +250,11 @@ def parse_yaml(text: str) -> Any:
     except _DuplicateKey as exc:
         raise YamlError(exc.line, f"khóa '{exc.key}' bị lặp, đã có ở dòng {exc.first_line} (duplicate key)",
                         "xóa một trong hai dòng") from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (pasted from a document)
+        before = text.encode("utf-8", "surrogatepass")[: exc.position].decode("utf-8", "ignore") if _FAST \
+            else text[: exc.position]  # libyaml counts bytes, PyYAML's reader characters
+        raise YamlError(before.count("\n") + 1, f"có ký tự điều khiển U+{exc.character:04X} (control character)",
+                        "xóa ký tự này (thường lẫn vào khi chép từ nơi khác); gõ lại dòng này") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
