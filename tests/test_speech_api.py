@@ -97,6 +97,22 @@ def test_phone_numbers_are_found_while_speaking_with_their_lines() -> None:
     assert speak("Dòng trống.\n\n" + text).phones == (("0912 345 678", 3), ("113", 3), ("113", 6))
 
 
+def test_a_number_too_long_for_int_is_read_digit_by_digit_and_checked_as_a_phone_number() -> None:
+    # Python's int() refuses over 4,300 digits: such a number after "gọi" is still a number to call
+    # (lint checks it against the declared ones), read digit by digit like any long number
+    speech = speak("Bà con gọi " + "9" * 5000 + " ngay.")
+    assert speech.phones == (("9" * 5000, 1),)
+    assert speech.text.startswith("Bà con gọi chín chín chín")
+    assert speak("Số tiền 1234567890123456789012 đồng.").phones == ()
+
+
+def test_a_sentence_is_not_closed_into_an_abbreviation() -> None:
+    # "Tp" + "." is "Tp." (thành phố): the closing mark must not change what a second reading says
+    assert normalize("Đến Tp") == "Đến Tp;"
+    assert normalize(normalize("Đến Tp")) == "Đến Tp;"
+    assert normalize("Đến Tp. Hà Nội") == "Đến thành phố Hà Nội."
+
+
 def test_a_line_spoken_before_with_other_readings_keeps_its_own() -> None:
     # the two lines look alike once their markup is set aside: each sentence is remembered with it
     assert normalize("Gọi [đọc: ABC | a bê xê] ngay.") == "Gọi a bê xê ngay."

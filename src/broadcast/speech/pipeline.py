@@ -138,7 +138,10 @@ def _sentences(spoken: str, dotted: frozenset[str],
         if not parts:
             continue
         if parts[-1][-1] not in TERMINAL:
-            parts = parts[:-1] + (parts[-1] + ".",)
+            # closed with "." unless that makes its last word an abbreviation ("Tp" -> "Tp.", which
+            # reads "thành phố" the next time: speaking what speak() said must not change it)
+            close = ";" if parts[-1].rsplit(" ", 1)[-1] + "." in dotted else "."
+            parts = parts[:-1] + (parts[-1] + close,)
         out.append(tuple(piece for part in parts for piece in fit(part)))
     return tuple(out)
 

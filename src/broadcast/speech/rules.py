@@ -116,6 +116,7 @@ _RUNS_RE = re.compile(r"[0-9]+|[^0-9]+")
 _URL_PIECE_RE = re.compile(r"[A-Za-z0-9]+|[^A-Za-z0-9]")
 _URL_TRAIL_RE = re.compile(r"[.,;:!?)\]'\"]+$")
 _SCHEME_RE = re.compile(r"^[A-Za-z]+://")
+_LONGEST_QUANTITY = 18  # digits: a longer number is never a quantity, a day or an ordinal
 MEMORY_CHARS = 2_000_000  # characters a normaliser remembers, of sentences and words read, before it starts afresh
 
 
@@ -304,6 +305,8 @@ class Normaliser:
             return read_number(raw)
         _, p1 = _prev_words(s, m.start())
         nxt = _next_word(s, m.end())
+        if len(raw) > _LONGEST_QUANTITY:  # digit by digit, as any number of 10 digits or more below
+            return num.digits(raw)  # (and int() refuses over 4,300 digits)
         value = int(raw)
         if p1 == "thứ":
             return num.ordinal(value)
