@@ -1,7 +1,8 @@
 """Templates cannot hang the build, eat the machine, air silence or talk Python to an editor.
 
 Every resource bomb renders in a child process under a 1 GiB address-space limit and must
-come back, within seconds, as a RenderError at the bomb's line in the script's YAML file.
+come back, within seconds, as a RenderError at the bomb's line in the script's YAML file,
+having allocated no more than BOMB_MEMORY on the way (refused before it is built, not after).
 """
 
 from __future__ import annotations
@@ -69,14 +70,20 @@ def _editor_text(message: str, fix: str) -> None:
 
 # -- 1. resource bombs -------------------------------------------------------------
 
+BOMB_MEMORY = 64 * 1024 * 1024  # bytes a refused template may allocate (Python's own, traced)
+
 _CHILD = r"""
-import json, resource, sys, time, traceback
+import gc, json, resource, sys, time, traceback, tracemalloc
 resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 sys.path.insert(0, "tests")
 import test_render_bounds as t
 from broadcast.errors import RenderError
 t._project()
+tracemalloc.start()
 for name, body in json.load(sys.stdin).items():
+    gc.collect()
+    tracemalloc.reset_peak()
+    before = tracemalloc.get_traced_memory()[0]
     start = time.monotonic()
     try:
         t._render(body)
@@ -87,6 +94,7 @@ for name, body in json.load(sys.stdin).items():
     except BaseException:
         out = {"outcome": "crash", "traceback": traceback.format_exc()[-3000:]}
     out["seconds"] = time.monotonic() - start
+    out["allocated"] = tracemalloc.get_traced_memory()[1] - before
     print(json.dumps({name: out}), flush=True)
 """
 
@@ -130,6 +138,18 @@ BOMBS = {
     "expandtabs": '{{ ("\\t" * 100000).expandtabs(1000)|length }}',
     "indent-prefix": '{{ ("\\n" * 99999)|indent("x" * 99999)|length }}',
     "recursive-loop": "{% set t = [[[[1]]]] %}{% for x in t recursive %}{{ loop(t) }}{% endfor %}",
+    # a short format string repeating one long argument: counted before (or while) it is built
+    "format-repeat": "{{ (('{0}' * 30000).format('a' * 99000))|length }}",
+    "format-map-repeat": "{{ ('{a}' * 30000).format_map({'a': 'a' * 99000})|length }}",
+    "format-repr": "{{ ('{0!r}' * 10).format('\\x00' * 99999)|length }}",
+    "percent-mapping": "{{ (('%(a)s' * 20000) % {'a': 'x' * 99000})|length }}",
+    "percent-filter-mapping": "{{ ('%(a)s' * 20000)|format(a='x' * 99000)|length }}",
+    "percent-bytes": "{{ (('%(a)s' * 20000).encode() % {'a'.encode(): ('x' * 99000).encode()})|length }}",
+    "translate": "{{ ('a' * 60000).translate({97: 'b' * 20000})|length }}",
+    # a lazy sequence (map, select) is counted before join or sum uses it
+    "join-method-generator": "{{ ('x' * 99000).join(range(30000)|map('string'))|length }}",
+    "join-filter-generator": "{{ range(30000)|map('string')|join('x' * 99000)|length }}",
+    "sum-generator": "{{ (range(30000)|map('string')|map('list')|sum(start=[]))|length }}",
 }
 
 
@@ -159,6 +179,9 @@ def test_resource_bomb_is_a_render_error_at_its_line(bomb_outcomes: dict[str, di
     assert outcome["line"] == _line(2)
     _editor_text(outcome["message"], outcome["fix"])
     assert outcome["seconds"] < RENDER_SECONDS + 1.5
+    assert outcome["allocated"] < BOMB_MEMORY, f"{outcome['allocated'] / 2**20:.0f} MiB"
+    # refused by a bound, not saved by this child's 1 GiB limit: a build has no such limit
+    assert "bộ nhớ" not in outcome["message"], outcome["message"]
 
 
 def test_deep_nesting_is_a_render_error() -> None:
@@ -172,9 +195,12 @@ def test_ordinary_loops_macros_and_arithmetic_still_work() -> None:
         "{% macro so(n) %}{{ n * 2 }}{% endmacro %}"
         "{% for d in week.days %}{{ loop.index }}{% endfor %} {{ so(21) }} {{ 2 ** 10 }} "
         "{{ '%02d'|format(7) }} {{ '{:>3}'.format(5) }} {{ 'ab' * 3 }} {{ ([1] * 3)|length }} "
-        "{{ 'a' ~ 'b' }} {{ range(3)|list|join(',') }} {{ 'x'|center(5) }}."
+        "{{ 'a' ~ 'b' }} {{ range(3)|list|join(',') }} {{ 'x'|center(5) }} "
+        "{{ '%s-%s'|format('a', 'b') }} {{ '%(x)s' % {'x': 1} }} {{ '{0}{0}'.format('c') }} "
+        "{{ '{a}'.format_map({'a': 'd'}) }} {{ range(3)|map('string')|join('+') }} "
+        "{{ '|'.join(['e', 'f']|map('upper')) }} {{ [[1], [2]]|sum(start=[]) }}."
     )
-    assert text == "1234567 42 1024 07 5 ababab 3 ab 0,1,2 x ."
+    assert text == "1234567 42 1024 07 5 ababab 3 ab 0,1,2 x a-b 1 cc d 0+1+2 E|F [1, 2]."
 
 
 # -- 2. messages for editors ---------------------------------------------------------

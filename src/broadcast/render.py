@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import lru_cache, update_wrapper
 from typing import Any, cast
 
 from jinja2 import (
@@ -40,8 +40,9 @@ from jinja2 import (
 )
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.runtime import Context, LoopContext, Macro
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter, SecurityError
 from jinja2.utils import generate_lorem_ipsum, missing
+from markupsafe import EscapeFormatter, Markup
 
 from .errors import Problem, RenderError
 
@@ -145,6 +146,8 @@ def _check_width(value: Any) -> None:
 
 
 _PERCENT_SPEC_RE = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
+# one %-conversion: its key, width, precision and type ("%%" is a literal percent sign)
+_PERCENT_FIELD_RE = re.compile(r"%(?:\(([^)]*)\))?[#0\- +]*(\d*)(?:\.(\d*))?[hlL]?(.)", re.DOTALL)
 _NUMBER_RE = re.compile(r"\d+")
 
 
@@ -166,6 +169,72 @@ def _check_format(fmt: Any, percent: bool) -> None:
             raise _Limit("độ rộng trong chuỗi định dạng phải là số cố định", "computed format width")
         for number in _NUMBER_RE.findall(spec):
             _check_width(int(number))
+
+
+def _printed(value: Any, conversion: str = "s") -> int:
+    """At most how many characters `value` prints as under `conversion` ("s", "r", "a", or a
+    number's "d", "f"...): repr escapes a character in up to 10 (\\U0001f600), an int has up to
+    MAX_INT_BITS bits of digits. Counting stops just past MAX_SIZE."""
+    if conversion not in "sra" and not isinstance(value, (str, bytes, list, tuple, dict)):
+        return 1_400  # a number: a float's 309 digits and a precision up to MAX_WIDTH
+    total, stack = 2, [value]
+    while stack and total <= MAX_SIZE:
+        item = stack.pop()
+        if isinstance(item, (str, bytes)):
+            total += len(item) * (1 if conversion in "sb" and item is value else 10) + 3
+        elif isinstance(item, bool) or item is None:
+            total += 5
+        elif isinstance(item, int):
+            total += item.bit_length() * 3 // 10 + 2
+        elif isinstance(item, float):
+            total += 25
+        elif isinstance(item, Mapping):
+            total += 4 * len(item) + 2
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            total += 2 * len(item) + 2
+            stack.extend(item)
+        else:  # the context's own objects (dates, the week): small, printed to be measured
+            total += 10 * len(str(item)) + 2
+    return total
+
+
+def _check_percent(fmt: str | bytes, operand: Any) -> None:
+    """What `fmt % operand` would print, counted before it is built: "%(a)s" * 20000 with a
+    long "a" is gigabytes from a 120,000-character template (the result is checked after,
+    too late for the memory)."""
+    text = fmt.decode("latin-1") if isinstance(fmt, bytes) else fmt
+    total, position = len(text), 0
+    items = operand if isinstance(operand, tuple) else (operand,)
+    for key, width, precision, kind in _PERCENT_FIELD_RE.findall(text):
+        if kind == "%":
+            continue
+        if key and isinstance(operand, Mapping):
+            value = operand.get(key.encode("latin-1") if isinstance(fmt, bytes) else key, "")
+        elif position < len(items):
+            value, position = items[position], position + 1
+        else:
+            value = ""  # more conversions than values: Python refuses it
+        total += _printed(value, kind) + int(width or 0) + int(precision or 0)
+        _check_count(total)
+
+
+class _BoundedFormatter(SandboxedFormatter):
+    """str.format in the sandbox, counting what it writes field by field: "{0}" * 30000 with a
+    long argument stops at MAX_SIZE instead of building gigabytes first."""
+
+    written = 0
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        text = super().format_field(value, format_spec)
+        self.written += len(text)
+        _check_count(self.written)
+        return text
+
+
+class _BoundedEscapeFormatter(_BoundedFormatter, EscapeFormatter):
+    pass
 
 
 def _len(value: Any) -> int:
@@ -193,9 +262,9 @@ def _binop_guard(operator: str, left: Any, right: Any) -> None:
             _check_count(right * _weight(left))
     elif operator == "+" and isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES):
         _check_count(_weight(left) + _weight(right))
-    elif operator == "%" and isinstance(left, str):
+    elif operator == "%" and isinstance(left, (str, bytes)):
         _check_format(left, percent=True)
-        _check_size(right)
+        _check_percent(left, right)
 
 
 _WIDTH_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
@@ -211,17 +280,18 @@ def _call_guard(obj: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None
                 if name == "expandtabs" and isinstance(value, int):
                     tabs = owner.count("\t") if isinstance(owner, str) else owner.count(b"\t")
                     _check_count(len(owner) + tabs * value)
-        elif name in ("format", "format_map"):
-            _check_format(owner, percent=False)
         elif name == "join" and args:
             _check_count(sum(_len(x) for x in _as_list(args[0])) + len(owner) * _len(args[0]))
+        elif name == "translate":  # one character may become a 100,000-character text, each time
+            raise _Limit("không dùng .translate() trong mẫu; hãy dùng |replace",
+                         "translate() is not allowed in templates")
         elif name == "replace" and len(args) >= 2:
             _check_count(len(owner) + owner.count(args[0]) * _len(args[1]) if args[0] else
                          len(owner) * (_len(args[1]) + 1))
 
 
 def _as_list(value: Any) -> list[Any]:
-    if isinstance(value, (list, tuple, str)):
+    if isinstance(value, (list, tuple, str, set, frozenset, dict, range)):
         return list(value)
     return []
 
@@ -257,9 +327,10 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         budget = _BUDGET.get()
         if budget is not None:
             budget.tick()
+        args = tuple(_listed(a) for a in args)
+        kwargs = {k: _listed(v) for k, v in kwargs.items()}
         for value in (*args, *kwargs.values()):
             _check_size(value)
-        args = tuple(_lazy(a) for a in args)
         _call_guard(__obj, args, kwargs)
         if isinstance(__obj, LoopContext) and args:  # a recursive loop's next level
             args = (_bounded_loop(__context, args[0]), *args[1:])
@@ -274,6 +345,24 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             return _check_size(super().call(__context, __obj, *args, **kwargs))
         finally:
             budget.depth -= 1
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        """Jinja's sandboxed str.format / format_map, with widths checked and what it writes
+        counted (`_BoundedFormatter`)."""
+        if super().wrap_str_format(value) is None:
+            return None
+        template: str = value.__self__
+        is_map = value.__name__ == "format_map"
+
+        def bounded(*args: Any, **kwargs: Any) -> str:
+            if is_map and (kwargs or len(args) != 1):
+                raise TypeError("format_map() takes exactly one argument")
+            positional, named = ((), args[0]) if is_map else (args, kwargs)
+            _check_format(template, percent=False)
+            formatter = (_BoundedEscapeFormatter(self, escape=template.escape) if isinstance(template, Markup)
+                         else _BoundedFormatter(self))
+            return type(template)(formatter.vformat(template, positional, named))
+        return update_wrapper(bounded, value)
 
     def bounded_join(self, values: Iterable[Any]) -> str:
         pieces = [str(_check_size(v)) for v in values]
@@ -335,12 +424,26 @@ def _lazy(value: Any) -> Any:
     return _counted(value) if isinstance(value, Iterator) else value
 
 
+def _listed(value: Any) -> Any:
+    """A lazy sequence passed to a call or filter, as a list under the size bound: a join or
+    sum can then be checked before it runs (a generator would be counted only as it is used)."""
+    if not isinstance(value, Iterator):
+        return value
+    items, total = [], 0
+    for item in _counted(value):
+        total += _weight(item, MAX_SIZE - total)
+        _check_count(total)
+        items.append(item)
+    return items
+
+
 def _bounded(check: Callable[..., None], func: Callable[..., Any]) -> Callable[..., Any]:
     skip = 1 if hasattr(func, "jinja_pass_arg") else 0  # the context or environment comes first
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         _tick()
-        args = tuple(_lazy(a) for a in args)
+        args = tuple(_listed(a) for a in args)
+        kwargs = {k: _listed(v) for k, v in kwargs.items()}
         for value in (*args[skip:], *kwargs.values()):
             _check_size(value)
         check(*args[skip:], **kwargs)
@@ -378,6 +481,8 @@ def _width_args(value: Any = "", width: Any = 80, *args: Any, **kwargs: Any) -> 
 
 def _format_args(value: Any = "", *args: Any, **kwargs: Any) -> None:
     _check_format(value, percent=True)
+    if isinstance(value, str):
+        _check_percent(value, kwargs or args)
 
 
 def _join_args(value: Any = (), d: Any = "", *args: Any, **kwargs: Any) -> None:
