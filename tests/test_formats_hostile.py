@@ -9,6 +9,7 @@ import io
 import re
 import shutil
 import subprocess
+import xml.etree.ElementTree as ET
 from datetime import time
 from html.parser import HTMLParser
 
@@ -16,7 +17,8 @@ import icalendar
 import m3u8
 import pytest
 
-from broadcast.formats import FORMATS, ItemFile, ProgramFile, StationWeek
+from broadcast.formats import FORMATS, ItemFile, MessageInfo, ProgramFile, StationWeek, site
+from broadcast.formats.site import CommuneLink
 from broadcast.formats.text import csv_cell, liquidsoap_string, one_line
 from broadcast.model import Slot, Week
 from broadcast.plan import Airing, Program
@@ -35,9 +37,10 @@ TITLES = (
     "<script>alert(1)</script></title><b>đậm</b>",
     "Bình thường\u2028\u0085tiếp",
     "Ngắt dòng\r\nBEGIN:VEVENT\r\nSUMMARY:giả\r\nEND:VEVENT",
+    "Không phải ký tự\ufffe\uffff]]><!--",  # XML cannot hold U+FFFE/U+FFFF even escaped
 )
-STATION = 'Đài xã\nsystem("touch /tmp/pwned")\n# \r\nprint("x") <i>'
-NAME = "Xã Chi Lăng\rEND:VCALENDAR"
+STATION = 'Đài xã\nsystem("touch /tmp/pwned")\n# \r\nprint("x") <i>; a, b \\n'
+NAME = "Xã Chi Lăng\rEND:VCALENDAR\ufffe"
 PROVINCE = "Lạng Sơn</p><script>x()</script>"
 LABEL = "Buổi sáng\r\nDTSTART:19700101T000000Z"
 FILE = 'sang" ^ system("id") ^ "#{system("id")}\\x\n.mp3'
@@ -54,7 +57,11 @@ def hostile() -> StationWeek:
         program = Program("lang-son/xa-chi-lang", day, slot,
                           tuple(Airing(i.script_id, i.level, i.seconds) for i in items), slot.minutes * 60)
         programs.append(ProgramFile(program.name, program, f"{program.name}-{FILE}", 200.0, items))
-    return StationWeek(WEEK, "lang-son/xa-chi-lang", NAME, STATION, PROVINCE, tuple(programs), ())
+    messages = tuple(MessageInfo(f"script-{i}", title, "normal", f"Nội dung {title}", title, WEEK.monday, None,
+                                 f"messages/script-{i}.mp3", 10.0 + i, 1000, f"x/script-{i}/abc")
+                     for i, title in enumerate(TITLES))
+    return StationWeek(WEEK, "lang-son/xa-chi-lang", NAME, STATION, PROVINCE, tuple(programs), (),
+                       messages=messages)
 
 
 def written() -> dict[str, bytes]:
@@ -112,7 +119,10 @@ def test_ics_hostile_text_adds_no_event_or_property():
         assert description.count("\n") == len(TITLES)  # one line per item after the file line
         for title in TITLES:
             assert one_line(title) in description
-    assert str(cal["x-wr-calname"]) == f"Lịch phát sóng {one_line(STATION)} — tuần {WEEK.id}"
+    # TEXT (icalendar keeps an X- property's value raw): the backslash, semicolon and comma escaped
+    assert str(cal["x-wr-calname"]) == icalendar.vText(
+        f"Lịch phát sóng {one_line(STATION)} — tuần {WEEK.id}").to_ical().decode("utf-8")
+    assert "\\; a\\, b \\\\n" in str(cal["x-wr-calname"])
     # every content line of the file is a property: nothing broke a line
     for line in data.decode("utf-8").split("\r\n"):
         assert "\r" not in line and "\n" not in line
@@ -129,6 +139,17 @@ class _Collect(HTMLParser):
 
     def handle_data(self, data):
         self.text.append(data)
+
+
+def test_feeds_with_hostile_text_parse_and_keep_it_as_text():
+    feed = written()["podcast.xml"]
+    titles = [t.text for t in ET.fromstring(feed).iter("title")]
+    assert "Không phải ký tự ]]><!--" in titles
+    links = [CommuneLink("lang-son/xa-chi-lang", NAME, PROVINCE)]
+    province = site.write(WEEK, "Dự án", "", links, {"lang-son/xa-chi-lang": feed})["lang-son/podcast.xml"]
+    items = [t.text or "" for t in ET.fromstring(province).iter("item") for t in t.iter("title")]
+    assert len(items) == len(TITLES)
+    assert all(t.startswith("Xã Chi Lăng END:VCALENDAR : ") for t in items), items[0]
 
 
 def test_html_hostile_text_is_text_not_markup():

@@ -95,11 +95,13 @@ def test_line_keeps_one_line_fields_on_one_line():
     problems: list = []
     assert Line().validate("  Đài xã Chi Lăng\n", place(problems)) == "Đài xã Chi Lăng"  # a '>' block's newline
     assert not problems
-    for bad in ("Đài\nxã", "Đài\rxã", "Đài\u2028xã", "Đài\x07xã", "Đài\ue000xã"):
+    for bad in ("Đài\nxã", "Đài\rxã", "Đài\u2028xã", "Đài\x07xã", "Đài\ue000xã", "Đài\ufffexã", "Đài\uffff",
+                "\ufdd0Đài", "Đài\U0010ffff"):
         Line().validate(bad, place(problems))
     assert Line(blank=False).validate(" ", place(problems)) is None
-    assert [p.message.split(" (")[-1] for p in problems] == ["newline)"] * 3 + ["control character)"] * 2 + \
+    assert [p.message.split(" (")[-1] for p in problems] == ["newline)"] * 3 + ["control character)"] * 6 + \
         ["empty value)"]
+    assert Line().validate("Đài \ufffd xã 😀", place(problems)) == "Đài \ufffd xã 😀"  # characters, not these
 
 
 def test_slots_are_within_a_day_and_do_not_overlap():

@@ -161,6 +161,13 @@ class Text(Type):
         return super().convert(str(value) if is_kind(value, float) else value, at)
 
 
+def _noncharacter(char: str) -> bool:
+    """One of Unicode's 66 noncharacters (U+FDD0-U+FDEF, U+xxFFFE, U+xxFFFF): never text, and
+    XML (the feeds) cannot hold U+FFFE and U+FFFF at all."""
+    code = ord(char)
+    return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+
+
 class Line(Text):
     """Text on one line (a name, a title): it ends up in one-line fields of playlists and
     calendars, so a line break or a control character is refused. Surrounding spaces (and the
@@ -176,7 +183,7 @@ class Line(Text):
             if char in "\n\r\v\f\x85\u2028\u2029":
                 raise Invalid(f"'{at.key}' có ký tự xuống dòng, phải viết trên một dòng (newline)",
                               f"viết '{at.key}' trên một dòng, không dùng '|' hay '\\n'")
-            if unicodedata.category(char) in ("Cc", "Co", "Cs"):
+            if unicodedata.category(char) in ("Cc", "Co", "Cs") or _noncharacter(char):
                 raise Invalid(f"'{at.key}' có ký tự điều khiển U+{ord(char):04X} (control character)",
                               "xóa ký tự này (thường lẫn vào khi chép từ nơi khác); gõ lại dòng này")
         if not value and not self.blank:

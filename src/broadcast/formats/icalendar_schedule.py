@@ -29,7 +29,8 @@ def write(station: StationWeek) -> dict[str, bytes]:
     # every text property is one line (icalendar escapes \n but not a lone CR); the description's
     # own line breaks are between lines of one-line text
     station_name = one_line(station.station)
-    cal.add("x-wr-calname", f"Lịch phát sóng {station_name} — tuần {station.week.id}")
+    # an X- property is stored as it is given (vUnknown): TEXT, so that ; , and \ are escaped
+    cal.add("x-wr-calname", icalendar.vText(f"Lịch phát sóng {station_name} — tuần {station.week.id}"))
     # DTSTAMP must be the same on every rebuild (byte-identical outputs): use the week's Monday
     stamp = datetime.combine(station.week.monday, datetime.min.time(), tzinfo=UTC)
     for program in station.programs:

@@ -110,7 +110,7 @@ def for_province(item: ET.Element, commune: str, commune_folder: str, public_url
     item = copy.deepcopy(item)
     title = item.find("title")
     if title is not None:
-        title.text = f"{commune}: {title.text or ''}"
+        title.text = one_line(f"{commune}: {title.text or ''}")
     if not public_url:
         enclosure, link = item.find("enclosure"), item.find("link")
         if enclosure is not None:

@@ -31,8 +31,8 @@ def xml_text(text: str) -> str:
 
 def one_line(text: str) -> str:
     """`text` for a field that must stay on one line: every control character and line or
-    paragraph separator becomes one space."""
-    return _SPACES.sub(" ", _BREAKS.sub(" ", text)).strip()
+    paragraph separator (and what XML cannot hold: one-line fields go into feeds) becomes one space."""
+    return _SPACES.sub(" ", _BREAKS.sub(" ", _NOT_XML.sub(" ", text))).strip()
 
 
 def path_line(path: str) -> str:
