@@ -131,6 +131,25 @@ def test_new_script_from_the_starter_then_copy_delete_and_restore(client, root):
     assert (root / "scripts" / "canh-bao-2.yaml").read_text(encoding="utf-8") == copy
 
 
+@pytest.mark.parametrize("title", ['Tiêu đề \\', 'Có "ngoặc" và \\" cuối', "a: b # c", "'", "{{ x }}", "- [x]"])
+def test_a_new_script_keeps_any_title_as_written_and_stays_readable(client, root, title):
+    token = _token(client)
+    made = client.post("/kich-ban/moi", data={"csrftoken": token, "id": "moi-0", "title": f" {title}\r\n "})
+    assert made.status_code == 303
+    editor = client.get("/kich-ban/moi-0")
+    assert editor.status_code == 200
+    assert _editor_form(client, "moi-0")["title"] == title
+    assert client.get("/kich-ban").status_code == 200  # the project still reads
+
+
+def test_a_script_file_broken_by_hand_is_an_error_page_at_its_line(client, root):
+    (root / "scripts" / "canh-bao.yaml").write_text('id: canh-bao\ntitle: "Tiêu đề \\"\nbody: x\n', encoding="utf-8")
+    for page in ("/kich-ban", "/kich-ban/canh-bao"):
+        response = client.get(page)
+        assert response.status_code == 400
+        assert "scripts/canh-bao.yaml:2: dấu ngoặc mở ở dòng này chưa được đóng" in response.text
+
+
 def test_a_new_script_never_replaces_one_that_exists(client, root):
     token = _token(client)
     response = client.post("/kich-ban/moi", data={"csrftoken": token, "id": "canh-bao", "title": "x"})

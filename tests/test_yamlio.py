@@ -40,6 +40,7 @@ BROKEN = [
     "ok: 1\nx: " + "1" * 5000 + "\n",  # past Python's 4,300 digits
     "k: !nesting%20depth x\n",
     "a: 1\nb: Đường Đông\nc: Xã \x0b tên\n",  # a control character pasted in: at its line
+    'id: x\ntitle: "Tiêu đề \\"\nbody: x\n',
 ]
 
 
@@ -131,6 +132,10 @@ def test_nesting_up_to_the_bound_is_read():
     ("k: !nesting%20depth x\n", 1, "syntax error"),  # a tag, not libyaml's nesting bound
     ("a: 1\nb: Đường Đông\nc: Xã \x0b tên\n", 3, "U+000B (control character)"),  # libyaml counts bytes
     ("a: 1\n\nb: x\x01\n", 3, "U+0001 (control character)"),
+    # a quote never closed: where it opened, not the end of the file where the parser stopped
+    ('id: x\ntitle: "Tiêu đề \\"\nbody: |\n  Câu một.\n', 2, "unclosed quoted text"),
+    ("id: x\ntitle: 'Tiêu đề\n\nbody: x\n", 2, "unclosed quoted text"),
+    ('id: x\ntitle: "a \\q b"\n', 2, "syntax error"),  # a wrong escape: at the escape
 ])
 def test_every_mistake_is_a_yaml_error_at_its_line(text, line, words):
     with pytest.raises(YamlError) as caught:

@@ -260,6 +260,11 @@ def parse_yaml(text: str) -> Any:
         line = mark.line + 1 if mark else 1
         if exc.problem == "exceeded maximum nesting depth":  # libyaml's own bound (1,000 levels), met before ours
             raise YamlError(line, *_TOO_DEEP) from None
+        if exc.context_mark and "quoted scalar" in (exc.context or "") and "unexpected" in (exc.problem or ""):
+            # the quote never closed: the parser stops at the end of the file, the mistake is where it opened
+            raise YamlError(exc.context_mark.line + 1, "dấu ngoặc mở ở dòng này chưa được đóng (unclosed quoted text)",
+                            "thêm dấu ngoặc đóng ở cuối giá trị; trong ngoặc kép, dấu \\ viết thành \\\\ "
+                            "(hoặc dùng ngoặc đơn ' ')") from None
         what = exc.problem or exc.context or "cú pháp sai"
         raise YamlError(line, f"lỗi cú pháp YAML: {what} (YAML syntax error)",
                         "kiểm tra thụt lề (dùng dấu cách, không dùng tab), dấu ':' và dấu ngoặc kép") from None

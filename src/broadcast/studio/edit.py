@@ -35,7 +35,7 @@ MAX_FILE_BYTES = 1_000_000  # a script or commune file the studio accepts in one
 STARTER_SCRIPT = """\
 # Kịch bản mới: sửa tiêu đề, nguồn, thời hạn và nội dung, rồi bấm Lưu.
 id: {id}
-title: "{title}"
+title: "Kịch bản mới"
 source: "<<CẦN ĐIỀN: cơ quan, số và ngày công văn>>"
 level: normal            # normal | priority | emergency (Thông tư 39/2020/TT-BTTTT)
 valid:

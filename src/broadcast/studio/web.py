@@ -230,8 +230,10 @@ def routes(studio: Studio) -> list[Route | Mount]:
     async def script_new(request: Request) -> Response:
         form = await _form(request)
         script_id = edit.slug(_text(form, "id").strip(), "mã kịch bản")
-        title = _text(form, "title").strip().replace('"', "'") or "Kịch bản mới"
-        text = edit.STARTER_SCRIPT.format(id=script_id, title=title, today=date.today().isoformat())
+        title = " ".join(_text(form, "title").split())  # one line; written by the YAML library, which quotes it
+        text = edit.STARTER_SCRIPT.format(id=script_id, today=date.today().isoformat())
+        if title:
+            text = edit.with_fields(text, {"title": title})
         path = studio.script_path(script_id)
         if path.exists():
             raise UsageError(f"đã có kịch bản '{script_id}' (script exists)", fix="chọn mã khác")
@@ -276,9 +278,9 @@ def routes(studio: Studio) -> list[Route | Mount]:
         if not path.is_file():
             raise UsageError(f"không có kịch bản '{script_id}' (unknown script)")
         current = edit.read(path)
+        project = studio.workspace.project  # a file with errors: the error page lists each at its line
         data = edit.load(current.text) or {}
         valid = data.get("valid") or {}
-        project = studio.workspace.project
         with records.connect(studio.root) as conn:
             history = records.history(conn, script_id)
         state = records.approval_state(history[0] if history else None, current.sha256)
