@@ -182,6 +182,9 @@ BROKEN += [
     ("contact-not-a-mapping", {PROVINCE: 'province: {name: "Lạng Sơn", code: "20"}\nschedule: sang-chieu\n'
                                           "contacts:\n  police: false\n"}, f"{PROVINCE}:4", "police"),
     ("title-newline", {SCRIPT: script(title='"Cảnh báo\\nthử"')}, f"{SCRIPT}:2", "newline"),
+    # the same id in x.yaml and x.yml: lint said nothing and the build crashed writing it twice
+    ("duplicate-yml", {SCRIPT.replace(".yaml", ".yml"): script()}, SCRIPT.replace(".yaml", ".yml"), "trùng tên"),
+    ("full-width-colon", {SCRIPT: script(title="Cảnh báo").replace("title:", "title：")}, f"{SCRIPT}:2", "':'"),
 ]
 
 

@@ -136,6 +136,11 @@ def test_nesting_up_to_the_bound_is_read():
     ('id: x\ntitle: "Tiêu đề \\"\nbody: |\n  Câu một.\n', 2, "unclosed quoted text"),
     ("id: x\ntitle: 'Tiêu đề\n\nbody: x\n", 2, "unclosed quoted text"),
     ('id: x\ntitle: "a \\q b"\n', 2, "syntax error"),  # a wrong escape: at the escape
+    # no ':' on a line (a full-width colon, a no-break space from Word, text out of its block):
+    # that line, not the next one where the parser noticed
+    ("id: x\ntitle： T\nsource: y\n", 2, "expected ':'"),
+    ("id: x\nlevel:\u00a0priority\nrepeat: 1\n", 2, "expected ':'"),
+    ("id: x\nbody: |\n  Câu một.\nCâu hai lạc ra ngoài.\nrepeat: 1\n", 4, "expected ':'"),
 ])
 def test_every_mistake_is_a_yaml_error_at_its_line(text, line, words):
     with pytest.raises(YamlError) as caught:

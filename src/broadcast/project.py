@@ -184,7 +184,7 @@ def _files(loading: LoadProblems, root: Path, folder: str) -> list[Path]:
     if not base.is_dir():
         loading.add(base, 0, "", f"thiếu thư mục '{folder}/' (missing folder)", f"tạo thư mục '{folder}/' trong dự án")
         return []
-    found = []
+    found: dict[str, Path] = {}  # by file name without .yaml/.yml: the id
     for path in sorted(base.iterdir()):
         if path.suffix not in (".yaml", ".yml") or path.name.startswith("_"):
             continue
@@ -192,8 +192,12 @@ def _files(loading: LoadProblems, root: Path, folder: str) -> list[Path]:
         if wrong:
             loading.add(path, 0, "", *wrong)
             continue
-        found.append(path)
-    return found
+        if path.stem in found:  # x.yaml and x.yml: two files for one id
+            loading.add(path, 0, "", f"tệp này trùng tên với '{found[path.stem].name}': hai tệp cho cùng một mã "
+                        f"'{path.stem}' (duplicate file)", "xóa hoặc đổi tên một trong hai tệp")
+            continue
+        found[path.stem] = path
+    return list(found.values())
 
 
 def _not_a_project_file(root: Path, path: Path) -> tuple[str, str] | None:

@@ -265,6 +265,12 @@ def parse_yaml(text: str) -> Any:
             raise YamlError(exc.context_mark.line + 1, "dấu ngoặc mở ở dòng này chưa được đóng (unclosed quoted text)",
                             "thêm dấu ngoặc đóng ở cuối giá trị; trong ngoặc kép, dấu \\ viết thành \\\\ "
                             "(hoặc dùng ngoặc đơn ' ')") from None
+        if exc.context_mark and "simple key" in (exc.context or ""):  # the line that has no ':'
+            raise YamlError(exc.context_mark.line + 1, "dòng này thiếu dấu ':' sau tên trường, hoặc là chữ lạc ra "
+                            "ngoài thụt lề của đoạn trên (could not find expected ':')",
+                            "viết 'tên: giá trị' bằng dấu ':' thường và một dấu cách thường sau nó (chép từ Word "
+                            "có thể mang theo '：' hoặc dấu cách đặc biệt); dòng thuộc nội dung thì thụt vào "
+                            "như các dòng trên") from None
         what = exc.problem or exc.context or "cú pháp sai"
         raise YamlError(line, f"lỗi cú pháp YAML: {what} (YAML syntax error)",
                         "kiểm tra thụt lề (dùng dấu cách, không dùng tab), dấu ':' và dấu ngoặc kép") from None
