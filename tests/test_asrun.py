@@ -112,3 +112,19 @@ def test_a_console_csv_that_cannot_be_read_names_its_line(week, tmp_path):
     headerless.write_text("a,b\n1,2\n", encoding="utf-8")
     result = run("asrun", "import", str(headerless), "--locale", COMMUNE, "--project", str(week))
     assert result.exit_code == 2 and "không nhận ra cột" in result.output
+
+
+def test_console_csvs_as_excel_saves_them_are_read_and_a_binary_file_is_a_clear_error(week, tmp_path):
+    rows = "date,time,file\r2026-12-01,06:00,a.mp3\r2026-12-01,17:00,b.mp3\r"  # Excel's "CSV (Macintosh)"
+    mac = tmp_path / "mac.csv"
+    mac.write_bytes(rows.encode("utf-8"))
+    unicode_text = tmp_path / "unicode.csv"  # Excel's "Unicode Text": UTF-16 with its byte order mark
+    unicode_text.write_bytes(rows.replace("\r", "\r\n").replace("2026-12-01", "2026-12-02").encode("utf-16"))
+    for log, new in ((mac, 2), (unicode_text, 2)):
+        result = run("asrun", "import", str(log), "--locale", COMMUNE, "--project", str(week))
+        assert result.exit_code == 0, result.output
+        assert f"Đã nhập {new} lượt phát mới" in result.output
+    binary = tmp_path / "ghi-am.mp3"
+    binary.write_bytes(bytes(range(256)) * 40)
+    result = run("asrun", "import", str(binary), "--locale", COMMUNE, "--project", str(week))
+    assert result.exit_code == 2 and str(binary) in result.output and "Traceback" not in result.output

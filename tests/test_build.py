@@ -277,6 +277,10 @@ def test_say_writes_a_playable_file(built, tmp_path):
     assert 2.0 < seconds < 15.0 and f"{seconds:.1f}" in result.output
     bad = run("say", "x", "-o", str(tmp_path / "x.ogg"), "--project", str(root))
     assert bad.exit_code == 2 and ".mp3" in bad.output and "Traceback" not in bad.output
+    for nothing in ("", "...", "!!!", "[đọc: | ]"):  # nothing a voice can read: it crashed in assembly
+        silent = run("say", nothing, "-o", str(tmp_path / "x.mp3"), "--project", str(root))
+        assert silent.exit_code == 2 and "không có chữ nào để đọc" in silent.output, silent.output
+        assert not (tmp_path / "x.mp3").exists()
 
 
 def test_say_script_is_the_message_exactly_as_it_airs(built, tmp_path):

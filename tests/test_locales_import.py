@@ -52,3 +52,17 @@ def test_import_all_covers_the_country(project, tmp_path):
 def test_unknown_province_is_a_clear_error(project):
     result = run("locales", "import", "--province", "Bắc Kạn", "--project", str(project()))
     assert result.exit_code == 2 and "không có tỉnh 'Bắc Kạn'" in result.output
+
+
+def test_a_commune_file_that_cannot_be_read_stops_the_import_before_any_file_is_written(project):
+    broken = 'code: "06385"\nname: "Xã Hữu Lũng\n'  # a quote never closed
+    root = project({"locales/lang-son/xa-huu-lung.yaml": broken,
+                    "locales/lang-son/xa-chi-lang.yaml": "# viết tay\nname: Xã Chi Lăng\ncode: '06463'\n"})
+    (root / "locales/lang-son/xa-van-nham.yaml").write_bytes("name: Xã Vân Nham\n".encode("utf-16"))
+    before = {p.name: p.read_bytes() for p in (root / "locales/lang-son").iterdir()}
+    result = run("locales", "import", "--province", "Lạng Sơn", "--project", str(root))
+    assert result.exit_code == 2 and result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert "locales/lang-son/xa-huu-lung.yaml:2" in result.output and "chưa được đóng" in result.output
+    assert "locales/lang-son/xa-van-nham.yaml:1" in result.output and "UTF-8" in result.output
+    assert {p.name: p.read_bytes() for p in (root / "locales/lang-son").iterdir()} == before  # nothing written

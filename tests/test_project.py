@@ -195,6 +195,9 @@ def test_init_creates_a_project_that_lints_with_placeholder_warnings(tmp_path):
     assert run("lint", "--strict", "--project", str(target)).exit_code == 1
     again = run("init", str(target))
     assert again.exit_code != 0 and "không ghi đè" in again.output
+    inside_a_file = run("init", str(target / "broadcast.yaml" / "moi"))  # a file where a folder must be
+    assert inside_a_file.exit_code == 3 and "không phải thư mục" in inside_a_file.output
+    assert inside_a_file.exception is None or isinstance(inside_a_file.exception, SystemExit)
 
 
 def test_render_command_prints_the_text(project):
@@ -246,6 +249,9 @@ def test_normalize_stdin_gives_one_line_per_input_line(tmp_path):
     assert lines[0] == "Gọi một một ba ngay."
     assert lines[2] == "ủy ban nhân dân xã Chi Lăng. Chuyển một đến hai tỷ đồng!"
     assert lines[3] == "Ngày mùng ba tháng bảy năm hai nghìn không trăm hai mươi tư."
+    cp1258 = CliRunner().invoke(main, ["normalize", "--project", str(REPO)], input="G\xe4i 113\n".encode("latin-1"))
+    assert cp1258.exit_code == 2 and "UTF-8" in cp1258.output
+    assert cp1258.exception is None or isinstance(cp1258.exception, SystemExit)
 
 
 def test_lint_lists_tokens_spelled_out_with_script_and_line(project):

@@ -147,11 +147,6 @@ def verify_bundle(folder: Path) -> Verification:
     return verify_folder(folder)
 
 
-def init_project(directory: Path) -> list[Path]:
-    """A new project with a small working example in `directory` (empty or absent)."""
-    return create_project(directory)
-
-
 @dataclass(frozen=True)
 class CacheStats:
     clips: int
@@ -200,15 +195,34 @@ def _machine_errors(operation: Callable[..., T]) -> Callable[..., T]:
         try:
             return operation(*args, **kwargs)
         except OSError as exc:
-            where = exc.filename or ""
-            why = {errno.ENOSPC: "ổ đĩa đã đầy (disk full)", errno.EDQUOT: "hết hạn mức dung lượng (quota exceeded)",
-                   errno.EACCES: "không có quyền ghi (permission denied)",
-                   errno.EPERM: "không được phép ghi (operation not permitted)",
-                   errno.EROFS: "ổ đĩa chỉ đọc (read-only file system)"}.get(exc.errno or 0, exc.strerror or str(exc))
-            raise EnvironmentProblem(f"không ghi được {where}: {why}", file=str(where),
-                                     fix="giải phóng dung lượng hoặc cấp quyền ghi cho thư mục rồi chạy lại; "
-                                         "bản đã phát hành trước đó vẫn nguyên vẹn") from exc
+            where = str(exc.filename or "")
+            why, fix = _MACHINE_REFUSALS.get(exc.errno or 0, (exc.strerror or str(exc), "kiểm tra đường dẫn"))
+            raise EnvironmentProblem(f"không ghi được {where or 'tệp'}: {why}", file=where,
+                                     fix=f"{fix.format(where=where)} rồi chạy lại; bản đã phát hành trước đó vẫn "
+                                         "nguyên vẹn") from exc
     return run
+
+
+_SPACE = "giải phóng dung lượng hoặc cấp quyền ghi cho thư mục"
+_IN_THE_WAY = "xóa hoặc đổi tên '{where}' (hay thư mục cha của nó), thứ đang nằm đúng chỗ cần ghi,"
+_MACHINE_REFUSALS = {  # errno: (why, what to do); the system's own wording is English
+    errno.ENOSPC: ("ổ đĩa đã đầy (disk full)", _SPACE),
+    errno.EDQUOT: ("hết hạn mức dung lượng (quota exceeded)", _SPACE),
+    errno.EACCES: ("không có quyền ghi (permission denied)", _SPACE),
+    errno.EPERM: ("không được phép ghi (operation not permitted)", _SPACE),
+    errno.EROFS: ("ổ đĩa chỉ đọc (read-only file system)", "chọn một ổ đĩa ghi được"),
+    errno.ENOTDIR: ("một phần của đường dẫn là tệp, không phải thư mục (not a directory)", _IN_THE_WAY),
+    errno.EISDIR: ("ở đó là một thư mục, không phải tệp (is a directory)", _IN_THE_WAY),
+    errno.EEXIST: ("ở đó đã có một tệp hoặc thư mục khác (file exists)", _IN_THE_WAY),
+    errno.ENOENT: ("không có hoặc không tạo được thư mục này (no such file or directory)",
+                   "kiểm tra đường dẫn '{where}'"),
+}
+
+
+@_machine_errors
+def init_project(directory: Path) -> list[Path]:
+    """A new project with a small working example in `directory` (empty or absent)."""
+    return create_project(directory)
 
 
 def open_workspace(path: Path | None = None) -> Workspace:
@@ -363,6 +377,8 @@ class Workspace:
         _check_suffix(out, preset.container, f"nơi phát dạng .{preset.container} (preset {preset.name})")
         voice = self.voice(voice_id or project.settings.default_voice)
         speech = speak(text, project.readings(self.lexicon(locale), voice))
+        if not speech.parts:
+            raise UsageError("không có chữ nào để đọc (nothing to say)", fix="viết câu cần đọc, có ít nhất một chữ")
         synthesis = self._synthesise([(v, p) for v in project.voices if v.id == voice for p in speech.parts])
         body = spoken_clips(speech, lambda part: synthesis.clip(voice, part))
         return master_message(MessageAudio(body=body), preset, out,
@@ -509,6 +525,7 @@ class Workspace:
 
     # --- station bundles ----------------------------------------------------------------------
 
+    @_machine_errors
     def bundle(self, week: Week, locale_ids: Iterable[str] = (), provinces: Iterable[str] = ()) -> list[Bundle]:
         """A zip per commune of the published `week` (all of its communes when none is named), in
         output/bundles/<week>/, each with a README for the operator and a SHA256SUMS list."""
@@ -519,6 +536,7 @@ class Workspace:
 
     # --- as-run -------------------------------------------------------------------------------
 
+    @_machine_errors
     def asrun_import(self, locale_id: str, logs: Iterable[Path]) -> tuple[int, int]:
         """Read playback logs (Liquidsoap AS-RUN lines or an IP console's CSV) of one commune into
         `asrun/<province>/<commune>.csv`; (new plays, plays already imported)."""
@@ -528,7 +546,10 @@ class Workspace:
             try:
                 if path.stat().st_size > asrun.MAX_LOG_BYTES:
                     raise UsageError(f"{path}: nhật ký quá lớn (log too large)", fix="chia nhỏ tệp theo tuần")
-                text = path.read_bytes().decode("utf-8", errors="replace")
+                data = path.read_bytes()
+                # Excel's "Unicode Text" is UTF-16 with a byte order mark; everything else is read as UTF-8
+                utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")
+                text = data.decode("utf-16" if utf16 else "utf-8", errors="replace")
             except OSError as exc:
                 raise UsageError(f"không đọc được {path}: {exc.strerror} (cannot read the log)",
                                  fix="kiểm tra đường dẫn tệp nhật ký") from exc

@@ -166,7 +166,13 @@ def _console_plays(text: str, source: str) -> list[Play]:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), dialect))
+    # newline=None: CR-only lines (Excel's "CSV (Macintosh)") and CRLF read as lines
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=None), dialect)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise ContentError([Problem(source, reader.line_num, "", f"dòng CSV không đọc được: {exc} (not CSV)",
+                                    "lưu lại nhật ký dạng CSV (UTF-8) từ bàn điều khiển rồi nhập lại")]) from None
     if not rows:
         return []
     header = rows[0]

@@ -138,7 +138,11 @@ def normalize_command(texts: tuple[str, ...], project_dir: Path | None, locale_i
     Prints the spoken form of each TEXT; with no TEXT, reads standard input and prints
     exactly one line per input line. Uses the project's lexicon when run in a project.
     """
-    lines = texts or tuple(line.rstrip("\n") for line in click.get_text_stream("stdin"))
+    try:
+        lines = texts or tuple(line.rstrip("\n") for line in click.get_text_stream("stdin", encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise app.UsageError("đầu vào không phải chữ UTF-8 (input is not UTF-8)",
+                             fix="lưu tệp dạng UTF-8 (Notepad: Lưu thành > Mã hóa UTF-8) rồi chạy lại") from None
     try:
         workspace: app.Workspace | None = _workspace(project_dir)
     except app.BroadcastError:

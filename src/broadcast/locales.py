@@ -15,8 +15,9 @@ from pathlib import Path
 import yaml
 from vietnam_provinces import Province, Ward
 
-from .errors import ContentError, Problem, UsageError
+from .errors import ContentError, Problem, UsageError, YamlError
 from .project import SLUG
+from .yamlio import load_yaml
 
 POLICE_PHONE = "<<CẦN ĐIỀN: số điện thoại trực ban Công an {unit} (nếu chưa có, để 113)>>"
 
@@ -84,45 +85,67 @@ def _dump(data: dict[str, object]) -> str:
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
 
 
-def _merge_file(path: Path, wanted: dict[str, object], report: ImportReport, root: Path) -> None:
+def _merged(path: Path, wanted: dict[str, object], root: Path) -> tuple[str, list[str]] | None:
+    """The file's new text and the fields added (all of them for a new file), or None when it
+    already has every field. A file that cannot be read is a ContentError at its line."""
     rel = path.relative_to(root).as_posix()
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".yaml.tmp")
-        tmp.write_text(_dump(wanted), encoding="utf-8")
-        tmp.replace(path)
-        report.created.append(rel)
-        return
-    text = path.read_text(encoding="utf-8")
-    existing = yaml.safe_load(text) or {}
+        return _dump(wanted), list(wanted)
+    try:
+        existing = load_yaml(path) or {}
+    except YamlError as exc:
+        raise ContentError([Problem(rel, exc.line, "", exc.message, exc.fix)]) from None
     if not isinstance(existing, dict):
         raise ContentError([Problem(rel, 1, "", "tệp không phải nhóm khóa, không thể bổ sung (not a mapping)",
                                     "sửa tệp theo mẫu trong README rồi chạy lại")])
     missing = {k: v for k, v in wanted.items() if k not in existing}
     if not missing:
-        report.unchanged += 1
-        return
+        return None
+    text = path.read_text(encoding="utf-8")
     addition = ("" if text.endswith("\n") or not text else "\n") + "# bổ sung bởi 'broadcast locales import'\n"
-    tmp = path.with_suffix(".yaml.tmp")
-    tmp.write_text(text + addition + _dump(missing), encoding="utf-8")
-    tmp.replace(path)
-    report.completed[rel] = list(missing)
+    return text + addition + _dump(missing), list(missing)
 
 
 def import_locales(root: Path, provinces: list[Province], schedule: str) -> ImportReport:
-    report = ImportReport()
+    """Every chosen province's file and commune files, created or completed with the fields they
+    lack. Every existing file is read first: one that cannot be read stops the import (all its
+    problems listed) before any file is written."""
+    wanted: list[tuple[Path, dict[str, object]]] = []
     wards_by_province: dict[int, list[Ward]] = {}
     for ward in Ward.iter_all():
         wards_by_province.setdefault(int(ward.province_code), []).append(ward)
     for province in provinces:
         folder = root / "locales" / _slug(province.codename.removeprefix("thanh_pho_"))
-        _merge_file(folder / "_province.yaml", _province_fields(province, schedule), report, root)
+        wanted.append((folder / "_province.yaml", _province_fields(province, schedule)))
         wards = sorted(wards_by_province.get(int(province.code), []), key=lambda w: int(w.code))
         seen = Counter(w.codename for w in wards)
         for ward in wards:
             # a few provinces have two communes of the same name: the code tells them apart
             stem = _slug(ward.codename) + (f"-{int(ward.code):05d}" if seen[ward.codename] > 1 else "")
-            _merge_file(folder / f"{stem}.yaml", _commune_fields(ward), report, root)
+            wanted.append((folder / f"{stem}.yaml", _commune_fields(ward)))
+    report, changes, problems = ImportReport(), [], list[Problem]()
+    for path, fields in wanted:
+        try:
+            change = _merged(path, fields, root)
+        except ContentError as exc:
+            problems += exc.problems
+            continue
+        if change is None:
+            report.unchanged += 1
+        else:
+            changes.append((path, *change))
+    if problems:
+        raise ContentError(problems)
+    for path, text, added in changes:
+        rel = path.relative_to(root).as_posix()
+        if path.exists():
+            report.completed[rel] = added
+        else:
+            report.created.append(rel)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".yaml.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
     return report
 
 
