@@ -43,7 +43,7 @@ def _project(tmp_path: Path, extra: dict[str, str | bytes | None] | None = None)
 
 
 def _client(root: Path, local: bool = True) -> TestClient:
-    return TestClient(create_app(root, local=local), follow_redirects=False)
+    return TestClient(create_app(root, local=local), base_url="http://127.0.0.1:8765", follow_redirects=False)
 
 
 def _token(client: TestClient, page: str = "/kich-ban") -> str:
@@ -394,8 +394,63 @@ def test_oversized_requests_are_refused(client, root):
     form = _editor_form(client)
     form["body"] = "Kính thưa bà con. " * 200_000
     response = client.post("/kich-ban/canh-bao", data={**form, "csrftoken": _token(client)})
-    assert response.status_code == 400 and "quá lớn" in response.text
+    assert response.status_code == 413 and "quá lớn" in response.text
     assert (root / "scripts" / "canh-bao.yaml").read_text(encoding="utf-8") == SCRIPT
+
+
+def test_a_body_sent_without_its_length_is_cut_off_at_the_limit_before_anything_reads_it(root):
+    """Driven as a server drives it (the test client reads a body whole before sending it)."""
+    import asyncio
+
+    received, sent = 0, []
+
+    async def receive():  # chunked, no Content-Length: the CSRF layer used to read all of it into memory
+        nonlocal received
+        received += 1_000_000
+        return {"type": "http.request", "body": b"a" * 1_000_000, "more_body": received < 400_000_000}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/dang-nhap", "raw_path": b"/dang-nhap", "query_string": b"",
+             "root_path": "", "scheme": "http", "http_version": "1.1", "server": ("127.0.0.1", 8765),
+             "client": ("127.0.0.1", 50000),
+             "headers": [(b"host", b"127.0.0.1:8765"), (b"content-type", b"application/x-www-form-urlencoded")]}
+    asyncio.run(create_app(root, local=False)(scope, receive, send))
+    assert sent[0]["status"] == 413
+    assert received <= 3_000_000  # stopped just past the 2 MB a form may be
+
+
+def test_a_form_that_is_not_utf8_is_a_clear_refusal(client):
+    response = client.post("/kich-ban/moi", content=b"id=\xff\xfe&title=x",
+                           headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 400 and "UTF-8" in response.text
+
+
+def test_the_local_studio_answers_only_to_a_local_name_and_local_pages(root):
+    """DNS rebinding: a page on attacker.example points its name at 127.0.0.1 and, same-origin to
+    itself, reads the page (and its CSRF token) and posts forms: the studio has no login locally."""
+    client = _client(root)
+    token = _token(client)
+    for host in ("attacker.example:8765", "attacker.example", "127.0.0.1.attacker.example:8765"):
+        assert client.get("/kich-ban", headers={"host": host}).status_code == 403
+        made = client.post("/kich-ban/moi", data={"csrftoken": token, "id": "rebind", "title": "x"},
+                           headers={"host": host, "origin": f"http://{host}"})
+        assert made.status_code == 403
+    for origin in ("http://attacker.example:8765", "null"):
+        made = client.post("/kich-ban/moi", data={"csrftoken": token, "id": "rebind", "title": "x"},
+                           headers={"origin": origin})
+        assert made.status_code == 403
+    assert not (root / "scripts" / "rebind.yaml").exists()
+    for host in ("localhost:8765", "[::1]:8765", "127.0.0.1"):
+        assert client.get("/kich-ban", headers={"host": host}).status_code == 200
+    made = client.post("/kich-ban/moi", data={"csrftoken": token, "id": "local", "title": "x"},
+                       headers={"origin": "http://127.0.0.1:8765"})
+    assert made.status_code == 303 and (root / "scripts" / "local.yaml").exists()
+    # on the network the studio has logins and may sit behind a proxy with its own name
+    add_user(root, "lan", "editor", "mat-khau-dai-du-12")
+    network = _client(root, local=False)
+    assert network.get("/dang-nhap", headers={"host": "studio.xa-chi-lang.vn"}).status_code == 200
 
 
 # --- communes, lexicon, audit ----------------------------------------------------------------------
@@ -562,7 +617,7 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_read(recorded, monkeyp
     token = _token(client)
     response = client.post("/ghi-am", data={"voice": "ghi-am", "sentence": "Bà con chú ý."},
                            headers={"x-csrftoken": token}, files={"file": ("dai.wav", _wav(10.0), "audio/wav")})
-    assert response.status_code == 400 and "quá lớn" in response.text
+    assert response.status_code == 413 and "quá lớn" in response.text
     assert not list((recorded / "assets" / "ghi-am").iterdir())
 
 

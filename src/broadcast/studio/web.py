@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from asgi_csrf import asgi_csrf
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -817,8 +818,93 @@ def create_app(root: Path, local: bool = True) -> Any:
                     return
         await protected(scope, receive, send)
 
-    uploads_by_header.studio = studio  # type: ignore[attr-defined]
-    return uploads_by_header
+    guarded = _guard(uploads_by_header, local)
+    guarded.studio = studio
+    return guarded
+
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _host_name(netloc: str) -> str:
+    """The host of a Host header or an origin's netloc, without its port ("[::1]:8765" -> "::1")."""
+    if netloc.startswith("["):
+        return netloc[1:netloc.find("]")]
+    return netloc.rsplit(":", 1)[0] if netloc.count(":") == 1 else netloc
+
+
+def _guard(inner: Any, local: bool) -> Any:
+    """The studio's outer layer, before anything reads a body. By hand: Starlette has no body limit
+    and its TrustedHostMiddleware cuts "[::1]:8765" at the first colon.
+
+    - The local studio (no login) answers only to a local host name: a page elsewhere cannot reach
+      it by pointing its own name at 127.0.0.1 (DNS rebinding) and act as the person at this PC.
+      A request a page of another origin sent to it (its Origin header) is refused outright.
+      (On the network, logins and CSRF tokens do this: a proxy in front may rename the host.)
+    - A body is read here, up to its limit (a recording upload's, else a form's), before the CSRF
+      layer reads it whole into memory: a bigger one, even sent without a length, is a 413 at once;
+      a form that is not UTF-8 is a 400 (the CSRF layer failed on it with a 500)."""
+
+    async def refuse(scope: Any, receive: Any, send: Any, status: int, message: str) -> None:
+        await HTMLResponse(message, status_code=status)(scope, receive, send)
+
+    async def guard(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await inner(scope, receive, send)
+            return
+        headers = {k.lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
+        host = headers.get(b"host", "")
+        if local and _host_name(host) not in LOCAL_HOSTS:
+            await refuse(scope, receive, send, 403, "Studio trên máy này chỉ mở bằng địa chỉ 127.0.0.1 "
+                         "(this studio answers to 127.0.0.1 only)")
+            return
+        origin = headers.get(b"origin")
+        if local and origin is not None and _host_name(urlsplit(origin).netloc) not in LOCAL_HOSTS:
+            await refuse(scope, receive, send, 403, "Yêu cầu gửi từ trang khác bị từ chối (cross-origin request)")
+            return
+        if scope["method"] not in _BODY_METHODS:
+            await inner(scope, receive, send)
+            return
+        kind = headers.get(b"content-type", "")
+        limit = application.UPLOAD_MAX_BYTES + 100_000 if kind.startswith("multipart/form-data") else MAX_FORM_BYTES
+        too_large = f"Dữ liệu gửi lên quá lớn, tối đa {limit // 1_000_000} MB (request too large)"
+        try:
+            declared = int(headers.get(b"content-length") or 0)
+        except ValueError:
+            declared = limit + 1
+        if declared > limit:
+            await refuse(scope, receive, send, 413, too_large)
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if len(body) > limit:
+                await refuse(scope, receive, send, 413, too_large)
+                return
+            if not message.get("more_body"):
+                break
+        if kind.startswith("application/x-www-form-urlencoded"):
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError:
+                await refuse(scope, receive, send, 400, "Dữ liệu gửi lên không phải UTF-8 (form is not UTF-8)")
+                return
+        replayed = False
+
+        async def replay() -> Any:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await inner(scope, replay, send)
+
+    return guard
 
 
 def _secret(root: Path) -> str:
