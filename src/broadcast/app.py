@@ -121,6 +121,13 @@ def add_studio_user(path: Path | None, name: str, role: str, password: str) -> N
     add_user(find_root(path or Path.cwd()), name, role, password)
 
 
+def remove_studio_user(path: Path | None, name: str) -> None:
+    """Remove an account; whoever is logged in with it is logged out."""
+    from .studio.auth import remove_user
+
+    remove_user(find_root(path or Path.cwd()), name)
+
+
 def studio_users(path: Path | None) -> list[tuple[str, str]]:
     from . import records
 

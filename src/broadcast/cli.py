@@ -627,10 +627,20 @@ def studio_user() -> None:
               help="editor: sửa; approver: duyệt; operator: xem và tải về.")
 @project_option
 def studio_user_add(name: str, role: str, project_dir: Path | None) -> None:
-    """Thêm (hoặc đặt lại mật khẩu) một tài khoản. Add an account; the password is asked for."""
+    """Thêm (hoặc đặt lại mật khẩu) một tài khoản; đặt lại thì các phiên đang mở bị đóng.
+    Add an account (or reset its password, closing its sessions); the password is asked for."""
     password = click.prompt("Mật khẩu (password)", hide_input=True, confirmation_prompt="Nhập lại (again)")
     app.add_studio_user(project_dir, name, role, password)
     click.echo(f"Đã tạo tài khoản {name} ({role}).")
+
+
+@studio_user.command("remove")
+@click.argument("name")
+@project_option
+def studio_user_remove(name: str, project_dir: Path | None) -> None:
+    """Xóa một tài khoản; ai đang đăng nhập bằng nó bị đăng xuất. Remove an account."""
+    app.remove_studio_user(project_dir, name)
+    click.echo(f"Đã xóa tài khoản {name}.")
 
 
 @studio_user.command("list")

@@ -14,6 +14,7 @@ nothing in the program updates or deletes its rows (a trigger refuses it).
 from __future__ import annotations
 
 import hashlib
+import math
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -147,8 +148,17 @@ def schema_version(root: Path) -> int:
 
 
 def add_user(conn: sqlite3.Connection, name: str, role: str, password_hash: str) -> None:
+    """A new account, or a new password and role for one: its open sessions are closed either way
+    (a password is reset because someone else may know the old one)."""
     conn.execute("INSERT OR REPLACE INTO users (name, role, password_hash, created) VALUES (?, ?, ?, ?)",
                  (name, role, password_hash, time.time()))
+    conn.execute("DELETE FROM sessions WHERE user = ?", (name,))
+
+
+def remove_user(conn: sqlite3.Connection, name: str) -> bool:
+    """Whether `name` had an account; it and its sessions are gone."""
+    conn.execute("DELETE FROM sessions WHERE user = ?", (name,))
+    return conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount > 0
 
 
 def users(conn: sqlite3.Connection) -> list[User]:
@@ -174,10 +184,12 @@ def open_session(conn: sqlite3.Connection, token: str, user: str | None) -> None
                  (_token_hash(token), user, now, now))
 
 
-def session_user(conn: sqlite3.Connection, token: str, max_age: float) -> tuple[bool, User | None]:
-    """(is the session open, its user: None for the local user). Expired sessions are closed."""
+def session_user(conn: sqlite3.Connection, token: str, max_age: float,
+                 max_life: float = math.inf) -> tuple[bool, User | None]:
+    """(is the session open, its user: None for the local user). Sessions idle for `max_age` or
+    opened `max_life` ago are closed."""
     now = time.time()
-    conn.execute("DELETE FROM sessions WHERE seen < ?", (now - max_age,))
+    conn.execute("DELETE FROM sessions WHERE seen < ? OR created < ?", (now - max_age, now - max_life))
     row = conn.execute("SELECT user FROM sessions WHERE token_hash = ?", (_token_hash(token),)).fetchone()
     if row is None:
         return False, None

@@ -20,7 +20,8 @@ from .. import records
 from ..errors import UsageError
 
 COOKIE = "broadcast_studio"
-SESSION_SECONDS = 12 * 3600
+SESSION_SECONDS = 12 * 3600  # idle
+SESSION_LIFE = 7 * 24 * 3600  # since the login, however busy: a stolen cookie does not last for ever
 MAX_FAILURES = 5  # per name and per address ...
 FAILURE_WINDOW = 15 * 60  # ... in this many seconds
 MIN_PASSWORD = 8
@@ -35,6 +36,9 @@ RIGHTS = {
 }
 
 _hasher = PasswordHasher()
+# verified against when the name has no account, so that a wrong name takes as long as a wrong password
+# (an unknown name answered in 5 ms and a known one in 125 ms: the names could be listed)
+_NO_ACCOUNT = _hasher.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,14 @@ def add_user(root: Path, name: str, role: str, password: str) -> None:
         records.add_audit(conn, "(dòng lệnh)", "user", name, f"vai trò {role}")
 
 
+def remove_user(root: Path, name: str) -> None:
+    with records.connect(root) as conn:
+        if not records.remove_user(conn, name):
+            raise UsageError(f"không có tài khoản '{name}' (no such account)",
+                             fix="xem các tài khoản: broadcast studio user list")
+        records.add_audit(conn, "(dòng lệnh)", "user", name, "xóa tài khoản")
+
+
 def has_accounts(root: Path) -> bool:
     with records.connect(root) as conn:
         return bool(records.users(conn))
@@ -78,9 +90,9 @@ def login(root: Path, name: str, password: str, address: str) -> str | None:
             return None
         found = records.password_hash(conn, name)
         try:
+            _hasher.verify(found[1] if found else _NO_ACCOUNT, password)
             if found is None:
                 raise VerifyMismatchError
-            _hasher.verify(found[1], password)
         except (VerificationError, InvalidHashError):
             records.note_login_failure(conn, keys)
             return None
@@ -106,7 +118,7 @@ def viewer(root: Path, token: str | None, local: bool) -> Viewer:
     if not token:
         return Viewer(None)
     with records.connect(root) as conn:
-        is_open, user = records.session_user(conn, token, SESSION_SECONDS)
+        is_open, user = records.session_user(conn, token, SESSION_SECONDS, SESSION_LIFE)
     return Viewer(user if is_open else None)
 
 
