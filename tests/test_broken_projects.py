@@ -184,6 +184,10 @@ BROKEN += [
     ("title-newline", {SCRIPT: script(title='"Cảnh báo\\nthử"')}, f"{SCRIPT}:2", "newline"),
     # the same id in x.yaml and x.yml: lint said nothing and the build crashed writing it twice
     ("duplicate-yml", {SCRIPT.replace(".yaml", ".yml"): script()}, SCRIPT.replace(".yaml", ".yml"), "trùng tên"),
+    # names Windows keeps for devices: messages/con.mp3 cannot be made or unzipped on a station PC
+    ("id-windows-device", {"scripts/con.yaml": script(id="con")}, "scripts/con.yaml:1", "Windows"),
+    ("commune-windows-device", {COMMUNE: None, "locales/lang-son/nul.yaml": "name: Xã Nul\ncode: '06999'\n"},
+     "locales/lang-son/nul.yaml", "Windows"),
     ("full-width-colon", {SCRIPT: script(title="Cảnh báo").replace("title:", "title：")}, f"{SCRIPT}:2", "':'"),
 ]
 

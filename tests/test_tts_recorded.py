@@ -47,6 +47,10 @@ def test_slug():
     assert slugify("Bà con chú ý!") == "ba-con-chu-y"
     assert slugify(GREETING) == "kinh-thua-ba-con-nhan-dan-xa-dak-lak"
     assert slugify("tong-tien-anh-cat-ghep") == "tong-tien-anh-cat-ghep"
+    # names Windows keeps for devices: con.wav cannot be made on a station PC
+    assert [slugify(s) for s in ("Con.", "Nul!", "COM1", "aux")] == ["con-ghi-am", "nul-ghi-am", "com1-ghi-am",
+                                                                     "aux-ghi-am"]
+    assert slugify("Con cháu.") == "con-chau"
 
 
 def test_lookup_by_slug_index_and_script_id(project):

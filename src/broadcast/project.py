@@ -332,7 +332,7 @@ def _read_locales(loading: LoadProblems, root: Path, settings: Settings | None, 
     for folder in sorted(p for p in folder_of_locales.iterdir() if p.is_dir()):
         if not SLUG.match(folder.name):
             loading.add(folder, 0, "", f"tên thư mục tỉnh '{folder.name}' không hợp lệ (not a slug)",
-                       "đổi tên thành chữ thường không dấu, ví dụ lang-son")
+                       "đổi tên thành chữ thường không dấu, ví dụ lang-son (không dùng con, nul, aux...)")
             continue
         province_file = folder / "_province.yaml"
         if not province_file.is_file():
@@ -345,7 +345,8 @@ def _read_locales(loading: LoadProblems, root: Path, settings: Settings | None, 
         for path in _files(loading, root, f"locales/{folder.name}"):
             if not SLUG.match(path.stem):
                 loading.add(path, 0, "", f"tên tệp xã '{path.name}' không hợp lệ (not a slug)",
-                           "đổi tên thành chữ thường không dấu, ví dụ xa-chi-lang.yaml")
+                           "đổi tên thành chữ thường không dấu, ví dụ xa-chi-lang.yaml (không dùng con, nul, aux, "
+                           "prn, com1, lpt1...: Windows không tạo được các tên đó)")
                 continue
             commune = _read(loading, path, schema.COMMUNE)
             if commune is None:

@@ -20,13 +20,15 @@ from urllib.parse import urlsplit
 
 from .audio.presets import DEFAULT_PRESET, Preset, get_preset, preset_names
 from .errors import TTSError
+from .formats.text import DEVICE_NAMES, device_name
 from .model import LEVELS, Contact, OfficialNumber, Province, Settings, Slot, Validity
 from .options import Choice, Depends, Invalid, Line, Option, Place, Schema, SubSchema, Text, Type
 from .phones import numbering_problem
 from .speech.lexicon import SECTIONS, Lexicon
 from .tts.registry import ENGINES, engine_class
 
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# lower-case ASCII words joined by dashes, and not a name Windows keeps for a device
+SLUG = re.compile(rf"^(?!(?:{'|'.join(DEVICE_NAMES)})$)[a-z0-9]+(?:-[a-z0-9]+)*$")
 PLACEHOLDER = re.compile(r"<<\s*([^<>]*?)\s*>>")
 
 WEEKDAYS = {
@@ -48,6 +50,9 @@ class Slug(Text):
 
     def convert(self, value: Any, at: Place) -> Any:
         value = super().convert(value, at)
+        if device_name(value):
+            raise Invalid(f"{self.what} '{value}' là tên Windows dành cho thiết bị: không tạo được tệp tên này trên "
+                          "máy Windows của đài (reserved name on Windows)", f"đặt tên khác, ví dụ {value}-1")
         if not SLUG.match(value):
             raise Invalid(f"{self.what} '{value}' không hợp lệ: chỉ dùng chữ thường không dấu, số và dấu gạch ngang "
                           "(not a slug)", "ví dụ: canh-bao-lua-dao; không dùng dấu cách, '/', '..' hay chữ có dấu")

@@ -19,6 +19,15 @@ _SPACES = re.compile(r" {2,}")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
+# names Windows keeps for devices, with any extension: "con.mp3" cannot be made or unzipped there
+DEVICE_NAMES = ("con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10)))
+
+
+def device_name(stem: str) -> bool:
+    """Whether a file named `stem` (plus any extension) cannot exist on a Windows station PC."""
+    return stem.lower() in DEVICE_NAMES
+
+
 # what XML 1.0 cannot hold at all, even escaped: C0 controls but tab, LF and CR; lone surrogates; U+FFFE/F
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 

@@ -13,7 +13,6 @@ import difflib
 import hashlib
 import io
 import os
-import re
 import tempfile
 import time
 from dataclasses import dataclass
@@ -27,8 +26,8 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 
 from ..errors import UsageError
 from ..records import FOLDER
+from ..schema import SLUG
 
-SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 TRASH = "trash"
 MAX_FILE_BYTES = 1_000_000  # a script or commune file the studio accepts in one save
 
@@ -93,7 +92,7 @@ def inside(root: Path, relative: str) -> Path:
 
 
 def slug(value: str, what: str) -> str:
-    if not SLUG_RE.fullmatch(value or "") or len(value) > 80:
+    if not SLUG.match(value or "") or len(value) > 80:
         raise UsageError(f"{what} '{value}' không hợp lệ (invalid id)",
                          fix="chỉ dùng chữ thường không dấu, số và dấu '-', ví dụ canh-bao-otp")
     return value

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from broadcast.ffmpeg import decode_clip
+from broadcast.formats.text import device_name
 from broadcast.pcm import Clip
 
 from .base import (
@@ -54,8 +55,8 @@ def slugify(text: str) -> str:
     """ASCII file-name slug of a Vietnamese sentence: 'Bà con chú ý!' -> 'ba-con-chu-y'."""
     text = text.replace("đ", "d").replace("Đ", "D")
     text = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return slug[:SLUG_MAX].rstrip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:SLUG_MAX].rstrip("-")
+    return f"{slug}-ghi-am" if device_name(slug) else slug  # "Con." -> con.wav: no such file on Windows
 
 
 def _norm(text: str) -> str:
