@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
 import unicodedata
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -349,3 +351,26 @@ def test_every_project_file_is_read_inside_the_project(project, tmp_path, name):
     result = run("lint", "--project", str(root))
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert any(line.startswith(f"{name}: lỗi") and "ngoài" in line for line in result.output.splitlines()), result.output
+
+
+def test_a_commune_that_cannot_be_read_keeps_its_names_in_the_province_page_and_feed(project):
+    """Its files are kept as published; the province's page and feed, written again for the others,
+    named it by its folder ("lang-son/xa-huu-lung") until its file was fixed."""
+    huu_lung = "locales/lang-son/xa-huu-lung.yaml"
+    root = project({huu_lung: "name: Xã Hữu Lũng\ncode: '06385'\n"})
+    assert run("build", "--week", WEEK, "--jobs", "1", "--project", str(root)).exit_code == 0
+    week = root / "output" / WEEK
+    page = (week / "lang-son/index.html").read_text(encoding="utf-8")
+    assert "Xã Hữu Lũng" in page and "Xã Chi Lăng" in page
+    (root / huu_lung).write_text('code: "06385"\nname: "Xã Hữu Lũng\n', encoding="utf-8")  # a quote left open
+    (root / COMMUNE).write_text((root / COMMUNE).read_text(encoding="utf-8").replace(
+        "Xã Chi Lăng\n", "Xã Chi Lăng (mới)\n", 1), encoding="utf-8")
+    result = run("build", "--week", WEEK, "--jobs", "1", "--project", str(root))
+    assert result.exit_code == 1 and "xa-huu-lung" in result.output
+    page = (week / "lang-son/index.html").read_text(encoding="utf-8")
+    assert "Xã Hữu Lũng" in page and "Xã Chi Lăng (mới)" in page and "lang-son/xa-huu-lung<" not in page
+    titles = [t.text or "" for t in ET.fromstring((week / "lang-son/podcast.xml").read_bytes()).iter("title")]
+    assert any(t.startswith("Xã Hữu Lũng: ") for t in titles), titles
+    assert not any(t.startswith("lang-son/") for t in titles)
+    names = json.loads((week / "manifest.json").read_text(encoding="utf-8"))["names"]
+    assert names["lang-son/xa-huu-lung"] == {"name": "Xã Hữu Lũng", "province": "Lạng Sơn"}

@@ -125,7 +125,8 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
             with stage("programs", listener) as progress:
                 texts = {(m.script.id, m.locale.id): m.text for m in messages}
                 make_programs(ctx, plan, announcement_files, texts, then=lambda week: _write_formats(ctx, week))
-                _write_site(ctx)
+                result.names = _published_names(output / week.id, week)
+                _write_site(ctx, result.names)
                 progress.counts.update(files=len(ctx.entries))
 
             if strict and result.warnings:
@@ -246,13 +247,23 @@ def _write_formats(ctx: BuildContext, station_week: StationWeek) -> None:
             ctx.entries[rel] = Entry(rel, kind, ctx.staging.written[rel], None, locale, key=key)
 
 
-def _write_site(ctx: BuildContext) -> None:
+def _published_names(week_folder: Path, week: Week) -> dict[str, tuple[str, str]]:
+    published = Manifest.read(week_folder, week)
+    return dict(published.names) if published else {}
+
+
+def _write_site(ctx: BuildContext, names: dict[str, tuple[str, str]]) -> None:
     """The week's web pages above the communes (formats/site.py), from every commune of the week:
-    those built now and those kept as published."""
-    names = {loc.id: loc for loc in ctx.project.locales}
-    communes = [site.CommuneLink(lid, names[lid].name if lid in names else lid,
-                                 names[lid].province.name if lid in names else lid.split("/", 1)[0])
-                for lid in sorted({e.locale for e in ctx.entries.values() if e.locale})]
+    those built now and those kept as published. `names`: (commune, province) of each, filled in
+    (the manifest keeps them): a commune whose file cannot be read now keeps the names it was
+    published with, not its folder's."""
+    loaded = {loc.id: (loc.name, loc.province.name) for loc in ctx.project.locales}
+    week_locales = sorted({e.locale for e in ctx.entries.values() if e.locale})
+    for lid in week_locales:
+        names[lid] = loaded.get(lid) or names.get(lid) or (lid, lid.split("/", 1)[0])
+    for lid in set(names) - set(week_locales):
+        del names[lid]
+    communes = [site.CommuneLink(lid, *names[lid]) for lid in week_locales]
     feeds = {e.locale: (ctx.staging.path / e.path).read_bytes() for e in ctx.entries.values() if e.kind == "podcast"}
     settings = ctx.project.settings
     for rel, data in site.write(ctx.week, settings.name, settings.public_url, communes, feeds).items():

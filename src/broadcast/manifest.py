@@ -10,6 +10,8 @@ Schema 1 (documented for operators and tools in the README, "manifest.json"):
                 draft, not for air (its printed schedules say BẢN NHÁP)
     placeholders_left_out   sentences holding a <<CẦN ĐIỀN>> left out of the audio (drafts)
     locales     every "<province>/<commune>" with files in the week
+    names       each of them as people read it: {"name": commune, "province": province}; kept
+                for a commune whose file could not be read at the next build (its files are kept)
     files       one `Entry` per published file, sorted by path
     not_approved  scripts valid this week that do not air because the project requires approval
                 (`approval: required`) and their current content is not approved
@@ -88,6 +90,7 @@ class Manifest:
     draft: bool = False  # built with --allow-placeholders while placeholders were left: not for air
     left_out: int = 0  # sentences holding a placeholder, left out of the audio
     not_approved: list[str] = field(default_factory=list)  # scripts held back: approval required, not approved
+    names: dict[str, tuple[str, str]] = field(default_factory=dict)  # locale -> (commune name, province name)
 
     def to_bytes(self) -> bytes:
         files = sorted(self.files, key=lambda e: e.path)
@@ -100,6 +103,8 @@ class Manifest:
             "draft": self.draft,
             "placeholders_left_out": self.left_out,
             "locales": sorted({e.locale for e in files if e.locale}),
+            "names": {lid: {"name": name, "province": province}
+                      for lid, (name, province) in sorted(self.names.items())},
             "files": [e.to_json() for e in files],
             "not_approved": self.not_approved,
             "failures": self.failures,
@@ -116,9 +121,10 @@ class Manifest:
             data = json.loads((week_folder / FILE).read_text(encoding="utf-8"))
             if data.get("schema") != SCHEMA or data["week"]["id"] != week.id:
                 return None
+            names = {str(lid): (str(n["name"]), str(n["province"])) for lid, n in (data.get("names") or {}).items()}
             return cls(str(data["project"]), week, [Entry.from_json(item) for item in data["files"]],
                        list(data["failures"]), list(data["warnings"]), dict(data["build"]), bool(data["draft"]),
-                       int(data["placeholders_left_out"]), list(data["not_approved"]))
+                       int(data["placeholders_left_out"]), list(data["not_approved"]), names)
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
 
