@@ -374,3 +374,15 @@ def test_a_commune_that_cannot_be_read_keeps_its_names_in_the_province_page_and_
     assert not any(t.startswith("lang-son/") for t in titles)
     names = json.loads((week / "manifest.json").read_text(encoding="utf-8"))["names"]
     assert names["lang-son/xa-huu-lung"] == {"name": "Xã Hữu Lũng", "province": "Lạng Sơn"}
+
+
+def test_a_week_with_nothing_to_air_is_a_warning_and_fails_under_strict(project):
+    """Every script expired: the build published an empty week with exit 0 and no word about it."""
+    root = project({SCRIPT: script(valid="{from: 2024-12-04, until: 2025-06-01}")})
+    result = run("build", "--week", WEEK, "--jobs", "1", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    assert "lang-son/xa-chi-lang: không có tin nào phát trong tuần 2026-W49" in result.output
+    warnings = json.loads((root / "output" / WEEK / "manifest.json").read_text(encoding="utf-8"))["warnings"]
+    assert any("loa sẽ im cả tuần" in w for w in warnings)
+    strict = run("build", "--week", WEEK, "--jobs", "1", "--strict", "--project", str(root))
+    assert strict.exit_code == 1, strict.output

@@ -27,7 +27,7 @@ from .manifest import Entry, Manifest
 from .master import content_key, master_announcements, master_messages
 from .messages import clip_requests, held_for_approval, leave_out_placeholders, scripts_airing, speak_messages
 from .model import Locale, Project, Week
-from .plan import durations_from, plan_week
+from .plan import WeekPlan, durations_from, plan_week
 from .programs import make_programs
 from .project import files_snapshot
 from .publish import Lock, Staging, as_published
@@ -118,7 +118,7 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
                 # the station's opening and closing take their length off every slot
                 overhead = max((files.seconds for files in announcement_files.values()), default=0.0)
                 plan = plan_week(project, week, durations_from(durations), ctx.locales, overhead=overhead, held=held)
-                result.warnings += [str(shortfall) for shortfall in plan.shortfalls]
+                result.warnings += [str(shortfall) for shortfall in plan.shortfalls] + _silent_communes(plan)
                 progress.counts.update(programs=sum(len(p.programs) for p in plan.locales),
                                        shortfalls=len(plan.shortfalls))
 
@@ -245,6 +245,17 @@ def _write_formats(ctx: BuildContext, station_week: StationWeek) -> None:
                 continue
             ctx.staging.write_bytes(rel, data)
             ctx.entries[rel] = Entry(rel, kind, ctx.staging.written[rel], None, locale, key=key)
+
+
+def _silent_communes(plan: WeekPlan) -> list[str]:
+    """A warning for communes whose loudspeakers would be silent all week (every script expired,
+    not yet valid or not approved): a week published with nothing to air is not a success."""
+    silent = [p.locale_id for p in plan.locales if not p.emergencies and not any(pr.items for pr in p.programs)]
+    if not silent:
+        return []
+    named = ", ".join(silent[:5]) + (f" và {len(silent) - 5} xã khác" if len(silent) > 5 else "")
+    return [f"{named}: không có tin nào phát trong tuần {plan.week.id}, loa sẽ im cả tuần (nothing airs this week); "
+            "xem thời hạn 'valid' của các kịch bản, hoặc duyệt kịch bản"]
 
 
 def _published_names(week_folder: Path, week: Week) -> dict[str, tuple[str, str]]:
