@@ -953,3 +953,30 @@ def test_a_week_folder_that_is_a_symlink_keeps_what_it_points_to(tmp_path, monke
     assert (elsewhere / "lang-son" / "chuong-trinh.mp3").read_bytes() == b"\1" * 50_000
     assert not (root / "output" / week.id).is_symlink() and (root / "output" / week.id / "manifest.json").is_file()
     assert not (root / publish.SPARE).exists() or not any((root / publish.SPARE).iterdir())
+
+
+@pytest.mark.parametrize("damage", ["not-a-database", "a-folder"])
+def test_a_damaged_studio_database_is_a_clear_machine_error_not_a_traceback(project, damage):
+    """With approval: required the build reads the approvals from .studio/studio.db."""
+    from conftest import MINIMAL
+    root = project({"broadcast.yaml": MINIMAL["broadcast.yaml"] + "approval: required\n"})
+    db = root / ".studio" / "studio.db"
+    db.parent.mkdir()
+    if damage == "a-folder":
+        db.mkdir()
+    else:
+        db.write_bytes(b"PK\x03\x04 this is a zip file, not SQLite" * 100)
+    result = run("build", "--week", "2026-W49", "--project", str(root))
+    assert result.exit_code == 3, result.output
+    assert ".studio/studio.db" in result.output and "đổi tên" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not (root / "output" / "2026-W49").exists()
+
+
+def test_a_cache_folder_that_cannot_be_made_is_a_machine_error_naming_it(project):
+    root = project()
+    (root / ".cache").write_text("một tệp nằm đúng chỗ thư mục .cache\n", encoding="utf-8")
+    result = run("build", "--week", "2026-W49", "--project", str(root))
+    assert result.exit_code == 3, result.output
+    assert ".cache/clips" in result.output and "không phải thư mục" in result.output
+    assert result.output.count("lỗi") <= 2  # one error, not one per sentence

@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import EnvironmentProblem
+
 FOLDER = ".studio"
 FILE = "studio.db"
 ROLES = ("editor", "approver", "operator")
@@ -117,18 +119,32 @@ def connect(root: Path, create: bool = True) -> Iterator[sqlite3.Connection]:
     success and rolled back on error. Without `create`, a project with no database yields an
     empty in-memory one (the build never creates `.studio/`)."""
     db = path(root)
-    if not db.exists() and not create:
-        conn = sqlite3.connect(":memory:")
-    else:
-        db.parent.mkdir(exist_ok=True)
-        conn = sqlite3.connect(db, timeout=10)
     try:
-        conn.execute("PRAGMA foreign_keys = ON")
-        _migrate(conn)
+        if not db.exists() and not create:
+            conn = sqlite3.connect(":memory:")
+        else:
+            db.parent.mkdir(exist_ok=True)
+            conn = sqlite3.connect(db, timeout=10)
+    except (sqlite3.Error, OSError) as exc:
+        raise _unusable(root, exc) from None
+    try:
+        try:
+            conn.execute("PRAGMA foreign_keys = ON")
+            _migrate(conn)
+        except sqlite3.DatabaseError as exc:  # not a database, damaged, a folder, locked for too long
+            raise _unusable(root, exc) from None
         with conn:
             yield conn
     finally:
         conn.close()
+
+
+def _unusable(root: Path, exc: Exception) -> EnvironmentProblem:
+    rel = path(root).relative_to(root).as_posix()
+    return EnvironmentProblem(f"không mở được {rel}, nơi giữ tài khoản, phê duyệt và nhật ký studio: {exc} "
+                              "(unusable studio database)", file=rel,
+                              fix=f"nếu tệp bị hỏng hoặc bị thay bằng thứ khác, đổi tên nó (ví dụ {rel}.hong) để "
+                                  "tạo tệp mới; các phê duyệt cũ chỉ còn trong tệp đã đổi tên")
 
 
 def _migrate(conn: sqlite3.Connection) -> None:

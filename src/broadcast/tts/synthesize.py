@@ -199,6 +199,9 @@ def synthesize_all(
     """
     t0 = time.monotonic()
     base_dir = Path(base_dir)
+    # once, here: a cache that cannot be made (.cache is a file, a disk refusing) is the machine's
+    # problem, raised as such, not a voice failure repeated for every sentence
+    cache.folder.mkdir(parents=True, exist_ok=True)
     jobs = max(1, jobs or os.cpu_count() or 1)
     stats = SynthesisStats(requests=len(requests))
 
