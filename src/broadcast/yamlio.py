@@ -229,6 +229,44 @@ Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 Loader.add_constructor(_INT, _construct_int)
 
 
+_QUOTE_IT = 'đặt cả giá trị trong ngoặc kép, ví dụ title: "Cảnh báo: lừa đảo qua mạng"'
+# What staff get wrong most, as the parsers report it (libyaml and PyYAML word a few problems
+# differently: words both use): (words of the parser's context, words of its problem, report the
+# line where the context began (where the mistake was opened) rather than where the parser
+# noticed, what happened (Vietnamese, then English), what to type)
+_MISTAKES: tuple[tuple[str, str, bool, str, str], ...] = (
+    ("quoted scalar", "unexpected", True, "dấu ngoặc mở ở dòng này chưa được đóng (unclosed quoted text)",
+     "thêm dấu ngoặc đóng ở cuối giá trị; trong ngoặc kép, dấu \\ viết thành \\\\ (hoặc dùng ngoặc đơn ' ')"),
+    ("simple key", "expected ':'", True,
+     "dòng này thiếu dấu ':' sau tên trường, hoặc là chữ lạc ra ngoài thụt lề của đoạn trên "
+     "(could not find expected ':')",
+     "viết 'tên: giá trị' bằng dấu ':' thường và một dấu cách thường sau nó (chép từ Word có thể mang theo "
+     "'：' hoặc dấu cách đặc biệt); dòng thuộc nội dung thì thụt vào như các dòng trên"),
+    ("", "mapping values are not allowed", False,
+     "có dấu ': ' ở giữa giá trị, hoặc dòng này thụt vào sâu hơn các trường khác (mapping values not allowed)",
+     f"{_QUOTE_IT}; tên trường thì viết thẳng hàng với các trường ở trên"),
+    ("", "did not find expected key", False,
+     "dòng này không thẳng hàng với các trường ở trên, hoặc một giá trị có chữ sau dấu ngoặc đóng (\" ] }) "
+     "(did not find expected key)",
+     "thụt lề bằng dấu cách cho thẳng hàng; giá trị bắt đầu bằng ngoặc mà còn chữ phía sau thì đặt cả giá trị "
+     "trong ngoặc đơn, ví dụ source: '\"Khẩn\" Công văn số 12'"),
+    ("flow sequence", "expected ',' or ']'", True,
+     "danh sách mở bằng '[' ở dòng này chưa được đóng bằng ']' (unclosed [)",
+     f"thêm ']' ở cuối danh sách; nếu '[' là chữ của giá trị thì {_QUOTE_IT}"),
+    ("flow mapping", "expected ',' or '}'", True,
+     "nhóm mở bằng '{' ở dòng này chưa được đóng bằng '}' (unclosed {)",
+     f"thêm '}}' ở cuối nhóm; nếu '{{' là chữ của giá trị thì {_QUOTE_IT}"),
+    ("", "undefined alias", False,
+     "giá trị bắt đầu bằng '*' bị hiểu là tham chiếu tới chỗ khác (undefined alias)",
+     'đặt cả giá trị trong ngoặc kép, ví dụ phone: "*113#"'),
+    ("", "tab", False, "có ký tự tab ở chỗ thụt lề (tab in indentation)",
+     "thay tab bằng dấu cách (trình soạn thảo: hiện ký tự ẩn)"),
+    ("block scalar", "expected comment or line break", False,
+     "sau '|' hoặc '>' phải xuống dòng ngay (text after a block indicator)",
+     "viết nội dung từ dòng sau, thụt vào hai dấu cách"),
+)
+
+
 def load_yaml(path: Path) -> Any:
     """Parse one YAML file. Raises YamlError (with line) for anything unreadable."""
     try:
@@ -260,17 +298,19 @@ def parse_yaml(text: str) -> Any:
         line = mark.line + 1 if mark else 1
         if exc.problem == "exceeded maximum nesting depth":  # libyaml's own bound (1,000 levels), met before ours
             raise YamlError(line, *_TOO_DEEP) from None
-        if exc.context_mark and "quoted scalar" in (exc.context or "") and "unexpected" in (exc.problem or ""):
-            # the quote never closed: the parser stops at the end of the file, the mistake is where it opened
-            raise YamlError(exc.context_mark.line + 1, "dấu ngoặc mở ở dòng này chưa được đóng (unclosed quoted text)",
-                            "thêm dấu ngoặc đóng ở cuối giá trị; trong ngoặc kép, dấu \\ viết thành \\\\ "
-                            "(hoặc dùng ngoặc đơn ' ')") from None
-        if exc.context_mark and "simple key" in (exc.context or ""):  # the line that has no ':'
-            raise YamlError(exc.context_mark.line + 1, "dòng này thiếu dấu ':' sau tên trường, hoặc là chữ lạc ra "
-                            "ngoài thụt lề của đoạn trên (could not find expected ':')",
-                            "viết 'tên: giá trị' bằng dấu ':' thường và một dấu cách thường sau nó (chép từ Word "
-                            "có thể mang theo '：' hoặc dấu cách đặc biệt); dòng thuộc nội dung thì thụt vào "
-                            "như các dòng trên") from None
+        if "cannot start any token" in (exc.problem or "") and mark:  # libyaml does not say which character
+            lines = text.splitlines()
+            char = lines[mark.line][mark.column:mark.column + 1] if mark.line < len(lines) else ""
+            if char == "\t":
+                raise YamlError(line, "có ký tự tab ở chỗ thụt lề (tab in indentation)",
+                                "thay tab bằng dấu cách (trình soạn thảo: hiện ký tự ẩn)") from None
+            raise YamlError(line, f"giá trị không được bắt đầu bằng '{char}' (character cannot start a value)",
+                            _QUOTE_IT) from None
+        for context, problem, at_context, message, fix in _MISTAKES:
+            if context in (exc.context or "") and problem in (exc.problem or ""):
+                if at_context and exc.context_mark:
+                    line = exc.context_mark.line + 1
+                raise YamlError(line, message, fix) from None
         what = exc.problem or exc.context or "cú pháp sai"
         raise YamlError(line, f"lỗi cú pháp YAML: {what} (YAML syntax error)",
                         "kiểm tra thụt lề (dùng dấu cách, không dùng tab), dấu ':' và dấu ngoặc kép") from None
