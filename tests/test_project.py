@@ -404,3 +404,18 @@ def test_render_spoken_shows_what_each_voice_is_given():
     assert "da lô" in espeak.output and "Zalo" not in espeak.output
     assert "Zalo" in google.output and "da lô" not in google.output
     assert "ủy ban nhân dân" in google.output or "UBND" not in google.output  # the rules apply to every voice
+
+
+@pytest.mark.parametrize("args, words", [
+    (["build", "--jobs", "0"], "giá trị của '--jobs' không dùng được"),
+    (["build", "--jobs", "hai"], "giá trị của '--jobs' không dùng được"),
+    (["build", "--khong-co"], "không có tùy chọn --khong-co"),
+    (["buidl"], "không có lệnh này"),
+    (["studio", "user", "add", "lan"], "thiếu '--role' (missing option)"),
+    (["asrun", "import", "khong-co.csv", "--locale", "x"], "giá trị của 'LOGS...' không dùng được"),
+])
+def test_a_command_typed_wrong_is_told_in_vietnamese_with_where_to_look(args, words):
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert words in result.output and "Cách sửa: xem '" in result.output and "--help'" in result.output
+    assert "Error:" not in result.output and "Try '" not in result.output

@@ -59,6 +59,11 @@ class _Commands(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:  # how the command was typed: in the words of our own errors
+            where = exc.ctx or ctx
+            click.echo(where.get_usage(), err=True)
+            click.echo(f"lỗi: {_usage_problem(exc)}. Cách sửa: xem '{where.command_path} --help'.", err=True)
+            ctx.exit(2)
         except app.BroadcastError as exc:
             click.echo(exc.report(), err=True)
             ctx.exit(exc.exit_code)
@@ -66,6 +71,25 @@ class _Commands(click.Group):
             error = app.interrupted(stop)
             click.echo(error.report(), err=True)
             ctx.exit(error.exit_code)
+
+
+def _usage_problem(exc: click.UsageError) -> str:
+    """A mistake in how a command was typed, in Vietnamese (Click words it in English only); its
+    own detail (a type's complaint) stays in parentheses."""
+    hint = exc.param.get_error_hint(exc.ctx) if isinstance(exc, click.BadParameter) and exc.param and exc.ctx \
+        else getattr(exc, "param_hint", None) or ""
+    detail = exc.message.rstrip(".")
+    if isinstance(exc, click.MissingParameter):
+        kind = exc.param_type or (exc.param.param_type_name if exc.param else "parameter")
+        return f"thiếu {hint or 'một giá trị'} (missing {kind})"
+    if isinstance(exc, click.NoSuchOption):
+        maybe = f"; có phải ý bạn là {', '.join(sorted(exc.possibilities))}" if exc.possibilities else ""
+        return f"không có tùy chọn {exc.option_name} (no such option){maybe}"
+    if isinstance(exc, click.BadParameter):
+        return f"giá trị của {hint} không dùng được ({detail})"
+    if detail.startswith("No such command"):
+        return f"không có lệnh này ({detail})"
+    return f"cách gọi lệnh chưa đúng ({detail})"
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
