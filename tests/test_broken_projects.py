@@ -386,3 +386,19 @@ def test_a_week_with_nothing_to_air_is_a_warning_and_fails_under_strict(project)
     assert any("loa sẽ im cả tuần" in w for w in warnings)
     strict = run("build", "--week", WEEK, "--jobs", "1", "--strict", "--project", str(root))
     assert strict.exit_code == 1, strict.output
+
+
+def test_a_voice_model_that_is_not_there_is_a_lint_error_or_with_a_fallback_a_warning(project):
+    """Every sentence of that voice failed at build (exit 1, the commune kept as published); lint said nothing."""
+    voice = "id: espeak-vi\nengine: piper\nparams:\n  model: voices/khong-co.onnx\n"
+    root = project({"voices/espeak-vi.yaml": voice})
+    result = run("lint", "--project", str(root))
+    assert result.exit_code == 2, result.output
+    assert ("voices/espeak-vi.yaml:3: lỗi [params]: không có tệp voices/khong-co.onnx, voices/khong-co.onnx.json "
+            "mà giọng 'espeak-vi' cần") in result.output
+    backed = project({"voices/espeak-vi.yaml": voice + "fallback: may-doc\n",
+                      "voices/may-doc.yaml": "id: may-doc\nengine: espeak\n"})
+    result = run("lint", "--project", str(backed))
+    assert result.exit_code == 0, result.output
+    assert "cảnh báo [params]: không có tệp voices/khong-co.onnx" in result.output
+    assert "'may-doc' sẽ đọc thay" in result.output

@@ -20,6 +20,7 @@ from .plan import NotAiring, estimate_seconds, plan_week
 from .project import read_project
 from .render import RenderError, render
 from .speech import Finding, speak
+from .tts.registry import engine_class
 from .tts.voices import missing_recordings, unusable_recordings
 
 
@@ -73,6 +74,7 @@ def check_scripts(project: Project, scripts: list[Script], locales: list[Locale]
     spoken: dict[str, set[str]] = {}
     unread: dict[tuple[str, str], _Unread] = {}
     numbers: dict[str, phones.Dialable] = {}
+    used: set[str] = set()  # voices that read something
     for script in scripts:
         for locale in locales:
             if locale.id not in numbers:
@@ -102,9 +104,11 @@ def check_scripts(project: Project, scripts: list[Script], locales: list[Locale]
                     seen.add((script.file, problem.line, problem.message))
                     problems.append(problem)
             voice = project.voice_for(script, locale)
+            used.add(voice)
             if voice in voices and voices[voice].engine == "recorded":
                 spoken.setdefault(voice, set()).add(text)
     problems += [item.problem(project.root) for item in unread.values()]
+    problems += _missing_voice_files(project, [voices[v] for v in sorted(used) if v in voices])
     for voice_id, texts in sorted(spoken.items()):
         problems += _missing_recordings(project, voices[voice_id], texts)
     problems += phones.problems(unlisted)
@@ -218,6 +222,30 @@ def _ambiguous_problem(script: Script, line: int, finding: Finding) -> Problem:
                    f"nếu là ngày, viết 'ngày {token}'; nếu là phân số, viết [đọc: {token} | ...] "
                    f"(ví dụ 'một phần ba'); nếu đúng như đang đọc, viết [đọc: {token} | {finding.reading}]",
                    "warning")
+
+
+def _missing_voice_files(project: Project, voices: list[Any]) -> list[Problem]:
+    """A model file a voice needs (Piper's .onnx and .onnx.json) that is not there: every sentence
+    of that voice would fail at build. An error, or a warning when a fallback voice would read
+    instead. (The recordings of a `recorded` voice are checked sentence by sentence.)"""
+    problems = []
+    for voice in voices:
+        try:
+            needed = [] if voice.engine == "recorded" else engine_class(voice.engine).files(voice.params, project.root)
+        except TTSError:  # an unknown engine: reading the project reported it
+            continue
+        missing = [path.relative_to(project.root).as_posix() if path.is_relative_to(project.root) else str(path)
+                   for path in needed if not path.exists()]
+        if not missing:
+            continue
+        fallback = f"; giọng dự phòng '{voice.fallback}' sẽ đọc thay" if voice.fallback else ""
+        problems.append(Problem(voice.file, _key_line(project.root / voice.file, "params"), "params",
+                                f"không có tệp {', '.join(missing)} mà giọng '{voice.id}' cần (voice file missing)"
+                                f"{fallback}",
+                                "đặt tệp giọng (.onnx và .onnx.json) vào đó, hoặc cài giọng bằng 'broadcast voices "
+                                "install'; 'broadcast doctor' kiểm tra mọi giọng",
+                                "warning" if voice.fallback else "error"))
+    return problems
 
 
 def _missing_recordings(project: Project, voice: Any, texts: set[str]) -> list[Problem]:
