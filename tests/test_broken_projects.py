@@ -190,6 +190,12 @@ BROKEN += [
     ("id-windows-device", {"scripts/con.yaml": script(id="con")}, "scripts/con.yaml:1", "Windows"),
     ("commune-windows-device", {COMMUNE: None, "locales/lang-son/nul.yaml": "name: Xã Nul\ncode: '06999'\n"},
      "locales/lang-son/nul.yaml", "Windows"),
+    ("fallback-itself", {VOICE: "id: espeak-vi\nengine: espeak\nfallback: espeak-vi\n"}, f"{VOICE}:3", "chính tệp này"),
+    ("no-break-space-indent", {SCRIPT: script().replace("valid: {from: 2024-12-04}",
+                                                        "valid:\n\u00a0\u00a0from: 2024-12-04")},
+     f"{SCRIPT}:6", "dấu cách đặc biệt"),
+    ("id-of-a-file-named-wrong", {"scripts/Canh-Bao.yaml": script(id="canh-bao-2")}, "scripts/Canh-Bao.yaml:1",
+     "đổi tên tệp thành canh-bao-2.yaml"),
     ("full-width-colon", {SCRIPT: script(title="Cảnh báo").replace("title:", "title：")}, f"{SCRIPT}:2", "':'"),
 ]
 
@@ -402,3 +408,9 @@ def test_a_voice_model_that_is_not_there_is_a_lint_error_or_with_a_fallback_a_wa
     assert result.exit_code == 0, result.output
     assert "cảnh báo [params]: không có tệp voices/khong-co.onnx" in result.output
     assert "'may-doc' sẽ đọc thay" in result.output
+
+
+def test_a_choice_with_a_no_break_space_after_it_is_the_choice_typed(project):
+    root = project({SCRIPT: script(level='"priority\u00a0"')})
+    result = run("lint", "--project", str(root))
+    assert result.exit_code == 0, result.output

@@ -196,6 +196,10 @@ class Choice(Text):
     def __init__(self, choices: tuple[str, ...], **options: Any):
         super().__init__(choices=choices, **options)
 
+    def convert(self, value: Any, at: Place) -> Any:
+        # "priority " with a no-break space pasted after it is the choice the person typed
+        return super().convert(value.strip() if isinstance(value, str) else value, at)
+
 
 class SubSchema(Type):
     """A nested mapping validated by its own schema; `not_mapping`: a kinder message than the type's."""
@@ -260,6 +264,13 @@ class Schema:
         vi, en = self.unknown
         for key in data:
             if key not in self.options:
+                bare = "".join(str(key).split())  # a no-break space pasted from Word is not YAML's indentation
+                if any(c.isspace() and c != " " for c in str(key)):
+                    at.child(data, key).problem(
+                        f"'{bare}' có dấu cách đặc biệt (không phải dấu cách thường) ở đầu hoặc trong tên "
+                        "(no-break space in a key)",
+                        f"xóa phần thụt lề của dòng này rồi gõ lại bằng phím cách; viết '{bare}:' như các dòng khác")
+                    continue
                 close = difflib.get_close_matches(str(key), sorted(self.options), n=1)
                 hint = f"có phải ý bạn là '{close[0]}'?" if close else \
                     f"xóa dòng này; các {vi} hợp lệ: {', '.join(sorted(self.options)) or '(không có / none)'}"

@@ -66,8 +66,9 @@ class FileId(Slug):
         value = super().convert(value, at)
         if value != at.stem:
             name = at.file.rsplit("/", 1)[-1]
-            raise Invalid(f"id '{value}' khác tên tệp '{name}' (id must equal the file name)",
-                          f"đặt id: {at.stem} hoặc đổi tên tệp thành {value}.yaml")
+            fix = f"đặt id: {at.stem} hoặc đổi tên tệp thành {value}.yaml" if SLUG.match(at.stem) else \
+                f"đổi tên tệp thành {value}.yaml (tên tệp cũng chỉ dùng chữ thường không dấu, số và '-')"
+            raise Invalid(f"id '{value}' khác tên tệp '{name}' (id must equal the file name)", fix)
         return value
 
 
@@ -83,6 +84,10 @@ class Ref(Slug):
         ids = set((at.known or {}).get(self.folder, ()))
         if self.others:
             ids.discard(at.stem)
+            if value == at.stem:
+                raise Invalid(f"{self.what} '{value}' là chính tệp này (refers to itself)",
+                              f"dùng một {self.what} khác" + (f": {', '.join(sorted(ids))}" if ids else
+                                                             f", tạo {self.folder}/<mã khác>.yaml"))
         if value not in ids:
             hint = f"dùng một trong: {', '.join(sorted(ids))}" if ids else f"tạo {self.folder}/{value}.yaml"
             raise Invalid(f"{self.what} '{value}' không có trong {self.folder}/ (unknown id)", hint)
