@@ -196,6 +196,8 @@ BROKEN += [
      f"{SCRIPT}:6", "dấu cách đặc biệt"),
     ("id-of-a-file-named-wrong", {"scripts/Canh-Bao.yaml": script(id="canh-bao-2")}, "scripts/Canh-Bao.yaml:1",
      "đổi tên tệp thành canh-bao-2.yaml"),
+    ("unknown-filter", {SCRIPT: script("Kính thưa bà con {{ locale.name | uper }}!")}, f"{SCRIPT}:8",
+     "có phải ý bạn là 'upper'"),
     ("full-width-colon", {SCRIPT: script(title="Cảnh báo").replace("title:", "title：")}, f"{SCRIPT}:2", "':'"),
 ]
 

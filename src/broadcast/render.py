@@ -655,6 +655,12 @@ def _syntax_error(script: Script, locale: Locale, exc: TemplateSyntaxError) -> R
             open_tag, open_line = opened[-1]
             vi += (f"; thẻ {{% {open_tag} %}} ở dòng {script.body_line + open_line - 1} "
                    f"đang chờ {{% end{open_tag} %}}")
+    elif message.startswith(("No filter named", "No test named")):
+        name, kind = _quoted(message), "bộ lọc" if message.startswith("No filter") else "phép thử"
+        known = sorted(n for n in (ENV.filters if kind == "bộ lọc" else ENV.tests) if not n.startswith("_"))
+        close = difflib.get_close_matches(name, known, n=1)
+        vi = f"không có {kind} '{name}' (sau dấu |)" if kind == "bộ lọc" else f"không có {kind} '{name}' (sau 'is')"
+        fix = (f"có phải ý bạn là '{close[0]}'? " if close else "") + f"các {kind} dùng được: {', '.join(known)}"
     elif message.startswith("unexpected char"):
         vi = f"ký tự {_quoted(message)} không dùng được trong {{{{ }}}} hoặc {{% %}}"
     elif "expected token" in message or message.startswith("unexpected"):
