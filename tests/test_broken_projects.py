@@ -198,6 +198,7 @@ BROKEN += [
      "đổi tên tệp thành canh-bao-2.yaml"),
     ("unknown-filter", {SCRIPT: script("Kính thưa bà con {{ locale.name | uper }}!")}, f"{SCRIPT}:8",
      "có phải ý bạn là 'upper'"),
+    ("lexicon-scope-typo", {LEXICON: "words:\n  Zalo:\n    espek: da lô\n"}, f"{LEXICON}:3", "có phải ý bạn là 'espeak'"),
     ("full-width-colon", {SCRIPT: script(title="Cảnh báo").replace("title:", "title：")}, f"{SCRIPT}:2", "':'"),
 ]
 

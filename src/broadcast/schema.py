@@ -12,6 +12,7 @@ voice's `params` are validated against its engine's `PARAMS` (`tts.registry`), e
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 from datetime import date, time
@@ -257,9 +258,24 @@ class LexiconOption(Option):
                 self._reported({section: entries}, at.child(value, section, field=str(section)))
                 continue
             for key, reading in entries.items():
-                if not self._reported({section: {key: reading}}, at.child(entries, key, f"{section}.{key}")):
+                here = at.child(entries, key, f"{section}.{key}")
+                if not self._reported({section: {key: reading}}, here):
                     good.setdefault(section, {})[key] = reading
+                    if isinstance(reading, dict):
+                        self._scopes_known(reading, here)
         return Lexicon.from_mapping(good, at.file)
+
+    def _scopes_known(self, reading: dict[str, Any], at: Place) -> None:
+        """A reading for one voice or engine names one that exists: 'espek' would never be used."""
+        scopes = set((at.known or {}).get("voices", ())) | set(ENGINES)
+        for scope in reading:
+            if str(scope) not in scopes:
+                close = difflib.get_close_matches(str(scope), sorted(scopes), n=1)
+                at.child(reading, scope).problem(
+                    f"không có giọng hay động cơ đọc '{scope}': cách đọc này sẽ không bao giờ được dùng "
+                    "(unknown voice or engine)",
+                    (f"có phải ý bạn là '{close[0]}'? " if close else "")
+                    + f"dùng mã một giọng trong voices/ hoặc một động cơ: {', '.join(sorted(ENGINES))}")
 
     def _reported(self, data: Any, at: Place) -> bool:
         """Whether `data` is not a lexicon (then the reason is recorded at `at`)."""
