@@ -417,3 +417,10 @@ def test_a_choice_with_a_no_break_space_after_it_is_the_choice_typed(project):
     root = project({SCRIPT: script(level='"priority\u00a0"')})
     result = run("lint", "--project", str(root))
     assert result.exit_code == 0, result.output
+
+
+def test_a_province_whose_file_has_errors_is_named_with_its_error_not_as_unknown(project):
+    root = project({PROVINCE: 'province: {name: "Lạng Sơn", code: "20"\nschedule: sang-chieu\n'})
+    result = run("build", "--week", WEEK, "--province", "lang-son", "--project", str(root))
+    assert result.exit_code == 2, result.output
+    assert f"{PROVINCE}:1" in result.output and "không có tỉnh" not in result.output

@@ -289,6 +289,10 @@ class Workspace:
         known = {loc.province.id for loc in self.project.locales}
         for province in provinces:
             if province not in known:
+                # a province whose file has errors is not a province of the project read: say why
+                cause = [p for p in read_project(self.root)[1].errors if p.file.startswith(f"locales/{province}/")]
+                if cause:
+                    raise ContentError(cause)
                 raise UsageError(f"không có tỉnh '{province}' (unknown province)", field="--province",
                                  fix=f"dùng một trong: {', '.join(sorted(known))}")
             chosen.update({loc.id: loc for loc in self.project.locales if loc.province.id == province})
