@@ -419,3 +419,22 @@ def test_a_command_typed_wrong_is_told_in_vietnamese_with_where_to_look(args, wo
     assert result.exit_code == 2, result.output
     assert words in result.output and "Cách sửa: xem '" in result.output and "--help'" in result.output
     assert "Error:" not in result.output and "Try '" not in result.output
+
+
+def test_ctrl_c_while_the_command_line_is_still_loading_is_a_clean_stop(monkeypatch, capsys):
+    """The first ~0.7 s of every command import numpy and the audio stack: Ctrl-C there was a traceback."""
+    import sys as system
+
+    from broadcast import console
+
+    class Interrupting:
+        def find_spec(self, name, path=None, target=None):
+            if name == "broadcast.cli":
+                raise KeyboardInterrupt
+            return None
+    monkeypatch.delitem(system.modules, "broadcast.cli", raising=False)
+    monkeypatch.setattr(system, "meta_path", [Interrupting(), *system.meta_path])
+    with pytest.raises(SystemExit) as stopped:
+        console.main()
+    assert stopped.value.code == 130
+    assert "Đã dừng" in capsys.readouterr().err
