@@ -199,6 +199,11 @@ BROKEN += [
     ("unknown-filter", {SCRIPT: script("Kính thưa bà con {{ locale.name | uper }}!")}, f"{SCRIPT}:8",
      "có phải ý bạn là 'upper'"),
     ("lexicon-scope-typo", {LEXICON: "words:\n  Zalo:\n    espek: da lô\n"}, f"{LEXICON}:3", "có phải ý bạn là 'espeak'"),
+    # Jinja gives up at the end of the template: the line where '{{' was opened
+    ("unclosed-print", {SCRIPT: script("Kính thưa bà con {{ locale.name\n\nDòng hai.\nDòng ba.")}, f"{SCRIPT}:8",
+     "'{{' ở dòng này chưa được đóng"),
+    ("unclosed-print-at-end", {SCRIPT: script("Dòng một.\n\nKính thưa bà con {{ locale.name")}, f"{SCRIPT}:10",
+     "'{{' ở dòng này chưa được đóng"),
     ("full-width-colon", {SCRIPT: script(title="Cảnh báo").replace("title:", "title：")}, f"{SCRIPT}:2", "':'"),
 ]
 

@@ -600,6 +600,21 @@ def _template_line(exc: BaseException | None, script: Script) -> int:
 _BLOCK_TAGS = frozenset({"if", "for", "macro", "call", "filter", "with", "block", "autoescape", "set"})
 
 
+def _unclosed_delimiter(source: str) -> tuple[str, int] | None:
+    """The first '{{' or '{%' with no closing '}}' or '%}' after it, and its template line: Jinja
+    reports the end of the template, where it gave up looking."""
+    position = 0
+    while True:
+        found = [(i, opener) for opener in ("{{", "{%") if (i := source.find(opener, position)) >= 0]
+        if not found:
+            return None
+        start, opener = min(found)
+        end = source.find("}}" if opener == "{{" else "%}", start + 2)
+        if end < 0:
+            return opener, source.count("\n", 0, start) + 1
+        position = end + 2
+
+
 def _open_tags(source: str, upto: int | None = None) -> list[tuple[str, int]]:
     """Block tags opened and not closed (innermost last), with their template lines."""
     stack: list[tuple[str, int]] = []
@@ -639,6 +654,13 @@ def _syntax_error(script: Script, locale: Locale, exc: TemplateSyntaxError) -> R
     english = _AT_POSITION_RE.sub("", message)
     line = exc.lineno or 1
     fix = "kiểm tra các cặp {{ }} và {% %}: mỗi {% if %} cần một {% endif %}, mỗi {% for %} một {% endfor %}"
+    unclosed = _unclosed_delimiter(script.body)
+    if unclosed and ("end of template" in message or "end of print statement" in message
+                     or "end of statement block" in message):
+        opener, opened_at = unclosed
+        closer = "}}" if opener == "{{" else "%}"
+        return _error(script, locale, opened_at, f"'{opener}' ở dòng này chưa được đóng bằng '{closer}' "
+                      f"(unclosed '{opener}')", f"thêm '{closer}' ngay sau biểu thức, trên cùng dòng")
     if message.startswith("Unexpected end of template") or message.startswith("unexpected end of template"):
         opened = _open_tags(script.body)
         if opened:
