@@ -204,6 +204,13 @@ BROKEN += [
      "'{{' ở dòng này chưa được đóng"),
     ("unclosed-print-at-end", {SCRIPT: script("Dòng một.\n\nKính thưa bà con {{ locale.name")}, f"{SCRIPT}:10",
      "'{{' ở dòng này chưa được đóng"),
+    # a folded or plain body joins the file's lines: the error is still at the line written
+    ("folded-body-undefined", {SCRIPT: script().split("body: |")[0] + "body: >\n  Kính thưa bà con.\n  Dòng hai.\n\n"
+                               "  Dòng bốn {{ foo }}.\n"}, f"{SCRIPT}:11", "foo"),
+    ("folded-body-phone", {SCRIPT: script().split("body: |")[0] + "body: >-\n  Kính thưa bà con.\n  Dòng hai\n  và ba."
+                           "\n\n  Gọi 0912.345.678 ngay.\n"}, f"{SCRIPT}:12", "0912.345.678"),
+    ("plain-body-undefined", {SCRIPT: script().split("body: |")[0] + "body: Kính thưa bà con.\n  Dòng hai.\n\n"
+                              "  Dòng ba {{ bar }}.\n"}, f"{SCRIPT}:10", "bar"),
     ("full-width-colon", {SCRIPT: script(title="Cảnh báo").replace("title:", "title：")}, f"{SCRIPT}:2", "':'"),
 ]
 

@@ -186,7 +186,7 @@ class _Unread:
         for script in self.scripts.values():
             for offset, source_line in enumerate(script.body.splitlines()):
                 if self.finding.token in source_line:
-                    return script.file, script.body_line + offset
+                    return script.file, script.line_of(offset + 1)
         for locale in self.locales.values():
             province_file = str(Path(locale.file).parent / "_province.yaml")
             for file in (locale.file, province_file):
@@ -194,7 +194,7 @@ class _Unread:
                 if line:
                     return file, line
         script = next(iter(self.scripts.values()))
-        return script.file, script.body_line + self.finding.line - 1
+        return script.file, script.line_of(self.finding.line)
 
 
 def _line_holding(path: Path, token: str) -> int:
@@ -209,8 +209,8 @@ def _source_line(script: Script, finding: Finding) -> int:
     """The script line that holds a finding's token (the rendered line when it is not in the source)."""
     for offset, source_line in enumerate(script.body.splitlines()):
         if finding.token in source_line:
-            return script.body_line + offset
-    return script.body_line + finding.line - 1
+            return script.line_of(offset + 1)
+    return script.line_of(finding.line)
 
 
 def _ambiguous_problem(script: Script, line: int, finding: Finding) -> Problem:

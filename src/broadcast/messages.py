@@ -126,13 +126,13 @@ def unclosed_markup_problems(script: Script, text: str) -> list[Problem]:
 
 
 def _unclosed(script: Script, number: int, fragment: str) -> Problem:
-    line = script.body_line + number - 1
+    line = script.line_of(number)
     opening = fragment.split(":", 1)[0] + ":"
     source = script.body.splitlines()
     for needle in (fragment, opening):
         offset = next((i for i, source_line in enumerate(source) if needle in source_line), None)
         if offset is not None:
-            line = script.body_line + offset
+            line = script.line_of(offset + 1)
             break
     return Problem(script.file, line, "đọc",
                    f"chưa đóng ngoặc vuông: '{fragment}' sẽ bị đọc nguyên văn cả dấu ngoặc (unclosed markup)",

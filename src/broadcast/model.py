@@ -69,6 +69,15 @@ class Script:
     body: str
     file: str  # relative path
     body_line: int  # line in the file where the body's first template line is
+    # the file line of each template line, when they are not one to one (a folded '>' or plain
+    # body joins lines); empty for a '|' body, whose lines are the file's
+    body_lines: tuple[int, ...] = ()
+
+    def line_of(self, template_line: int) -> int:
+        """The line in the script's file of line `template_line` (1-based) of its body."""
+        if 1 <= template_line <= len(self.body_lines):
+            return self.body_lines[template_line - 1]
+        return self.body_line + max(template_line, 1) - 1
 
 
 @dataclass(frozen=True)

@@ -176,8 +176,8 @@ def _source_line(script: Script, locale: Locale, number: str, rendered_line: int
     for needle in needles:
         for offset, source in enumerate(script.body.splitlines()):
             if needle in source:
-                return script.body_line + offset
-    return script.body_line + rendered_line - 1
+                return script.line_of(offset + 1)
+    return script.line_of(rendered_line)
 
 
 def _declaring(root: Path, locale: Locale, phone: str) -> tuple[str, int]:

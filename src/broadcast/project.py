@@ -303,8 +303,36 @@ def _read_script(loading: LoadProblems, path: Path, text: str | None = None) -> 
     if read is None or read[1]["valid"] is None:
         return None
     data, v = read
+    first = data.value_line("body")
+    lines = () if v["body"] is None else _body_lines(text if text is not None else path.read_text(encoding="utf-8"),
+                                                      data.line_of("body"), first, v["body"])
     return Script(v["id"] or path.stem, v["title"], v["source"], v["level"], v["valid"], v["repeat"], v["voice"],
-                  v["body"], loading.rel(path), data.value_line("body"))
+                  v["body"], loading.rel(path), first, lines)
+
+
+def _body_lines(text: str, key_line: int, first: int, body: str) -> tuple[int, ...]:
+    """Each body line's line in the file, for a body not written with '|' (a folded '>' or a
+    plain or quoted body joins the file's lines): each template line is matched to the next file
+    line it starts with. Written by hand: YAML parsers keep no line map inside a scalar."""
+    source = text.splitlines()
+    head = source[key_line - 1].split(":", 1)[1].strip() if 0 < key_line <= len(source) else ""
+    if head.startswith("|"):
+        return ()  # literal: line for line
+    found, at = [], first
+    for line in body.splitlines():
+        wanted = line.strip()
+        for number in range(at, min(len(source), at + 200) + 1):
+            written = source[number - 1].strip()
+            if number == key_line:
+                written = head.lstrip(">-+0123456789").strip()
+            written = written.lstrip("\"'").strip()[:30]
+            if wanted and written and wanted.startswith(written):
+                at = number
+                break
+        found.append(at)
+        if wanted:
+            at += 1
+    return tuple(found)
 
 
 # --- locales ----------------------------------------------------------------------------------

@@ -675,7 +675,7 @@ def _syntax_error(script: Script, locale: Locale, exc: TemplateSyntaxError) -> R
         vi = f"thẻ {{% {tag} %}} không dùng được ở đây"
         if opened:
             open_tag, open_line = opened[-1]
-            vi += (f"; thẻ {{% {open_tag} %}} ở dòng {script.body_line + open_line - 1} "
+            vi += (f"; thẻ {{% {open_tag} %}} ở dòng {script.line_of(open_line)} "
                    f"đang chờ {{% end{open_tag} %}}")
     elif message.startswith(("No filter named", "No test named")):
         name, kind = _quoted(message), "bộ lọc" if message.startswith("No filter") else "phép thử"
@@ -796,5 +796,5 @@ def _sandboxed(script: Script, locale: Locale, exc: Exception) -> RenderError:
 
 
 def _error(script: Script, locale: Locale, template_line: int, message: str, hint: str) -> RenderError:
-    line = script.body_line + max(template_line, 1) - 1
+    line = script.line_of(template_line)
     return RenderError(Problem(script.file, line, "body", message, hint))
