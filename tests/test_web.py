@@ -252,3 +252,13 @@ def test_a_published_file_damaged_since_is_never_bundled(tmp_path):
     result = run("bundle", "--week", WEEK, "--locale", "xa-chi-lang", "--project", str(root))
     assert result.exit_code == 2 and "messages/canh-bao.mp3" in result.output and "--locale" in result.output
     assert not list((root / "output" / "bundles" / WEEK).glob("*.zip*"))  # nothing half-written left
+
+
+def test_a_file_where_the_bundles_folder_must_be_is_a_machine_error_naming_it(tmp_path):
+    root = _project(tmp_path)
+    assert run("build", "--week", WEEK, "--jobs", "1", "--project", str(root)).exit_code == 0
+    (root / "output" / "bundles").write_text("không phải thư mục\n", encoding="utf-8")
+    result = run("bundle", "--week", WEEK, "--project", str(root))
+    assert result.exit_code == 3, result.output
+    assert "output/bundles" in result.output and "xóa hoặc đổi tên" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
