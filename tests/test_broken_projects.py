@@ -436,3 +436,11 @@ def test_a_province_whose_file_has_errors_is_named_with_its_error_not_as_unknown
     result = run("build", "--week", WEEK, "--province", "lang-son", "--project", str(root))
     assert result.exit_code == 2, result.output
     assert f"{PROVINCE}:1" in result.output and "không có tỉnh" not in result.output
+
+
+def test_a_folded_body_saved_in_decomposed_unicode_is_reported_at_the_line_written(project):
+    """Files from some editors (macOS) are NFD; the body is read as NFC and matched to the file's lines."""
+    text = script().split("body: |")[0] + "body: >\n  Kính thưa bà con.\n  Dòng hai.\n\n  Dòng bốn {{ foo }}.\n"
+    root = project({SCRIPT: unicodedata.normalize("NFD", text)})
+    result = run("lint", "--project", str(root))
+    assert result.exit_code == 2 and f"{SCRIPT}:11:" in result.output, result.output

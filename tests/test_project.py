@@ -411,6 +411,8 @@ def test_render_spoken_shows_what_each_voice_is_given():
     (["build", "--jobs", "hai"], "giá trị của '--jobs' không dùng được"),
     (["build", "--khong-co"], "không có tùy chọn --khong-co"),
     (["buidl"], "không có lệnh này"),
+    (["--khong-co"], "không có tùy chọn --khong-co"),  # an option of broadcast itself
+    (["build", "--week"], "sau --week cần viết một giá trị"),
     (["studio", "user", "add", "lan"], "thiếu '--role' (missing option)"),
     (["asrun", "import", "khong-co.csv", "--locale", "x"], "giá trị của 'LOGS...' không dùng được"),
 ])

@@ -146,6 +146,10 @@ BOMBS = {
     "percent-filter-mapping": "{{ ('%(a)s' * 20000)|format(a='x' * 99000)|length }}",
     "percent-bytes": "{{ (('%(a)s' * 20000).encode() % {'a'.encode(): ('x' * 99000).encode()})|length }}",
     "translate": "{{ ('a' * 60000).translate({97: 'b' * 20000})|length }}",
+    # a key may hold parentheses, as CPython reads them: '%(a(b))s' is key 'a(b)'
+    "percent-nested-key": "{{ (('%(a(b))s' * 7000) % {'a(b)': 'x' * 99000})|length }}",
+    "percent-nested-key-width": "{{ ('%(a(b))999999999s' % {'a(b)': 'x'})|length }}",
+    "percent-bytes-width": "{{ ('%999999999s'.encode() % 'x'.encode())|length }}",
     # a lazy sequence (map, select) is counted before join or sum uses it
     "join-method-generator": "{{ ('x' * 99000).join(range(30000)|map('string'))|length }}",
     "join-filter-generator": "{{ range(30000)|map('string')|join('x' * 99000)|length }}",
@@ -201,6 +205,19 @@ def test_ordinary_loops_macros_and_arithmetic_still_work() -> None:
         "{{ '|'.join(['e', 'f']|map('upper')) }} {{ [[1], [2]]|sum(start=[]) }}."
     )
     assert text == "1234567 42 1024 07 5 ababab 3 ab 0,1,2 x a-b 1 cc d 0+1+2 E|F [1, 2]."
+
+
+def test_loop_passed_to_a_macro_is_the_loop_not_a_list():
+    """A lazy sequence passed to a call is listed under the size bound; `loop` is one too, and listing
+    it ended the outer loop after one turn and printed a Python repr into the text."""
+    text = _render("{% macro so(l) %}[{{ l.index }}/{{ l.length }}]{% endmacro %}"
+                   "{% for d in week.days %}{{ so(loop) }}{% endfor %}.")
+    assert text == "[1/7][2/7][3/7][4/7][5/7][6/7][7/7]."
+
+
+def test_a_comment_holding_braces_opens_nothing():
+    line, message, _ = _problem("A.\n{# nhớ viết {{ #}\n{% if true %}\nB.")
+    assert line == _line(3) and "if" in message
 
 
 # -- 2. messages for editors ---------------------------------------------------------

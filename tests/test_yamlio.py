@@ -142,6 +142,7 @@ def test_nesting_up_to_the_bound_is_read():
     ("id: x\ntitle: [Khẩn] Cảnh báo\nbody: x\n", 2, "chữ sau dấu ngoặc đóng"),
     ("id: x\ntitle: [Khẩn Cảnh báo\nbody: x\n", 2, "'[' ở dòng này chưa được đóng"),
     ("id: x\ntitle: @Zalo giả\n", 2, "bắt đầu bằng '@'"),
+    ("\ufeffa: [ồ, @x]\n", 1, "bắt đầu bằng '@'"),  # a BOM is not a column of line 1
     ("id: x\nvalid:\n\tfrom: 2024-12-04\n", 3, "tab"),
     ("id: x\nbody: |x\n  Câu.\n", 2, "xuống dòng"),
     # no ':' on a line (a full-width colon, a no-break space from Word, text out of its block):

@@ -11,7 +11,7 @@ import json
 import sys
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from rich.console import Console
@@ -56,14 +56,17 @@ def with_locales(command: Any) -> Any:
 class _Commands(click.Group):
     """Converts every error a user can fix, once, into a message and an exit code."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:  # an option of `broadcast` itself
+            _usage_error(exc, ctx)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except click.UsageError as exc:  # how the command was typed: in the words of our own errors
-            where = exc.ctx or ctx
-            click.echo(where.get_usage(), err=True)
-            click.echo(f"lỗi: {_usage_problem(exc)}. Cách sửa: xem '{where.command_path} --help'.", err=True)
-            ctx.exit(2)
+        except click.UsageError as exc:  # how a command was typed
+            _usage_error(exc, ctx)
         except app.BroadcastError as exc:
             click.echo(exc.report(), err=True)
             ctx.exit(exc.exit_code)
@@ -71,6 +74,14 @@ class _Commands(click.Group):
             error = app.interrupted(stop)
             click.echo(error.report(), err=True)
             ctx.exit(error.exit_code)
+
+
+def _usage_error(exc: click.UsageError, ctx: click.Context) -> NoReturn:
+    """How a command was typed wrong, in the words of our own errors; exit 2."""
+    where = exc.ctx or ctx
+    click.echo(where.get_usage(), err=True)
+    click.echo(f"lỗi: {_usage_problem(exc)}. Cách sửa: xem '{where.command_path} --help'.", err=True)
+    ctx.exit(2)
 
 
 def _usage_problem(exc: click.UsageError) -> str:
@@ -87,6 +98,8 @@ def _usage_problem(exc: click.UsageError) -> str:
         return f"không có tùy chọn {exc.option_name} (no such option){maybe}"
     if isinstance(exc, click.BadParameter):
         return f"giá trị của {hint} không dùng được ({detail})"
+    if isinstance(exc, click.BadOptionUsage) and "requires an argument" in detail:
+        return f"sau {exc.option_name} cần viết một giá trị ({detail})"
     if detail.startswith("No such command"):
         return f"không có lệnh này ({detail})"
     return f"cách gọi lệnh chưa đúng ({detail})"

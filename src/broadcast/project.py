@@ -14,6 +14,7 @@ import errno
 import hashlib
 import json
 import stat
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -314,7 +315,7 @@ def _body_lines(text: str, key_line: int, first: int, body: str) -> tuple[int, .
     """Each body line's line in the file, for a body not written with '|' (a folded '>' or a
     plain or quoted body joins the file's lines): each template line is matched to the next file
     line it starts with. Written by hand: YAML parsers keep no line map inside a scalar."""
-    source = text.splitlines()
+    source = unicodedata.normalize("NFC", text).splitlines()  # as the body was read
     head = source[key_line - 1].split(":", 1)[1].strip() if 0 < key_line <= len(source) else ""
     if head.startswith("|"):
         return ()  # literal: line for line

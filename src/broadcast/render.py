@@ -145,9 +145,43 @@ def _check_width(value: Any) -> None:
         raise _Limit(f"độ rộng {value} quá lớn (tối đa {MAX_WIDTH})", f"width over {MAX_WIDTH}")
 
 
-_PERCENT_SPEC_RE = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
-# one %-conversion: its key, width, precision and type ("%%" is a literal percent sign)
-_PERCENT_FIELD_RE = re.compile(r"%(?:\(([^)]*)\))?[#0\- +]*(\d*)(?:\.(\d*))?[hlL]?(.)", re.DOTALL)
+_DIGITS = "0123456789"
+
+
+def _percent_number(text: str, at: int) -> tuple[str, int]:
+    """A width or precision at `at`: "*" or ASCII digits (what CPython reads), and where it ends."""
+    if text[at:at + 1] == "*":
+        return "*", at + 1
+    start = at
+    while at < len(text) and text[at] in _DIGITS:
+        at += 1
+    return text[start:at], at
+
+
+def _percent_fields(text: str) -> Iterator[tuple[str | None, str, str, str]]:
+    """Each %-conversion of `text` as CPython reads it: (key, width, precision, type); "%%" has
+    type "%". By hand because a key may hold parentheses, counted: '%(a(b))s' is key 'a(b)'."""
+    at, end = 0, len(text)
+    while (at := text.find("%", at)) >= 0:
+        at += 1
+        key = None
+        if at < end and text[at] == "(":
+            depth, close = 1, at + 1
+            while close < end and depth:
+                depth += {"(": 1, ")": -1}.get(text[close], 0)
+                close += 1
+            key, at = text[at + 1:close - 1], close
+        while at < end and text[at] in "-+ #0":
+            at += 1
+        width, at = _percent_number(text, at)
+        precision = ""
+        if at < end and text[at] == ".":
+            precision, at = _percent_number(text, at + 1)
+        if at < end and text[at] in "hlL":
+            at += 1
+        kind = text[at] if at < end else ""
+        at += 1
+        yield key, width, precision, kind
 _NUMBER_RE = re.compile(r"\d+")
 
 
@@ -157,8 +191,8 @@ def _check_format(fmt: Any, percent: bool) -> None:
         return
     specs: list[str] = []
     if percent:
-        for m in _PERCENT_SPEC_RE.finditer(fmt):
-            specs += [g for g in m.groups() if g]
+        for _, width, precision, _ in _percent_fields(fmt):
+            specs += [g for g in (width, precision) if g]
     else:
         try:
             specs = [spec for _, _, spec, _ in string.Formatter().parse(fmt) if spec]
@@ -207,9 +241,11 @@ def _check_percent(fmt: str | bytes, operand: Any) -> None:
     text = fmt.decode("latin-1") if isinstance(fmt, bytes) else fmt
     total, position = len(text), 0
     items = operand if isinstance(operand, tuple) else (operand,)
-    for key, width, precision, kind in _PERCENT_FIELD_RE.findall(text):
+    for key, width, precision, kind in _percent_fields(text):
         if kind == "%":
             continue
+        if "*" in width + precision:
+            raise _Limit("độ rộng trong chuỗi định dạng phải là số cố định", "computed format width")
         if key and isinstance(operand, Mapping):
             value = operand.get(key.encode("latin-1") if isinstance(fmt, bytes) else key, "")
         elif position < len(items):
@@ -427,7 +463,7 @@ def _lazy(value: Any) -> Any:
 def _listed(value: Any) -> Any:
     """A lazy sequence passed to a call or filter, as a list under the size bound: a join or
     sum can then be checked before it runs (a generator would be counted only as it is used)."""
-    if not isinstance(value, Iterator):
+    if not isinstance(value, Iterator) or isinstance(value, LoopContext):  # `loop` is the loop itself
         return value
     items, total = [], 0
     for item in _counted(value):
@@ -605,14 +641,14 @@ def _unclosed_delimiter(source: str) -> tuple[str, int] | None:
     reports the end of the template, where it gave up looking."""
     position = 0
     while True:
-        found = [(i, opener) for opener in ("{{", "{%") if (i := source.find(opener, position)) >= 0]
+        found = [(i, opener) for opener in ("{{", "{%", "{#") if (i := source.find(opener, position)) >= 0]
         if not found:
             return None
         start, opener = min(found)
-        end = source.find("}}" if opener == "{{" else "%}", start + 2)
+        end = source.find({"{{": "}}", "{%": "%}", "{#": "#}"}[opener], start + 2)
         if end < 0:
-            return opener, source.count("\n", 0, start) + 1
-        position = end + 2
+            return None if opener == "{#" else (opener, source.count("\n", 0, start) + 1)
+        position = end + 2  # a comment's text is passed over whole: a '{{' in it opens nothing
 
 
 def _open_tags(source: str, upto: int | None = None) -> list[tuple[str, int]]:

@@ -280,7 +280,8 @@ def load_yaml(path: Path) -> Any:
 
 def parse_yaml(text: str) -> Any:
     """Parse YAML text (a file's, or a draft the studio has not saved). Raises YamlError (with line)."""
-    text = unicodedata.normalize("NFC", text)
+    # NFC as everything else compares text; without a BOM, which libyaml leaves out of line 1's columns
+    text = unicodedata.normalize("NFC", text).removeprefix("\ufeff")
     try:
         return yaml.load(text, Loader=Loader)
     except _Refused as exc:

@@ -753,6 +753,8 @@ def _lexicon_problems(studio: Studio, text: str) -> list[Problem]:
     from ..yamlio import YamlError, parse_yaml
 
     loading = LoadProblems(studio.root)
+    # readings given per voice name one of these (as reading the project knows them)
+    loading.known.update(voices=frozenset(p.stem for p in (studio.root / "voices").glob("*.yaml")))
     try:
         data = parse_yaml(text)
     except YamlError as error:
@@ -803,23 +805,7 @@ def create_app(root: Path, local: bool = True) -> Any:
     secret = _secret(studio.root)
     protected = asgi_csrf(starlette, signing_secret=secret, always_protect=_Everywhere(), cookie_samesite="Strict")
 
-    async def uploads_by_header(scope: Any, receive: Any, send: Any) -> None:
-        """asgi-csrf 0.11 fails on multipart bodies with current python-multipart (its FileClass
-        argument is gone), so an upload must carry the token in the x-csrftoken header (studio.js
-        sends it), which asgi-csrf checks before reading any body; one without it is refused here."""
-        if scope["type"] == "http" and scope["method"] == "POST":
-            headers = dict(scope.get("headers") or [])
-            if headers.get(b"content-type", b"").startswith(b"multipart/form-data"):
-                cookie = Request(scope).cookies.get("csrftoken", "")
-                given = headers.get(b"x-csrftoken", b"").decode("latin-1")
-                if not cookie or not secrets.compare_digest(given, cookie):
-                    response = HTMLResponse("Thiếu hoặc sai mã chống giả mạo (CSRF) (missing or wrong CSRF token)",
-                                            status_code=403)
-                    await response(scope, receive, send)
-                    return
-        await protected(scope, receive, send)
-
-    guarded = _guard(uploads_by_header, local)
+    guarded = _guard(protected, studio)
     guarded.studio = studio
     return guarded
 
@@ -835,7 +821,19 @@ def _host_name(netloc: str) -> str:
     return netloc.rsplit(":", 1)[0] if netloc.count(":") == 1 else netloc
 
 
-def _guard(inner: Any, local: bool) -> Any:
+def _upload_allowed(studio: Studio, scope: Any, headers: dict[bytes, str]) -> bool:
+    """Whether a multipart upload may be read at all. asgi-csrf 0.11 fails on multipart bodies with
+    current python-multipart (its FileClass argument is gone), so an upload carries the token in
+    the x-csrftoken header (studio.js sends it), checked here before any body is read; on the
+    network the sender must also be logged in, so that no stranger makes the studio hold an upload."""
+    cookies = Request(scope).cookies
+    token = cookies.get("csrftoken", "")
+    if not token or not secrets.compare_digest(headers.get(b"x-csrftoken", ""), token):
+        return False
+    return studio.local or auth.viewer(studio.root, cookies.get(auth.COOKIE), studio.local).user is not None
+
+
+def _guard(inner: Any, studio: Studio) -> Any:
     """The studio's outer layer, before anything reads a body. By hand: Starlette has no body limit
     and its TrustedHostMiddleware cuts "[::1]:8765" at the first colon.
 
@@ -845,17 +843,20 @@ def _guard(inner: Any, local: bool) -> Any:
       (On the network, logins and CSRF tokens do this: a proxy in front may rename the host.)
     - A body is read here, up to its limit (a recording upload's, else a form's), before the CSRF
       layer reads it whole into memory: a bigger one, even sent without a length, is a 413 at once;
-      a form that is not UTF-8 is a 400 (the CSRF layer failed on it with a 500)."""
+      a form that is not UTF-8 is a 400 (the CSRF layer failed on it with a 500). An upload is
+      read only once its token (and, on the network, its login) is checked: `_upload_allowed`."""
 
     async def refuse(scope: Any, receive: Any, send: Any, status: int, message: str) -> None:
         await HTMLResponse(message, status_code=status)(scope, receive, send)
+
+    local = studio.local
 
     async def guard(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await inner(scope, receive, send)
             return
         headers = {k.lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
-        host = headers.get(b"host", "")
+        host = headers.get(b"host", "").lower()
         if local and _host_name(host) not in LOCAL_HOSTS:
             await refuse(scope, receive, send, 403, "Studio trên máy này chỉ mở bằng địa chỉ 127.0.0.1 "
                          "(this studio answers to 127.0.0.1 only)")
@@ -868,7 +869,12 @@ def _guard(inner: Any, local: bool) -> Any:
             await inner(scope, receive, send)
             return
         kind = headers.get(b"content-type", "")
-        limit = application.UPLOAD_MAX_BYTES + 100_000 if kind.startswith("multipart/form-data") else MAX_FORM_BYTES
+        upload = kind.startswith("multipart/form-data")
+        if upload and not _upload_allowed(studio, scope, headers):
+            await refuse(scope, receive, send, 403, "Thiếu hoặc sai mã chống giả mạo (CSRF), hoặc chưa đăng nhập "
+                         "(missing or wrong CSRF token, or not logged in)")
+            return
+        limit = application.UPLOAD_MAX_BYTES + 100_000 if upload else MAX_FORM_BYTES
         too_large = f"Dữ liệu gửi lên quá lớn, tối đa {limit // 1_000_000} MB (request too large)"
         try:
             declared = int(headers.get(b"content-length") or 0)
