@@ -450,53 +450,44 @@ def test_oversized_requests_are_refused(client, root):
     assert (root / "scripts" / "canh-bao.yaml").read_text(encoding="utf-8") == SCRIPT
 
 
-def test_a_body_sent_without_its_length_is_cut_off_at_the_limit_before_anything_reads_it(root):
-    """Driven as a server drives it (the test client reads a body whole before sending it)."""
+def _streamed(root: Path, path: str, headers: list[tuple[bytes, bytes]], megabytes: int) -> tuple[int, int]:
+    """POST `megabytes` of body in 1 MB chunks with no length, driven as a server drives the app
+    (the test client reads a body whole before sending it): (the status, bytes the app took)."""
     import asyncio
 
-    received, sent = 0, []
-
-    async def receive():  # chunked, no Content-Length: the CSRF layer used to read all of it into memory
-        nonlocal received
-        received += 1_000_000
-        return {"type": "http.request", "body": b"a" * 1_000_000, "more_body": received < 400_000_000}
-
-    async def send(message):
-        sent.append(message)
-
-    scope = {"type": "http", "method": "POST", "path": "/dang-nhap", "raw_path": b"/dang-nhap", "query_string": b"",
-             "root_path": "", "scheme": "http", "http_version": "1.1", "server": ("127.0.0.1", 8765),
-             "client": ("127.0.0.1", 50000),
-             "headers": [(b"host", b"127.0.0.1:8765"), (b"content-type", b"application/x-www-form-urlencoded")]}
-    asyncio.run(create_app(root, local=False)(scope, receive, send))
-    assert sent[0]["status"] == 413
-    assert received <= 3_000_000  # stopped just past the 2 MB a form may be
-
-
-def test_an_upload_from_someone_not_logged_in_is_refused_before_its_body_is_read(root):
-    """A stranger on the network could make the studio hold a 50 MB upload per connection."""
-    import asyncio
-
-    add_user(root, "lan", "editor", "mat-khau-dai-du-12")
-    client = _client(root, local=False)
-    csrf = _token(client, "/dang-nhap")  # anyone gets a CSRF cookie from the login page
     received, sent = 0, []
 
     async def receive():
         nonlocal received
         received += 1_000_000
-        return {"type": "http.request", "body": b"a" * 1_000_000, "more_body": received < 45_000_000}
+        return {"type": "http.request", "body": b"a" * 1_000_000, "more_body": received < megabytes * 1_000_000}
 
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "method": "POST", "path": "/ghi-am", "raw_path": b"/ghi-am", "query_string": b"",
+    scope = {"type": "http", "method": "POST", "path": path, "raw_path": path.encode(), "query_string": b"",
              "root_path": "", "scheme": "http", "http_version": "1.1", "server": ("127.0.0.1", 8765),
-             "client": ("10.0.0.9", 50000),
-             "headers": [(b"host", b"10.0.0.2:8765"), (b"content-type", b"multipart/form-data; boundary=x"),
-                         (b"x-csrftoken", csrf.encode()), (b"cookie", f"csrftoken={csrf}".encode())]}
+             "client": ("10.0.0.9", 50000), "headers": headers}
     asyncio.run(create_app(root, local=False)(scope, receive, send))
-    assert sent[0]["status"] == 403 and received == 0
+    return sent[0]["status"], received
+
+
+def test_a_body_sent_without_its_length_is_cut_off_at_the_limit_before_anything_reads_it(root):
+    # the CSRF layer used to read all of it into memory, before anyone logged in
+    status, received = _streamed(root, "/dang-nhap", [(b"host", b"127.0.0.1:8765"),
+                                                      (b"content-type", b"application/x-www-form-urlencoded")], 400)
+    assert status == 413
+    assert received <= 3_000_000  # stopped just past the 2 MB a form may be
+
+
+def test_an_upload_from_someone_not_logged_in_is_refused_before_its_body_is_read(root):
+    """A stranger on the network could make the studio hold a 50 MB upload per connection."""
+    add_user(root, "lan", "editor", "mat-khau-dai-du-12")
+    csrf = _token(_client(root, local=False), "/dang-nhap")  # anyone gets a CSRF cookie from the login page
+    status, received = _streamed(root, "/ghi-am", [
+        (b"host", b"10.0.0.2:8765"), (b"content-type", b"multipart/form-data; boundary=x"),
+        (b"x-csrftoken", csrf.encode()), (b"cookie", f"csrftoken={csrf}".encode())], 45)
+    assert status == 403 and received == 0
 
 
 def test_a_form_that_is_not_utf8_is_a_clear_refusal(client):
