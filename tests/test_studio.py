@@ -151,6 +151,39 @@ def test_a_script_file_broken_by_hand_is_an_error_page_at_its_line(client, root)
         assert "scripts/canh-bao.yaml:2: dấu ngoặc mở ở dòng này chưa được đóng" in response.text
 
 
+@pytest.mark.parametrize("change", [{"valid_until": "31/12/2027"}, {"repeat": "hai"}, {"level": "khan"}])
+def test_a_save_that_would_break_the_project_is_refused_and_keeps_what_was_typed(client, root, change):
+    """Saved, the file stopped the project loading: every page of the studio was an error until
+    someone fixed it in a text editor."""
+    form = {**_editor_form(client), "title": "Tiêu đề mới đã gõ", **change}
+    response = client.post("/kich-ban/canh-bao", data={**form, "csrftoken": _token(client)})
+    assert response.status_code == 400 and "Chưa lưu: dòng" in response.text
+    assert (root / "scripts" / "canh-bao.yaml").read_text(encoding="utf-8") == SCRIPT
+    assert 'value="Tiêu đề mới đã gõ"' in response.text  # what was typed is still in the form
+    for name, value in change.items():
+        assert _unescape(value) in _unescape(response.text), name
+    assert client.get("/kich-ban").status_code == 200
+
+
+def test_a_body_pasted_with_tabs_saves_as_spaces(client, root):
+    """A tab opening the body broke the YAML block: the studio refused to open anything after."""
+    form = {**_editor_form(client), "body": "\tKính thưa bà con {{ locale.name }}!\n\tDòng hai.\n"}
+    assert client.post("/kich-ban/canh-bao", data={**form, "csrftoken": _token(client)}).status_code == 303
+    assert _editor_form(client)["body"] == "    Kính thưa bà con {{ locale.name }}!\n    Dòng hai.\n"
+    assert client.get("/kich-ban").status_code == 200
+
+
+def test_a_script_file_with_a_merge_conflict_is_an_error_at_its_line_not_a_500(client, root):
+    form = _editor_form(client)
+    token = _token(client)
+    (root / "scripts" / "canh-bao.yaml").write_text("<<<<<<< HEAD\n" + SCRIPT + "=======\n>>>>>>> khac\n",
+                                                     encoding="utf-8")
+    for api in ("/api/lint", "/api/doc", "/kich-ban/canh-bao"):
+        response = client.post(api, data={**form, "csrftoken": token, "locale": "lang-son/xa-chi-lang"})
+        assert response.status_code == 400, (api, response.text[:300])
+        assert "scripts/canh-bao.yaml" in response.text
+
+
 def test_a_new_script_never_replaces_one_that_exists(client, root):
     token = _token(client)
     response = client.post("/kich-ban/moi", data={"csrftoken": token, "id": "canh-bao", "title": "x"})

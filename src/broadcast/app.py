@@ -342,6 +342,10 @@ class Workspace:
             raise ContentError(loading.problems)
         return script
 
+    def draft_errors(self, file: str, text: str) -> list[Problem]:
+        """The errors that would stop the project loading if the script `file` held `text`."""
+        return read_script_text(self.root, self.root / file, text)[1].errors
+
     def lint_draft(self, file: str, text: str, week: Week, provinces: Iterable[str] = ()) -> list[Problem]:
         """Lint as you type: the problems of the script `file` would hold with `text`, rendered for
         every commune (of `provinces` when given), without saving it."""

@@ -162,7 +162,8 @@ def script_fields(form: dict[str, str]) -> dict[str, Any]:
         "valid": {"from": day("valid_from"), "until": day("valid_until")},
         "repeat": repeat,
         "voice": text("voice").strip() or None,
-        "body": text("body").rstrip() + "\n",
+        # a tab is only a space to the voice, but one opening the body breaks the YAML block: spaces
+        "body": text("body").expandtabs(4).rstrip() + "\n",
     }
 
 

@@ -48,7 +48,8 @@ from .. import app as application
 from .. import manifest, records
 from ..errors import BroadcastError, ContentError, Problem, UsageError
 from ..events import Event
-from ..model import LEVELS, Script, Week
+from ..model import LEVELS, Project, Script, Week
+from ..yamlio import YamlError, parse_yaml
 from . import auth, edit
 
 PAGE_SIZE = 50
@@ -178,11 +179,17 @@ def _text(form: FormData, name: str) -> str:
 
 
 def _draft_text(studio: Studio, script_id: str, form: FormData) -> tuple[str, str]:
-    """(the file the editor's form would save, its project path)."""
+    """(the file the editor's form would save, its project path). The file on disk must read: a
+    merge conflict or a bad hand edit is an error at its line, to fix in a text editor first."""
     path = studio.script_path(script_id)
+    rel = f"scripts/{script_id}.yaml"
     base = path.read_text(encoding="utf-8") if path.exists() else f"id: {script_id}\n"
+    try:
+        parse_yaml(base)
+    except YamlError as error:
+        raise ContentError([Problem(rel, error.line, "", error.message, error.hint)]) from None
     fields = edit.script_fields({k: _text(form, k) for k in form.keys()})
-    return edit.with_fields(base, {"id": script_id, **fields}), f"scripts/{script_id}.yaml"
+    return edit.with_fields(base, {"id": script_id, **fields}), rel
 
 
 # --- pages -------------------------------------------------------------------------------------------
@@ -282,12 +289,19 @@ def routes(studio: Studio) -> list[Route | Mount]:
         project = studio.workspace.project  # a file with errors: the error page lists each at its line
         data = edit.load(current.text) or {}
         valid = data.get("valid") or {}
+        return editor_page(request, project, script_id, data, str(valid.get("from") or ""),
+                           str(valid.get("until") or ""), current.sha256)
+
+    def editor_page(request: Request, project: Project, script_id: str, data: dict[str, Any], valid_from: str,
+                    valid_until: str, sha: str, status: int = 200, error: str = "") -> Response:
+        """The editor with these values: the file's, or (`error`: not saved) what the person typed."""
         with records.connect(studio.root) as conn:
             history = records.history(conn, script_id)
-        state = records.approval_state(history[0] if history else None, current.sha256)
+        on_disk = edit.read(studio.script_path(script_id)).sha256
+        state = records.approval_state(history[0] if history else None, on_disk)
         return studio.page(
-            request, "editor.html", script_id=script_id, text=current.text, sha=current.sha256, data=data,
-            valid_from=str(valid.get("from") or ""), valid_until=str(valid.get("until") or ""),
+            request, "editor.html", status, script_id=script_id, sha=sha, data=data, error=error,
+            valid_from=valid_from, valid_until=valid_until,
             levels=LEVELS, voices=[v.id for v in project.voices],
             locales=[(loc.id, loc.name) for loc in project.locales],
             provinces=sorted({loc.province.id for loc in project.locales}), variables=_variables(studio),
@@ -302,6 +316,13 @@ def routes(studio: Studio) -> list[Route | Mount]:
             raise UsageError(f"không có kịch bản '{script_id}' (unknown script)")
         before = edit.read(path).text
         text, rel = _draft_text(studio, script_id, form)
+        errors = studio.workspace.draft_errors(rel, text)
+        if errors:  # saved, it would stop the project loading: every page would be an error
+            typed = {k: _text(form, k) for k in ("title", "source", "level", "repeat", "voice", "body")}
+            first = errors[0]
+            return editor_page(request, studio.workspace.project, script_id, typed, _text(form, "valid_from"),
+                               _text(form, "valid_until"), _text(form, "sha"), 400,
+                               f"Chưa lưu: dòng {first.line}: {first.message}. Cách sửa: {first.hint}.")
         edit.write(path, text, _text(form, "sha") or None)
         studio.audit(request.state.viewer, "save", rel, edit.diff(before, text, rel))
         studio.workspace.reload()
@@ -750,7 +771,6 @@ def _commune_problems(studio: Studio, file: str, text: str) -> list[dict[str, An
 def _lexicon_problems(studio: Studio, text: str) -> list[Problem]:
     from ..project import LoadProblems
     from ..schema import LEXICON
-    from ..yamlio import YamlError, parse_yaml
 
     loading = LoadProblems(studio.root)
     # readings given per voice name one of these (as reading the project knows them)
