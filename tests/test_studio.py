@@ -165,6 +165,17 @@ def test_a_save_that_would_break_the_project_is_refused_and_keeps_what_was_typed
     assert client.get("/kich-ban").status_code == 200
 
 
+@pytest.mark.parametrize("style", [">", "|-", ">-"])
+def test_changing_the_title_leaves_the_body_as_it_is_written(tmp_path, style):
+    written = SCRIPT.replace("body: |", f"body: {style}")
+    root = _project(tmp_path, {"scripts/canh-bao.yaml": written})
+    client = _client(root)
+    form = {**_editor_form(client), "title": "Tiêu đề khác"}
+    assert client.post("/kich-ban/canh-bao", data={**form, "csrftoken": _token(client)}).status_code == 303
+    assert (root / "scripts" / "canh-bao.yaml").read_text(encoding="utf-8") == written.replace(
+        "title: Cảnh báo thử", "title: Tiêu đề khác")
+
+
 def test_a_body_pasted_with_tabs_saves_as_spaces(client, root):
     """A tab opening the body broke the YAML block: the studio refused to open anything after."""
     form = {**_editor_form(client), "body": "\tKính thưa bà con {{ locale.name }}!\n\tDòng hai.\n"}

@@ -130,10 +130,11 @@ def _merge(data: CommentedMap, fields: dict[str, Any]) -> None:
             _merge(current, value)
             if not current:
                 data.pop(key)
+        elif key in data and (data[key] == value or isinstance(value, str) and isinstance(data[key], str)
+                              and "\n" in value and data[key].rstrip() == value.rstrip()):
+            continue  # unchanged: leave it as written (its quotes, its comment, a body's '>' or '|-')
         elif isinstance(value, str) and "\n" in value:
             data[key] = LiteralScalarString(value if value.endswith("\n") else value + "\n")
-        elif key in data and data[key] == value:
-            continue  # unchanged: leave it as written (its quotes, its comment)
         else:
             data[key] = value
 
