@@ -184,6 +184,14 @@ def test_a_body_pasted_with_tabs_saves_as_spaces(client, root):
     assert client.get("/kich-ban").status_code == 200
 
 
+@pytest.mark.parametrize("said", ["", "...", "!!!"])
+def test_an_api_error_is_json_the_page_can_show(client, said):
+    """The dictionary's listen button stayed on 'Đang đọc…': the error came back as an HTML page."""
+    response = client.post("/api/noi", data={"csrftoken": _token(client), "text": said})
+    assert response.status_code == 400
+    assert "không có chữ" in response.json()["error"] or "chưa có chữ" in response.json()["error"]
+
+
 def test_a_script_file_with_a_merge_conflict_is_an_error_at_its_line_not_a_500(client, root):
     form = _editor_form(client)
     token = _token(client)

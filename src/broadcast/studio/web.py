@@ -214,10 +214,13 @@ def routes(studio: Studio) -> list[Route | Mount]:
                     return studio.page(request, "conflict.html", 409, path=conflict.path.relative_to(studio.root),
                                        on_disk=conflict.on_disk, mine=conflict.mine)
                 except BroadcastError as error:
+                    problems = [_problem(p, 0) for p in getattr(error, "problems", [])]
+                    if request.url.path.startswith("/api/"):  # studio.js reads JSON, errors too
+                        fix = f" Cách sửa: {error.fix}." if error.fix else ""
+                        return JSONResponse({"error": error.message + fix, "problems": problems}, status_code=400)
                     status = 404 if "không có" in error.message else 400
                     return studio.page(request, "error.html", status, title="Không làm được",
-                                       message=error.message, fix=error.fix,
-                                       problems=[_problem(p, 0) for p in getattr(error, "problems", [])])
+                                       message=error.message, fix=error.fix, problems=problems)
             return run
         return wrap
 

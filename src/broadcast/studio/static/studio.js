@@ -7,8 +7,10 @@
 
   function post(url, data) {
     data.append("csrftoken", token);
+    // every answer is JSON, errors too; a failed connection or anything else is an error the caller shows
     return fetch(url + location.search, { method: "POST", body: data, headers: { "x-csrftoken": token } })
-      .then(r => r.json().then(body => ({ ok: r.ok, body })));
+      .then(r => r.json().then(body => ({ ok: r.ok, body })))
+      .catch(() => ({ ok: false, body: { error: "Không liên lạc được với studio; hãy thử lại.", problems: [] } }));
   }
 
   function text(el, value) { el.textContent = value; }
