@@ -297,6 +297,8 @@ def test_approval_is_bound_to_the_content_and_the_build_airs_only_approved_scrip
     assert "đã duyệt" in client.get("/kich-ban/canh-bao").text
     sheet = client.get("/kich-ban/canh-bao/phieu-duyet?locale=lang-son/xa-chi-lang").text
     assert "PHIẾU DUYỆT" in sheet and "máy này" in sheet and "ủy ban nhân dân xã" in sheet and "Cảnh báo thử" in sheet
+    # the sheet's commune list offers every commune (it was empty: only a typed ?locale= reached another)
+    assert '<option value="lang-son/xa-chi-lang" selected>Xã Chi Lăng</option>' in sheet
 
     result = app.open_workspace(root).build(app.Week.parse(WEEK))
     assert result.not_approved == ["thu-hai"]

@@ -417,6 +417,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
         state = records.approval_state(history[0] if history else None, sha)
         return studio.page(request, "sheet.html", script=script, locale=locale, week=week, state=state,
                            decision=history[0] if history and state != "draft" else None, sha=sha,
+                           locales=[(loc.id, loc.name) for loc in studio.workspace.project.locales],
                            text=studio.workspace.render(script_id, locale_id, week),
                            spoken=studio.workspace.render(script_id, locale_id, week, spoken=True))
 
