@@ -708,6 +708,14 @@ def recorded(tmp_path: Path) -> Path:
     return root
 
 
+def test_a_new_recorded_voice_lists_every_sentence_before_its_folder_exists(recorded):
+    """The page was a 404 'no recordings folder' although the first upload makes the folder."""
+    (recorded / "assets" / "ghi-am").rmdir()
+    page = _client(recorded).get("/ghi-am")
+    assert page.status_code == 200
+    assert "Bà con chú ý." in page.text and "Không chuyển tiền cho người lạ." in page.text
+
+
 def test_recordings_are_uploaded_checked_as_audio_and_stored_for_the_voice(recorded):
     client = _client(recorded)
     page = client.get("/ghi-am").text

@@ -35,7 +35,7 @@ from .audio import AudioFile, MessageAudio, Tags, master_message
 from .build import BuildResult, build, clip_folder
 from .bundle import Bundle, Verification, verify_folder, write_bundles
 from .emergency import EmergencyResult, publish_emergency
-from .errors import BroadcastError, ContentError, EnvironmentProblem, Problem, UsageError
+from .errors import BroadcastError, ContentError, EngineUnavailable, EnvironmentProblem, Problem, UsageError
 from .events import Event, Listener, ignore
 from .ffmpeg import decode_clip
 from .lint import LintResult, check_scripts
@@ -422,7 +422,10 @@ class Workspace:
                 except BroadcastError:
                     continue  # lint reports it
                 parts.update(speak(text, project.readings(locale.lexicon, voice.id)).parts)
-        return missing_recordings(voice, sorted(parts), self.root)
+        try:
+            return missing_recordings(voice, sorted(parts), self.root)
+        except EngineUnavailable:  # a new voice whose folder is not made yet (the first upload makes it)
+            return sorted(parts)
 
     @_machine_errors
     def save_recording(self, voice_id: str, sentence: str, filename: str, data: bytes) -> Path:
