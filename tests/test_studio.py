@@ -773,6 +773,25 @@ def test_commune_variables_are_edited_as_rows(client, root):
     assert app.open_workspace(root).locale("lang-son/xa-chi-lang").vars["truong_thon"] == "ông Hoàng Văn Thắng"
 
 
+def test_what_is_heard_follows_the_lexicon_and_the_commune_as_they_are_now(client, root):
+    """Both previews were cached by their text alone: after a new reading or a new police number they
+    played the old audio (and 'Đọc là' showed the new text over it)."""
+    token = _token(client, "/tu-dien")
+    before = client.post("/api/noi", data={"csrftoken": token, "text": "Zalo"}).json()
+    (root / "lexicon.yaml").write_text("words:\n  Zalo:\n    espeak-vi: da lô\n", encoding="utf-8")
+    after = client.post("/api/noi", data={"csrftoken": token, "text": "Zalo"}).json()
+    assert after["spoken"] == "da lô." and after["url"] != before["url"]  # as this voice reads it, heard anew
+
+    form = {**_editor_form(client), "csrftoken": _token(client), "locale": "lang-son/xa-chi-lang"}
+    first = client.post("/api/nghe-thu", data=form).json()
+    commune = root / "locales" / "lang-son" / "xa-chi-lang.yaml"
+    commune.write_text(commune.read_text(encoding="utf-8").replace("name: Công an xã Chi Lăng",
+                                                                   "name: Đồn Công an Chi Lăng"), encoding="utf-8")
+    second = client.post("/api/nghe-thu", data=form).json()
+    assert not second["cached"] and second["url"] != first["url"]
+    assert client.post("/api/nghe-thu", data=form).json()["cached"]  # unchanged since: the same file
+
+
 def test_hear_a_word_before_and_after_a_reading(client):
     token = _token(client, "/tu-dien")
     before = client.post("/api/noi", data={"csrftoken": token, "text": "BQLDA"}).json()

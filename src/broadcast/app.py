@@ -322,8 +322,10 @@ class Workspace:
     def lexicon(self, locale: Locale | None = None) -> Lexicon:
         return locale.lexicon if locale else self.project.lexicon
 
-    def normalize(self, texts: Iterable[str], locale_id: str | None = None) -> list[str]:
-        return normalize_text(texts, self.lexicon(self.locale(locale_id) if locale_id else None))
+    def normalize(self, texts: Iterable[str], locale_id: str | None = None, voice_id: str | None = None) -> list[str]:
+        """Each text as read; with `voice_id`, as that voice reads it (with the readings given for it)."""
+        lexicon = self.lexicon(self.locale(locale_id) if locale_id else None)
+        return normalize_text(texts, self.project.readings(lexicon, self.voice(voice_id)) if voice_id else lexicon)
 
     # --- hearing ----------------------------------------------------------------------------
 
@@ -341,6 +343,11 @@ class Workspace:
         if script is None or loading.errors:
             raise ContentError(loading.problems)
         return script
+
+    def inputs(self) -> str:
+        """A name for every input file as it is now (scripts, communes, lexicon, voices, recordings): what
+        a preview was made from, so that one made before any of them changed is not played again."""
+        return input_snapshot(self.root) or os.urandom(16).hex()  # unreadable now: never the same
 
     def draft_errors(self, file: str, text: str) -> list[Problem]:
         """The errors that would stop the project loading if the script `file` held `text`."""

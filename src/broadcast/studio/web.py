@@ -360,7 +360,8 @@ def routes(studio: Studio) -> list[Route | Mount]:
         text, rel = _draft_text(studio, script_id, form)
         locale = studio.workspace.locale(_text(form, "locale"))
         week = studio.week(request)
-        key = edit.sha256_text(json.dumps([text, locale.id, week.id, locale.preset.name]))[:32]
+        inputs = await asyncio.to_thread(studio.workspace.inputs)  # the commune, lexicon, voices... as they are now
+        key = edit.sha256_text(json.dumps([text, locale.id, week.id, locale.preset.name, inputs]))[:32]
         out = studio.root / records.FOLDER / PREVIEWS / f"{key}.{locale.preset.container}"
         started = time.monotonic()
         cached = out.is_file()
@@ -543,13 +544,15 @@ def routes(studio: Studio) -> list[Route | Mount]:
             text = f"[đọc: {reading}]"
         if not text:
             raise UsageError("chưa có chữ để đọc (nothing to say)")
-        preset = studio.workspace.project.settings.preset
-        key = edit.sha256_text(json.dumps(["say", text, preset.name]))[:32]
+        settings = studio.workspace.project.settings
+        preset, project_voice = settings.preset, settings.default_voice
+        inputs = await asyncio.to_thread(studio.workspace.inputs)  # the lexicon as it is now, among the rest
+        key = edit.sha256_text(json.dumps(["say", text, preset.name, inputs]))[:32]
         out = studio.root / records.FOLDER / PREVIEWS / f"{key}.{preset.container}"
         if not out.is_file():
             await asyncio.to_thread(studio.workspace.say, text, out)
         return JSONResponse({"url": f"/nghe-thu/{out.name}",
-                             "spoken": studio.workspace.normalize([text])[0]})
+                             "spoken": studio.workspace.normalize([text], voice_id=project_voice)[0]})
 
     @view("read")
     async def week_grid(request: Request) -> Response:
