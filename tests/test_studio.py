@@ -629,6 +629,29 @@ def test_lexicon_entry_saved_in_place_and_bad_readings_refused(client, root):
     assert bad.status_code == 400 and "chữ số" in bad.text
 
 
+def test_a_dictionary_entry_is_one_entry_whatever_its_case_or_its_unicode_form(client, root):
+    import unicodedata
+
+    (root / "lexicon.yaml").write_text("words:\n  Zalo: da lô\n  Viber:\n    espeak-vi: vai bơ\n", encoding="utf-8")
+    token = _token(client, "/tu-dien")
+
+    def save(section: str, key: str, reading: str):
+        sha = re.search(r'name="sha" value="([^"]+)"', client.get("/tu-dien").text).group(1)
+        return client.post("/tu-dien", data={"csrftoken": token, "sha": sha, "section": section, "key": key,
+                                             "reading": reading})
+    assert save("words", "zalo", "da lô ơi").status_code == 303  # the entry Zalo, not a second one
+    assert save("words", unicodedata.normalize("NFD", "Mạng Xã Hội"), "mạng xã hội").status_code == 303
+    text = (root / "lexicon.yaml").read_text(encoding="utf-8")
+    assert "Zalo: da lô ơi" in text and "zalo" not in text
+    assert unicodedata.normalize("NFD", "Mạng Xã Hội") not in text and "Mạng Xã Hội: mạng xã hội" in text
+    page = client.get("/tu-dien").text
+    assert "vai bơ <small>(espeak-vi)</small>" in page  # a reading per voice shown as such, not as Python
+    refused = save("words", "Viber", "vai bờ")  # it would drop the reading given per voice
+    assert refused.status_code == 400 and "cách đọc riêng cho từng giọng" in refused.text
+    assert 'value="vai bờ"' in refused.text  # what was typed is still in the form
+    assert "espeak-vi: vai bơ" in (root / "lexicon.yaml").read_text(encoding="utf-8")
+
+
 def test_every_save_is_in_the_audit_log_with_its_diff_and_the_log_cannot_be_edited(client, root):
     form = _editor_form(client)
     form["title"] = "Tiêu đề mới"

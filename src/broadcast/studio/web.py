@@ -18,6 +18,7 @@ import secrets
 import shutil
 import threading
 import time
+import unicodedata
 import zipfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -178,16 +179,21 @@ def _text(form: FormData, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _parsed(text: str, rel: str) -> Any:
+    """A project file's text read as the project reads it; an error at its line if it cannot be."""
+    try:
+        return parse_yaml(text)
+    except YamlError as error:
+        raise ContentError([Problem(rel, error.line, "", error.message, error.hint)]) from None
+
+
 def _draft_text(studio: Studio, script_id: str, form: FormData) -> tuple[str, str]:
     """(the file the editor's form would save, its project path). The file on disk must read: a
     merge conflict or a bad hand edit is an error at its line, to fix in a text editor first."""
     path = studio.script_path(script_id)
     rel = f"scripts/{script_id}.yaml"
     base = path.read_text(encoding="utf-8") if path.exists() else f"id: {script_id}\n"
-    try:
-        parse_yaml(base)
-    except YamlError as error:
-        raise ContentError([Problem(rel, error.line, "", error.message, error.hint)]) from None
+    _parsed(base, rel)
     fields = edit.script_fields({k: _text(form, k) for k in form.keys()})
     return edit.with_fields(base, {"id": script_id, **fields}), rel
 
@@ -511,10 +517,16 @@ def routes(studio: Studio) -> list[Route | Mount]:
 
     @view("read")
     async def lexicon(request: Request) -> Response:
+        return lexicon_page(request)
+
+    def lexicon_page(request: Request, status: int = 200, error: str = "", typed: dict[str, str] | None = None,
+                     problems: tuple[Problem, ...] = ()) -> Response:
+        """The dictionary page; with `error`, not saved: what was typed kept, the problems listed."""
         path = studio.root / "lexicon.yaml"
         current = edit.read(path) if path.is_file() else edit.FileText("", "", 0)
-        data = edit.load(current.text) if current.text else {}
-        return studio.page(request, "lexicon.html", data=data or {}, sha=current.sha256)
+        data = _parsed(current.text, "lexicon.yaml") if current.text else {}
+        return studio.page(request, "lexicon.html", status, data=data or {}, sha=current.sha256, error=error,
+                           typed=typed or {}, problems=[_problem(p, 0) for p in problems])
 
     @view("edit")
     async def lexicon_save(request: Request) -> Response:
@@ -522,13 +534,22 @@ def routes(studio: Studio) -> list[Route | Mount]:
         section = _text(form, "section")
         if section not in ("abbreviations", "words", "domains"):
             raise UsageError("mục từ điển không hợp lệ (invalid section)")
-        key, reading = _text(form, "key").strip(), " ".join(_text(form, "reading").split())
+        # as the project reads them: NFC (a key typed decomposed looked the same and was another key)
+        key = unicodedata.normalize("NFC", _text(form, "key").strip())
+        reading = unicodedata.normalize("NFC", " ".join(_text(form, "reading").split()))
+        typed = {"section": section, "key": key, "reading": reading}
         path = studio.root / "lexicon.yaml"
         before = path.read_text(encoding="utf-8") if path.is_file() else ""
+        entries = (_parsed(before, "lexicon.yaml") or {}).get(section) or {} if before.strip() else {}
+        if section != "abbreviations":  # words and domains are found whatever their case: one entry each
+            key = next((k for k in entries if str(k).lower() == key.lower()), key)
+        if isinstance(entries.get(key), dict) and reading:
+            return lexicon_page(request, 400, f"Chưa lưu: '{key}' có cách đọc riêng cho từng giọng "
+                                f"({', '.join(map(str, entries[key]))}); sửa mục này trong lexicon.yaml", typed)
         text = edit.with_fields(before, {section: {key: reading or None}})
         problems = _lexicon_problems(studio, text)
         if problems:
-            raise ContentError(problems)
+            return lexicon_page(request, 400, "Chưa lưu: cách đọc này có lỗi", typed, tuple(problems))
         edit.write(path, text, _text(form, "sha") or (None if not path.is_file() else ""))
         studio.audit(request.state.viewer, "save", "lexicon.yaml", edit.diff(before, text, "lexicon.yaml"))
         studio.workspace.reload()
