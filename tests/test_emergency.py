@@ -106,3 +106,25 @@ def test_only_an_emergency_script_into_a_published_week(tmp_path):
     assert run("build", "--week", WEEK, "--jobs", "1", "--project", str(root)).exit_code == 0
     normal = run("emergency", "canh-bao", "--week", WEEK, "--project", str(root))
     assert normal.exit_code == 2 and "không phải khẩn cấp" in normal.output and "Traceback" not in normal.output
+
+
+def test_an_emergency_that_is_not_valid_today_is_refused_it_would_air_at_once(tmp_path):
+    """Valid on Tuesday and Wednesday of the week, issued on Sunday: it was published and aired."""
+    from datetime import date
+
+    from broadcast import app
+    from broadcast.errors import UsageError
+
+    expired = EMERGENCY.replace("valid: {from: 2024-12-04}", "valid: {from: 2026-12-01, until: 2026-12-02}")
+    root = make_project(tmp_path / "p", {"scripts/bao-dong.yaml": expired})
+    assert run("build", "--week", WEEK, "--jobs", "1", "--project", str(root)).exit_code == 0
+    before = _published(root / "output" / WEEK)
+    workspace = app.open_workspace(root)
+    try:
+        workspace.emergency("bao-dong", today=date(2026, 12, 6))
+        raise AssertionError("published a bulletin that ended on 02/12")
+    except UsageError as refused:
+        assert "không có hiệu lực hôm nay (06/12/2026)" in refused.message
+    assert _published(root / "output" / WEEK) == before
+    result = workspace.emergency("bao-dong", today=date(2026, 12, 2))  # on a day it is valid, it airs
+    assert result.published == ["lang-son/xa-chi-lang"] and result.exit_code == 0

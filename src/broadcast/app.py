@@ -23,7 +23,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -539,14 +539,16 @@ class Workspace:
 
     @_machine_errors
     def emergency(self, script_id: str, locale_ids: Iterable[str] = (), provinces: Iterable[str] = (),
-                  week: Week | None = None, jobs: int | None = None, listener: Listener = ignore) -> EmergencyResult:
+                  week: Week | None = None, jobs: int | None = None, listener: Listener = ignore,
+                  today: date | None = None) -> EmergencyResult:
         """An emergency bulletin into the week on air now (this week, in the project's time zone): only its
-        message, its KHAN-CAP program and playlist, and the manifest; nothing else published changes."""
+        message, its KHAN-CAP program and playlist, and the manifest; nothing else published changes.
+        `today`: the date it airs (default: now, in the project's time zone)."""
         project = self.project
-        zone = ZoneInfo(project.settings.timezone)
-        week = week or Week.containing(datetime.now(zone).date())
+        today = today or datetime.now(ZoneInfo(project.settings.timezone)).date()
+        week = week or Week.containing(today)
         return publish_emergency(project, week, self.script(script_id), self.locales(locale_ids, provinces),
-                                 clip_folder(self.root), jobs=jobs, listener=listener)
+                                 clip_folder(self.root), jobs=jobs, listener=listener, today=today)
 
     # --- station bundles ----------------------------------------------------------------------
 

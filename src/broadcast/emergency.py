@@ -22,6 +22,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from . import manifest
@@ -55,13 +56,18 @@ class EmergencyResult:
 
 
 def publish_emergency(project: Project, week: Week, script: Script, locales: list[Locale], clips: Path,
-                      jobs: int | None = None, listener: Listener = ignore) -> EmergencyResult:
+                      jobs: int | None = None, listener: Listener = ignore,
+                      today: date | None = None) -> EmergencyResult:
     if script.level != "emergency":
         raise UsageError(f"kịch bản '{script.id}' có mức '{script.level}', không phải khẩn cấp (not an emergency)",
                          field="level", fix="đặt 'level: emergency' trong kịch bản, hoặc dựng tuần như thường")
     if not script.valid.touches(week.days):
         raise UsageError(f"kịch bản '{script.id}' không có hiệu lực trong tuần {week.id} (not valid this week)",
                          field="valid", fix="sửa 'valid:' của kịch bản")
+    if today in week.days and not script.valid.covers(today):  # it airs at once: today, not some day this week
+        raise UsageError(f"kịch bản '{script.id}' không có hiệu lực hôm nay ({today:%d/%m/%Y}): tin khẩn cấp phát "
+                         "ngay khi được thêm vào (not valid today)", field="valid",
+                         fix="sửa 'valid:' nếu tin vẫn cần phát, hoặc chọn tin khẩn cấp khác")
     output = project.root / "output"
     folder = output / week.id
     result = EmergencyResult(week, script.id)
