@@ -314,6 +314,22 @@ def test_cache_prune_drops_only_unused_clips(built):
     assert after <= before
 
 
+def test_cache_prune_never_deletes_through_a_symlink(project, tmp_path):
+    """A shard (or a clip) that is a symlink led prune to delete what it pointed at, outside the project."""
+    root = project()
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    for name in ("file1.wav", ("f" * 64) + ".pcm"):
+        (victim / name).write_bytes(b"du lieu quan trong")
+    clips = root / ".cache" / "clips"
+    (clips / "ab").mkdir(parents=True)
+    (clips / "zz").symlink_to(victim)
+    (clips / "ab" / ("a" * 64 + ".pcm")).symlink_to(victim / "file1.wav")
+    result = run("cache", "prune", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in victim.iterdir()) == sorted(["file1.wav", ("f" * 64) + ".pcm"])
+
+
 def test_emergency_gets_a_standalone_program(project):
     root = project({**FILES, "scripts/khan-cap.yaml": script("khan-cap", "emergency", "Bão lừa đảo khẩn cấp, gọi 113.")})
     result = run("build", "--week", WEEK, "--jobs", "1", "--project", str(root))

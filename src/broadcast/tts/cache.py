@@ -110,11 +110,13 @@ class ClipCache:
         return final
 
     def _files(self) -> Iterator[Path]:
+        """The cache's own files: a symlink, to a shard or a file, leads elsewhere (prune would
+        delete what it points at) and is not the cache's."""
         if not self.folder.is_dir():
             return
         for shard in self.folder.iterdir():
-            if shard.is_dir() and len(shard.name) == 2:
-                yield from shard.iterdir()
+            if len(shard.name) == 2 and not shard.is_symlink() and shard.is_dir():
+                yield from (p for p in shard.iterdir() if not p.is_symlink())
 
     def stats(self) -> tuple[int, int]:
         """(number of clips, bytes on disk), not counting temp files."""
