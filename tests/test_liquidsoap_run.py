@@ -5,7 +5,8 @@ and the current minute, as the build names them for their slot.
 What must hold: a program airs on its own date only (yesterday's file at this minute does not air), a
 week folder published while the script runs is picked up without a restart, and an emergency file
 published while a program plays airs at once, then the program resumes; every start and end is an
-AS-RUN line."""
+AS-RUN line. An emergency airs once: an older week's bulletin is never aired, and a restart (a power
+cut) does not air again what aired before it."""
 
 from __future__ import annotations
 
@@ -55,15 +56,13 @@ def test_the_script_airs_by_date_picks_up_a_new_week_and_puts_an_emergency_first
     minute = now.strftime("%Y-%m-%d_%H%M")
     _tone(here / f"{minute}_sang.wav", 6.0, 440)  # this week's program, due now
     _tone(here / f"{(now - timedelta(days=1)):%Y-%m-%d_%H%M}_sang.wav", 2.0, 330)  # yesterday's: never
+    old = output / "2020-W01" / COMMUNE  # a week long gone, still kept: its bulletin must not air again
+    old.mkdir(parents=True)
+    _tone(old / "KHAN-CAP_tin-cu.wav", 1.0, 660)
     # the test runs as root in CI; the station's own script is never told to allow it
     (here / "chay-thu.liq").write_text('settings.init.allow_root.set(true)\n%include "lich-phat-song.liq"\n')
     recording = tmp_path / "da-phat.wav"
-    run = subprocess.Popen(["liquidsoap", "chay-thu.liq"], cwd=here, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True, env={"LICH_PHAT_FILE": str(recording),
-                                                                     "PATH": "/usr/bin:/bin"})
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(run.stdout or ()), daemon=True)
-    reader.start()
+    run, lines = _start(here, recording)
     try:
         # the emergency is published once the program is heard to start (liquidsoap's own start takes
         # 1 to 5 s on a loaded machine), and 1 s into it
@@ -78,9 +77,7 @@ def test_the_script_airs_by_date_picks_up_a_new_week_and_puts_an_emergency_first
         _tone(later / f"{minute}_chieu.wav", 1.5, 550)
         time.sleep(14)
     finally:
-        run.terminate()
-        run.wait(timeout=30)
-        reader.join(timeout=30)
+        _stop(run)
     log = "".join(lines)
     asrun = [line.split("\t") for line in log.splitlines() if line.startswith("AS-RUN\t")]
     events = [(event, Path(file).name) for _, _, event, file in asrun]
@@ -102,3 +99,29 @@ def test_the_script_airs_by_date_picks_up_a_new_week_and_puts_an_emergency_first
         seconds = w.getnframes() / w.getframerate()
         samples = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
     assert seconds > 10 and np.abs(samples).max() > 5000  # sound was played to the file
+    assert "KHAN-CAP_tin-cu" not in log  # an older week's bulletin
+
+    # the station's PC restarts: what aired before is not aired again
+    again, relog = _start(here, tmp_path / "lan-hai.wav")
+    try:
+        time.sleep(10)
+    finally:
+        _stop(again)
+    assert "tin khẩn cấp" not in "".join(relog), "".join(relog)
+
+
+def _start(here: Path, recording: Path) -> tuple[subprocess.Popen, list[str]]:
+    run = subprocess.Popen(["liquidsoap", "chay-thu.liq"], cwd=here, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, env={"LICH_PHAT_FILE": str(recording),
+                                                                     "PATH": "/usr/bin:/bin"})
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(run.stdout or ()), daemon=True)
+    reader.start()
+    run.reader = reader  # type: ignore[attr-defined]
+    return run, lines
+
+
+def _stop(run: subprocess.Popen) -> None:
+    run.terminate()
+    run.wait(timeout=30)
+    run.reader.join(timeout=30)  # type: ignore[attr-defined]

@@ -6,8 +6,10 @@ folder and in the commune's folder of every week published beside it (output/<we
 (2026-12-01_0600_sang.mp3, up to 2 minutes late) and queues it once. So a file airs only on its
 own date, and a script left running past Sunday goes on with the next published week without a
 restart. A new `KHAN-CAP_*` file (an emergency) is aired as soon as it appears, interrupting the
-program, which then resumes. Every track start and end is logged as an `AS-RUN` line, the input
-of `broadcast asrun import`.
+program, which then resumes; once only: what aired is noted in `lich-phat-song.da-phat` beside
+the script, so a restart (a power cut) does not air it again, and an older week's bulletins are
+never looked at. Every track start and end is logged as an `AS-RUN` line, the input of
+`broadcast asrun import`.
 
 Written for Liquidsoap 2.1 (Debian 12's). The station sets its sound card in the output line, or
 sets LICH_PHAT_FILE to record what airs to a file.
@@ -25,13 +27,15 @@ SCRIPT = """\
 # Chạy trong thư mục này: liquidsoap lich-phat-song.liq (Liquidsoap 2.x)
 # Mỗi 5 giây, kịch bản tìm tệp chương trình mang đúng ngày và giờ hiện tại trong thư mục này và
 # trong thư mục của xã ở mọi tuần đã phát hành, nên chạy liên tục sang tuần sau không cần khởi động
-# lại; tệp KHAN-CAP_* mới có thì phát ngay, rồi phát tiếp chương trình đang dở.
+# lại; tệp KHAN-CAP_* mới có thì phát ngay (một lần: ghi vào lich-phat-song.da-phat, khởi động
+# lại không phát lại), rồi phát tiếp chương trình đang dở.
 settings.log.stdout.set(true)
 time.zone.set("Asia/Ho_Chi_Minh")
 
 commune = {commune}
 output_dir = "../../.."
 grace_minutes = {grace}
+first_week = {week_string}  # bulletins of weeks before this one are never aired
 
 seen = ref([])
 def fresh(key) =
@@ -43,9 +47,20 @@ def fresh(key) =
   end
 end
 
-def folders() =
-  weeks = list.filter(fun (w) -> string.match(pattern="^[0-9]{{4}}-W[0-9]{{2}}$", w), file.ls(output_dir))
-  list.append(["."], list.map(fun (w) -> "#{{output_dir}}/#{{w}}/#{{commune}}", weeks))
+aired_file = "lich-phat-song.da-phat"
+aired = ref(if file.exists(aired_file) then file.lines(aired_file) else [] end)
+def new_alert(key) =
+  if list.mem(key, !aired) then
+    false
+  else
+    aired := list.cons(key, !aired)
+    file.write(append=true, data="#{{key}}\n", aired_file)
+    true
+  end
+end
+
+def weeks() =
+  list.filter(fun (w) -> string.match(pattern="^[0-9]{{4}}-W[0-9]{{2}}$", w), file.ls(output_dir))
 end
 
 def audio(name) =
@@ -61,13 +76,13 @@ def due_prefixes() =
            list.init(grace_minutes + 1, fun (i) -> i))
 end
 
-def look(folder, due, name) =
+def look(folder, alerts, due, name) =
   if audio(name) then
     path = "#{{folder}}/#{{name}}"
     if list.exists(fun (p) -> string.contains(prefix=p, name), due) and fresh(name) then
       log(label="lich-phat-song", "đến giờ phát #{{name}}")
       ignore(programs.push.uri(path))
-    elsif string.contains(prefix="KHAN-CAP_", name) and fresh("#{{name}}:#{{file.size(path)}}") then
+    elsif alerts and string.contains(prefix="KHAN-CAP_", name) and new_alert("#{{name}}:#{{file.size(path)}}") then
       log(label="lich-phat-song", "tin khẩn cấp #{{name}}")
       ignore(emergencies.push.uri(path))
     end
@@ -76,12 +91,13 @@ end
 
 def check() =
   due = due_prefixes()
-  def scan(folder) =
+  def scan(folder, alerts) =
     if file.is_directory(folder) then
-      list.iter(fun (name) -> look(folder, due, name), file.ls(folder))
+      list.iter(fun (name) -> look(folder, alerts, due, name), file.ls(folder))
     end
   end
-  list.iter(scan, folders())
+  scan(".", true)
+  list.iter(fun (w) -> scan("#{{output_dir}}/#{{w}}/#{{commune}}", w >= first_week), weeks())
 end
 thread.run(every=5., check)
 
@@ -107,5 +123,6 @@ end
 
 def write(station: StationWeek) -> dict[str, bytes]:
     script = SCRIPT.format(station=liquidsoap_comment(station.station), week=station.week.id,
+                           week_string=liquidsoap_string(station.week.id),
                            commune=liquidsoap_string(station.locale_id), grace=GRACE_MINUTES, mark=ASRUN_MARK)
     return {"lich-phat-song.liq": script.encode("utf-8")}
