@@ -100,6 +100,10 @@ def test_the_script_airs_by_date_picks_up_a_new_week_and_puts_an_emergency_first
         samples = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
     assert seconds > 10 and np.abs(samples).max() > 5000  # sound was played to the file
     assert "KHAN-CAP_tin-cu" not in log  # an older week's bulletin
+    # noted outside the week's folder, which a rebuild replaces whole (and `verify` would call it extra)
+    size = (here / "KHAN-CAP_bao-lu.wav").stat().st_size
+    assert (output / "lich-phat-song.da-phat").read_text().splitlines() == [f"{COMMUNE}/KHAN-CAP_bao-lu.wav:{size}"]
+    assert not [p for p in output.rglob("*.da-phat") if p.parent != output]
 
     # the station's PC restarts: what aired before is not aired again
     again, relog = _start(here, tmp_path / "lan-hai.wav")

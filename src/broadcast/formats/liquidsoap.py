@@ -6,10 +6,10 @@ folder and in the commune's folder of every week published beside it (output/<we
 (2026-12-01_0600_sang.mp3, up to 2 minutes late) and queues it once. So a file airs only on its
 own date, and a script left running past Sunday goes on with the next published week without a
 restart. A new `KHAN-CAP_*` file (an emergency) is aired as soon as it appears, interrupting the
-program, which then resumes; once only: what aired is noted in `lich-phat-song.da-phat` beside
-the script, so a restart (a power cut) does not air it again, and an older week's bulletins are
-never looked at. Every track start and end is logged as an `AS-RUN` line, the input of
-`broadcast asrun import`.
+program, which then resumes; once only: what aired is noted in `output/lich-phat-song.da-phat`
+(outside the weeks, which a rebuild replaces whole), so a restart (a power cut) does not air it
+again, and an older week's bulletins are never looked at. Every track start and end is logged
+as an `AS-RUN` line, the input of `broadcast asrun import`.
 
 Written for Liquidsoap 2.1 (Debian 12's). The station sets its sound card in the output line, or
 sets LICH_PHAT_FILE to record what airs to a file.
@@ -27,8 +27,8 @@ SCRIPT = """\
 # Chạy trong thư mục này: liquidsoap lich-phat-song.liq (Liquidsoap 2.x)
 # Mỗi 5 giây, kịch bản tìm tệp chương trình mang đúng ngày và giờ hiện tại trong thư mục này và
 # trong thư mục của xã ở mọi tuần đã phát hành, nên chạy liên tục sang tuần sau không cần khởi động
-# lại; tệp KHAN-CAP_* mới có thì phát ngay (một lần: ghi vào lich-phat-song.da-phat, khởi động
-# lại không phát lại), rồi phát tiếp chương trình đang dở.
+# lại; tệp KHAN-CAP_* mới có thì phát ngay (một lần: ghi vào output/lich-phat-song.da-phat, khởi
+# động lại không phát lại), rồi phát tiếp chương trình đang dở.
 settings.log.stdout.set(true)
 time.zone.set("Asia/Ho_Chi_Minh")
 
@@ -47,9 +47,10 @@ def fresh(key) =
   end
 end
 
-aired_file = "lich-phat-song.da-phat"
+aired_file = "#{{output_dir}}/lich-phat-song.da-phat"  # shared by the communes of a PC: lines name theirs
 aired = ref(if file.exists(aired_file) then file.lines(aired_file) else [] end)
-def new_alert(key) =
+def new_alert(name) =
+  key = "#{{commune}}/#{{name}}"
   if list.mem(key, !aired) then
     false
   else
