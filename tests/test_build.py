@@ -537,13 +537,17 @@ def test_clean_keeps_the_last_weeks_and_never_this_or_next_week(built, tmp_path)
             shutil.copytree(output / WEEK, output / week)
             (stamps / f"{week}.json").write_text('{"files": {}}', encoding="utf-8")
     (output / ".staging" / "2026-W50-99999").mkdir(parents=True)  # left by a killed build
+    for week in ("2025-W01", today.id):  # a station bundle of a week that goes, and of one that stays
+        (output / "bundles" / week).mkdir(parents=True)
+        (output / "bundles" / week / "xa-chi-lang.zip").write_bytes(b"PK")
     dry = run("clean", "--keep", "2", "--dry-run", "--project", str(root))
     assert dry.exit_code == 0 and "Sẽ xoá" in dry.output and (output / "2025-W01").is_dir()
     result = run("clean", "--keep", "1", "--project", str(root))
     assert result.exit_code == 0, result.output
     left = sorted(p.name for p in output.iterdir())
     newest = sorted(weeks + [WEEK])[-1]
-    assert set(left) == {".lock", today.id, weeks[-1], newest}, left
+    assert set(left) == {".lock", "bundles", today.id, weeks[-1], newest}, left
+    assert sorted(p.name for p in (output / "bundles").iterdir()) == [today.id]  # the removed week's went too
     assert {p.stem for p in stamps.iterdir()} <= set(left)  # a removed week's stamps go with it
     assert not (stamps / "2025-W01.json").exists() and (stamps / f"{weeks[-1]}.json").exists()
     assert "2025-W01" in result.output and "MB" in result.output

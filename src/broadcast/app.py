@@ -602,9 +602,9 @@ class Workspace:
 
     @_machine_errors
     def clean(self, keep: int, dry_run: bool = False) -> CleanResult:
-        """Remove published weeks older than the last `keep`, never this week or next week (in the
-        project's time zone), under the build lock; a leftover staging folder and the files kept
-        for the next build to write over (`publish.SPARE`) go too."""
+        """Remove published weeks older than the last `keep` with their station bundles, never this week
+        or next week (in the project's time zone), under the build lock; a leftover staging folder
+        and the files kept for the next build to write over (`publish.SPARE`) go too."""
         if keep < 1:
             raise UsageError("--keep phải từ 1 trở lên (keep at least one week)", field="--keep")
         output = self.root / "output"
@@ -616,7 +616,8 @@ class Workspace:
             weeks = published_weeks(output)
             kept = set(weeks[-keep:]) | (protected & set(weeks))
             old = [w for w in weeks if w not in kept]
-            freed = 0 if dry_run else remove_weeks(output, old)
+            # each week's station bundles (output/bundles/<week>/) go with it: they are as big as the week
+            freed = 0 if dry_run else remove_weeks(output, old) + remove_weeks(output / "bundles", old)
             spares = remove_spares(output, dry_run)  # what the last rebuild kept for the next to write over
         return CleanResult(removed=old, kept=sorted(kept), freed_bytes=freed, dry_run=dry_run, spare_bytes=spares)
 
