@@ -65,6 +65,31 @@ def test_a_week_aired_as_planned_reports_nothing_wrong(week, tmp_path):
     assert len(rows) == len(_plan(root))  # every planned file: the opening line and each message
 
 
+def test_a_play_in_two_logs_is_one_play_and_other_weeks_stay_out_of_the_report(week, tmp_path):
+    """A copied or rotated log made a cut program 'aired' (its plays added up), and every play of
+    another week was listed as unplanned in this week's report."""
+    root = tmp_path / "p3"
+    shutil.copytree(week, root, ignore=shutil.ignore_patterns("asrun"))
+    name, (start, seconds) = sorted(_programs(_plan(root)).items())[0]
+    cut = [_liquidsoap_line(start, "bat-dau", name), _liquidsoap_line(start + timedelta(seconds=seconds / 2),
+                                                                       "ket-thuc", name)]
+    other_week = [_liquidsoap_line(start - timedelta(days=7), "bat-dau", name),
+                  _liquidsoap_line(start - timedelta(days=7, seconds=-30), "ket-thuc", name)]
+    first, copy, older = tmp_path / "a.log", tmp_path / "b.log", tmp_path / "old.log"
+    first.write_text("\n".join(cut) + "\n", encoding="utf-8")
+    copy.write_text("\n".join(cut) + "\n", encoding="utf-8")
+    older.write_text("\n".join(other_week) + "\n", encoding="utf-8")
+    assert "Đã nhập 1 lượt phát mới" in run("asrun", "import", str(first), "--locale", COMMUNE,
+                                             "--project", str(root)).output
+    again = run("asrun", "import", str(copy), str(older), "--locale", COMMUNE, "--project", str(root))
+    assert "Đã nhập 1 lượt phát mới (1 lượt đã có từ trước)" in again.output, again.output
+    assert run("asrun", "report", "--week", WEEK, "-o", str(tmp_path / "r"), "--project", str(root)).exit_code == 0
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "r" / f"phat-thuc-te-{WEEK}.csv").read_text(encoding="utf-8-sig"))))
+    assert not [r for r in rows if r["status"] == "unplanned"]
+    program = [r for r, plan_row in zip(rows, _plan(root)) if plan_row["program"] == name]
+    assert "cut" in {r["status"] for r in program}  # half of it aired, once
+
+
 def test_misses_delays_cuts_and_unplanned_plays_are_reported(week, tmp_path):
     root = tmp_path / "p2"  # the same published week, with an as-run store of its own
     shutil.copytree(week, root, ignore=shutil.ignore_patterns("asrun"))

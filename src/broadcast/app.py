@@ -593,8 +593,8 @@ class Workspace:
             raise UsageError(f"tuần {week.id} chưa được phát hành (no published week)",
                              fix=f"dựng tuần đó trước: broadcast build --week {week.id}")
         communes = sorted({e.locale for e in entries.values() if e.locale})
-        reports = [asrun.compare(loc, asrun.planned(folder, loc), asrun.stored(self.root, loc), late_after)
-                   for loc in communes]
+        reports = [asrun.compare(loc, asrun.planned(folder, loc), asrun.stored(self.root, loc), late_after,
+                                 week.days) for loc in communes]
         paths = asrun.write_report(week.id, reports, out or self.root / asrun.FOLDER / "bao-cao", late_after)
         return paths, reports
 

@@ -227,11 +227,21 @@ def _time(text: str) -> dtime:
 
 
 def store(root: Path, locale_id: str, plays: Iterable[Play]) -> tuple[int, int]:
-    """Add plays to the commune's as-run file (atomically); (new plays, plays already there)."""
+    """Add plays to the commune's as-run file (atomically); (new plays, plays already there).
+
+    A play is its start, file and title, whichever log it came from: the same log imported from two
+    files (a copy, a rotated daily log beside the whole one) is one play, and a play a log cut off
+    (no end) is completed by the log that has its end."""
     path = root / FOLDER / f"{locale_id}.csv"
-    known = set(_read_rows(path))
-    new = [p.row() for p in plays if p.row() not in known]
-    rows = sorted(known | set(new))
+    by_play: dict[tuple[str, str, str], tuple[str, str, str, str, str]] = {}
+    for row in _read_rows(path):
+        by_play[(row[0], row[2], row[3])] = _later(by_play.get((row[0], row[2], row[3])), row)
+    known = set(by_play)
+    incoming = {(row[0], row[2], row[3]): row for row in (p.row() for p in plays)}
+    for key, row in incoming.items():
+        by_play[key] = _later(by_play.get(key), row)
+    new = [key for key in incoming if key not in known]
+    rows = sorted(by_play.values())
     path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.StringIO()
     out = csv.writer(buffer, lineterminator="\n")
@@ -240,7 +250,13 @@ def store(root: Path, locale_id: str, plays: Iterable[Play]) -> tuple[int, int]:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(buffer.getvalue(), encoding="utf-8")
     tmp.replace(path)
-    return len(new), len(known & {p.row() for p in plays})
+    return len(new), len(incoming) - len(new)
+
+
+def _later(kept: tuple[str, str, str, str, str] | None,
+           row: tuple[str, str, str, str, str]) -> tuple[str, str, str, str, str]:
+    """Of two records of one play, the one that saw it end latest (ISO times sort as text)."""
+    return row if kept is None or row[1] > kept[1] else kept
 
 
 def _read_rows(path: Path) -> list[tuple[str, str, str, str, str]]:
@@ -275,10 +291,12 @@ def planned(week_folder: Path, locale_id: str) -> list[Planned]:
     return out
 
 
-def compare(locale_id: str, plan: list[Planned], plays: list[Play], late_after: float = LATE_SECONDS) -> CommuneReport:
-    """Each planned file against the plays of its date."""
+def compare(locale_id: str, plan: list[Planned], plays: list[Play], late_after: float = LATE_SECONDS,
+            week_days: Iterable[date] = ()) -> CommuneReport:
+    """Each planned file against the plays of its date. Plays on other days than the week's
+    (`week_days`, else the plan's) belong to other weeks' reports and are left out."""
     report = CommuneReport(locale_id, [Line(p, late_after=late_after) for p in plan])
-    days = {p.start.date() for p in plan}
+    days = {p.start.date() for p in plan} | set(week_days)
     by_program: dict[tuple[str, date], list[Line]] = {}
     for line in report.lines:
         by_program.setdefault((line.planned.program, line.planned.start.date()), []).append(line)
@@ -298,7 +316,6 @@ def compare(locale_id: str, plan: list[Planned], plays: list[Play], late_after: 
         if line.aired_start is None or play.start < line.aired_start:
             line.aired_start = play.start
         line.aired_seconds += seconds
-    report.unplanned += [p for p in plays if p.start.date() not in days]
     return report
 
 
