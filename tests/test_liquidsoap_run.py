@@ -59,6 +59,9 @@ def test_the_script_airs_by_date_picks_up_a_new_week_and_puts_an_emergency_first
     old = output / "2020-W01" / COMMUNE  # a week long gone, still kept: its bulletin must not air again
     old.mkdir(parents=True)
     _tone(old / "KHAN-CAP_tin-cu.wav", 1.0, 660)
+    ahead = output / "2099-W02" / COMMUNE  # published ahead: its bulletin is in every slot of its week
+    ahead.mkdir(parents=True)
+    _tone(ahead / "KHAN-CAP_tuan-sau.wav", 1.2, 770)
     # the test runs as root in CI; the station's own script is never told to allow it
     (here / "chay-thu.liq").write_text('settings.init.allow_root.set(true)\n%include "lich-phat-song.liq"\n')
     recording = tmp_path / "da-phat.wav"
@@ -100,9 +103,12 @@ def test_the_script_airs_by_date_picks_up_a_new_week_and_puts_an_emergency_first
         samples = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
     assert seconds > 10 and np.abs(samples).max() > 5000  # sound was played to the file
     assert "KHAN-CAP_tin-cu" not in log  # an older week's bulletin
+    assert ("bat-dau", "KHAN-CAP_tuan-sau.wav") not in events  # a later week's: noted, not aired now
     # noted outside the week's folder, which a rebuild replaces whole (and `verify` would call it extra)
-    size = (here / "KHAN-CAP_bao-lu.wav").stat().st_size
-    assert (output / "lich-phat-song.da-phat").read_text().splitlines() == [f"{COMMUNE}/KHAN-CAP_bao-lu.wav:{size}"]
+    sizes = {name: (folder / name).stat().st_size for folder, name in ((here, "KHAN-CAP_bao-lu.wav"),
+                                                                       (ahead, "KHAN-CAP_tuan-sau.wav"))}
+    assert sorted((output / "lich-phat-song.da-phat").read_text().splitlines()) == sorted(
+        f"{COMMUNE}/{name}:{size}" for name, size in sizes.items())
     assert not [p for p in output.rglob("*.da-phat") if p.parent != output]
 
     # the station's PC restarts: what aired before is not aired again

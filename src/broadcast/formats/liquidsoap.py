@@ -6,9 +6,11 @@ folder and in the commune's folder of every week published beside it (output/<we
 (2026-12-01_0600_sang.mp3, up to 2 minutes late) and queues it once. So a file airs only on its
 own date, and a script left running past Sunday goes on with the next published week without a
 restart. A new `KHAN-CAP_*` file (an emergency) is aired as soon as it appears, interrupting the
-program, which then resumes; once only: what aired is noted in `output/lich-phat-song.da-phat`
-(outside the weeks, which a rebuild replaces whole), so a restart (a power cut) does not air it
-again, and an older week's bulletins are never looked at. Every track start and end is logged
+program, which then resumes; once only, and only from the week on air: what aired is noted in
+`output/lich-phat-song.da-phat` (outside the weeks, which a rebuild replaces whole), so a
+restart (a power cut) does not air it again; an older week's bulletins are never aired, and a
+later week's (published ahead, their bulletin already first in every slot of that week) are
+noted, not aired at midnight when their week begins. Every track start and end is logged
 as an `AS-RUN` line, the input of `broadcast asrun import`.
 
 Written for Liquidsoap 2.1 (Debian 12's). The station sets its sound card in the output line, or
@@ -64,6 +66,15 @@ def weeks() =
   list.filter(fun (w) -> string.match(pattern="^[0-9]{{4}}-W[0-9]{{2}}$", w), file.ls(output_dir))
 end
 
+# the ISO week on air, as the folders name it: the year and week of this week's Thursday
+def current_week() =
+  now = time()
+  week_day = time.local(now).week_day
+  thursday = time.local(now + float((4 - (if week_day == 0 then 7 else week_day end)) * 86400))
+  week = (thursday.year_day - 1) / 7 + 1
+  "#{{thursday.year}}-W#{{if week < 10 then '0' else '' end}}#{{week}}"
+end
+
 def audio(name) =
   string.contains(suffix=".mp3", name) or string.contains(suffix=".wav", name)
 end
@@ -77,28 +88,35 @@ def due_prefixes() =
            list.init(grace_minutes + 1, fun (i) -> i))
 end
 
-def look(folder, alerts, due, name) =
+# week: the folder's week; a bulletin airs from the week on air, is noted from a later one
+def look(folder, week, current, due, name) =
   if audio(name) then
     path = "#{{folder}}/#{{name}}"
     if list.exists(fun (p) -> string.contains(prefix=p, name), due) and fresh(name) then
       log(label="lich-phat-song", "đến giờ phát #{{name}}")
       ignore(programs.push.uri(path))
-    elsif alerts and string.contains(prefix="KHAN-CAP_", name) and new_alert("#{{name}}:#{{file.size(path)}}") then
-      log(label="lich-phat-song", "tin khẩn cấp #{{name}}")
-      ignore(emergencies.push.uri(path))
+    elsif week >= current and week >= first_week and string.contains(prefix="KHAN-CAP_", name)
+          and new_alert("#{{name}}:#{{file.size(path)}}") then
+      if week == current then
+        log(label="lich-phat-song", "tin khẩn cấp #{{name}}")
+        ignore(emergencies.push.uri(path))
+      else
+        log(label="lich-phat-song", "tin khẩn cấp của tuần #{{week}} (đã có trong mọi buổi phát tuần đó) #{{name}}")
+      end
     end
   end
 end
 
 def check() =
   due = due_prefixes()
-  def scan(folder, alerts) =
+  current = current_week()
+  def scan(folder, week) =
     if file.is_directory(folder) then
-      list.iter(fun (name) -> look(folder, alerts, due, name), file.ls(folder))
+      list.iter(fun (name) -> look(folder, week, current, due, name), file.ls(folder))
     end
   end
-  scan(".", true)
-  list.iter(fun (w) -> scan("#{{output_dir}}/#{{w}}/#{{commune}}", w >= first_week), weeks())
+  scan(".", first_week)
+  list.iter(fun (w) -> scan("#{{output_dir}}/#{{w}}/#{{commune}}", w), weeks())
 end
 thread.run(every=5., check)
 
