@@ -128,3 +128,20 @@ def test_an_emergency_that_is_not_valid_today_is_refused_it_would_air_at_once(tm
     assert _published(root / "output" / WEEK) == before
     result = workspace.emergency("bao-dong", today=date(2026, 12, 2))  # on a day it is valid, it airs
     assert result.published == ["lang-son/xa-chi-lang"] and result.exit_code == 0
+
+
+def test_an_emergency_says_which_later_week_published_without_it_to_rebuild(tmp_path):
+    """Cron builds next week on Fridays: a bulletin issued after that reached only this week, silently."""
+    root = make_project(tmp_path / "p")
+    for week in (WEEK, "2026-W50"):
+        assert run("build", "--week", week, "--jobs", "1", "--project", str(root)).exit_code == 0
+    (root / "scripts" / "bao-dong.yaml").write_text(EMERGENCY, encoding="utf-8")  # issued after both builds
+    result = run("emergency", "bao-dong", "--week", WEEK, "--project", str(root))
+    assert result.exit_code == 1, result.output
+    assert "tuần 2026-W50 đã dựng trước khi có tin này" in result.output
+    assert "broadcast build --week 2026-W50" in result.output
+    assert (root / "output" / WEEK / "lang-son/xa-chi-lang/KHAN-CAP_bao-dong.mp3").is_file()  # on air all the same
+
+    assert run("build", "--week", "2026-W50", "--jobs", "1", "--project", str(root)).exit_code == 0
+    again = run("emergency", "bao-dong", "--week", WEEK, "--project", str(root))
+    assert again.exit_code == 0 and "2026-W50" not in again.output  # rebuilt: it has the bulletin now

@@ -36,7 +36,7 @@ from .messages import clip_requests, speak_messages
 from .model import Locale, Project, Script, Week
 from .plan import Airing, LocalePlan, WeekPlan
 from .programs import make_programs
-from .publish import Lock, Staging
+from .publish import Lock, Staging, published_weeks
 from .tts import ClipCache, synthesize_all
 
 SCHEDULE = "lich-phat-song.html"
@@ -127,6 +127,14 @@ def publish_emergency(project: Project, week: Week, script: Script, locales: lis
             result.published = [loc.id for loc in chosen]
         finally:
             staging.discard()
+    # a later week built before the bulletin (cron builds next week on Fridays) would air a whole
+    # week without it: say which to rebuild (the rebuild puts it first in every slot)
+    for later in published_weeks(output):
+        if later > week.id and script.valid.touches(Week.parse(later).days) \
+                and not any(script.id in e.scripts for e in manifest.published(output / later).values()):
+            result.failures.append(f"tuần {later} đã dựng trước khi có tin này nên chưa có nó: dựng lại tuần đó "
+                                   f"(broadcast build --week {later}) để tin có trong mọi buổi phát "
+                                   "(a later week published without it)")
     return result
 
 
