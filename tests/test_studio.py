@@ -592,6 +592,31 @@ def test_communes_search_and_paging(tmp_path):
     assert found.count('<tr><td><a href="/xa/') == 10  # 070..079
 
 
+def test_commune_form_changes_only_what_it_shows(tmp_path):
+    """Clearing the police fields deleted every contact (fire too, which the form does not show); a number
+    variable came back as text ('12'); a variable name the project accepts made the save a 400."""
+    commune = ("name: Xã Chi Lăng\ncode: '06463'\ncontacts:\n  police: {name: Công an xã, phone: '113'}\n"
+               "  fire: {name: Cứu hỏa, phone: '114'}\nvars:\n  to_dan_pho: 12\n  Dia_chi: thôn Bản Lăng\n")
+    root = _project(tmp_path, {"locales/lang-son/xa-chi-lang.yaml": commune})
+    client = _client(root)
+    path = root / "locales" / "lang-son" / "xa-chi-lang.yaml"
+    html = client.get("/xa/lang-son/xa-chi-lang").text
+    sha = re.search(r'name="sha" value="([^"]+)"', html).group(1)
+    form = {"csrftoken": _token(client), "sha": sha, "name": "Xã Chi Lăng", "station": "",
+            "police_name": "", "police_phone": "", "var_key_0": "to_dan_pho", "var_value_0": "12",
+            "var_key_1": "Dia_chi", "var_value_1": "thôn Bản Lăng"}
+    saved = client.post("/xa/lang-son/xa-chi-lang", data=form)
+    assert saved.status_code == 303, saved.text[:500]
+    text = path.read_text(encoding="utf-8")
+    assert "fire: {name: Cứu hỏa, phone: '114'}" in text and "police" not in text
+    assert "to_dan_pho: 12\n" in text and "Dia_chi: thôn Bản Lăng" in text
+    sha = re.search(r'name="sha" value="([^"]+)"', client.get("/xa/lang-son/xa-chi-lang").text).group(1)
+    bad = client.post("/xa/lang-son/xa-chi-lang", data={**form, "sha": sha, "var_key_2": "2 tổ",
+                                                        "var_value_2": "x"})
+    assert bad.status_code == 400 and "tên biến '2 tổ' không dùng được" in _unescape(bad.text)
+    assert 'value="thôn Bản Lăng"' in bad.text and path.read_text(encoding="utf-8") == text
+
+
 def test_commune_form_checks_phone_numbers_like_lint_and_keeps_the_file_until_clean(client, root):
     path = root / "locales" / "lang-son" / "xa-chi-lang.yaml"
     before = path.read_text(encoding="utf-8")

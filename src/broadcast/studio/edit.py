@@ -130,13 +130,20 @@ def _merge(data: CommentedMap, fields: dict[str, Any]) -> None:
             _merge(current, value)
             if not current:
                 data.pop(key)
-        elif key in data and (data[key] == value or isinstance(value, str) and isinstance(data[key], str)
-                              and "\n" in value and data[key].rstrip() == value.rstrip()):
-            continue  # unchanged: leave it as written (its quotes, its comment, a body's '>' or '|-')
+        elif key in data and (data[key] == value or isinstance(value, str) and _same_text(data[key], value)):
+            continue  # unchanged: leave it as written (its quotes, its comment, a body's '>' or '|-', a number)
         elif isinstance(value, str) and "\n" in value:
             data[key] = LiteralScalarString(value if value.endswith("\n") else value + "\n")
         else:
             data[key] = value
+
+
+def _same_text(written: Any, typed: str) -> bool:
+    """Whether a form's text is the value the file holds: a body but for its final newline, or a
+    number the form shows as text (12 stays 12, not '12')."""
+    if isinstance(written, str):
+        return "\n" in typed and written.rstrip() == typed.rstrip()
+    return isinstance(written, (int, float)) and not isinstance(written, bool) and str(written) == typed
 
 
 def script_fields(form: dict[str, str]) -> dict[str, Any]:

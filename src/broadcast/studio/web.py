@@ -459,22 +459,25 @@ def routes(studio: Studio) -> list[Route | Mount]:
         path = edit.inside(studio.root, locale.file)
         form = await _form(request)
         before = edit.read(path).text
+        # the two contacts the form shows, each set or removed on its own: others (fire, ...) stay
         contacts: dict[str, Any] = {}
         for key in ("police", "commune"):
             name, phone = _text(form, f"{key}_name").strip(), _text(form, f"{key}_phone").strip()
-            if name or phone:
-                contacts[key] = {"name": name or None, "phone": phone or None}
+            contacts[key] = {"name": name or None, "phone": phone or None} if name or phone else None
         variables: dict[str, Any] = {}
         for index in range(_VAR_ROWS_MAX):
             key, value = _text(form, f"var_key_{index}").strip(), _text(form, f"var_value_{index}").strip()
             if key:
-                variables[edit.slug(key.replace("_", "-"), "tên biến").replace("-", "_")] = value or None
-        removed = {k: None for k in (edit.load(before) or {}).get("vars") or {} if k not in variables}
+                variables[key] = value or None
+        removed = {k: None for k in (_parsed(before, locale.file) or {}).get("vars") or {} if k not in variables}
         text = edit.with_fields(before, {"name": _text(form, "name").strip(),
                                          "station": _text(form, "station").strip() or None,
-                                         "contacts": contacts or None,
+                                         "contacts": contacts,
                                          "vars": {**removed, **variables} or None})
-        problems = _commune_problems(studio, locale.file, text)
+        names = [Problem(locale.file, 0, "vars", f"tên biến '{key}' không dùng được trong mẫu: chỉ chữ, số và "
+                         "dấu gạch dưới, không bắt đầu bằng số (invalid variable name)", "ví dụ: truong_thon")
+                 for key in variables if not key.isidentifier()]
+        problems = [_problem(p, 0) for p in names] + _commune_problems(studio, locale.file, text)
         if problems:
             return studio.page(request, "commune.html", 400, locale=locale, data=edit.load(text),
                                sha=_text(form, "sha"), text=text, problems=problems)
