@@ -726,6 +726,20 @@ def test_build_from_the_studio_streams_progress_then_browse_and_download(client,
         assert any(e.action == "build" and e.target == WEEK for e in records.audit(conn))
 
 
+def test_a_build_that_stops_says_what_to_do_in_the_studio_and_is_in_the_log(client, root):
+    """A script made from the starter (its source still <<CẦN ĐIỀN>>) stops the build: the page told
+    studio staff to run a command-line option, and the log kept only the builds that published."""
+    token = _token(client)
+    assert client.post("/kich-ban/moi", data={"csrftoken": token, "id": "moi", "title": "Mới"}).status_code == 303
+    assert client.post("/dung-tuan", data={"csrftoken": token, "week": WEEK}).status_code == 303
+    with client.stream("GET", "/dung-tuan/su-kien") as stream:
+        body = "".join(stream.iter_text())
+    assert "CẦN ĐIỀN" in body and "--allow-placeholders" not in body and "trang Xã của studio" in body
+    with records.connect(root) as conn:
+        assert any(e.action == "build" and e.target == WEEK and "không dựng được" in e.detail
+                   for e in records.audit(conn))
+
+
 # --- recordings, province import, commune variables, hearing a word -----------------------------------
 
 

@@ -829,11 +829,16 @@ def _run_build(studio: Studio, job: BuildJob, week: Week) -> None:
                               f"{len(result.files)} tệp, {len(result.failures)} lỗi, "
                               f"không phát vì chưa duyệt: {', '.join(result.not_approved) or 'không'}")
     except BroadcastError as error:
-        job.error = error.report()
+        # the command line's way round is not the studio's: say what to do here instead
+        job.error = error.report().replace("hoặc chạy 'broadcast build --allow-placeholders' để dựng thử",
+                                           "trong các kịch bản hoặc trang Xã của studio, rồi dựng lại")
     except Exception as error:  # the page must say the build stopped, whatever stopped it
         job.error = f"lỗi không mong đợi: {type(error).__name__}: {error}"
     finally:
         job.done = True
+    if job.error:  # a build that stopped is in the log too, as the ones that published
+        with records.connect(studio.root) as conn:
+            records.add_audit(conn, job.user, "build", week.id, f"không dựng được: {job.error[:2000]}")
 
 
 def create_app(root: Path, local: bool = True) -> Any:
