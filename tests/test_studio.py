@@ -722,6 +722,7 @@ def test_build_from_the_studio_streams_progress_then_browse_and_download(client,
     on_disk = sorted(p.relative_to(root / "output" / WEEK / "lang-son").as_posix()
                      for p in (root / "output" / WEEK / "lang-son" / "xa-chi-lang").rglob("*") if p.is_file())
     assert sorted(names) == on_disk
+    assert not list((root / ".studio").glob("tai-ve-*.zip"))  # made on disk to send, gone once sent
     with records.connect(root) as conn:
         assert any(e.action == "build" and e.target == WEEK for e in records.audit(conn))
 

@@ -10,12 +10,12 @@ no build step, the studio works offline. Every state-changing request carries th
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import os
 import re
 import secrets
 import shutil
+import tempfile
 import threading
 import time
 import unicodedata
@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 from asgi_csrf import asgi_csrf
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.datastructures import FormData
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
@@ -177,6 +178,21 @@ async def _form(request: Request, limit: int = MAX_FORM_BYTES) -> FormData:
 def _text(form: FormData, name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
+
+
+def _zip_folder(folder: Path, scratch: Path) -> Path:
+    """`folder`'s files in a new zip file in `scratch` (stored: MP3s do not compress)."""
+    scratch.mkdir(exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="tai-ve-", suffix=".zip", dir=scratch)
+    try:
+        with os.fdopen(fd, "wb") as out, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as bundle:
+            for file in sorted(folder.rglob("*")):
+                if file.is_file():
+                    bundle.write(file, f"{folder.name}/{file.relative_to(folder).as_posix()}")
+    except BaseException:
+        os.unlink(name)
+        raise
+    return Path(name)
 
 
 def _parsed(text: str, rel: str) -> Any:
@@ -666,14 +682,12 @@ def routes(studio: Studio) -> list[Route | Mount]:
         commune = (folder / request.path_params["province"] / request.path_params["commune"]).resolve()
         if not commune.is_relative_to(folder.resolve()) or not commune.is_dir():
             return Response("không có xã này", 404)
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as bundle:
-            for file in sorted(commune.rglob("*")):
-                if file.is_file():
-                    bundle.write(file, f"{commune.name}/{file.relative_to(commune).as_posix()}")
+        # a commune's week is ~150 MB: zipped to a file in a thread (not in memory, not holding the
+        # event loop), sent from disk, deleted once sent
+        path = await asyncio.to_thread(_zip_folder, commune, studio.root / records.FOLDER)
         name = f"{request.path_params['week']}-{commune.name}.zip"
-        return Response(buffer.getvalue(), media_type="application/zip",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return FileResponse(path, media_type="application/zip", background=BackgroundTask(path.unlink, True),
+                            headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     @view("read")
     async def audit_log(request: Request) -> Response:
