@@ -145,3 +145,37 @@ def test_an_emergency_says_which_later_week_published_without_it_to_rebuild(tmp_
     assert run("build", "--week", "2026-W50", "--jobs", "1", "--project", str(root)).exit_code == 0
     again = run("emergency", "bao-dong", "--week", WEEK, "--project", str(root))
     assert again.exit_code == 0 and "2026-W50" not in again.output  # rebuilt: it has the bulletin now
+
+
+def test_an_emergency_stopped_while_moving_into_the_week_is_finished_by_the_next_command(tmp_path, monkeypatch):
+    """Killed half way through, the week held some of the new files and the old manifest (verify said
+    changed and unlisted files) until someone ran the emergency or the build again."""
+    import os
+
+    from broadcast import app, publish
+
+    root = make_project(tmp_path / "p")
+    assert run("build", "--week", WEEK, "--jobs", "1", "--project", str(root)).exit_code == 0
+    (root / "scripts" / "bao-dong.yaml").write_text(EMERGENCY, encoding="utf-8")
+    week = root / "output" / WEEK
+    replace, moved = os.replace, []
+
+    def dies_after_two(source, target):
+        if "/.staging/" in str(source) and str(target).startswith(f"{week}/"):  # moving into the week
+            if len(moved) == 2:
+                raise KeyboardInterrupt  # as a kill would leave it: two files in, the rest still staged
+            moved.append(target)
+        return replace(source, target)
+    monkeypatch.setattr(publish.os, "replace", dies_after_two)
+    try:
+        app.open_workspace(root).emergency("bao-dong", week=app.Week.parse(WEEK))
+    except KeyboardInterrupt:
+        pass
+    monkeypatch.setattr(publish.os, "replace", replace)
+    assert len(moved) == 2 and list((root / "output" / ".staging").glob(f"{WEEK}-*/{publish.PUBLISHING}"))
+    assert run("bundle", "--week", WEEK, "--project", str(root)).exit_code == 0  # the lock's next holder finishes it
+    data = json.loads((week / "manifest.json").read_text(encoding="utf-8"))
+    listed = {e["path"]: e["sha256"] for e in data["files"]}
+    on_disk = {p.relative_to(week).as_posix() for p in week.rglob("*") if p.is_file()} - {"manifest.json"}
+    assert set(listed) == on_disk and all(sha256_file(week / rel) == sha for rel, sha in listed.items())
+    assert "lang-son/xa-chi-lang/KHAN-CAP_bao-dong.mp3" in listed

@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from .messages import clip_requests, speak_messages
 from .model import Locale, Project, Script, Week
 from .plan import Airing, LocalePlan, WeekPlan
 from .programs import make_programs
-from .publish import Lock, Staging, published_weeks
+from .publish import Lock, Staging, move_in, published_weeks
 from .tts import ClipCache, synthesize_all
 
 SCHEDULE = "lich-phat-song.html"
@@ -181,29 +180,31 @@ def _update(ctx: BuildContext, folder: Path, rel: str, kind: str, locale: str,
 
 def _add_to_week(folder: Path, staging: Staging, previous: dict[str, manifest.Entry],
                  entries: dict[str, manifest.Entry]) -> list[str]:
-    """Move the new or changed staged files into the published week, then write its manifest with them."""
+    """Move the new or changed staged files into the published week, then its manifest with them,
+    as a build publishes (publish.move_in): marked as publishing first, so that if this process is
+    killed half way the next command that takes the lock finishes the move (publish.recover) and
+    the week never stays out of step with its manifest."""
     changed = sorted(rel for rel, entry in entries.items()
                      if rel not in previous or previous[rel].sha256 != entry.sha256)
+    for path in sorted(staging.path.rglob("*"), reverse=True):  # only what changes moves in
+        rel = path.relative_to(staging.path).as_posix()
+        if path.is_file() and rel not in changed:
+            path.unlink()
     for rel in changed:
-        source, target = staging.path / rel, folder / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(source, os.O_RDONLY)
+        fd = os.open(staging.path / rel, os.O_RDONLY)
         try:
             os.fsync(fd)  # on disk before it is visible
         finally:
             os.close(fd)
-        os.replace(source, target)
-    path = folder / manifest.FILE
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = json.loads((folder / manifest.FILE).read_text(encoding="utf-8"))
     files = {e["path"]: e for e in data.get("files", [])}
     files.update({rel: entries[rel].to_json() for rel in changed})
     data["files"] = [files[rel] for rel in sorted(files)]
     data["locales"] = sorted({e.get("locale") for e in data["files"] if e.get("locale")})
-    fd, tmp = tempfile.mkstemp(prefix=".manifest.", suffix=".tmp", dir=folder)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
+    with open(staging.path / manifest.FILE, "w", encoding="utf-8") as f:
         f.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         f.flush()
         os.fsync(f.fileno())
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    os.chmod(staging.path / manifest.FILE, 0o644)
+    move_in(staging.path, folder)
     return changed

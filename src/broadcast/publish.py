@@ -178,7 +178,7 @@ def recover(output: Path, week: str | None = None) -> list[str]:
             continue
         if (entry / PUBLISHING).is_file():
             week_folder = output / name.rsplit("-", 1)[0]
-            _move_in(entry, week_folder)
+            move_in(entry, week_folder)
             done.append(f"hoàn tất phát hành tuần {week_folder.name} bị dừng giữa chừng "
                         "(finished an interrupted publish)")
             continue
@@ -455,7 +455,7 @@ class Staging:
             replaced = self.path  # now the previous week
         else:
             (self.path / PUBLISHING).touch()  # from here on `recover` finishes what a kill interrupts
-            _move_in(self.path, final)
+            move_in(self.path, final)
         self._keep_spares(replaced)
         if replaced is not None:
             shutil.rmtree(replaced, ignore_errors=True)
@@ -522,6 +522,9 @@ class Staging:
 
     def discard(self) -> None:
         self._stop_flusher()
+        if (self.path / PUBLISHING).is_file():  # stopped while moving into the week: the next command
+            shutil.rmtree(self.work, ignore_errors=True)  # that takes the lock finishes it (`recover`)
+            return
         shutil.rmtree(self.path, ignore_errors=True)
         shutil.rmtree(self.work, ignore_errors=True)
         _drop_if_empty(self.path.parent)
@@ -632,7 +635,7 @@ def _link(source: Path, target: Path) -> None:
         shutil.copy2(source, target)
 
 
-def _move_in(staged: Path, week: Path) -> None:
+def move_in(staged: Path, week: Path) -> None:
     """Replace `week`'s files by `staged`'s one by one, the manifest last, then drop the files the
     new week no longer has. Safe to run again after a kill: it only moves what is still staged."""
     (staged / PUBLISHING).touch()
