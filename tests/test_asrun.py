@@ -153,3 +153,15 @@ def test_console_csvs_as_excel_saves_them_are_read_and_a_binary_file_is_a_clear_
     binary.write_bytes(bytes(range(256)) * 40)
     result = run("asrun", "import", str(binary), "--locale", COMMUNE, "--project", str(week))
     assert result.exit_code == 2 and str(binary) in result.output and "Traceback" not in result.output
+
+
+def test_the_report_without_a_week_is_of_last_week_the_one_that_has_aired(week):
+    """It was of next week, which has not aired: every file 'not aired'."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from broadcast.model import Week
+
+    last = Week.containing((datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) - timedelta(days=7)).date())
+    result = run("asrun", "report", "--project", str(week))
+    assert last.id in result.output, result.output  # reported, or not published: either way that week

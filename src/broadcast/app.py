@@ -94,11 +94,12 @@ def configure_logging(verbose: bool = False) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
 
 
-def week_of(text: str | None, timezone: str = DEFAULT_TIMEZONE) -> Week:
-    """The ISO week `text` (2026-W49), or next week in `timezone` when not given."""
+def week_of(text: str | None, timezone: str = DEFAULT_TIMEZONE, weeks_ahead: int = 1) -> Week:
+    """The ISO week `text` (2026-W49), or when not given the week `weeks_ahead` of the one on air in
+    `timezone` (1: next week, what a build makes; -1: last week, what has aired)."""
     if text:
         return Week.parse(text)
-    return Week.containing((datetime.now(ZoneInfo(timezone)) + timedelta(days=7)).date())
+    return Week.containing((datetime.now(ZoneInfo(timezone)) + timedelta(days=7 * weeks_ahead)).date())
 
 
 def normalize_text(texts: Iterable[str], lexicon: Lexicon | None = None) -> list[str]:
@@ -264,11 +265,12 @@ class Workspace:
         if signature != self._signature:
             self._project, self._signature = None, signature
 
-    def week(self, text: str | None = None) -> Week:
-        """The week `text` names, or next week in the project's time zone (read even when some
-        other file of the project has errors: they are reported by the operation itself)."""
+    def week(self, text: str | None = None, weeks_ahead: int = 1) -> Week:
+        """The week `text` names, or the week `weeks_ahead` of the one on air in the project's time
+        zone (next week by default; read even when some other file of the project has errors: they
+        are reported by the operation itself)."""
         settings = self._project.settings if self._project else read_settings(self.root)  # not every commune
-        return week_of(text, settings.timezone if settings else DEFAULT_TIMEZONE)
+        return week_of(text, settings.timezone if settings else DEFAULT_TIMEZONE, weeks_ahead)
 
     # --- choosing ---------------------------------------------------------------------------
 

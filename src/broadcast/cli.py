@@ -206,7 +206,8 @@ def build_command(project_dir: Path | None, week: str | None, locale_ids: tuple[
 
     The weekly job: every message file, a program file and playlist per slot, the
     printable schedule, calendar, CSV, Liquidsoap script and manifest, published in one
-    atomic step. Exit 0 ok, 1 warnings under --strict or some communes failed, 2 content errors.
+    atomic step. Exit 0 ok; 1 warnings under --strict, some communes failed, or another build holds
+    the lock; 2 content errors; 3 the machine (disk full, output/ not writable); 130 Ctrl-C; 143 SIGTERM.
     """
     workspace = _workspace(project_dir)
     with _Bars(enabled=not as_json) as bars:
@@ -461,7 +462,8 @@ def clean(project_dir: Path | None, keep: int, dry_run: bool) -> None:
 @main.command()
 @click.argument("script_id", metavar="SCRIPT")
 @project_option
-@week_option
+@click.option("--week", "week", metavar="YYYY-Www", default=None,
+              help="Tuần ISO (mặc định: tuần đang phát). ISO week, default the week on air.")
 @with_locales
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Số tiến trình. Worker processes.")
 def emergency(script_id: str, project_dir: Path | None, week: str | None, locale_ids: tuple[str, ...],
@@ -538,13 +540,14 @@ def asrun_import(logs: tuple[Path, ...], locale_id: str, project_dir: Path | Non
 
 @asrun.command("report")
 @project_option
-@click.option("--week", metavar="NĂM-WTUẦN", help="Tuần đã phát hành, ví dụ 2026-W49.")
+@click.option("--week", metavar="YYYY-Www", help="Tuần đã phát, ví dụ 2026-W49 (mặc định: tuần trước). "
+                                                   "Default: last week, the one that has aired.")
 @click.option("--tolerance", type=float, default=60.0, show_default=True, help="Muộn quá bao nhiêu giây. Late after.")
 @click.option("-o", "out", type=click.Path(file_okay=False, path_type=Path), help="Thư mục ghi báo cáo.")
 def asrun_report(project_dir: Path | None, week: str | None, tolerance: float, out: Path | None) -> None:
     """Báo cáo phát thực tế so với lịch: không phát, muộn, bị cắt, ngoài lịch (HTML để in, CSV)."""
     workspace = _workspace(project_dir)
-    chosen = app.Week.parse(week) if week else workspace.week(None)
+    chosen = workspace.week(week, weeks_ahead=-1)
     paths, reports = workspace.asrun_report(chosen, out, tolerance)
     for report in reports:
         click.echo(f"{report.locale_id}: {len(report.lines)} tệp theo lịch, {report.count('aired')} đã phát, "
@@ -571,9 +574,10 @@ def cache_stats(project_dir: Path | None) -> None:
 @cache.command("prune")
 @project_option
 def cache_prune(project_dir: Path | None) -> None:
-    """Xóa các câu trong cache mà không kịch bản hiện tại nào dùng.
+    """Xóa các câu trong cache mà không kịch bản hiện tại nào dùng, và mọi đoạn đã xử lý.
 
-    Drops cached clips that no current script uses, for any commune.
+    Drops cached clips that no current script uses, for any commune, and every mastered segment
+    (the next build masters again what it needs).
     """
     result = _workspace(project_dir).cache_prune()
     click.echo(f"đã xóa {result.removed} câu ({result.removed_bytes / 1e6:.1f} MB), giữ {result.kept} câu đang dùng "
