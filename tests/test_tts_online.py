@@ -26,9 +26,9 @@ KEYED = ("fpt", "viettel", "zalo")
 ENGINES = ("edge", *KEYED)
 
 
-def _mp3(seconds: float = 2.0, rate: int = 24000) -> bytes:
+def _mp3(seconds: float = 2.0, rate: int = 24000, amplitude: float = 0.3) -> bytes:
     t = np.arange(int(seconds * rate)) / rate
-    pcm = (0.3 * np.sin(2 * np.pi * 220 * t) * 32767).astype("<i2").tobytes()
+    pcm = (amplitude * np.sin(2 * np.pi * 220 * t) * 32767).astype("<i2").tobytes()
     encoder = lameenc.Encoder()
     encoder.set_bit_rate(48)
     encoder.set_in_sample_rate(rate)
@@ -38,6 +38,7 @@ def _mp3(seconds: float = 2.0, rate: int = 24000) -> bytes:
 
 
 AUDIO = _mp3()
+HISS = _mp3(amplitude=0.0003)  # -70 dBFS: of a sentence's length, and nothing to hear
 
 
 class Fake:
@@ -117,6 +118,20 @@ class Fake:
                 elif behaviour == "slow":
                     time.sleep(3)
                     self._send(200, AUDIO, "audio/mpeg")
+                elif behaviour in ("trickle", "endless"):  # a body that comes a byte at a time, or never ends
+                    self.send_response(200)
+                    self.send_header("Content-Type", "audio/mpeg")
+                    self.send_header("Content-Length", str(10**10))
+                    self.end_headers()
+                    try:
+                        for _ in range(20_000):
+                            self.wfile.write(b"\0" if behaviour == "trickle" else b"\0" * 65536)
+                            self.wfile.flush()
+                            time.sleep(0.2 if behaviour == "trickle" else 0)
+                    except OSError:
+                        pass  # the client gave up: what it should do
+                elif behaviour == "hiss":
+                    self._send(200, HISS, "audio/mpeg")
 
             def _send(self, status: int, data: bytes, kind: str) -> None:
                 self.send_response(status)
@@ -183,7 +198,7 @@ class EdgeFake:
             await ws.send_str("X-RequestId:1\r\nContent-Type:application/json; charset=utf-8\r\nPath:turn.start"
                               "\r\n\r\n{}")
             audio = {"ok": AUDIO, "truncated": AUDIO[: len(AUDIO) // 2 + 7], "notaudio": b"<html>" * 200,
-                     "short": _mp3(0.1), "stall": AUDIO[:500], "noaudio": b""}[behaviour]
+                     "short": _mp3(0.1), "stall": AUDIO[:500], "noaudio": b"", "hiss": HISS}[behaviour]
             header = b"X-RequestId:1\r\nContent-Type:audio/mpeg\r\nPath:audio\r\n"
             for at in range(0, len(audio), 4096):
                 await ws.send_bytes(len(header).to_bytes(2, "big") + header + audio[at:at + 4096])
@@ -319,6 +334,63 @@ def test_a_stalled_or_slow_answer_times_out_and_is_retried(name, hang, fake, tmp
     started = time.monotonic()
     assert engine.synthesize(SENTENCE).duration > 1.5
     assert engine.retries == 1 and time.monotonic() - started < 3.0
+
+
+@pytest.mark.parametrize("name", KEYED)
+@pytest.mark.parametrize("body", ["trickle", "endless"])
+def test_an_answer_that_never_ends_is_cut_off_in_time_and_size(name, body, fake, tmp_path, monkeypatch):
+    """requests' timeout is per read: a byte every 0.2 s held a build for ever, and an endless body
+    was read into memory until the machine had none left."""
+    from broadcast.tts import online
+
+    monkeypatch.setattr(online, "MAX_ANSWER_BYTES", 2_000_000)
+    fake.plan = [body] * 3
+    engine = _engine(name, fake, tmp_path, timeout=1.0, retries=1)
+    started = time.monotonic()
+    with pytest.raises(TTSError) as caught:
+        engine.synthesize(SENTENCE)
+    assert "sau 2 lần thử" in caught.value.message
+    assert ("chậm" if body == "trickle" else "lớn quá") in caught.value.message
+    assert time.monotonic() - started < 10  # two answers of ~1 s each: bounded, not for ever
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_a_near_silent_answer_is_refused_like_a_bad_one(name, fake, tmp_path):
+    """Hiss at -70 dBFS of a believable length aired as the message, exit 0."""
+    attempt = ["ok", "hiss"] if name in ("fpt", "zalo") else ["hiss"]  # these two send the audio from a file URL
+    fake.plan = attempt * 2
+    engine = _engine(name, fake, tmp_path, retries=2)
+    assert engine.synthesize(SENTENCE).duration > 1.5  # the third answer is speech
+    assert engine.retries == 2
+    fake.plan = attempt * 3
+    with pytest.raises(TTSError) as caught:
+        _engine(name, fake, tmp_path, retries=1).synthesize(SENTENCE)
+    assert "gần như im lặng" in caught.value.message
+
+
+@pytest.mark.parametrize("name", KEYED)
+def test_without_a_key_no_request_is_ever_sent_not_even_the_second(name, fake, tmp_path, monkeypatch):
+    """The first sentence failed for the missing key; every later one went out with an empty key."""
+    monkeypatch.delenv(f"BROADCAST_{name.upper()}_KEY")
+    engine = _engine(name, fake, tmp_path)
+    for _ in range(3):
+        with pytest.raises(TTSError):
+            engine.synthesize(SENTENCE)
+    assert fake.requests == []
+    monkeypatch.setenv(f"BROADCAST_{name.upper()}_KEY", KEY)  # set meanwhile: found without a restart
+    assert engine.synthesize(SENTENCE).duration > 1.5
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_retries_timeouts_and_the_address_do_not_change_a_clip_s_key(name, fake, tmp_path):
+    """Tuning a retry setting made every sentence new: paid for again, mastered again."""
+    from broadcast.tts import clip_key
+
+    def key(**params: object) -> str:
+        engine = _engine(name, fake, tmp_path, **params)
+        return clip_key(engine.NAME, engine.version(), engine.sound_params(), SENTENCE)
+    assert key(timeout=1.0) == key(timeout=3.0, retries=1, max_concurrency=1, backoff=2.0)
+    assert key() != key(syllables_per_second=3.0)  # the rate changes how it sounds
 
 
 @pytest.mark.parametrize("name", ENGINES)

@@ -654,7 +654,7 @@ class Workspace:
                 if v.id not in engines:
                     engines[v.id] = make_engine(v.engine, v.params, project.root)
                 engine = engines[v.id]
-                keys.add(clip_key(engine.NAME, engine.version(), engine.params, text))
+                keys.add(clip_key(engine.NAME, engine.version(), engine.sound_params(), text))
         return keys
 
     # --- voices and the machine -------------------------------------------------------------

@@ -150,6 +150,11 @@ class Engine(ABC):
     def version(self) -> str:
         """A string that changes whenever the same params+sentence could sound different."""
 
+    def sound_params(self) -> Mapping[str, Any]:
+        """The parameters that change how a sentence sounds (the clip cache's key): all of them, but
+        for an online service's retries, timeouts and address (`OnlineEngine`)."""
+        return self.params
+
     @classmethod
     def availability(
         cls,

@@ -29,6 +29,7 @@ def _check_tld(value: str) -> str | None:
 
 class GttsEngine(OnlineEngine):
     NAME = "gtts"
+    SOUND_PARAMS = ("lang", "tld", "slow")
     SERVICE = "gTTS"
     NEEDS_KEY = False
     VOICES = (("vi", "Google Dịch, giọng nữ tiếng Việt"),)

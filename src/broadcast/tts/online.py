@@ -18,6 +18,8 @@ Tests run every online engine through one shared test body against fake servers 
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import random
 import threading
@@ -25,9 +27,12 @@ import time
 import urllib.parse
 from abc import abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, ClassVar
+
+import numpy as np
 
 from broadcast.ffmpeg import decode_clip
 from broadcast.pcm import Clip
@@ -103,7 +108,7 @@ class OnlineEngine(Engine):
         return f"BROADCAST_{cls.NAME.upper()}_KEY"
 
     def key(self) -> str:
-        if self._key is None:
+        if not self._key:  # looked for again until found: an empty key is never sent
             self._key = find_key(self.NAME, self.key_env(), self.base_dir)
             if not self._key:
                 raise TTSError(bilingual(
@@ -158,6 +163,8 @@ class OnlineEngine(Engine):
         except TTSError as e:
             return None, e.message
         why = implausible_length(sentence, clip.duration, slow=bool(self.params.get("slow", False)))
+        if not why and _level_dbfs(clip) < QUIET_DBFS:  # a service can answer hiss or silence, of the right length
+            why = bilingual(f"âm thanh nhận về gần như im lặng ({_level_dbfs(clip):.0f} dBFS)", "near-silent answer")
         return (None, why) if why else (clip, "")
 
     def _failed(self, sentence: str, why: str, attempts: int) -> str:
@@ -171,8 +178,14 @@ class OnlineEngine(Engine):
         401/403 and other 4xx a `TTSError` (whose text never holds the key)."""
         import requests
 
+        seconds = self.params["timeout"]
         try:
-            response = requests.request(method, url, timeout=self.params["timeout"], allow_redirects=False, **kwargs)
+            streamed = requests.request(method, url, timeout=seconds, allow_redirects=False, stream=True, **kwargs)
+            try:
+                response = Answer(streamed.status_code, dict(streamed.headers),
+                                  _whole_body(streamed.raw, time.monotonic() + seconds, MAX_ANSWER_BYTES))
+            finally:
+                streamed.close()
         except requests.Timeout:
             raise Transient(bilingual("hết thời gian chờ", "timed out")) from None
         except requests.RequestException as e:
@@ -211,6 +224,10 @@ class OnlineEngine(Engine):
 
     SOUND_PARAMS: ClassVar[tuple[str, ...]] = ("voice", "speed")  # what changes the sound (the cache key)
 
+    def sound_params(self) -> dict[str, Any]:
+        # tuning retries, a timeout or the address never pays for every sentence again
+        return {k: v for k, v in self.params.items() if k in (*self.SOUND_PARAMS, "syllables_per_second")}
+
     @classmethod
     def availability(cls, params=None, base_dir=None, probe=None, probe_timeout=3.0) -> Availability:
         p = cls.normalize_params(params)
@@ -224,6 +241,51 @@ class OnlineEngine(Engine):
                                 bilingual("máy cần Internet; hoặc chọn giọng ngoại tuyến, hoặc đặt `fallback:`",
                                           "needs the Internet; use an offline voice or set `fallback:`"))
         return Availability(True, f"{cls.SERVICE} ({detail})")
+
+
+MAX_ANSWER_BYTES = 20_000_000  # one sentence's audio is ~100 KB: an answer past this is not one
+QUIET_DBFS = -50.0  # speech is -30 to -15 dBFS RMS; an answer quieter than this is hiss or silence
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer read whole, within the time and size a sentence's audio can take."""
+
+    status_code: int
+    headers: dict[str, str]
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+def _whole_body(raw: Any, deadline: float, limit: int) -> bytes:
+    """The body of a streamed answer, read as it comes (`read1`: whatever has arrived, at most one
+    read timeout's wait each time) until the deadline: `requests`' timeout is per read, so a
+    server trickling a byte at a time, or sending for ever, held a build without end."""
+    from urllib3.exceptions import HTTPError
+
+    body = bytearray()
+    try:
+        while chunk := raw.read1(64 * 1024, decode_content=True):
+            body += chunk
+            if len(body) > limit:
+                raise Transient(bilingual(f"câu trả lời lớn quá {limit // 1_000_000} MB", "answer too large"))
+            if time.monotonic() > deadline:
+                raise Transient(bilingual("câu trả lời đến quá chậm", "answer too slow"))
+    except (HTTPError, OSError) as e:
+        raise Transient(bilingual(f"đứt kết nối khi nhận ({type(e).__name__})", "connection broken")) from None
+    return bytes(body)
+
+
+def _level_dbfs(clip: Clip) -> float:
+    samples = np.frombuffer(clip.samples, dtype="<i2").astype(np.float64)
+    rms = float(np.sqrt(np.mean(np.square(samples)))) if len(samples) else 0.0
+    return 20 * math.log10(rms / 32768) if rms > 0 else -math.inf
 
 
 def find_key(name: str, env: str, project_root: Path) -> str:
@@ -263,8 +325,8 @@ def http_probe(url: str, timeout: float) -> tuple[bool, str]:
     import requests
 
     try:
-        r = requests.get(url, timeout=timeout, allow_redirects=False)
-        return True, f"HTTP {r.status_code}"
+        with requests.get(url, timeout=timeout, allow_redirects=False, stream=True) as r:  # the status, no body
+            return True, f"HTTP {r.status_code}"
     except requests.RequestException as e:
         host = urllib.parse.urlsplit(url).netloc
         return False, f"{host}: {type(e).__name__}"

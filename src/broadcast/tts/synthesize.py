@@ -284,7 +284,7 @@ def _round(pending, known, engine_for, cache, base_dir, jobs, stats, clips, bar)
             failed(item, eng.message)
             continue
         try:
-            key = clip_key(eng.NAME, eng.version(), eng.params, item.sentence)
+            key = clip_key(eng.NAME, eng.version(), eng.sound_params(), item.sentence)
         except (TTSError, OSError) as e:
             failed(item, getattr(e, "message", str(e)))
             continue
