@@ -460,3 +460,16 @@ def test_syllables_per_second_sets_the_rate_that_comes_out(name, fake, tmp_path)
     from broadcast.tts.voices import check_profile
 
     assert check_profile(name, {"syllables_per_second": 99})
+
+
+@pytest.mark.parametrize("status, reachable", [(200, True), (401, True), (404, True), (500, False), (503, False)])
+def test_the_reachability_probe_counts_a_server_error_as_down(fake, status, reachable):
+    """doctor said [OK] (HTTP 500) for a service that was down."""
+    from broadcast.tts.online import http_probe
+
+    fake.plan = [str(status)] if status >= 500 else ["401"] if status == 401 else []
+    url = f"{fake.base}/viettel" if status != 404 else f"{fake.base}/files/a.mp3"
+    if status == 404:
+        fake.pending = 1
+    ok, detail = http_probe(url, 2.0)
+    assert ok is reachable and detail.startswith("HTTP ")

@@ -321,12 +321,13 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def http_probe(url: str, timeout: float) -> tuple[bool, str]:
-    """Is `url`'s host answering HTTP within `timeout` seconds? Any HTTP status counts."""
+    """Is `url`'s service answering within `timeout` seconds? Any status but a server error counts (a
+    refused probe without a key is still an answer; a 500 or 503 is a service that is down)."""
     import requests
 
     try:
         with requests.get(url, timeout=timeout, allow_redirects=False, stream=True) as r:  # the status, no body
-            return True, f"HTTP {r.status_code}"
+            return r.status_code < 500, f"HTTP {r.status_code}"
     except requests.RequestException as e:
         host = urllib.parse.urlsplit(url).netloc
         return False, f"{host}: {type(e).__name__}"
