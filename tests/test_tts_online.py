@@ -473,3 +473,21 @@ def test_the_reachability_probe_counts_a_server_error_as_down(fake, status, reac
         fake.pending = 1
     ok, detail = http_probe(url, 2.0)
     assert ok is reachable and detail.startswith("HTTP ")
+
+
+@pytest.mark.parametrize("name", KEYED)
+def test_a_service_that_keeps_failing_is_not_tried_again_in_the_build(name, fake, tmp_path):
+    """Every sentence waited its retries (~100 s with the defaults) before the fallback: a week of a
+    dead service took hours."""
+    fake.plan = ["503"] * 100
+    engine = _engine(name, fake, tmp_path, retries=1)
+    for _ in range(3):
+        with pytest.raises(TTSError):
+            engine.synthesize(SENTENCE)
+    sent = len(fake.requests)
+    with pytest.raises(TTSError) as caught:
+        engine.synthesize(SENTENCE)
+    assert "không thử lại trong lần dựng này" in caught.value.message and len(fake.requests) == sent
+    fresh = _engine(name, fake, tmp_path, retries=1)  # the next build tries it again
+    fake.plan = []
+    assert fresh.synthesize(SENTENCE).duration > 1.5

@@ -96,6 +96,7 @@ class OnlineEngine(Engine):
         self._random = random.Random()
         self.sleep: Callable[[float], None] = time.sleep  # tests replace it
         self._key: str | None = None
+        self._given_up = 0  # sentences in a row the service failed after every retry (not a refusal)
 
     @property
     def max_concurrency(self) -> int:
@@ -131,6 +132,10 @@ class OnlineEngine(Engine):
     def synthesize(self, sentence: str) -> Clip:
         if self.NEEDS_KEY:
             self.key()
+        if self._given_up >= DOWN_AFTER:  # down: every sentence would wait its retries (~100 s) for nothing
+            raise TTSError(bilingual(f"{self.SERVICE} đã không trả lời được {DOWN_AFTER} câu liền: không thử lại "
+                                     "trong lần dựng này (giọng dự phòng đọc thay, nếu có)",
+                                     f"{self.SERVICE} is down: not tried again in this build"))
         attempts = self.params["retries"] + 1
         last = ""
         for attempt in range(attempts):
@@ -139,6 +144,7 @@ class OnlineEngine(Engine):
                 try:
                     clip, last = self._answer(sentence, self.fetch(sentence))
                     if clip is not None:
+                        self._given_up = 0
                         return clip
                 except Transient as e:
                     last, wait = self._redact(e.why), e.retry_after
@@ -152,6 +158,8 @@ class OnlineEngine(Engine):
                 if wait is not None:  # the service said how long: never less, never more than the cap allows
                     delay = min(max(wait, delay), max(self.params["backoff_max"], 0.0))
                 self.sleep(delay)
+        with self._count_lock:
+            self._given_up += 1
         raise TTSError(self._failed(sentence, last, attempts))
 
     def _answer(self, sentence: str, audio: bytes) -> tuple[Clip | None, str]:
@@ -243,6 +251,7 @@ class OnlineEngine(Engine):
         return Availability(True, f"{cls.SERVICE} ({detail})")
 
 
+DOWN_AFTER = 3  # sentences in a row failed after every retry: the service is down for this build
 MAX_ANSWER_BYTES = 20_000_000  # one sentence's audio is ~100 KB: an answer past this is not one
 QUIET_DBFS = -50.0  # speech is -30 to -15 dBFS RMS; an answer quieter than this is hiss or silence
 
