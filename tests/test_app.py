@@ -325,3 +325,21 @@ def test_choosing_the_week_reads_the_settings_not_every_commune(tmp_path, monkey
     result = run("build", "--jobs", "1", "--project", str(root))
     assert result.exit_code == 0, result.output
     assert len(reads) == 1
+
+
+@pytest.mark.parametrize("entry", ["from broadcast.console import main; main()", "-m"])
+def test_output_in_a_windows_code_page_is_written_in_utf8(tmp_path, entry):
+    """A Windows job with its output sent to a log file writes in cp1252, which has no Vietnamese
+    letters: lint's summary (stdout) and a project's errors (stderr) come out in UTF-8, with the
+    exit code of the result, not a UnicodeEncodeError traceback."""
+    root = make_project(tmp_path / "p")
+    args = ["lint", "--project", str(root)]
+    command = [sys.executable, "-m", "broadcast.cli", *args] if entry == "-m" else [sys.executable, "-c", entry, *args]
+    env = {**os.environ, "PYTHONIOENCODING": "cp1252"}
+    done = subprocess.run(command, capture_output=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+    assert "kịch bản (scripts)" in done.stdout.decode("utf-8")
+    (root / "broadcast.yaml").write_text("name: [chưa đóng\n", encoding="utf-8")
+    done = subprocess.run(command, capture_output=True, env=env, timeout=120)
+    errors = done.stderr.decode("utf-8")
+    assert done.returncode == 2 and "Traceback" not in errors and "broadcast.yaml" in errors and "dòng" in errors

@@ -706,4 +706,7 @@ def init(directory: Path) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
+    from .console import speak_vietnamese
+
+    speak_vietnamese(sys.stdout, sys.stderr)
     main()
