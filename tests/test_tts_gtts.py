@@ -269,3 +269,99 @@ def test_a_commune_whose_online_voice_answers_badly_fails_alone(google, project,
     assert not (week / "lang-son" / "xa-huu-lung").exists()
     manifest = json.loads((week / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["locales"] == ["lang-son/xa-chi-lang"] and manifest["failures"]
+
+
+# --- the requests gTTS prepares are sent by us: certificates checked, answers bounded ------------
+
+
+@pytest.fixture
+def google_tls(mp3, monkeypatch, tmp_path):
+    """The fake Google over HTTPS, with a certificate from a made-up authority (trustme) that the
+    machine does not trust: as a machine in the middle of the connection would present."""
+    import ssl
+
+    import gtts.tts
+    import trustme
+
+    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+                "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    authority = trustme.CA()
+    fake = FakeGoogle(mp3)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+    fake.server.socket = context.wrap_socket(fake.server.socket, server_side=True)
+    monkeypatch.setattr(gtts.tts, "_translate_url", lambda tld="com", path="": f"https://127.0.0.1:{fake.port}/{path}")
+    bundle = tmp_path / "authority.pem"
+    authority.cert_pem.write_to_path(str(bundle))
+    yield fake, bundle
+    fake.close()
+
+
+def test_a_certificate_nobody_vouches_for_is_not_believed(google_tls, tmp_path, monkeypatch):
+    """gTTS sends with `verify=False`: anyone between the commune and Google could have answered with
+    their own audio, and it would have aired. Now no sentence is sent past a certificate the machine
+    does not trust; once it does (the same server), the sentence is read."""
+    fake, bundle = google_tls
+    eng = make_engine("gtts", dict(FAST, retries=1), tmp_path)
+    with pytest.raises(TTSError) as e:
+        eng.synthesize(SENTENCE)
+    assert "connection failed" in e.value.message and fake.texts == []  # nothing was ever sent
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    clip = make_engine("gtts", FAST, tmp_path).synthesize(SENTENCE)
+    assert 0.9 < clip.duration < 1.2 and fake.texts == [SENTENCE]
+
+
+class _Dribble(BaseHTTPRequestHandler):
+    """An answer that never ends: a byte of a jQ1olc line every 20 ms (`endless`), or as fast as it
+    can (`flood`)."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.end_headers()
+        try:
+            self.wfile.write(b')]}\'\n\n[["wrb.fr","jQ1olc","[\\"')
+            while True:
+                if self.path.endswith("flood"):
+                    self.wfile.write(b"A" * 65536)
+                else:
+                    self.wfile.write(b"A")
+                    self.wfile.flush()
+                    threading.Event().wait(0.02)
+        except OSError:
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("how", ["endless", "flood"])
+def test_an_answer_that_never_ends_costs_one_timeout_and_bounded_memory(tmp_path, monkeypatch, how):
+    """gTTS read an answer with a timeout per read only: a server sending a byte at a time held the
+    build for ever, and one sending without end was read until memory ran out."""
+    import time
+    import tracemalloc
+
+    import gtts.tts
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Dribble)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    monkeypatch.setattr(gtts.tts, "_translate_url",
+                        lambda tld="com", path="": f"http://127.0.0.1:{server.server_address[1]}/{how}")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    eng = make_engine("gtts", dict(FAST, retries=0, timeout=1.0), tmp_path)
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(TTSError) as e:
+            eng.synthesize(SENTENCE)
+        took, (_, peak) = time.monotonic() - started, tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        server.shutdown()
+        server.server_close()
+    assert took < 10, took
+    assert peak < 100_000_000, peak
+    assert ("quá chậm" if how == "endless" else "lớn quá") in e.value.message

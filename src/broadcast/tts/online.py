@@ -201,7 +201,7 @@ class OnlineEngine(Engine):
         status = response.status_code
         if status in RETRY_STATUSES:
             raise Transient(f"HTTP {status}", _retry_after(response.headers.get("Retry-After")))
-        if status in (401, 403):
+        if status in (401, 403) and self.NEEDS_KEY:  # a keyless service (gTTS) refusing is not a key's fault
             raise TTSError(bilingual(f"HTTP {status}: khóa API {self.SERVICE} sai, hết hạn hoặc hết hạn mức",
                                      f"HTTP {status}: the {self.SERVICE} key was refused"))
         if status >= 400:
