@@ -262,3 +262,37 @@ def test_a_file_where_the_bundles_folder_must_be_is_a_machine_error_naming_it(tm
     assert result.exit_code == 3, result.output
     assert "output/bundles" in result.output and "xóa hoặc đổi tên" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_bundle_older_than_its_week_is_removed_when_the_week_changes(tmp_path):
+    """A zip made before its week was rebuilt verifies against its own SHA256SUMS and would air the old
+    audio: a build that changes a commune's files removes that commune's zip (and says so), and leaves
+    a zip that still holds what is published; an emergency added to the week does the same."""
+    root = _project(tmp_path)
+    assert run("build", "--week", WEEK, "--jobs", "1", "--project", str(root)).exit_code == 0
+    assert run("bundle", "--week", WEEK, "--project", str(root)).exit_code == 0
+    bundles = root / "output" / "bundles" / WEEK
+    chi_lang, huu_lung = bundles / "lang-son_xa-chi-lang.zip", bundles / "lang-son_xa-huu-lung.zip"
+    kept = huu_lung.read_bytes()
+    commune = root / "locales/lang-son/xa-chi-lang.yaml"
+    commune.write_text(commune.read_text(encoding="utf-8").replace("Xã Chi Lăng", "Xã Chi Lăng Mới"), encoding="utf-8")
+    result = run("build", "--week", WEEK, "--jobs", "1", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    assert not chi_lang.exists() and huu_lung.read_bytes() == kept
+    assert "lang-son/xa-chi-lang" in result.output and f"broadcast bundle --week {WEEK}" in result.output
+    assert "xa-huu-lung" not in result.output.split("Gói mang tới đài")[1]
+
+    assert run("bundle", "--week", WEEK, "--project", str(root)).exit_code == 0
+    unchanged = run("build", "--week", WEEK, "--jobs", "1", "--project", str(root), "--json")
+    assert unchanged.exit_code == 0 and '"bundles_dropped": []' in unchanged.output and chi_lang.is_file()
+    (root / "scripts/bao-dong.yaml").write_text(textwrap.dedent("""\
+        id: bao-dong
+        title: "Khẩn cấp: giả danh công an"
+        source: Công an tỉnh Lạng Sơn, 04/12/2024
+        level: emergency
+        valid: {from: 2024-12-04}
+        body: Bà con {{ locale.name }} tuyệt đối không chuyển tiền cho người lạ. Gọi ngay 113.
+        """), encoding="utf-8")
+    emergency = run("emergency", "bao-dong", "--week", WEEK, "--locale", "xa-huu-lung", "--project", str(root))
+    assert emergency.exit_code == 0, emergency.output
+    assert not huu_lung.exists() and chi_lang.is_file() and "lang-son/xa-huu-lung" in emergency.output

@@ -13,12 +13,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
 from . import __version__, manifest
+from .bundle import drop_stale
 from .context import BuildContext
 from .errors import ContentError, Problem
 from .events import Event, Listener, Progress, ignore, stage
@@ -42,6 +43,7 @@ class BuildResult(Manifest):
     """What a build published: its manifest, and where."""
 
     output: Path = Path()
+    bundles_dropped: list[str] = field(default_factory=list)  # communes whose station zip was out of date
 
     @property
     def exit_code(self) -> int:
@@ -142,6 +144,7 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
                     **ctx.stats)
                 staging.write_bytes(manifest.FILE, result.to_bytes())
                 result.output = staging.publish()
+                result.bundles_dropped = drop_stale(output, week)
                 progress.counts.update(files=len(result.files), unchanged=staging.reused)
         except BaseException:
             staging.discard()

@@ -147,6 +147,35 @@ chép lại từ gói gốc hoặc báo cho trung tâm văn hóa - thông tin.
 """
 
 
+def drop_stale(output: Path, week: Week) -> list[str]:
+    """Delete the week's station bundles that no longer hold the published files (the week was
+    rebuilt, or an emergency added, after they were made), so an old zip never goes to a station:
+    it would verify, against its own SHA256SUMS, and air last build's audio. Returns their communes.
+    Called with the build lock held, right after publishing."""
+    folder = bundle_folder(output, week)
+    if not folder.is_dir():
+        return []
+    published: dict[str, dict[str, str]] = {}
+    for entry in manifest.published(output / week.id).values():
+        if entry.locale:
+            published.setdefault(entry.locale, {})[PurePosixPath(entry.path).relative_to(entry.locale).as_posix()] \
+                = entry.sha256
+    dropped = []
+    for path in sorted(folder.glob("*.zip")):
+        locale = path.stem.replace("_", "/", 1)  # ids are slugs: the first '_' is the province's '/'
+        try:
+            with zipfile.ZipFile(path) as archive:
+                sums = archive.read(f"{PurePosixPath(locale).name}/{SUMS}").decode("utf-8", errors="replace")
+            held = _parse_sums(sums, path)
+            held.pop(README, None)
+        except (OSError, KeyError, zipfile.BadZipFile, UsageError):
+            held = None  # not a bundle it can read: not one to send either
+        if held != published.get(locale):
+            path.unlink(missing_ok=True)
+            dropped.append(locale)
+    return dropped
+
+
 def verify_folder(folder: Path) -> Verification:
     """Compare a copied commune folder with its SHA256SUMS, or a published week folder
     (output/<week>) with its manifest: every byte read, whatever a build last noted."""
@@ -185,10 +214,14 @@ def _inside(rel: str) -> bool:
 
 
 def _read_sums(sums: Path) -> dict[str, str]:
+    return _parse_sums(sums.read_text(encoding="utf-8", errors="replace"), sums)
+
+
+def _parse_sums(text: str, sums: Path) -> dict[str, str]:
     """SHA256SUMS as `sha256sum` writes it: path -> sha256; a line that is not one, or names a path
     outside the folder, is refused at its number."""
     expected: dict[str, str] = {}
-    for number, line in enumerate(sums.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         match = _SUM_LINE.match(line)

@@ -217,7 +217,8 @@ def build_command(project_dir: Path | None, week: str | None, locale_ids: tuple[
         click.echo(json.dumps({"week": result.week.id, "output": str(result.output), "exit_code": result.exit_code,
                                "stats": result.stats, "warnings": result.warnings, "failures": result.failures,
                                "files": len(result.files), "draft": result.draft,
-                               "placeholders_left_out": result.left_out, "not_approved": result.not_approved},
+                               "placeholders_left_out": result.left_out, "not_approved": result.not_approved,
+                               "bundles_dropped": result.bundles_dropped},
                               ensure_ascii=False, indent=2))
     else:
         s = result.stats
@@ -237,9 +238,17 @@ def build_command(project_dir: Path | None, week: str | None, locale_ids: tuple[
                        f"{', '.join(result.not_approved)}")
         for warning in result.warnings:
             click.echo(f"cảnh báo: {warning}")
+        _bundles_dropped(result.week, result.bundles_dropped)
         for failure in result.failures:
             click.echo(f"LỖI: {failure}")
     sys.exit(result.exit_code)
+
+
+def _bundles_dropped(week: app.Week, communes: list[str]) -> None:
+    if communes:
+        click.echo(f"Gói mang tới đài của {len(communes)} xã đã cũ so với tuần vừa phát hành nên đã bị xoá "
+                   f"(stale station bundles removed): {', '.join(communes)}. Đóng gói lại: "
+                   f"broadcast bundle --week {week.id}")
 
 
 class _Bars:
@@ -479,6 +488,7 @@ def emergency(script_id: str, project_dir: Path | None, week: str | None, locale
                                      jobs=jobs, listener=bars.show)
     click.echo(f"Tin khẩn cấp '{result.script}' đã phát hành vào tuần {result.week.id} cho {len(result.published)} "
                f"xã ({len(result.files)} tệp mới).")
+    _bundles_dropped(result.week, result.bundles_dropped)
     for failure in result.failures:
         click.echo(f"LỖI: {failure}")
     sys.exit(result.exit_code)

@@ -25,6 +25,7 @@ from datetime import date
 from pathlib import Path
 
 from . import manifest
+from .bundle import drop_stale
 from .context import BuildContext
 from .errors import ContentError, Problem, UsageError
 from .events import Listener, Progress, ignore, stage
@@ -48,6 +49,7 @@ class EmergencyResult:
     published: list[str] = field(default_factory=list)  # communes that have the bulletin now
     files: list[str] = field(default_factory=list)  # files added or replaced
     failures: list[str] = field(default_factory=list)
+    bundles_dropped: list[str] = field(default_factory=list)  # communes whose station zip was out of date
 
     @property
     def exit_code(self) -> int:
@@ -122,6 +124,7 @@ def publish_emergency(project: Project, week: Week, script: Script, locales: lis
                             functools.partial(podcast.with_items, items=items))
             with stage("publish", listener) as progress:
                 result.files = _add_to_week(folder, staging, previous, ctx.entries)
+                result.bundles_dropped = drop_stale(output, week)
                 progress.counts.update(files=len(result.files))
             result.published = [loc.id for loc in chosen]
         finally:
