@@ -836,7 +836,9 @@ def _run_build(studio: Studio, job: BuildJob, week: Week) -> None:
     try:
         result = application.open_workspace(studio.root).build(week, listener=listen, jobs=min(2, os.cpu_count() or 1))
         job.result = {"week": result.week.id, "files": len(result.files), "messages": result.count("message"),
-                      "programs": result.count("program"), "failures": result.failures, "warnings": result.warnings,
+                      "programs": result.count("program"), "failures": result.failures,
+                      "warnings": result.warnings + [f"gói mang tới đài đã cũ nên đã xoá, cần đóng gói lại: {commune}"
+                                                     for commune in result.bundles_dropped],
                       "not_approved": result.not_approved, "seconds": result.stats.get("seconds", 0)}
         with records.connect(studio.root) as conn:
             records.add_audit(conn, job.user, "build", week.id,
