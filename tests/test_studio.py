@@ -727,6 +727,20 @@ def test_build_from_the_studio_streams_progress_then_browse_and_download(client,
         assert any(e.action == "build" and e.target == WEEK for e in records.audit(conn))
 
 
+def test_a_studio_build_names_the_station_bundles_it_made_out_of_date(client, root):
+    workspace = app.open_workspace(root)
+    assert workspace.build(app.Week.parse(WEEK)).exit_code == 0
+    [made] = workspace.bundle(app.Week.parse(WEEK))
+    script = root / "scripts" / "canh-bao.yaml"
+    script.write_text(script.read_text(encoding="utf-8").replace("Cảnh báo thử", "Cảnh báo thử mới"), encoding="utf-8")
+    assert client.post("/dung-tuan", data={"csrftoken": _token(client), "week": WEEK}).status_code == 303
+    with client.stream("GET", "/dung-tuan/su-kien") as stream:
+        body = "".join(stream.iter_text())
+    done = json.loads(body.split("event: done\ndata: ")[1].split("\n")[0])
+    assert done["failures"] == [] and not made.path.exists()
+    assert any("đóng gói lại" in w and "lang-son/xa-chi-lang" in w for w in done["warnings"]), done["warnings"]
+
+
 def test_a_build_that_stops_says_what_to_do_in_the_studio_and_is_in_the_log(client, root):
     """A script made from the starter (its source still <<CẦN ĐIỀN>>) stops the build: the page told
     studio staff to run a command-line option, and the log kept only the builds that published."""
