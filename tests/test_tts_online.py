@@ -491,3 +491,29 @@ def test_a_service_that_keeps_failing_is_not_tried_again_in_the_build(name, fake
     fresh = _engine(name, fake, tmp_path, retries=1)  # the next build tries it again
     fake.plan = []
     assert fresh.synthesize(SENTENCE).duration > 1.5
+
+
+@pytest.mark.parametrize("name", KEYED)
+def test_a_stopped_build_does_not_wait_for_the_retries_under_way(name, fake, tmp_path):
+    """Ctrl-C or SIGTERM during an online round: the sentences queued are dropped, and those under
+    way give up at their next wait instead of sleeping through their backoffs and retrying (a
+    `timeout 600 broadcast build` went on for minutes after its SIGTERM, until SIGKILL)."""
+    import os
+    import signal
+
+    from broadcast.tts import ClipCache, VoiceSpec, synthesize_all
+
+    fake.plan = ["503"] * 1000
+    voice = VoiceSpec("online", name, {"url": f"{fake.base}/{name}", "timeout": 1.0, "retries": 4,
+                                       "backoff": 4.0, "backoff_max": 4.0, "max_concurrency": 4})
+    requests = [(voice, f"Câu số {i} gửi tới bà con.") for i in range(40)]
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))  # as Ctrl-C sends it
+    started = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        synthesize_all(requests, ClipCache(tmp_path / "clips"), tmp_path, jobs=1)
+    stopped = time.monotonic() - started
+    timer.cancel()
+    # each of the 4 sentences under way had 4 more backoffs of up to 4 s ahead of it
+    assert stopped < 2.5, stopped
+    assert len(fake.requests) <= 8  # the first tries, and at most the retries already started

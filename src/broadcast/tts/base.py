@@ -176,6 +176,10 @@ class Engine(ABC):
     def close(self) -> None:  # noqa: B027 - optional: most engines hold nothing to release
         """Release resources (sessions, handles). Optional."""
 
+    def stop(self) -> None:  # noqa: B027 - optional: only engines that wait (online ones) need it
+        """The build is stopping (Ctrl-C, SIGTERM): sentences under way give up at their next wait.
+        May be called from another thread."""
+
 
 RATE_PARAM = Param("syllables_per_second", (float, type(None)), None,
                    "tốc độ đọc, âm tiết mỗi giây (loa ngoài trời: 3,0-3,5 sau tempo của preset)", low=1.5, high=8.0)

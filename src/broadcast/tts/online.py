@@ -94,7 +94,8 @@ class OnlineEngine(Engine):
         self._slots = threading.BoundedSemaphore(self.params["max_concurrency"])
         self._count_lock = threading.Lock()
         self._random = random.Random()
-        self.sleep: Callable[[float], None] = time.sleep  # tests replace it
+        self._stopping = threading.Event()
+        self.sleep: Callable[[float], object] = self._stopping.wait  # a wait `stop` cuts short; tests replace it
         self._key: str | None = None
         self._given_up = 0  # sentences in a row the service failed after every retry (not a refusal)
 
@@ -139,6 +140,8 @@ class OnlineEngine(Engine):
         attempts = self.params["retries"] + 1
         last = ""
         for attempt in range(attempts):
+            if self._stopping.is_set():  # the build is stopping: no new request, no retry
+                raise TTSError(bilingual("đã dừng theo yêu cầu", "stopped"))
             wait: float | None = None
             with self._slots:
                 try:
@@ -161,6 +164,9 @@ class OnlineEngine(Engine):
         with self._count_lock:
             self._given_up += 1
         raise TTSError(self._failed(sentence, last, attempts))
+
+    def stop(self) -> None:
+        self._stopping.set()
 
     def _answer(self, sentence: str, audio: bytes) -> tuple[Clip | None, str]:
         """(the clip, "") when the answer is whole, decodes and is as long as the sentence can be."""

@@ -375,6 +375,10 @@ def _round(pending, known, engine_for, cache, base_dir, jobs, stats, clips, bar)
                         done(*_local_synthesize(eng, sentence, key, cache))
                     except (TTSError, OSError) as e:
                         fail(key, e)
+        except BaseException:  # Ctrl-C or SIGTERM: what is under way gives up at its next wait
+            for eng in local.values():
+                eng.stop()
+            raise
         finally:
             for ex in executors:
                 ex.shutdown(wait=True, cancel_futures=True)
