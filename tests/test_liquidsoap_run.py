@@ -10,6 +10,7 @@ cut) does not air again what aired before it."""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import threading
@@ -64,6 +65,10 @@ def test_the_script_airs_by_date_picks_up_a_new_week_and_puts_an_emergency_first
     _tone(ahead / "KHAN-CAP_tuan-sau.wav", 1.2, 770)
     # the test runs as root in CI; the station's own script is never told to allow it
     (here / "chay-thu.liq").write_text('settings.init.allow_root.set(true)\n%include "lich-phat-song.liq"\n')
+    # the same bulletin aired in another week (re-issued now): noted there, which must not stop it here
+    _tone(tmp_path / "bao-lu.wav", 2.0, 880)
+    bulletin = hashlib.md5((tmp_path / "bao-lu.wav").read_bytes()).hexdigest()
+    (output / "lich-phat-song.da-phat").write_text(f"{COMMUNE}/2020-W01/KHAN-CAP_bao-lu.wav:{bulletin}\n")
     recording = tmp_path / "da-phat.wav"
     run, lines = _start(here, recording)
     try:
@@ -105,10 +110,10 @@ def test_the_script_airs_by_date_picks_up_a_new_week_and_puts_an_emergency_first
     assert "KHAN-CAP_tin-cu" not in log  # an older week's bulletin
     assert ("bat-dau", "KHAN-CAP_tuan-sau.wav") not in events  # a later week's: noted, not aired now
     # noted outside the week's folder, which a rebuild replaces whole (and `verify` would call it extra)
-    sizes = {name: (folder / name).stat().st_size for folder, name in ((here, "KHAN-CAP_bao-lu.wav"),
-                                                                       (ahead, "KHAN-CAP_tuan-sau.wav"))}
+    noted = {f"{w}/{name}:{hashlib.md5((folder / name).read_bytes()).hexdigest()}"
+             for w, folder, name in ((week.id, here, "KHAN-CAP_bao-lu.wav"), ("2099-W02", ahead, "KHAN-CAP_tuan-sau.wav"))}
     assert sorted((output / "lich-phat-song.da-phat").read_text().splitlines()) == sorted(
-        f"{COMMUNE}/{name}:{size}" for name, size in sizes.items())
+        [f"{COMMUNE}/2020-W01/KHAN-CAP_bao-lu.wav:{bulletin}"] + [f"{COMMUNE}/{key}" for key in noted])
     assert not [p for p in output.rglob("*.da-phat") if p.parent != output]
 
     # the station's PC restarts: what aired before is not aired again
@@ -118,6 +123,17 @@ def test_the_script_airs_by_date_picks_up_a_new_week_and_puts_an_emergency_first
     finally:
         _stop(again)
     assert "tin khẩn cấp" not in "".join(relog), "".join(relog)
+
+    # the bulletin corrected (a digit of a number: the same length, other bytes): it airs again, once
+    _tone(here / "KHAN-CAP_bao-lu.wav", 2.0, 990)
+    third, corrected = _start(here, tmp_path / "lan-ba.wav")
+    try:
+        time.sleep(10)
+    finally:
+        _stop(third)
+    aired = [Path(line.split("\t")[3].strip()).name for line in corrected
+             if line.startswith("AS-RUN\t") and "\tbat-dau\t" in line]  # the programs of this minute air too
+    assert [name for name in aired if name.startswith("KHAN-CAP")] == ["KHAN-CAP_bao-lu.wav"], "".join(corrected)
 
 
 def _start(here: Path, recording: Path) -> tuple[subprocess.Popen, list[str]]:

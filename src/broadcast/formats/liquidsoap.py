@@ -7,8 +7,9 @@ folder and in the commune's folder of every week published beside it (output/<we
 own date, and a script left running past Sunday goes on with the next published week without a
 restart. A new `KHAN-CAP_*` file (an emergency) is aired as soon as it appears, interrupting the
 program, which then resumes; once only, and only from the week on air: what aired is noted in
-`output/lich-phat-song.da-phat` (outside the weeks, which a rebuild replaces whole), so a
-restart (a power cut) does not air it again; an older week's bulletins are never aired, and a
+`output/lich-phat-song.da-phat` (outside the weeks, which a rebuild replaces whole) by commune,
+week, name and MD5, so a restart (a power cut) does not air it again, while the same bulletin
+re-issued in a later week, or corrected in this one, airs; an older week's bulletins are never aired, and a
 later week's (published ahead, their bulletin already first in every slot of that week) are
 noted, not aired at midnight when their week begins. Every track start and end is logged
 as an `AS-RUN` line, the input of `broadcast asrun import`.
@@ -51,6 +52,8 @@ end
 
 aired_file = "#{{output_dir}}/lich-phat-song.da-phat"  # shared by the communes of a PC: lines name theirs
 aired = ref(if file.exists(aired_file) then file.lines(aired_file) else [] end)
+# a bulletin is its week, its name and its bytes (MD5): the same name re-issued in a later week, or
+# corrected in this one (often the same length: a digit changed), airs again
 def new_alert(name) =
   key = "#{{commune}}/#{{name}}"
   if list.mem(key, !aired) then
@@ -96,7 +99,7 @@ def look(folder, week, current, due, name) =
       log(label="lich-phat-song", "đến giờ phát #{{name}}")
       ignore(programs.push.uri(path))
     elsif week >= current and week >= first_week and string.contains(prefix="KHAN-CAP_", name)
-          and new_alert("#{{name}}:#{{file.size(path)}}") then
+          and new_alert("#{{week}}/#{{name}}:#{{file.digest(path)}}") then
       if week == current then
         log(label="lich-phat-song", "tin khẩn cấp #{{name}}")
         ignore(emergencies.push.uri(path))
