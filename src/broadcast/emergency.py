@@ -36,7 +36,7 @@ from .messages import clip_requests, speak_messages
 from .model import Locale, Project, Script, Week
 from .plan import Airing, LocalePlan, WeekPlan
 from .programs import make_programs
-from .publish import Lock, Staging, move_in, published_weeks
+from .publish import Lock, Staging, fsync_file, move_in, published_weeks
 from .tts import ClipCache, synthesize_all
 
 SCHEDULE = "lich-phat-song.html"
@@ -194,11 +194,7 @@ def _add_to_week(folder: Path, staging: Staging, previous: dict[str, manifest.En
         if path.is_file() and rel not in changed:
             path.unlink()
     for rel in changed:
-        fd = os.open(staging.path / rel, os.O_RDONLY)
-        try:
-            os.fsync(fd)  # on disk before it is visible
-        finally:
-            os.close(fd)
+        fsync_file(staging.path / rel)  # on disk before it is visible
     data = json.loads((folder / manifest.FILE).read_text(encoding="utf-8"))
     files = {e["path"]: e for e in data.get("files", [])}
     files.update({rel: entries[rel].to_json() for rel in changed})

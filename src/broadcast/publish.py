@@ -421,7 +421,7 @@ class Staging:
         with self._lock:
             if self._flusher is None:
                 self._flusher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flush")
-            self._flushing.append(self._flusher.submit(_fsync_file, target))
+            self._flushing.append(self._flusher.submit(fsync_file, target))
 
     def _count_reuse(self) -> None:
         with self._lock:
@@ -672,9 +672,10 @@ def _exchange(a: Path, b: Path) -> bool:
     return result == 0
 
 
-def _fsync_file(path: Path) -> None:
-    """Flush a staged file to disk before it becomes visible."""
-    fd = os.open(path, os.O_RDONLY)
+def fsync_file(path: Path) -> None:
+    """Flush a staged file to disk before it becomes visible. Opened for writing: Windows flushes
+    only a handle that may write (read-only, every build failed there with EBADF)."""
+    fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))
     try:
         os.fsync(fd)
     finally:

@@ -26,7 +26,10 @@ def temp_beside(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix + ".tmp", dir=path.parent)
     try:
-        os.fchmod(fd, 0o666 & ~_UMASK)
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o666 & ~_UMASK)
+        else:  # Windows before Python 3.13: by name (it keeps only the read-only bit anyway)
+            os.chmod(name, 0o666 & ~_UMASK)
     finally:
         os.close(fd)
     return Path(name)
