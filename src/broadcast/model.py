@@ -15,6 +15,9 @@ from .errors import Problem, UsageError
 from .speech.lexicon import Lexicon
 
 LEVELS = ("normal", "priority", "emergency")  # Thông tư 39/2020/TT-BTTTT
+# The station's lines, published with each commune's messages: (file stem, title in the schedules). A
+# script cannot take one of these ids: its message file would be the station's line's.
+ANNOUNCEMENTS = {"opening": ("loi-mo-dau", "Lời mở đầu của đài"), "closing": ("loi-ket-thuc", "Lời kết thúc")}
 
 
 class HasProblems:

@@ -27,12 +27,9 @@ from .events import Progress
 from .formats import ItemFile, MessageInfo, ProgramFile, StationWeek
 from .manifest import Entry
 from .master import AnnouncementFiles, content_key
-from .model import Locale, Script
+from .model import ANNOUNCEMENTS, Locale, Script
 from .plan import LocalePlan, Program, WeekPlan
 from .wav import read_wav
-
-# The station's lines, published with each commune's messages: (file stem, title in the schedules).
-ANNOUNCEMENTS = {"opening": ("loi-mo-dau", "Lời mở đầu của đài"), "closing": ("loi-ket-thuc", "Lời kết thúc")}
 
 
 def make_programs(ctx: BuildContext, plan: WeekPlan, announcement_files: dict[str, AnnouncementFiles],

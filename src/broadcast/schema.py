@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from .audio.presets import DEFAULT_PRESET, Preset, get_preset, preset_names
 from .errors import TTSError
 from .formats.text import DEVICE_NAMES, device_name
-from .model import LEVELS, Contact, OfficialNumber, Province, Settings, Slot, Validity
+from .model import ANNOUNCEMENTS, LEVELS, Contact, OfficialNumber, Province, Settings, Slot, Validity
 from .options import Choice, Depends, Invalid, Line, Option, Place, Schema, SubSchema, Text, Type
 from .phones import numbering_problem
 from .speech.lexicon import SECTIONS, Lexicon
@@ -61,10 +61,18 @@ class Slug(Text):
 
 
 class FileId(Slug):
-    """The `id` of a file: a slug equal to the file's name (what makes ids safe as paths)."""
+    """The `id` of a file: a slug equal to the file's name (what makes ids safe as paths), and
+    none of `taken` (names the build gives files of its own)."""
+
+    def __init__(self, what: str, taken: tuple[str, ...] = (), **options: Any):
+        super().__init__(what, **options)
+        self.taken = taken
 
     def convert(self, value: Any, at: Place) -> Any:
         value = super().convert(value, at)
+        if value in self.taken:
+            raise Invalid(f"{self.what} '{value}' trùng tên tệp lời mở đầu/kết thúc của đài trong thư mục messages "
+                          "(reserved name)", f"đổi tên tệp và id, ví dụ {value}-1")
         if value != at.stem:
             name = at.file.rsplit("/", 1)[-1]
             fix = f"đặt id: {at.stem} hoặc đổi tên tệp thành {value}.yaml" if SLUG.match(at.stem) else \
@@ -377,7 +385,7 @@ VALIDITY = Schema({"from": Type(date, required=True), "until": Type(date)}, rule
                   build=lambda v: Validity(v["from"], v["until"]) if v["from"] else None)
 
 SCRIPT = Schema({
-    "id": FileId("id kịch bản", required=True),
+    "id": FileId("id kịch bản", taken=tuple(stem for stem, _ in ANNOUNCEMENTS.values()), required=True),
     "title": Line(required=True, default=""),
     "source": Line(required=True, default=""),
     "level": Choice(LEVELS, default="normal"),
