@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import textwrap
+from datetime import date
 from pathlib import Path
 
 import m3u8
+import pytest
 
 from broadcast.ffmpeg import decode
 from broadcast.publish import sha256_file
@@ -24,6 +26,14 @@ body: |
   Thông báo khẩn tới bà con {{ locale.name }}.
   Bà con tuyệt đối không chuyển tiền cho người gọi điện tự xưng là công an. Gọi ngay 113.
 """
+
+
+@pytest.fixture(autouse=True)
+def on_air(monkeypatch):
+    """Today is Wednesday of WEEK, where the stations are: an emergency goes only into the week on air."""
+    from broadcast import app
+
+    monkeypatch.setattr(app, "today_in", lambda timezone="": date(2026, 12, 2))
 
 
 def _published(week: Path) -> dict[str, tuple[str, int]]:
@@ -179,3 +189,40 @@ def test_an_emergency_stopped_while_moving_into_the_week_is_finished_by_the_next
     on_disk = {p.relative_to(week).as_posix() for p in week.rglob("*") if p.is_file()} - {"manifest.json"}
     assert set(listed) == on_disk and all(sha256_file(week / rel) == sha for rel, sha in listed.items())
     assert "lang-son/xa-chi-lang/KHAN-CAP_bao-dong.mp3" in listed
+
+
+def test_an_emergency_goes_only_into_the_week_on_air(tmp_path, monkeypatch):
+    """On Friday 01/01/2027 the week on air is 2026-W53, and `--week 2027-W01` (next week) was taken:
+    the bulletin went into a week whose script notes it as already in every slot, and aired nowhere;
+    a past week's the same. Both are refused, saying what to do instead."""
+    from broadcast import app
+
+    root = make_project(tmp_path / "p", {"scripts/bao-dong.yaml": EMERGENCY})
+    for week in (WEEK, "2026-W50"):
+        assert run("build", "--week", week, "--jobs", "1", "--project", str(root)).exit_code == 0
+    before = {week: _published(root / "output" / week) for week in (WEEK, "2026-W50")}
+    ahead = run("emergency", "bao-dong", "--week", "2026-W50", "--project", str(root))
+    assert ahead.exit_code == 2 and "tuần 2026-W50 chưa phát (tuần đang phát là 2026-W49)" in ahead.output
+    assert "broadcast build --week 2026-W50" in ahead.output
+    monkeypatch.setattr(app, "today_in", lambda timezone="": date(2026, 12, 9))  # a week later
+    past = run("emergency", "bao-dong", "--week", WEEK, "--project", str(root))
+    assert past.exit_code == 2 and f"tuần {WEEK} đã qua" in past.output and "Traceback" not in past.output
+    assert {week: _published(root / "output" / week) for week in (WEEK, "2026-W50")} == before
+    now = run("emergency", "bao-dong", "--project", str(root))  # the week on air, 2026-W50
+    assert now.exit_code == 0 and "vào tuần 2026-W50" in now.output
+
+
+def test_a_later_week_is_checked_commune_by_commune(tmp_path):
+    """Next week rebuilt for one commune after the bulletin came: the other commune's next week still
+    lacked it, and the emergency said nothing (it looked for the bulletin in any commune)."""
+    root = make_project(tmp_path / "p", {"locales/lang-son/xa-huu-lung.yaml": "name: Xã Hữu Lũng\ncode: '06385'\n"})
+    for week in (WEEK, "2026-W50"):
+        assert run("build", "--week", week, "--jobs", "1", "--project", str(root)).exit_code == 0
+    (root / "scripts" / "bao-dong.yaml").write_text(EMERGENCY, encoding="utf-8")
+    rebuilt = run("build", "--week", "2026-W50", "--locale", "xa-chi-lang", "--jobs", "1", "--project", str(root))
+    assert rebuilt.exit_code == 0, rebuilt.output
+    result = run("emergency", "bao-dong", "--week", WEEK, "--locale", "xa-huu-lung", "--project", str(root))
+    assert result.exit_code == 1, result.output
+    assert "tuần 2026-W50 đã dựng trước khi có tin này nên 1 xã chưa có nó (lang-son/xa-huu-lung)" in result.output
+    other = run("emergency", "bao-dong", "--week", WEEK, "--locale", "xa-chi-lang", "--project", str(root))
+    assert other.exit_code == 0 and "2026-W50" not in other.output, other.output

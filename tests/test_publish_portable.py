@@ -73,7 +73,8 @@ def test_commands_run_without_fcntl_and_renameat2(tmp_path):
     (root / "scripts" / "bao-dong.yaml").write_text(
         "id: bao-dong\ntitle: Khẩn cấp\nsource: Công an tỉnh Lạng Sơn, 04/12/2024\nlevel: emergency\n"
         "valid: {from: 2024-12-04}\nbody: Bà con không chuyển tiền cho người lạ. Gọi ngay 113.\n", encoding="utf-8")
-    emergency = portable(WINDOWS + cli("emergency", "bao-dong", "--week", WEEK, "--project", str(root)))
+    on_air = "import datetime, broadcast.app\nbroadcast.app.today_in = lambda timezone='': datetime.date(2026, 12, 2)\n"
+    emergency = portable(WINDOWS + on_air + cli("emergency", "bao-dong", "--week", WEEK, "--project", str(root)))
     assert emergency.returncode == 0, emergency.stderr
     assert (root / "output" / WEEK / "lang-son/xa-chi-lang/KHAN-CAP_bao-dong.mp3").is_file()
     (root / "scripts" / "bao-dong.yaml").unlink()

@@ -264,7 +264,7 @@ def test_a_file_where_the_bundles_folder_must_be_is_a_machine_error_naming_it(tm
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
-def test_a_bundle_older_than_its_week_is_removed_when_the_week_changes(tmp_path):
+def test_a_bundle_older_than_its_week_is_removed_when_the_week_changes(tmp_path, monkeypatch):
     """A zip made before its week was rebuilt verifies against its own SHA256SUMS and would air the old
     audio: a build that changes a commune's files removes that commune's zip (and says so), and leaves
     a zip that still holds what is published; an emergency added to the week does the same."""
@@ -293,6 +293,11 @@ def test_a_bundle_older_than_its_week_is_removed_when_the_week_changes(tmp_path)
         valid: {from: 2024-12-04}
         body: Bà con {{ locale.name }} tuyệt đối không chuyển tiền cho người lạ. Gọi ngay 113.
         """), encoding="utf-8")
+    from datetime import date
+
+    from broadcast import app
+
+    monkeypatch.setattr(app, "today_in", lambda timezone="": date(2026, 12, 2))  # WEEK is on air
     emergency = run("emergency", "bao-dong", "--week", WEEK, "--locale", "xa-huu-lung", "--project", str(root))
     assert emergency.exit_code == 0, emergency.output
     assert not huu_lung.exists() and chi_lang.is_file() and "lang-son/xa-huu-lung" in emergency.output

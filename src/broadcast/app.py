@@ -94,12 +94,18 @@ def configure_logging(verbose: bool = False) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
 
 
+def today_in(timezone: str = DEFAULT_TIMEZONE) -> date:
+    """Today where the stations are (the project's time zone), whatever the machine's clock zone:
+    the one clock every command and the studio read."""
+    return datetime.now(ZoneInfo(timezone)).date()
+
+
 def week_of(text: str | None, timezone: str = DEFAULT_TIMEZONE, weeks_ahead: int = 1) -> Week:
     """The ISO week `text` (2026-W49), or when not given the week `weeks_ahead` of the one on air in
     `timezone` (1: next week, what a build makes; -1: last week, what has aired)."""
     if text:
         return Week.parse(text)
-    return Week.containing((datetime.now(ZoneInfo(timezone)) + timedelta(days=7 * weeks_ahead)).date())
+    return Week.containing(today_in(timezone) + timedelta(days=7 * weeks_ahead))
 
 
 def normalize_text(texts: Iterable[str], lexicon: Lexicon | None = None) -> list[str]:
@@ -547,7 +553,7 @@ class Workspace:
         message, its KHAN-CAP program and playlist, and the manifest; nothing else published changes.
         `today`: the date it airs (default: now, in the project's time zone)."""
         project = self.project
-        today = today or datetime.now(ZoneInfo(project.settings.timezone)).date()
+        today = today or today_in(project.settings.timezone)
         week = week or Week.containing(today)
         return publish_emergency(project, week, self.script(script_id), self.locales(locale_ids, provinces),
                                  clip_folder(self.root), jobs=jobs, listener=listener, today=today)
@@ -611,8 +617,7 @@ class Workspace:
             raise UsageError("--keep phải từ 1 trở lên (keep at least one week)", field="--keep")
         output = self.root / "output"
         project = self._project or read_project(self.root)[0]
-        zone = ZoneInfo(project.settings.timezone if project else DEFAULT_TIMEZONE)
-        today = datetime.now(zone).date()
+        today = today_in(project.settings.timezone if project else DEFAULT_TIMEZONE)
         protected = {Week.containing(today).id, Week.containing(today + timedelta(days=7)).id}
         with Lock(output):  # taking it removes what stopped builds left in output/.staging
             weeks = published_weeks(output)

@@ -57,15 +57,21 @@ class EmergencyResult:
 
 
 def publish_emergency(project: Project, week: Week, script: Script, locales: list[Locale], clips: Path,
-                      jobs: int | None = None, listener: Listener = ignore,
-                      today: date | None = None) -> EmergencyResult:
+                      today: date, jobs: int | None = None, listener: Listener = ignore) -> EmergencyResult:
+    """`week` must be the week on air on `today` (the project's time zone): a bulletin airs at once."""
     if script.level != "emergency":
         raise UsageError(f"kịch bản '{script.id}' có mức '{script.level}', không phải khẩn cấp (not an emergency)",
                          field="level", fix="đặt 'level: emergency' trong kịch bản, hoặc dựng tuần như thường")
-    if not script.valid.touches(week.days):
-        raise UsageError(f"kịch bản '{script.id}' không có hiệu lực trong tuần {week.id} (not valid this week)",
-                         field="valid", fix="sửa 'valid:' của kịch bản")
-    if today in week.days and not script.valid.covers(today):  # it airs at once: today, not some day this week
+    this_week = Week.containing(today)
+    if week.id < this_week.id:  # its script would never look there again: nothing would air
+        raise UsageError(f"tuần {week.id} đã qua (tuần đang phát là {this_week.id}): tin khẩn cấp chỉ vào tuần đang "
+                         "phát (a past week)", field="--week", fix=f"bỏ --week (tuần đang phát: {this_week.id})")
+    if week.id > this_week.id:  # added there, it would be noted as already in every slot of it, and aired nowhere
+        raise UsageError(f"tuần {week.id} chưa phát (tuần đang phát là {this_week.id}): tin khẩn cấp phát ngay nên chỉ "
+                         "vào tuần đang phát (not the week on air)", field="--week",
+                         fix=f"phát ngay: bỏ --week; để tin có trong mọi buổi phát của tuần {week.id}: "
+                             f"broadcast build --week {week.id}")
+    if not script.valid.covers(today):  # it airs at once: today, not some day this week
         raise UsageError(f"kịch bản '{script.id}' không có hiệu lực hôm nay ({today:%d/%m/%Y}): tin khẩn cấp phát "
                          "ngay khi được thêm vào (not valid today)", field="valid",
                          fix="sửa 'valid:' nếu tin vẫn cần phát, hoặc chọn tin khẩn cấp khác")
@@ -132,11 +138,17 @@ def publish_emergency(project: Project, week: Week, script: Script, locales: lis
     # a later week built before the bulletin (cron builds next week on Fridays) would air a whole
     # week without it: say which to rebuild (the rebuild puts it first in every slot)
     for later in published_weeks(output):
-        if later > week.id and script.valid.touches(Week.parse(later).days) \
-                and not any(script.id in e.scripts for e in manifest.published(output / later).values()):
-            result.failures.append(f"tuần {later} đã dựng trước khi có tin này nên chưa có nó: dựng lại tuần đó "
-                                   f"(broadcast build --week {later}) để tin có trong mọi buổi phát "
-                                   "(a later week published without it)")
+        if later <= week.id or not script.valid.touches(Week.parse(later).days):
+            continue
+        entries = manifest.published(output / later).values()
+        there = {e.locale for e in entries if e.locale}
+        having = {e.locale for e in entries if script.id in e.scripts}
+        lacking = [loc for loc in result.published if loc in there and loc not in having]  # per commune: a
+        if lacking:  # commune rebuilt since has it, another may not
+            named = ", ".join(lacking[:5]) + (f" và {len(lacking) - 5} xã khác" if len(lacking) > 5 else "")
+            result.failures.append(f"tuần {later} đã dựng trước khi có tin này nên {len(lacking)} xã chưa có nó "
+                                   f"({named}): dựng lại tuần đó (broadcast build --week {later}) để tin có trong "
+                                   "mọi buổi phát (a later week published without it)")
     return result
 
 
