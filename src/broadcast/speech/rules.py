@@ -71,6 +71,10 @@ _BASE_ALTERNATIVES = (
     ("doc", r"(?<![\w/])(?:[0-9]+(?:/[0-9]+)*)?/[A-ZĐ][\w&]*(?:[-/][\w&]+)*"),
     # "Quý IV/2024": a Roman numeral and the year it belongs to.
     ("romyear", r"(?<![\w/])(?P<ro>[IVX]{1,4})/(?P<ry>[12][0-9]{3})" + _NOT_BEFORE),
+    # "2026-12-28" (ISO, as {{ week.start }} prints a date) and "2026-W53" (a week's id).
+    ("isodate", _NOT_AFTER + r"(?P<iy>[12][0-9]{3})-(?P<im>0[1-9]|1[0-2])-(?P<id>0[1-9]|[12][0-9]|3[01])"
+                + _NOT_BEFORE),
+    ("isoweek", _NOT_AFTER + r"(?P<wy>[12][0-9]{3})-W(?P<wn>0[1-9]|[1-4][0-9]|5[0-3])(?![\w])"),
     # "ngày 12-13/7", "từ 2 - 5/9/2024": two days of one month.
     ("dayrange", _NOT_AFTER + rf"(?P<dr1>{_DAY})\s?-\s?(?P<dr2>{_DAY})/(?P<drm>{_MONTH})(?:/(?P<dry>[0-9]{{4}}))?"
                  + _NOT_BEFORE),
@@ -178,7 +182,7 @@ class Normaliser:
         self._sentences: dict[str, tuple[str, tuple[Finding, ...], tuple[str, ...]]] = {}
         self._handlers: dict[str, Callable[[re.Match[str], _Call], str]] = {
             "special": self._special, "code": self._codenum, "url": self._url, "phone": self._phone, "doc": self._doc,
-            "date": self._date, "monthyear": self._monthyear, "daymonth": self._daymonth, "frac": self._frac,
+            "date": self._date, "isodate": self._isodate, "isoweek": self._isoweek, "monthyear": self._monthyear, "daymonth": self._daymonth, "frac": self._frac,
             "time": self._time, "range": self._range, "cur": self._cur, "neg": _neg,
             "num": self._num, "word": self._word, "fastword": self._word,
             "dash": _dash, "slash": _slash, "sym": _sym, "romyear": self._romyear,
@@ -364,6 +368,17 @@ class Normaliser:
             f"{num.day(int(m.group('dd')))} tháng {num.month(int(m.group('dm')))} "
             f"năm {num.cardinal(int(m.group('dy')))}"
         )
+
+    def _isodate(self, m: re.Match[str], call: _Call) -> str:
+        """"2026-12-28" -> "hai mươi tám tháng mười hai năm ..." (it was read as two ranges)."""
+        return (f"{num.day(int(m.group('id')))} tháng {num.month(int(m.group('im')))} "
+                f"năm {num.cardinal(int(m.group('iy')))}")
+
+    def _isoweek(self, m: re.Match[str], call: _Call) -> str:
+        """"2026-W53" -> "tuần năm mươi ba năm ..." ("tuần 2026-W53": the word is not said twice)."""
+        _, p1 = _prev_words(m.string, m.start())
+        text = f"{num.cardinal(int(m.group('wn')))} năm {num.cardinal(int(m.group('wy')))}"
+        return text if p1 == "tuần" else "tuần " + text
 
     def _monthyear(self, m: re.Match[str], call: _Call) -> str:
         _, p1 = _prev_words(m.string, m.start())
