@@ -878,3 +878,25 @@ def test_hear_a_word_before_and_after_a_reading(client):
     for answer in (before, after):
         samples, rate = decode(client.get(answer["url"]).content)
         assert len(samples) / rate > 0.5
+
+
+def test_the_studio_tells_dates_and_times_where_the_stations_are(root, monkeypatch):
+    """A server on UTC: at 00:30 on Monday in Vietnam a new script started on Sunday's date, and the log
+    and the script list showed times seven hours behind."""
+    from datetime import date
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        studio_client = _client(root)
+        token = _token(studio_client)
+        monkeypatch.setattr(app, "today_in", lambda timezone="": date(2026, 12, 28) if timezone else None)
+        assert studio_client.post("/kich-ban/moi", data={"csrftoken": token, "id": "tuan-moi"}).status_code == 303
+        assert "from: 2026-12-28" in (root / "scripts" / "tuan-moi.yaml").read_text(encoding="utf-8")
+        from broadcast.studio.web import Studio
+
+        studio = Studio(root, local=True)
+        assert studio.env.filters["when"](1798392600) == "28/12/2026 00:30"  # 2026-12-27 17:30 UTC
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

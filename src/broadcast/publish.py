@@ -134,7 +134,7 @@ class Lock:
         self._held = True
         try:
             _write_text(self.holder, f"pid {os.getpid()} trên máy {socket.gethostname()}, "
-                                     f"bắt đầu lúc {time.strftime('%Y-%m-%d %H:%M:%S')}")
+                                     f"bắt đầu lúc {time.strftime('%Y-%m-%d %H:%M:%S %z')}")
             recover(self.output)
             _drop_if_empty(self.output / STAGING)
         except BaseException:

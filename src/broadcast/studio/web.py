@@ -22,10 +22,11 @@ import unicodedata
 import zipfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from asgi_csrf import asgi_csrf
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -97,12 +98,21 @@ class Studio:
         self.local = local
         self.env = Environment(loader=PackageLoader("broadcast.studio", "templates"),
                                autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
-        self.env.filters["when"] = lambda t: datetime.fromtimestamp(t).strftime("%d/%m/%Y %H:%M") if t else ""
+        # times as the stations read them (the project's time zone), whatever the server's clock zone
+        self.env.filters["when"] = lambda t: datetime.fromtimestamp(t, ZoneInfo(self.timezone)).strftime(
+            "%d/%m/%Y %H:%M") if t else ""
         self.env.globals.update(LEVEL_NAMES=LEVEL_NAMES, STATE_NAMES=STATE_NAMES, ROLE_NAMES=records.ROLE_NAMES)
         self.job: BuildJob | None = None
         self.job_lock = threading.Lock()
         with records.connect(self.root):  # `.studio/` and its database, migrated, before the first request
             pass
+
+    @property
+    def timezone(self) -> str:
+        try:
+            return self.workspace.project.settings.timezone
+        except BroadcastError:  # a project with errors still shows its pages' times
+            return application.DEFAULT_TIMEZONE
 
     # --- plumbing ----------------------------------------------------------------------------------
 
@@ -264,7 +274,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
         form = await _form(request)
         script_id = edit.slug(_text(form, "id").strip(), "mã kịch bản")
         title = " ".join(_text(form, "title").split())  # one line; written by the YAML library, which quotes it
-        text = edit.STARTER_SCRIPT.format(id=script_id, today=date.today().isoformat())
+        text = edit.STARTER_SCRIPT.format(id=script_id, today=application.today_in(studio.timezone).isoformat())
         if title:
             text = edit.with_fields(text, {"title": title})
         path = studio.script_path(script_id)
