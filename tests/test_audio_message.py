@@ -235,3 +235,24 @@ def test_bad_input_is_reported():
         MessageAudio(body=Spoken.of(speech_like(0.5)), level="urgent")
     with pytest.raises(AudioError):
         MessageAudio(body=Spoken.of(speech_like(0.5)), repeat=0)
+
+
+def test_a_disk_refusing_the_tag_is_the_machine_s_problem_not_a_traceback(tmp_path):
+    """mutagen wraps the disk's error (a full USB stick: EFBIG, ENOSPC) in its own type, which the
+    commands did not recognise as the machine's (exit 3): the build ended with a traceback."""
+    import errno
+    import resource
+
+    from broadcast.audio import Tags
+    from broadcast.audio.tags import write_id3
+
+    path = tmp_path / "tin.mp3"
+    path.write_bytes(b"\xff\xfb\x90\x64" + bytes(4000))  # an MP3 frame's worth of bytes, untagged
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (path.stat().st_size + 16, hard))  # no room for the tag
+    try:
+        with pytest.raises(OSError) as caught:
+            write_id3(path, Tags(title="Cảnh báo lừa đảo", artist="Đài xã"), 1.0)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    assert caught.type is not mutagen.MutagenError and caught.value.errno == errno.EFBIG

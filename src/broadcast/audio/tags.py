@@ -12,6 +12,7 @@ UTF-8 is what ffmpeg, foobar2000 and the broadcast tools that honour INFO decode
 
 from __future__ import annotations
 
+import errno
 import io
 import math
 import struct
@@ -19,6 +20,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from mutagen import MutagenError
 from mutagen.id3 import COMM, ID3, TALB, TCON, TDRC, TIT2, TLAN, TLEN, TPE1, TRCK
 
 from broadcast import wav
@@ -55,8 +57,14 @@ def id3_tag(tags: Tags, duration: float) -> ID3:
 
 
 def write_id3(path: Path, tags: Tags, duration: float) -> None:
-    """Prepend an ID3v2.3 tag to the MP3 at `path` (it must have none)."""
-    id3_tag(tags, duration).save(str(path), v2_version=3, v1=0, padding=lambda info: 0)
+    """Prepend an ID3v2.3 tag to the MP3 at `path` (it must have none). A disk error is raised as
+    the OSError it is: mutagen wraps it in its own type, which the commands did not know for the
+    machine's problem (a full USB stick ended a build with a traceback)."""
+    try:
+        id3_tag(tags, duration).save(str(path), v2_version=3, v1=0, padding=lambda info: 0)
+    except MutagenError as error:
+        cause = error.args[0] if error.args and isinstance(error.args[0], OSError) else None
+        raise cause or OSError(errno.EIO, f"{path}: {error}") from None
 
 
 def id3_bytes(tags: Tags, duration: float) -> bytes:
