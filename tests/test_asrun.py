@@ -165,3 +165,40 @@ def test_the_report_without_a_week_is_of_last_week_the_one_that_has_aired(week):
     last = Week.containing((datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) - timedelta(days=7)).date())
     result = run("asrun", "report", "--project", str(week))
     assert last.id in result.output, result.output  # reported, or not published: either way that week
+
+
+@pytest.mark.parametrize("saved", ["nfd", "cp1258"])
+def test_a_console_log_saved_in_nfd_or_the_windows_code_page_matches_the_plan(week, tmp_path, saved):
+    """A console's export by title, saved as NFD (some input methods) or in cp1258 (Excel's CSV on a
+    Vietnamese Windows): 'imported 16 plays', exit 0, and every one of them outside the plan."""
+    import unicodedata
+
+    root = tmp_path / "p"
+    shutil.copytree(week, root, ignore=shutil.ignore_patterns("asrun"))
+    day = [row for row in _plan(root) if row["date"] == "2026-12-01"]
+    lines = ["Ngày,Giờ phát,Tiêu đề,Thời lượng"] + [f"01/12/2026,{row['start'][:8]},{row['title']},{row['seconds']}"
+                                                     for row in day]
+    text = "\r\n".join(lines) + "\r\n"
+    log = tmp_path / "may-dieu-khien.csv"
+    log.write_bytes(unicodedata.normalize("NFD", text).encode("utf-8") if saved == "nfd" else _cp1258(text))
+    result = run("asrun", "import", str(log), "--locale", COMMUNE, "--project", str(root))
+    assert result.exit_code == 0 and f"Đã nhập {len(day)} lượt phát mới" in result.output, result.output
+    assert run("asrun", "report", "--week", WEEK, "-o", str(tmp_path / "r"), "--project", str(root)).exit_code == 0
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "r" / f"phat-thuc-te-{WEEK}.csv").read_text(encoding="utf-8-sig"))))
+    that_day = [r for r in rows if r["planned_start"].startswith("2026-12-01")]
+    assert that_day and {r["status"] for r in that_day} == {"aired"}, {r["status"] for r in that_day}
+    assert not [r for r in rows if r["status"] == "unplanned"]
+
+
+def _cp1258(text: str) -> bytes:
+    """`text` as Windows writes it in its Vietnamese code page: letters with a circumflex, breve or horn
+    are single bytes, the five tone marks combining characters after them."""
+    import unicodedata
+
+    tones = "\u0300\u0301\u0303\u0309\u0323"
+    out = []
+    for char in text:
+        parts = unicodedata.normalize("NFD", char)
+        base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in tones))
+        out.append(base + "".join(c for c in parts if c in tones))
+    return "".join(out).encode("cp1258")

@@ -581,10 +581,7 @@ class Workspace:
             try:
                 if path.stat().st_size > asrun.MAX_LOG_BYTES:
                     raise UsageError(f"{path}: nhật ký quá lớn (log too large)", fix="chia nhỏ tệp theo tuần")
-                data = path.read_bytes()
-                # Excel's "Unicode Text" is UTF-16 with a byte order mark; everything else is read as UTF-8
-                utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")
-                text = data.decode("utf-16" if utf16 else "utf-8", errors="replace")
+                text = asrun.decode_log(path.read_bytes())
             except OSError as exc:
                 raise UsageError(f"không đọc được {path}: {exc.strerror} (cannot read the log)",
                                  fix="kiểm tra đường dẫn tệp nhật ký") from exc

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -113,6 +114,21 @@ STATUS_NAMES = {"aired": "đã phát", "missed": "không phát", "late": "phát 
 
 
 # --- import ------------------------------------------------------------------------------------------
+
+
+def decode_log(data: bytes) -> str:
+    """A log's text as the console or Excel saved it, in NFC: UTF-16 with its byte order mark (Excel's
+    "Unicode Text"), UTF-8 (with or without one), else Windows' Vietnamese code page cp1258 (Excel's
+    "CSV" on a Vietnamese Windows; its tone marks are combining characters, composed by NFC). Titles
+    typed as NFD or saved in cp1258 were compared as other text: every play was 'outside the plan'."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        text = data.decode("utf-16", errors="replace")
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("cp1258", errors="replace")
+    return unicodedata.normalize("NFC", text)
 
 
 def parse_log(text: str, source: str) -> list[Play]:
@@ -262,7 +278,8 @@ def _later(kept: tuple[str, str, str, str, str] | None,
 def _read_rows(path: Path) -> list[tuple[str, str, str, str, str]]:
     if not path.is_file():
         return []
-    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    # NFC: plays imported before logs were composed match the plan, and a log imported again
+    rows = list(csv.reader(io.StringIO(unicodedata.normalize("NFC", path.read_text(encoding="utf-8")))))
     return [tuple((r + [""] * 5)[:5]) for r in rows[1:] if r]  # type: ignore[misc]
 
 
