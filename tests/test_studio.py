@@ -900,3 +900,16 @@ def test_the_studio_tells_dates_and_times_where_the_stations_are(root, monkeypat
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "cp1258"])
+def test_a_script_notepad_saved_as_unicode_or_ansi_is_an_error_saying_how_to_save_it(client, root, encoding):
+    """Notepad's "Unicode" (UTF-16) or ANSI: the editor page was a bare 500 in English."""
+    token = _token(client)
+    path = root / "scripts" / "canh-bao.yaml"
+    path.write_bytes(path.read_text(encoding="utf-8").encode(encoding, errors="replace"))
+    page = client.get("/kich-ban/canh-bao")
+    assert page.status_code == 400 and "không phải UTF-8" in page.text and "Mã hóa: UTF-8" in page.text
+    form = {"csrftoken": token, "title": "Cảnh báo", "body": "Bà con chú ý."}
+    saved = client.post("/kich-ban/canh-bao", data=form)
+    assert saved.status_code == 400 and "không phải UTF-8" in saved.text

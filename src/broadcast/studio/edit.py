@@ -80,7 +80,23 @@ def sha256_text(text: str) -> str:
 
 def read(path: Path) -> FileText:
     data = path.read_bytes()
-    return FileText(data.decode("utf-8"), hashlib.sha256(data).hexdigest(), path.stat().st_mtime)
+    return FileText(_utf8(path, data), hashlib.sha256(data).hexdigest(), path.stat().st_mtime)
+
+
+def read_text(path: Path) -> str:
+    return _utf8(path, path.read_bytes())
+
+
+def _utf8(path: Path, data: bytes) -> str:
+    """A project file's text; a file Notepad saved as "Unicode" or ANSI is an error at its line that says
+    how to save it again (the page was a bare 500)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise UsageError(f"{path.name} dòng {line}: tệp không phải UTF-8 (file is not UTF-8)", file=str(path),
+                         line=line, fix="mở tệp bằng Notepad, chọn Lưu thành… (Save As), Mã hóa: UTF-8, rồi lưu "
+                                        "đè lên tệp cũ") from None
 
 
 def inside(root: Path, relative: str) -> Path:

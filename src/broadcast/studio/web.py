@@ -218,7 +218,7 @@ def _draft_text(studio: Studio, script_id: str, form: FormData) -> tuple[str, st
     merge conflict or a bad hand edit is an error at its line, to fix in a text editor first."""
     path = studio.script_path(script_id)
     rel = f"scripts/{script_id}.yaml"
-    base = path.read_text(encoding="utf-8") if path.exists() else f"id: {script_id}\n"
+    base = edit.read_text(path) if path.exists() else f"id: {script_id}\n"
     _parsed(base, rel)
     fields = edit.script_fields({k: _text(form, k) for k in form.keys()})
     return edit.with_fields(base, {"id": script_id, **fields}), rel
@@ -294,7 +294,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
             raise UsageError(f"không có kịch bản '{request.path_params['id']}'")
         if target.exists():
             raise UsageError(f"đã có kịch bản '{new_id}' (script exists)", fix="chọn mã khác")
-        text = edit.with_fields(source.read_text(encoding="utf-8"), {"id": new_id})
+        text = edit.with_fields(edit.read_text(source), {"id": new_id})
         edit.write(target, text, None)
         studio.audit(request.state.viewer, "create", f"scripts/{new_id}.yaml", f"nhân bản từ {source.name}")
         return RedirectResponse(f"/kich-ban/{new_id}", status_code=303)
@@ -432,7 +432,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
         if not sha:
             raise UsageError(f"không có kịch bản '{script_id}'")
         if _text(form, "sha") and _text(form, "sha") != sha:
-            raise edit.Conflict(path, path.read_text(encoding="utf-8"), "(bản bạn đã xem trước khi duyệt)")
+            raise edit.Conflict(path, edit.read_text(path), "(bản bạn đã xem trước khi duyệt)")
         with records.connect(studio.root) as conn:
             records.decide(conn, script_id, sha, decision, request.state.viewer.name, comment)
         return RedirectResponse(f"/kich-ban/{script_id}", status_code=303)
@@ -568,7 +568,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
         reading = unicodedata.normalize("NFC", " ".join(_text(form, "reading").split()))
         typed = {"section": section, "key": key, "reading": reading}
         path = studio.root / "lexicon.yaml"
-        before = path.read_text(encoding="utf-8") if path.is_file() else ""
+        before = edit.read_text(path) if path.is_file() else ""
         entries = (_parsed(before, "lexicon.yaml") or {}).get(section) or {} if before.strip() else {}
         if section != "abbreviations":  # words and domains are found whatever their case: one entry each
             key = next((k for k in entries if str(k).lower() == key.lower()), key)
