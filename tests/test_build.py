@@ -1000,3 +1000,24 @@ def test_a_cache_folder_that_cannot_be_made_is_a_machine_error_naming_it(project
     assert result.exit_code == 3, result.output
     assert ".cache/clips" in result.output and "không phải thư mục" in result.output
     assert result.output.count("lỗi") <= 2  # one error, not one per sentence
+
+
+def test_a_voice_cache_that_cannot_be_written_stops_the_command_as_the_machine_s_problem(tmp_path, monkeypatch):
+    """A project on a read-only share: every sentence was reported as its voice failing ('check the
+    voice with broadcast doctor', exit 2 for say, every commune failed with exit 1 for build)."""
+    import errno
+
+    from broadcast.tts import cache as cache_module
+
+    root = make_project(tmp_path / "p")
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(cache_module.tempfile, "mkstemp", read_only)
+    said = run("say", "Gọi 113 khi bị đe dọa.", "-o", str(tmp_path / "thu.mp3"), "--project", str(root))
+    assert said.exit_code == 3, said.output
+    assert "không ghi được bộ nhớ đệm giọng đọc" in said.output and "doctor" not in said.output
+    built = run("build", "--week", WEEK, "--jobs", "1", "--project", str(root))
+    assert built.exit_code == 3 and "bộ nhớ đệm" in built.output and "Traceback" not in built.output, built.output
+    assert not (root / "output" / WEEK).exists()

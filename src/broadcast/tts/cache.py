@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from broadcast.errors import EnvironmentProblem
 from broadcast.pcm import SAMPLE_WIDTH, Clip
 from broadcast.wav import WavError, read_pcm, riff_chunks, wav_bytes
 
@@ -95,19 +96,32 @@ class ClipCache:
     def put(self, key: str, clip: Clip) -> Path:
         """Store a clip atomically; returns its final path."""
         final = self.path(key)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=".part", dir=final.parent)
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=".part", dir=final.parent)
+        except OSError as error:
+            raise self._unwritable(error) from None
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(encode_clip(clip))
             os.replace(tmp, final)
-        except BaseException:
+        except BaseException as error:
             try:
                 os.unlink(tmp)
             except FileNotFoundError:
                 pass
+            if isinstance(error, OSError):
+                raise self._unwritable(error) from None
             raise
         return final
+
+    def _unwritable(self, error: OSError) -> EnvironmentProblem:
+        """The machine's problem, for the whole command (exit 3): it was counted as the voice failing
+        on every sentence (a project on a read-only share: 'check the voice with broadcast doctor')."""
+        return EnvironmentProblem(f"không ghi được bộ nhớ đệm giọng đọc: {error.strerror or error} "
+                                  "(cannot write the voice cache)", file=str(self.folder),
+                                  fix="cho phép ghi thư mục .cache của dự án, giải phóng ổ đĩa, hoặc chép dự án "
+                                      "sang ổ ghi được")
 
     def _files(self) -> Iterator[Path]:
         """The cache's own files: a symlink, to a shard or a file, leads elsewhere (prune would

@@ -34,6 +34,7 @@ from typing import Any
 
 from broadcast.pcm import Clip
 
+from ..errors import EnvironmentProblem
 from ..events import Progress, ignore
 from ..workers import process_pool
 from .base import Engine, MissingRecording, TTSError, bilingual, sentence_label
@@ -349,6 +350,8 @@ def _round(pending, known, engine_for, cache, base_dir, jobs, stats, clips, bar)
                 stats.engine_calls += 1
                 try:
                     done(*_local_synthesize(eng, sentence, key, cache))
+                except EnvironmentProblem:  # the cache, not the voice: the whole command stops
+                    raise
                 except (TTSError, OSError) as e:
                     fail(key, e)
 
@@ -359,6 +362,8 @@ def _round(pending, known, engine_for, cache, base_dir, jobs, stats, clips, bar)
                     done(*fut.result())
                 except BrokenProcessPool:
                     orphans.append(key)
+                except EnvironmentProblem:
+                    raise
                 except Exception as e:
                     fail(key, e)
             if orphans:
@@ -373,6 +378,8 @@ def _round(pending, known, engine_for, cache, base_dir, jobs, stats, clips, bar)
                     eng, sentence = plans[key]
                     try:
                         done(*_local_synthesize(eng, sentence, key, cache))
+                    except EnvironmentProblem:  # the cache, not the voice: the whole command stops
+                        raise
                     except (TTSError, OSError) as e:
                         fail(key, e)
         except BaseException:  # Ctrl-C or SIGTERM: what is under way gives up at its next wait
