@@ -447,3 +447,14 @@ def test_a_folded_body_saved_in_decomposed_unicode_is_reported_at_the_line_writt
     root = project({SCRIPT: unicodedata.normalize("NFD", text)})
     result = run("lint", "--project", str(root))
     assert result.exit_code == 2 and f"{SCRIPT}:11:" in result.output, result.output
+
+
+def test_a_word_in_a_commune_file_saved_in_nfd_is_reported_in_that_file(project):
+    """The unread word of a commune's name was put at the script's line that prints the name, with the
+    advice to edit the project's lexicon, when the commune file was saved decomposed."""
+    for form in ("NFC", "NFD"):
+        root = project({COMMUNE: unicodedata.normalize(form, "name: Xã Ea Kpăm\ncode: '06463'\n").encode("utf-8"),
+                        SCRIPT: script("Kính thưa bà con {{ locale.name }}. Gọi 113 khi bị đe dọa.")})
+        result = run("lint", "--project", str(root))
+        warning = next((line for line in result.output.splitlines() if "Kpăm" in line), "")
+        assert warning.startswith(f"{COMMUNE}:1"), (form, result.output)

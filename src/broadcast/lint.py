@@ -22,6 +22,7 @@ from .render import RenderError, render
 from .speech import Finding, speak
 from .tts.registry import engine_class
 from .tts.voices import missing_recordings, unusable_recordings
+from .yamlio import source_lines
 
 
 @dataclass(frozen=True)
@@ -144,10 +145,7 @@ def _not_airing_problems(project: Project, silent: list[NotAiring]) -> list[Prob
 
 def _key_line(path: Path, key: str) -> int:
     """The line of a top-level `key:` in a YAML file (0 when not found)."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeError):
-        return 0
+    lines = source_lines(path)
     pattern = re.compile(rf"{re.escape(key)}\s*:")
     return next((n for n, line in enumerate(lines, 1) if pattern.match(line)), 0)
 
@@ -198,11 +196,7 @@ class _Unread:
 
 
 def _line_holding(path: Path, token: str) -> int:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeError):
-        return 0
-    return next((n for n, text in enumerate(lines, 1) if token in text), 0)
+    return next((n for n, text in enumerate(source_lines(path), 1) if token in text), 0)
 
 
 def _source_line(script: Script, finding: Finding) -> int:

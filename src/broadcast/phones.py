@@ -26,6 +26,7 @@ from .errors import Problem
 from .model import Locale, OfficialNumber, Script
 from .speech import Speech
 from .speech.markup import has_placeholder
+from .yamlio import source_lines
 
 OFFICIAL_FILE = "official_numbers.yaml"
 SERVICE_NUMBERS = {"111": "tổng đài bảo vệ trẻ em", "112": "cứu nạn", "113": "công an", "114": "cứu hỏa",
@@ -184,11 +185,7 @@ def _declaring(root: Path, locale: Locale, phone: str) -> tuple[str, int]:
     """The file (the commune's, else its province's) and line declaring `phone`."""
     province = f"locales/{locale.province.id}/_province.yaml"
     for file in (locale.file, province):
-        try:
-            lines = (root / file).read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeError):
-            continue
-        line = next((n for n, text in enumerate(lines, 1) if phone in text and "phone" in text), 0)
+        line = next((n for n, text in enumerate(source_lines(root / file), 1) if phone in text and "phone" in text), 0)
         if line:
             return file, line
     return locale.file, 0

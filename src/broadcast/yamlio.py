@@ -278,6 +278,17 @@ def load_yaml(path: Path) -> Any:
     return parse_yaml(text)
 
 
+def source_lines(path: Path) -> list[str]:
+    """A project file's lines as `load_yaml` reads them (NFC, without a BOM), to find where something is
+    written; none when it cannot be read. A file saved decomposed (NFD) was searched as written, and
+    what was looked for (composed) found in another file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeError):
+        return []
+    return unicodedata.normalize("NFC", text).removeprefix("\ufeff").splitlines()
+
+
 def parse_yaml(text: str) -> Any:
     """Parse YAML text (a file's, or a draft the studio has not saved). Raises YamlError (with line)."""
     # NFC as everything else compares text; without a BOM, which libyaml leaves out of line 1's columns
