@@ -208,7 +208,9 @@ def test_a_bundle_copied_to_the_station_verifies_and_a_damaged_copy_does_not(wee
                                                                                        "SHA256SUMS"])
     for rel in published:  # hard links resolved: every name holds the bytes
         assert (folder / rel).read_bytes() == (week / "lang-son/xa-chi-lang" / rel).read_bytes()
-    assert "broadcast verify" in (folder / "HUONG-DAN.txt").read_text(encoding="utf-8")
+    guide = (folder / "HUONG-DAN.txt").read_bytes()  # as old Notepad reads it: a BOM, CRLF lines
+    assert guide.startswith(b"\xef\xbb\xbf") and b"\r\n" in guide and b"\n" not in guide.replace(b"\r\n", b"")
+    assert "broadcast verify" in guide.decode("utf-8-sig")
     if shutil.which("sha256sum"):  # the list is what coreutils checks
         assert subprocess.run(["sha256sum", "--quiet", "-c", "SHA256SUMS"], cwd=folder).returncode == 0
     ok = run("verify", str(folder))

@@ -107,7 +107,9 @@ def _bundle(week_folder: Path, target: Path, week: Week, locale: str, entries: l
                 _add(archive, f"{commune}/{rel}", data, stamp)
                 sums.append(f"{digest}  {rel}")
                 total += len(data)
-            readme = _readme(week, locale, project_name, len(entries)).encode("utf-8")
+            # for Notepad, the operator's reader: a BOM and CRLF, or Windows before 10 (1903) shows one
+            # long line of garbled letters
+            readme = ("\ufeff" + _readme(week, locale, project_name, len(entries)).replace("\n", "\r\n")).encode()
             _add(archive, f"{commune}/{README}", readme, stamp)
             sums.append(f"{hashlib.sha256(readme).hexdigest()}  {README}")
             _add(archive, f"{commune}/{SUMS}", ("\n".join(sums) + "\n").encode("utf-8"), stamp)
