@@ -188,6 +188,9 @@ BROKEN += [
     ("duplicate-yml", {SCRIPT.replace(".yaml", ".yml"): script()}, SCRIPT.replace(".yaml", ".yml"), "trùng tên"),
     # names Windows keeps for devices: messages/con.mp3 cannot be made or unzipped on a station PC
     ("id-windows-device", {"scripts/con.yaml": script(id="con")}, "scripts/con.yaml:1", "Windows"),
+    # a path past Windows' 260 characters: the station PC cannot unzip or play it
+    ("id-too-long", {f"scripts/{'canh-bao-' * 8}otp.yaml": script(id=f"{'canh-bao-' * 8}otp")},
+     f"scripts/{'canh-bao-' * 8}otp.yaml:1", "tối đa 60"),
     # the station's opening line's message file: lint said nothing and the build crashed writing it twice
     ("id-station-line", {"scripts/loi-mo-dau.yaml": script(id="loi-mo-dau")}, "scripts/loi-mo-dau.yaml:1",
      "lời mở đầu"),

@@ -42,6 +42,11 @@ DAY_SETS = {"all": (1, 2, 3, 4, 5, 6, 7), "weekdays": (1, 2, 3, 4, 5), "hang-nga
 # --- options of project files -----------------------------------------------------------------
 
 
+# An id is a file or folder name in output/<week>/<province>/<commune>/messages/<id>.mp3 and its temp names:
+# Windows' 260-character paths leave about this much once the project folder itself is deep.
+MAX_SLUG = 60
+
+
 class Slug(Text):
     """Lower-case ASCII, digits and dashes: safe as a file name."""
 
@@ -57,6 +62,9 @@ class Slug(Text):
         if not SLUG.match(value):
             raise Invalid(f"{self.what} '{value}' không hợp lệ: chỉ dùng chữ thường không dấu, số và dấu gạch ngang "
                           "(not a slug)", "ví dụ: canh-bao-lua-dao; không dùng dấu cách, '/', '..' hay chữ có dấu")
+        if len(value) > MAX_SLUG:
+            raise Invalid(f"{self.what} '{value[:20]}…' dài {len(value)} ký tự, tối đa {MAX_SLUG}: đường dẫn tệp trên "
+                          "Windows bị giới hạn 260 ký tự (too long)", "rút gọn, ví dụ bỏ bớt từ: canh-bao-otp")
         return value
 
 

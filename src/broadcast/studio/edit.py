@@ -26,7 +26,7 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 
 from ..errors import UsageError
 from ..records import FOLDER
-from ..schema import SLUG
+from ..schema import MAX_SLUG, SLUG
 
 TRASH = "trash"
 MAX_FILE_BYTES = 1_000_000  # a script or commune file the studio accepts in one save
@@ -108,9 +108,10 @@ def inside(root: Path, relative: str) -> Path:
 
 
 def slug(value: str, what: str) -> str:
-    if not SLUG.match(value or "") or len(value) > 80:
+    if not SLUG.match(value or "") or len(value) > MAX_SLUG:
         raise UsageError(f"{what} '{value}' không hợp lệ (invalid id)",
-                         fix="chỉ dùng chữ thường không dấu, số và dấu '-', ví dụ canh-bao-otp")
+                         fix=f"chỉ dùng chữ thường không dấu, số và dấu '-', tối đa {MAX_SLUG} ký tự, "
+                             "ví dụ canh-bao-otp")
     return value
 
 
