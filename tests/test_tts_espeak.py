@@ -192,3 +192,25 @@ def test_an_unknown_voice_from_the_helper_is_a_clear_error(tmp_path):
     with pytest.raises(TTSError, match="không có giọng 'khong-co-giong-nay'"):
         engine.synthesize(SENTENCE)
     assert speak(tmp_path).samples  # the helper speaks on
+
+
+def test_a_helper_whose_thread_ended_is_never_handed_out(tmp_path):
+    """A helper dies with the thread that started it (its parent-death signal is per thread), a moment
+    after: a build's next round took such a helper, its retry another, and a commune failed on 'the
+    helper stopped abruptly' (seen in this file's run order, 2 runs in 3)."""
+    from broadcast.tts import espeak
+
+    engine = make_engine("espeak", {"voice": "vi"}, tmp_path)
+    expected = engine.synthesize(SENTENCE).samples
+    for _ in range(10):
+        threads = [threading.Thread(target=engine.synthesize, args=(SENTENCE,)) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        speaker = espeak._take()
+        try:
+            assert not isinstance(speaker, espeak._Helper) or speaker.starter.is_alive()
+        finally:
+            espeak._give_back(speaker)
+        assert engine.synthesize(SENTENCE).samples == expected

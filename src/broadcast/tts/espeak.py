@@ -64,6 +64,8 @@ class _Helper:
     def __init__(self) -> None:
         library, data = _library_paths()
         self.pid = os.getpid()
+        # the helper dies with the thread that started it (Linux's parent-death signal is per thread)
+        self.starter = threading.current_thread()
         # -S: no site packages, the standard library only; the binding file is run by its path
         self.process = subprocess.Popen([sys.executable, "-S", str(Path(__file__).with_name("espeak_helper.py")),
                                          library, data], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
@@ -78,7 +80,15 @@ class _Helper:
         self.version: str = greeting["version"]
 
     def alive(self) -> bool:
-        return self.pid == os.getpid() and self.process.poll() is None
+        """Usable: of this process, running, and its starting thread not ended (its helper is being
+        killed then, and poll() may not know yet: a build's next round took such a helper, then
+        another, and a commune failed on 'the helper stopped abruptly')."""
+        if self.pid != os.getpid() or self.process.poll() is not None:
+            return False
+        if not self.starter.is_alive():
+            self.close()
+            return False
+        return True
 
     def speak(self, voice: str, settings: Mapping[int, int], text: str) -> bytes:
         try:
