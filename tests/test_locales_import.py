@@ -66,3 +66,26 @@ def test_a_commune_file_that_cannot_be_read_stops_the_import_before_any_file_is_
     assert "locales/lang-son/xa-huu-lung.yaml:2" in result.output and "chưa được đóng" in result.output
     assert "locales/lang-son/xa-van-nham.yaml:1" in result.output and "UTF-8" in result.output
     assert {p.name: p.read_bytes() for p in (root / "locales/lang-son").iterdir()} == before  # nothing written
+
+
+def test_a_file_saved_while_importing_keeps_what_was_saved(project, monkeypatch):
+    """The import read every file, then wrote them all: a commune saved in the studio in between lost
+    its edit, silently (1.2-2 s into an import of the country)."""
+    from broadcast import locales
+
+    root = project({"locales/lang-son/xa-chi-lang.yaml": "name: Xã Chi Lăng\ncode: '06463'\n"})
+    commune = root / "locales/lang-son/xa-chi-lang.yaml"
+    real = locales._merged
+
+    def then_a_studio_save(path, wanted, at):
+        change = real(path, wanted, at)
+        if path == commune and "Đài mới" not in commune.read_text(encoding="utf-8"):
+            commune.write_text("name: Xã Chi Lăng\ncode: '06463'\nstation: Đài mới của xã\n", encoding="utf-8")
+        return change
+
+    monkeypatch.setattr(locales, "_merged", then_a_studio_save)
+    result = run("locales", "import", "--province", "Lạng Sơn", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    data = yaml.safe_load(commune.read_text(encoding="utf-8"))
+    assert data["station"] == "Đài mới của xã"  # the save is kept
+    assert data["division_type"] == "xã" and "police" in data["contacts"]  # and completed as it is now

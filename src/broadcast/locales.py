@@ -27,12 +27,17 @@ class ImportReport:
     created: list[str] = field(default_factory=list)
     completed: dict[str, list[str]] = field(default_factory=dict)  # file -> fields added
     unchanged: int = 0
+    skipped: list[str] = field(default_factory=list)  # broken by an edit made while importing: not touched
 
     def summary(self) -> str:
         added = sum(len(v) for v in self.completed.values())
-        return (f"đã tạo {len(self.created)} tệp, bổ sung {added} trường vào {len(self.completed)} tệp có sẵn, "
+        text = (f"đã tạo {len(self.created)} tệp, bổ sung {added} trường vào {len(self.completed)} tệp có sẵn, "
                 f"{self.unchanged} tệp giữ nguyên (created {len(self.created)}, completed {len(self.completed)}, "
                 f"unchanged {self.unchanged})")
+        if self.skipped:
+            text += (f"; không động tới {len(self.skipped)} tệp vừa bị sửa hỏng trong lúc nhập: "
+                     f"{', '.join(self.skipped)} (sửa rồi chạy lại)")
+        return text
 
 
 def _fold(text: str) -> str:
@@ -85,12 +90,19 @@ def _dump(data: dict[str, object]) -> str:
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
 
 
-def _merged(path: Path, wanted: dict[str, object], root: Path) -> tuple[str, list[str]] | None:
-    """The file's new text and the fields added (all of them for a new file), or None when it
-    already has every field. A file that cannot be read is a ContentError at its line."""
+def _text_of(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+
+
+def _merged(path: Path, wanted: dict[str, object], root: Path) -> tuple[str | None, str, list[str]] | None:
+    """(the file's text as read, None for a new file; its new text; the fields added), or None when
+    it already has every field. A file that cannot be read is a ContentError at its line."""
     rel = path.relative_to(root).as_posix()
     if not path.exists():
-        return _dump(wanted), list(wanted)
+        return None, _dump(wanted), list(wanted)
     try:
         existing = load_yaml(path) or {}
     except YamlError as exc:
@@ -103,7 +115,7 @@ def _merged(path: Path, wanted: dict[str, object], root: Path) -> tuple[str, lis
         return None
     text = path.read_text(encoding="utf-8")
     addition = ("" if text.endswith("\n") or not text else "\n") + "# bổ sung bởi 'broadcast locales import'\n"
-    return text + addition + _dump(missing), list(missing)
+    return text, text + addition + _dump(missing), list(missing)
 
 
 def import_locales(root: Path, provinces: list[Province], schedule: str) -> ImportReport:
@@ -133,12 +145,21 @@ def import_locales(root: Path, provinces: list[Province], schedule: str) -> Impo
         if change is None:
             report.unchanged += 1
         else:
-            changes.append((path, *change))
+            changes.append((path, fields, change))
     if problems:
         raise ContentError(problems)
-    for path, text, added in changes:
+    for path, fields, (base, text, added) in changes:
+        if _text_of(path) != base:  # saved meanwhile (the studio, an editor): completed as it is now
+            try:
+                again = _merged(path, fields, root)
+            except ContentError as exc:
+                report.skipped += [p.file for p in exc.problems]  # broken meanwhile: left for its author
+                continue
+            if again is None:
+                continue
+            base, text, added = again
         rel = path.relative_to(root).as_posix()
-        if path.exists():
+        if base is not None:
             report.completed[rel] = added
         else:
             report.created.append(rel)
