@@ -913,3 +913,30 @@ def test_a_script_notepad_saved_as_unicode_or_ansi_is_an_error_saying_how_to_sav
     form = {"csrftoken": token, "title": "Cảnh báo", "body": "Bà con chú ý."}
     saved = client.post("/kich-ban/canh-bao", data=form)
     assert saved.status_code == 400 and "không phải UTF-8" in saved.text
+
+
+def test_an_approval_from_a_page_opened_before_a_rejection_does_not_override_it(network):
+    """Two approvers open a script; one sends it back with a reason; the other, on the page opened
+    before, approved it: it aired, and the reason was never read."""
+    root, _ = network
+    add_user(root, "duyet-2", "approver", "mat-khau-duyet-2")
+    first, second = _client(root, local=False), _client(root, local=False)
+    _login(first, "duyet")
+    _login(second, "duyet-2")
+
+    def form_of(client: TestClient) -> dict[str, str]:
+        page = client.get("/kich-ban/canh-bao").text
+        decide = page[page.index('id="decide"'):]
+        fields = dict(re.findall(r'<input type="hidden" name="([a-z]+)" value="([^"]*)"', decide))
+        return fields
+
+    seen_by_second = form_of(second)
+    rejected = first.post("/kich-ban/canh-bao/duyet", data={**form_of(first), "decision": "rejected",
+                                                             "comment": "Sai số điện thoại công an xã"})
+    assert rejected.status_code == 303
+    stale = second.post("/kich-ban/canh-bao/duyet", data={**seen_by_second, "decision": "approved"})
+    assert stale.status_code == 400 and "duyet đã trả lại" in stale.text and "Sai số điện thoại" in stale.text
+    with records.connect(root) as conn:
+        assert [h.decision for h in records.history(conn, "canh-bao")] == ["rejected"]
+    approved = second.post("/kich-ban/canh-bao/duyet", data={**form_of(second), "decision": "approved"})
+    assert approved.status_code == 303  # having read it, they may decide

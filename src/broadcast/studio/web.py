@@ -434,6 +434,16 @@ def routes(studio: Studio) -> list[Route | Mount]:
         if _text(form, "sha") and _text(form, "sha") != sha:
             raise edit.Conflict(path, edit.read_text(path), "(bản bạn đã xem trước khi duyệt)")
         with records.connect(studio.root) as conn:
+            history = records.history(conn, script_id)
+            seen = _text(form, "seen")
+            # another approver decided since this page was shown: this one has not read that decision
+            if seen.isdigit() and int(seen) < len(history):
+                last = history[0]
+                did = {"approved": "duyệt", "rejected": "trả lại"}.get(last.decision, last.decision)
+                raise UsageError(f"trong lúc bạn xem, {last.user} đã {did} kịch bản này"
+                                 + (f" với nhận xét “{last.comment}”" if last.comment else "")
+                                 + " (decided meanwhile)",
+                                 fix=f"mở lại trang kịch bản {script_id}, đọc quyết định đó rồi quyết định lại")
             records.decide(conn, script_id, sha, decision, request.state.viewer.name, comment)
         return RedirectResponse(f"/kich-ban/{script_id}", status_code=303)
 
