@@ -183,7 +183,11 @@ def test_an_emergency_stopped_while_moving_into_the_week_is_finished_by_the_next
         pass
     monkeypatch.setattr(publish.os, "replace", replace)
     assert len(moved) == 2 and list((root / "output" / ".staging").glob(f"{WEEK}-*/{publish.PUBLISHING}"))
-    assert run("bundle", "--week", WEEK, "--project", str(root)).exit_code == 0  # the lock's next holder finishes it
+    # the operator checks the week first: verify finishes the publish (it said 'do not air' these files)
+    checked = run("verify", str(week))
+    assert checked.exit_code == 0, checked.output
+    assert not list((root / "output" / ".staging").glob(f"{WEEK}-*/{publish.PUBLISHING}"))
+    assert run("bundle", "--week", WEEK, "--project", str(root)).exit_code == 0
     data = json.loads((week / "manifest.json").read_text(encoding="utf-8"))
     listed = {e["path"]: e["sha256"] for e in data["files"]}
     on_disk = {p.relative_to(week).as_posix() for p in week.rglob("*") if p.is_file()} - {"manifest.json"}

@@ -35,7 +35,15 @@ from .audio import AudioFile, MessageAudio, Tags, master_message
 from .build import BuildResult, build, clip_folder
 from .bundle import Bundle, Verification, verify_folder, write_bundles
 from .emergency import EmergencyResult, publish_emergency
-from .errors import BroadcastError, ContentError, EngineUnavailable, EnvironmentProblem, Problem, UsageError
+from .errors import (
+    BroadcastError,
+    BuildLocked,
+    ContentError,
+    EngineUnavailable,
+    EnvironmentProblem,
+    Problem,
+    UsageError,
+)
 from .events import Event, Listener, ignore
 from .ffmpeg import decode_clip
 from .lint import LintResult, check_scripts
@@ -52,7 +60,7 @@ from .messages import clip_requests, held_for_approval, scripts_airing, speak_me
 from .model import Locale, Project, Script, Week
 from .plan import Durations, WeekPlan, estimate_seconds, plan_week
 from .project import find_root, input_snapshot, load_project, read_project, read_script_text, read_settings
-from .publish import Lock, published_weeks, remove_spares, remove_weeks
+from .publish import STAGING, WEEK_FOLDER_RE, Lock, published_weeks, remove_spares, remove_weeks
 from .render import render
 from .speech import Lexicon, normalize, speak
 from .starter import create_project
@@ -157,7 +165,17 @@ def install_piper_voice(name: str, base_url: str | None = None,
 
 
 def verify_bundle(folder: Path) -> Verification:
-    """A station's copy of a commune's week checked against its SHA256SUMS (no project needed)."""
+    """A station's copy of a commune's week checked against its SHA256SUMS (no project needed), or a
+    published week against its manifest: under the build lock, whose taking first finishes a publish a
+    killed command left half done (verify said 'do not air' of a week the next command would have
+    completed). Without the lock (a build holds it, a read-only copy), what is there is checked."""
+    output = folder.parent
+    if WEEK_FOLDER_RE.fullmatch(folder.name) and (output / STAGING).is_dir():
+        try:
+            with Lock(output):
+                return verify_folder(folder)
+        except (BuildLocked, OSError):
+            pass
     return verify_folder(folder)
 
 
