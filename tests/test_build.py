@@ -1021,3 +1021,33 @@ def test_a_voice_cache_that_cannot_be_written_stops_the_command_as_the_machine_s
     built = run("build", "--week", WEEK, "--jobs", "1", "--project", str(root))
     assert built.exit_code == 3 and "bộ nhớ đệm" in built.output and "Traceback" not in built.output, built.output
     assert not (root / "output" / WEEK).exists()
+
+
+def test_a_clean_or_bundle_killed_half_way_leaves_no_half_week_and_no_partial_zip(built, tmp_path, monkeypatch):
+    """kill -9 during `clean` left a week with files missing that still counted as published (verify:
+    '24 missing'); during `bundle`, a partial zip nothing ever removed. The next command that takes the
+    lock clears both."""
+    from broadcast import publish
+
+    source, _ = built
+    root = tmp_path / "p"
+    shutil.copytree(source, root, symlinks=True)
+    output = root / "output"
+    shutil.copytree(output / WEEK, output / "2025-W01")
+    (output / "bundles" / WEEK).mkdir(parents=True)
+    (output / "bundles" / WEEK / ".lang-son_xa-chi-lang.k3j2.zip.tmp").write_bytes(b"PK" * 1000)
+    real = shutil.rmtree
+
+    def killed(path, *args, **kwargs):
+        if "removing" in str(path):  # some files gone, then the process dies
+            next(p for p in Path(path).rglob("*.mp3")).unlink()
+            raise KeyboardInterrupt
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(publish.shutil, "rmtree", killed)
+    with pytest.raises(KeyboardInterrupt):
+        publish.remove_weeks(output, ["2025-W01"])
+    monkeypatch.setattr(publish.shutil, "rmtree", real)
+    assert publish.published_weeks(output) == [WEEK]  # the half-deleted week is not a published one
+    assert run("bundle", "--week", WEEK, "--project", str(root)).exit_code == 0  # takes the lock
+    assert not list(output.glob(".*removing*")) and not list(output.glob("bundles/*/.*.zip.tmp"))

@@ -80,6 +80,7 @@ log = logging.getLogger(__name__)
 RENAME_EXCHANGE = 2  # from <linux/fs.h>
 AT_FDCWD = -100
 STAGING = ".staging"
+REMOVING = ".removing-"  # output/.<week>.removing-<pid>: a week being deleted by `clean`
 WEEK_FOLDER_RE = re.compile(r"[0-9]{4}-W[0-9]{2}")
 PUBLISHING = ".publishing"  # in a staged week: its files are moving into output/<week>; finish, never delete
 MANIFEST = "manifest.json"  # moved last: the week is complete once it is in
@@ -170,8 +171,10 @@ def recover(output: Path, week: str | None = None) -> list[str]:
     command, since the build that made it never reported success."""
     base = output / STAGING
     done: list[str] = []
+    if week is None:
+        done += _remove_leftovers(output)
     if not base.is_dir():
-        return done
+        return _logged(done)
     for entry in sorted(base.iterdir()):
         name = entry.name
         if week is not None and not name.startswith(f"{week}-"):
@@ -187,9 +190,26 @@ def recover(output: Path, week: str | None = None) -> list[str]:
         else:
             entry.unlink(missing_ok=True)
         done.append(f"xoá {entry} (removed a leftover of a stopped build)")
+    return _logged(done)
+
+
+def _logged(done: list[str]) -> list[str]:
     for line in done:
         log.warning("%s", line)
     return done
+
+
+def _remove_leftovers(output: Path) -> list[str]:
+    """What a killed `clean` or `bundle` left: a week moved aside to be deleted (`remove_weeks`), a
+    zip being written."""
+    found = [*output.glob(f".*{REMOVING}*"), *output.glob(f"bundles/.*{REMOVING}*"),
+             *output.glob("bundles/*/.*.zip.tmp")]
+    for path in found:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return [f"xoá {path} (removed a leftover of a stopped command)" for path in found]
 
 
 def _drop_if_empty(folder: Path) -> None:
@@ -220,8 +240,12 @@ def remove_weeks(output: Path, weeks: list[str]) -> int:
             if path.is_file() and not path.is_symlink():
                 info = path.stat()
                 freed += info.st_size if info.st_nlink == 1 else 0
-        shutil.rmtree(folder)
+        # moved aside in one step, then deleted: a kill half way left a week with files missing that
+        # still counted as published (and verified as damaged); `recover` deletes what is left aside
+        aside = output / f".{week}{REMOVING}{os.getpid()}"
+        os.rename(folder, aside)
         (output.parent / STAMPS / f"{week}.json").unlink(missing_ok=True)  # its files' stamps go with it
+        shutil.rmtree(aside)
     return freed
 
 
