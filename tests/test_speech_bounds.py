@@ -34,6 +34,48 @@ def _seconds(text: str) -> float:
     return time.perf_counter() - start
 
 
+# What a script author can paste that a rule read to the line's end from each of its characters or
+# numbers, or the sentence builder tidied whole at every line: each was quadratic (20 KB: lint 74 s to
+# 4 minutes, and 1.85 GB for the unclosed markup).
+PATHOLOGICAL = {  # (the text for n, the n measured first: 16 times it must stay near 16 times the time)
+    "digit groups": (lambda n: "123 " * n + ".", 1_000),
+    "dotted run": (lambda n: "1." * n + "1", 5_000),  # an address's local part, read from every character
+    "letters and dots": (lambda n: "a." * n, 5_000),
+    "dashed digits": (lambda n: "-1" * n, 5_000),
+    "spaces": (lambda n: "a" + " " * n + "b", 1_000),
+    "wrapped lines": (lambda n: "a\n" * n + ".", 1_000),
+    "unclosed markup": (lambda n: "[đọc: " * n, 1_000),
+}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uses SIGALRM to stop a quadratic run early")
+@pytest.mark.parametrize("kind", PATHOLOGICAL)
+def test_what_an_author_pastes_is_read_in_linear_time(kind: str) -> None:
+    make, n = PATHOLOGICAL[kind]
+    _bounded(lambda: min(_seconds(make(n)) for _ in range(3)), lambda: _seconds(make(16 * n)),
+             f"{kind}: 16 lần dài hơn")
+
+
+def _bounded(small_run, big_run, what: str) -> None:
+    small = small_run()
+    # 16 times the text may take at most 40 times as long (quadratic work would take 256 times).
+    budget = max(40 * small, 1.0)
+
+    def too_slow(signum: int, frame: object) -> None:
+        raise _TooSlow
+
+    previous = signal.signal(signal.SIGALRM, too_slow)
+    signal.setitimer(signal.ITIMER_REAL, budget)
+    try:
+        big = big_run()
+    except _TooSlow:
+        pytest.fail(f"{what} mất hơn {budget:.1f} s (1 lần: {small:.2f} s)")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert big < budget
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="uses SIGALRM to stop a quadratic run early")
 def test_normaliser_is_linear_in_line_length() -> None:
     small = min(_seconds(_line(1_000)) for _ in range(3))
@@ -125,3 +167,13 @@ def test_long_lines_are_not_remembered() -> None:
     line = " ".join(["Bà con cảnh giác với cuộc gọi lạ"] * 1200)
     kept = _kept_bytes(lambda: [speak(f"Xã số {i}: {line}") for i in range(100)])
     assert kept < 10_000_000, kept  # remembered, each step's copy of the 100 lines: ~40 MB
+
+
+def test_unclosed_markup_is_reported_once_a_line_in_a_few_words() -> None:
+    """Each opening of a line of thousands was reported with the rest of the line: lint's errors
+    grew with the square of it (60 KB: over 5 minutes and 1.85 GB)."""
+    from broadcast.speech.markup import UNCLOSED_SHOWN, unclosed
+
+    found = unclosed("Bà con chú ý.\n" + "[đọc: Zalo | da lô " * 5_000 + "\nGọi 113.")
+    assert len(found) == 1 and found[0][0] == 2 and len(found[0][1]) <= UNCLOSED_SHOWN
+    assert found[0][1].startswith("[đọc: Zalo")

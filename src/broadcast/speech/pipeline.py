@@ -93,27 +93,34 @@ class _Builder:
         self.dotted = dotted
         self.paragraphs: list[Paragraph] = []
         self.sentences: list[Sentence] = []
-        self.pending: str | None = None
+        # the pending sentence's pieces, one per line, joined once it closes: joined and tidied at every
+        # line, a text pasted from a PDF (thousands of wrapped lines, one sentence) took minutes
+        self.pending: list[str] | None = None
         self.pending_line = 0
 
     def open(self, spoken: str, line: int) -> None:
         self.close_sentence()
-        self.pending, self.pending_line = spoken, line
+        self.pending, self.pending_line = [spoken], line
 
     def extend(self, spoken: str) -> None:
-        self.pending = f"{self.pending} {spoken}"
+        assert self.pending is not None
+        self.pending.append(spoken)
 
     def open_ended(self) -> bool:
-        """Is the pending sentence unfinished (a soft-wrapped line)?"""
-        if self.pending is None:
-            return False
-        tail = tidy(self.pending)
-        return bool(tail) and tail[-1] not in TERMINAL
+        """Is the pending sentence unfinished (a soft-wrapped line)? What `tidy` would leave last is its
+        last character that is not a space, a comma or a pause (tidy drops those at the end)."""
+        for piece in reversed(self.pending or ()):
+            end = len(piece)
+            while end and (piece[end - 1].isspace() or piece[end - 1] in "," + PAUSE):
+                end -= 1
+            if end:
+                return piece[end - 1] not in TERMINAL
+        return False
 
     def close_sentence(self) -> None:
         if self.pending is None:
             return
-        spoken, self.pending = self.pending, None
+        spoken, self.pending = " ".join(self.pending), None
         self.sentences += [Sentence(parts, self.pending_line)
                            for parts in _sentences(spoken, self.dotted, marked(spoken, self.store))]
 

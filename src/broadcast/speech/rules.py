@@ -25,7 +25,9 @@ from .result import Finding, FindingKind
 from .text import MEMO_CHARS, PAUSE
 
 # "12 000 thuê bao": a space as thousands separator, only before a word (else digits).
-_NUM = r"[1-9][0-9]{0,2}(?: [0-9]{3})+(?![0-9]|[.,][0-9])(?=\s?[^\W\d_])|[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?(?![0-9])|[0-9]+(?:[.,][0-9]+)?"
+# Groups of three after a space ("12 345 678 người"): at most five, or a line of "123 123 123 ..." is read
+# to its end from every number in it (quadratic: 20 KB took lint 74 s).
+_NUM = r"[1-9][0-9]{0,2}(?: [0-9]{3}){1,5}(?![0-9]|[.,][0-9])(?=\s?[^\W\d_])|[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?(?![0-9])|[0-9]+(?:[.,][0-9]+)?"
 _DAY = r"0?[1-9]|[12][0-9]|3[01]"
 _MONTH = r"0?[1-9]|1[0-2]"
 _NOT_AFTER = r"(?<![0-9.,/])"
@@ -60,7 +62,9 @@ _TLD = r"(?:vn|com|net|org|gov|edu|info|io)"
 # In priority order; "special" (lexicon keys) and "fastword" go in front per lexicon.
 _BASE_ALTERNATIVES = (
     ("url", r"<?(?:(?:https?|ftp)://|www\.)[^\s<>\"]+>?"
-            r"|[A-Za-z0-9][A-Za-z0-9._+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+            # an address's local part is at most 64 characters (RFC 5321): unbounded, "1.1.1.1..." was read
+            # to its end from each of its characters
+            r"|[A-Za-z0-9][A-Za-z0-9._+-]{0,63}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
             r"|(?<![\w@.-])[A-Za-z0-9][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*\." + _TLD
             + r"(?![\w-])(?:/[^\s<>\"]*)?"),
     ("phone", r"\(0[0-9]{2,3}\)\s?(?:[0-9]{3,4}(?:[ .-][0-9]{2,4}){0,2}|[0-9]{5,8})(?![0-9])"  # (0205) 3870 123
@@ -90,7 +94,7 @@ _BASE_ALTERNATIVES = (
     ("neg", r"(?<![\w.,)\]])-(?=[0-9])"),
     ("num", rf"(?P<n>{_NUM})(?:\s?(?P<u>{_UNIT}){_UNIT_END})?"),
     ("word", r"[^\W_]+"),
-    ("dash", r"\s+-+\s+|-+"),
+    ("dash", r"(?<!\s)\s+-+\s+|-+"),  # from the run's first space only: a long run was quadratic
     # "35.000đ/kg", "đồng/m2": a unit after a slash is read, "trên" before it.
     ("per", rf"(?<=[^\W_]|%)/(?P<pu>{_UNIT}){_UNIT_END}"),
     ("slash", r"/"),
