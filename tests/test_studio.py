@@ -940,3 +940,47 @@ def test_an_approval_from_a_page_opened_before_a_rejection_does_not_override_it(
         assert [h.decision for h in records.history(conn, "canh-bao")] == ["rejected"]
     approved = second.post("/kich-ban/canh-bao/duyet", data={**form_of(second), "decision": "approved"})
     assert approved.status_code == 303  # having read it, they may decide
+
+
+def test_a_long_draft_being_read_does_not_freeze_the_studio_for_everyone(root, monkeypatch):
+    """Lint-as-you-type read the draft on the event loop: while it read a long pasted text, every page
+    of every user waited (a stylesheet: 3-30 s)."""
+    import http.cookiejar
+    import threading
+    import urllib.parse
+    import urllib.request
+
+    import uvicorn
+
+    def slow_lint(self, *args, **kwargs):
+        time.sleep(3)  # a draft that takes long to read
+        return []
+
+    monkeypatch.setattr(app.Workspace, "lint_draft", slow_lint)
+    server = uvicorn.Server(uvicorn.Config(create_app(root, local=True), host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    base = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    try:
+        editor = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        page = editor.open(f"{base}/kich-ban", timeout=30).read().decode("utf-8")
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        form = urllib.parse.urlencode({"csrftoken": token, "script_id": "canh-bao", "title": "x", "body": "x"})
+        lint = urllib.request.Request(f"{base}/api/lint", data=form.encode(), headers={"x-csrftoken": token})
+        answers: list[int] = []
+        linting = threading.Thread(target=lambda: answers.append(editor.open(lint, timeout=30).status))
+        linting.start()
+        time.sleep(0.5)
+        started = time.monotonic()
+        with urllib.request.urlopen(f"{base}/static/studio.css", timeout=30) as answer:
+            assert answer.status == 200
+        waited = time.monotonic() - started
+        linting.join(30)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert answers == [200]
+    assert waited < 1.5, waited  # not the 2.5 s left of the lint

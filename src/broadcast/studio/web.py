@@ -104,6 +104,9 @@ class Studio:
         self.env.globals.update(LEVEL_NAMES=LEVEL_NAMES, STATE_NAMES=STATE_NAMES, ROLE_NAMES=records.ROLE_NAMES)
         self.job: BuildJob | None = None
         self.job_lock = threading.Lock()
+        # drafts read as they are typed, off the event loop (a long one froze every page for everyone),
+        # two at a time: the others wait their turn, not the pages
+        self.drafts = asyncio.Semaphore(2)
         with records.connect(self.root):  # `.studio/` and its database, migrated, before the first request
             pass
 
@@ -369,7 +372,8 @@ def routes(studio: Studio) -> list[Route | Mount]:
         script_id = edit.slug(_text(form, "script_id"), "mã kịch bản")
         text, rel = _draft_text(studio, script_id, form)
         provinces = [p for p in [_text(form, "province")] if p]
-        problems = studio.workspace.lint_draft(rel, text, studio.week(request), provinces)
+        async with studio.drafts:
+            problems = await asyncio.to_thread(studio.workspace.lint_draft, rel, text, studio.week(request), provinces)
         return JSONResponse({"problems": [_problem(p, _body_line(text)) for p in problems if p.file in (rel, "")
                                           or p.field == "đọc"]})
 
@@ -379,7 +383,9 @@ def routes(studio: Studio) -> list[Route | Mount]:
         script_id = edit.slug(_text(form, "script_id"), "mã kịch bản")
         text, rel = _draft_text(studio, script_id, form)
         try:
-            spoken = studio.workspace.spoken_draft(rel, text, _text(form, "locale"), studio.week(request))
+            async with studio.drafts:
+                spoken = await asyncio.to_thread(studio.workspace.spoken_draft, rel, text, _text(form, "locale"),
+                                                 studio.week(request))
         except ContentError as error:
             return JSONResponse({"error": error.message, "problems": [_problem(p, _body_line(text))
                                                                         for p in error.problems]}, 400)
