@@ -758,13 +758,13 @@ def test_a_build_that_stops_says_what_to_do_in_the_studio_and_is_in_the_log(clie
 # --- recordings, province import, commune variables, hearing a word -----------------------------------
 
 
-def _wav(seconds: float, rate: int = 16000) -> bytes:
+def _wav(seconds: float, rate: int = 16000, amplitude: float = 0.3) -> bytes:
     import wave
 
     import numpy as np
 
     t = np.arange(int(seconds * rate)) / rate
-    samples = (0.3 * np.sin(2 * np.pi * 220 * t) * 32767).astype("<i2")
+    samples = (amplitude * np.sin(2 * np.pi * 220 * t) * 32767).astype("<i2")
     out = io.BytesIO()
     with wave.open(out, "wb") as w:
         w.setnchannels(1)
@@ -819,6 +819,18 @@ def test_recordings_are_uploaded_checked_as_audio_and_stored_for_the_voice(recor
     assert "Bà con chú ý." not in page and "Không chuyển tiền cho người lạ." in page
     with records.connect(recorded) as conn:
         assert any(e.action == "upload" and e.target == "assets/ghi-am/ba-con-chu-y.wav" for e in records.audit(conn))
+
+
+def test_a_silent_or_muted_upload_is_refused_at_once(recorded):
+    """A silent file or a muted microphone's -75 dBFS was stored, then stopped the build or aired as hiss."""
+    client = _client(recorded)
+    token = _token(client)
+    for amplitude in (0.0, 10 ** (-75 / 20)):
+        response = client.post("/ghi-am", data={"voice": "ghi-am", "sentence": "Bà con chú ý."},
+                               headers={"x-csrftoken": token},
+                               files={"file": ("cau-1.wav", _wav(2.0, amplitude=amplitude), "audio/wav")})
+        assert response.status_code == 400 and "gần như im lặng" in response.text and "gần micrô" in response.text
+    assert not list((recorded / "assets" / "ghi-am").iterdir())
 
 
 def test_an_upload_over_the_limit_is_refused_before_it_is_read(recorded, monkeypatch):

@@ -181,3 +181,34 @@ def test_lint_names_recordings_that_cannot_air(tmp_path, monkeypatch):
     (root / "voices" / "ede.yaml").write_text("id: ede\nengine: recorded\nparams: {folder: ../..}\n", encoding="utf-8")
     [problem] = [p for p in app.open_workspace(root).lint(week).errors if p.field == "params.folder"]
     assert "ngoài thư mục dự án" in problem.message
+
+
+def noise(seconds: float, dbfs: float, rate: int = 16000) -> Clip:
+    """Hiss at `dbfs` RMS (a muted or far microphone); -inf: digital silence."""
+    n = int(seconds * rate)
+    x = np.random.default_rng(7).normal(0, 32768 * 10 ** (dbfs / 20), n) if dbfs > -math.inf else np.zeros(n)
+    return Clip(np.round(x).astype("<i2").tobytes(), rate)
+
+
+@pytest.mark.parametrize("clip", [noise(2.0, -math.inf), noise(2.0, -75.0), tone(0.01)],
+                         ids=["digital-silence", "muted-mic-hiss", "10-ms"])
+def test_a_silent_or_too_short_recording_is_refused_with_its_sentence(project, clip):
+    """A silent or 10 ms recording stopped the whole week's build in mastering ('không giải mã được
+    ... .tmp'); hiss at -75 dBFS aired normalised up 55 dB. Now only that sentence fails (its
+    commune, or its fallback voice reads), and lint names it."""
+    rec = project / "assets" / "ede"
+    write_wav(clip, rec / f"{slugify(GREETING)}.wav")
+    voice = VoiceSpec("ede", "recorded", {"folder": "assets/ede"})
+    with pytest.raises(TTSError) as caught:
+        make_engine("recorded", voice.params, project).synthesize(GREETING)
+    message = caught.value.message
+    assert f"{slugify(GREETING)}.wav" in message and GREETING in message and "thu âm lại" in message
+    assert ("im lặng" in message) if clip.duration > 1 else ("quá ngắn" in message)
+    r = synthesize_all([(voice, GREETING), (voice, WARNING)], ClipCache(project / "c"), project)
+    assert [f.sentence for f in r.failures] == [GREETING] and r[("ede", WARNING)].duration == pytest.approx(0.8, abs=0.01)
+    assert [why for why in make_engine("recorded", voice.params, project).unusable([GREETING, WARNING])] == [message]
+
+
+def test_a_quiet_but_audible_recording_airs(project):
+    write_wav(noise(2.0, -45.0), project / "assets" / "ede" / f"{slugify(GREETING)}.wav")
+    assert make_engine("recorded", {"folder": "assets/ede"}, project).synthesize(GREETING).duration == 2.0

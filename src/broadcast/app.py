@@ -76,8 +76,8 @@ from .tts import (
 )
 from .tts.base import Availability
 from .tts.recorded import EXTENSIONS as RECORDING_EXTENSIONS
-from .tts.recorded import MAX_SECONDS as RECORDING_MAX_SECONDS
 from .tts.recorded import slugify as recording_slug
+from .tts.recorded import unairable as unairable_recording
 from .tts.voices import EngineReport, engine_reports, missing_recordings
 from .workers import interrupted, stop_on_sigterm
 
@@ -91,7 +91,6 @@ __all__ = [
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 UPLOAD_MAX_BYTES = 50_000_000  # one recording sent through the studio
-MIN_RECORDING_SECONDS = 0.3
 T = TypeVar("T")
 
 
@@ -473,9 +472,9 @@ class Workspace:
             raise UsageError(f"tệp ghi âm quá lớn: {len(data) // 1_000_000} MB, tối đa "
                              f"{UPLOAD_MAX_BYTES // 1_000_000} MB (file too large)", fix="cắt bớt hoặc nén lại")
         clip = decode_clip(data, what=filename, error=UsageError)
-        if not MIN_RECORDING_SECONDS <= clip.duration <= RECORDING_MAX_SECONDS:
-            raise UsageError(f"bản ghi dài {clip.duration:.1f} giây: cần từ {MIN_RECORDING_SECONDS} giây đến "
-                             f"{RECORDING_MAX_SECONDS // 60} phút (recording length)", fix="thu lại câu này")
+        problem = unairable_recording(clip)
+        if problem:
+            raise UsageError(f"bản ghi {filename} {problem[0]} (recording cannot be aired)", fix=problem[1])
         folder = (self.root / str(dict(voice.params or {}).get("folder") or "assets/recordings")).resolve()
         if not folder.is_relative_to(self.root.resolve()):
             raise UsageError("thư mục bản ghi nằm ngoài dự án (recordings folder outside the project)")

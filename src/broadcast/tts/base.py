@@ -8,6 +8,7 @@ classes. An engine never touches the cache; `broadcast.tts.synthesize` does.
 
 from __future__ import annotations
 
+import math
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -20,8 +21,8 @@ from broadcast.options import Kinds, Place, Schema, Type
 from broadcast.pcm import Clip
 
 __all__ = [  # the errors are re-exported for the engines (they live in broadcast.errors)
-    "Availability", "Clip", "Engine", "EngineUnavailable", "MissingRecording", "Param", "TTSError", "bilingual",
-    "sentence_label",
+    "Availability", "Clip", "Engine", "EngineUnavailable", "MissingRecording", "Param", "QUIET_DBFS", "TTSError",
+    "bilingual", "level_dbfs", "sentence_label",
 ]
 
 # --------------------------------------------------------------------------- params
@@ -198,6 +199,15 @@ def at_rate(clip: Clip, sentence: str, syllables_per_second: float) -> Clip:
     if abs(tempo - 1.0) < 0.01:
         return clip
     return Clip(to_pcm16(stretch(from_pcm16(clip.samples), clip.rate, tempo)), clip.rate)
+
+
+QUIET_DBFS = -50.0  # speech is -30 to -15 dBFS RMS; a clip quieter than this is hiss or silence
+
+
+def level_dbfs(clip: Clip) -> float:
+    """A clip's RMS level in dBFS (-inf for digital silence): under `QUIET_DBFS` it is not speech."""
+    rms = clip.rms()
+    return 20 * math.log10(rms / 32768) if rms > 0 else -math.inf
 
 
 def sentence_label(sentence: str, limit: int = 80) -> str:

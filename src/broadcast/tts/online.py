@@ -19,7 +19,6 @@ Tests run every online engine through one shared test body against fake servers 
 from __future__ import annotations
 
 import json
-import math
 import os
 import random
 import threading
@@ -32,12 +31,20 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-import numpy as np
-
 from broadcast.ffmpeg import decode_clip
 from broadcast.pcm import Clip
 
-from .base import Availability, Engine, Param, TTSError, bilingual, implausible_length, sentence_label
+from .base import (
+    QUIET_DBFS,
+    Availability,
+    Engine,
+    Param,
+    TTSError,
+    bilingual,
+    implausible_length,
+    level_dbfs,
+    sentence_label,
+)
 
 RETRY_STATUSES = frozenset({429}) | frozenset(range(500, 600))
 SECRETS_ENV = "BROADCAST_SECRETS"
@@ -177,8 +184,8 @@ class OnlineEngine(Engine):
         except TTSError as e:
             return None, e.message
         why = implausible_length(sentence, clip.duration, slow=bool(self.params.get("slow", False)))
-        if not why and _level_dbfs(clip) < QUIET_DBFS:  # a service can answer hiss or silence, of the right length
-            why = bilingual(f"âm thanh nhận về gần như im lặng ({_level_dbfs(clip):.0f} dBFS)", "near-silent answer")
+        if not why and level_dbfs(clip) < QUIET_DBFS:  # a service can answer hiss or silence, of the right length
+            why = bilingual(f"âm thanh nhận về gần như im lặng ({level_dbfs(clip):.0f} dBFS)", "near-silent answer")
         return (None, why) if why else (clip, "")
 
     def _failed(self, sentence: str, why: str, attempts: int) -> str:
@@ -259,7 +266,6 @@ class OnlineEngine(Engine):
 
 DOWN_AFTER = 3  # sentences in a row failed after every retry: the service is down for this build
 MAX_ANSWER_BYTES = 20_000_000  # one sentence's audio is ~100 KB: an answer past this is not one
-QUIET_DBFS = -50.0  # speech is -30 to -15 dBFS RMS; an answer quieter than this is hiss or silence
 
 
 @dataclass(frozen=True)
@@ -295,12 +301,6 @@ def _whole_body(raw: Any, deadline: float, limit: int) -> bytes:
     except (HTTPError, OSError) as e:
         raise Transient(bilingual(f"đứt kết nối khi nhận ({type(e).__name__})", "connection broken")) from None
     return bytes(body)
-
-
-def _level_dbfs(clip: Clip) -> float:
-    samples = np.frombuffer(clip.samples, dtype="<i2").astype(np.float64)
-    rms = float(np.sqrt(np.mean(np.square(samples)))) if len(samples) else 0.0
-    return 20 * math.log10(rms / 32768) if rms > 0 else -math.inf
 
 
 def find_key(name: str, env: str, project_root: Path) -> str:

@@ -16,7 +16,8 @@ A sentence without a recording raises `MissingRecording` — never silence — a
 Every file read stays inside the project: the folder, each index entry and each recording
 (symlinks resolved) must lie inside it, and a recording is at most `MAX_BYTES` on disk and
 `MAX_SECONDS` long (a whole script read by a person is a few minutes; an hour-long file is a
-mistake that would fill the build's memory).
+mistake that would fill the build's memory). A recording shorter than `MIN_SECONDS` or near-silent
+(`unairable`) is refused with the sentence, never aired as hiss raised to the preset's loudness.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from broadcast.formats.text import device_name
 from broadcast.pcm import Clip
 
 from .base import (
+    QUIET_DBFS,
     Availability,
     Engine,
     EngineUnavailable,
@@ -41,6 +43,7 @@ from .base import (
     Param,
     TTSError,
     bilingual,
+    level_dbfs,
     sentence_label,
 )
 
@@ -49,6 +52,7 @@ EXTENSIONS = (".wav", ".mp3", ".ogg", ".flac", ".m4a", ".opus")
 SLUG_MAX = 150
 MAX_BYTES = 200 * 1024 * 1024
 MAX_SECONDS = 15 * 60
+MIN_SECONDS = 0.3  # shorter is no sentence read aloud (and a few ms leave nothing to master once trimmed)
 
 
 def slugify(text: str) -> str:
@@ -131,8 +135,8 @@ class RecordedEngine(Engine):
         return self._files_by_stem.get(slugify(sentence))
 
     def unusable(self, sentences) -> list[str]:
-        """For lint, without decoding: why each found recording cannot be aired (outside the folder,
-        too large, or longer than `MAX_SECONDS` as its header says)."""
+        """For lint: why each found recording cannot be aired (outside the folder, too large, too long
+        as its header says, or, decoded as the build does, too short, near-silent or undecodable)."""
         import mutagen
 
         out = []
@@ -144,14 +148,13 @@ class RecordedEngine(Engine):
                 _check_recording(path, self.folder)
                 audio = mutagen.File(path)
                 seconds = audio.info.length if audio is not None and audio.info else 0.0
+                if seconds > MAX_SECONDS:  # said from the header, without decoding an hour of audio
+                    raise TTSError(_refusal(path, s, _too_long(seconds)))
+                self._read(path, s)
             except TTSError as e:
                 out.append(e.message)
-                continue
             except (OSError, mutagen.MutagenError):
                 continue  # unreadable headers: the build's decoder says why, with the sentence
-            if seconds > MAX_SECONDS:
-                out.append(bilingual(f"bản ghi {path.name} dài {seconds / 60:.0f} phút, quá {MAX_SECONDS // 60} phút "
-                                     "cho phép; hãy cắt thành từng câu hoặc từng tin", "recording too long"))
         return out
 
     def missing(self, sentences) -> list[str]:
@@ -167,8 +170,6 @@ class RecordedEngine(Engine):
 
     def synthesize(self, sentence: str) -> Clip:
         path = self.find(sentence)
-        if path is not None:
-            _check_recording(path, self.folder)
         if path is None:
             raise MissingRecording(
                 bilingual(
@@ -179,11 +180,15 @@ class RecordedEngine(Engine):
                 sentence=sentence,
                 folder=str(self.folder),
             )
+        return self._read(path, sentence)
+
+    def _read(self, path: Path, sentence: str) -> Clip:
+        """The recording of `sentence`, decoded and checked as one that can be aired (`unairable`)."""
+        _check_recording(path, self.folder)
         clip = decode_clip(path, self.params["rate"] or None, what=str(path), error=TTSError)
-        if clip.duration > MAX_SECONDS:
-            raise TTSError(bilingual(f"bản ghi {path.name} dài {clip.duration / 60:.0f} phút, quá {MAX_SECONDS // 60} "
-                                     "phút cho phép; hãy cắt thành từng câu hoặc từng tin",
-                                     "recording too long"))
+        problem = unairable(clip)
+        if problem:
+            raise TTSError(_refusal(path, sentence, problem))
         return clip
 
     def version(self) -> str:
@@ -214,6 +219,33 @@ class RecordedEngine(Engine):
             )
         count = sum(1 for f in folder.iterdir() if f.suffix.lower() in EXTENSIONS)
         return Availability(True, f"{folder}: {count} bản ghi (recordings)")
+
+
+def unairable(clip: Clip) -> tuple[str, str] | None:
+    """Why a decoded recording cannot be aired, and the fix (None when it can): shorter than
+    `MIN_SECONDS`, longer than `MAX_SECONDS`, or under `QUIET_DBFS` (silence, or a muted or far
+    microphone's hiss, which loudness normalisation would raise by 50 dB onto the loudspeakers)."""
+    if clip.duration < MIN_SECONDS:
+        return (f"chỉ dài {clip.duration:.2f} giây, quá ngắn cho một câu (tối thiểu {MIN_SECONDS} giây)",
+                "hãy thu âm lại cả câu")
+    if clip.duration > MAX_SECONDS:
+        return _too_long(clip.duration)
+    level = level_dbfs(clip)
+    if level < QUIET_DBFS:
+        return (f"gần như im lặng ({level:.0f} dBFS; tiếng nói từ -30 đến -15 dBFS)",
+                "hãy thu âm lại, nói gần micrô và kiểm tra micrô không bị tắt")
+    return None
+
+
+def _too_long(seconds: float) -> tuple[str, str]:
+    return (f"dài {seconds / 60:.0f} phút, quá {MAX_SECONDS // 60} phút cho phép",
+            "hãy cắt thành từng câu hoặc từng tin")
+
+
+def _refusal(path: Path, sentence: str, problem: tuple[str, str]) -> str:
+    why, fix = problem
+    return bilingual(f"bản ghi {path.name} cho câu {sentence_label(sentence)} {why}; {fix}",
+                     "this recording cannot be aired")
 
 
 def _no_folder(folder: Path) -> str:
