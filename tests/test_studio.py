@@ -821,8 +821,9 @@ def test_recordings_are_uploaded_checked_as_audio_and_stored_for_the_voice(recor
         assert any(e.action == "upload" and e.target == "assets/ghi-am/ba-con-chu-y.wav" for e in records.audit(conn))
 
 
-def test_a_silent_or_muted_upload_is_refused_at_once(recorded):
-    """A silent file or a muted microphone's -75 dBFS was stored, then stopped the build or aired as hiss."""
+def test_a_silent_muted_or_cut_upload_is_refused_at_once(recorded):
+    """A silent file or a muted microphone's -75 dBFS was stored, then stopped the build or aired as hiss;
+    a file cut short aired half its sentence."""
     client = _client(recorded)
     token = _token(client)
     for amplitude in (0.0, 10 ** (-75 / 20)):
@@ -830,6 +831,10 @@ def test_a_silent_or_muted_upload_is_refused_at_once(recorded):
                                headers={"x-csrftoken": token},
                                files={"file": ("cau-1.wav", _wav(2.0, amplitude=amplitude), "audio/wav")})
         assert response.status_code == 400 and "gần như im lặng" in response.text and "gần micrô" in response.text
+    whole = _wav(4.0)
+    response = client.post("/ghi-am", data={"voice": "ghi-am", "sentence": "Bà con chú ý."},
+                           headers={"x-csrftoken": token}, files={"file": ("cau-1.wav", whole[:60_000], "audio/wav")})
+    assert response.status_code == 400 and "bị cắt cụt" in response.text  # a file cut in sending
     assert not list((recorded / "assets" / "ghi-am").iterdir())
 
 

@@ -212,3 +212,26 @@ def test_a_silent_or_too_short_recording_is_refused_with_its_sentence(project, c
 def test_a_quiet_but_audible_recording_airs(project):
     write_wav(noise(2.0, -45.0), project / "assets" / "ede" / f"{slugify(GREETING)}.wav")
     assert make_engine("recorded", {"folder": "assets/ede"}, project).synthesize(GREETING).duration == 2.0
+
+
+def test_a_cut_off_recording_is_refused_not_aired_cut(project):
+    """A WAV whose data chunk declares more than the file holds, and an MP3 cut at 40 KB (its header
+    says 12 s, 4.9 s decode), aired with the sentence cut off."""
+    from broadcast.wav import wav_bytes
+
+    rec = project / "assets" / "ede"
+    whole = wav_bytes(tone(4.0, 16000))
+    (rec / f"{slugify(GREETING)}.wav").write_bytes(whole[: len(whole) // 2])
+    mp3 = rec / "xin-chao.mp3"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+                    "sine=frequency=300:duration=12", "-ac", "2", "-ar", "44100", "-b:a", "64k", str(mp3)], check=True)
+    eng = make_engine("recorded", {"folder": "assets/ede"}, project)
+    assert eng.synthesize("Xin chào").duration == pytest.approx(12.0, abs=0.1)  # whole: it airs
+    mp3.write_bytes(mp3.read_bytes()[:40_000])
+    for sentence, name, decoded in ((GREETING, f"{slugify(GREETING)}.wav", "2.0"), ("Xin chào", "xin-chao.mp3", "5.0")):
+        with pytest.raises(TTSError) as caught:
+            eng.synthesize(sentence)
+        message = caught.value.message
+        assert name in message and sentence in message and "bị cắt cụt" in message and "gửi lại tệp gốc" in message
+        assert f"giải mã được {decoded}" in message
+    assert len(eng.unusable([GREETING, "Xin chào", WARNING])) == 2

@@ -45,7 +45,6 @@ from .errors import (
     UsageError,
 )
 from .events import Event, Listener, ignore
-from .ffmpeg import decode_clip
 from .lint import LintResult, check_scripts
 from .locales import ImportReport
 from .manifest import published as published_entries
@@ -76,8 +75,8 @@ from .tts import (
 )
 from .tts.base import Availability
 from .tts.recorded import EXTENSIONS as RECORDING_EXTENSIONS
+from .tts.recorded import read_recording
 from .tts.recorded import slugify as recording_slug
-from .tts.recorded import unairable as unairable_recording
 from .tts.voices import EngineReport, engine_reports, missing_recordings
 from .workers import interrupted, stop_on_sigterm
 
@@ -471,10 +470,7 @@ class Workspace:
         if len(data) > UPLOAD_MAX_BYTES:
             raise UsageError(f"tệp ghi âm quá lớn: {len(data) // 1_000_000} MB, tối đa "
                              f"{UPLOAD_MAX_BYTES // 1_000_000} MB (file too large)", fix="cắt bớt hoặc nén lại")
-        clip = decode_clip(data, what=filename, error=UsageError)
-        problem = unairable_recording(clip)
-        if problem:
-            raise UsageError(f"bản ghi {filename} {problem[0]} (recording cannot be aired)", fix=problem[1])
+        read_recording(data, name=filename, error=UsageError)
         folder = (self.root / str(dict(voice.params or {}).get("folder") or "assets/recordings")).resolve()
         if not folder.is_relative_to(self.root.resolve()):
             raise UsageError("thư mục bản ghi nằm ngoài dự án (recordings folder outside the project)")

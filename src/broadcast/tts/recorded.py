@@ -17,12 +17,14 @@ Every file read stays inside the project: the folder, each index entry and each 
 (symlinks resolved) must lie inside it, and a recording is at most `MAX_BYTES` on disk and
 `MAX_SECONDS` long (a whole script read by a person is a few minutes; an hour-long file is a
 mistake that would fill the build's memory). A recording shorter than `MIN_SECONDS` or near-silent
-(`unairable`) is refused with the sentence, never aired as hiss raised to the preset's loudness.
+or shorter than its header says (cut off) is refused with the sentence (`read_recording`), never
+aired as hiss raised to the preset's loudness or as half a sentence.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -30,6 +32,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from broadcast.errors import BroadcastError
 from broadcast.ffmpeg import decode_clip
 from broadcast.formats.text import device_name
 from broadcast.pcm import Clip
@@ -53,6 +56,7 @@ SLUG_MAX = 150
 MAX_BYTES = 200 * 1024 * 1024
 MAX_SECONDS = 15 * 60
 MIN_SECONDS = 0.3  # shorter is no sentence read aloud (and a few ms leave nothing to master once trimmed)
+CUT_SECONDS, CUT_SHARE = 0.3, 0.05  # decoded this much shorter than the header says: cut off
 
 
 def slugify(text: str) -> str:
@@ -135,26 +139,16 @@ class RecordedEngine(Engine):
         return self._files_by_stem.get(slugify(sentence))
 
     def unusable(self, sentences) -> list[str]:
-        """For lint: why each found recording cannot be aired (outside the folder, too large, too long
-        as its header says, or, decoded as the build does, too short, near-silent or undecodable)."""
-        import mutagen
-
+        """For lint: why each found recording cannot be aired, read as the build reads it (`read_recording`)."""
         out = []
         for s in dict.fromkeys(sentences):
             path = self.find(s)
             if path is None:
                 continue
             try:
-                _check_recording(path, self.folder)
-                audio = mutagen.File(path)
-                seconds = audio.info.length if audio is not None and audio.info else 0.0
-                if seconds > MAX_SECONDS:  # said from the header, without decoding an hour of audio
-                    raise TTSError(_refusal(path, s, _too_long(seconds)))
                 self._read(path, s)
             except TTSError as e:
                 out.append(e.message)
-            except (OSError, mutagen.MutagenError):
-                continue  # unreadable headers: the build's decoder says why, with the sentence
         return out
 
     def missing(self, sentences) -> list[str]:
@@ -183,13 +177,8 @@ class RecordedEngine(Engine):
         return self._read(path, sentence)
 
     def _read(self, path: Path, sentence: str) -> Clip:
-        """The recording of `sentence`, decoded and checked as one that can be aired (`unairable`)."""
         _check_recording(path, self.folder)
-        clip = decode_clip(path, self.params["rate"] or None, what=str(path), error=TTSError)
-        problem = unairable(clip)
-        if problem:
-            raise TTSError(_refusal(path, sentence, problem))
-        return clip
+        return read_recording(path, self.params["rate"] or None, name=str(path), sentence=sentence)
 
     def version(self) -> str:
         """Changes whenever any recording or the index changes (name, size, mtime)."""
@@ -221,10 +210,46 @@ class RecordedEngine(Engine):
         return Availability(True, f"{folder}: {count} bản ghi (recordings)")
 
 
-def unairable(clip: Clip) -> tuple[str, str] | None:
-    """Why a decoded recording cannot be aired, and the fix (None when it can): shorter than
-    `MIN_SECONDS`, longer than `MAX_SECONDS`, or under `QUIET_DBFS` (silence, or a muted or far
-    microphone's hiss, which loudness normalisation would raise by 50 dB onto the loudspeakers)."""
+def read_recording(source: Path | bytes, rate: int | None = None, *, name: str, sentence: str = "",
+                   error: type[BroadcastError] = TTSError) -> Clip:
+    """A recording decoded as the build airs it (by the engine, lint and the studio's upload), or
+    `error` naming it (and its sentence) with why it cannot be aired and the fix: longer than
+    `MAX_SECONDS` (said from its header, before decoding), shorter than `MIN_SECONDS`, under
+    `QUIET_DBFS` (silence, or a muted or far microphone's hiss, which loudness normalisation would
+    raise by 50 dB onto the loudspeakers), or shorter than its header says (cut off or corrupt: the
+    sentence would air cut)."""
+    stated, counted = header_seconds(source)
+    problem = _too_long(stated) if stated > MAX_SECONDS else None
+    if problem is None:
+        clip = decode_clip(source, rate, what=name, error=error)
+        problem = _unairable(clip, stated if counted else 0.0)
+    if problem is None:
+        return clip
+    why, fix = problem
+    about = f" cho câu {sentence_label(sentence)}" if sentence else ""
+    raise error(bilingual(f"bản ghi {Path(name).name}{about} {why}; {fix}", "this recording cannot be aired"))
+
+
+def header_seconds(source: Path | bytes) -> tuple[float, bool]:
+    """The length a recording's header states (0.0 without one), and whether the header counts it
+    (WAV's data size, an MP3's Xing or VBRI frame count, MP4, FLAC, Ogg) rather than it being
+    estimated from the file's size (an MP3 without such a frame, whose estimate is off for VBR)."""
+    import mutagen
+    from mutagen.mp3 import BitrateMode
+
+    try:
+        audio = mutagen.File(io.BytesIO(source) if isinstance(source, bytes) else source)
+    except (OSError, mutagen.MutagenError):
+        return 0.0, False  # unreadable headers: the decoder says why
+    if audio is None or not audio.info:
+        return 0.0, False
+    return float(audio.info.length), getattr(audio.info, "bitrate_mode", None) != BitrateMode.UNKNOWN
+
+
+def _unairable(clip: Clip, stated: float) -> tuple[str, str] | None:
+    if stated and clip.duration < stated - max(CUT_SECONDS, CUT_SHARE * stated):
+        return (f"bị hỏng hoặc bị cắt cụt: chỉ giải mã được {clip.duration:.1f} giây trong {stated:.1f} giây "
+                "mà tệp ghi", "hãy gửi lại tệp gốc")
     if clip.duration < MIN_SECONDS:
         return (f"chỉ dài {clip.duration:.2f} giây, quá ngắn cho một câu (tối thiểu {MIN_SECONDS} giây)",
                 "hãy thu âm lại cả câu")
@@ -240,12 +265,6 @@ def unairable(clip: Clip) -> tuple[str, str] | None:
 def _too_long(seconds: float) -> tuple[str, str]:
     return (f"dài {seconds / 60:.0f} phút, quá {MAX_SECONDS // 60} phút cho phép",
             "hãy cắt thành từng câu hoặc từng tin")
-
-
-def _refusal(path: Path, sentence: str, problem: tuple[str, str]) -> str:
-    why, fix = problem
-    return bilingual(f"bản ghi {path.name} cho câu {sentence_label(sentence)} {why}; {fix}",
-                     "this recording cannot be aired")
 
 
 def _no_folder(folder: Path) -> str:
