@@ -235,3 +235,25 @@ def test_a_cut_off_recording_is_refused_not_aired_cut(project):
         assert name in message and sentence in message and "bị cắt cụt" in message and "gửi lại tệp gốc" in message
         assert f"giải mã được {decoded}" in message
     assert len(eng.unusable([GREETING, "Xin chào", WARNING])) == 2
+
+
+@pytest.mark.parametrize("rate", [0, 16000])
+def test_mp3s_joined_byte_by_byte_keep_each_part_at_its_own_rate(project, tmp_path, rate):
+    """A 44.1 kHz MP3 followed by a 22.05 kHz one in the same file: the second half was appended as
+    if at 44.1 kHz (aired at double speed, an octave up), or the resampler refused it."""
+    exe = imageio_ffmpeg.get_ffmpeg_exe()
+    parts = []
+    for k, (hz, layout) in enumerate([(44100, "1"), (22050, "1"), (44100, "2")]):
+        parts.append(tmp_path / f"part{k}.mp3")
+        subprocess.run([exe, "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "sine=frequency=300:duration=2",
+                        "-ar", str(hz), "-ac", layout, "-id3v2_version", "0", str(parts[-1])], check=True)
+    joined = project / "assets" / "ede" / "noi-lai.mp3"
+    joined.write_bytes(b"".join(p.read_bytes() for p in parts))
+    clip = make_engine("recorded", {"folder": "assets/ede", "rate": rate}, project).synthesize("Nối lại")
+    program = subprocess.run([exe, "-v", "error", "-i", str(joined), "-f", "s16le", "-ac", "1", "-ar", "16000", "-"],
+                             capture_output=True, check=True).stdout
+    assert clip.duration == pytest.approx(len(program) / 2 / 16000, abs=0.01) == pytest.approx(6.0, abs=0.25)
+    x = np.frombuffer(clip.samples, "<i2").astype(float)
+    for second in (0.5, 2.5, 4.5):  # 300 Hz all through: 600 zero crossings a second, not 1200
+        window = x[int(second * clip.rate) : int((second + 1) * clip.rate)]
+        assert np.count_nonzero(np.diff(np.signbit(window))) == pytest.approx(600, abs=10)

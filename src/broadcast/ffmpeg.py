@@ -55,24 +55,38 @@ def decode(
         with av.open(stream_source, mode="r", format=fmt) as container:
             stream = container.streams.audio[0]
             out_rate = rate or stream.codec_context.sample_rate or stream.rate
-            # channels are averaged here, as the ffmpeg program's `-ac 1` does (PyAV's mono
-            # resampler would sum stereo at 0.707 each, 3 dB louder than any player)
             out: list[np.ndarray] = []
-            if stream.rate == out_rate and stream.channels == 1 and stream.format.name in ("flt", "fltp"):
-                # the plane's bytes as they are (to_ndarray stacks planes: 5x the cost per 26 ms frame)
-                out.extend(np.frombuffer(memoryview(frame.planes[0]), np.float32, frame.samples).copy()
-                           for frame in container.decode(stream))
-            elif stream.rate == out_rate and stream.format.name in ("flt", "fltp"):
-                out.extend(frame.to_ndarray().reshape(-1, stream.channels).mean(axis=1) if stream.format.name == "flt"
-                           else frame.to_ndarray().mean(axis=0) for frame in container.decode(stream))  # as decoded
-            else:
-                resampler = av.AudioResampler(format="fltp", rate=out_rate)
-                for frame in container.decode(stream):
-                    out.extend(f.to_ndarray().mean(axis=0) for f in resampler.resample(frame))
-                out.extend(f.to_ndarray().mean(axis=0) for f in resampler.resample(None))
+            resampler: av.AudioResampler | None = None  # for frames of another rate or sample format
+            shape = None
+            for frame in container.decode(stream):
+                # frame by frame: a stream may change rate or layout midway (MP3s joined byte by byte)
+                if (frame.sample_rate, frame.layout.name, frame.format.name) != shape:
+                    out.extend(_drained(resampler))
+                    shape = (frame.sample_rate, frame.layout.name, frame.format.name)
+                    as_decoded = frame.sample_rate == out_rate and frame.format.name in ("flt", "fltp")
+                    resampler = None if as_decoded else av.AudioResampler(format="fltp", rate=out_rate)
+                if resampler is None:
+                    out.append(_mono(frame))
+                else:
+                    out.extend(_mono(f) for f in resampler.resample(frame))
+            out.extend(_drained(resampler))
     except (av.FFmpegError, IndexError, ValueError) as e:
         raise error(bilingual(f"không giải mã được {label}: {e}", "could not decode the audio")) from e
     return (np.concatenate(out).astype(np.float64) if out else np.zeros(0)), out_rate
+
+
+def _mono(frame: av.AudioFrame) -> np.ndarray:
+    """A float frame's samples, channels averaged as the ffmpeg program's `-ac 1` does (PyAV's mono
+    resampler would sum stereo at 0.707 each, 3 dB louder than any player)."""
+    channels = frame.layout.nb_channels
+    if channels == 1 and frame.format.is_planar:  # the plane's bytes as they are (to_ndarray: 5x the cost)
+        return np.frombuffer(memoryview(frame.planes[0]), np.float32, frame.samples).copy()
+    x = frame.to_ndarray()
+    return x.reshape(-1, channels).mean(axis=1) if not frame.format.is_planar else x.mean(axis=0)
+
+
+def _drained(resampler: av.AudioResampler | None) -> list[np.ndarray]:
+    return [_mono(f) for f in resampler.resample(None)] if resampler is not None else []
 
 
 def decode_clip(
