@@ -257,3 +257,36 @@ def test_mp3s_joined_byte_by_byte_keep_each_part_at_its_own_rate(project, tmp_pa
     for second in (0.5, 2.5, 4.5):  # 300 Hz all through: 600 zero crossings a second, not 1200
         window = x[int(second * clip.rate) : int((second + 1) * clip.rate)]
         assert np.count_nonzero(np.diff(np.signbit(window))) == pytest.approx(600, abs=10)
+
+
+def test_lint_and_the_studio_ask_for_the_sentences_the_build_says(tmp_path):
+    """lint read each sentence with the project's lexicon while the build and the studio's Ghi âm page
+    use the commune's, so it asked for a recording nobody would use and not for the one needed; and
+    the build asked for 'Xin nhắc lại.' even with `repeat: 1`, while neither listed it with `repeat: 2`."""
+    from broadcast import app
+    from broadcast.model import Week
+    from conftest import make_project, run
+
+    body = "id: canh-bao\ntitle: Thử\nsource: Công an tỉnh\nlevel: normal\nvalid: {from: 2024-12-04}\nvoice: ede\n"
+    root = make_project(tmp_path / "p", {
+        "voices/ede.yaml": "id: ede\nengine: recorded\nparams: {folder: assets/ede}\n",
+        "locales/lang-son/xa-chi-lang.yaml": "name: Xã Chi Lăng\ncode: '06463'\n"
+                                             "lexicon: {abbreviations: {BQL: ban quản lý}}\n",
+        "scripts/canh-bao.yaml": body + "repeat: 1\nbody: |\n  Hãy báo BQL thôn.\n"})
+    (root / "assets" / "ede").mkdir(parents=True)
+    week = Week(2026, 49)
+
+    def asked() -> tuple[list[str], list[str]]:
+        workspace = app.open_workspace(root)
+        return (workspace.recordings_needed("ede", week),
+                [p.message for p in workspace.lint(week).errors if p.field == "recordings"])
+
+    needed, lint = asked()
+    assert needed == ["Hãy báo ban quản lý thôn."]
+    assert lint == ["thiếu bản ghi âm cho câu: 'Hãy báo ban quản lý thôn.' (missing recording)"]
+    write_wav(tone(1.0), root / "assets" / "ede" / f"{slugify(needed[0])}.wav")
+    assert asked() == ([], [])
+    build = run("build", "--week", "2026-W49", "--jobs", "1", "--project", str(root))
+    assert build.exit_code == 0, build.output  # no 'Xin nhắc lại.' needed: it is never said
+    (root / "scripts" / "canh-bao.yaml").write_text(body + "repeat: 2\nbody: |\n  Hãy báo BQL thôn.\n", encoding="utf-8")
+    assert asked() == (["Xin nhắc lại."], ["thiếu bản ghi âm cho câu: 'Xin nhắc lại.' (missing recording)"])

@@ -55,7 +55,15 @@ from .master import (
     plan_message,
     segment_folder,
 )
-from .messages import clip_requests, held_for_approval, scripts_airing, speak_messages, spoken_clips
+from .messages import (
+    clip_requests,
+    held_for_approval,
+    reminder_speech,
+    said,
+    scripts_airing,
+    speak_messages,
+    spoken_clips,
+)
 from .model import Locale, Project, Script, Week
 from .plan import Durations, WeekPlan, estimate_seconds, plan_week
 from .project import find_root, input_snapshot, load_project, read_project, read_script_text, read_settings
@@ -444,6 +452,7 @@ class Workspace:
         """The sentences a `recorded` voice must still be given to read every script it reads."""
         project, voice = self.project, self._recorded(voice_id)
         parts: set[str] = set()
+        reminder = reminder_speech(project)
         for script in project.scripts:
             for locale in project.locales:
                 if project.voice_for(script, locale) != voice.id:
@@ -452,7 +461,7 @@ class Workspace:
                     text = render(script, locale, week)
                 except BroadcastError:
                     continue  # lint reports it
-                parts.update(speak(text, project.readings(locale.lexicon, voice.id)).parts)
+                parts.update(said(speak(text, project.readings(locale.lexicon, voice.id)), script, reminder))
         try:
             return missing_recordings(voice, sorted(parts), self.root)
         except EngineUnavailable:  # a new voice whose folder is not made yet (the first upload makes it)

@@ -26,7 +26,14 @@ from .events import Event, Listener, Progress, ignore, stage
 from .formats import FORMATS, StationWeek, site
 from .manifest import Entry, Manifest
 from .master import content_key, master_announcements, master_messages
-from .messages import clip_requests, held_for_approval, leave_out_placeholders, scripts_airing, speak_messages
+from .messages import (
+    clip_requests,
+    held_for_approval,
+    leave_out_placeholders,
+    said,
+    scripts_airing,
+    speak_messages,
+)
 from .model import Locale, Project, Week
 from .plan import WeekPlan, durations_from, plan_week
 from .programs import make_programs
@@ -95,7 +102,7 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
     failed: dict[str, str] = dict(broken or {})
     by_clip = {(f.voice_id, f.sentence): f for f in synthesis.failures}
     for m in messages:
-        for part in m.parts + announcements.reminder.parts:
+        for part in said(m.speech, m.script, announcements.reminder):
             if (m.voice, part) in by_clip:
                 failed.setdefault(m.locale.id, f"{m.script.id}: {by_clip[(m.voice, part)]}")
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import phones
 from .errors import TTSError
-from .messages import unclosed_markup_problems
+from .messages import reminder_speech, said, unclosed_markup_problems
 from .model import HasProblems, Locale, Problem, Project, Script, Week
 from .plan import NotAiring, estimate_seconds, plan_week
 from .project import read_project
@@ -76,6 +76,7 @@ def check_scripts(project: Project, scripts: list[Script], locales: list[Locale]
     unread: dict[tuple[str, str], _Unread] = {}
     numbers: dict[str, phones.Dialable] = {}
     used: set[str] = set()  # voices that read something
+    reminder = reminder_speech(project)
     for script in scripts:
         for locale in locales:
             if locale.id not in numbers:
@@ -106,12 +107,12 @@ def check_scripts(project: Project, scripts: list[Script], locales: list[Locale]
                     problems.append(problem)
             voice = project.voice_for(script, locale)
             used.add(voice)
-            if voice in voices and voices[voice].engine == "recorded":
-                spoken.setdefault(voice, set()).add(text)
+            if voice in voices and voices[voice].engine == "recorded":  # as the commune's lexicon has it read
+                spoken.setdefault(voice, set()).update(said(speech, script, reminder))
     problems += [item.problem(project.root) for item in unread.values()]
     problems += _missing_voice_files(project, [voices[v] for v in sorted(used) if v in voices])
-    for voice_id, texts in sorted(spoken.items()):
-        problems += _missing_recordings(project, voices[voice_id], texts)
+    for voice_id, parts in sorted(spoken.items()):
+        problems += _missing_recordings(project, voices[voice_id], sorted(parts))
     problems += phones.problems(unlisted)
     return ScriptChecks(problems, renders, words)
 
@@ -242,8 +243,7 @@ def _missing_voice_files(project: Project, voices: list[Any]) -> list[Problem]:
     return problems
 
 
-def _missing_recordings(project: Project, voice: Any, texts: set[str]) -> list[Problem]:
-    parts = sorted({p for text in texts for p in speak(text, project.readings(project.lexicon, voice.id)).parts})
+def _missing_recordings(project: Project, voice: Any, parts: list[str]) -> list[Problem]:
     try:
         missing = missing_recordings(voice, parts, project.root)
         unusable = unusable_recordings(voice, parts, project.root)

@@ -174,8 +174,8 @@ def plan_message(message: Message, week: Week, synthesis: SynthesisResult, annou
     tags = message_tags(message, week)
     body = [tuple(tuple(synthesis.clips[(message.voice, p)].key for p in s.parts) for s in para.sentences)
             for para in message.speech.paragraphs]
-    reminder = synthesis.clips[(message.voice, announcements.reminder.parts[0])].key
     script = message.script
+    reminder = synthesis.clips[(message.voice, announcements.reminder.parts[0])].key if script.repeat > 1 else None
     key = content_key("message", preset.name, body, reminder, script.repeat, script.level, tags)
     sound = content_key("sound", preset.name, body, reminder, script.repeat, script.level)
     parts = tuple((content_key("pause", preset.name, part.seconds) if isinstance(part, Pause) else

@@ -91,8 +91,19 @@ def speak_messages(project: Project, week: Week, locales: list[Locale],
     lexicon = project.readings(project.lexicon, settings.default_voice)  # the station's lines: the default voice
     announcements = Announcements(speak(settings.opening, lexicon) if settings.opening else None,
                                   speak(settings.closing, lexicon) if settings.closing else None,
-                                  speak(REMINDER, lexicon))
+                                  reminder_speech(project))
     return messages, announcements
+
+
+def reminder_speech(project: Project) -> Speech:
+    """The reminder said before each repeat, in each message's voice (read with the default voice's readings)."""
+    return speak(REMINDER, project.readings(project.lexicon, project.settings.default_voice))
+
+
+def said(speech: Speech, script: Script, reminder: Speech) -> tuple[str, ...]:
+    """Every clip a message's voice says: its parts, and the reminder's when the script repeats
+    (only then is it said: a voice of recordings needs it only then, and must have it then)."""
+    return speech.parts + (reminder.parts if script.repeat > 1 else ())
 
 
 def leave_out_placeholders(messages: list[Message]) -> tuple[list[Message], int]:
@@ -142,11 +153,9 @@ def _unclosed(script: Script, number: int, fragment: str) -> Problem:
 def clip_requests(project: Project, messages: list[Message], announcements: Announcements) -> list[tuple[Voice, str]]:
     """(voice, text) for every clip the messages and programs need; duplicates are fine.
 
-    Each message's voice also says the reminder; the station's lines are in the default voice."""
+    A repeated message's voice also says the reminder; the station's lines are in the default voice."""
     voices = {v.id: v for v in project.voices}
-    requests = [(voices[m.voice], part) for m in messages for part in m.parts]
-    for voice_id in sorted({m.voice for m in messages}):
-        requests += [(voices[voice_id], part) for part in announcements.reminder.parts]
+    requests = [(voices[m.voice], part) for m in messages for part in said(m.speech, m.script, announcements.reminder)]
     default_voice = voices[project.settings.default_voice]
     requests += [(default_voice, part) for speech in (announcements.opening, announcements.closing) if speech
                  for part in speech.parts]
