@@ -821,6 +821,26 @@ def test_recordings_are_uploaded_checked_as_audio_and_stored_for_the_voice(recor
         assert any(e.action == "upload" and e.target == "assets/ghi-am/ba-con-chu-y.wav" for e in records.audit(conn))
 
 
+def test_an_upload_is_the_recording_read_afterwards(recorded):
+    """An upload was silently ignored: recordings.yaml naming another file for the sentence won over it,
+    and so did an older 'ba-con-chu-y.WAV' beside the uploaded 'ba-con-chu-y.mp3'."""
+    from broadcast.tts import make_engine
+
+    folder = recorded / "assets" / "ghi-am"
+    (folder / "ba-con-chu-y.WAV").write_bytes(_wav(1.0))
+    (folder / "cu.wav").write_bytes(_wav(1.0))
+    (folder / "recordings.yaml").write_text('# thu ở xã\n"Bà con  chú ý.": cu.wav\n"Câu khác.": cu.wav\n',
+                                            encoding="utf-8")
+    client = _client(recorded)
+    response = client.post("/ghi-am", data={"voice": "ghi-am", "sentence": "Bà con chú ý."},
+                           headers={"x-csrftoken": _token(client)}, files={"file": ("moi.mp3", _wav(2.5), "audio/mpeg")})
+    assert response.status_code == 303
+    engine = make_engine("recorded", {"folder": "assets/ghi-am"}, recorded)
+    assert engine.synthesize("Bà con chú ý.").duration == pytest.approx(2.5, abs=0.01)
+    assert (folder / "recordings.yaml").read_text(encoding="utf-8") == '# thu ở xã\n"Câu khác.": cu.wav\n'
+    assert sorted(p.name for p in folder.iterdir()) == ["ba-con-chu-y.mp3", "cu.wav", "recordings.yaml"]
+
+
 def test_a_silent_muted_or_cut_upload_is_refused_at_once(recorded):
     """A silent file or a muted microphone's -75 dBFS was stored, then stopped the build or aired as hiss;
     a file cut short aired half its sentence."""

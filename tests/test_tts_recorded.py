@@ -290,3 +290,17 @@ def test_lint_and_the_studio_ask_for_the_sentences_the_build_says(tmp_path):
     assert build.exit_code == 0, build.output  # no 'Xin nhắc lại.' needed: it is never said
     (root / "scripts" / "canh-bao.yaml").write_text(body + "repeat: 2\nbody: |\n  Hãy báo BQL thôn.\n", encoding="utf-8")
     assert asked() == (["Xin nhắc lại."], ["thiếu bản ghi âm cho câu: 'Xin nhắc lại.' (missing recording)"])
+
+
+def test_two_files_for_one_sentence_are_named_not_one_picked(project):
+    """'x.WAV' beside 'x.mp3', or a slug file beside the index's entry: one was read, unsaid."""
+    rec = project / "assets" / "ede"
+    write_wav(tone(0.7), rec / f"{slugify(GREETING)}.WAV")
+    write_wav(tone(0.6), rec / f"{slugify(WARNING)}.wav")  # beside the index's canh-bao-1.wav
+    eng = make_engine("recorded", {"folder": "assets/ede"}, project)
+    for sentence, names in ((GREETING, f"{slugify(GREETING)}.WAV, {slugify(GREETING)}.wav"),
+                            (WARNING, f"canh-bao-1.wav, {slugify(WARNING)}.wav")):
+        with pytest.raises(TTSError) as caught:
+            eng.synthesize(sentence)
+        assert f"có 2 tệp ghi âm ({names})" in caught.value.message and "xóa tệp cũ" in caught.value.message
+    assert len(eng.unusable([GREETING, WARNING, "tong-tien-anh-cat-ghep"])) == 2

@@ -83,6 +83,8 @@ from .tts import (
 )
 from .tts.base import Availability
 from .tts.recorded import EXTENSIONS as RECORDING_EXTENSIONS
+from .tts.recorded import INDEX_FILE as RECORDING_INDEX
+from .tts.recorded import index_without as recording_index_without
 from .tts.recorded import read_recording
 from .tts.recorded import slugify as recording_slug
 from .tts.voices import EngineReport, engine_reports, missing_recordings
@@ -261,6 +263,13 @@ _MACHINE_REFUSALS = {  # errno: (why, what to do); the system's own wording is E
 def init_project(directory: Path) -> list[Path]:
     """A new project with a small working example in `directory` (empty or absent)."""
     return create_project(directory)
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write a file whole or not at all: a new file renamed over it."""
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tai-len-", suffix=path.suffix, delete=False) as tmp:
+        tmp.write(data)
+    Path(tmp.name).replace(path)
 
 
 def open_workspace(path: Path | None = None) -> Workspace:
@@ -488,12 +497,13 @@ class Workspace:
         if not name:
             raise UsageError("câu cần ghi âm trống (empty sentence)")
         target = folder / f"{name}{suffix}"
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".tai-len-", suffix=suffix, delete=False) as tmp:
-            tmp.write(data)
-        Path(tmp.name).replace(target)
-        for other in RECORDING_EXTENSIONS:  # one recording per sentence: the new one
-            if other != suffix:
-                (folder / f"{name}{other}").unlink(missing_ok=True)
+        _replace(target, data)
+        for other in folder.iterdir():  # one recording per sentence: the new one (x.WAV was read before x.mp3)
+            if other.stem.lower() == name and other.suffix.lower() in RECORDING_EXTENSIONS and other != target:
+                other.unlink()
+        index = recording_index_without(folder, sentence)
+        if index is not None:  # its entry named another file, which was read instead
+            _replace(folder / RECORDING_INDEX, index.encode())
         return target
 
     def _recorded(self, voice_id: str) -> Any:

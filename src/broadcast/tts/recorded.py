@@ -96,23 +96,7 @@ class RecordedEngine(Engine):
     def index(self) -> dict[str, Path]:
         """recordings.yaml: normalised sentence text -> file path."""
         path = self.folder / INDEX_FILE
-        if not path.is_file():
-            return {}
-        from broadcast.yamlio import YamlError, YMap, load_yaml
-
-        try:
-            data = load_yaml(path)
-        except YamlError as e:
-            raise TTSError(bilingual(f"{path}:{e.line}: {e.message}", "invalid YAML") + f"; {e.fix}") from e
-        if data is None:
-            return {}
-        if not isinstance(data, YMap) or not all(isinstance(v, str) for v in data.values()):
-            raise TTSError(
-                bilingual(
-                    f"{path}: phải là bảng 'câu: tên tệp'",
-                    "must be a mapping of sentence text to file name",
-                )
-            )
+        data = _load_index(path)
         index = {}
         for key, name in data.items():
             target = (self.folder / name).resolve()
@@ -124,19 +108,36 @@ class RecordedEngine(Engine):
         return index
 
     @cached_property
-    def _files_by_stem(self) -> dict[str, Path]:
-        found: dict[str, Path] = {}
+    def _files_by_stem(self) -> dict[str, list[Path]]:
+        """The recordings by name without extension, in lower case ('x.WAV' and 'x.mp3' are both 'x')."""
+        found: dict[str, list[Path]] = {}
         for p in sorted(self.folder.iterdir()):
             if p.is_file() and p.suffix.lower() in EXTENSIONS:
-                found.setdefault(p.stem, p)
+                found.setdefault(p.stem.lower(), []).append(p)
         return found
+
+    def candidates(self, sentence: str) -> list[Path]:
+        """Every file that may be the recording of a sentence (or script id): its entry in the index
+        first, then the files named by its slug. More than one is a conflict (`conflict`)."""
+        listed = self.index.get(_norm(sentence))
+        found = [listed] if listed is not None and listed.is_file() else []
+        return found + [p for p in self._files_by_stem.get(slugify(sentence), []) if p.resolve() != listed]
 
     def find(self, sentence: str) -> Path | None:
         """The recording for a sentence (or script id), or None."""
-        path = self.index.get(_norm(sentence))
-        if path is not None:
-            return path if path.is_file() else None
-        return self._files_by_stem.get(slugify(sentence))
+        found = self.candidates(sentence)
+        return found[0] if found else None
+
+    def conflict(self, sentence: str) -> str | None:
+        """Why the recording of a sentence is not known for sure: two files may be it (an upload beside
+        an older file of another type or case, or beside the index's entry), or None."""
+        found = self.candidates(sentence)
+        if len(found) < 2:
+            return None
+        names = ", ".join(p.relative_to(self.folder).as_posix() for p in found)
+        return bilingual(f"câu {sentence_label(sentence)} có {len(found)} tệp ghi âm ({names}): không biết tệp nào "
+                         f"đúng; hãy xóa tệp cũ (và dòng của câu trong {INDEX_FILE}, nếu có), hoặc tải lên lại trong "
+                         "trang Ghi âm của studio", "several recordings for one sentence")
 
     def unusable(self, sentences) -> list[str]:
         """For lint: why each found recording cannot be aired, read as the build reads it (`read_recording`)."""
@@ -177,6 +178,9 @@ class RecordedEngine(Engine):
         return self._read(path, sentence)
 
     def _read(self, path: Path, sentence: str) -> Clip:
+        why = self.conflict(sentence)
+        if why:
+            raise TTSError(why)
         _check_recording(path, self.folder)
         return read_recording(path, self.params["rate"] or None, name=str(path), sentence=sentence)
 
@@ -265,6 +269,38 @@ def _unairable(clip: Clip, stated: float) -> tuple[str, str] | None:
 def _too_long(seconds: float) -> tuple[str, str]:
     return (f"dài {seconds / 60:.0f} phút, quá {MAX_SECONDS // 60} phút cho phép",
             "hãy cắt thành từng câu hoặc từng tin")
+
+
+def _load_index(path: Path) -> Any:
+    """recordings.yaml as a mapping of sentence text to file name (empty when there is none)."""
+    if not path.is_file():
+        return {}
+    from broadcast.yamlio import YamlError, YMap, load_yaml
+
+    try:
+        data = load_yaml(path)
+    except YamlError as e:
+        raise TTSError(bilingual(f"{path}:{e.line}: {e.message}", "invalid YAML") + f"; {e.fix}") from e
+    if data is None:
+        return {}
+    if not isinstance(data, YMap) or not all(isinstance(v, str) for v in data.values()):
+        raise TTSError(bilingual(f"{path}: phải là bảng 'câu: tên tệp'",
+                                 "must be a mapping of sentence text to file name"))
+    return data
+
+
+def index_without(folder: Path, sentence: str) -> str | None:
+    """recordings.yaml's text without the sentence's entry (an upload of it replaces what the index
+    named, which would win over it), or None when the index has no entry for it. Other lines,
+    comments too, are kept."""
+    path = folder / INDEX_FILE
+    data = _load_index(path)
+    keys = [key for key in data if _norm(key) == _norm(sentence)]
+    if not keys:
+        return None
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    gone = {n for key in keys for n in range(data.line_of(key), data.value_line(key) + 1)}
+    return "".join(line for n, line in enumerate(lines, 1) if n not in gone)
 
 
 def _no_folder(folder: Path) -> str:
