@@ -304,3 +304,18 @@ def test_two_files_for_one_sentence_are_named_not_one_picked(project):
             eng.synthesize(sentence)
         assert f"có 2 tệp ghi âm ({names})" in caught.value.message and "xóa tệp cũ" in caught.value.message
     assert len(eng.unusable([GREETING, WARNING, "tong-tien-anh-cat-ghep"])) == 2
+
+
+def test_a_replaced_recording_in_a_subfolder_or_of_another_type_is_read_again(project):
+    """version() covered only the folder's own files of a known type: a recording recordings.yaml names
+    in a subfolder, or as 'x.wave', was replaced and the build aired the cached old one."""
+    rec = project / "assets" / "ede"
+    (rec / "xa").mkdir()
+    (rec / f"{slugify(GREETING)}.wav").unlink()
+    (rec / "recordings.yaml").write_text(f'"{WARNING}": xa/canh-bao.wav\n"{GREETING}": chao.wave\n', encoding="utf-8")
+    voice = VoiceSpec("ede", "recorded", {"folder": "assets/ede"})
+    for seconds in (0.8, 1.6):
+        write_wav(tone(seconds), rec / "xa" / "canh-bao.wav")
+        write_wav(tone(seconds), rec / "chao.wave")
+        r = synthesize_all([(voice, WARNING), (voice, GREETING)], ClipCache(project / "c"), project)
+        assert r[("ede", WARNING)].duration == r[("ede", GREETING)].duration == pytest.approx(seconds, abs=0.01)

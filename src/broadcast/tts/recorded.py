@@ -185,12 +185,15 @@ class RecordedEngine(Engine):
         return read_recording(path, self.params["rate"] or None, name=str(path), sentence=sentence)
 
     def version(self) -> str:
-        """Changes whenever any recording or the index changes (name, size, mtime)."""
+        """Changes whenever any recording or the index changes (name, size, mtime): every file of a
+        known type in the folder, and every file the index names (of any type, in a subfolder too)."""
         h = hashlib.sha256()
-        for p in sorted(self.folder.iterdir()):
-            if p.is_file() and (p.suffix.lower() in EXTENSIONS or p.name == INDEX_FILE):
-                st = p.stat()
-                h.update(f"{p.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        files = {p for p in self.folder.iterdir() if p.is_file() and (p.suffix.lower() in EXTENSIONS or
+                                                                      p.name == INDEX_FILE)}
+        files |= {p for p in self.index.values() if p.is_file()}
+        for p in sorted(files):
+            st = p.stat()
+            h.update(f"{p.relative_to(self.folder).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
         return f"recorded {h.hexdigest()[:16]}"
 
     @classmethod
