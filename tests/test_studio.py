@@ -20,6 +20,7 @@ from broadcast.ffmpeg import decode
 from broadcast.manifest import published
 from broadcast.studio import create_app
 from broadcast.studio.auth import add_user
+from broadcast.tts.recorded import recording_name
 from conftest import MINIMAL, make_project
 from conftest import run as run_cli
 
@@ -812,22 +813,25 @@ def test_recordings_are_uploaded_checked_as_audio_and_stored_for_the_voice(recor
     assert refused.status_code == 403 and not list((recorded / "assets" / "ghi-am").iterdir())
     ok = upload("cau-1.wav", _wav(1.5))
     assert ok.status_code == 303
-    stored = recorded / "assets" / "ghi-am" / "ba-con-chu-y.wav"
+    name = f"{recording_name('Bà con chú ý.')}.wav"  # ba-con-chu-y-<8 hex>.wav
+    assert re.fullmatch(r"ba-con-chu-y-[0-9a-f]{8}\.wav", name)
+    stored = recorded / "assets" / "ghi-am" / name
     samples, rate = decode(stored)
     assert abs(len(samples) / rate - 1.5) < 0.01
     page = client.get("/ghi-am").text
     assert "Bà con chú ý." not in page and "Không chuyển tiền cho người lạ." in page
     with records.connect(recorded) as conn:
-        assert any(e.action == "upload" and e.target == "assets/ghi-am/ba-con-chu-y.wav" for e in records.audit(conn))
+        assert any(e.action == "upload" and e.target == f"assets/ghi-am/{name}" for e in records.audit(conn))
 
 
 def test_an_upload_is_the_recording_read_afterwards(recorded):
     """An upload was silently ignored: recordings.yaml naming another file for the sentence won over it,
-    and so did an older 'ba-con-chu-y.WAV' beside the uploaded 'ba-con-chu-y.mp3'."""
+    and so did an older upload of another type in upper case ('….WAV') beside the new '….mp3'."""
     from broadcast.tts import make_engine
 
     folder = recorded / "assets" / "ghi-am"
-    (folder / "ba-con-chu-y.WAV").write_bytes(_wav(1.0))
+    name = recording_name("Bà con chú ý.")
+    (folder / f"{name}.WAV").write_bytes(_wav(1.0))
     (folder / "cu.wav").write_bytes(_wav(1.0))
     (folder / "recordings.yaml").write_text('# thu ở xã\n"Bà con  chú ý.": cu.wav\n"Câu khác.": cu.wav\n',
                                             encoding="utf-8")
@@ -838,7 +842,7 @@ def test_an_upload_is_the_recording_read_afterwards(recorded):
     engine = make_engine("recorded", {"folder": "assets/ghi-am"}, recorded)
     assert engine.synthesize("Bà con chú ý.").duration == pytest.approx(2.5, abs=0.01)
     assert (folder / "recordings.yaml").read_text(encoding="utf-8") == '# thu ở xã\n"Câu khác.": cu.wav\n'
-    assert sorted(p.name for p in folder.iterdir()) == ["ba-con-chu-y.mp3", "cu.wav", "recordings.yaml"]
+    assert sorted(p.name for p in folder.iterdir()) == [f"{name}.mp3", "cu.wav", "recordings.yaml"]
 
 
 def test_a_silent_muted_or_cut_upload_is_refused_at_once(recorded):

@@ -319,3 +319,24 @@ def test_a_replaced_recording_in_a_subfolder_or_of_another_type_is_read_again(pr
         write_wav(tone(seconds), rec / "chao.wave")
         r = synthesize_all([(voice, WARNING), (voice, GREETING)], ClipCache(project / "c"), project)
         assert r[("ede", WARNING)].duration == r[("ede", GREETING)].duration == pytest.approx(seconds, abs=0.01)
+
+
+def test_sentences_that_differ_only_by_diacritics_have_a_recording_each(project):
+    """'... Xã Văn Lang!' and '... Xã Văn Lăng!' have one slug: both read the same file (8 such pairs of
+    commune names in one province). A recording is now saved under its slug and a hash of the text; an
+    old slug-only file is read only while no other sentence of the voice has that slug."""
+    from broadcast.tts.recorded import recording_name
+
+    lang, lang_accent = "Kính thưa bà con nhân dân Xã Văn Lang!", "Kính thưa bà con nhân dân Xã Văn Lăng!"
+    rec = project / "assets" / "ede"
+    assert slugify(lang) == slugify(lang_accent) and recording_name(lang) != recording_name(lang_accent)
+    assert recording_name(lang) == recording_name(" Kính thưa bà con  nhân dân Xã Văn Lang!")
+    write_wav(tone(0.5), rec / f"{slugify(lang)}.wav")
+    eng = make_engine("recorded", {"folder": "assets/ede"}, project)
+    assert eng.missing([lang, GREETING]) == [] and eng.synthesize(lang).duration == pytest.approx(0.5, abs=0.01)
+    assert eng.missing([lang, GREETING, lang_accent]) == [lang, lang_accent]  # whose is it? both to record
+    write_wav(tone(1.0), rec / f"{recording_name(lang)}.wav")
+    write_wav(tone(2.0), rec / f"{recording_name(lang_accent)}.wav")
+    eng = make_engine("recorded", {"folder": "assets/ede"}, project)
+    assert eng.missing([lang, lang_accent]) == [] and not eng.unusable([lang, lang_accent])
+    assert [eng.synthesize(s).duration for s in (lang, lang_accent)] == pytest.approx([1.0, 2.0], abs=0.01)

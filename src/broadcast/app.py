@@ -85,8 +85,7 @@ from .tts.base import Availability
 from .tts.recorded import EXTENSIONS as RECORDING_EXTENSIONS
 from .tts.recorded import INDEX_FILE as RECORDING_INDEX
 from .tts.recorded import index_without as recording_index_without
-from .tts.recorded import read_recording
-from .tts.recorded import slugify as recording_slug
+from .tts.recorded import read_recording, recording_name
 from .tts.voices import EngineReport, engine_reports, missing_recordings
 from .workers import interrupted, stop_on_sigterm
 
@@ -493,8 +492,8 @@ class Workspace:
         if not folder.is_relative_to(self.root.resolve()):
             raise UsageError("thư mục bản ghi nằm ngoài dự án (recordings folder outside the project)")
         folder.mkdir(parents=True, exist_ok=True)
-        name = recording_slug(sentence)
-        if not name:
+        name = recording_name(sentence)
+        if name.startswith("-"):  # not a letter or a digit in it
             raise UsageError("câu cần ghi âm trống (empty sentence)")
         target = folder / f"{name}{suffix}"
         _replace(target, data)

@@ -6,9 +6,12 @@ found, in order:
 
 1. in ``recordings.yaml`` inside the folder, a mapping ``sentence text: file name``
    (text compared after Unicode NFC and whitespace folding);
-2. as ``<slug>.<ext>``, where the slug is the sentence without diacritics, lower-case,
-   words joined by ``-`` (``"Bà con chú ý!"`` -> ``ba-con-chu-y``). A whole-script
-   recording is requested with the script id as the "sentence": ``<script-id>.wav``.
+2. as ``<slug>-<hash>.<ext>`` (`recording_name`, as the studio saves an upload), where the slug
+   is the sentence without diacritics, lower-case, words joined by ``-`` (``"Bà con chú ý!"``
+   -> ``ba-con-chu-y``) and the hash 8 hex digits of the sentence's SHA-1;
+3. as ``<slug>.<ext>``, unless another sentence read by the voice has the same slug (they differ
+   by diacritics or punctuation: the file may be either's, and both are listed as missing). A
+   whole-script recording is requested with the script id as the "sentence": ``<script-id>.wav``.
 
 A sentence without a recording raises `MissingRecording` — never silence — and
 `missing()` lists them without decoding anything, for lint.
@@ -67,6 +70,14 @@ def slugify(text: str) -> str:
     return f"{slug}-ghi-am" if device_name(slug) else slug  # "Con." -> con.wav: no such file on Windows
 
 
+def recording_name(sentence: str) -> str:
+    """The name (without extension) a sentence's recording is saved under: its slug and the first 8 hex
+    digits of the SHA-1 of its text (NFC, spaces folded), so that two sentences that differ only by
+    diacritics or punctuation ('Xã Văn Lang!', 'Xã Văn Lăng!') never share a file."""
+    digest = hashlib.sha1(_norm(sentence).encode(), usedforsecurity=False).hexdigest()[:8]
+    return f"{slugify(sentence)}-{digest}"
+
+
 def _norm(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", str(text)).split())
 
@@ -121,7 +132,8 @@ class RecordedEngine(Engine):
         first, then the files named by its slug. More than one is a conflict (`conflict`)."""
         listed = self.index.get(_norm(sentence))
         found = [listed] if listed is not None and listed.is_file() else []
-        return found + [p for p in self._files_by_stem.get(slugify(sentence), []) if p.resolve() != listed]
+        named = self._files_by_stem.get(recording_name(sentence)) or self._files_by_stem.get(slugify(sentence), [])
+        return found + [p for p in named if p.resolve() != listed]
 
     def find(self, sentence: str) -> Path | None:
         """The recording for a sentence (or script id), or None."""
@@ -142,9 +154,10 @@ class RecordedEngine(Engine):
     def unusable(self, sentences) -> list[str]:
         """For lint: why each found recording cannot be aired, read as the build reads it (`read_recording`)."""
         out = []
+        shared = self._shared(sentences)
         for s in dict.fromkeys(sentences):
             path = self.find(s)
-            if path is None:
+            if path is None or s in shared:  # listed as missing
                 continue
             try:
                 self._read(path, s)
@@ -153,12 +166,29 @@ class RecordedEngine(Engine):
         return out
 
     def missing(self, sentences) -> list[str]:
-        """The sentences (in order, without repeats) that have no recording."""
+        """The sentences (in order, without repeats) that have no recording of their own: none, or only
+        an old slug-named file that another of them, different only by diacritics or punctuation
+        ('Xã Văn Lang', 'Xã Văn Lăng'), has the same name for (whose is it?)."""
+        shared = self._shared(sentences)
         out, seen = [], set()
         for s in sentences:
-            if s not in seen and self.find(s) is None:
+            if s not in seen and (s in shared or self.find(s) is None):
                 out.append(s)
             seen.add(s)
+        return out
+
+    def _shared(self, sentences) -> set[str]:
+        """Those of `sentences` read from a file named by the slug alone (as files were named before the
+        name held a hash of the sentence) when another of them has the same slug."""
+        texts: dict[str, set[str]] = {}
+        for s in sentences:
+            texts.setdefault(slugify(s), set()).add(_norm(s))
+        out = set()
+        for s in sentences:
+            path = self.find(s)
+            if len(texts[slugify(s)]) > 1 and path is not None and path.stem.lower() == slugify(s) \
+                    and _norm(s) not in self.index:
+                out.add(s)
         return out
 
     # protocol -----------------------------------------------------------------
