@@ -196,7 +196,8 @@ def test_init_creates_a_project_that_lints_with_placeholder_warnings(tmp_path):
     again = run("init", str(target))
     assert again.exit_code != 0 and "không ghi đè" in again.output
     inside_a_file = run("init", str(target / "broadcast.yaml" / "moi"))  # a file where a folder must be
-    assert inside_a_file.exit_code == 3 and "không phải thư mục" in inside_a_file.output
+    assert inside_a_file.exit_code == 3 and "broadcast.yaml" in inside_a_file.output
+    assert "không phải thư mục" in inside_a_file.output or "đã có một tệp" in inside_a_file.output
     assert inside_a_file.exception is None or isinstance(inside_a_file.exception, SystemExit)
 
 
@@ -440,3 +441,33 @@ def test_ctrl_c_while_the_command_line_is_still_loading_is_a_clean_stop(monkeypa
         console.main()
     assert stopped.value.code == 130
     assert "Đã dừng" in capsys.readouterr().err
+
+
+def test_init_stopped_half_way_leaves_nothing_and_can_be_run_again(tmp_path, monkeypatch):
+    """A kill or a full disk half way through `init` left a project lacking files (lint failed on the
+    missing voice) that `init` then refused to complete: 'already has files'."""
+    import errno
+    from pathlib import Path
+
+    from broadcast import starter
+
+    target = tmp_path / "moi"
+    target.mkdir()  # an empty folder made for it, as a user does
+    written = []
+    real = Path.write_bytes
+
+    def disk_fills(self, data):
+        if len(written) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written.append(self)
+        return real(self, data)
+
+    monkeypatch.setattr(starter.Path, "write_bytes", disk_fills)
+    failed = run("init", str(target))
+    assert failed.exit_code == 3 and "ổ đĩa đã đầy" in failed.output and "không có tệp nào được tạo" in failed.output
+    assert str(target) in failed.output  # a write error has no file name: the folder is named
+    assert target.is_dir() and not any(target.iterdir()) and not list(tmp_path.glob(".moi*"))
+    monkeypatch.setattr(starter.Path, "write_bytes", real)
+    again = run("init", str(target))
+    assert again.exit_code == 0, again.output
+    assert run("lint", "--project", str(target)).exit_code == 0

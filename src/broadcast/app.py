@@ -228,17 +228,21 @@ def offline_probe(url: str, timeout: float) -> tuple[bool, str]:
 
 def _machine_errors(operation: Callable[..., T]) -> Callable[..., T]:
     """An operation that writes files: what the machine refuses (disk full, a folder not
-    writable, a read-only share) becomes an `EnvironmentProblem` (exit 3) naming the path."""
+    writable, a read-only share) becomes an `EnvironmentProblem` (exit 3) naming the path (a write
+    error has none: the folder the operation writes in, then)."""
     @functools.wraps(operation)
     def run(*args: Any, **kwargs: Any) -> T:
         try:
             return operation(*args, **kwargs)
         except OSError as exc:
-            where = str(exc.filename or "")
+            first = args[0] if args else None
+            folder = first.root / "output" if isinstance(first, Workspace) else first if isinstance(first, Path) else ""
+            where = str(exc.filename or folder)
             why, fix = _MACHINE_REFUSALS.get(exc.errno or 0, (exc.strerror or str(exc), "kiểm tra đường dẫn"))
+            kept = ("không có tệp nào được tạo" if operation.__name__ == "init_project"
+                    else "bản đã phát hành trước đó vẫn nguyên vẹn")
             raise EnvironmentProblem(f"không ghi được {where or 'tệp'}: {why}", file=where,
-                                     fix=f"{fix.format(where=where)} rồi chạy lại; bản đã phát hành trước đó vẫn "
-                                         "nguyên vẹn") from exc
+                                     fix=f"{fix.format(where=where)} rồi chạy lại; {kept}") from exc
     return run
 
 
@@ -250,6 +254,8 @@ _MACHINE_REFUSALS = {  # errno: (why, what to do); the system's own wording is E
     errno.EACCES: ("không có quyền ghi (permission denied)", _SPACE),
     errno.EPERM: ("không được phép ghi (operation not permitted)", _SPACE),
     errno.EROFS: ("ổ đĩa chỉ đọc (read-only file system)", "chọn một ổ đĩa ghi được"),
+    errno.EFBIG: ("tệp vượt giới hạn kích thước máy cho phép (file too large)",
+                  "nới giới hạn kích thước tệp của tài khoản chạy lệnh (ulimit -f) hoặc dùng ổ đĩa khác"),
     errno.ENOTDIR: ("một phần của đường dẫn là tệp, không phải thư mục (not a directory)", _IN_THE_WAY),
     errno.EISDIR: ("ở đó là một thư mục, không phải tệp (is a directory)", _IN_THE_WAY),
     errno.EEXIST: ("ở đó đã có một tệp hoặc thư mục khác (file exists)", _IN_THE_WAY),

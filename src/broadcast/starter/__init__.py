@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -22,14 +24,26 @@ def _walk(folder: Traversable, prefix: str = "") -> list[tuple[str, Traversable]
 
 
 def create_project(directory: Path) -> list[Path]:
-    """Copy the starter project into `directory`, which must be empty or absent."""
+    """Copy the starter project into `directory`, which must be empty or absent: whole or not at all.
+    It is written beside it and renamed into place, so a kill or a full disk half way never leaves a
+    project that lacks files and that `init` then refuses to complete."""
     if directory.exists() and any(directory.iterdir()):
         raise UsageError(f"thư mục {directory} đã có tệp; 'init' không ghi đè (directory not empty)",
                          fix="chọn một thư mục mới hoặc thư mục trống")
-    created = []
-    for name, item in _walk(files(__package__) / "files"):
-        target = directory / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(item.read_bytes())
-        created.append(target)
-    return created
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    draft = directory.parent / f".{directory.name}.init-{os.getpid()}"
+    try:
+        for name, item in _walk(files(__package__) / "files"):
+            target = draft / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(item.read_bytes())
+        try:
+            os.replace(draft, directory)  # over an empty folder in one step where the system can
+        except OSError:
+            if not directory.is_dir():
+                raise
+            directory.rmdir()  # Windows: the empty folder first
+            os.replace(draft, directory)
+    finally:
+        shutil.rmtree(draft, ignore_errors=True)
+    return sorted(p for p in directory.rglob("*") if p.is_file())
