@@ -1025,3 +1025,23 @@ def test_a_long_draft_being_read_does_not_freeze_the_studio_for_everyone(root, m
         thread.join(10)
     assert answers == [200]
     assert waited < 1.5, waited  # not the 2.5 s left of the lint
+
+
+def test_a_save_the_disk_refuses_is_said_in_vietnamese_and_the_file_is_as_it_was(client, root, monkeypatch):
+    """A full disk: 'Internal Server Error' in English, and the connection reset."""
+    import errno
+
+    from broadcast.studio import edit
+
+    path = root / "scripts" / "canh-bao.yaml"
+    before = path.read_bytes()
+    form = {**_editor_form(client), "csrftoken": _token(client)}
+    form["title"] = "Tiêu đề mới"
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(edit.os, "fsync", full)
+    saved = client.post("/kich-ban/canh-bao", data=form)
+    assert saved.status_code == 507 and "ổ đĩa đã đầy" in saved.text and "vẫn như trước khi lưu" in saved.text
+    assert path.read_bytes() == before and not [p for p in path.parent.iterdir() if p.name.startswith(".")]

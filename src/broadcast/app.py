@@ -237,13 +237,19 @@ def _machine_errors(operation: Callable[..., T]) -> Callable[..., T]:
         except OSError as exc:
             first = args[0] if args else None
             folder = first.root / "output" if isinstance(first, Workspace) else first if isinstance(first, Path) else ""
-            where = str(exc.filename or folder)
-            why, fix = _MACHINE_REFUSALS.get(exc.errno or 0, (exc.strerror or str(exc), "kiểm tra đường dẫn"))
             kept = ("không có tệp nào được tạo" if operation.__name__ == "init_project"
                     else "bản đã phát hành trước đó vẫn nguyên vẹn")
-            raise EnvironmentProblem(f"không ghi được {where or 'tệp'}: {why}", file=where,
-                                     fix=f"{fix.format(where=where)} rồi chạy lại; {kept}") from exc
+            raise machine_problem(exc, folder, kept) from exc
     return run
+
+
+def machine_problem(exc: OSError, folder: Path | str, kept: str) -> EnvironmentProblem:
+    """What the machine refused, in Vietnamese, naming the file (or the `folder` written, when the
+    error names none) and what to do; `kept`: what is still as it was."""
+    where = str(exc.filename or folder)
+    why, fix = _MACHINE_REFUSALS.get(exc.errno or 0, (exc.strerror or str(exc), "kiểm tra đường dẫn"))
+    return EnvironmentProblem(f"không ghi được {where or 'tệp'}: {why}", file=where,
+                              fix=f"{fix.format(where=where)} rồi chạy lại; {kept}")
 
 
 _SPACE = "giải phóng dung lượng hoặc cấp quyền ghi cho thư mục"

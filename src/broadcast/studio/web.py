@@ -248,12 +248,15 @@ def routes(studio: Studio) -> list[Route | Mount]:
                 except edit.Conflict as conflict:
                     return studio.page(request, "conflict.html", 409, path=conflict.path.relative_to(studio.root),
                                        on_disk=conflict.on_disk, mine=conflict.mine)
-                except BroadcastError as error:
+                except (BroadcastError, OSError) as raised:
+                    # the disk refusing a save (full, read-only): said as the commands say it, not a bare 500
+                    error = raised if isinstance(raised, BroadcastError) else application.machine_problem(
+                        raised, studio.root, "tệp trên đĩa vẫn như trước khi lưu")
                     problems = [_problem(p, 0) for p in getattr(error, "problems", [])]
                     if request.url.path.startswith("/api/"):  # studio.js reads JSON, errors too
                         fix = f" Cách sửa: {error.fix}." if error.fix else ""
                         return JSONResponse({"error": error.message + fix, "problems": problems}, status_code=400)
-                    status = 404 if "không có" in error.message else 400
+                    status = 507 if isinstance(raised, OSError) else 404 if "không có" in error.message else 400
                     return studio.page(request, "error.html", status, title="Không làm được",
                                        message=error.message, fix=error.fix, problems=problems)
             return run
