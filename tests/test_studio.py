@@ -699,6 +699,39 @@ def test_the_database_schema_is_versioned_and_migrated_once(root):
     assert records.schema_version(root) == len(records.MIGRATIONS)  # opening again changes nothing
 
 
+def test_two_processes_opening_a_new_database_at_once_migrate_it_once(tmp_path, monkeypatch):
+    """Two studios (or a studio and a build) started together on a new project: both read version 0 and
+    both ran the first migration; the second failed 'table users already exists', with the advice to
+    rename the database."""
+    import threading
+
+    class Slow(sqlite3.Connection):
+        def executescript(self, script):  # the first migration takes a moment: both have read version 0
+            time.sleep(0.5)
+            return super().executescript(script)
+
+    real = sqlite3.connect
+    monkeypatch.setattr(records.sqlite3, "connect", lambda *a, **k: real(*a, **k, factory=Slow))
+    root = tmp_path / "p"
+    root.mkdir()
+    failures: list[BaseException] = []
+
+    def open_it() -> None:
+        try:
+            with records.connect(root):
+                pass
+        except BaseException as error:  # collected for the assertion
+            failures.append(error)
+
+    threads = [threading.Thread(target=open_it) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert failures == []
+    assert records.schema_version(root) == len(records.MIGRATIONS)
+
+
 # --- building from the studio ---------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ nothing in the program updates or deletes its rows (a trigger refuses it).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import sqlite3
@@ -21,6 +22,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from filelock import FileLock, Timeout
 
 from .errors import EnvironmentProblem
 
@@ -130,8 +133,13 @@ def connect(root: Path, create: bool = True) -> Iterator[sqlite3.Connection]:
     try:
         try:
             conn.execute("PRAGMA foreign_keys = ON")
-            _migrate(conn)
-        except sqlite3.DatabaseError as exc:  # not a database, damaged, a folder, locked for too long
+            _migrate(conn, db if db.exists() else None)
+        except (sqlite3.OperationalError, Timeout) as exc:  # locked for too long: busy, not broken
+            if isinstance(exc, sqlite3.OperationalError) and "locked" not in str(exc):
+                raise _unusable(root, exc) from None
+            raise EnvironmentProblem(f"{path(root).relative_to(root).as_posix()} đang bận: một tiến trình khác giữ nó "
+                                     "quá lâu (studio database busy)", fix="chờ một lát rồi thử lại") from None
+        except sqlite3.DatabaseError as exc:  # not a database, damaged, a folder
             raise _unusable(root, exc) from None
         with conn:
             yield conn
@@ -147,12 +155,18 @@ def _unusable(root: Path, exc: Exception) -> EnvironmentProblem:
                                   "tạo tệp mới; các phê duyệt cũ chỉ còn trong tệp đã đổi tên")
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    for number in range(version, len(MIGRATIONS)):
-        with conn:
-            conn.executescript(MIGRATIONS[number])
-            conn.execute(f"PRAGMA user_version = {number + 1}")
+def _migrate(conn: sqlite3.Connection, db: Path | None) -> None:
+    """Bring the database to the current schema. One process at a time, the version read again
+    under a lock beside it: two studios (or a studio and a build) opening a new database at once both
+    ran the first migration ('table users already exists', and the advice to rename the database)."""
+    if conn.execute("PRAGMA user_version").fetchone()[0] >= len(MIGRATIONS):
+        return
+    with FileLock(f"{db}.lock", timeout=60) if db else contextlib.nullcontext():
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        for number in range(version, len(MIGRATIONS)):
+            with conn:
+                conn.executescript(MIGRATIONS[number])
+                conn.execute(f"PRAGMA user_version = {number + 1}")
 
 
 def schema_version(root: Path) -> int:
