@@ -125,8 +125,54 @@ def test_recordings_in_any_format_decode_like_the_ffmpeg_program(project, suffix
 
 def test_undecodable_recording_is_a_tts_error(project):
     (project / "assets" / "ede" / "hong.mp3").write_bytes(b"this is not audio")
-    with pytest.raises(TTSError, match="hong.mp3"):
+    with pytest.raises(TTSError, match="hong.mp3") as caught:
         make_engine("recorded", {"folder": "assets/ede"}, project).synthesize("Hỏng")
+    # said for staff, with what to do (it was FFmpeg's '[Errno 1094995529] Invalid data found ...')
+    assert "không phải âm thanh" in caught.value.message and "Audacity" in caught.value.message
+    assert "Errno" not in caught.value.message
+
+
+def test_a_long_recording_whose_header_says_nothing_is_refused_as_it_decodes(project, monkeypatch, tmp_path):
+    """A length is checked from the header first; without one (or a lying one) the whole file was decoded
+    before its length was: a 45-minute meeting took 3.5 GB. Decoding now stops past the limit."""
+    import tracemalloc
+
+    import broadcast.tts.recorded as recorded
+
+    path = project / "assets" / "ede" / "hop-ca-buoi.mp3"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+                    "sine=frequency=300:duration=300:sample_rate=48000", "-ac", "1", "-b:a", "32k", "-write_xing", "0",
+                    str(path)], check=True)
+    monkeypatch.setattr(recorded, "MAX_SECONDS", 5.0)
+    monkeypatch.setattr(recorded, "header_seconds", lambda source: (0.0, False))  # no length to read first
+    eng = make_engine("recorded", {"folder": "assets/ede"}, project)
+    tracemalloc.start()
+    try:
+        with pytest.raises(TTSError, match="quá") as caught:
+            eng.synthesize("hop-ca-buoi")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "phút" in caught.value.message
+    assert peak < 40_000_000, peak  # five minutes decoded whole: ~350 MB
+
+
+def test_voice_messages_and_phone_recordings_are_accepted(project):
+    """Zalo voice messages (.aac) and phone recordings were refused by their extension at upload, though
+    they decode and air."""
+    rec = project / "assets" / "ede"
+    path = rec / "zalo.aac"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+                    "sine=frequency=300:duration=1.5", "-ac", "1", "-c:a", "aac", "-f", "adts", str(path)], check=True)
+    clip = make_engine("recorded", {"folder": "assets/ede"}, project).synthesize("zalo")
+    assert clip.duration == pytest.approx(1.5, abs=0.1)
+    assert {".aac", ".amr", ".3gp", ".webm", ".mp4"} <= set(recorded_extensions())
+
+
+def recorded_extensions() -> tuple[str, ...]:
+    from broadcast.tts.recorded import EXTENSIONS
+
+    return EXTENSIONS
 
 
 def test_every_file_read_stays_inside_the_project(project, tmp_path_factory):

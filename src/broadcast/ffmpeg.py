@@ -41,13 +41,15 @@ def decode(
     fmt: str | None = None,
     what: str = "",
     error: type[BroadcastError] = AudioError,
+    max_seconds: float | None = None,
 ) -> tuple[np.ndarray, int]:
     """Decode a file or in-memory audio the way a player would: every frame (without a LAME
     tag nothing is trimmed), mixed to mono, resampled to `rate` if given (else kept).
 
     Returns (float64 samples, full scale 1.0, and their rate). `fmt` names the container when
     decoding bytes (e.g. "mp3"). Raises `error` (AudioError, or TTSError for an engine) naming
-    `what` (default: the file name).
+    `what` (default: the file name); `TooLong` once more than `max_seconds` are decoded (a 45-minute
+    meeting uploaded as a recording took 3.5 GB before its length was checked).
     """
     label = what or (Path(source).name if not isinstance(source, (bytes, bytearray)) else "")
     try:
@@ -69,10 +71,23 @@ def decode(
                     out.append(_mono(frame))
                 else:
                     out.extend(_mono(f) for f in resampler.resample(frame))
+                if max_seconds is not None and frame.time is not None and frame.time > max_seconds:
+                    raise TooLong(float(frame.time))
             out.extend(_drained(resampler))
+    except av.InvalidDataError as e:  # FFmpeg's own words ('[Errno 1094995529] Invalid data found ...') told nothing
+        raise error(bilingual(f"không giải mã được {label}: tệp hỏng hoặc không phải âm thanh; hãy xuất lại thành "
+                              "WAV hoặc MP3 (ví dụ mở bằng Audacity rồi Export)", "not audio, or damaged")) from e
     except (av.FFmpegError, IndexError, ValueError) as e:
         raise error(bilingual(f"không giải mã được {label}: {e}", "could not decode the audio")) from e
     return (np.concatenate(out).astype(np.float64) if out else np.zeros(0)), out_rate
+
+
+class TooLong(Exception):
+    """Decoding went past its `max_seconds` (at `seconds`)."""
+
+    def __init__(self, seconds: float):
+        super().__init__(seconds)
+        self.seconds = seconds
 
 
 def _mono(frame: av.AudioFrame) -> np.ndarray:
@@ -96,9 +111,10 @@ def decode_clip(
     fmt: str | None = None,
     what: str = "",
     error: type[BroadcastError] = AudioError,
+    max_seconds: float | None = None,
 ) -> Clip:
     """`decode`, as a 16-bit mono clip (what the TTS engines return)."""
-    x, out_rate = decode(source, rate, fmt=fmt, what=what, error=error)
+    x, out_rate = decode(source, rate, fmt=fmt, what=what, error=error, max_seconds=max_seconds)
     return Clip(to_pcm16(x), out_rate)
 
 

@@ -545,7 +545,8 @@ def routes(studio: Studio) -> list[Route | Mount]:
         form = await _form(request, application.UPLOAD_MAX_BYTES + 100_000)
         upload = form.get("file")
         if upload is None or isinstance(upload, str) or not upload.filename:
-            raise UsageError("chưa chọn tệp ghi âm (no file)", fix="chọn một tệp WAV, MP3, OGG, FLAC, M4A hoặc Opus")
+            raise UsageError("chưa chọn tệp ghi âm (no file)",
+                             fix="chọn một tệp WAV, MP3, M4A, AAC, AMR, 3GP, OGG, Opus, WebM, FLAC hoặc MP4")
         data = await upload.read(application.UPLOAD_MAX_BYTES + 1)
         sentence = _text(form, "sentence")
         voice = _text(form, "voice")

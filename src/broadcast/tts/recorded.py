@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from broadcast.errors import BroadcastError
-from broadcast.ffmpeg import decode_clip
+from broadcast.ffmpeg import TooLong, decode_clip
 from broadcast.formats.text import device_name
 from broadcast.pcm import Clip
 
@@ -54,7 +54,9 @@ from .base import (
 )
 
 INDEX_FILE = "recordings.yaml"
-EXTENSIONS = (".wav", ".mp3", ".ogg", ".flac", ".m4a", ".opus")
+# what staff bring: exports, phone voice memos (.m4a), Zalo voice messages (.aac), Android recorders (.amr,
+# .3gp), a browser's recordings (.webm), a phone's video (.mp4: its sound)
+EXTENSIONS = (".wav", ".mp3", ".ogg", ".flac", ".m4a", ".opus", ".aac", ".amr", ".3gp", ".webm", ".mp4")
 SLUG_MAX = 150
 MAX_BYTES = 200 * 1024 * 1024
 MAX_SECONDS = 15 * 60
@@ -258,8 +260,11 @@ def read_recording(source: Path | bytes, rate: int | None = None, *, name: str, 
     stated, counted = header_seconds(source)
     problem = _too_long(stated) if stated > MAX_SECONDS else None
     if problem is None:
-        clip = decode_clip(source, rate, what=name, error=error)
-        problem = _unairable(clip, stated if counted else 0.0)
+        try:  # a header that lies (or none) is caught as it decodes, not after the whole file is in memory
+            clip = decode_clip(source, rate, what=name, error=error, max_seconds=MAX_SECONDS)
+            problem = _unairable(clip, stated if counted else 0.0)
+        except TooLong as long:
+            problem = _too_long(long.seconds)
     if problem is None:
         return clip
     why, fix = problem
