@@ -1078,3 +1078,21 @@ def test_a_save_the_disk_refuses_is_said_in_vietnamese_and_the_file_is_as_it_was
     saved = client.post("/kich-ban/canh-bao", data=form)
     assert saved.status_code == 507 and "ổ đĩa đã đầy" in saved.text and "vẫn như trước khi lưu" in saved.text
     assert path.read_bytes() == before and not [p for p in path.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_a_page_of_times_reads_the_project_once_even_with_an_error_in_it(root, monkeypatch):
+    """Each time shown asked the project for its time zone; with an error in any file the project is
+    never kept, so 200 log rows read the whole project 200 times (minutes for a country, blocking everyone)."""
+    with records.connect(root) as conn:
+        for i in range(50):
+            records.add_audit(conn, "", "save", f"scripts/canh-bao-{i}.yaml", "")
+    script = root / "scripts" / "canh-bao.yaml"
+    script.write_text(script.read_text(encoding="utf-8").replace("level: normal", "level: urgent")
+                      if "level: normal" in script.read_text(encoding="utf-8")
+                      else script.read_text(encoding="utf-8") + "level: urgent\n", encoding="utf-8")
+    reads: list[int] = []
+    real = app.load_project
+    monkeypatch.setattr(app, "load_project", lambda *a, **k: (reads.append(1), real(*a, **k))[1])
+    page = _client(root).get("/nhat-ky")
+    assert page.status_code in (200, 400) and page.text.count("/20") >= 1
+    assert len(reads) <= 3, len(reads)

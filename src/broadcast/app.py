@@ -319,8 +319,14 @@ class Workspace:
         """The week `text` names, or the week `weeks_ahead` of the one on air in the project's time
         zone (next week by default; read even when some other file of the project has errors: they
         are reported by the operation itself)."""
-        settings = self._project.settings if self._project else read_settings(self.root)  # not every commune
-        return week_of(text, settings.timezone if settings else DEFAULT_TIMEZONE, weeks_ahead)
+        return week_of(text, self.timezone(), weeks_ahead)
+
+    def timezone(self) -> str:
+        """The project's time zone, from broadcast.yaml alone (not every commune), even when another file
+        has errors (the studio asked for the whole project at every time it showed: 200 log rows of a
+        project with one error read it 200 times)."""
+        settings = self._project.settings if self._project else read_settings(self.root)
+        return settings.timezone if settings else DEFAULT_TIMEZONE
 
     # --- choosing ---------------------------------------------------------------------------
 

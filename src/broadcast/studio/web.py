@@ -102,6 +102,7 @@ class Studio:
         self.env.filters["when"] = lambda t: datetime.fromtimestamp(t, ZoneInfo(self.timezone)).strftime(
             "%d/%m/%Y %H:%M") if t else ""
         self.env.globals.update(LEVEL_NAMES=LEVEL_NAMES, STATE_NAMES=STATE_NAMES, ROLE_NAMES=records.ROLE_NAMES)
+        self._zone: tuple[int, str] = (0, "")
         self.job: BuildJob | None = None
         self.job_lock = threading.Lock()
         # drafts read as they are typed, off the event loop (a long one froze every page for everyone),
@@ -112,10 +113,14 @@ class Studio:
 
     @property
     def timezone(self) -> str:
+        """The project's, read again only when broadcast.yaml changes: every time a page shows asks."""
         try:
-            return self.workspace.project.settings.timezone
-        except BroadcastError:  # a project with errors still shows its pages' times
-            return application.DEFAULT_TIMEZONE
+            stamp = (self.root / "broadcast.yaml").stat().st_mtime_ns
+        except OSError:
+            stamp = 0
+        if stamp != self._zone[0] or not self._zone[1]:
+            self._zone = (stamp, self.workspace.timezone())
+        return self._zone[1]
 
     # --- plumbing ----------------------------------------------------------------------------------
 
