@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import textwrap
 from datetime import date, time
+from pathlib import Path
 
 import pytest
 
@@ -464,10 +465,27 @@ def test_init_stopped_half_way_leaves_nothing_and_can_be_run_again(tmp_path, mon
 
     monkeypatch.setattr(starter.Path, "write_bytes", disk_fills)
     failed = run("init", str(target))
-    assert failed.exit_code == 3 and "ổ đĩa đã đầy" in failed.output and "không có tệp nào được tạo" in failed.output
+    assert failed.exit_code == 3 and "ổ đĩa đã đầy" in failed.output
     assert str(target) in failed.output  # a write error has no file name: the folder is named
-    assert target.is_dir() and not any(target.iterdir()) and not list(tmp_path.glob(".moi*"))
+    assert (target / starter.UNFINISHED).exists()  # marked: what init completes, not 'already has files'
+    fresh = tmp_path / "moi-2"  # a new folder: written beside it, nothing left where it goes
+    written.clear()
+    assert run("init", str(fresh)).exit_code == 3 and not fresh.exists() and not list(tmp_path.glob(".moi-2*"))
     monkeypatch.setattr(starter.Path, "write_bytes", real)
-    again = run("init", str(target))
-    assert again.exit_code == 0, again.output
-    assert run("lint", "--project", str(target)).exit_code == 0
+    for folder in (target, fresh):
+        again = run("init", str(folder))
+        assert again.exit_code == 0, again.output
+        assert not (folder / starter.UNFINISHED).exists()
+        assert run("lint", "--project", str(folder)).exit_code == 0
+
+
+def test_init_in_the_current_folder(tmp_path, monkeypatch):
+    """`broadcast init .` in a new empty folder, as people do: renaming a folder over '.' failed (exit 3), and
+    over "$PWD" left the shell in a deleted folder."""
+    folder = tmp_path / "dai-xa"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    result = run("init", ".")
+    assert result.exit_code == 0, result.output
+    assert (folder / "broadcast.yaml").is_file() and Path.cwd().samefile(folder)
+    assert run("lint").exit_code == 0

@@ -23,27 +23,37 @@ def _walk(folder: Traversable, prefix: str = "") -> list[tuple[str, Traversable]
     return found
 
 
+# In a folder `init` is filling: made first, removed last. A folder holding it is an unfinished init,
+# which `init` completes (a kill or a full disk half way left a project lacking files that init refused).
+UNFINISHED = ".init-chua-xong"
+
+
 def create_project(directory: Path) -> list[Path]:
     """Copy the starter project into `directory`, which must be empty or absent: whole or not at all.
-    It is written beside it and renamed into place, so a kill or a full disk half way never leaves a
-    project that lacks files and that `init` then refuses to complete."""
-    if directory.exists() and any(directory.iterdir()):
+    A new folder is written beside it and renamed into place; an existing empty one (the current
+    folder, a USB stick's root) is filled behind the `UNFINISHED` mark."""
+    directory = directory.absolute()
+    if directory.exists() and not (directory / UNFINISHED).exists() and any(directory.iterdir()):
         raise UsageError(f"thư mục {directory} đã có tệp; 'init' không ghi đè (directory not empty)",
                          fix="chọn một thư mục mới hoặc thư mục trống")
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    draft = directory.parent / f".{directory.name}.init-{os.getpid()}"
-    try:
-        for name, item in _walk(files(__package__) / "files"):
-            target = draft / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(item.read_bytes())
+    starter = _walk(files(__package__) / "files")
+    if directory.exists():
+        (directory / UNFINISHED).touch()
+        _write(starter, directory)
+        (directory / UNFINISHED).unlink()
+    else:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        draft = directory.parent / f".{directory.name}.init-{os.getpid()}"
         try:
-            os.replace(draft, directory)  # over an empty folder in one step where the system can
-        except OSError:
-            if not directory.is_dir():
-                raise
-            directory.rmdir()  # Windows: the empty folder first
-            os.replace(draft, directory)
-    finally:
-        shutil.rmtree(draft, ignore_errors=True)
+            _write(starter, draft)
+            os.rename(draft, directory)
+        finally:
+            shutil.rmtree(draft, ignore_errors=True)
     return sorted(p for p in directory.rglob("*") if p.is_file())
+
+
+def _write(starter: list[tuple[str, Traversable]], folder: Path) -> None:
+    for name, item in starter:
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(item.read_bytes())
