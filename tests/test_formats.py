@@ -101,3 +101,29 @@ def test_liquidsoap_is_bound_to_dates_not_to_weekdays():
 
 def test_formats_are_deterministic():
     assert written() == written()
+
+
+def test_notes_of_aired_bulletins_from_older_scripts_are_kept_for_the_week_on_air(tmp_path):
+    """Scripts before noted a bulletin by name and size; the new ones by week and bytes. Unconverted, every
+    bulletin of the week on air aired again at the first start of the new script."""
+    import hashlib
+    import os
+    import time
+
+    from broadcast.formats.liquidsoap import AIRED, upgrade_aired_notes
+
+    output = tmp_path / "output"
+    here = output / "2026-W49" / "lang-son" / "xa-chi-lang"
+    here.mkdir(parents=True)
+    (here / "KHAN-CAP_cu.mp3").write_bytes(b"da phat")  # aired: published before the last note
+    (here / "KHAN-CAP_moi.mp3").write_bytes(b"chua phat")  # published after it: cannot have aired
+    past = time.time() - 100
+    os.utime(here / "KHAN-CAP_cu.mp3", (past, past))
+    notes = output / AIRED
+    notes.write_text("lang-son/xa-chi-lang/KHAN-CAP_cu.mp3:7\nlang-son/xa-chi-lang/KHAN-CAP_moi.mp3:9\n"
+                     "lang-son/xa-chi-lang/KHAN-CAP_khac.mp3:5\n", encoding="utf-8")
+    os.utime(notes, (past + 50, past + 50))
+    assert upgrade_aired_notes(output, "2026-W49") == 1
+    digest = hashlib.md5(b"da phat").hexdigest()
+    assert notes.read_text(encoding="utf-8").splitlines()[-1] == f"lang-son/xa-chi-lang/2026-W49/KHAN-CAP_cu.mp3:{digest}"
+    assert upgrade_aired_notes(output, "2026-W49") == 0  # once

@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 from broadcast.formats import FORMATS, StationWeek
+from broadcast.formats.liquidsoap import upgrade_aired_notes
 from broadcast.model import Week
 
 pytestmark = pytest.mark.system
@@ -68,7 +69,12 @@ def test_the_script_airs_by_date_picks_up_a_new_week_and_puts_an_emergency_first
     # the same bulletin aired in another week (re-issued now): noted there, which must not stop it here
     _tone(tmp_path / "bao-lu.wav", 2.0, 880)
     bulletin = hashlib.md5((tmp_path / "bao-lu.wav").read_bytes()).hexdigest()
-    (output / "lich-phat-song.da-phat").write_text(f"{COMMUNE}/2020-W01/KHAN-CAP_bao-lu.wav:{bulletin}\n")
+    # and one of this week that aired under a script of before (notes by name and size): not again
+    _tone(here / "KHAN-CAP_da-phat.wav", 1.0, 500)
+    old_note = f"{COMMUNE}/KHAN-CAP_da-phat.wav:{(here / 'KHAN-CAP_da-phat.wav').stat().st_size}"
+    time.sleep(0.05)
+    (output / "lich-phat-song.da-phat").write_text(f"{COMMUNE}/2020-W01/KHAN-CAP_bao-lu.wav:{bulletin}\n{old_note}\n")
+    assert upgrade_aired_notes(output, week.id) == 1  # what a build does before the new script starts
     recording = tmp_path / "da-phat.wav"
     run, lines = _start(here, recording)
     try:
@@ -112,8 +118,11 @@ def test_the_script_airs_by_date_picks_up_a_new_week_and_puts_an_emergency_first
     # noted outside the week's folder, which a rebuild replaces whole (and `verify` would call it extra)
     noted = {f"{w}/{name}:{hashlib.md5((folder / name).read_bytes()).hexdigest()}"
              for w, folder, name in ((week.id, here, "KHAN-CAP_bao-lu.wav"), ("2099-W02", ahead, "KHAN-CAP_tuan-sau.wav"))}
+    assert "KHAN-CAP_da-phat" not in log  # aired before the upgrade: not again
+    upgraded = f"{COMMUNE}/{week.id}/KHAN-CAP_da-phat.wav:{hashlib.md5((here / 'KHAN-CAP_da-phat.wav').read_bytes()).hexdigest()}"
     assert sorted((output / "lich-phat-song.da-phat").read_text().splitlines()) == sorted(
-        [f"{COMMUNE}/2020-W01/KHAN-CAP_bao-lu.wav:{bulletin}"] + [f"{COMMUNE}/{key}" for key in noted])
+        [f"{COMMUNE}/2020-W01/KHAN-CAP_bao-lu.wav:{bulletin}", old_note, upgraded]
+        + [f"{COMMUNE}/{key}" for key in noted])
     assert not [p for p in output.rglob("*.da-phat") if p.parent != output]
 
     # the station's PC restarts: what aired before is not aired again

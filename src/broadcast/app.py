@@ -45,6 +45,7 @@ from .errors import (
     UsageError,
 )
 from .events import Event, Listener, ignore
+from .formats.liquidsoap import upgrade_aired_notes
 from .lint import LintResult, check_scripts
 from .locales import ImportReport
 from .manifest import published as published_entries
@@ -564,9 +565,12 @@ class Workspace:
         chosen = [loc for loc in chosen if loc.id not in broken]
         if broken and not chosen:  # nothing left to build: a content error, and nothing is published
             raise ContentError(read_project(self.root)[1].problems)
-        return build(project, week, chosen, jobs=jobs,
-                     allow_placeholders=allow_placeholders, strict=strict, listener=listener,
-                     broken={k: v for k, v in broken.items() if asked(k)}, snapshot=snapshot)
+        result = build(project, week, chosen, jobs=jobs,
+                       allow_placeholders=allow_placeholders, strict=strict, listener=listener,
+                       broken={k: v for k, v in broken.items() if asked(k)}, snapshot=snapshot)
+        # the stations' scripts this build wrote read what aired in the week on air in their own way
+        upgrade_aired_notes(self.root / "output", self.week(weeks_ahead=0).id)
+        return result
 
     def _buildable(self, strict: bool) -> tuple[Project, dict[str, str]]:
         """The project, and the communes left out because their own files have errors."""

@@ -20,8 +20,16 @@ sets LICH_PHAT_FILE to record what airs to a file.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import re
+from pathlib import Path
+
 from .model import StationWeek
 from .text import liquidsoap_comment, liquidsoap_string
+
+AIRED = "lich-phat-song.da-phat"  # in output/: the bulletins the stations' scripts have aired, a line each
+_OLD_NOTE = re.compile(r"^([a-z0-9-]+/[a-z0-9-]+)/(KHAN-CAP_[^/:]+):([0-9]+)$")
 
 ASRUN_MARK = "AS-RUN"  # the log lines `broadcast asrun import` reads: AS-RUN <tab> time <tab> event <tab> file
 GRACE_MINUTES = 2  # a program is still started this long after its time (a PC that woke late)
@@ -50,7 +58,7 @@ def fresh(key) =
   end
 end
 
-aired_file = "#{{output_dir}}/lich-phat-song.da-phat"  # shared by the communes of a PC: lines name theirs
+aired_file = "#{{output_dir}}/{aired}"  # shared by the communes of a PC: lines name theirs
 aired = ref(if file.exists(aired_file) then file.lines(aired_file) else [] end)
 # a bulletin is its week, its name and its bytes (MD5): the same name re-issued in a later week, or
 # corrected in this one (often the same length: a digit changed), airs again
@@ -146,5 +154,42 @@ end
 def write(station: StationWeek) -> dict[str, bytes]:
     script = SCRIPT.format(station=liquidsoap_comment(station.station), week=station.week.id,
                            week_string=liquidsoap_string(station.week.id),
-                           commune=liquidsoap_string(station.locale_id), grace=GRACE_MINUTES, mark=ASRUN_MARK)
+                           commune=liquidsoap_string(station.locale_id), grace=GRACE_MINUTES, mark=ASRUN_MARK,
+                           aired=AIRED)
     return {"lich-phat-song.liq": script.encode("utf-8")}
+
+
+def upgrade_aired_notes(output: Path, week_on_air: str) -> int:
+    """Notes of aired bulletins written by scripts before they named the week and the bytes
+    (`commune/KHAN-CAP_x.mp3:size`) would not match the new ones, and every bulletin of the week on
+    air would air again at the first start. Each old note of a bulletin of the week on air that is
+    older than the notes' last change (a bulletin airs within seconds of appearing: one published
+    after the last note cannot have aired) is written again the new way; returns how many."""
+    notes = output / AIRED
+    try:
+        lines = notes.read_text(encoding="utf-8").splitlines()
+        last_aired = notes.stat().st_mtime
+    except (OSError, UnicodeError):
+        return 0
+    known, added = set(lines), []
+    for line in lines:
+        old = _OLD_NOTE.match(line)
+        if not old:
+            continue
+        commune, name, size = old.groups()
+        path = output / week_on_air / commune / name
+        try:
+            info = path.stat()
+            if info.st_size != int(size) or info.st_mtime > last_aired:
+                continue
+            note = f"{commune}/{week_on_air}/{name}:{hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()}"
+        except OSError:
+            continue
+        if note not in known:
+            known.add(note)
+            added.append(note)
+    if added:
+        with notes.open("a", encoding="utf-8") as f:  # appended, as the running scripts append
+            f.write("".join(f"{note}\n" for note in added))
+        os.utime(notes, (last_aired, last_aired))  # its time stays the last airing's: nothing aired now
+    return len(added)
