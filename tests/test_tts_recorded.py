@@ -386,3 +386,14 @@ def test_sentences_that_differ_only_by_diacritics_have_a_recording_each(project)
     eng = make_engine("recorded", {"folder": "assets/ede"}, project)
     assert eng.missing([lang, lang_accent]) == [] and not eng.unusable([lang, lang_accent])
     assert [eng.synthesize(s).duration for s in (lang, lang_accent)] == pytest.approx([1.0, 2.0], abs=0.01)
+
+
+def test_a_short_recording_whose_stream_starts_late_is_not_too_long(project):
+    """The limit counted the frames' times: a 5 s clip whose stream starts at 1,000 s (timestamps kept
+    from a longer recording) was refused as 17 minutes long."""
+    path = project / "assets" / "ede" / "cat-tu-ban-dai.ogg"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+                    "sine=frequency=300:duration=5", "-ac", "1", "-c:a", "libvorbis", "-output_ts_offset", "1000",
+                    str(path)], check=True)
+    clip = make_engine("recorded", {"folder": "assets/ede"}, project).synthesize("cat-tu-ban-dai")
+    assert clip.duration == pytest.approx(5.0, abs=0.2)

@@ -59,6 +59,7 @@ def decode(
             out_rate = rate or stream.codec_context.sample_rate or stream.rate
             out: list[np.ndarray] = []
             resampler: av.AudioResampler | None = None  # for frames of another rate or sample format
+            decoded = 0  # samples out so far
             shape = None
             for frame in container.decode(stream):
                 # frame by frame: a stream may change rate or layout midway (MP3s joined byte by byte)
@@ -67,12 +68,14 @@ def decode(
                     shape = (frame.sample_rate, frame.layout.name, frame.format.name)
                     as_decoded = frame.sample_rate == out_rate and frame.format.name in ("flt", "fltp")
                     resampler = None if as_decoded else av.AudioResampler(format="fltp", rate=out_rate)
+                before = len(out)
                 if resampler is None:
                     out.append(_mono(frame))
                 else:
                     out.extend(_mono(f) for f in resampler.resample(frame))
-                if max_seconds is not None and frame.time is not None and frame.time > max_seconds:
-                    raise TooLong(float(frame.time))
+                decoded += sum(len(x) for x in out[before:])  # what was decoded: a stream may start late
+                if max_seconds is not None and decoded > max_seconds * out_rate:
+                    raise TooLong(decoded / out_rate)
             out.extend(_drained(resampler))
     except av.InvalidDataError as e:  # FFmpeg's own words ('[Errno 1094995529] Invalid data found ...') told nothing
         raise error(bilingual(f"không giải mã được {label}: tệp hỏng hoặc không phải âm thanh; hãy xuất lại thành "

@@ -253,12 +253,13 @@ def read_recording(source: Path | bytes, rate: int | None = None, *, name: str, 
                    error: type[BroadcastError] = TTSError) -> Clip:
     """A recording decoded as the build airs it (by the engine, lint and the studio's upload), or
     `error` naming it (and its sentence) with why it cannot be aired and the fix: longer than
-    `MAX_SECONDS` (said from its header, before decoding), shorter than `MIN_SECONDS`, under
+    `MAX_SECONDS` (from a header that counts samples, before decoding; else as it decodes), shorter than
+    `MIN_SECONDS`, under
     `QUIET_DBFS` (silence, or a muted or far microphone's hiss, which loudness normalisation would
     raise by 50 dB onto the loudspeakers), or shorter than its header says (cut off or corrupt: the
     sentence would air cut)."""
     stated, counted = header_seconds(source)
-    problem = _too_long(stated) if stated > MAX_SECONDS else None
+    problem = _too_long(stated) if counted and stated > MAX_SECONDS else None
     if problem is None:
         try:  # a header that lies (or none) is caught as it decodes, not after the whole file is in memory
             clip = decode_clip(source, rate, what=name, error=error, max_seconds=MAX_SECONDS)
@@ -285,7 +286,15 @@ def header_seconds(source: Path | bytes) -> tuple[float, bool]:
         return 0.0, False  # unreadable headers: the decoder says why
     if audio is None or not audio.info:
         return 0.0, False
-    return float(audio.info.length), getattr(audio.info, "bitrate_mode", None) != BitrateMode.UNKNOWN
+    # counted: a sample or frame count that starts at the first sample (WAV's data size, FLAC's total, an
+    # MP3's Xing or VBRI count). An Ogg, MP4 or WebM length is the last timestamp: a stream cut from a
+    # longer one starts late (a 5 s clip said 17 minutes), so it is neither refused nor taken as cut by it.
+    kind = type(audio).__name__
+    if kind in ("WAVE", "FLAC"):
+        return float(audio.info.length), True
+    if kind in ("MP3", "EasyMP3"):
+        return float(audio.info.length), getattr(audio.info, "bitrate_mode", None) != BitrateMode.UNKNOWN
+    return float(audio.info.length), False
 
 
 def _unairable(clip: Clip, stated: float) -> tuple[str, str] | None:
