@@ -130,12 +130,13 @@ class RecordedEngine(Engine):
         return found
 
     def candidates(self, sentence: str) -> list[Path]:
-        """Every file that may be the recording of a sentence (or script id): its entry in the index
-        first, then the files named by its slug. More than one is a conflict (`conflict`)."""
+        """Every file that may be the recording of a sentence (or script id): its entry in the index,
+        which staff wrote on purpose and which wins (an upload removes it); else the files named by its
+        slug, where more than one (x.WAV beside x.mp3, put there by hand) is a conflict (`conflict`)."""
         listed = self.index.get(_norm(sentence))
-        found = [listed] if listed is not None and listed.is_file() else []
-        named = self._files_by_stem.get(recording_name(sentence)) or self._files_by_stem.get(slugify(sentence), [])
-        return found + [p for p in named if p.resolve() != listed]
+        if listed is not None and listed.is_file():
+            return [listed]
+        return list(self._files_by_stem.get(recording_name(sentence)) or self._files_by_stem.get(slugify(sentence), []))
 
     def find(self, sentence: str) -> Path | None:
         """The recording for a sentence (or script id), or None."""
@@ -143,8 +144,8 @@ class RecordedEngine(Engine):
         return found[0] if found else None
 
     def conflict(self, sentence: str) -> str | None:
-        """Why the recording of a sentence is not known for sure: two files may be it (an upload beside
-        an older file of another type or case, or beside the index's entry), or None."""
+        """Why the recording of a sentence is not known for sure: two files of its name may be it (of
+        other types or cases, put there by hand), or None."""
         found = self.candidates(sentence)
         if len(found) < 2:
             return None
