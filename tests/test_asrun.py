@@ -202,3 +202,14 @@ def _cp1258(text: str) -> bytes:
         base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in tones))
         out.append(base + "".join(c for c in parts if c in tones))
     return "".join(out).encode("cp1258")
+
+
+def test_a_utf8_log_with_a_bad_byte_stays_utf8():
+    """One byte cut by a power cut made the whole log be read in the code page: every title garbled."""
+    from broadcast.asrun import decode_log
+
+    text = "Ngày,Giờ phát,Tiêu đề\n01/12/2026,06:00:00,Cảnh báo lừa đảo qua mạng xã hội\n"
+    cut = text.encode("utf-8") + "Lời kết thúc của xã".encode()[:-1]  # the last letter cut half way
+    decoded = decode_log(cut)
+    assert "Cảnh báo lừa đảo qua mạng xã hội" in decoded and decoded.startswith("Ngày,Giờ phát")
+    assert decode_log(_cp1258(text)) == text  # the code page is still recognised

@@ -124,9 +124,12 @@ def decode_log(data: bytes) -> str:
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         text = data.decode("utf-16", errors="replace")
     else:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
+        text = data.decode("utf-8-sig", errors="replace")
+        bad = text.count("\ufffd")
+        letters = sum(1 for c in text if c > "\x7f") - bad
+        # a few bad bytes in UTF-8 text (a log cut mid-letter by a power cut) stay UTF-8, each replaced; a
+        # file whose high bytes are mostly not UTF-8 is the code page's
+        if bad > 2 and bad * 20 > letters:
             text = data.decode("cp1258", errors="replace")
     return unicodedata.normalize("NFC", text)
 
