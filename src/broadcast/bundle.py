@@ -173,8 +173,11 @@ def drop_stale(output: Path, week: Week) -> list[str]:
         except (OSError, KeyError, zipfile.BadZipFile, UsageError):
             held = None  # not a bundle it can read: not one to send either
         if held != published.get(locale):
-            path.unlink(missing_ok=True)
-            dropped.append(locale)
+            try:
+                path.unlink(missing_ok=True)
+                dropped.append(locale)
+            except OSError as error:  # Windows: a zip someone has open cannot go; the week is published all
+                dropped.append(f"{locale} (chưa xoá được {path.name}: {error.strerror}; đừng gửi tệp đó)")
     return dropped
 
 
