@@ -303,3 +303,27 @@ def test_a_bundle_older_than_its_week_is_removed_when_the_week_changes(tmp_path,
     emergency = run("emergency", "bao-dong", "--week", WEEK, "--locale", "xa-huu-lung", "--project", str(root))
     assert emergency.exit_code == 0, emergency.output
     assert not huu_lung.exists() and chi_lang.is_file() and "lang-son/xa-huu-lung" in emergency.output
+
+
+def test_a_stale_zip_that_cannot_be_removed_is_named_and_the_build_succeeds(tmp_path, monkeypatch):
+    """Windows refuses to delete a zip someone has open: the build, its week already published, failed."""
+    import errno
+
+    from broadcast import bundle
+
+    root = _project(tmp_path)
+    assert run("build", "--week", WEEK, "--jobs", "1", "--project", str(root)).exit_code == 0
+    assert run("bundle", "--week", WEEK, "--locale", "xa-chi-lang", "--project", str(root)).exit_code == 0
+    commune = root / "locales/lang-son/xa-chi-lang.yaml"
+    commune.write_text(commune.read_text(encoding="utf-8").replace("Xã Chi Lăng", "Xã Chi Lăng Mới"), encoding="utf-8")
+    real = Path.unlink
+
+    def held_open(self, missing_ok=False):
+        if self.suffix == ".zip":
+            raise PermissionError(errno.EACCES, "The process cannot access the file")
+        return real(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(bundle.Path, "unlink", held_open)
+    result = run("build", "--week", WEEK, "--jobs", "1", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    assert "chưa xoá được lang-son_xa-chi-lang.zip" in result.output and "đừng gửi" in result.output
