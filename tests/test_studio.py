@@ -1096,3 +1096,36 @@ def test_a_page_of_times_reads_the_project_once_even_with_an_error_in_it(root, m
     page = _client(root).get("/nhat-ky")
     assert page.status_code in (200, 400) and page.text.count("/20") >= 1
     assert len(reads) <= 3, len(reads)
+
+
+def test_a_double_click_on_save_saves_once_and_is_not_a_conflict_with_oneself(client, root):
+    """The second of two quick saves carried the first's old sha: a 409 'changed elsewhere' showing two
+    identical versions, and an empty change in the log."""
+    form = {**_editor_form(client), "csrftoken": _token(client)}
+    form["title"] = "Cảnh báo mới"
+    assert client.post("/kich-ban/canh-bao", data=form).status_code == 303
+    again = client.post("/kich-ban/canh-bao", data=form)  # the same form, the old sha
+    assert again.status_code == 303, again.text
+    with records.connect(root) as conn:
+        saves = [e for e in records.audit(conn) if e.action == "save"]
+    assert len(saves) == 1
+
+
+def test_a_blank_title_is_refused(client, root):
+    """A title of spaces was saved as '' and the script's row in the list had nothing to click."""
+    form = {**_editor_form(client), "csrftoken": _token(client)}
+    form["title"] = "   "
+    refused = client.post("/kich-ban/canh-bao", data=form)
+    assert refused.status_code == 400 and "title" in refused.text and "đang trống" in refused.text
+
+
+def test_after_login_a_form_goes_back_to_its_page_and_never_elsewhere(network):
+    """A form posted with an ended session led, after login, to its target, which answers only POST: a
+    bare 'Method Not Allowed', and the comment lost."""
+    root, client = network
+    token = _token(client, "/dang-nhap")  # the page's token: only the session has ended
+    expired = client.post("/kich-ban/canh-bao/duyet", data={"decision": "approved", "csrftoken": token},
+                          headers={"referer": "http://127.0.0.1:8765/kich-ban/canh-bao"})
+    assert expired.status_code == 303 and expired.headers["location"] == "/dang-nhap?next=/kich-ban/canh-bao"
+    page = client.get("/dang-nhap?next=/\\\\evil.example/x").text
+    assert 'value="/kich-ban"' in page and "evil.example" not in page

@@ -178,3 +178,46 @@ def test_an_editors_day(studio, browser, tmp_path):
     assert _played(page, "audio") > 4.0
     page.screenshot(path=str(shots / "tuan-da-phat-hanh.png"), full_page=True)
     assert errors == []
+
+
+def test_typed_work_survives_an_ended_session_and_an_approver_reads_what_is_saved(studio, browser, tmp_path):
+    """A session that ended while someone typed: Save led to the login page, and after it the editor showed
+    the file as it was (the text was gone). An approver's lint was refused (403) and the page said 'Không có
+    lỗi'; their fields were editable, and Duyệt approved the file on disk, not what they had typed."""
+    import sqlite3
+
+    base, root = studio
+    page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    _login(page, base, "bien-tap")
+    page.goto(f"{base}/kich-ban/canh-bao")
+    typed = page.input_value("#body") + "\nBà con hãy cảnh giác với tin nhắn lạ có đường link.\n"
+    page.fill("#body", typed)
+    page.wait_for_function("() => document.querySelector('#lint-status').dataset.done === '1'", timeout=20_000)
+    with sqlite3.connect(root / ".studio" / "studio.db") as conn:  # the session ends meanwhile
+        conn.execute("DELETE FROM sessions")
+    page.click("#save")
+    page.wait_for_url(f"{base}/dang-nhap?next=/kich-ban/canh-bao")
+    page.fill("input[name=name]", "bien-tap")
+    page.fill("input[name=password]", "mat-khau-bien-tap")
+    page.click("form[action='/dang-nhap'] button")
+    page.wait_for_url(f"{base}/kich-ban/canh-bao")
+    assert page.is_visible("#draft-note") and "khôi phục" in page.inner_text("#draft-note")
+    assert page.input_value("#body") == typed  # what was typed is back
+    page.click("#save")
+    page.wait_for_url(f"{base}/kich-ban/canh-bao?saved=1")
+    assert "đường link" in (root / "scripts" / "canh-bao.yaml").read_text(encoding="utf-8")
+    assert not page.is_visible("#draft-note")
+
+    approver = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    approver.on("pageerror", lambda e: errors.append(str(e)))
+    _login(approver, base, "duyet")
+    (root / "scripts" / "canh-bao.yaml").write_text(
+        (root / "scripts" / "canh-bao.yaml").read_text(encoding="utf-8").replace(
+            "đường link.", "đường link {{ locale.contacts.khong_co.phone }}."), encoding="utf-8")
+    approver.goto(f"{base}/kich-ban/canh-bao")
+    approver.wait_for_function("() => document.querySelector('#lint-status').dataset.done === '1'", timeout=20_000)
+    assert approver.get_attribute("#body", "readonly") is not None  # read, not edited
+    assert "1 lỗi" in approver.inner_text("#lint-status") and "khong_co" in approver.inner_text("#problems")
+    assert errors == []

@@ -394,7 +394,7 @@ VALIDITY = Schema({"from": Type(date, required=True), "until": Type(date)}, rule
 
 SCRIPT = Schema({
     "id": FileId("id kịch bản", taken=tuple(stem for stem, _ in ANNOUNCEMENTS.values()), required=True),
-    "title": Line(required=True, default=""),
+    "title": Line(required=True, default="", blank=False),  # a blank title made a list row nobody can click
     "source": Line(required=True, default=""),
     "level": Choice(LEVELS, default="normal"),
     "valid": SubSchema(VALIDITY, required=True),

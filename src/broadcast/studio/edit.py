@@ -200,6 +200,8 @@ def write(path: Path, text: str, base_sha256: str | None) -> FileText:
                          fix="chia nội dung thành nhiều kịch bản")
     if path.exists():
         current = read(path)
+        if current.text == text:  # already so (a double-click's second save): nothing to write, no conflict
+            return current
         if base_sha256 != current.sha256:
             raise Conflict(path, current.text, text)
     elif base_sha256 is not None:

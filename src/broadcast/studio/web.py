@@ -228,6 +228,8 @@ def _draft_text(studio: Studio, script_id: str, form: FormData) -> tuple[str, st
     rel = f"scripts/{script_id}.yaml"
     base = edit.read_text(path) if path.exists() else f"id: {script_id}\n"
     _parsed(base, rel)
+    if _text(form, "saved") == "1":  # the file as saved: what someone who may not edit reads and approves
+        return base, rel
     fields = edit.script_fields({k: _text(form, k) for k in form.keys()})
     return edit.with_fields(base, {"id": script_id, **fields}), rel
 
@@ -244,7 +246,10 @@ def routes(studio: Studio) -> list[Route | Mount]:
             async def run(request: Request) -> Response:
                 viewer: auth.Viewer = request.state.viewer
                 if viewer.user is None:
-                    return RedirectResponse(f"/dang-nhap?next={request.url.path}", status_code=303)
+                    # after logging in, back to the page: a form's target answers only its POST
+                    back = request.url.path if request.method == "GET" else \
+                        urlsplit(request.headers.get("referer", "")).path or "/"
+                    return RedirectResponse(f"/dang-nhap?next={back}", status_code=303)
                 if not viewer.may(right):
                     return studio.page(request, "error.html", 403, title="Không có quyền",
                                        message=f"Vai trò của bạn không được phép làm việc này ({right}).")
@@ -370,11 +375,12 @@ def routes(studio: Studio) -> list[Route | Mount]:
                                _text(form, "valid_until"), _text(form, "sha"), 400,
                                f"Chưa lưu: dòng {first.line}: {first.message}. Cách sửa: {first.hint}.")
         edit.write(path, text, _text(form, "sha") or None)
-        studio.audit(request.state.viewer, "save", rel, edit.diff(before, text, rel))
+        if text != before:  # a save that changed nothing is not a change in the log
+            studio.audit(request.state.viewer, "save", rel, edit.diff(before, text, rel))
         studio.workspace.reload()
         return RedirectResponse(f"/kich-ban/{script_id}?saved=1", status_code=303)
 
-    @view("edit")
+    @view("read")  # an approver reads what lint says too (a 403 showed them 'no errors')
     async def api_lint(request: Request) -> Response:
         form = await _form(request)
         script_id = edit.slug(_text(form, "script_id"), "mã kịch bản")
@@ -794,7 +800,9 @@ def routes(studio: Studio) -> list[Route | Mount]:
 
 def _next(target: str | None) -> str:
     """Only a path of this site: never a redirect elsewhere."""
-    return target if target and target.startswith("/") and not target.startswith("//") else "/kich-ban"
+    # a browser takes '/\\host' for '//host': no backslash either
+    return target if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
+        else "/kich-ban"
 
 
 def _week_folder(studio: Studio, week_id: str) -> Path:

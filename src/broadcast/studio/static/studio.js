@@ -8,8 +8,12 @@
   function post(url, data) {
     data.append("csrftoken", token);
     // every answer is JSON, errors too; a failed connection or anything else is an error the caller shows
+    // an answer that is not JSON: the login page (the session ended) or a refusal
+    const notJson = r => ({ ok: false, body: { problems: [], error: r.redirected || r.status === 401 || r.status === 403
+      ? "Phiên đăng nhập đã hết hoặc bạn không được làm việc này: hãy đăng nhập lại trong một thẻ khác; chữ đang gõ ở đây vẫn còn."
+      : "Studio trả lời không đúng (HTTP " + r.status + "); hãy thử lại." } });
     return fetch(url + location.search, { method: "POST", body: data, headers: { "x-csrftoken": token } })
-      .then(r => r.json().then(body => ({ ok: r.ok, body })))
+      .then(r => r.json().then(body => ({ ok: r.ok, body }), () => notJson(r)))
       .catch(() => ({ ok: false, body: { error: "Không liên lạc được với studio; hãy thử lại.", problems: [] } }));
   }
 
@@ -24,11 +28,63 @@
     const province = document.getElementById("lint-province");
     const locale = document.getElementById("locale");
     let timer = null, sequence = 0;
+    const readonly = form.dataset.readonly === "1";
+    const stored = "ban-nhap:" + form.dataset.script;  // what is typed, kept in this tab until saved
 
     function draft() {
+      if (readonly) {  // who may not edit reads, hears and approves the file as saved
+        const data = new FormData();
+        data.set("script_id", form.dataset.script);
+        data.set("saved", "1");
+        return data;
+      }
       const data = new FormData(form);
       data.delete("csrftoken");
       return data;
+    }
+
+    // typed work survives a session that ends, a reload, a studio restart: kept in this tab, and put
+    // back when the page opens on the same saved file (a login after an expired session lost it)
+    function fields() {
+      const out = {};
+      for (const [k, v] of new FormData(form)) if (k !== "csrftoken") out[k] = v;
+      return JSON.stringify(out);
+    }
+    const loaded = fields();
+    let saving = false;
+    function dirty() { return !readonly && fields() !== loaded; }
+    if (new URLSearchParams(location.search).get("saved")) sessionStorage.removeItem(stored);
+    try {
+      const kept = JSON.parse(sessionStorage.getItem(stored) || "null");
+      if (kept && kept.sha === form.dataset.sha && kept.fields !== loaded && !readonly) {
+        for (const [k, v] of Object.entries(JSON.parse(kept.fields))) {
+          const input = form.elements.namedItem(k);
+          if (input && "value" in input) input.value = v;
+        }
+        const note = document.getElementById("draft-note");
+        note.hidden = false;
+        text(note, "Đã khôi phục nội dung bạn đang gõ dở, chưa được lưu. Bấm Lưu để lưu.");
+      }
+    } catch (e) { sessionStorage.removeItem(stored); }
+    form.addEventListener("input", () => {
+      if (!readonly) sessionStorage.setItem(stored, JSON.stringify({ sha: form.dataset.sha, fields: fields() }));
+    });
+    window.addEventListener("beforeunload", e => { if (dirty() && !saving) { e.preventDefault(); e.returnValue = ""; } });
+    form.addEventListener("submit", () => {
+      saving = true;
+      const save = document.getElementById("save");
+      if (save) setTimeout(() => { save.disabled = true; }, 0);  // a double-click saves once
+    });
+    const decide = document.getElementById("decide");
+    if (decide) {
+      decide.addEventListener("submit", e => {
+        if (dirty()) {  // a decision is on the file as saved: what is typed here is not it
+          e.preventDefault();
+          alert("Nội dung đang sửa chưa được lưu. Duyệt hay trả lại là cho bản đã lưu: hãy bấm Lưu trước (hoặc tải lại trang để bỏ phần đang sửa).");
+          return;
+        }
+        saving = true;
+      });
     }
 
     function goToLine(line) {
@@ -69,8 +125,17 @@
       status.dataset.done = "";
       const data = draft();
       data.set("province", province.value);
-      post("/api/lint", data).then(({ body: result }) => { if (mine === sequence) show(result.problems || []); })
-        .catch(() => text(status, "Không kiểm tra được (mất kết nối tới studio)."));
+      post("/api/lint", data).then(({ ok, body: result }) => {
+        if (mine !== sequence) return;
+        if (!ok) {  // not checked is not 'no errors'
+          list.replaceChildren();
+          text(status, "Chưa kiểm tra được: " + (result.error || "hãy thử lại."));
+          status.dataset.errors = "";
+          status.dataset.done = "1";
+          return;
+        }
+        show(result.problems || []);
+      });
     }
 
     form.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(lint, 400); });
