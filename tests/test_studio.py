@@ -1129,3 +1129,13 @@ def test_after_login_a_form_goes_back_to_its_page_and_never_elsewhere(network):
     assert expired.status_code == 303 and expired.headers["location"] == "/dang-nhap?next=/kich-ban/canh-bao"
     page = client.get("/dang-nhap?next=/\\\\evil.example/x").text
     assert 'value="/kich-ban"' in page and "evil.example" not in page
+
+
+def test_an_error_page_says_its_message_once_and_the_copy_field_is_visible(client):
+    """Error pages repeated the message as a list item starting with ': '; the copy's id field was moved off
+    the screen with its label, so the keyboard's focus vanished into it."""
+    page = client.get("/kich-ban/khong-co")
+    assert page.status_code == 404 and page.text.count("không có kịch bản &#39;khong-co&#39;") == 1
+    assert "<li class=\"error\">: " not in page.text
+    listing = client.get("/kich-ban").text
+    assert '<label><span class="sr">Mã bản sao</span> <input name="new_id"' in listing

@@ -220,4 +220,10 @@ def test_typed_work_survives_an_ended_session_and_an_approver_reads_what_is_save
     approver.wait_for_function("() => document.querySelector('#lint-status').dataset.done === '1'", timeout=20_000)
     assert approver.get_attribute("#body", "readonly") is not None  # read, not edited
     assert "1 lỗi" in approver.inner_text("#lint-status") and "khong_co" in approver.inner_text("#problems")
+
+    # on a phone no page is wider than the screen (the list was 438 px wide, the week grid 1084 px)
+    approver.set_viewport_size({"width": 360, "height": 640})
+    for path in ("/kich-ban", "/kich-ban/canh-bao", f"/lich-tuan?week={WEEK}", "/xa"):
+        approver.goto(f"{base}{path}")
+        assert approver.evaluate("document.documentElement.scrollWidth") <= 360, path
     assert errors == []
