@@ -1139,3 +1139,15 @@ def test_an_error_page_says_its_message_once_and_the_copy_field_is_visible(clien
     assert "<li class=\"error\">: " not in page.text
     listing = client.get("/kich-ban").text
     assert '<label><span class="sr">Mã bản sao</span> <input name="new_id"' in listing
+
+
+def test_a_refused_save_points_at_the_field_not_at_a_line_of_the_file(client):
+    """'Chưa lưu: dòng 7: ... (until before from)': line 7 of a file the page does not show, and the focus left
+    on the page; the field is now named as the page names it, marked invalid and focused."""
+    form = {**_editor_form(client), "csrftoken": _token(client)}
+    form["valid_from"], form["valid_until"] = "2026-12-10", "2026-12-01"
+    refused = client.post("/kich-ban/canh-bao", data=form)
+    assert refused.status_code == 400
+    assert "Chưa lưu: Hiệu lực đến:" in refused.text and "dòng" not in refused.text.split("Chưa lưu:")[1][:20]
+    field = re.search(r'<input type="date" name="valid_until"[^>]*>', refused.text).group(0)
+    assert 'aria-invalid="true"' in field and "autofocus" in field and 'aria-describedby="save-error"' in field

@@ -159,6 +159,13 @@ class Studio:
         return records.approval_state(decisions.get(script.id), records.file_sha256(self.root / script.file))
 
 
+# a script's fields (as the project's problems name them) -> the editor's inputs, and what the page calls them
+_FORM_FIELDS = {"title": "title", "source": "source", "level": "level", "repeat": "repeat", "voice": "voice",
+                "body": "body", "valid.from": "valid_from", "valid.until": "valid_until", "valid": "valid_from"}
+_FIELD_LABELS = {"title": "Tiêu đề", "source": "Nguồn (công văn)", "level": "Mức", "repeat": "Số lần đọc",
+                 "voice": "Giọng", "body": "Nội dung", "valid_from": "Hiệu lực từ", "valid_until": "Hiệu lực đến"}
+
+
 def _problem(p: Problem, body_line: int) -> dict[str, Any]:
     """A problem for the page: the file line, and the line in the body text area when it is there."""
     in_body = p.line - body_line + 1 if body_line and p.line >= body_line else 0
@@ -344,15 +351,17 @@ def routes(studio: Studio) -> list[Route | Mount]:
                            str(valid.get("until") or ""), current.sha256)
 
     def editor_page(request: Request, project: Project, script_id: str, data: dict[str, Any], valid_from: str,
-                    valid_until: str, sha: str, status: int = 200, error: str = "") -> Response:
-        """The editor with these values: the file's, or (`error`: not saved) what the person typed."""
+                    valid_until: str, sha: str, status: int = 200, error: str = "",
+                    error_field: str = "") -> Response:
+        """The editor with these values: the file's, or (`error`: not saved) what the person typed;
+        `error_field`: the form field the error is about, marked and focused."""
         with records.connect(studio.root) as conn:
             history = records.history(conn, script_id)
         on_disk = edit.read(studio.script_path(script_id)).sha256
         state = records.approval_state(history[0] if history else None, on_disk)
         return studio.page(
             request, "editor.html", status, script_id=script_id, sha=sha, data=data, error=error,
-            valid_from=valid_from, valid_until=valid_until,
+            error_field=error_field, valid_from=valid_from, valid_until=valid_until,
             levels=LEVELS, voices=[v.id for v in project.voices],
             locales=[(loc.id, loc.name) for loc in project.locales],
             provinces=sorted({loc.province.id for loc in project.locales}), variables=_variables(studio),
@@ -371,9 +380,14 @@ def routes(studio: Studio) -> list[Route | Mount]:
         if errors:  # saved, it would stop the project loading: every page would be an error
             typed = {k: _text(form, k) for k in ("title", "source", "level", "repeat", "voice", "body")}
             first = errors[0]
+            # said at the form's field (the file's line numbers are not on the page), the field focused
+            field = _FORM_FIELDS.get(first.field, "")
+            body_line = first.line - _body_line(text) + 1 if first.line >= _body_line(text) > 0 else 0
+            where = (f"Nội dung, dòng {body_line}" if body_line else _FIELD_LABELS.get(field) or f"dòng {first.line}")
             return editor_page(request, studio.workspace.project, script_id, typed, _text(form, "valid_from"),
                                _text(form, "valid_until"), _text(form, "sha"), 400,
-                               f"Chưa lưu: dòng {first.line}: {first.message}. Cách sửa: {first.hint}.")
+                               f"Chưa lưu: {where}: {first.message}. Cách sửa: {first.hint}.",
+                               "body" if body_line else field)
         edit.write(path, text, _text(form, "sha") or None)
         if text != before:  # a save that changed nothing is not a change in the log
             studio.audit(request.state.viewer, "save", rel, edit.diff(before, text, rel))
