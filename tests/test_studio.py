@@ -158,7 +158,9 @@ def test_a_save_that_would_break_the_project_is_refused_and_keeps_what_was_typed
     someone fixed it in a text editor."""
     form = {**_editor_form(client), "title": "Tiêu đề mới đã gõ", **change}
     response = client.post("/kich-ban/canh-bao", data={**form, "csrftoken": _token(client)})
-    assert response.status_code == 400 and "Chưa lưu: dòng" in response.text
+    assert response.status_code == 400 and "Chưa lưu: " in response.text
+    said = {"valid_until": "Hiệu lực đến", "repeat": "Số lần đọc", "level": "Mức"}[next(iter(change))]
+    assert f"Chưa lưu: {said}:" in response.text  # the field as the page names it
     assert (root / "scripts" / "canh-bao.yaml").read_text(encoding="utf-8") == SCRIPT
     assert 'value="Tiêu đề mới đã gõ"' in response.text  # what was typed is still in the form
     for name, value in change.items():
