@@ -227,6 +227,40 @@ def test_a_later_week_is_checked_commune_by_commune(tmp_path):
     assert rebuilt.exit_code == 0, rebuilt.output
     result = run("emergency", "bao-dong", "--week", WEEK, "--locale", "xa-huu-lung", "--project", str(root))
     assert result.exit_code == 1, result.output
-    assert "tuần 2026-W50 đã dựng trước khi có tin này nên 1 xã chưa có nó (lang-son/xa-huu-lung)" in result.output
+    assert "tuần 2026-W50 đã dựng trước khi có tin này" in result.output
+    assert "1 xã chưa có đúng tin (lang-son/xa-huu-lung)" in result.output
     other = run("emergency", "bao-dong", "--week", WEEK, "--locale", "xa-chi-lang", "--project", str(root))
     assert other.exit_code == 0 and "2026-W50" not in other.output, other.output
+
+
+def test_a_corrected_bulletin_already_in_every_slot_is_built_into_them_and_next_week_is_named(tmp_path):
+    """Issued, then in every slot after a rebuild, then corrected and issued again: only its message file
+    was replaced, under every slot's program, playlist and schedule, which all still said the old text
+    and length (verify passed); next week, built with the old text, was not named."""
+    root = make_project(tmp_path / "p")
+    assert run("build", "--week", WEEK, "--jobs", "1", "--project", str(root)).exit_code == 0
+    script = root / "scripts" / "bao-dong.yaml"
+    script.write_text(EMERGENCY, encoding="utf-8")
+    assert run("emergency", "bao-dong", "--week", WEEK, "--project", str(root)).exit_code == 0
+    for week in (WEEK, "2026-W50"):  # the bulletin first in every slot of both weeks
+        assert run("build", "--week", week, "--jobs", "1", "--project", str(root)).exit_code == 0
+    script.write_text(EMERGENCY.replace("Gọi ngay 113.", "Gọi ngay 113 hoặc đến trụ sở Công an xã gần nhất."),
+                      encoding="utf-8")
+    result = run("emergency", "bao-dong", "--week", WEEK, "--project", str(root))
+    assert result.exit_code == 1, result.output
+    assert "tuần 2026-W50" in result.output and "broadcast build --week 2026-W50" in result.output
+    week = root / "output" / WEEK
+    entries = {e["path"]: e for e in json.loads((week / "manifest.json").read_text(encoding="utf-8"))["files"]}
+    message = entries["lang-son/xa-chi-lang/messages/bao-dong.mp3"]["seconds"]
+    assert abs(decode(week / "lang-son/xa-chi-lang/messages/bao-dong.mp3", 44100)[0].size / 44100 - message) < 0.05
+    slots = [p for p in (week / "lang-son/xa-chi-lang").glob("2026-*.m3u8")]
+    assert slots
+    for playlist in slots:  # every slot's playlist, program and schedule say the corrected bulletin
+        parsed = m3u8.load(str(playlist))
+        [said] = [s.duration for s in parsed.segments if s.uri.endswith("bao-dong.mp3")]
+        assert abs(said - message) < 0.01, playlist.name
+        program = playlist.with_suffix(".mp3")
+        assert abs(decode(program, 44100)[0].size / 44100 - sum(s.duration for s in parsed.segments)) < 0.1
+    schedule = (week / "lang-son/xa-chi-lang/lich-phat-song.csv").read_text(encoding="utf-8-sig")
+    assert f"{message}" in schedule
+    assert run("verify", str(week)).exit_code == 0

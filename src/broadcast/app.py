@@ -34,7 +34,7 @@ from . import locales as locale_catalogue
 from .audio import AudioFile, MessageAudio, Tags, master_message
 from .build import BuildResult, build, clip_folder
 from .bundle import Bundle, Verification, verify_folder, write_bundles
-from .emergency import EmergencyResult, publish_emergency
+from .emergency import EmergencyResult, later_weeks_lacking, publish_emergency
 from .errors import (
     BroadcastError,
     BuildLocked,
@@ -608,8 +608,17 @@ class Workspace:
         project = self.project
         today = today or today_in(project.settings.timezone)
         week = week or Week.containing(today)
-        return publish_emergency(project, week, self.script(script_id), self.locales(locale_ids, provinces),
-                                 clip_folder(self.root), jobs=jobs, listener=listener, today=today)
+        script = self.script(script_id)
+        result = publish_emergency(project, week, script, self.locales(locale_ids, provinces),
+                                   clip_folder(self.root), today=today, jobs=jobs, listener=listener)
+        if result.rebuild:  # the bulletin is in every slot of these communes' week: all of it made again
+            built = self.build(week, result.rebuild, jobs=jobs, listener=listener)
+            result.published += result.rebuild
+            result.files += [e.path for e in built.files if e.locale in result.rebuild]
+            result.failures += built.failures
+            result.bundles_dropped += built.bundles_dropped
+        result.failures += later_weeks_lacking(self.root / "output", week, script, result.published)
+        return result
 
     # --- station bundles ----------------------------------------------------------------------
 

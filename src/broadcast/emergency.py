@@ -50,6 +50,7 @@ class EmergencyResult:
     files: list[str] = field(default_factory=list)  # files added or replaced
     failures: list[str] = field(default_factory=list)
     bundles_dropped: list[str] = field(default_factory=list)  # communes whose station zip was out of date
+    rebuild: list[str] = field(default_factory=list)  # communes that have it in every slot: built again
 
     @property
     def exit_code(self) -> int:
@@ -89,6 +90,14 @@ def publish_emergency(project: Project, week: Week, script: Script, locales: lis
                             for loc in locales if loc.id not in on_air]
         if not chosen:
             raise UsageError(f"không xã nào đã chọn có trong tuần {week.id} đã phát hành", fix="chọn xã khác")
+        # a commune whose week was rebuilt since the bulletin came has it in every slot's program, playlist
+        # and schedule: a corrected text written over its message file alone left them all saying the old
+        # one; that commune's week is built again instead (`rebuild`, by the caller)
+        in_slots = {e.locale for e in previous.values() if e.kind == "program" and script.id in e.scripts}
+        result.rebuild = [loc.id for loc in chosen if loc.id in in_slots]
+        chosen = [loc for loc in chosen if loc.id not in in_slots]
+        if not chosen:
+            return result
         with stage("speak", listener) as progress:
             messages, announcements = speak_messages(project, week, chosen, [script])
             progress.counts.update(communes=len(chosen), messages=len(messages))
@@ -135,21 +144,29 @@ def publish_emergency(project: Project, week: Week, script: Script, locales: lis
             result.published = [loc.id for loc in chosen]
         finally:
             staging.discard()
-    # a later week built before the bulletin (cron builds next week on Fridays) would air a whole
-    # week without it: say which to rebuild (the rebuild puts it first in every slot)
+    return result
+
+
+def later_weeks_lacking(output: Path, week: Week, script: Script, communes: list[str]) -> list[str]:
+    """A later week built before the bulletin, or before its correction (cron builds next week on
+    Fridays), would air a whole week without it or with the old text: which to rebuild, commune by
+    commune (the rebuild puts it first in every slot)."""
+    now = {e.locale: e.sound for e in manifest.published(output / week.id).values()
+           if e.kind == "message" and script.id in e.scripts}
+    found = []
     for later in published_weeks(output):
         if later <= week.id or not script.valid.touches(Week.parse(later).days):
             continue
         entries = manifest.published(output / later).values()
         there = {e.locale for e in entries if e.locale}
-        having = {e.locale for e in entries if script.id in e.scripts}
-        lacking = [loc for loc in result.published if loc in there and loc not in having]  # per commune: a
-        if lacking:  # commune rebuilt since has it, another may not
+        having = {e.locale: e.sound for e in entries if e.kind == "message" and script.id in e.scripts}
+        lacking = [loc for loc in communes if loc in there and (loc not in having or having[loc] != now.get(loc))]
+        if lacking:
             named = ", ".join(lacking[:5]) + (f" và {len(lacking) - 5} xã khác" if len(lacking) > 5 else "")
-            result.failures.append(f"tuần {later} đã dựng trước khi có tin này nên {len(lacking)} xã chưa có nó "
-                                   f"({named}): dựng lại tuần đó (broadcast build --week {later}) để tin có trong "
-                                   "mọi buổi phát (a later week published without it)")
-    return result
+            found.append(f"tuần {later} đã dựng trước khi có tin này (hoặc bản sửa của nó) nên {len(lacking)} xã "
+                         f"chưa có đúng tin ({named}): dựng lại tuần đó (broadcast build --week {later}) để tin có "
+                         "trong mọi buổi phát (a later week published without it)")
+    return found
 
 
 def _redraw_emergency_box(ctx: BuildContext, folder: Path, station_week: StationWeek,
