@@ -264,3 +264,25 @@ def test_a_corrected_bulletin_already_in_every_slot_is_built_into_them_and_next_
     schedule = (week / "lang-son/xa-chi-lang/lich-phat-song.csv").read_text(encoding="utf-8-sig")
     assert f"{message}" in schedule
     assert run("verify", str(week)).exit_code == 0
+
+
+def test_a_corrected_bulletin_replaces_the_old_on_the_page_and_in_the_feeds(tmp_path):
+    """Corrected and issued again (not yet in the slots): the page kept the old text and length under the
+    new audio, and the feeds listed two items, the old one with the wrong length, for one enclosure."""
+    import feedparser
+
+    root = make_project(tmp_path / "p")
+    assert run("build", "--week", WEEK, "--jobs", "1", "--project", str(root)).exit_code == 0
+    script = root / "scripts" / "bao-dong.yaml"
+    script.write_text(EMERGENCY, encoding="utf-8")
+    assert run("emergency", "bao-dong", "--week", WEEK, "--project", str(root)).exit_code == 0
+    script.write_text(EMERGENCY.replace("Gọi ngay 113.", "Gọi ngay 113 hoặc đến Công an xã."), encoding="utf-8")
+    assert run("emergency", "bao-dong", "--week", WEEK, "--project", str(root)).exit_code == 0
+    commune = root / "output" / WEEK / "lang-son" / "xa-chi-lang"
+    page = (commune / "index.html").read_text(encoding="utf-8")
+    assert page.count('<article id="bao-dong"') == 1 and "đến Công an xã" in page
+    for feed in (commune / "podcast.xml", commune.parent / "podcast.xml"):
+        items = [e for e in feedparser.parse(str(feed)).entries if "/bao-dong/" in e.id]
+        assert len(items) == 1, feed
+        size = (commune / "messages" / "bao-dong.mp3").stat().st_size
+        assert int(items[0].enclosures[0].length) == size

@@ -121,9 +121,17 @@ def for_province(item: ET.Element, commune: str, commune_folder: str, public_url
 
 
 def with_items(feed: bytes, items: list[ET.Element]) -> bytes:
-    """A published feed (ours) with these items first; an item whose guid it has is left out."""
+    """A published feed (ours) with these items first; an item whose guid it has is left out, and an
+    item of the same commune's same message with other audio (`commune/script/sound`: a corrected
+    bulletin) is taken out, or the feed listed both under one enclosure."""
     rss = ET.fromstring(feed)
     channel = rss[0]
+    guids = {i.findtext("guid") or "" for i in items}
+    replaced = {g.rsplit("/", 1)[0] + "/" for g in guids if g.count("/") >= 2}
+    for old in channel.findall("item"):
+        guid = old.findtext("guid") or ""
+        if guid not in guids and any(guid.startswith(prefix) for prefix in replaced):
+            channel.remove(old)
     known = {guid.text for guid in channel.iter("guid")}
     first = next((i for i, child in enumerate(channel) if child.tag == "item"), len(channel))
     for item in reversed([i for i in items if i.findtext("guid") not in known]):

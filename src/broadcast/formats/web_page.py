@@ -148,12 +148,18 @@ def write(station: StationWeek) -> dict[str, bytes]:
 
 
 def with_emergencies(html: bytes, messages: tuple[MessageInfo, ...]) -> bytes | None:
-    """A published page with these emergency bulletins added first (one already there is left as
-    it is); None if the page has no markers (published by an older version)."""
+    """A published page with these emergency bulletins first; one already there is replaced (a corrected
+    bulletin kept its old text and length under the new audio). None if the page has no markers
+    (published by an older version)."""
     text = html.decode("utf-8")
     start, end = text.find(START), text.find(END)
     if start < 0 or end < start:
         return None
     region = text[start + len(START):end]
-    added = "".join(str(article(m)) for m in messages if f'<article id="{m.script_id}"' not in region)
+    for m in messages:  # articles do not nest: one runs to the first </article> after it
+        at = region.find(f'<article id="{m.script_id}"')
+        if at >= 0:
+            close = region.find("</article>", at)
+            region = region[:at] + region[close + len("</article>"):] if close >= 0 else region[:at]
+    added = "".join(str(article(m)) for m in messages)
     return (text[:start + len(START)] + added + region + text[end:]).encode("utf-8")
