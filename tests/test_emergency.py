@@ -286,3 +286,25 @@ def test_a_corrected_bulletin_replaces_the_old_on_the_page_and_in_the_feeds(tmp_
         assert len(items) == 1, feed
         size = (commune / "messages" / "bao-dong.mp3").stat().st_size
         assert int(items[0].enclosures[0].length) == size
+
+
+def test_the_page_counts_the_bulletin_and_lists_it_in_its_schedule_at_once(tmp_path):
+    """After an emergency the page's header said '8 bản tin' over 9 articles, and its schedule had no row
+    for the bulletin (the wall sheet had it)."""
+    import re
+
+    import html5lib
+
+    root = make_project(tmp_path / "p")
+    assert run("build", "--week", WEEK, "--jobs", "1", "--project", str(root)).exit_code == 0
+    (root / "scripts" / "bao-dong.yaml").write_text(EMERGENCY, encoding="utf-8")
+    assert run("emergency", "bao-dong", "--week", WEEK, "--project", str(root)).exit_code == 0
+    page = (root / "output" / WEEK / "lang-son" / "xa-chi-lang" / "index.html").read_text(encoding="utf-8")
+    html5lib.HTMLParser(strict=True).parse(page)
+    said = int(re.search(r"<!--so-tin-->(\d+)<!--/so-tin--> bản tin", page).group(1))
+    assert said == page.count('<article id="') == 2
+    assert 'id="lich-bao-dong"><td colspan="3">Phát ngay khi nhận</td><td>Khẩn cấp: kẻ gian giả danh' in page
+    rebuilt = run("build", "--week", WEEK, "--jobs", "1", "--project", str(root))  # the same page, built whole
+    assert rebuilt.exit_code == 0
+    whole = (root / "output" / WEEK / "lang-son" / "xa-chi-lang" / "index.html").read_text(encoding="utf-8")
+    assert re.search(r"<!--so-tin-->(\d+)<!--/so-tin-->", whole).group(1) == "2" and 'id="lich-bao-dong"' in whole

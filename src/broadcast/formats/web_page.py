@@ -12,6 +12,7 @@ header cells, text at least 16 px with contrast above 7:1, and visible keyboard 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from jinja2 import Environment, select_autoescape
@@ -68,7 +69,7 @@ TEMPLATE = """<!DOCTYPE html>
 <a href="../index.html">Tỉnh {{ s.province }}</a> › {{ s.name }}</nav>
 <h1>Cảnh giác lừa đảo: bản tin của {{ s.station }}</h1>
 <p class="sub">{{ s.name }}, tỉnh {{ s.province }}. Tuần {{ s.week.id }}: từ {{ days[0] }} đến {{ days[-1] }}.
-{{ s.messages | length }} bản tin, phát trên loa truyền thanh theo lịch ở cuối trang.
+<!--so-tin-->{{ s.messages | length }}<!--/so-tin--> bản tin, phát trên loa truyền thanh theo lịch ở cuối trang.
 Nghe trên điện thoại: <a href="{{ feed }}">podcast (RSS)</a>.</p>
 {% if s.draft %}<p class="draft" role="alert">BẢN NHÁP: còn chỗ cần điền, chưa dùng để phát sóng.</p>{% endif %}
 </header>
@@ -83,9 +84,8 @@ Nghe trên điện thoại: <a href="{{ feed }}">podcast (RSS)</a>.</p>
 <thead><tr><th scope="col">Ngày</th><th scope="col">Giờ</th><th scope="col">Buổi</th>
 <th scope="col">Bản tin</th></tr></thead>
 <tbody>
-{% for e in s.emergencies %}<tr><td colspan="3">Phát ngay khi nhận</td>
-<td>{{ e.messages[0].title }} (khẩn cấp)</td></tr>
-{% endfor %}{% for p in s.programs %}<tr><td>{{ weekday(p.scheduled.day) }}</td>
+<!--khan-cap-lich-->{% for e in s.emergencies %}{{ at_once(e.messages[0]) }}{% endfor %}<!--/khan-cap-lich-->
+{% for p in s.programs %}<tr><td>{{ weekday(p.scheduled.day) }}</td>
 <td>{{ p.scheduled.start.strftime("%H:%M") }}</td><td>{{ p.scheduled.slot.label }}</td>
 <td>{% for item in p.messages %}<a href="#{{ item.script_id }}">{{ item.title }}</a>
 {%- if not loop.last %}; {% endif %}{% endfor %}</td></tr>
@@ -142,9 +142,24 @@ def _date(day: date) -> str:
 
 
 def write(station: StationWeek) -> dict[str, bytes]:
-    html = _TEMPLATE.render(s=station, style=STYLE, feed=FEED, article=article, weekday=_weekday, date=_date,
+    html = _TEMPLATE.render(s=station, style=STYLE, feed=FEED, article=article, at_once=at_once, weekday=_weekday,
+                            date=_date,
                             days=[_date(d) for d in station.week.days])
     return {PAGE_NAME: html.encode("utf-8")}
+
+
+def at_once(message: MessageInfo) -> Markup:
+    """The schedule's row of a bulletin aired as soon as it arrives."""
+    return Markup('<tr id="lich-{0}"><td colspan="3">Phát ngay khi nhận</td><td>{1} (khẩn cấp)</td></tr>\n').format(
+        message.script_id, message.title)
+
+
+def _between(text: str, start: str, end: str, change: Callable[[str], str]) -> str:
+    """`text` with what is between the markers `start` and `end` changed (unchanged without them)."""
+    a, b = text.find(start), text.find(end)
+    if a < 0 or b < a:
+        return text
+    return text[:a + len(start)] + change(text[a + len(start):b]) + text[b:]
 
 
 def with_emergencies(html: bytes, messages: tuple[MessageInfo, ...]) -> bytes | None:
@@ -162,4 +177,14 @@ def with_emergencies(html: bytes, messages: tuple[MessageInfo, ...]) -> bytes | 
             close = region.find("</article>", at)
             region = region[:at] + region[close + len("</article>"):] if close >= 0 else region[:at]
     added = "".join(str(article(m)) for m in messages)
-    return (text[:start + len(START)] + added + region + text[end:]).encode("utf-8")
+    text = text[:start + len(START)] + added + region + text[end:]
+    # the page's count of bulletins and its schedule's 'at once' rows say it too (the header said 8 of 9)
+    text = _between(text, "<!--so-tin-->", "<!--/so-tin-->", lambda _: str(text.count('<article id="')))
+
+    def rows(old: str) -> str:  # the new bulletins' rows first, then the others already there
+        kept = [row + "</tr>\n" for row in old.split("</tr>\n") if row.strip()
+                and not any(f'id="lich-{m.script_id}"' in row for m in messages)]
+        return "".join(str(at_once(m)) for m in messages) + "".join(kept)
+
+    text = _between(text, "<!--khan-cap-lich-->", "<!--/khan-cap-lich-->", rows)
+    return text.encode("utf-8")
