@@ -308,3 +308,42 @@ def test_the_page_counts_the_bulletin_and_lists_it_in_its_schedule_at_once(tmp_p
     assert rebuilt.exit_code == 0
     whole = (root / "output" / WEEK / "lang-son" / "xa-chi-lang" / "index.html").read_text(encoding="utf-8")
     assert re.search(r"<!--so-tin-->(\d+)<!--/so-tin-->", whole).group(1) == "2" and 'id="lich-bao-dong"' in whole
+
+
+def test_next_week_rebuilt_after_a_correction_is_not_named_again_though_its_text_says_its_own_week(tmp_path):
+    """A bulletin saying its week's dates differs from week to week: compared by sound, next week was named
+    for ever, rebuilt or not."""
+    root = make_project(tmp_path / "p")
+    body = EMERGENCY.replace("Gọi ngay 113.", "Tuần này từ ngày {{ week.start.day }}, gọi ngay 113.")
+    script = root / "scripts" / "bao-dong.yaml"
+    script.write_text(body, encoding="utf-8")
+    for week in (WEEK, "2026-W50"):
+        assert run("build", "--week", week, "--jobs", "1", "--project", str(root)).exit_code == 0
+    script.write_text(body.replace("gọi ngay 113.", "gọi ngay 113 hoặc Công an xã."), encoding="utf-8")
+    first = run("emergency", "bao-dong", "--week", WEEK, "--project", str(root))
+    assert first.exit_code == 1 and "broadcast build --week 2026-W50" in first.output  # built before the correction
+    assert run("build", "--week", "2026-W50", "--jobs", "1", "--project", str(root)).exit_code == 0
+    again = run("emergency", "bao-dong", "--week", WEEK, "--project", str(root))
+    assert again.exit_code == 0 and "2026-W50" not in again.output, again.output
+
+
+def test_a_correction_not_yet_approved_keeps_the_approved_bulletin_in_the_slots(tmp_path):
+    """Under 'approval: required' the correction issued again rebuilt the week, which held the unapproved
+    script back: the bulletin left every slot and its KHAN-CAP file went, with exit 0."""
+    from broadcast import records
+
+    root = make_project(tmp_path / "p", {
+        "broadcast.yaml": textwrap.dedent(MINIMAL["broadcast.yaml"]) + "approval: required\n",
+        "scripts/bao-dong.yaml": EMERGENCY})
+    with records.connect(root) as conn:
+        for name in ("canh-bao", "bao-dong"):
+            records.decide(conn, name, records.file_sha256(root / "scripts" / f"{name}.yaml"), "approved", "duyet", "")
+    assert run("build", "--week", WEEK, "--jobs", "1", "--project", str(root)).exit_code == 0
+    commune = root / "output" / WEEK / "lang-son" / "xa-chi-lang"
+    before = (commune / "KHAN-CAP_bao-dong.mp3").read_bytes()
+    script = root / "scripts" / "bao-dong.yaml"
+    script.write_text(EMERGENCY.replace("Gọi ngay 113.", "Gọi ngay 113 hoặc Công an xã."), encoding="utf-8")
+    result = run("emergency", "bao-dong", "--week", WEEK, "--project", str(root))
+    assert result.exit_code == 1 and "chưa được duyệt" in result.output, result.output
+    assert (commune / "KHAN-CAP_bao-dong.mp3").read_bytes() == before
+    assert any("bao-dong.mp3" in p.read_text(encoding="utf-8") for p in commune.glob("2026-*.m3u8"))

@@ -603,7 +603,8 @@ class Workspace:
                   week: Week | None = None, jobs: int | None = None, listener: Listener = ignore,
                   today: date | None = None) -> EmergencyResult:
         """An emergency bulletin into the week on air now (this week, in the project's time zone): only its
-        message, its KHAN-CAP program and playlist, and the manifest; nothing else published changes.
+        message, its KHAN-CAP program and playlist, the page, feeds and wall sheet's box, and the manifest;
+        a commune whose week already has it in every slot (a correction issued again) is built again.
         `today`: the date it airs (default: now, in the project's time zone)."""
         project = self.project
         today = today or today_in(project.settings.timezone)
@@ -611,13 +612,19 @@ class Workspace:
         script = self.script(script_id)
         result = publish_emergency(project, week, script, self.locales(locale_ids, provinces),
                                    clip_folder(self.root), today=today, jobs=jobs, listener=listener)
-        if result.rebuild:  # the bulletin is in every slot of these communes' week: all of it made again
+        if result.rebuild and held_for_approval(project, [script]):  # rebuilt, the week would drop it
+            result.failures.append(f"bản sửa của '{script.id}' chưa được duyệt (approval: required): các buổi phát "
+                                   f"của {', '.join(result.rebuild)} vẫn giữ bản đã duyệt; duyệt bản sửa rồi chạy lại "
+                                   "lệnh này (the correction is not approved)")
+        elif result.rebuild:  # the bulletin is in every slot of these communes' week: all of it made again
+            before = published_entries(self.root / "output" / week.id)
             built = self.build(week, result.rebuild, jobs=jobs, listener=listener)
             result.published += result.rebuild
-            result.files += [e.path for e in built.files if e.locale in result.rebuild]
+            result.files += [e.path for e in built.files if e.locale in result.rebuild
+                             and (e.path not in before or before[e.path].sha256 != e.sha256)]
             result.failures += built.failures
             result.bundles_dropped += built.bundles_dropped
-        result.failures += later_weeks_lacking(self.root / "output", week, script, result.published)
+        result.failures += later_weeks_lacking(self.root / "output", week, script, result.published, self.root)
         return result
 
     # --- station bundles ----------------------------------------------------------------------

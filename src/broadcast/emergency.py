@@ -147,20 +147,24 @@ def publish_emergency(project: Project, week: Week, script: Script, locales: lis
     return result
 
 
-def later_weeks_lacking(output: Path, week: Week, script: Script, communes: list[str]) -> list[str]:
-    """A later week built before the bulletin, or before its correction (cron builds next week on
-    Fridays), would air a whole week without it or with the old text: which to rebuild, commune by
-    commune (the rebuild puts it first in every slot)."""
-    now = {e.locale: e.sound for e in manifest.published(output / week.id).values()
-           if e.kind == "message" and script.id in e.scripts}
+def later_weeks_lacking(output: Path, week: Week, script: Script, communes: list[str], root: Path) -> list[str]:
+    """A later week built before the bulletin, or before its latest correction (cron builds next week
+    on Fridays), would air a whole week without it or with the old text: which to rebuild, commune by
+    commune (the rebuild puts it first in every slot). Built before: its manifest is older than the
+    script's file (what a week's text says may differ from this week's: `{{ week.start }}`)."""
+    try:
+        edited = (root / script.file).stat().st_mtime
+    except OSError:
+        edited = 0.0
     found = []
     for later in published_weeks(output):
         if later <= week.id or not script.valid.touches(Week.parse(later).days):
             continue
         entries = manifest.published(output / later).values()
         there = {e.locale for e in entries if e.locale}
-        having = {e.locale: e.sound for e in entries if e.kind == "message" and script.id in e.scripts}
-        lacking = [loc for loc in communes if loc in there and (loc not in having or having[loc] != now.get(loc))]
+        having = {e.locale for e in entries if e.kind == "message" and script.id in e.scripts}
+        older = (output / later / manifest.FILE).stat().st_mtime < edited
+        lacking = [loc for loc in communes if loc in there and (loc not in having or older)]
         if lacking:
             named = ", ".join(lacking[:5]) + (f" và {len(lacking) - 5} xã khác" if len(lacking) > 5 else "")
             found.append(f"tuần {later} đã dựng trước khi có tin này (hoặc bản sửa của nó) nên {len(lacking)} xã "
