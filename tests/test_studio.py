@@ -1153,3 +1153,16 @@ def test_a_refused_save_points_at_the_field_not_at_a_line_of_the_file(client):
     assert "Chưa lưu: Hiệu lực đến:" in refused.text and "dòng" not in refused.text.split("Chưa lưu:")[1][:20]
     field = re.search(r'<input type="date" name="valid_until"[^>]*>', refused.text).group(0)
     assert 'aria-invalid="true"' in field and "autofocus" in field and 'aria-describedby="save-error"' in field
+
+
+def test_a_refused_save_of_a_voice_points_at_the_voice_not_at_the_body(client):
+    """A field the form adds to the file after the body (voice) was reported as 'Nội dung, dòng 4', the
+    body marked invalid; repeat was named but not marked."""
+    form = {**_editor_form(client), "csrftoken": _token(client), "voice": "khong-co"}
+    refused = client.post("/kich-ban/canh-bao", data=form)
+    assert refused.status_code == 400 and "Chưa lưu: Giọng:" in refused.text, re.findall(r"Chưa lưu[^<]*", refused.text)
+    assert 'aria-invalid' in re.search(r'<select name="voice"[^>]*>', refused.text).group(0)
+    assert 'data-unsaved="1"' in refused.text  # what was typed is unsaved: Duyệt and leaving ask first
+    form = {**_editor_form(client), "csrftoken": _token(client), "repeat": "9"}
+    refused = client.post("/kich-ban/canh-bao", data=form)
+    assert 'aria-invalid' in re.search(r'<input type="number" name="repeat"[^>]*>', refused.text).group(0)

@@ -210,6 +210,16 @@ def test_typed_work_survives_an_ended_session_and_an_approver_reads_what_is_save
     assert "đường link" in (root / "scripts" / "canh-bao.yaml").read_text(encoding="utf-8")
     assert not page.is_visible("#draft-note")
 
+    # a refused save shows what was typed, unsaved: leaving asks first; 'Bỏ phần đang sửa' goes back
+    page.fill("input[name=valid_until]", "2020-01-01")
+    page.click("#save")
+    page.wait_for_load_state()
+    assert "Chưa lưu: Hiệu lực đến" in page.inner_text("main")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.click("#discard")
+    page.wait_for_url(f"{base}/kich-ban/canh-bao")
+    assert page.input_value("input[name=valid_until]") != "2020-01-01" and not page.is_visible("#draft-note")
+
     approver = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
     approver.on("pageerror", lambda e: errors.append(str(e)))
     _login(approver, base, "duyet")

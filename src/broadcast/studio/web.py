@@ -382,7 +382,9 @@ def routes(studio: Studio) -> list[Route | Mount]:
             first = errors[0]
             # said at the form's field (the file's line numbers are not on the page), the field focused
             field = _FORM_FIELDS.get(first.field, "")
-            body_line = first.line - _body_line(text) + 1 if first.line >= _body_line(text) > 0 else 0
+            # a line of the body only for the body's own problems: fields the form added to the file follow it
+            starts = _body_line(text)
+            body_line = first.line - starts + 1 if field in ("", "body") and first.line >= starts > 0 else 0
             where = (f"Nội dung, dòng {body_line}" if body_line else _FIELD_LABELS.get(field) or f"dòng {first.line}")
             return editor_page(request, studio.workspace.project, script_id, typed, _text(form, "valid_from"),
                                _text(form, "valid_until"), _text(form, "sha"), 400,

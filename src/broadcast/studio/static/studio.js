@@ -52,7 +52,17 @@
     }
     const loaded = fields();
     let saving = false;
-    function dirty() { return !readonly && fields() !== loaded; }
+    // a page drawn again after a refused save shows what was typed, not what is saved: unsaved from the start
+    function dirty() { return !readonly && (form.dataset.unsaved === "1" || fields() !== loaded); }
+    const discard = document.getElementById("discard");
+    if (discard) {
+      discard.addEventListener("click", () => {  // back to the file as saved
+        if (!confirm("Bỏ mọi chỗ đang sửa chưa lưu và mở lại bản đã lưu?")) return;
+        sessionStorage.removeItem(stored);
+        saving = true;
+        location.href = location.pathname;
+      });
+    }
     if (new URLSearchParams(location.search).get("saved")) sessionStorage.removeItem(stored);
     try {
       const kept = JSON.parse(sessionStorage.getItem(stored) || "null");
@@ -80,7 +90,7 @@
       decide.addEventListener("submit", e => {
         if (dirty()) {  // a decision is on the file as saved: what is typed here is not it
           e.preventDefault();
-          alert("Nội dung đang sửa chưa được lưu. Duyệt hay trả lại là cho bản đã lưu: hãy bấm Lưu trước (hoặc tải lại trang để bỏ phần đang sửa).");
+          alert("Nội dung đang sửa chưa được lưu. Duyệt hay trả lại là cho bản đã lưu: hãy bấm Lưu trước, hoặc bấm «Bỏ phần đang sửa».");
           return;
         }
         saving = true;
