@@ -909,11 +909,12 @@ def _run_build(studio: Studio, job: BuildJob, week: Week) -> None:
                                            "trong các kịch bản hoặc trang Xã của studio, rồi dựng lại")
     except Exception as error:  # the page must say the build stopped, whatever stopped it
         job.error = f"lỗi không mong đợi: {type(error).__name__}: {error}"
+    try:
+        if job.error:  # a build that stopped is in the log too, as the ones that published
+            with records.connect(studio.root) as conn:
+                records.add_audit(conn, job.user, "build", week.id, f"không dựng được: {job.error[:2000]}")
     finally:
-        job.done = True
-    if job.error:  # a build that stopped is in the log too, as the ones that published
-        with records.connect(studio.root) as conn:
-            records.add_audit(conn, job.user, "build", week.id, f"không dựng được: {job.error[:2000]}")
+        job.done = True  # last: the page, told it is done, finds it in the log (it was written after)
 
 
 def create_app(root: Path, local: bool = True) -> Any:
