@@ -213,3 +213,16 @@ def test_a_utf8_log_with_a_bad_byte_stays_utf8():
     decoded = decode_log(cut)
     assert "Cảnh báo lừa đảo qua mạng xã hội" in decoded and decoded.startswith("Ngày,Giờ phát")
     assert decode_log(_cp1258(text)) == text  # the code page is still recognised
+
+
+def test_a_file_name_from_a_station_log_is_never_a_formula_in_the_report(tmp_path):
+    """An unplanned play's file name went into the report's CSV as the log wrote it: '=HYPERLINK(…)' from a
+    console's export, or a Liquidsoap log line, ran as a formula when the province opened the report in Excel."""
+    from broadcast.asrun import CommuneReport, parse_log, write_report
+
+    console = "date,time,file,title\n2026-12-01,09:15:00,\"=HYPERLINK(CHAR(104),\"\"bấm\"\")\",=1+2\n"
+    liquidsoap = "AS-RUN\t2026-12-01T10:00:00\tbat-dau\t@SUM(A1)\nAS-RUN\t2026-12-01T10:00:30\tket-thuc\t@SUM(A1)\n"
+    plays = parse_log(console, "ip.csv") + parse_log(liquidsoap, "liquidsoap.log")
+    _, csv_path = write_report(WEEK, [CommuneReport(COMMUNE, [], plays)], tmp_path)
+    rows = list(csv.DictReader(io.StringIO(csv_path.read_text(encoding="utf-8-sig"))))
+    assert [(r["file"], r["title"]) for r in rows] == [("'=HYPERLINK(CHAR(104),\"bấm\")", "'=1+2"), ("'@SUM(A1)", "")]

@@ -396,12 +396,13 @@ def write_report(week: str, reports: list[CommuneReport], out: Path, late_after:
                      "status"))
     for report in reports:
         for line in report.lines:
-            writer.writerow((report.locale_id, line.planned.start.isoformat(timespec="seconds"), line.planned.file,
+            writer.writerow((report.locale_id, line.planned.start.isoformat(timespec="seconds"), _cell(line.planned.file),
                              _cell(line.planned.title), f"{line.planned.seconds:.1f}",
                              line.aired_start.isoformat(timespec="seconds") if line.aired_start else "",
                              f"{line.aired_seconds:.1f}", line.status))
         for play in report.unplanned:
-            writer.writerow((report.locale_id, "", play.file, _cell(play.title), "", play.start.isoformat(timespec="seconds"),
+            # the file's name is as the station's log wrote it: a log is not ours, its names are text too
+            writer.writerow((report.locale_id, "", _cell(play.file), _cell(play.title), "", play.start.isoformat(timespec="seconds"),
                              f"{(play.end - play.start).total_seconds():.1f}" if play.end else "", "unplanned"))
     csv_path.write_text(buffer.getvalue(), encoding="utf-8-sig")
     return [html_path, csv_path]
