@@ -907,6 +907,30 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_read(recorded, monkeyp
     assert not list((recorded / "assets" / "ghi-am").iterdir())
 
 
+def test_an_upload_that_points_at_other_files_is_not_a_recording(recorded, tmp_path, monkeypatch):
+    """FFmpeg took a text 'ffconcat version 1.0 / file x.wav' uploaded as cau-1.wav for audio: the upload
+    played a file of the studio's working folder (outside the project) and, once stored, the recording was
+    whatever file of that name lay beside it in the recordings folder when the week was built."""
+    from broadcast.tts.recorded import read_recording
+
+    elsewhere = tmp_path / "ngoai-du-an"
+    elsewhere.mkdir()
+    (elsewhere / "rieng-tu.wav").write_bytes(_wav(2.0))
+    monkeypatch.chdir(elsewhere)
+    client = _client(recorded)
+    pointer = b"ffconcat version 1.0\nfile rieng-tu.wav\n"
+    response = client.post("/ghi-am", data={"voice": "ghi-am", "sentence": "Bà con chú ý."},
+                           headers={"x-csrftoken": _token(client)},
+                           files={"file": ("cau-1.wav", pointer, "audio/wav")})
+    assert response.status_code == 400 and "không phải âm thanh" in response.text
+    assert not list((recorded / "assets" / "ghi-am").iterdir())
+    stored = recorded / "assets" / "ghi-am" / "cau-1.wav"  # put there by hand, beside the file it names
+    (stored.parent / "rieng-tu.wav").write_bytes(_wav(2.0))
+    stored.write_bytes(pointer)
+    with pytest.raises(UsageError, match="không phải âm thanh"):
+        read_recording(stored, name=stored.name, error=UsageError)
+
+
 def test_import_a_province_from_the_communes_page(client, root):
     response = client.post("/xa/nhap-tinh", data={"csrftoken": _token(client), "province": "Cao Bằng"})
     assert response.status_code == 303

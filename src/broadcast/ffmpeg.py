@@ -42,6 +42,7 @@ def decode(
     what: str = "",
     error: type[BroadcastError] = AudioError,
     max_seconds: float | None = None,
+    formats: str | None = None,
 ) -> tuple[np.ndarray, int]:
     """Decode a file or in-memory audio the way a player would: every frame (without a LAME
     tag nothing is trimmed), mixed to mono, resampled to `rate` if given (else kept).
@@ -49,12 +50,15 @@ def decode(
     Returns (float64 samples, full scale 1.0, and their rate). `fmt` names the container when
     decoding bytes (e.g. "mp3"). Raises `error` (AudioError, or TTSError for an engine) naming
     `what` (default: the file name); `TooLong` once more than `max_seconds` are decoded (a 45-minute
-    meeting uploaded as a recording took 3.5 GB before its length was checked).
+    meeting uploaded as a recording took 3.5 GB before its length was checked). `formats`: the only
+    containers (FFmpeg demuxer names, comma-separated) a file from elsewhere may be read as: FFmpeg
+    otherwise also reads a playlist (ffconcat, HLS), which opens other files and addresses itself.
     """
     label = what or (Path(source).name if not isinstance(source, (bytes, bytearray)) else "")
     try:
         stream_source = io.BytesIO(bytes(source)) if isinstance(source, (bytes, bytearray)) else str(source)
-        with av.open(stream_source, mode="r", format=fmt) as container:
+        options = {"format_whitelist": formats} if formats else None
+        with av.open(stream_source, mode="r", format=fmt, options=options) as container:
             stream = container.streams.audio[0]
             out_rate = rate or stream.codec_context.sample_rate or stream.rate
             out: list[np.ndarray] = []
@@ -77,7 +81,11 @@ def decode(
                 if max_seconds is not None and decoded > max_seconds * out_rate:
                     raise TooLong(decoded / out_rate)
             out.extend(_drained(resampler))
-    except av.InvalidDataError as e:  # FFmpeg's own words ('[Errno 1094995529] Invalid data found ...') told nothing
+    except (av.InvalidDataError, av.ArgumentError) as e:
+        # FFmpeg's own words ('[Errno 1094995529] Invalid data found ...') told nothing; a container not in
+        # `formats` is refused as an invalid argument
+        if isinstance(e, av.ArgumentError) and not formats:
+            raise error(bilingual(f"không giải mã được {label}: {e}", "could not decode the audio")) from e
         raise error(bilingual(f"không giải mã được {label}: tệp hỏng hoặc không phải âm thanh; hãy xuất lại thành "
                               "WAV hoặc MP3 (ví dụ mở bằng Audacity rồi Export)", "not audio, or damaged")) from e
     except (av.FFmpegError, IndexError, ValueError) as e:
@@ -115,9 +123,10 @@ def decode_clip(
     what: str = "",
     error: type[BroadcastError] = AudioError,
     max_seconds: float | None = None,
+    formats: str | None = None,
 ) -> Clip:
     """`decode`, as a 16-bit mono clip (what the TTS engines return)."""
-    x, out_rate = decode(source, rate, fmt=fmt, what=what, error=error, max_seconds=max_seconds)
+    x, out_rate = decode(source, rate, fmt=fmt, what=what, error=error, max_seconds=max_seconds, formats=formats)
     return Clip(to_pcm16(x), out_rate)
 
 

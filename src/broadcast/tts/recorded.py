@@ -57,6 +57,9 @@ INDEX_FILE = "recordings.yaml"
 # what staff bring: exports, phone voice memos (.m4a), Zalo voice messages (.aac), Android recorders (.amr,
 # .3gp), a browser's recordings (.webm), a phone's video (.mp4: its sound)
 EXTENSIONS = (".wav", ".mp3", ".ogg", ".flac", ".m4a", ".opus", ".aac", ".amr", ".3gp", ".webm", ".mp4")
+# the containers those are (FFmpeg's demuxer names): a recording is read as one of these only, never as a
+# playlist that opens other files (an ffconcat or HLS text saved as x.wav)
+FORMATS = "wav,mp3,ogg,flac,mov,mp4,m4a,3gp,aac,amr,amrnb,amrwb,matroska,webm"
 SLUG_MAX = 150
 MAX_BYTES = 200 * 1024 * 1024
 MAX_SECONDS = 15 * 60
@@ -263,7 +266,7 @@ def read_recording(source: Path | bytes, rate: int | None = None, *, name: str, 
     problem = _too_long(stated) if counted and stated > MAX_SECONDS else None
     if problem is None:
         try:  # a header that lies (or none) is caught as it decodes, not after the whole file is in memory
-            clip = decode_clip(source, rate, what=name, error=error, max_seconds=MAX_SECONDS)
+            clip = decode_clip(source, rate, what=name, error=error, max_seconds=MAX_SECONDS, formats=FORMATS)
             problem = _unairable(clip, stated if counted else 0.0)
         except TooLong as long:
             problem = _too_long(long.seconds)
