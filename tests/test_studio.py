@@ -980,6 +980,22 @@ def test_hear_a_word_before_and_after_a_reading(client):
         assert len(samples) / rate > 0.5
 
 
+def test_only_the_previews_heard_last_are_kept(client, root, monkeypatch):
+    """Every draft heard and every word tried stayed in .studio/nghe-thu for ever: gigabytes in a busy year,
+    and anyone who may read (an operator) could fill the disk by asking for new words."""
+    from broadcast.studio import web
+
+    monkeypatch.setattr(web, "PREVIEWS_KEPT", 2, raising=False)
+    token = _token(client, "/tu-dien")
+    first, second, third = (client.post("/api/noi", data={"csrftoken": token, "text": word}).json()["url"]
+                            for word in ("BQLDA", "UBND", "HĐND"))
+    assert client.post("/api/noi", data={"csrftoken": token, "text": "BQLDA"}).json()["url"] == first  # again
+    assert client.post("/api/noi", data={"csrftoken": token, "text": "CAX"}).status_code == 200
+    kept = {p.name for p in (root / records.FOLDER / web.PREVIEWS).iterdir()}
+    assert len(kept) == 2 and first.rsplit("/", 1)[1] in kept  # heard again: kept
+    assert client.get(second).status_code == 404 and client.get(first).status_code == 200
+
+
 def test_the_studio_tells_dates_and_times_where_the_stations_are(root, monkeypatch):
     """A server on UTC: at 00:30 on Monday in Vietnam a new script started on Sunday's date, and the log
     and the script list showed times seven hours behind."""

@@ -58,6 +58,7 @@ from . import auth, edit
 PAGE_SIZE = 50
 _VAR_ROWS_MAX = 50
 PREVIEWS = "nghe-thu"
+PREVIEWS_KEPT = 200  # files heard most recently; older ones are made again if asked for
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
 LEVEL_NAMES = {"normal": "thường", "priority": "ưu tiên", "emergency": "khẩn cấp"}
 STATE_NAMES = {"draft": "bản nháp", "approved": "đã duyệt", "rejected": "bị trả lại"}
@@ -439,6 +440,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
             except ContentError as error:
                 return JSONResponse({"error": error.message, "problems": [_problem(p, _body_line(text))
                                                                             for p in error.problems]}, 400)
+        _heard(out)
         return JSONResponse({"url": f"/nghe-thu/{out.name}", "cached": cached,
                              "seconds": round(time.monotonic() - started, 3)})
 
@@ -648,6 +650,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
         out = studio.root / records.FOLDER / PREVIEWS / f"{key}.{preset.container}"
         if not out.is_file():
             await asyncio.to_thread(studio.workspace.say, text, out)
+        _heard(out)
         return JSONResponse({"url": f"/nghe-thu/{out.name}",
                              "spoken": studio.workspace.normalize([text], voice_id=project_voice)[0]})
 
@@ -812,6 +815,19 @@ def routes(studio: Studio) -> list[Route | Mount]:
         Route("/dang-xuat", logout, methods=["POST"]),
         Mount("/static", StaticFiles(directory=static), name="static"),
     ]
+
+
+def _heard(path: Path) -> None:
+    """`path` was just heard: it counts as new, and only the PREVIEWS_KEPT files heard last are kept
+    (every draft heard and every word tried was kept for ever: a busy editor's year is gigabytes, and
+    anyone who may read could fill the disk by asking for new text)."""
+    try:
+        os.utime(path)
+        files = sorted(((f.stat().st_mtime_ns, f) for f in path.parent.iterdir() if f.is_file()), reverse=True)
+    except OSError:
+        return
+    for _, old in files[PREVIEWS_KEPT:]:
+        old.unlink(missing_ok=True)
 
 
 def _next(target: str | None) -> str:
