@@ -399,6 +399,39 @@ def test_login_attempts_are_limited(network):
     assert right.status_code == 401 and "15 phút" in right.text
 
 
+def test_login_guesses_sent_at_once_are_limited_too(network, monkeypatch):
+    """Ten guesses in parallel each passed the check before any failure was counted: all ten were tried."""
+    import threading
+
+    from argon2.exceptions import VerifyMismatchError
+
+    from broadcast.studio import auth
+
+    root, _ = network
+    tried: list[str] = []
+    real = auth._hasher
+
+    class Slow:
+        def verify(self, hash_: str, password: str) -> bool:
+            tried.append(password)
+            time.sleep(0.3)  # Argon2's work, long enough for the others to arrive meanwhile
+            raise VerifyMismatchError
+
+        def __getattr__(self, name: str):
+            return getattr(real, name)
+    monkeypatch.setattr(auth, "_hasher", Slow())
+    results: list[str | None] = []
+    threads = [threading.Thread(target=lambda n=n: results.append(auth.login(root, "duyet", f"doan-{n}", "10.0.0.9")))
+               for n in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [None] * 10
+    assert len(tried) == auth.MAX_FAILURES
+    assert auth.too_many_attempts(root, "duyet", "10.0.0.9")
+
+
 def test_a_wrong_name_costs_the_same_argon2_work_as_a_wrong_password(network, monkeypatch):
     """An unknown name answered in 5 ms, a known one after Argon2 (125 ms): the names could be listed."""
     from broadcast.studio import auth

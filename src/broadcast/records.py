@@ -245,6 +245,25 @@ def recent_login_failures(conn: sqlite3.Connection, key: str, seconds: float) ->
     return int(row[0])
 
 
+def count_login_attempt(conn: sqlite3.Connection, keys: list[str], seconds: float, limit: int) -> bool:
+    """Count an attempt against `keys` as a failure until it succeeds (`clear_login_failures`),
+    unless one of them already has `limit` failures in the last `seconds`: then False. Checked and
+    counted in one write transaction: concurrent guesses (threads, or another studio process) each
+    passed the check before any was counted, and a burst of ten got through a limit of five."""
+    if conn.in_transaction:
+        conn.commit()
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        allowed = all(recent_login_failures(conn, k, seconds) < limit for k in keys)
+        if allowed:
+            note_login_failure(conn, keys)
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return allowed
+
+
 def clear_login_failures(conn: sqlite3.Connection, keys: list[str]) -> None:
     conn.executemany("DELETE FROM login_failures WHERE key = ?", [(k,) for k in keys])
 

@@ -86,7 +86,8 @@ def login(root: Path, name: str, password: str, address: str) -> str | None:
     """A new session token, or None (wrong name or password, or too many attempts)."""
     keys = [f"user:{name}", f"ip:{address}"]
     with records.connect(root) as conn:
-        if any(records.recent_login_failures(conn, k, FAILURE_WINDOW) >= MAX_FAILURES for k in keys):
+        # counted as a failure before Argon2's ~0.1 s, and forgotten if the password is right
+        if not records.count_login_attempt(conn, keys, FAILURE_WINDOW, MAX_FAILURES):
             return None
         found = records.password_hash(conn, name)
         try:
@@ -94,7 +95,6 @@ def login(root: Path, name: str, password: str, address: str) -> str | None:
             if found is None:
                 raise VerifyMismatchError
         except (VerificationError, InvalidHashError):
-            records.note_login_failure(conn, keys)
             return None
         if _hasher.check_needs_rehash(found[1]):
             records.set_password_hash(conn, name, _hasher.hash(password))
