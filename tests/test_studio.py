@@ -792,6 +792,8 @@ def test_build_from_the_studio_streams_progress_then_browse_and_download(client,
                      for p in (root / "output" / WEEK / "lang-son" / "xa-chi-lang").rglob("*") if p.is_file())
     assert sorted(names) == on_disk
     assert not list((root / ".studio").glob("tai-ve-*.zip"))  # made on disk to send, gone once sent
+    for not_a_commune in (f"/tuan/{WEEK}/./..zip", f"/tuan/{WEEK}/lang-son/..zip", f"/tuan/{WEEK}/lang-son/...zip"):
+        assert client.get(not_a_commune).status_code == 404, not_a_commune  # the week or a province, zipped
     with records.connect(root) as conn:
         assert any(e.action == "build" and e.target == WEEK for e in records.audit(conn))
 

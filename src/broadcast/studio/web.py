@@ -740,7 +740,8 @@ def routes(studio: Studio) -> list[Route | Mount]:
     async def published_zip(request: Request) -> Response:
         folder = _week_folder(studio, request.path_params["week"])
         commune = (folder / request.path_params["province"] / request.path_params["commune"]).resolve()
-        if not commune.is_relative_to(folder.resolve()) or not commune.is_dir():
+        # a commune's folder, two levels down: '/tuan/W/./..zip' (commune '.') zipped the whole week
+        if commune.parent.parent != folder.resolve() or not commune.is_dir():
             return Response("không có xã này", 404)
         # a commune's week is ~150 MB: zipped to a file in a thread (not in memory, not holding the
         # event loop), sent from disk, deleted once sent
