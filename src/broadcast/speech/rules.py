@@ -539,12 +539,20 @@ def _called(m: re.Match[str], p1: str, nxt: str) -> bool:
     """A plain number read as a number to call: after "gọi", "điện thoại", "hotline"..., or a
     service number (113) standing alone or after "số"."""
     raw, s = m.group("n"), m.string
-    if len(raw) < 3 or nxt in QUANTITY_WORDS:
+    if len(raw) < 3 or nxt in QUANTITY_WORDS or nxt in _COUNTED_AFTER:
         return False
     tail = s[max(0, m.start() - 50):m.start()].lower()
     # "Số 113", "gọi 113, 114, 115" - but "Điều 115", "số 1234/QĐ" are numbers.
     return bool(_PHONE_CONTEXT_RE.search(tail)) or tail.endswith(("đầu số ", "đầu số: ")) or (
         raw in _SERVICE_NUMBERS and (p1 in _SERVICE_BEFORE or _standalone(s, m.start())))
+
+
+# What a number counts, so it is no number to call even after "gọi", "tổng đài", "liên hệ": "gọi điện đòi
+# 500 USDT", "tổng đài tiếp nhận 2500 tin báo", "gọi 100 cuộc" (they were read "năm không không u ét đê tê").
+_COUNTED_AFTER = frozenset(
+    ["usd", "usdt", "đô", "cuộc", "tin", "phút", "giây", "giờ", "ngày", "tuần", "tháng", "năm", "suất", "máy", "thuê",
+     "đơn", "trang", "ký", "chữ", "ca"]
+)
 
 
 def _chunk(digits: str) -> list[str]:
