@@ -293,6 +293,8 @@ class Normaliser:
 
     def _word(self, m: re.Match[str], call: _Call) -> str:
         tok = m.group()
+        if tok == "đ" and _prev_words(m.string, m.start())[1] in _SCALE_WORDS:
+            return "đồng"  # "5 triệu đ" (it was "năm triệu đê"); "điểm đ khoản 1" stays the letter
         if tok[0] in "IVXLCDM" and (value := num.roman(tok)):
             p2, p1 = _prev_words(m.string, m.start())
             if p1 == "thứ":
@@ -547,6 +549,7 @@ def _called(m: re.Match[str], p1: str, nxt: str) -> bool:
         raw in _SERVICE_NUMBERS and (p1 in _SERVICE_BEFORE or _standalone(s, m.start())))
 
 
+_SCALE_WORDS = frozenset({"trăm", "nghìn", "ngàn", "triệu", "tỷ"})
 # What a number counts, so it is no number to call even after "gọi", "tổng đài", "liên hệ": "gọi điện đòi
 # 500 USDT", "tổng đài tiếp nhận 2500 tin báo", "gọi 100 cuộc" (they were read "năm không không u ét đê tê").
 _COUNTED_AFTER = frozenset(
