@@ -79,6 +79,7 @@ UNITS = {
     "GB": "gi ga bai", "MB": "mê ga bai", "KB": "ki lô bai", "TB": "tê ra bai",
     "Mbps": "mê ga bít trên giây", "°C": "độ xê", "°": "độ", "tr": "triệu",
     "k": "nghìn", "K": "nghìn",
+    "h": "giờ",  # "trong 48h", "5-10h": hours beyond a time of day (7h30 is a time, rules.py)
 }
 
 # Currency signs written before the number ("$100").
