@@ -87,8 +87,9 @@ _BASE_ALTERNATIVES = (
     ("monthyear", _NOT_AFTER + rf"(?P<mm>{_MONTH})/(?P<my>[0-9]{{4}})" + _NOT_BEFORE),
     ("daymonth", _NOT_AFTER + rf"(?P<ld>{_DAY})/(?P<lm>{_MONTH})" + _NOT_BEFORE),
     ("frac", _NOT_AFTER + r"(?P<fa>[0-9]{1,3})/(?P<fb>[0-9]{1,3})" + _NOT_BEFORE),
+    # "7h30", "19:00", "8g30"; a bare "8g" is a time only where the words say so (else grams).
     ("time", (r"(?<![0-9.,])(?P<th>[01]?[0-9]|2[0-4])"
-              r"(?:h(?P<tm>[0-5][0-9])?|:(?P<tm2>[0-5][0-9])(?::(?P<ts>[0-5][0-9]))?)(?![\w:])")),
+              r"(?:h(?P<tm>[0-5][0-9])?|g(?P<tg>[0-5][0-9])?|:(?P<tm2>[0-5][0-9])(?::(?P<ts>[0-5][0-9]))?)(?![\w:])")),
     ("range", rf"(?P<r1>{_NUM})\s?-\s?(?P<r2>{_NUM})(?:\s?(?P<ru>{_UNIT}){_UNIT_END})?"),
     ("cur", r"(?P<cs>[$€£])\s?(?P<cn>" + _NUM + ")"),
     ("neg", r"(?<![\w.,)\]])-(?=[0-9])"),
@@ -445,8 +446,10 @@ class Normaliser:
         return written
 
     def _time(self, m: re.Match[str], call: _Call) -> str:
+        if m.group().endswith("g") and not _hour_in_g(m):
+            return f"{num.cardinal(int(m.group('th')))} {UNITS['g']}"  # "nặng 20g"
         out = f"{num.cardinal(int(m.group('th')))} giờ"
-        minutes = m.group("tm") or m.group("tm2")
+        minutes = m.group("tm") or m.group("tm2") or m.group("tg")
         if minutes and int(minutes):
             out += f" {num.cardinal(int(minutes))} phút"
         if m.group("ts") and int(m.group("ts")):
@@ -628,6 +631,18 @@ def _fraction(a: str, b: str) -> str:
     return f"{num.number_text(a)} phần {'tư' if int(b) == 4 else num.number_text(b)}"
 
 
+_G_HOUR_BEFORE = frozenset({"lúc", "từ", "đến", "tới", "vào", "trước"})
+_G_HOUR_AFTER = frozenset({"sáng", "trưa", "chiều", "tối", "đêm", "ngày", "hôm", "hằng", "hàng", "mỗi"})
+_G_HOUR_RANGE_RE = re.compile(r"[0-9][hg](?:[0-5][0-9])?\s*-\s*$")
+
+
+def _hour_in_g(m: re.Match[str]) -> bool:
+    """"lúc 8g", "8g sáng", "7g - 11g": an hour written with g (as "8g30" always is); "nặng 20g": grams."""
+    s = m.string
+    return (_prev_words(s, m.start())[1] in _G_HOUR_BEFORE or _next_word(s, m.end()) in _G_HOUR_AFTER
+            or bool(_G_HOUR_RANGE_RE.search(s, max(0, m.start() - 12), m.start())))
+
+
 def _neg(m: re.Match[str], call: _Call) -> str:
     return "âm"
 
@@ -635,7 +650,7 @@ def _neg(m: re.Match[str], call: _Call) -> str:
 # A dash between two times, days or weekdays is "đến": "7h30 - 11h00", "7 giờ - 9 giờ", "thứ Hai - thứ Sáu",
 # "T2 - T6", "2/9 - 5/9" (two plain numbers are the "range" rule's).
 _RANGE_LEFT_RE = re.compile(
-    r"(?:[0-9]h?|[0-9]h[0-5][0-9]|[0-9]\s?(?:giờ|phút)|(?i:thứ)\s+(?i:hai|ba|tư|năm|sáu|bảy)|(?<!\w)(?:T[2-7]|CN)"
+    r"(?:[0-9][hg]?|[0-9][hg][0-5][0-9]|[0-9]\s?(?:giờ|phút)|(?i:thứ)\s+(?i:hai|ba|tư|năm|sáu|bảy)|(?<!\w)(?:T[2-7]|CN)"
     r"|(?i:chủ nhật))\s*$"
 )
 _RANGE_RIGHT_RE = re.compile(r"\s*(?:[0-9]|(?i:thứ)\s|(?:T[2-7]|CN)(?!\w)|(?i:chủ nhật))")
