@@ -94,6 +94,8 @@ _BASE_ALTERNATIVES = (
     ("cur", r"(?P<cs>[$€£])\s?(?P<cn>" + _NUM + ")"),
     ("neg", r"(?<![\w.,)\]])-(?=[0-9])"),
     ("num", rf"(?P<n>{_NUM})(?:\s?(?P<u>{_UNIT}){_UNIT_END})?"),
+    # "P. Tam Thanh", "Q. 1": a ward or district in an address (not "Nguyễn Văn P.", an initial).
+    ("ward", r"(?<![\w.])[PQ]\.(?=\s?[^\W_])"),
     ("word", r"[^\W_]+"),
     ("dash", r"(?<!\s)\s+-+\s+|-+"),  # from the run's first space only: a long run was quadratic
     # "35.000đ/kg", "đồng/m2": a unit after a slash is read, "trên" before it.
@@ -181,7 +183,7 @@ class Normaliser:
             guard = "(?=[" + re.escape("".join(sorted(first))) + "])"
             alternatives.insert(0, f"(?P<special>{guard}(?:{'|'.join(keys)}))")
         self.pattern = re.compile("|".join(alternatives))
-        self.dotted = frozenset(k for k in lexicon.abbreviations if k.endswith("."))
+        self.dotted = frozenset(k for k in lexicon.abbreviations if k.endswith(".")) | _WARD_KEYS
         self._memory_chars = 0  # what the two memories below hold (`_remember`)
         self._cache: dict[str, tuple[str, FindingKind | None]] = {}
         self._sentences: dict[str, tuple[str, tuple[Finding, ...], tuple[str, ...]]] = {}
@@ -191,7 +193,7 @@ class Normaliser:
             "time": self._time, "range": self._range, "cur": self._cur, "neg": _neg,
             "num": self._num, "word": self._word, "fastword": self._word,
             "dash": _dash, "slash": _slash, "sym": _sym, "romyear": self._romyear,
-            "dayrange": self._dayrange, "per": _per,
+            "dayrange": self._dayrange, "per": _per, "ward": _ward,
         }
 
     def sentence(self, text: str, line: int, findings: list[Finding], phones: list[tuple[str, int]]) -> str:
@@ -641,6 +643,23 @@ def _hour_in_g(m: re.Match[str]) -> bool:
     s = m.string
     return (_prev_words(s, m.start())[1] in _G_HOUR_BEFORE or _next_word(s, m.end()) in _G_HOUR_AFTER
             or bool(_G_HOUR_RANGE_RE.search(s, max(0, m.start() - 12), m.start())))
+
+
+_WARD_KEYS = frozenset({"P.", "Q."})  # not cut into sentences after them (pipeline._split)
+_LABEL_BEFORE = frozenset({"án", "điểm", "mục", "loại", "hạng", "nhóm", "đội", "lớp", "khối", "ký", "hiệu"})
+_TITLE_WORD_BEFORE_RE = re.compile(r"(?<![^\W\d_])[^\W\d_][^\W\d_]*[ ]+$")
+
+
+def _ward(m: re.Match[str], call: _Call) -> str:
+    s, letter = m.string, m.group()[0]
+    rest = s[m.end():m.end() + 2].lstrip()
+    name = _TITLE_WORD_BEFORE_RE.search(s, max(0, m.start() - 20), m.start())
+    before = name.group().strip() if name else ""
+    if before.lower() in _LABEL_BEFORE:  # "phương án P.": a label
+        return LETTER_NAMES[letter.lower()] + "."
+    if rest[:1].isdigit() or (rest[:1].isupper() and not before.istitle()):
+        return "phường" if letter == "P" else "quận"
+    return LETTER_NAMES[letter.lower()] + "."
 
 
 def _neg(m: re.Match[str], call: _Call) -> str:
