@@ -396,6 +396,18 @@ def test_lint_lists_a_reading_no_rule_decides(project):
     assert "1/3" not in run("lint", "--project", str(forced)).output
 
 
+def test_lint_points_a_reading_at_the_line_it_was_read_from(project):
+    """A token inside a longer one on an earlier line ('1/3' in '11/3', 'CH' in 'CHÚ Ý') is not where it was read."""
+    body = "  Từ ngày 11/3, kẻ gian gửi tin nhắn lạ.\n  Bà con CHÚ Ý.\n  Có 1/3 bà con đã nhận.\n  Tải trên CH Play.\n"
+    root = project({"scripts/canh-bao.yaml": MINIMAL_SCRIPT + body})
+    result = run("lint", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    [fraction] = [x for x in result.output.splitlines() if "'1/3'" in x]
+    [spelled] = [x for x in result.output.splitlines() if "'CH'" in x]
+    assert fraction.startswith("scripts/canh-bao.yaml:11: cảnh báo [đọc]"), fraction
+    assert spelled.startswith("scripts/canh-bao.yaml:12: cảnh báo [đọc]"), spelled
+
+
 def test_render_spoken_shows_what_each_voice_is_given():
     """espeak needs 'da lô' for Zalo; a neural voice (here the example's gTTS voice) is given the word as written."""
     script = next(p.stem for p in sorted((REPO / "scripts").glob("*.yaml")) if "Zalo" in p.read_text(encoding="utf-8"))

@@ -181,11 +181,12 @@ class _Unread:
         return Problem(file, line, "đọc", f"'{token}' {how}{reading}, trong {scripts}, ở {communes}", fix, "warning")
 
     def _written_at(self, root: Path) -> tuple[str, int]:
-        """The first script line that holds the word, else the first commune or province file line."""
+        """The script line the word was read from, else the first script line that holds the word, else the
+        first commune or province file line."""
         for script in self.scripts.values():
-            for offset, source_line in enumerate(script.body.splitlines()):
-                if self.finding.token in source_line:
-                    return script.file, script.line_of(offset + 1)
+            line = _script_line_holding(script, self.finding)
+            if line:
+                return script.file, line
         for locale in self.locales.values():
             province_file = str(Path(locale.file).parent / "_province.yaml")
             for file in (locale.file, province_file):
@@ -202,10 +203,18 @@ def _line_holding(path: Path, token: str) -> int:
 
 def _source_line(script: Script, finding: Finding) -> int:
     """The script line that holds a finding's token (the rendered line when it is not in the source)."""
-    for offset, source_line in enumerate(script.body.splitlines()):
-        if finding.token in source_line:
-            return script.line_of(offset + 1)
-    return script.line_of(finding.line)
+    return _script_line_holding(script, finding) or script.line_of(finding.line)
+
+
+def _script_line_holding(script: Script, finding: Finding) -> int:
+    """The script line a finding's token was read from: its own line when that holds the token as a whole
+    word, else the first line that does (0 when none). A token inside a longer one is not it: '1/3' in
+    '11/3', 'CH' in 'CHÚ Ý' pointed lint at an earlier line."""
+    holds = re.compile(r"(?<![\w/])" + re.escape(finding.token) + r"(?![\w]|/[0-9])").search
+    lines = script.body.splitlines()
+    if 1 <= finding.line <= len(lines) and holds(lines[finding.line - 1]):
+        return script.line_of(finding.line)
+    return next((script.line_of(offset) for offset, text in enumerate(lines, 1) if holds(text)), 0)
 
 
 def _ambiguous_problem(script: Script, line: int, finding: Finding) -> Problem:
