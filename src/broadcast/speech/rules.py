@@ -90,6 +90,9 @@ _BASE_ALTERNATIVES = (
     # "7h30", "19:00", "8g30"; a bare "8g" is a time only where the words say so (else grams).
     ("time", (r"(?<![0-9.,])(?P<th>[01]?[0-9]|2[0-4])"
               r"(?:h(?P<tm>[0-5][0-9])?|g(?P<tg>[0-5][0-9])?|:(?P<tm2>[0-5][0-9])(?::(?P<ts>[0-5][0-9]))?)(?![\w:])")),
+    # "ngày 15-12", "sáng 3-7": a date the way newspapers write it, where the words say so (else a range).
+    ("dashdate", _NOT_AFTER + rf"(?P<xd>{_DAY})-(?P<xm>{_MONTH})" + _NOT_BEFORE
+                 + rf"(?!\s?(?:{_UNIT}){_UNIT_END})"),
     ("range", rf"(?P<r1>{_NUM})\s?-\s?(?P<r2>{_NUM})(?:\s?(?P<ru>{_UNIT}){_UNIT_END})?"),
     ("cur", r"(?P<cs>[$€£])\s?(?P<cn>" + _NUM + ")"),
     ("neg", r"(?<![\w.,)\]])-(?=[0-9])"),
@@ -193,7 +196,7 @@ class Normaliser:
             "time": self._time, "range": self._range, "cur": self._cur, "neg": _neg,
             "num": self._num, "word": self._word, "fastword": self._word,
             "dash": _dash, "slash": _slash, "sym": _sym, "romyear": self._romyear,
-            "dayrange": self._dayrange, "per": _per, "ward": _ward,
+            "dayrange": self._dayrange, "per": _per, "ward": _ward, "dashdate": _dashdate,
         }
 
     def sentence(self, text: str, line: int, findings: list[Finding], phones: list[tuple[str, int]]) -> str:
@@ -660,6 +663,20 @@ def _ward(m: re.Match[str], call: _Call) -> str:
     if rest[:1].isdigit() or (rest[:1].isupper() and not before.istitle()):
         return "phường" if letter == "P" else "quận"
     return LETTER_NAMES[letter.lower()] + "."
+
+
+# "mỗi ngày 2-3 lần", "trong ngày 2-3 cuộc": a count after the day word, not a date.
+_NOT_DATED_BY = frozenset({"mỗi", "một", "hằng", "hàng", "trong", "các", "những", "vài", "vòng"})
+
+
+def _dashdate(m: re.Match[str], call: _Call) -> str:
+    s = m.string
+    p2, p1 = _prev_words(s, m.start())
+    nxt = _next_word(s, m.end())
+    if (p1 in _DATE_BEFORE and p2 not in _NOT_DATED_BY and nxt != "tháng"
+            and nxt not in QUANTITY_WORDS and nxt not in _COUNTED_AFTER):
+        return f"{num.day(int(m.group('xd')))} tháng {num.month(int(m.group('xm')))}"
+    return f"{read_number(m.group('xd'))} đến {read_number(m.group('xm'))}"
 
 
 def _neg(m: re.Match[str], call: _Call) -> str:
