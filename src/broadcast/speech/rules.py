@@ -116,6 +116,11 @@ _PHONE_CONTEXT_RE = re.compile(
     r"(?:\bgọi|\bđiện thoại|\bđường dây nóng|\bhotline|\btổng đài|\bliên hệ|\bsđt|\bđt)"
     r"[\s:.,]*(?:[^\W\d]+[\s:]+){0,3}$"
 )
+# A short code to text: "nhắn tin đến 5656", "soạn tin DK gửi 9029" (it was "năm nghìn sáu trăm năm mươi sáu").
+_SMS_CONTEXT_RE = re.compile(
+    r"(?:\bnhắn(?: tin)?|\bsoạn tin\b[^.;!?]{0,30}?\bgửi)\s+(?:(?:đến|tới|về)\s+)?(?:(?:đầu )?số\s+)?$"
+)
+_SMS_AFTER = frozenset({"để", "hoặc", "hay", "và", "khi", "nếu", "miễn", "theo", "với", "ngay", "của", "mà"})
 # "số 113", "cấp cứu 115", "cứu hỏa 114", "đầu số 5656": a number to call, read digit by digit.
 _SERVICE_BEFORE = frozenset({"số", "cứu", "hỏa", "nạn"})
 _SERVICE_NUMBERS = frozenset({"111", "112", "113", "114", "115"})
@@ -553,7 +558,9 @@ def _called(m: re.Match[str], p1: str, nxt: str) -> bool:
         return False
     tail = s[max(0, m.start() - 50):m.start()].lower()
     # "Số 113", "gọi 113, 114, 115" - but "Điều 115", "số 1234/QĐ" are numbers.
-    return bool(_PHONE_CONTEXT_RE.search(tail)) or tail.endswith(("đầu số ", "đầu số: ")) or (
+    # a code to text ends its clause or a "để", "hoặc"...: "nhắn tin đến 1500 bạn bè" is a count
+    texted = bool(_SMS_CONTEXT_RE.search(tail)) and (not nxt[:1].isalpha() or nxt in _SMS_AFTER)
+    return bool(_PHONE_CONTEXT_RE.search(tail)) or texted or tail.endswith(("đầu số ", "đầu số: ")) or (
         raw in _SERVICE_NUMBERS and (p1 in _SERVICE_BEFORE or _standalone(s, m.start())))
 
 
