@@ -561,7 +561,22 @@ def _called(m: re.Match[str], p1: str, nxt: str) -> bool:
     # a code to text ends its clause or a "để", "hoặc"...: "nhắn tin đến 1500 bạn bè" is a count
     texted = bool(_SMS_CONTEXT_RE.search(tail)) and (not nxt[:1].isalpha() or nxt in _SMS_AFTER)
     return bool(_PHONE_CONTEXT_RE.search(tail)) or texted or tail.endswith(("đầu số ", "đầu số: ")) or (
-        raw in _SERVICE_NUMBERS and (p1 in _SERVICE_BEFORE or _standalone(s, m.start())))
+        raw in _SERVICE_NUMBERS and (p1 in _SERVICE_BEFORE or _standalone(s, m.start())) and not _street(s, m.end()))
+
+
+_STREET_WORDS = frozenset({"đường", "phố", "ngõ", "ngách", "hẻm", "kiệt", "tổ", "thôn", "xóm", "khu", "ấp", "bản"})
+
+
+_NAME_AFTER_RE = re.compile(r"\s*([^\W\d_]+)\s+([^\W\d_]+)")
+
+
+def _street(s: str, end: int) -> bool:
+    """"Số 114 Trần Hưng Đạo", "số 113 đường Lê Lợi": a house number, not the number to call ("số 113 Công an
+    xã" is: a street's name is two capitalised words or more)."""
+    if _next_word(s, end) in _STREET_WORDS:
+        return True
+    m = _NAME_AFTER_RE.match(s, end)
+    return m is not None and all(w[0].isupper() and len(w) > 1 for w in m.groups())
 
 
 _SCALE_WORDS = frozenset({"trăm", "nghìn", "ngàn", "triệu", "tỷ"})
