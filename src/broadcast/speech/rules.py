@@ -57,7 +57,8 @@ _CODE = (
     r"(?P<cd>[0-9]{3,}(?:[ .-][0-9]+)*|[0-9]+(?:[ .-][0-9]+)+)(?![0-9]|[/.,][0-9])"
     rf"(?!\s?{_CODE_QUANTITY})"
 )
-_TLD = r"(?:vn|com|net|org|gov|edu|info|io)"
+# the endings scam links use too ("bit.ly/...", "vay-tien.top", "zalo.me/..."): they were cut into sentences
+_TLD = r"(?:vn|com|net|org|gov|edu|info|io|ly|me|xyz|top|cc|app|site|online|shop|link|club|biz|asia|store|live)"
 
 # In priority order; "special" (lexicon keys) and "fastword" go in front per lexicon.
 _BASE_ALTERNATIVES = (
