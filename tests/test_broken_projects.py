@@ -318,6 +318,28 @@ def test_unreadable_and_special_files_are_reported(project, monkeypatch):
                    for line in result.output.splitlines()), result.output
 
 
+# a folder the account running the command cannot open (chmod 000, a share's permissions): a
+# traceback from the listing in lint and plan, and build said it could not *write* the folder (exit 3)
+@pytest.mark.parametrize("folder", ["scripts", "voices", "schedules", "locales", "locales/lang-son"])
+def test_a_folder_that_cannot_be_read_is_named_with_a_fix(project, monkeypatch, folder):
+    root = project()
+    real = Path.iterdir
+
+    def iterdir(self):
+        if self == root.resolve() / folder:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    for command in (("lint",), ("plan", "--week", "2026-W10"), ("build", "--week", "2026-W10", "--jobs", "1")):
+        result = run(*command, "--project", str(root))
+        assert result.exit_code == 2, (command, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (command, result.output)
+        assert any(line.startswith(f"{folder}: lỗi") and "không đọc được thư mục" in line and "Cách sửa:" in line
+                   for line in result.output.splitlines()), (command, result.output)
+    assert not (root / "output" / "2026-W10").exists()
+
+
 @pytest.mark.parametrize("week", ["9999-W52", "0000-W10", "9999-W53"])
 def test_week_out_of_range_is_a_usage_error(project, week):
     root = project()

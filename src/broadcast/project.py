@@ -186,7 +186,7 @@ def _files(loading: LoadProblems, root: Path, folder: str) -> list[Path]:
         loading.add(base, 0, "", f"thiếu thư mục '{folder}/' (missing folder)", f"tạo thư mục '{folder}/' trong dự án")
         return []
     found: dict[str, Path] = {}  # by file name without .yaml/.yml: the id
-    for path in sorted(base.iterdir()):
+    for path in _listing(loading, base):
         if path.suffix not in (".yaml", ".yml") or path.name.startswith("_"):
             continue
         wrong = _not_a_project_file(root, path)
@@ -201,6 +201,21 @@ def _files(loading: LoadProblems, root: Path, folder: str) -> list[Path]:
     return list(found.values())
 
 
+def _listing(loading: LoadProblems, folder: Path) -> list[Path]:
+    """What `folder` holds, sorted; a folder that cannot be read (no permission, a disk error) is
+    reported, as a file that cannot be read is, and taken as empty."""
+    try:
+        return sorted(folder.iterdir())
+    except OSError as exc:
+        loading.add(folder, 0, "", *_unreadable_folder(exc))
+        return []
+
+
+def _unreadable_folder(exc: OSError) -> tuple[str, str]:
+    return (f"không đọc được thư mục: {exc.strerror} (cannot read folder)",
+            "cấp quyền đọc và mở thư mục này cho tài khoản chạy lệnh (chmod, hoặc Properties > Security trên Windows)")
+
+
 def _not_a_project_file(root: Path, path: Path) -> tuple[str, str] | None:
     """Why `path` cannot be read as a project file (message, fix), or None: a symlink loop, a
     broken symlink, a folder or a pipe (reading one would wait for ever), a path outside the project."""
@@ -211,6 +226,9 @@ def _not_a_project_file(root: Path, path: Path) -> tuple[str, str] | None:
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             return _LOOP
+        if exc.errno in (errno.EACCES, errno.EPERM):  # in a folder that can be listed but not opened
+            return (f"không đọc được tệp: {exc.strerror} (cannot read file)",
+                    "kiểm tra quyền đọc tệp và thư mục chứa nó")
         return (f"liên kết (symlink) trỏ tới tệp không có: {exc.strerror} (broken symlink)",
                 "xóa liên kết này hoặc cho nó trỏ tới một tệp có thật trong dự án")
     try:
@@ -358,13 +376,20 @@ def _read_locales(loading: LoadProblems, root: Path, settings: Settings | None, 
     locales = []
     codes: dict[str, str] = {}
     lexicons = _MergedLexicons(base)
-    for folder in sorted(p for p in folder_of_locales.iterdir() if p.is_dir()):
+    for folder in _listing(loading, folder_of_locales):
+        try:
+            if not folder.is_dir():
+                continue
+            has_province_file = (folder / "_province.yaml").is_file()
+        except OSError as exc:  # a province folder that cannot be opened
+            loading.add(folder, 0, "", *_unreadable_folder(exc))
+            continue
         if not SLUG.match(folder.name):
             loading.add(folder, 0, "", f"tên thư mục tỉnh '{folder.name}' không hợp lệ (not a slug)",
                        "đổi tên thành chữ thường không dấu, ví dụ lang-son (không dùng con, nul, aux...)")
             continue
         province_file = folder / "_province.yaml"
-        if not province_file.is_file():
+        if not has_province_file:
             loading.add(province_file, 0, "", "thiếu tệp _province.yaml của tỉnh (missing province file)",
                        "tạo tệp với 'province: {name: ..., code: ...}' và các giá trị chung của tỉnh")
             continue
