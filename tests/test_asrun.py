@@ -167,6 +167,18 @@ def test_the_report_without_a_week_is_of_last_week_the_one_that_has_aired(week):
     assert last.id in result.output, result.output  # reported, or not published: either way that week
 
 
+@pytest.mark.parametrize("tolerance", ["inf", "nan", "-5", "1e9"])
+def test_a_tolerance_that_is_not_a_number_of_seconds_is_a_usage_error(week, tmp_path, tolerance):
+    """'inf' ended in a traceback (the report's template), 'nan' and '-5' reported every play as
+    on time or every one as late, with exit 0."""
+    out = tmp_path / "r"
+    result = run("asrun", "report", "--week", WEEK, "--tolerance", tolerance, "-o", str(out), "--project", str(week))
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert "--tolerance" in result.output and "Cách sửa:" in result.output, result.output
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("saved", ["nfd", "cp1258"])
 def test_a_console_log_saved_in_nfd_or_the_windows_code_page_matches_the_plan(week, tmp_path, saved):
     """A console's export by title, saved as NFD (some input methods) or in cp1258 (Excel's CSV on a

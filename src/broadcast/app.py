@@ -661,6 +661,10 @@ class Workspace:
     def asrun_report(self, week: Week, out: Path | None = None,
                      late_after: float = asrun.LATE_SECONDS) -> tuple[list[Path], list[asrun.CommuneReport]]:
         """Planned against aired for every commune of a published week: printable HTML and CSV."""
+        if not 0 <= late_after <= MAX_LATE_SECONDS:  # also nan; inf ended in a traceback writing the report
+            raise UsageError(f"độ trễ cho phép '{late_after:g}' giây không dùng được (invalid tolerance)",
+                             field="--tolerance",
+                             fix=f"cho một số giây từ 0 đến {MAX_LATE_SECONDS}, ví dụ --tolerance 60 (mặc định)")
         folder = self.root / "output" / week.id
         entries = published_entries(folder)
         if not entries:
@@ -779,6 +783,9 @@ class Workspace:
         report = locale_catalogue.import_locales(self.root, provinces, schedule)
         self.reload()
         return report
+
+
+MAX_LATE_SECONDS = 24 * 60 * 60  # an as-run tolerance past a day would call nothing late
 
 
 def _files_signature(root: Path) -> tuple[tuple[str, int, int], ...]:
