@@ -54,6 +54,19 @@ def test_unknown_province_is_a_clear_error(project):
     assert result.exit_code == 2 and "không có tỉnh 'Bắc Kạn'" in result.output
 
 
+def test_an_unknown_schedule_is_a_clear_error_and_nothing_is_written(project):
+    """A mistyped --schedule was written into the new province file (exit 0); lint then failed
+    every one of its communes."""
+    root = project()
+    result = run("locales", "import", "--province", "Cao Bằng", "--schedule", "sang-chieu-toi", "--project", str(root))
+    assert result.exit_code == 2, result.output
+    assert "--schedule" in result.output and "sang-chieu-toi" in result.output and "sang-chieu." in result.output
+    assert not (root / "locales" / "cao-bang").exists()
+    result = run("locales", "import", "--province", "Cao Bằng", "--schedule", "sang-chieu", "--project", str(root))
+    assert result.exit_code == 0, result.output
+    assert "schedule: sang-chieu" in (root / "locales/cao-bang/_province.yaml").read_text(encoding="utf-8")
+
+
 def test_a_commune_file_that_cannot_be_read_stops_the_import_before_any_file_is_written(project):
     broken = 'code: "06385"\nname: "Xã Hữu Lũng\n'  # a quote never closed
     root = project({"locales/lang-son/xa-huu-lung.yaml": broken,

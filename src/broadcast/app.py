@@ -777,7 +777,11 @@ class Workspace:
         if not province_names and not every_province:
             raise UsageError("chưa chọn tỉnh nào (no province chosen)", field="--province",
                              fix="chọn --province TÊN hoặc --all")
-        schedule = schedule or next((p.stem for p in sorted((self.root / "schedules").glob("*.yaml"))), "sang-chieu")
+        schedules = sorted({p.stem for p in (self.root / "schedules").glob("*.y*ml") if p.suffix in (".yaml", ".yml")})
+        if schedule is not None:  # a mistyped id wrote it into every new province file, exit 0
+            schedule = _known(schedule if schedule in schedules else None, "lịch phát", schedule, "--schedule",
+                              schedules)
+        schedule = schedule or next(iter(schedules), "sang-chieu")
         provinces = (locale_catalogue.all_provinces() if every_province
                      else [locale_catalogue.find_province(name) for name in province_names])
         report = locale_catalogue.import_locales(self.root, provinces, schedule)
