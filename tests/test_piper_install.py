@@ -120,3 +120,13 @@ def test_unknown_and_hostile_names_are_refused(voice_files, data_dir):
     hostile = run("voices", "install", "../../etc/passwd", "--base-url", repo.url)
     assert hostile.exit_code != 0 and "không hợp lệ" in hostile.output
     assert not data_dir.exists() or not any(data_dir.rglob("*passwd*"))
+
+
+def test_a_data_folder_that_cannot_be_written_is_named_exit_3(voice_files, data_dir):
+    """A file where the data folder goes (or a folder not writable) ended in a traceback."""
+    repo = Repository(dict(voice_files))
+    data_dir.write_text("not a folder", encoding="utf-8")
+    result = run("voices", "install", NAME, "--base-url", repo.url)
+    assert result.exit_code == 3, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert str(data_dir / "piper") in result.output and "Cách sửa:" in result.output, result.output

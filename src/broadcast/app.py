@@ -169,7 +169,11 @@ def install_piper_voice(name: str, base_url: str | None = None,
     """Download a Piper voice into the user's data folder (verified, resumable)."""
     from .tts import piper_voices
 
-    return piper_voices.install(name, base_url or piper_voices.DEFAULT_BASE_URL, progress)
+    try:
+        return piper_voices.install(name, base_url or piper_voices.DEFAULT_BASE_URL, progress)
+    except OSError as exc:  # the data folder not writable, a file in its place, the disk full: was a traceback
+        raise machine_problem(exc, piper_voices.data_folder(),
+                              "không có giọng nào được cài dở (a voice is installed whole or not at all)") from exc
 
 
 def verify_bundle(folder: Path) -> Verification:
