@@ -132,6 +132,9 @@ class Fake:
                         pass  # the client gave up: what it should do
                 elif behaviour == "hiss":
                     self._send(200, HISS, "audio/mpeg")
+                elif behaviour == "oddjson":  # JSON, but not of the shape the service documents
+                    self._send(200, json.dumps({"error": 0, "error_code": 0, "async": "", "data": ["x"]}).encode(),
+                               "application/json")
 
             def _send(self, status: int, data: bytes, kind: str) -> None:
                 self.send_response(status)
@@ -314,6 +317,16 @@ def test_5xx_is_retried_with_backoff_then_succeeds(name, fake, tmp_path):
     assert engine.synthesize(SENTENCE).duration > 1.5
     assert engine.retries == 2 and len(engine.slept) == 2
     assert 0 <= engine.slept[0] <= 0.5 and 0 <= engine.slept[1] <= 1.0  # full jitter under a doubling cap
+
+
+@pytest.mark.parametrize("name", ("fpt", "zalo"))
+def test_an_answer_of_another_shape_fails_the_sentence_with_the_service_named(name, fake, tmp_path):
+    """Zalo AI's 'data' as a list ended the sentence with an AttributeError, in English."""
+    fake.plan = ["oddjson"] * 10
+    engine = _engine(name, fake, tmp_path)
+    with pytest.raises(TTSError) as caught:
+        engine.synthesize(SENTENCE)
+    assert ("FPT.AI" if name == "fpt" else "Zalo AI") in caught.value.message
 
 
 @pytest.mark.parametrize("name", ENGINES)

@@ -33,7 +33,8 @@ class ZaloEngine(OnlineEngine):
             data = answer.json()
         except ValueError:
             raise Transient(bilingual("Zalo AI trả lời không phải JSON", "Zalo AI answered without JSON")) from None
-        url = (data.get("data") or {}).get("url") if isinstance(data, dict) else None
+        inner = data.get("data") if isinstance(data, dict) else None  # a list or a text here: no URL, not a crash
+        url = inner.get("url") if isinstance(inner, dict) else None
         if not isinstance(data, dict) or data.get("error_code") not in (0, None) or not url:
             message = data.get("error_message") or f"mã lỗi {data.get('error_code')}" if isinstance(data, dict) else ""
             raise TTSError(bilingual(f"Zalo AI báo lỗi: {str(message)[:200]}", "Zalo AI refused the text"))
