@@ -319,6 +319,21 @@ def test_5xx_is_retried_with_backoff_then_succeeds(name, fake, tmp_path):
     assert 0 <= engine.slept[0] <= 0.5 and 0 <= engine.slept[1] <= 1.0  # full jitter under a doubling cap
 
 
+@pytest.mark.parametrize("name", KEYED)
+@pytest.mark.parametrize("copied", ["\u200b", " ", "\n", "á"])
+def test_a_key_copied_with_a_character_keys_never_have_fails_at_once_with_where_it_is(name, copied, fake, tmp_path,
+                                                                                        monkeypatch):
+    """A zero-width space copied with the key ended in a UnicodeEncodeError, in English; a line
+    break was retried as a connection error; neither said the key was at fault."""
+    monkeypatch.setenv(f"BROADCAST_{name.upper()}_KEY", f"khoa{copied}bi-mat")
+    engine = _engine(name, fake, tmp_path)
+    with pytest.raises(TTSError) as caught:
+        engine.synthesize(SENTENCE)
+    assert f"BROADCAST_{name.upper()}_KEY" in caught.value.message and "vị trí 5" in caught.value.message
+    assert "bi-mat" not in caught.value.message
+    assert fake.requests == [] and engine.retries == 0
+
+
 @pytest.mark.parametrize("name", ("fpt", "zalo"))
 def test_an_answer_of_another_shape_fails_the_sentence_with_the_service_named(name, fake, tmp_path):
     """Zalo AI's 'data' as a list ended the sentence with an AttributeError, in English."""

@@ -124,6 +124,15 @@ class OnlineEngine(Engine):
                     f"chưa có khóa API {self.SERVICE}: đặt biến môi trường {self.key_env()} hoặc dòng "
                     f"'{self.NAME}: KHÓA' trong tệp bí mật ngoài dự án ({SECRETS_ENV}, mặc định {DEFAULT_SECRETS})",
                     f"no {self.SERVICE} API key"))
+            wrong = next((i for i, c in enumerate(self._key) if not "!" <= c <= "~"), None)
+            if wrong is not None:  # a space, a letter with a mark or a line break copied with it: no header
+                self._key = None    # can carry it (a traceback in English), and no service would take it
+                where = self.key_env() if os.environ.get(self.key_env()) else \
+                    str(Path(os.environ.get(SECRETS_ENV) or DEFAULT_SECRETS).expanduser())
+                raise TTSError(bilingual(
+                    f"khóa API {self.SERVICE} ({where}) có ký tự không dùng được ở vị trí {wrong + 1} (dấu cách, "
+                    "ký tự ẩn, chữ có dấu hay xuống dòng bị chép kèm): chép lại khóa từ trang của nhà cung cấp",
+                    f"the {self.SERVICE} API key holds a character keys never have"))
         return self._key
 
     def _redact(self, text: str) -> str:
