@@ -132,6 +132,11 @@ class Fake:
                         pass  # the client gave up: what it should do
                 elif behaviour == "hiss":
                     self._send(200, HISS, "audio/mpeg")
+                elif behaviour == "redirect":  # to another host: a captive portal, a moved API
+                    self.send_response(302)
+                    self.send_header("Location", "http://dang-nhap.example/wifi")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
                 elif behaviour == "oddjson":  # JSON, but not of the shape the service documents
                     self._send(200, json.dumps({"error": 0, "error_code": 0, "async": "", "data": ["x"]}).encode(),
                                "application/json")
@@ -317,6 +322,18 @@ def test_5xx_is_retried_with_backoff_then_succeeds(name, fake, tmp_path):
     assert engine.synthesize(SENTENCE).duration > 1.5
     assert engine.retries == 2 and len(engine.slept) == 2
     assert 0 <= engine.slept[0] <= 0.5 and 0 <= engine.slept[1] <= 1.0  # full jitter under a doubling cap
+
+
+@pytest.mark.parametrize("name", KEYED)
+def test_a_redirect_is_not_followed_and_is_said_with_where_it_led(name, fake, tmp_path):
+    """It was taken for the answer: 'not JSON' or 'not an MP3', retried, with no word of a redirect."""
+    fake.plan = ["redirect"] * 10
+    engine = _engine(name, fake, tmp_path)
+    with pytest.raises(TTSError) as caught:
+        engine.synthesize(SENTENCE)
+    assert "HTTP 302" in caught.value.message and "dang-nhap.example" in caught.value.message
+    assert "'url'" in caught.value.message and KEY not in caught.value.message
+    assert len(fake.requests) == 1 and engine.retries == 0
 
 
 @pytest.mark.parametrize("name", KEYED)

@@ -223,6 +223,12 @@ class OnlineEngine(Engine):
         status = response.status_code
         if status in RETRY_STATUSES:
             raise Transient(f"HTTP {status}", _retry_after(response.headers.get("Retry-After")))
+        if 300 <= status < 400:  # never followed (a key or the text sent on to another host): said as such,
+            target = urllib.parse.urlsplit(response.headers.get("Location") or "").netloc or "?"  # not "not audio"
+            raise TTSError(bilingual(
+                f"HTTP {status}: {self.SERVICE} chuyển yêu cầu sang địa chỉ khác ({target}), không đi theo: kiểm tra "
+                "'url' trong hồ sơ giọng (hoặc bỏ dòng đó để dùng địa chỉ mặc định), hay mạng có chặn và chuyển hướng",
+                f"HTTP {status}: redirected to {target}, not followed"))
         if status in (401, 403) and self.NEEDS_KEY:  # a keyless service (gTTS) refusing is not a key's fault
             raise TTSError(bilingual(f"HTTP {status}: khóa API {self.SERVICE} sai, hết hạn hoặc hết hạn mức",
                                      f"HTTP {status}: the {self.SERVICE} key was refused"))
