@@ -304,6 +304,7 @@ def test_a_refused_key_fails_at_once_and_never_shows_the_key(name, fake, tmp_pat
         engine.synthesize(SENTENCE)
     assert "401" in caught.value.message and "khóa" in caught.value.message
     assert "khoa-sai-987654321" not in caught.value.message and KEY not in caught.value.message
+    assert f"BROADCAST_{name.upper()}_KEY" in caught.value.message  # where a new key goes
     assert len(fake.requests) == 1 and engine.retries == 0
 
 
@@ -369,6 +370,7 @@ def test_a_bad_answer_is_retried_then_the_sentence_fails(name, bad, fake, tmp_pa
     with pytest.raises(TTSError) as caught:
         engine.synthesize(SENTENCE)
     assert "sau 3 lần thử" in caught.value.message and engine.retries == 2
+    assert "dựng lại sau" in caught.value.message and "fallback:" in caught.value.message  # what to do
 
 
 @pytest.mark.parametrize("name", ENGINES)

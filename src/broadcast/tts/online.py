@@ -51,6 +51,11 @@ SECRETS_ENV = "BROADCAST_SECRETS"
 DEFAULT_SECRETS = Path("~/.config/broadcast/secrets.yaml")
 
 
+# what to do when a service did not answer after every retry (busy, down, the network)
+AGAIN_LATER = ("dựng lại sau: các câu đã đọc được vẫn giữ trong bộ nhớ đệm, không phải đọc lại; hoặc đặt "
+               "'fallback: <giọng ngoại tuyến>' trong hồ sơ giọng ở voices/ để giọng đó đọc thay khi dịch vụ lỗi")
+
+
 class Transient(Exception):
     """A failure worth trying again (after `retry_after` seconds when the service said so)."""
 
@@ -179,7 +184,7 @@ class OnlineEngine(Engine):
                 self.sleep(delay)
         with self._count_lock:
             self._given_up += 1
-        raise TTSError(self._failed(sentence, last, attempts))
+        raise TTSError(self._failed(sentence, last, attempts, AGAIN_LATER))
 
     def stop(self) -> None:
         self._stopping.set()
@@ -197,8 +202,9 @@ class OnlineEngine(Engine):
             why = bilingual(f"âm thanh nhận về gần như im lặng ({level_dbfs(clip):.0f} dBFS)", "near-silent answer")
         return (None, why) if why else (clip, "")
 
-    def _failed(self, sentence: str, why: str, attempts: int) -> str:
-        return bilingual(f"{self.SERVICE} không đọc được câu {sentence_label(sentence)} sau {attempts} lần thử: {why}",
+    def _failed(self, sentence: str, why: str, attempts: int, advice: str = "") -> str:
+        return bilingual(f"{self.SERVICE} không đọc được câu {sentence_label(sentence)} sau {attempts} lần thử: {why}"
+                         + (f"; {advice}" if advice else ""),
                          f"{self.SERVICE} failed on this sentence after {attempts} attempt(s)")
 
     # HTTP, as every subclass needs it ---------------------------------------------------------------
@@ -230,8 +236,11 @@ class OnlineEngine(Engine):
                 "'url' trong hồ sơ giọng (hoặc bỏ dòng đó để dùng địa chỉ mặc định), hay mạng có chặn và chuyển hướng",
                 f"HTTP {status}: redirected to {target}, not followed"))
         if status in (401, 403) and self.NEEDS_KEY:  # a keyless service (gTTS) refusing is not a key's fault
-            raise TTSError(bilingual(f"HTTP {status}: khóa API {self.SERVICE} sai, hết hạn hoặc hết hạn mức",
-                                     f"HTTP {status}: the {self.SERVICE} key was refused"))
+            raise TTSError(bilingual(
+                f"HTTP {status}: khóa API {self.SERVICE} sai, hết hạn hoặc hết hạn mức: lấy khóa mới ở trang của "
+                f"{self.SERVICE}, đặt vào biến môi trường {self.key_env()} hoặc dòng '{self.NAME}: KHÓA' trong tệp "
+                f"bí mật ngoài dự án ({SECRETS_ENV}, mặc định {DEFAULT_SECRETS})",
+                f"HTTP {status}: the {self.SERVICE} key was refused"))
         if status >= 400:
             raise TTSError(bilingual(f"HTTP {status}: {self.SERVICE} từ chối yêu cầu: "
                                      f"{self._redact(response.text[:200])}", f"HTTP {status}: request refused"))
