@@ -116,9 +116,10 @@ def test_a_file_whose_digest_is_wrong_is_never_installed(voice_files, data_dir):
 
 def test_unknown_and_hostile_names_are_refused(voice_files, data_dir):
     repo = Repository(dict(voice_files))
-    assert "không có giọng" in run("voices", "install", "vi_VN-khong-co", "--base-url", repo.url).output
+    unknown = run("voices", "install", "vi_VN-khong-co", "--base-url", repo.url)
+    assert unknown.exit_code == 2 and "không có giọng" in unknown.output  # a wrong argument: 2, as README says
     hostile = run("voices", "install", "../../etc/passwd", "--base-url", repo.url)
-    assert hostile.exit_code != 0 and "không hợp lệ" in hostile.output
+    assert hostile.exit_code == 2 and "không hợp lệ" in hostile.output and "Cách sửa" in hostile.output
     assert not data_dir.exists() or not any(data_dir.rglob("*passwd*"))
 
 

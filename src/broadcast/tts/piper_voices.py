@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..errors import UsageError
 from .base import TTSError, bilingual
 
 DEFAULT_BASE_URL = "https://huggingface.co/rhasspy/piper-voices/resolve/main"
@@ -60,7 +61,9 @@ def install(name: str, base_url: str = DEFAULT_BASE_URL, progress: Progress | No
     """Download voice `name` into the data folder (resuming, verified); returns the model's path."""
     import requests
 
-    _checked_name(name)
+    if not NAME_RE.fullmatch(name or ""):  # a wrong argument, as a wrong option is: exit 2
+        raise UsageError(f"tên giọng Piper '{name}' không hợp lệ (invalid Piper voice name)", field="NAME",
+                         fix="viết tên đầy đủ như trong danh mục, ví dụ vi_VN-vais1000-medium")
     base = base_url.rstrip("/")
     try:
         catalogue = requests.get(f"{base}/voices.json", timeout=timeout)
@@ -70,7 +73,8 @@ def install(name: str, base_url: str = DEFAULT_BASE_URL, progress: Progress | No
         raise TTSError(bilingual(f"không đọc được danh mục giọng {base}/voices.json: {type(e).__name__}",
                                  "cannot read the voice catalogue")) from None
     if not isinstance(entry, dict) or not isinstance(entry.get("files"), dict):
-        raise TTSError(bilingual(f"danh mục không có giọng '{name}'", f"no voice '{name}' in the catalogue"))
+        raise UsageError(f"danh mục không có giọng '{name}' (no such voice in the catalogue)", field="NAME",
+                         fix=f"xem tên các giọng tiếng Việt trong {base}/voices.json (ví dụ vi_VN-vais1000-medium)")
     folder = data_folder()
     folder.mkdir(parents=True, exist_ok=True)
     wanted = {rel: info for rel, info in entry["files"].items() if rel.endswith((".onnx", ".onnx.json"))}
