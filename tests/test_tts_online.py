@@ -360,6 +360,7 @@ def test_an_answer_of_another_shape_fails_the_sentence_with_the_service_named(na
     with pytest.raises(TTSError) as caught:
         engine.synthesize(SENTENCE)
     assert ("FPT.AI" if name == "fpt" else "Zalo AI") in caught.value.message
+    assert "báo lỗi: (" not in caught.value.message and "None" not in caught.value.message  # what came back
 
 
 @pytest.mark.parametrize("name", ENGINES)

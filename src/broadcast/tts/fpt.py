@@ -39,6 +39,8 @@ class FptEngine(OnlineEngine):
         except ValueError:
             raise Transient(bilingual("FPT.AI trả lời không phải JSON", "FPT.AI answered without JSON")) from None
         if not isinstance(data, dict) or data.get("error") not in (0, None) or not data.get("async"):
-            message = data.get("message") if isinstance(data, dict) else ""
-            raise TTSError(bilingual(f"FPT.AI báo lỗi: {str(message)[:200]}", "FPT.AI refused the text"))
+            message = data.get("message") if isinstance(data, dict) else None
+            # an answer of another shape (a list, null) or without a message still says what came back
+            said = str(message)[:200] if message else f"câu trả lời không như mong đợi: {str(data)[:120]}"
+            raise TTSError(bilingual(f"FPT.AI báo lỗi: {said}", "FPT.AI refused the text"))
         return self.wait_for_file(str(data["async"]))
