@@ -483,3 +483,14 @@ def test_a_word_in_a_commune_file_saved_in_nfd_is_reported_in_that_file(project)
         result = run("lint", "--project", str(root))
         warning = next((line for line in result.output.splitlines() if "Kpăm" in line), "")
         assert warning.startswith(f"{COMMUNE}:1"), (form, result.output)
+
+
+def test_a_province_schedule_that_does_not_exist_is_one_error_at_its_line(project):
+    """It was also "xã chưa có lịch phát" for each of the province's communes (65 of them in Lạng Sơn)."""
+    root = project({PROVINCE: 'province: {name: "Lạng Sơn", code: "20"}\nschedule: sang-chieuu\n'})
+    result = run("lint", "--project", str(root))
+    assert result.exit_code == 2, result.output
+    assert f"{PROVINCE}:2" in result.output and "sang-chieuu" in result.output
+    assert "chưa có lịch phát" not in result.output
+    root = project({PROVINCE: 'province: {name: "Lạng Sơn", code: "20"}\n'})  # none at all: the commune says so
+    assert "chưa có lịch phát" in run("lint", "--project", str(root)).output

@@ -451,7 +451,9 @@ def _make_locale(loading: LoadProblems, path: Path, folder: str, province: tuple
         return c[key] if c[key] is not None else p[key]
 
     schedule = inherited("schedule")
-    if schedule is None:
+    # one the commune or its province names but that does not exist is reported there, once (it was
+    # also "no schedule" for each of a province's 65 communes)
+    if schedule is None and "schedule" not in c_data and "schedule" not in p_data:
         loading.add(path, c_data.line, "schedule", "xã chưa có lịch phát (no schedule)",
                    "thêm 'schedule: <id lịch>' vào tệp xã hoặc _province.yaml của tỉnh")
     contacts = {key: c["contacts"].get(key, Contact()).over(p["contacts"].get(key, Contact()))
