@@ -279,6 +279,17 @@ def test_no_python_wording(body: str) -> None:
     _editor_text(message, fix)
 
 
+@pytest.mark.parametrize("body", [
+    "{{ 'Cảnh báo lừa đảo'|truncate(-5) }}",  # the filter asserts its own arguments
+    "{{ 'Cảnh báo lừa đảo'|truncate(9, leeway=-1) }}",
+    "{{ cycler() }}",  # a RuntimeError: at least one item
+])
+def test_a_filter_refusing_its_arguments_is_a_render_error_at_its_line(body: str) -> None:
+    line, message, fix = _problem("A.\nB.\n" + body)
+    assert line == _line(3)
+    _editor_text(message, fix)
+
+
 # -- 3. a body that airs nothing -----------------------------------------------------
 
 @pytest.mark.parametrize("body", [

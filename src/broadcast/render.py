@@ -593,7 +593,9 @@ def render(script: Script, locale: Locale, week: Week) -> str:
                           "nesting or recursion too deep") from None
     except MemoryError as exc:
         raise _over_limit(script, locale, exc, "mẫu cần quá nhiều bộ nhớ", "out of memory") from None
-    except (TemplateError, TypeError, ValueError, ArithmeticError, AttributeError, LookupError) as exc:
+    # AssertionError: a filter's own check (truncate(-5)); RuntimeError: an empty cycler()
+    except (TemplateError, TypeError, ValueError, ArithmeticError, AttributeError, LookupError, AssertionError,
+            RuntimeError) as exc:
         vi, en = _plain(exc)
         raise _error(script, locale, _template_line(exc, script), f"lỗi khi dựng nội dung: {vi} ({en})",
                      "kiểm tra lại biểu thức trong {{ }}; ghép chữ với số bằng dấu ~, "
@@ -809,7 +811,7 @@ def _plain(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, TypeError):
         return ("phép tính hoặc bộ lọc dùng sai loại giá trị, ví dụ cộng chữ với số",
                 "a value of the wrong kind, e.g. text added to a number")
-    if isinstance(exc, ValueError):
+    if isinstance(exc, ValueError | AssertionError):
         return "giá trị không hợp lệ cho phép tính hoặc bộ lọc này", "a value this operation cannot take"
     if isinstance(exc, LookupError):
         return "không có phần tử này", "no such item"
