@@ -193,7 +193,7 @@ class Normaliser:
             guard = "(?=[" + re.escape("".join(sorted(first))) + "])"
             alternatives.insert(0, f"(?P<special>{guard}(?:{'|'.join(keys)}))")
         self.pattern = re.compile("|".join(alternatives))
-                self.dotted = frozenset(k for k in lexicon.abbreviations if k.endswith(".")) | _WARD_KEYS
+        self.dotted = frozenset(k for k in lexicon.abbreviations if k.endswith(".")) | _WARD_KEYS
         # Abbreviations of dashed pieces ("NĐ-CP"), piece by piece: a code is matched against them in one
         # walk from each of its pieces (joining every run of its pieces to look it up was cubic in their
         # number: "12/NĐ-NĐ-...", 2,400 characters, took 4 s, ten times that an hour). "" ends a key.
