@@ -217,6 +217,9 @@ BROKEN += [
                            "\n\n  Gọi 0912.345.678 ngay.\n"}, f"{SCRIPT}:12", "0912.345.678"),
     ("plain-body-undefined", {SCRIPT: script().split("body: |")[0] + "body: Kính thưa bà con.\n  Dòng hai.\n\n"
                               "  Dòng ba {{ bar }}.\n"}, f"{SCRIPT}:10", "bar"),
+    # markup whose readings say nothing: it aired the chime alone, and the build stopped at an empty clip
+    ("markup-saying-nothing", {SCRIPT: script("[đọc: UBND | ]\n[nguyên văn: ...]")}, f"{SCRIPT}:8",
+     "không có lời nào"),
     ("full-width-colon", {SCRIPT: script(title="Cảnh báo").replace("title:", "title：")}, f"{SCRIPT}:2", "':'"),
 ]
 

@@ -72,6 +72,14 @@ def test_markup_say() -> None:
     assert normalize("Xã [đọc: na phạc].") == "Xã na phạc."
 
 
+def test_markup_that_says_no_word_is_no_part() -> None:
+    # a part of punctuation only was synthesised as an empty clip: the build stopped at it, blamed
+    # as a damaged recording
+    text = "Kính thưa bà con.\n\n[nguyên văn: ...]\n\n[đọc: x | .]\n\nHết."
+    assert speak(text).parts == ("Kính thưa bà con.", "Hết.")
+    assert speak("[đọc: UBND | ] [nguyên văn: ...] [từng số: -]").parts == ()
+
+
 def test_markup_keywords_without_diacritics() -> None:
     assert normalize("[tung so: 113] [nguyen van: 24/7] [doc: a | bê]") == "một một ba 24/7 bê."
 

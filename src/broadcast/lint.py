@@ -14,7 +14,7 @@ from typing import Any
 
 from . import phones
 from .errors import TTSError
-from .messages import reminder_speech, said, unclosed_markup_problems
+from .messages import reminder_speech, said, silent_problems, unclosed_markup_problems
 from .model import HasProblems, Locale, Problem, Project, Script, Week
 from .plan import NotAiring, estimate_seconds, plan_week
 from .project import read_project
@@ -101,6 +101,10 @@ def check_scripts(project: Project, scripts: list[Script], locales: list[Locale]
                         problems.append(_ambiguous_problem(script, line, finding))
                 else:
                     unread.setdefault((finding.kind, finding.token), _Unread(finding)).add(script, locale)
+            for problem in silent_problems(script, locale, speech):  # the same mistake once, not once per commune
+                if (problem.file, problem.line, problem.field) not in seen:
+                    seen.add((problem.file, problem.line, problem.field))
+                    problems.append(problem)
             for problem in unclosed_markup_problems(script, text):  # it would be read aloud as written
                 if (script.file, problem.line, problem.message) not in seen:
                     seen.add((script.file, problem.line, problem.message))

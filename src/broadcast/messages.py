@@ -83,6 +83,7 @@ def speak_messages(project: Project, week: Week, locales: list[Locale],
             speech = speak(text, lexicon)
             unlisted += phones.check_message(script, locale, text, numbers, speech)
             problems += [p for p in unclosed_markup_problems(script, text) if p not in problems]
+            problems += [p for p in silent_problems(script, locale, speech) if p not in problems]
             messages.append(Message(script, locale, voice, speech, written(text)))
     problems += phones.problems(unlisted)
     if problems:
@@ -134,6 +135,18 @@ def unclosed_markup_problems(script: Script, text: str) -> list[Problem]:
     """`[đọc: ...` with no `]` in a rendered text: an error at the script line that has it (the
     voice would read the bracket and the markup aloud)."""
     return [_unclosed(script, number, fragment) for number, fragment in unclosed_markup(text)]
+
+
+def silent_problems(script: Script, locale: Locale, speech: Speech) -> list[Problem]:
+    """A text with words that says none once its markup is read ("[đọc: UBND | ]", "[nguyên văn: ...]"):
+    an error at the body, as a body rendering to no words is (it aired a chime and the reminder; the
+    build stopped at an empty clip, blamed as a damaged recording)."""
+    if speech.parts:
+        return []
+    return [Problem(script.file, script.line_of(1), "body",
+                    f"nội dung cho xã {locale.id} không có lời nào để đọc sau khi đọc các phần đánh dấu: loa sẽ chỉ "
+                    "phát tiếng chuông (nothing to say once the markup is read)",
+                    "viết nội dung bằng chữ vào body; mỗi phần [đọc: chữ viết | cách đọc] cần có cách đọc bằng chữ")]
 
 
 def _unclosed(script: Script, number: int, fragment: str) -> Problem:

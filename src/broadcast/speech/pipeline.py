@@ -141,7 +141,9 @@ def _sentences(spoken: str, dotted: frozenset[str],
     # "?" or "." where the source had none, and a second pass would cut there.
     for piece in _split(tidy(spoken), dotted):
         text = restore(piece, table)
-        parts = tuple(p for p in (" ".join(x.split()) for x in text.split(PAUSE)) if p)
+        # a part with no letter or digit says nothing (a voice makes no sound of "..."): what markup
+        # gave ("[nguyên văn: ...]", "[đọc: x | .]") is left out as punctuation written plainly is
+        parts = tuple(p for p in (" ".join(x.split()) for x in text.split(PAUSE)) if any(c.isalnum() for c in p))
         if not parts:
             continue
         if parts[-1][-1] not in TERMINAL:
