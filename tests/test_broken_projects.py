@@ -175,6 +175,9 @@ BROKEN += [
     ("param-unknown", {VOICE: "id: espeak-vi\nengine: espeak\nparams:\n  voice: vi\n  pich: 50\n"}, f"{VOICE}:5",
      "pitch"),
     ("engine-unknown", {VOICE: "id: espeak-vi\nengine: espeek\n"}, f"{VOICE}:2", "espeak, fpt, gtts"),
+    # the station's line of punctuation alone: the build's first program ended in a traceback
+    ("opening-says-nothing", {"broadcast.yaml": "name: Thử\nopening: '...'\n"}, "broadcast.yaml:2", "lời mở đầu"),
+    ("closing-says-nothing", {"broadcast.yaml": "name: Thử\nclosing: '!'\n"}, "broadcast.yaml:2", "lời kết thúc"),
     ("min-airings-zero", {"broadcast.yaml": "name: Thử\nmin_airings: 0\n"}, "broadcast.yaml:2", "min_airings"),
     ("repeat-nine", {SCRIPT: script(repeat="9")}, f"{SCRIPT}:6", "1–5"),
     ("schedule-id-mismatch", {SCHEDULE: schedule("{name: sang, start: '06:00', minutes: 15}",
@@ -518,3 +521,17 @@ def test_a_long_string_named_by_many_aliases_is_scanned_once(project, monkeypatc
     assert result.exit_code == 0, result.output
     assert sum(scanned) < 2 * (root / COMMUNE).stat().st_size, sum(scanned)
     assert result.output.count(f"{COMMUNE}:4: cảnh báo [placeholder]") == 1, result.output
+
+
+def test_a_station_line_that_says_nothing_once_its_markup_is_read_is_named_not_a_traceback(project):
+    from broadcast.errors import ContentError
+    from broadcast.messages import speak_messages
+    from broadcast.model import Week
+    from broadcast.project import load_project
+
+    root = project({"broadcast.yaml": "name: Thử\nclosing: '[nguyên văn: !!!]'\n"})
+    loaded = load_project(root)
+    with pytest.raises(ContentError) as caught:
+        speak_messages(loaded, Week(2026, 49), list(loaded.locales), list(loaded.scripts))
+    assert [(p.file, p.field) for p in caught.value.problems] == [("broadcast.yaml", "closing")]
+    assert "lời kết thúc" in caught.value.problems[0].message

@@ -90,10 +90,15 @@ def speak_messages(project: Project, week: Week, locales: list[Locale],
         raise ContentError(problems)
     settings = project.settings
     lexicon = project.readings(project.lexicon, settings.default_voice)  # the station's lines: the default voice
-    announcements = Announcements(speak(settings.opening, lexicon) if settings.opening else None,
-                                  speak(settings.closing, lexicon) if settings.closing else None,
-                                  reminder_speech(project))
-    return messages, announcements
+    lines = {key: speak(text, lexicon) if text else None
+             for key, text in (("opening", settings.opening), ("closing", settings.closing))}
+    names = {"opening": "lời mở đầu", "closing": "lời kết thúc"}
+    silent = [Problem("broadcast.yaml", 0, key, f"{names[key]} không có lời nào để đọc sau khi đọc các phần đánh "
+                      "dấu (nothing to say once the markup is read)", "viết một câu bằng chữ, hoặc xóa dòng này")
+              for key, speech in lines.items() if speech is not None and not speech.parts]
+    if silent:
+        raise ContentError(silent)
+    return messages, Announcements(lines["opening"], lines["closing"], reminder_speech(project))
 
 
 def reminder_speech(project: Project) -> Speech:

@@ -350,6 +350,15 @@ def _check_public_url(value: str) -> tuple[str, str] | None:
     return None
 
 
+def _says_something(value: str, what: str) -> tuple[str, str] | None:
+    """The station's line, when given, has a word to say: one of punctuation alone ("...") stopped the
+    build with a traceback at the first program."""
+    if value and not any(c.isalnum() for c in value):
+        return (f"{what} '{value[:20]}' không có chữ nào để đọc (nothing to say)",
+                "viết một câu bằng chữ, hoặc xóa dòng này nếu đài không cần")
+    return None
+
+
 _DEFAULTS = Settings(name="", preset=get_preset(DEFAULT_PRESET))
 
 SETTINGS = Schema({
@@ -359,8 +368,8 @@ SETTINGS = Schema({
     "default_voice": Ref("voices", "giọng đọc", default=_DEFAULTS.default_voice),
     "preset": PresetName(default=_DEFAULTS.preset),
     "min_airings": Type(int, default=_DEFAULTS.min_airings, low=1),
-    "opening": Text(default=""),
-    "closing": Text(default=""),
+    "opening": Text(default="", check=lambda v: _says_something(v, "lời mở đầu")),
+    "closing": Text(default="", check=lambda v: _says_something(v, "lời kết thúc")),
     "approval": Choice(("off", "required"), default="off"),
     "public_url": Line(default="", check=_check_public_url),
 }, build=lambda v: Settings(**{**v, "public_url": v["public_url"].rstrip("/")}))
