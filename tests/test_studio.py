@@ -653,6 +653,29 @@ def test_commune_form_changes_only_what_it_shows(tmp_path):
     assert 'value="thôn Bản Lăng"' in bad.text and path.read_text(encoding="utf-8") == text
 
 
+def test_commune_form_keeps_lists_dates_and_mappings_as_written(tmp_path):
+    """A list variable was shown as its Python text and saved back as that text (a template's loop then
+    read it letter by letter), a date came back as text ('|ngay' failed), and the text of a list named
+    by aliases ran to gigabytes in the page."""
+    commune = ("name: Xã Chi Lăng\ncode: '06463'\nvars:\n  thon: [Thôn Nà Pậu, Thôn Bản Chang]\n"
+               "  han: 2025-01-31\n  nhom: {a: 1}\n  s: &s " + "x" * 3_000 + "\n  lap:\n" + "    - *s\n" * 2_000)
+    root = _project(tmp_path, {"locales/lang-son/xa-chi-lang.yaml": commune})
+    client = _client(root)
+    path = root / "locales" / "lang-son" / "xa-chi-lang.yaml"
+    html = client.get("/xa/lang-son/xa-chi-lang").text
+    assert len(html) < 5 * len(commune)  # the list of 2,000 aliases of 3 KB is not written out (6 MB)
+    shown = {m[1]: _unescape(m[2]) for m in re.finditer(r'name="(var_(?:key|value)_\d+)" value="([^"]*)"', html)}
+    assert "(danh sách 2 mục: sửa trong tệp)" in shown.values() and "2025-01-31" in shown.values()
+    sha = re.search(r'name="sha" value="([^"]+)"', html).group(1)
+    form = {"csrftoken": _token(client), "sha": sha, "name": "Xã Chi Lăng", "station": "Đài xã Chi Lăng",
+            "police_name": "", "police_phone": "", **shown}
+    saved = client.post("/xa/lang-son/xa-chi-lang", data=form)
+    assert saved.status_code == 303, saved.text[:500]
+    text = path.read_text(encoding="utf-8")
+    assert "station: Đài xã Chi Lăng" in text
+    assert "vars:" + commune.split("vars:")[1] in text
+
+
 def test_commune_form_checks_phone_numbers_like_lint_and_keeps_the_file_until_clean(client, root):
     path = root / "locales" / "lang-son" / "xa-chi-lang.yaml"
     before = path.read_text(encoding="utf-8")

@@ -15,6 +15,7 @@ import io
 import os
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -157,10 +158,21 @@ def _merge(data: CommentedMap, fields: dict[str, Any]) -> None:
 
 def _same_text(written: Any, typed: str) -> bool:
     """Whether a form's text is the value the file holds: a body but for its final newline, or a
-    number the form shows as text (12 stays 12, not '12')."""
+    value the form shows as text (`shown`: 12 stays 12, not '12'; a date stays a date; a list stays
+    the list, not the text of it)."""
     if isinstance(written, str):
         return "\n" in typed and written.rstrip() == typed.rstrip()
-    return isinstance(written, (int, float)) and not isinstance(written, bool) and str(written) == typed
+    return shown(written) == typed
+
+
+def shown(value: Any) -> str:
+    """A value of a file as a form's one-line field shows it: a list or a mapping only by its size (the
+    text of one named by aliases ran to gigabytes; it is edited in the file), anything else as text."""
+    if isinstance(value, Mapping):
+        return f"(nhóm {len(value)} khóa: sửa trong tệp)"
+    if isinstance(value, list | tuple | set):
+        return f"(danh sách {len(value)} mục: sửa trong tệp)"
+    return "" if value is None else str(value)
 
 
 def script_fields(form: dict[str, str]) -> dict[str, Any]:

@@ -102,6 +102,7 @@ class Studio:
         # times as the stations read them (the project's time zone), whatever the server's clock zone
         self.env.filters["when"] = lambda t: datetime.fromtimestamp(t, ZoneInfo(self.timezone)).strftime(
             "%d/%m/%Y %H:%M") if t else ""
+        self.env.filters["shown"] = edit.shown
         self.env.globals.update(LEVEL_NAMES=LEVEL_NAMES, STATE_NAMES=STATE_NAMES, ROLE_NAMES=records.ROLE_NAMES)
         self._zone: tuple[int, str] = (0, "")
         self.job: BuildJob | None = None
