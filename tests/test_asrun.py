@@ -238,3 +238,36 @@ def test_a_file_name_from_a_station_log_is_never_a_formula_in_the_report(tmp_pat
     _, csv_path = write_report(WEEK, [CommuneReport(COMMUNE, [], plays)], tmp_path)
     rows = list(csv.DictReader(io.StringIO(csv_path.read_text(encoding="utf-8-sig"))))
     assert [(r["file"], r["title"]) for r in rows] == [("'=HYPERLINK(CHAR(104),\"bấm\")", "'=1+2"), ("'@SUM(A1)", "")]
+
+
+def test_a_console_csv_of_start_times_only_reports_its_plays_as_aired(week, tmp_path):
+    """The README's console export, 'date, time, file or title', without an end or a length: every
+    file of every program it names was reported 'không phát' (missed), as if nothing had aired."""
+    root = tmp_path / "p"
+    shutil.copytree(week, root, ignore=shutil.ignore_patterns("asrun"))
+    programs = sorted(_programs(_plan(root)).items())
+    lines = ["Ngày,Giờ,Tệp"] + [f"{start:%d/%m/%Y},{start:%H:%M:%S},{name}" for name, (start, _) in programs[1:]]
+    console = tmp_path / "ban-dieu-khien.csv"
+    console.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert run("asrun", "import", str(console), "--locale", COMMUNE, "--project", str(root)).exit_code == 0
+    assert run("asrun", "report", "--week", WEEK, "-o", str(tmp_path / "r"), "--project", str(root)).exit_code == 0
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "r" / f"phat-thuc-te-{WEEK}.csv").read_text(encoding="utf-8-sig"))))
+    by_program: dict[str, set[str]] = {}
+    for row, plan_row in zip(rows, _plan(root)):
+        by_program.setdefault(plan_row["program"], set()).add(row["status"])
+    assert by_program[programs[0][0]] == {"missed"}  # the one program the console did not name
+    assert all(by_program[name] == {"aired"} for name, _ in programs[1:]), by_program
+
+
+def test_a_liquidsoap_start_with_no_end_is_still_not_aired_whole(week, tmp_path):
+    """A program the player stopped (a start, then the log ends) is not taken as aired to its end."""
+    root = tmp_path / "p"
+    shutil.copytree(week, root, ignore=shutil.ignore_patterns("asrun"))
+    name, (start, _) = sorted(_programs(_plan(root)).items())[0]
+    log = tmp_path / "liquidsoap.log"
+    log.write_text(_liquidsoap_line(start, "bat-dau", name) + "\n", encoding="utf-8")
+    assert run("asrun", "import", str(log), "--locale", COMMUNE, "--project", str(root)).exit_code == 0
+    assert run("asrun", "report", "--week", WEEK, "-o", str(tmp_path / "r"), "--project", str(root)).exit_code == 0
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "r" / f"phat-thuc-te-{WEEK}.csv").read_text(encoding="utf-8-sig"))))
+    program = [r for r, plan_row in zip(rows, _plan(root)) if plan_row["program"] == name]
+    assert program and "aired" not in {r["status"] for r in program}

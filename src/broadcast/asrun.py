@@ -7,7 +7,8 @@ kept across imports, the same play never twice):
   event (`bat-dau` start, `ket-thuc` end) and the file; an interrupted program (an emergency cut in)
   is two plays of one file;
 - a CSV exported by an IP loudspeaker console: a date, a time, and a file or a title (headers in
-  Vietnamese or English; an end or a duration when the console gives one).
+  Vietnamese or English; an end or a duration when the console gives one: without either, a play
+  is taken to have aired whole, and only a miss or a late start can be seen).
 
 The report compares, for one published week, each file the commune's `lich-phat-song.csv` planned
 (the station's lines and every message, at its planned start and length) with those plays: aired,
@@ -159,12 +160,13 @@ def _liquidsoap_plays(text: str, source: str) -> list[Play]:
             continue
         name = path.replace("\\", "/").rsplit("/", 1)[-1]
         if event == "bat-dau":
-            if name in open_:  # a start with no end: the player stopped (cut short)
-                plays.append(Play(open_.pop(name), None, name, source=source))
+            if name in open_:  # a start with no end: the player stopped (cut short), when is not known
+                start = open_.pop(name)
+                plays.append(Play(start, start, name, source=source))
             open_[name] = at
         elif event == "ket-thuc" and name in open_:
             plays.append(Play(open_.pop(name), at, name, source=source))
-    plays += [Play(start, None, name, source=source) for name, start in open_.items()]
+    plays += [Play(start, start, name, source=source) for name, start in open_.items()]
     if problems:
         raise ContentError(problems)
     return sorted(plays, key=lambda p: p.start)
@@ -332,7 +334,7 @@ def compare(locale_id: str, plan: list[Planned], plays: list[Play], late_after: 
             report.unplanned.append(play)
             continue
         line = min(candidates, key=lambda c: (c.aired_start is not None, abs((c.planned.start - play.start).total_seconds())))
-        seconds = (play.end - play.start).total_seconds() if play.end else 0.0
+        seconds = (play.end - play.start).total_seconds() if play.end else line.planned.seconds  # no end: whole
         if line.aired_start is None or play.start < line.aired_start:
             line.aired_start = play.start
         line.aired_seconds += seconds
@@ -341,9 +343,11 @@ def compare(locale_id: str, plan: list[Planned], plays: list[Play], late_after: 
 
 def _cover(lines: list[Line], play: Play) -> None:
     """A play of a program: the files it reached, at their offsets. A resumed program (two plays of one
-    file) continues where the first play stopped."""
-    seconds = (play.end - play.start).total_seconds() if play.end else 0.0
+    file) continues where the first play stopped. A play whose log gives no end (a console that
+    logs only starts) airs the rest of the program."""
     done = sum(line.aired_seconds for line in lines)  # how far earlier plays of this program got
+    seconds = (play.end - play.start).total_seconds() if play.end \
+        else max(line.planned.offset + line.planned.seconds for line in lines) - done
     for line in lines:
         begin, length = line.planned.offset, line.planned.seconds
         covered = max(0.0, min(begin + length, done + seconds) - max(begin, done))
