@@ -113,6 +113,7 @@ def test_only_an_emergency_script_into_a_published_week(tmp_path):
     root = make_project(tmp_path / "p", {"scripts/bao-dong.yaml": EMERGENCY})
     unpublished = run("emergency", "bao-dong", "--week", WEEK, "--project", str(root))
     assert unpublished.exit_code == 2 and "chưa được phát hành" in unpublished.output
+    assert "dựng tuần đó trước" in unpublished.output  # not 'dựng tuần trước', 'build last week'
     assert run("build", "--week", WEEK, "--jobs", "1", "--project", str(root)).exit_code == 0
     normal = run("emergency", "canh-bao", "--week", WEEK, "--project", str(root))
     assert normal.exit_code == 2 and "không phải khẩn cấp" in normal.output and "Traceback" not in normal.output

@@ -242,6 +242,8 @@ def test_a_bundle_of_a_week_not_published_is_a_clear_error(tmp_path):
     root = _project(tmp_path)
     result = run("bundle", "--week", WEEK, "--project", str(root))
     assert result.exit_code == 2 and "chưa được phát hành" in result.output
+    # 'dựng tuần trước' read as 'build last week': the fix names that week
+    assert f"dựng tuần đó trước: broadcast build --week {WEEK}" in result.output, result.output
 
 
 def test_a_published_file_damaged_since_is_never_bundled(tmp_path):

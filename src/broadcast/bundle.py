@@ -70,7 +70,7 @@ def write_bundles(output: Path, week: Week, locales: list[str], project_name: st
         entries = manifest.published(folder)
         if not entries:
             raise UsageError(f"tuần {week.id} chưa được phát hành (no published week)",
-                             fix=f"dựng tuần trước: broadcast build --week {week.id}")
+                             fix=f"dựng tuần đó trước: broadcast build --week {week.id}")
         published = sorted({e.locale for e in entries.values() if e.locale})
         missing = [loc for loc in locales if loc not in published]
         if missing:

@@ -83,7 +83,7 @@ def publish_emergency(project: Project, week: Week, script: Script, locales: lis
         previous = manifest.published(folder)
         if not previous:
             raise UsageError(f"tuần {week.id} chưa được phát hành (no published week)",
-                             fix=f"dựng tuần trước: broadcast build --week {week.id}")
+                             fix=f"dựng tuần đó trước: broadcast build --week {week.id}")
         on_air = {e.locale for e in previous.values() if e.locale}
         chosen = [loc for loc in locales if loc.id in on_air]
         result.failures += [f"{loc.id}: chưa có trong tuần {week.id} đã phát hành (not in the published week)"
