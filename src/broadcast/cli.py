@@ -505,7 +505,8 @@ def bundle(project_dir: Path | None, week: str | None, locale_ids: tuple[str, ..
     """Đóng gói tuần đã phát hành: mỗi xã một tệp .zip để chép về đài.
 
     Writes output/bundles/<week>/<province>_<commune>.zip for each commune (all when none is named): the
-    commune's published files, a Vietnamese README for the operator and a SHA256SUMS list.
+    commune's published files, HUONG-DAN.txt (the operator's instructions, in Vietnamese) and a
+    SHA256SUMS list.
     """
     workspace = _workspace(project_dir)
     bundles = workspace.bundle(workspace.week(week), locale_ids, provinces)
@@ -556,7 +557,8 @@ def asrun_import(logs: tuple[Path, ...], locale_id: str, project_dir: Path | Non
 @click.option("--week", metavar="YYYY-Www", help="Tuần đã phát, ví dụ 2026-W49 (mặc định: tuần trước). "
                                                    "Default: last week, the one that has aired.")
 @click.option("--tolerance", type=float, default=60.0, show_default=True, help="Muộn quá bao nhiêu giây. Late after.")
-@click.option("-o", "out", type=click.Path(file_okay=False, path_type=Path), help="Thư mục ghi báo cáo.")
+@click.option("-o", "out", type=click.Path(file_okay=False, path_type=Path),
+              help="Thư mục ghi báo cáo (mặc định: asrun/bao-cao/ trong dự án). Report folder.")
 def asrun_report(project_dir: Path | None, week: str | None, tolerance: float, out: Path | None) -> None:
     """Báo cáo phát thực tế so với lịch: không phát, muộn, bị cắt, ngoài lịch (HTML để in, CSV)."""
     workspace = _workspace(project_dir)
