@@ -211,6 +211,8 @@ def test_a_bundle_copied_to_the_station_verifies_and_a_damaged_copy_does_not(wee
     guide = (folder / "HUONG-DAN.txt").read_bytes()  # as old Notepad reads it: a BOM, CRLF lines
     assert guide.startswith(b"\xef\xbb\xbf") and b"\r\n" in guide and b"\n" not in guide.replace(b"\r\n", b"")
     assert "broadcast verify" in guide.decode("utf-8-sig")
+    first = min(p.name for p in folder.glob("*.mp3") if not p.name.startswith("KHAN-CAP"))
+    assert f"(ví dụ {first})" in guide.decode("utf-8-sig")  # a file this folder has, not a fixed date
     if shutil.which("sha256sum"):  # the list is what coreutils checks
         assert subprocess.run(["sha256sum", "--quiet", "-c", "SHA256SUMS"], cwd=folder).returncode == 0
     ok = run("verify", str(folder))

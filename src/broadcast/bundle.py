@@ -109,7 +109,9 @@ def _bundle(week_folder: Path, target: Path, week: Week, locale: str, entries: l
                 total += len(data)
             # for Notepad, the operator's reader: a BOM and CRLF, or Windows before 10 (1903) shows one
             # long line of garbled letters
-            readme = ("\ufeff" + _readme(week, locale, project_name, len(entries)).replace("\n", "\r\n")).encode()
+            programs = [PurePosixPath(e.path).name for e in entries if e.kind == "program"]
+            readme = ("\ufeff" + _readme(week, locale, project_name, len(entries), min(programs, default=""))
+                      .replace("\n", "\r\n")).encode()
             _add(archive, f"{commune}/{README}", readme, stamp)
             sums.append(f"{hashlib.sha256(readme).hexdigest()}  {README}")
             _add(archive, f"{commune}/{SUMS}", ("\n".join(sums) + "\n").encode("utf-8"), stamp)
@@ -127,13 +129,16 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes, stamp: tuple[int, ...
     archive.writestr(info, data)
 
 
-def _readme(week: Week, locale: str, project_name: str, files: int) -> str:
+def _readme(week: Week, locale: str, project_name: str, files: int, example: str = "") -> str:
+    """The operator's guide; `example` is the week's first program file (the guide named a fixed date,
+    2026-12-01, that no other week's folder holds)."""
     days = f"{week.days[0]:%d/%m/%Y} đến {week.days[-1]:%d/%m/%Y}"
+    example = example or f"{week.days[0]:%Y-%m-%d}_0600_sang.mp3"
     return f"""Gói phát thanh tuần {week.id} ({days})
 {project_name} — {locale}
 
 Thư mục này có {files} tệp của tuần, đúng như đã dựng:
-- mỗi buổi phát một tệp chương trình, tên là ngày và giờ phát (ví dụ 2026-12-01_0600_sang.mp3):
+- mỗi buổi phát một tệp chương trình, tên là ngày và giờ phát (ví dụ {example}):
   đến giờ, mở đúng tệp đó và bấm phát;
 - tệp bắt đầu bằng KHAN-CAP_ là tin khẩn cấp: phát ngay khi nhận;
 - lich-phat-song.html: lịch để in và dán lên tường (mở bằng trình duyệt, bấm In);
