@@ -207,7 +207,8 @@ def build_command(project_dir: Path | None, week: str | None, locale_ids: tuple[
     The weekly job: every message file, a program file and playlist per slot, the
     printable schedule, calendar, CSV, Liquidsoap script and manifest, published in one
     atomic step. Exit 0 ok; 1 warnings under --strict, some communes failed, or another build holds
-    the lock; 2 content errors; 3 the machine (disk full, output/ not writable); 130 Ctrl-C; 143 SIGTERM.
+    the lock; 2 content errors, <<CẦN ĐIỀN>> placeholders left (without --allow-placeholders) or a wrong
+    option, nothing built; 3 the machine (disk full, output/ not writable); 130 Ctrl-C; 143 SIGTERM.
     """
     workspace = _workspace(project_dir)
     with _Bars(enabled=not as_json) as bars:
