@@ -122,6 +122,23 @@ def test_slots_are_within_a_day_and_do_not_overlap():
     assert [(p.line, p.field) for p in problems] == [(2, "slots")] and "no slots" in problems[0].message
 
 
+def test_a_slot_a_minute_is_refused_once_at_the_first_slot_too_many():
+    """1,440 one-minute slots a day: 10,080 program files a commune a week, and lint and plan took minutes."""
+    from broadcast.schema import MAX_SLOTS_PER_DAY
+
+    slots = "".join(f"  - {{name: s{m}, days: all, start: '{m // 60:02d}:{m % 60:02d}', minutes: 1}}\n"
+                    for m in range(1440))
+    problems: list = []
+    schedule = SCHEDULE.validate(parse("id: sang\nslots:\n" + slots), place(problems))
+    assert [(p.line, p.message.split(" (")[-1]) for p in problems] == [(3 + MAX_SLOTS_PER_DAY, "too many slots a day)")]
+    assert "'s24'" in problems[0].message and "Thứ Hai" in problems[0].message
+    weekly = "".join(f"  - {{name: s{d}{h}, days: [{d}], start: '{h:02d}:00', minutes: 30}}\n"
+                     for d in ("t2", "t3", "t4", "t5", "t6", "t7", "cn") for h in range(MAX_SLOTS_PER_DAY))
+    problems.clear()  # every hour of every day, each day its own slots: allowed
+    assert SCHEDULE.validate(parse("id: sang\nslots:\n" + weekly), place(problems)) and not problems
+    assert schedule is None or len(schedule["slots"]) <= MAX_SLOTS_PER_DAY
+
+
 def test_contacts_refuse_a_key_without_a_value():
     problems: list = []
     data = parse("name: Xã A\ncode: '00001'\ncontacts:\n  police:\n    phone:\n  fire: ~\n  hotline: {name: Đường dây nóng}\n")
