@@ -327,14 +327,16 @@ def test_choosing_the_week_reads_the_settings_not_every_commune(tmp_path, monkey
     assert len(reads) == 1
 
 
-@pytest.mark.parametrize("entry", ["from broadcast.console import main; main()", "-m"])
+@pytest.mark.parametrize("entry", ["from broadcast.console import main; main()", "-m", "-m broadcast"])
 def test_output_in_a_windows_code_page_is_written_in_utf8(tmp_path, entry):
     """A Windows job with its output sent to a log file writes in cp1252, which has no Vietnamese
     letters: lint's summary (stdout) and a project's errors (stderr) come out in UTF-8, with the
     exit code of the result, not a UnicodeEncodeError traceback."""
     root = make_project(tmp_path / "p")
     args = ["lint", "--project", str(root)]
-    command = [sys.executable, "-m", "broadcast.cli", *args] if entry == "-m" else [sys.executable, "-c", entry, *args]
+    # "python -m broadcast": the command where Scripts is not on PATH (py -m broadcast on Windows)
+    module = {"-m": "broadcast.cli", "-m broadcast": "broadcast"}.get(entry)
+    command = [sys.executable, "-m", module, *args] if module else [sys.executable, "-c", entry, *args]
     env = {**os.environ, "PYTHONIOENCODING": "cp1252"}
     done = subprocess.run(command, capture_output=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
