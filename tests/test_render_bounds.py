@@ -273,10 +273,12 @@ def test_misspelt_nested_key_suggests_sibling() -> None:
     "{{ ''.__class__ }}",
     "{{ locale.name(1) }}",
     "{{ week.days[99] }}",
+    "{% for x in [1, 2] %}{{ loop.nextitem + 1 }}{% endfor %}",  # Jinja's own words: "there is no next item"
 ])
 def test_no_python_wording(body: str) -> None:
     _, message, fix = _problem("A.\n" + body)
     _editor_text(message, fix)
+    assert "there is no" not in message and "'there" not in fix
 
 
 @pytest.mark.parametrize("body", [

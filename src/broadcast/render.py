@@ -768,6 +768,10 @@ def _undefined(script: Script, locale: Locale, exc: UndefinedError, data: Mappin
     if isinstance(name, str) and name.startswith("_"):  # the sandbox hides every private attribute
         return _sandboxed(script, locale, exc)
     line = _template_line(exc, script)
+    if name == "":
+        return _error(script, locale, line, "biểu thức dùng một giá trị không có (undefined value)",
+                      "kiểm tra lại biểu thức trong {{ }}: ví dụ loop.nextitem không có ở lần lặp cuối, "
+                      "loop.previtem ở lần đầu")
     if obj is missing:
         owner, names = "", sorted(data)
         vi = f"không có biến '{name}'"
@@ -799,7 +803,7 @@ def _missing_name(message: str) -> str:
     match = re.search(r"'([^']+)' is undefined|has no attribute '([^']+)'", message)
     if match:
         return match[1] or match[2]
-    return message
+    return ""  # Jinja's own words about a value it does not have ("there is no next item"): no name
 
 
 def _plain(exc: BaseException) -> tuple[str, str]:
