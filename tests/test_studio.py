@@ -486,9 +486,12 @@ def test_a_session_ends_a_week_after_its_login_however_busy(network, monkeypatch
 def test_the_studio_refuses_the_network_until_an_account_exists(root):
     from broadcast.studio import serve
 
+    announced: list[str] = []
     with pytest.raises(UsageError) as refused:
-        serve(root, "0.0.0.0", 8999, False)
+        serve(root, "0.0.0.0", 8999, False, announced.append)
     assert "tài khoản" in refused.value.message and "studio user add" in refused.value.fix
+    assert announced == []  # "Studio: http://0.0.0.0:8999/" was printed before the refusal
+    assert not (root / ".studio").exists()  # and asking for accounts made the studio's folder
 
 
 def test_passwords_are_stored_hashed_and_sessions_by_hash(network):

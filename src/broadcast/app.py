@@ -129,12 +129,13 @@ def normalize_text(texts: Iterable[str], lexicon: Lexicon | None = None) -> list
     return [" ".join(normalize(text, lexicon).split()) for text in texts]
 
 
-def serve_studio(path: Path | None, host: str, port: int, open_browser: bool) -> None:
+def serve_studio(path: Path | None, host: str, port: int, open_browser: bool,
+                 announce: Callable[[str], None] | None = None) -> None:
     """The web studio over the project at `path` until Ctrl-C (imported here: the web framework
-    costs nothing to commands that do not use it)."""
+    costs nothing to commands that do not use it); `announce` is told its address once it starts."""
     from .studio import serve
 
-    serve(find_root(path or Path.cwd()), host, port, open_browser)
+    serve(find_root(path or Path.cwd()), host, port, open_browser, announce)
 
 
 def add_studio_user(path: Path | None, name: str, role: str, password: str) -> None:

@@ -669,8 +669,8 @@ def studio(ctx: click.Context, project_dir: Path | None, host: str, port: int, o
     The web studio for editors, on http://127.0.0.1:8765/ by default (no login there).
     """
     if ctx.invoked_subcommand is None:
-        click.echo(f"Studio: http://{host}:{port}/  (Ctrl-C để dừng)")
-        app.serve_studio(project_dir, host, port, open_browser)
+        app.serve_studio(project_dir, host, port, open_browser,
+                         announce=lambda url: click.echo(f"Studio: {url}  (Ctrl-C để dừng)"))
 
 
 @studio.group("user")

@@ -78,7 +78,7 @@ def remove_user(root: Path, name: str) -> None:
 
 
 def has_accounts(root: Path) -> bool:
-    with records.connect(root) as conn:
+    with records.connect(root, create=False) as conn:  # asking makes no .studio/
         return bool(records.users(conn))
 
 

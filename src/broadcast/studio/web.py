@@ -1075,8 +1075,9 @@ def _secret(root: Path) -> str:
     return path.read_text().strip()
 
 
-def serve(root: Path, host: str, port: int, open_browser: bool) -> None:
-    """Run the studio until Ctrl-C. On the network it needs an account first."""
+def serve(root: Path, host: str, port: int, open_browser: bool, announce: Callable[[str], None] | None = None) -> None:
+    """Run the studio until Ctrl-C. On the network it needs an account first. `announce` is told its
+    address once it is sure to start (a refused start printed an address that never answered)."""
     import webbrowser
 
     import uvicorn
@@ -1086,6 +1087,8 @@ def serve(root: Path, host: str, port: int, open_browser: bool) -> None:
         raise UsageError(f"không mở studio trên mạng ({host}) khi chưa có tài khoản nào (no accounts)",
                          field="--host", fix="tạo tài khoản trước: broadcast studio user add TÊN --role approver")
     application_ = create_app(root, local=local)
+    if announce is not None:
+        announce(f"http://{host}:{port}/")
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(f"http://{'127.0.0.1' if local else host}:{port}/",)).start()
     uvicorn.run(application_, host=host, port=port, log_level="warning")
