@@ -14,6 +14,14 @@ later week's (published ahead, their bulletin already first in every slot of tha
 noted, not aired at midnight when their week begins. Every track start and end is logged
 as an `AS-RUN` line, the input of `broadcast asrun import`.
 
+A commune folder unzipped from a station bundle (`broadcast bundle`) stands alone: no output/ around
+it, and the next week's bundle is unzipped over it while the script runs. There the folder's week is
+the one its HUONG-DAN.txt names (the last bundle unzipped), a bulletin airs only if that bundle's
+SHA256SUMS lists it (an older bundle's left behind does not air again), and the notes go beside the
+folder, where the operator unzipped it (`../../..` is C:\\Users or /home there, not writable). A note
+that cannot be written is logged and kept in memory: it used to stop the script's clock for good, and
+with it every program after, on air as silence.
+
 Written for Liquidsoap 2.1 (Debian 12's). The station sets its sound card in the output line, or
 sets LICH_PHAT_FILE to record what airs to a file.
 """
@@ -25,6 +33,7 @@ import os
 import re
 from pathlib import Path
 
+from ..bundle import README, SUMS
 from .model import StationWeek
 from .text import liquidsoap_comment, liquidsoap_string
 
@@ -47,6 +56,25 @@ commune = {commune}
 output_dir = "../../.."
 grace_minutes = {grace}
 first_week = {week_string}  # bulletins of weeks before this one are never aired
+# run in output/<week>/<province>/<commune>/, the notes and the other weeks are in output/; a folder
+# unzipped from a station bundle stands alone (later bundles unzipped over it): its week is the one
+# its HUONG-DAN.txt names, its bulletins are those its SHA256SUMS lists, its notes go beside it
+standalone = not file.is_directory("#{{output_dir}}/#{{first_week}}/#{{commune}}")
+def here_week() =
+  if standalone and file.exists("{readme}") then
+    list.assoc(default=first_week, 1,
+               string.extract(pattern="tuần ([0-9]{{4}}-W[0-9]{{2}})", file.contents("{readme}")))
+  else
+    first_week
+  end
+end
+def listed(name) =
+  if standalone and file.exists("{sums}") then
+    string.contains(substring="  #{{name}}\n", file.contents("{sums}"))
+  else
+    true
+  end
+end
 
 seen = ref([])
 def fresh(key) =
@@ -58,8 +86,19 @@ def fresh(key) =
   end
 end
 
-aired_file = "#{{output_dir}}/{aired}"  # shared by the communes of a PC: lines name theirs
-aired = ref(if file.exists(aired_file) then file.lines(aired_file) else [] end)
+aired_file = if standalone then "../{aired}" else "#{{output_dir}}/{aired}" end  # lines name their commune
+def first_line(text) =
+  list.hd(default=text, string.split(separator="\n", text))
+end
+def read_aired() =
+  try
+    if file.exists(aired_file) then file.lines(aired_file) else [] end
+  catch err do
+    log(label="lich-phat-song", "KHÔNG ĐỌC ĐƯỢC #{{aired_file}} (#{{first_line(err.message)}})")
+    []
+  end
+end
+aired = ref(read_aired())
 # a bulletin is its week, its name and its bytes (MD5): the same name re-issued in a later week, or
 # corrected in this one (often the same length: a digit changed), airs again
 def new_alert(name) =
@@ -68,7 +107,12 @@ def new_alert(name) =
     false
   else
     aired := list.cons(key, !aired)
-    file.write(append=true, data="#{{key}}\n", aired_file)
+    try
+      file.write(append=true, data="#{{key}}\n", aired_file)
+    catch err do  # still aired once while the script runs; a restart may air it again
+      log(label="lich-phat-song",
+          "KHÔNG GHI ĐƯỢC #{{aired_file}} (#{{first_line(err.message)}}): khởi động lại có thể phát lại tin này")
+    end
     true
   end
 end
@@ -106,7 +150,7 @@ def look(folder, week, current, due, name) =
     if list.exists(fun (p) -> string.contains(prefix=p, name), due) and fresh(name) then
       log(label="lich-phat-song", "đến giờ phát #{{name}}")
       ignore(programs.push.uri(path))
-    elsif week >= current and week >= first_week and string.contains(prefix="KHAN-CAP_", name)
+    elsif week >= current and week >= first_week and string.contains(prefix="KHAN-CAP_", name) and listed(name)
           and new_alert("#{{week}}/#{{name}}:#{{file.digest(path)}}") then
       if week == current then
         log(label="lich-phat-song", "tin khẩn cấp #{{name}}")
@@ -126,10 +170,18 @@ def check() =
       list.iter(fun (name) -> look(folder, week, current, due, name), file.ls(folder))
     end
   end
-  scan(".", first_week)
+  scan(".", here_week())
   list.iter(fun (w) -> scan("#{{output_dir}}/#{{w}}/#{{commune}}", w), weeks())
 end
-thread.run(every=5., check)
+# an error in one look (a file gone or half-copied) must not stop the clock: thread.run ends at the first
+def check_safely() =
+  try
+    check()
+  catch err do
+    log(label="lich-phat-song", "lỗi khi tìm tệp: #{{first_line(err.message)}}")
+  end
+end
+thread.run(every=5., check_safely)
 
 def asrun(event, m) =
   if m["filename"] != "" then
@@ -155,7 +207,7 @@ def write(station: StationWeek) -> dict[str, bytes]:
     script = SCRIPT.format(station=liquidsoap_comment(station.station), week=station.week.id,
                            week_string=liquidsoap_string(station.week.id),
                            commune=liquidsoap_string(station.locale_id), grace=GRACE_MINUTES, mark=ASRUN_MARK,
-                           aired=AIRED)
+                           aired=AIRED, readme=README, sums=SUMS)
     return {"lich-phat-song.liq": script.encode("utf-8")}
 
 
