@@ -39,6 +39,7 @@ PAGE = """<!DOCTYPE html>
   table.grid td ul { margin: 0; padding: 0; list-style: none; }
   table.grid td li { margin: 0 0 0.6mm; }
   table.grid td.none { color: #666; }
+  table.grid td li.more { font-style: italic; }
   .legend { font-size: 9pt; margin-top: 1.5mm; }
   .detail { break-before: page; }
   h1 { font-size: 15pt; margin: 0 0 2mm; }
@@ -72,7 +73,7 @@ Mỗi buổi: mở đúng tệp chương trình ghi trong ô và bấm phát.</p
 <tbody>
 {% for slot, cells in grid %}<tr>
 <th class="slot">{{ slot.start.strftime("%H:%M") }}<br>{{ slot.label }}</th>
-{% for p in cells %}{% if p %}<td><ul>{% for item in p.messages %}<li class="{{ item.level }}">{{ short(item.title) }}{% if item.level == "emergency" %} (khẩn cấp){% endif %} · {{ clock(item.seconds) }}</li>{% endfor %}</ul>
+{% for p in cells %}{% if p %}<td><ul>{% for item in shown(p.messages) %}<li class="{{ item.level }}">{{ short(item.title) }}{% if item.level == "emergency" %} (khẩn cấp){% endif %} · {{ clock(item.seconds) }}</li>{% endfor %}{% if p.messages | length > fit %}<li class="more">… và {{ p.messages | length - fit + 1 }} tin khác (xem trang sau)</li>{% endif %}</ul>
 <span class="file">{{ p.file }}</span>cả buổi {{ clock(p.seconds) }}</td>{% else %}<td class="none">—</td>{% endif %}{% endfor %}
 </tr>
 {% endfor %}</tbody>
@@ -149,6 +150,22 @@ def _short(title: str, limit: int = 26) -> str:
     return cut + "…"
 
 
+# The wall sheet is one A4 landscape page (194 mm high inside its margins): the title, the header row
+# and the legend take about 30 mm, each row of slots 13 mm besides its messages (the file's name, the
+# length, the padding) and each message, its short title wrapped in two lines, 8.7 mm. A cell lists
+# as many messages as the rows leave room for, the rest as one line that sends to the detailed list:
+# three slots of 30 minutes with short messages made the grid seven pages, each row split in two, and
+# page 1 only the title.
+WALL_MM, ROW_MM, MESSAGE_MM = 164.0, 13.0, 8.7
+
+
+def _fit(rows: int, emergencies: int, draft: bool) -> int:
+    """How many messages each cell of the wall grid can list (one line of "... và N tin khác" included)."""
+    # room for the emergency box always: `broadcast emergency` adds it to a published sheet
+    room = WALL_MM - (8.0 + 6.0 * max(emergencies, 1)) - (12.0 if draft else 0.0)
+    return max(1, int((room / max(rows, 1) - ROW_MM) // MESSAGE_MM))
+
+
 def _grid(station: StationWeek) -> list[tuple[Slot, list[ProgramFile | None]]]:
     """Rows of slots (by start time), one cell per day of the week: the program there, or None."""
     by_slot: dict[tuple[str, str], dict[int, ProgramFile]] = {}
@@ -164,6 +181,13 @@ def _grid(station: StationWeek) -> list[tuple[Slot, list[ProgramFile | None]]]:
 def write(station: StationWeek) -> dict[str, bytes]:
     days = [f"{d:%d/%m/%Y}" for d in station.week.days]
     box = emergency_box([(e.messages[0].title, e.file) for e in station.emergencies])
-    html = _TEMPLATE.render(s=station, box=box, days=days, week_days=station.week.days, grid=_grid(station),
-                            levels=LEVEL_LABELS, minutes=_minutes, clock=_clock, short=_short, weekday=_weekday)
+    grid = _grid(station)
+    fit = _fit(len(grid), len(station.emergencies), station.draft)
+
+    def shown(messages: tuple) -> tuple:
+        return messages if len(messages) <= fit else messages[:fit - 1]
+
+    html = _TEMPLATE.render(s=station, box=box, days=days, week_days=station.week.days, grid=grid, fit=fit,
+                            shown=shown, levels=LEVEL_LABELS, minutes=_minutes, clock=_clock, short=_short,
+                            weekday=_weekday)
     return {"lich-phat-song.html": html.encode("utf-8")}
