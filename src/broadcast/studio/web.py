@@ -829,7 +829,10 @@ def _heard(path: Path) -> None:
     except OSError:
         return
     for _, old in files[PREVIEWS_KEPT:]:
-        old.unlink(missing_ok=True)
+        try:
+            old.unlink(missing_ok=True)
+        except OSError:  # on Windows, one being heard right now cannot be removed: the next time
+            pass
 
 
 def _next(target: str | None) -> str:
