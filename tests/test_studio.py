@@ -1276,3 +1276,23 @@ def test_a_refused_save_of_a_voice_points_at_the_voice_not_at_the_body(client):
     form = {**_editor_form(client), "csrftoken": _token(client), "repeat": "9"}
     refused = client.post("/kich-ban/canh-bao", data=form)
     assert 'aria-invalid' in re.search(r'<input type="number" name="repeat"[^>]*>', refused.text).group(0)
+
+
+def test_commune_form_renaming_a_list_variable_does_not_save_its_placeholder(tmp_path):
+    """A list is shown read-only by its size, but its name could still be changed: the list was then
+    written under the new name as the text '(danh sách 2 mục: sửa trong tệp)' and the list itself removed."""
+    commune = "name: Xã Chi Lăng\ncode: '06463'\nvars:\n  thon: [Thôn Nà Pậu, Thôn Bản Chang]\n"
+    root = _project(tmp_path, {"locales/lang-son/xa-chi-lang.yaml": commune})
+    client = _client(root)
+    path = root / "locales" / "lang-son" / "xa-chi-lang.yaml"
+    html = client.get("/xa/lang-son/xa-chi-lang").text
+    shown = {m[1]: _unescape(m[2]) for m in re.finditer(r'name="(var_(?:key|value|was)_\d+)" value="([^"]*)"', html)}
+    key = next(k for k, v in shown.items() if v == "thon")
+    shown[key] = "cac_thon"  # renamed in the form
+    sha = re.search(r'name="sha" value="([^"]+)"', html).group(1)
+    form = {"csrftoken": _token(client), "sha": sha, "name": "Xã Chi Lăng", "station": "",
+            "police_name": "", "police_phone": "", **shown}
+    client.post("/xa/lang-son/xa-chi-lang", data=form)
+    text = path.read_text(encoding="utf-8")
+    assert "sửa trong tệp" not in text, text
+    assert "Thôn Nà Pậu" in text and "Thôn Bản Chang" in text, text

@@ -136,6 +136,19 @@ def with_fields(text: str, fields: dict[str, Any]) -> str:
     return dump(data)
 
 
+def renamed(text: str, field: str, names: dict[str, str]) -> str:
+    """`text` with the keys of its mapping `field` renamed (old name: new name), each value kept as
+    written where it was (its anchors and aliases, its comments)."""
+    data = load(text)
+    inner = data.get(field) if isinstance(data, CommentedMap) else None
+    if not isinstance(inner, CommentedMap):
+        return text
+    for old, new in names.items():
+        if old in inner and new not in inner:
+            inner.insert(list(inner).index(old), new, inner.pop(old))
+    return dump(data)
+
+
 def _merge(data: CommentedMap, fields: dict[str, Any]) -> None:
     for key, value in fields.items():
         if value is None:

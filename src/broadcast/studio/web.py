@@ -20,7 +20,7 @@ import threading
 import time
 import unicodedata
 import zipfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -540,11 +540,21 @@ def routes(studio: Studio) -> list[Route | Mount]:
             name, phone = _text(form, f"{key}_name").strip(), _text(form, f"{key}_phone").strip()
             contacts[key] = {"name": name or None, "phone": phone or None} if name or phone else None
         variables: dict[str, Any] = {}
+        written = (_parsed(before, locale.file) or {}).get("vars") or {}
+        renamed: dict[str, str] = {}
         for index in range(_VAR_ROWS_MAX):
             key, value = _text(form, f"var_key_{index}").strip(), _text(form, f"var_value_{index}").strip()
             if key:
                 variables[key] = value or None
-        removed = {k: None for k in (_parsed(before, locale.file) or {}).get("vars") or {} if k not in variables}
+                # a list or a mapping is shown read-only by its size: renamed, it moves whole, as written (it
+                # was saved under the new name as the text '(danh sách 2 mục: sửa trong tệp)', the list gone)
+                old = _text(form, f"var_was_{index}")
+                was = written.get(old) if isinstance(written, Mapping) and old != key else None
+                if isinstance(was, Mapping | list | tuple) and value == edit.shown(was) and key not in written:
+                    renamed[old] = key
+        if renamed:
+            before = edit.renamed(before, "vars", renamed)
+        removed = {k: None for k in written if k not in variables and k not in renamed}
         text = edit.with_fields(before, {"name": _text(form, "name").strip(),
                                          "station": _text(form, "station").strip() or None,
                                          "contacts": contacts,
