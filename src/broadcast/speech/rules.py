@@ -593,7 +593,13 @@ def _street(s: str, end: int) -> bool:
     if _next_word(s, end) in _STREET_WORDS:
         return True
     m = _NAME_AFTER_RE.match(s, end)
-    return m is not None and all(w[0].isupper() and len(w) > 1 for w in m.groups())
+    # a name written as names are ("Trần Hưng Đạo"), not a line in capitals ("SỐ 113 CÔNG AN XÃ") nor the
+    # service the number calls ("113 Công An", "114 Cứu Hỏa")
+    return (m is not None and all(w[0].isupper() and len(w) > 1 and not w[1:].isupper() for w in m.groups())
+            and m.group(1).lower() not in _SERVICE_NAME_WORDS)
+
+
+_SERVICE_NAME_WORDS = frozenset({"công", "cảnh", "cứu", "cấp", "phòng", "chữa", "trực", "tổng", "đường", "hỗ", "báo"})
 
 
 _SCALE_WORDS = frozenset({"trăm", "nghìn", "ngàn", "triệu", "tỷ"})
@@ -678,13 +684,15 @@ def _fraction(a: str, b: str) -> str:
 _G_HOUR_BEFORE = frozenset({"lúc", "từ", "đến", "tới", "vào", "trước"})
 _G_HOUR_AFTER = frozenset({"sáng", "trưa", "chiều", "tối", "đêm", "ngày", "hôm", "hằng", "hàng", "mỗi"})
 _G_HOUR_RANGE_RE = re.compile(r"[0-9][hg](?:[0-5][0-9])?\s*-\s*$")
+_G_HOUR_RANGE_AFTER_RE = re.compile(r"\s*-\s*(?:[01]?[0-9]|2[0-4])[hg](?:[0-5][0-9])?(?![\w:])")
 
 
 def _hour_in_g(m: re.Match[str]) -> bool:
     """"lúc 8g", "8g sáng", "7g - 11g": an hour written with g (as "8g30" always is); "nặng 20g": grams."""
     s = m.string
     return (_prev_words(s, m.start())[1] in _G_HOUR_BEFORE or _next_word(s, m.end()) in _G_HOUR_AFTER
-            or bool(_G_HOUR_RANGE_RE.search(s, max(0, m.start() - 12), m.start())))
+            or bool(_G_HOUR_RANGE_RE.search(s, max(0, m.start() - 12), m.start()))
+            or bool(_G_HOUR_RANGE_AFTER_RE.match(s, m.end())))  # "7g-11g": the first hour as the second
 
 
 _WARD_KEYS = frozenset({"P.", "Q."})  # not cut into sentences after them (pipeline._split)
@@ -708,12 +716,18 @@ def _ward(m: re.Match[str], call: _Call) -> str:
 _NOT_DATED_BY = frozenset({"mỗi", "một", "hằng", "hàng", "trong", "các", "những", "vài", "vòng"})
 
 
+_YEAR_AFTER_RE = re.compile(r"\s+năm\s+(?:[12][0-9]{3}(?![0-9])|nay|ngoái|trước|sau|tới|đó|ấy)(?!\w)", re.IGNORECASE)
+_DURATION_AFTER = frozenset({"tiếng", "buổi", "bữa", "đêm", "hôm"})  # "buổi tối 2-3 tiếng": a length, not a date
+
+
 def _dashdate(m: re.Match[str], call: _Call) -> str:
     s = m.string
     p2, p1 = _prev_words(s, m.start())
     nxt = _next_word(s, m.end())
-    if (p1 in _DATE_BEFORE and p2 not in _NOT_DATED_BY and nxt != "tháng"
-            and nxt not in QUANTITY_WORDS and nxt not in _COUNTED_AFTER):
+    # "ngày 15-12 năm 2024", "sáng 3-7 năm nay": the year of the date
+    year = nxt == "năm" and bool(_YEAR_AFTER_RE.match(s, m.end()))
+    if (p1 in _DATE_BEFORE and p2 not in _NOT_DATED_BY and nxt != "tháng" and nxt not in _DURATION_AFTER
+            and (year or nxt not in QUANTITY_WORDS and nxt not in _COUNTED_AFTER)):
         return f"{num.day(int(m.group('xd')))} tháng {num.month(int(m.group('xm')))}"
     return f"{read_number(m.group('xd'))} đến {read_number(m.group('xm'))}"
 
