@@ -271,3 +271,33 @@ def test_a_liquidsoap_start_with_no_end_is_still_not_aired_whole(week, tmp_path)
     rows = list(csv.DictReader(io.StringIO((tmp_path / "r" / f"phat-thuc-te-{WEEK}.csv").read_text(encoding="utf-8-sig"))))
     program = [r for r, plan_row in zip(rows, _plan(root)) if plan_row["program"] == name]
     assert program and "aired" not in {r["status"] for r in program}
+
+
+def test_a_play_stored_cut_off_before_an_empty_end_meant_whole_is_still_not_aired(week, tmp_path):
+    """Stored by the version before (header 'end'), an empty end was a Liquidsoap start whose end never came:
+    the new meaning of an empty end (a console's start-only play, aired whole) turned those into 'aired'."""
+    from broadcast import asrun
+
+    root = tmp_path / "p"
+    shutil.copytree(week, root, ignore=shutil.ignore_patterns("asrun"))
+    (first, (start, _)), (second, (later, _)) = sorted(_programs(_plan(root)).items())[:2]
+    stored = root / asrun.FOLDER / f"{COMMUNE}.csv"
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    stored.write_text("start,end,file,title,source\n"
+                      f"{start.isoformat(timespec='milliseconds')},,{first},,liquidsoap.log\n", encoding="utf-8")
+
+    def statuses() -> dict[str, set[str]]:
+        assert run("asrun", "report", "--week", WEEK, "-o", str(tmp_path / "r"), "--project", str(root)).exit_code == 0
+        rows = csv.DictReader(io.StringIO((tmp_path / "r" / f"phat-thuc-te-{WEEK}.csv").read_text(encoding="utf-8-sig")))
+        by_program: dict[str, set[str]] = {}
+        for row, plan_row in zip(rows, _plan(root)):
+            by_program.setdefault(plan_row["program"], set()).add(row["status"])
+        return by_program
+
+    assert "aired" not in statuses()[first]
+    console = tmp_path / "ban-dieu-khien.csv"  # then a console's start-only export: its play aired whole
+    console.write_text(f"Ngày,Giờ,Tệp\n{later:%d/%m/%Y},{later:%H:%M:%S},{second}\n", encoding="utf-8")
+    assert run("asrun", "import", str(console), "--locale", COMMUNE, "--project", str(root)).exit_code == 0
+    assert stored.read_text(encoding="utf-8").splitlines()[0] == ",".join(asrun.COLUMNS)  # rewritten the new way
+    after = statuses()
+    assert "aired" not in after[first] and after[second] == {"aired"}, after

@@ -33,7 +33,11 @@ from .errors import ContentError, Problem
 from .formats.liquidsoap import ASRUN_MARK
 
 FOLDER = "asrun"
-COLUMNS = ("start", "end", "file", "title", "source")
+# "end_or_whole": a play with no end (a console that logs only starts) aired whole. Files written with
+# the old header ("end") meant a play cut off by an empty end (a Liquidsoap start whose end never came):
+# read as ending where it started, as they were reported then.
+COLUMNS = ("start", "end_or_whole", "file", "title", "source")
+_OLD_COLUMNS = ("start", "end", "file", "title", "source")
 LATE_SECONDS = 60.0  # default tolerance: a file that starts later than this is late
 CUT_SECONDS = 2.0  # a file aired for this much less than its length is cut short
 MAX_LOG_BYTES = 200_000_000
@@ -285,7 +289,10 @@ def _read_rows(path: Path) -> list[tuple[str, str, str, str, str]]:
         return []
     # NFC: plays imported before logs were composed match the plan, and a log imported again
     rows = list(csv.reader(io.StringIO(unicodedata.normalize("NFC", path.read_text(encoding="utf-8")))))
-    return [tuple((r + [""] * 5)[:5]) for r in rows[1:] if r]  # type: ignore[misc]
+    out = [tuple((r + [""] * 5)[:5]) for r in rows[1:] if r]
+    if rows and tuple(rows[0]) == _OLD_COLUMNS:  # stored before an empty end meant "aired whole"
+        out = [(r[0], r[1] or r[0], *r[2:]) for r in out]
+    return out  # type: ignore[return-value]
 
 
 def stored(root: Path, locale_id: str) -> list[Play]:
