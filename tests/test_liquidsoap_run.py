@@ -56,7 +56,9 @@ def test_the_script_airs_by_date_picks_up_a_new_week_and_puts_an_emergency_first
                                                "Lạng Sơn", (), ()))["lich-phat-song.liq"]
     (here / "lich-phat-song.liq").write_bytes(script)
     minute = now.strftime("%Y-%m-%d_%H%M")
-    _tone(here / f"{minute}_sang.wav", 6.0, 440)  # this week's program, due now
+    # this week's program, due now: long enough for a bulletin published 1 s in to be taken (two looks
+    # 5 s apart: a file is taken once its size holds) and cut in
+    _tone(here / f"{minute}_sang.wav", 14.0, 440)
     _tone(here / f"{(now - timedelta(days=1)):%Y-%m-%d_%H%M}_sang.wav", 2.0, 330)  # yesterday's: never
     old = output / "2020-W01" / COMMUNE  # a week long gone, still kept: its bulletin must not air again
     old.mkdir(parents=True)
@@ -89,7 +91,7 @@ def test_the_script_airs_by_date_picks_up_a_new_week_and_puts_an_emergency_first
         later = output / "2099-W01" / COMMUNE  # another week's folder, published while the script runs
         later.mkdir(parents=True)
         _tone(later / f"{minute}_chieu.wav", 1.5, 550)
-        time.sleep(14)
+        time.sleep(26)
     finally:
         _stop(run)
     log = "".join(lines)
@@ -106,7 +108,7 @@ def test_the_script_airs_by_date_picks_up_a_new_week_and_puts_an_emergency_first
     at = [datetime.fromisoformat(when) for when, _, _ in [(a[1], a[2], a[3]) for a in asrun]]
     first_part = (at[ends[0]] - at[starts[0]]).total_seconds()
     second_part = (at[ends[1]] - at[starts[1]]).total_seconds()
-    assert 4.0 <= first_part + second_part <= 8.0, (first_part, second_part)  # 6 s in all, not 6 s more
+    assert 12.0 <= first_part + second_part <= 16.0, (first_part, second_part)  # 14 s in all, not 14 s more
     assert ("bat-dau", other) in events  # picked up from a week folder that appeared later
     assert not any(name.startswith(f"{(now - timedelta(days=1)):%Y-%m-%d}") for _, name in events)
     with wave.open(str(recording)) as w:
@@ -137,7 +139,7 @@ def test_the_script_airs_by_date_picks_up_a_new_week_and_puts_an_emergency_first
     _tone(here / "KHAN-CAP_bao-lu.wav", 2.0, 990)
     third, corrected = _start(here, tmp_path / "lan-ba.wav")
     try:
-        time.sleep(10)
+        time.sleep(15)  # the start (1 to 5 s), two looks 5 s apart (a file is taken once its size holds), 2 s
     finally:
         _stop(third)
     aired = [Path(line.split("\t")[3].strip()).name for line in corrected
@@ -228,7 +230,7 @@ def test_a_folder_unzipped_from_a_bundle_airs_its_bulletins_and_goes_on_when_not
     _tone(here / "KHAN-CAP_moi.wav", 1.0, 990)  # corrected
     third, log3 = _start(here, tmp_path / "lan-ba.wav")
     try:
-        time.sleep(10)
+        time.sleep(15)
     finally:
         _stop(third)
     aired = [Path(line.split("\t")[3].strip()).name for line in log3 if line.startswith("AS-RUN\t")
@@ -236,3 +238,46 @@ def test_a_folder_unzipped_from_a_bundle_airs_its_bulletins_and_goes_on_when_not
     # the corrected one airs (before the program or cutting into it), and the note it cannot write is said
     assert aired.count("KHAN-CAP_moi.wav") == 1 and "KHÔNG GHI ĐƯỢC" in "".join(log3), "".join(log3)
     assert "Uncaught" not in "".join(log3)
+
+
+def test_a_bulletin_still_being_copied_in_airs_once_whole(tmp_path):
+    """Unzipped or copied from a USB stick while the script runs, a bulletin was aired as far as it had
+    arrived (a WAV cut short, an MP3 of its first frames), and once whole it had other bytes: it aired
+    again as a corrected one. A file is taken once its size is the one it had at the look before."""
+    assert shutil.which("liquidsoap"), "liquidsoap is not installed: apt-get install -y liquidsoap"
+    week = Week.containing(datetime.now(TZ).date())
+    output = tmp_path / "output"
+    here = output / week.id / COMMUNE
+    here.mkdir(parents=True)
+    script = FORMATS["liquidsoap"](StationWeek(week, COMMUNE, "Xã Chi Lăng", "Đài truyền thanh xã Chi Lăng",
+                                               "Lạng Sơn", (), ()))["lich-phat-song.liq"]
+    (here / "lich-phat-song.liq").write_bytes(script)
+    (here / "chay-thu.liq").write_text('settings.init.allow_root.set(true)\n%include "lich-phat-song.liq"\n')
+    _tone(tmp_path / "tin.wav", 3.0, 880)
+    whole = (tmp_path / "tin.wav").read_bytes()
+    run, lines = _start(here, tmp_path / "da-phat.wav")
+    try:
+        started = time.monotonic()
+        while not any("Streaming loop starts" in line for line in list(lines)):
+            assert time.monotonic() - started < 30 and run.poll() is None, "".join(lines)
+            time.sleep(0.1)
+        bulletin = here / "KHAN-CAP_dang-chep.wav"
+        with bulletin.open("wb") as copying:  # a quarter every 2.5 s: seen growing by two looks or more
+            for quarter in range(4):
+                copying.write(whole[quarter * len(whole) // 4:(quarter + 1) * len(whole) // 4])
+                copying.flush()
+                time.sleep(2.5)
+        while not any("\tket-thuc\t" in line and bulletin.name in line for line in list(lines)):
+            assert time.monotonic() - started < 45 and run.poll() is None, "".join(lines)
+            time.sleep(0.2)
+        time.sleep(6)  # another look or more: the whole file is not aired again as a new one
+    finally:
+        _stop(run)
+    log = "".join(lines)
+    asrun = [line.split("\t") for line in log.splitlines() if line.startswith("AS-RUN\t")]
+    assert [(event, Path(name.strip()).name) for _, _, event, name in asrun] == [
+        ("bat-dau", bulletin.name), ("ket-thuc", bulletin.name)], log
+    aired = (datetime.fromisoformat(asrun[1][1]) - datetime.fromisoformat(asrun[0][1])).total_seconds()
+    assert aired >= 2.0, log  # the whole 3 s, to the second the log gives
+    assert (output / "lich-phat-song.da-phat").read_text() == \
+        f"{COMMUNE}/{week.id}/{bulletin.name}:{hashlib.md5(whole).hexdigest()}\n"

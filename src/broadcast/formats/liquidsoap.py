@@ -14,6 +14,10 @@ later week's (published ahead, their bulletin already first in every slot of tha
 noted, not aired at midnight when their week begins. Every track start and end is logged
 as an `AS-RUN` line, the input of `broadcast asrun import`.
 
+A file is taken once its size is the one it had at the look before (5 s earlier): one still being
+copied or unzipped in aired as far as it had arrived, and a bulletin then aired again whole, as a
+corrected one.
+
 A commune folder unzipped from a station bundle (`broadcast bundle`) stands alone: no output/ around
 it, and the next week's bundle is unzipped over it while the script runs. There the folder's week is
 the one its HUONG-DAN.txt names (the last bundle unzipped), a bulletin airs only if that bundle's
@@ -134,6 +138,16 @@ def audio(name) =
   string.contains(suffix=".mp3", name) or string.contains(suffix=".wav", name)
 end
 
+# a file still being copied or unzipped in (from a USB stick, by Explorer) is not aired half-written (and
+# then again, whole, as a new bulletin): it is taken once its size is the one it had at the look before
+sizes = ref([])
+def settled(path) =
+  size = file.size(path)
+  before = list.assoc(default=-1, path, !sizes)
+  sizes := list.add((path, size), list.filter(fun (seen) -> fst(seen) != path, !sizes))
+  size > 0 and size == before
+end
+
 programs = request.queue(id="programs")
 emergencies = request.queue(id="emergencies")
 
@@ -147,11 +161,13 @@ end
 def look(folder, week, current, due, name) =
   if audio(name) then
     path = "#{{folder}}/#{{name}}"
-    if list.exists(fun (p) -> string.contains(prefix=p, name), due) and fresh(name) then
-      log(label="lich-phat-song", "đến giờ phát #{{name}}")
-      ignore(programs.push.uri(path))
+    if list.exists(fun (p) -> string.contains(prefix=p, name), due) and not list.mem(name, !seen) then
+      if settled(path) and fresh(name) then
+        log(label="lich-phat-song", "đến giờ phát #{{name}}")
+        ignore(programs.push.uri(path))
+      end
     elsif week >= current and week >= first_week and string.contains(prefix="KHAN-CAP_", name) and listed(name)
-          and new_alert("#{{week}}/#{{name}}:#{{file.digest(path)}}") then
+          and settled(path) and new_alert("#{{week}}/#{{name}}:#{{file.digest(path)}}") then
       if week == current then
         log(label="lich-phat-song", "tin khẩn cấp #{{name}}")
         ignore(emergencies.push.uri(path))
