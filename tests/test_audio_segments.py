@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from broadcast import pcm
 from broadcast.audio import MessageAudio, Spoken, chime
@@ -105,3 +106,27 @@ def test_a_pause_is_the_whole_number_of_frames_nearest_its_length(tmp_path):
         decoded = decode(tmp_path / "pause.mp3", 44100)[0]
         assert len(decoded) % 1152 == 0 and abs(len(decoded) / 44100 - seconds) <= 0.5 * 1152 / 44100
         assert rendered.duration == len(decoded) / 44100 and not np.any(decoded)
+
+
+def _steepest_fall_db(decoded: np.ndarray, rate: int) -> float:
+    """The largest drop, in dB, of the 1 ms peak envelope from one millisecond to the next, from a
+    millisecond above -40 dBFS: a waveform cut off at speech level falls 40 dB at once."""
+    ms = rate // 1000
+    n = len(decoded) // ms
+    env = 20 * np.log10(np.abs(decoded[: n * ms]).reshape(n, ms).max(axis=1) + 1e-9)
+    falls = env[:-1] - env[1:]
+    return float(falls[env[:-1] > -40].max())
+
+
+@pytest.mark.parametrize("name", ["loa", "loa-ip", "fm"])
+def test_a_sentence_that_stops_at_full_level_dies_away_before_the_pause(tmp_path, name):
+    """espeak stops a sentence mid-waveform; mastered on its own, the segment ended where that sound
+    ended and cut off the band-pass and phase rotator's ringing at speech level: `loa` fell from
+    -12 to -63 dBFS within a millisecond, a click before every pause of every message."""
+    preset = get_preset(name)
+    x = pcm.from_pcm16(speech_like(1.0, rate=22050, seed=5).samples)
+    stop = int(np.argmax(np.abs(x[: len(x) * 3 // 4]))) + 1  # the loudest instant: nothing fades out here
+    clip = pcm.Clip(pcm.to_pcm16(x[:stop]), 22050)
+    master_segment(Segment(None, (clip,)), preset, tmp_path / "s.mp3")
+    decoded = decode(tmp_path / "s.mp3", preset.rate)[0]
+    assert _steepest_fall_db(decoded, preset.rate) < 20

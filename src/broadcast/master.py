@@ -21,7 +21,7 @@ from typing import Any
 from .audio import AudioFile, MessageAudio, Preset, Tags, master_message
 from .audio.join import join_files
 from .audio.layout import Pause, Segment, layout
-from .audio.segments import master_segment
+from .audio.segments import SOUND_VERSION, master_segment
 from .context import BuildContext
 from .errors import AudioError, bilingual
 from .events import Progress, ignore
@@ -176,10 +176,10 @@ def plan_message(message: Message, week: Week, synthesis: SynthesisResult, annou
             for para in message.speech.paragraphs]
     script = message.script
     reminder = synthesis.clips[(message.voice, announcements.reminder.parts[0])].key if script.repeat > 1 else None
-    key = content_key("message", preset.name, body, reminder, script.repeat, script.level, tags)
-    sound = content_key("sound", preset.name, body, reminder, script.repeat, script.level)
+    key = content_key("message", SOUND_VERSION, preset.name, body, reminder, script.repeat, script.level, tags)
+    sound = content_key("sound", SOUND_VERSION, preset.name, body, reminder, script.repeat, script.level)
     parts = tuple((content_key("pause", preset.name, part.seconds) if isinstance(part, Pause) else
-                   content_key("segment", preset.name, part.level, part.parts), part)
+                   content_key("segment", SOUND_VERSION, preset.name, part.level, part.parts), part)
                   for part in layout(body, reminder, script.repeat, script.level, preset))
     return MessagePlan(message, preset, rel, tags, key, parts, sound)
 
