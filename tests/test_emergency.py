@@ -345,6 +345,32 @@ def test_a_correction_not_yet_approved_keeps_the_approved_bulletin_in_the_slots(
     script = root / "scripts" / "bao-dong.yaml"
     script.write_text(EMERGENCY.replace("Gọi ngay 113.", "Gọi ngay 113 hoặc Công an xã."), encoding="utf-8")
     result = run("emergency", "bao-dong", "--week", WEEK, "--project", str(root))
-    assert result.exit_code == 1 and "chưa được duyệt" in result.output, result.output
+    assert result.exit_code == 2 and "chưa được duyệt" in result.output, result.output
     assert (commune / "KHAN-CAP_bao-dong.mp3").read_bytes() == before
     assert any("bao-dong.mp3" in p.read_text(encoding="utf-8") for p in commune.glob("2026-*.m3u8"))
+
+
+@pytest.mark.parametrize("issued_before", [False, True])
+def test_a_bulletin_not_approved_is_not_published_at_once(tmp_path, issued_before):
+    """Under 'approval: required' an emergency script nobody approved aired at once (exit 0), and a correction
+    not approved replaced the approved bulletin's KHAN-CAP file in a week not rebuilt since it came."""
+    from broadcast import records
+
+    root = make_project(tmp_path / "p", {
+        "broadcast.yaml": textwrap.dedent(MINIMAL["broadcast.yaml"]) + "approval: required\n"})
+    script = root / "scripts" / "canh-bao.yaml"
+    with records.connect(root) as conn:
+        records.decide(conn, "canh-bao", records.file_sha256(script), "approved", "duyet", "")
+    assert run("build", "--week", WEEK, "--jobs", "1", "--project", str(root)).exit_code == 0
+    week = root / "output" / WEEK
+    bulletin = root / "scripts" / "bao-dong.yaml"
+    bulletin.write_text(EMERGENCY, encoding="utf-8")
+    if issued_before:  # approved and on air; then corrected, the correction not approved
+        with records.connect(root) as conn:
+            records.decide(conn, "bao-dong", records.file_sha256(bulletin), "approved", "duyet", "")
+        assert run("emergency", "bao-dong", "--week", WEEK, "--project", str(root)).exit_code == 0
+        bulletin.write_text(EMERGENCY.replace("Gọi ngay 113.", "Gọi ngay 113 hoặc Công an xã."), encoding="utf-8")
+    before = _published(week)
+    result = run("emergency", "bao-dong", "--week", WEEK, "--project", str(root))
+    assert result.exit_code == 2 and "chưa được duyệt" in result.output, result.output
+    assert _published(week) == before  # nothing published: the approved bulletin, if any, airs as it was

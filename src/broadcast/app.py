@@ -615,13 +615,14 @@ class Workspace:
         today = today or today_in(project.settings.timezone)
         week = week or Week.containing(today)
         script = self.script(script_id)
+        if held_for_approval(project, [script]):  # a bulletin airs at once: only what an approver approved
+            raise UsageError(f"kịch bản '{script.id}' chưa được duyệt (approval: required): tin khẩn cấp phát ngay nên "
+                             "chỉ phát nội dung đã duyệt; không có gì được phát hành, tin đã duyệt trước đó (nếu có) "
+                             "vẫn phát như cũ (not approved)", file=script.file,
+                             fix=f"người duyệt mở kịch bản {script.id} trong studio, bấm Duyệt, rồi chạy lại lệnh này")
         result = publish_emergency(project, week, script, self.locales(locale_ids, provinces),
                                    clip_folder(self.root), today=today, jobs=jobs, listener=listener)
-        if result.rebuild and held_for_approval(project, [script]):  # rebuilt, the week would drop it
-            result.failures.append(f"bản sửa của '{script.id}' chưa được duyệt (approval: required): các buổi phát "
-                                   f"của {', '.join(result.rebuild)} vẫn giữ bản đã duyệt; duyệt bản sửa rồi chạy lại "
-                                   "lệnh này (the correction is not approved)")
-        elif result.rebuild:  # the bulletin is in every slot of these communes' week: all of it made again
+        if result.rebuild:  # the bulletin is in every slot of these communes' week: all of it made again
             before = published_entries(self.root / "output" / week.id)
             built = self.build(week, result.rebuild, jobs=jobs, listener=listener)
             result.published += result.rebuild

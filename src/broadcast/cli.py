@@ -483,8 +483,9 @@ def emergency(script_id: str, project_dir: Path | None, week: str | None, locale
     Publishes one emergency script (level: emergency) into this week's published folders at once: its
     message, the KHAN-CAP program and playlist, the emergency box of the wall schedule, the bulletin on
     the commune's web page and feeds, and the manifest; the slot programs and other files are left as
-    they are. Only the week on air is accepted. Exit 1 if a commune failed or next week is already
-    built without it (the command to rebuild it is named).
+    they are. Only the week on air is accepted; under approval: required, only approved content (exit 2,
+    nothing published, otherwise). Exit 1 if a commune failed or next week is already built without it
+    (the command to rebuild it is named).
     """
     workspace = _workspace(project_dir)
     with _Bars(enabled=True) as bars:
