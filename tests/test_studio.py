@@ -1128,6 +1128,33 @@ def test_an_approval_from_a_page_opened_before_a_rejection_does_not_override_it(
     assert approved.status_code == 303  # having read it, they may decide
 
 
+def test_a_decision_on_a_script_saved_meanwhile_says_it_was_not_recorded_and_keeps_the_reason(network):
+    """An editor saved while an approver wrote why the script goes back: the approver got the editors' conflict
+    page ('nothing was overwritten', 'the version you meant to save: (the version you read)'), with no word that
+    the decision was not recorded, and the reason they had written was gone."""
+    root, _ = network
+    approver, editor = _client(root, local=False), _client(root, local=False)
+    _login(approver, "duyet")
+    _login(editor, "bien-tap")
+    page = approver.get("/kich-ban/canh-bao").text
+    seen = dict(re.findall(r'<input type="hidden" name="([a-z]+)" value="([^"]*)"', page[page.index('id="decide"'):]))
+    form = _editor_form(editor)
+    form["title"] = "Sửa trong lúc duyệt"
+    assert editor.post("/kich-ban/canh-bao", data={**form, "csrftoken": _token(editor)}).status_code == 303
+    reason = "Số điện thoại công an xã chưa đúng với công văn"
+    refused = approver.post("/kich-ban/canh-bao/duyet", data={**seen, "decision": "rejected", "comment": reason})
+    assert refused.status_code == 409
+    assert "chưa được ghi" in refused.text and "Sửa trong lúc duyệt" in refused.text  # the new version, to read
+    assert f'name="comment" rows="3">{reason}</textarea>' in refused.text
+    with records.connect(root) as conn:
+        assert records.history(conn, "canh-bao") == []
+    again = dict(re.findall(r'<input type="hidden" name="([a-z]+)" value="([^"]*)"',
+                            refused.text[refused.text.index('id="decide"'):]))
+    assert again["sha"] == records.file_sha256(root / "scripts" / "canh-bao.yaml")
+    assert approver.post("/kich-ban/canh-bao/duyet", data={**again, "decision": "rejected",
+                                                           "comment": reason}).status_code == 303
+
+
 def test_a_long_draft_being_read_does_not_freeze_the_studio_for_everyone(root, monkeypatch):
     """Lint-as-you-type read the draft on the event loop: while it read a long pasted text, every page
     of every user waited (a stylesheet: 3-30 s)."""

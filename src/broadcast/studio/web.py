@@ -354,9 +354,10 @@ def routes(studio: Studio) -> list[Route | Mount]:
 
     def editor_page(request: Request, project: Project, script_id: str, data: dict[str, Any], valid_from: str,
                     valid_until: str, sha: str, status: int = 200, error: str = "",
-                    error_field: str = "") -> Response:
+                    error_field: str = "", refused: str = "", comment: str = "") -> Response:
         """The editor with these values: the file's, or (`error`: not saved) what the person typed;
-        `error_field`: the form field the error is about, marked and focused."""
+        `error_field`: the form field the error is about, marked and focused; `refused`: why an
+        approver's decision was not recorded, with the `comment` they wrote kept in its box."""
         with records.connect(studio.root) as conn:
             history = records.history(conn, script_id)
         on_disk = edit.read(studio.script_path(script_id)).sha256
@@ -367,7 +368,18 @@ def routes(studio: Studio) -> list[Route | Mount]:
             levels=LEVELS, voices=[v.id for v in project.voices],
             locales=[(loc.id, loc.name) for loc in project.locales],
             provinces=sorted({loc.province.id for loc in project.locales}), variables=_variables(studio),
-            history=history, state=state, week=studio.week(request), approval=project.settings.approval)
+            history=history, state=state, week=studio.week(request), approval=project.settings.approval,
+            refused=refused, comment=comment)
+
+    def decision_refused(request: Request, script_id: str, why: str, comment: str, status: int) -> Response:
+        """The editor page on the file as it is now, saying why the decision was not recorded, the
+        comment typed kept: a conflict page said only 'nothing was overwritten', and the reason an
+        approver had written for sending the script back was lost."""
+        current = edit.read(studio.script_path(script_id))
+        data = edit.load(current.text) or {}
+        valid = data.get("valid") or {}
+        return editor_page(request, studio.workspace.project, script_id, data, str(valid.get("from") or ""),
+                           str(valid.get("until") or ""), current.sha256, status, refused=why, comment=comment)
 
     @view("edit")
     async def script_save(request: Request) -> Response:
@@ -470,8 +482,11 @@ def routes(studio: Studio) -> list[Route | Mount]:
         sha = records.file_sha256(path)
         if not sha:
             raise UsageError(f"không có kịch bản '{script_id}'")
+        not_recorded = "Quyết định của bạn chưa được ghi: "
         if _text(form, "sha") and _text(form, "sha") != sha:
-            raise edit.Conflict(path, edit.read_text(path), "(bản bạn đã xem trước khi duyệt)")
+            return decision_refused(request, script_id, not_recorded + "kịch bản đã được sửa sau khi bạn mở trang, "
+                                    "nên bản bạn đã đọc không còn là bản sẽ phát (changed meanwhile; ai sửa gì: xem "
+                                    "Nhật ký). Trang này là bản mới; đọc lại rồi quyết định.", comment, 409)
         with records.connect(studio.root) as conn:
             history = records.history(conn, script_id)
             seen = _text(form, "seen")
@@ -479,10 +494,9 @@ def routes(studio: Studio) -> list[Route | Mount]:
             if seen.isdigit() and int(seen) < len(history):
                 last = history[0]
                 did = {"approved": "duyệt", "rejected": "trả lại"}.get(last.decision, last.decision)
-                raise UsageError(f"trong lúc bạn xem, {last.user} đã {did} kịch bản này"
-                                 + (f" với nhận xét “{last.comment}”" if last.comment else "")
-                                 + " (decided meanwhile)",
-                                 fix=f"mở lại trang kịch bản {script_id}, đọc quyết định đó rồi quyết định lại")
+                return decision_refused(request, script_id, f"{not_recorded}trong lúc bạn xem, {last.user} đã {did} "
+                                        "kịch bản này" + (f" với nhận xét “{last.comment}”" if last.comment else "")
+                                        + " (decided meanwhile). Đọc quyết định đó rồi quyết định lại.", comment, 400)
             records.decide(conn, script_id, sha, decision, request.state.viewer.name, comment)
         return RedirectResponse(f"/kich-ban/{script_id}", status_code=303)
 
