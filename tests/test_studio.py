@@ -317,6 +317,29 @@ def test_approval_is_bound_to_the_content_and_the_build_airs_only_approved_scrip
     assert app.open_workspace(root).build(app.Week.parse(WEEK)).not_approved == ["canh-bao", "thu-hai"]
 
 
+def test_a_script_in_a_yml_file_is_opened_saved_and_approved_like_the_others(tmp_path):
+    """The project reads scripts/x.yml; the studio listed it but looked only for x.yaml: its page said 'no such
+    script', so under approval: required it could never be approved, and 'Tạo từ mẫu' with its id made a second
+    file for one id, an error that stopped the whole project loading."""
+    root = _project(tmp_path, {"broadcast.yaml": MINIMAL["broadcast.yaml"] + "approval: required\n"})
+    path = root / "scripts" / "canh-bao.yml"
+    (root / "scripts" / "canh-bao.yaml").rename(path)
+    client = _client(root)
+    token = _token(client)
+    page = client.get("/kich-ban/canh-bao")
+    assert page.status_code == 200 and "scripts/canh-bao.yml" in page.text
+    form = _editor_form(client)
+    form["title"] = "Cảnh báo thử sửa"
+    assert client.post("/kich-ban/canh-bao", data={**form, "csrftoken": token}).status_code == 303
+    assert "Cảnh báo thử sửa" in path.read_text(encoding="utf-8")
+    assert client.post("/kich-ban/canh-bao/duyet", data={"csrftoken": token, "decision": "approved",
+                                                         "sha": records.file_sha256(path)}).status_code == 303
+    made = client.post("/kich-ban/moi", data={"csrftoken": token, "id": "canh-bao", "title": "Trùng"})
+    assert made.status_code == 400 and not (root / "scripts" / "canh-bao.yaml").exists()
+    result = app.open_workspace(root).build(app.Week.parse(WEEK))
+    assert result.not_approved == [] and result.count("message") == 1
+
+
 def test_without_approval_required_everything_valid_airs(root):
     result = app.open_workspace(root).build(app.Week.parse(WEEK))
     assert result.not_approved == [] and result.count("message") == 1

@@ -147,7 +147,11 @@ class Studio:
         return sorted(self.workspace.project.scripts, key=lambda s: s.id)
 
     def script_path(self, script_id: str) -> Path:
-        return self.root / "scripts" / f"{edit.slug(script_id, 'mã kịch bản')}.yaml"
+        """scripts/<id>.yaml, or the <id>.yml the project reads when that is the file there (it was
+        listed, but could not be opened nor approved, and a new script of its id made a second file)."""
+        path = self.root / "scripts" / f"{edit.slug(script_id, 'mã kịch bản')}.yaml"
+        other = path.with_suffix(".yml")
+        return other if not path.exists() and other.exists() else path
 
     def audit(self, viewer: auth.Viewer, action: str, target: str, detail: str = "") -> None:
         with records.connect(self.root) as conn:
@@ -234,7 +238,7 @@ def _draft_text(studio: Studio, script_id: str, form: FormData) -> tuple[str, st
     """(the file the editor's form would save, its project path). The file on disk must read: a
     merge conflict or a bad hand edit is an error at its line, to fix in a text editor first."""
     path = studio.script_path(script_id)
-    rel = f"scripts/{script_id}.yaml"
+    rel = path.relative_to(studio.root).as_posix()
     base = edit.read_text(path) if path.exists() else f"id: {script_id}\n"
     _parsed(base, rel)
     if _text(form, "saved") == "1":  # the file as saved: what someone who may not edit reads and approves
@@ -321,7 +325,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
             raise UsageError(f"đã có kịch bản '{new_id}' (script exists)", fix="chọn mã khác")
         text = edit.with_fields(edit.read_text(source), {"id": new_id})
         edit.write(target, text, None)
-        studio.audit(request.state.viewer, "create", f"scripts/{new_id}.yaml", f"nhân bản từ {source.name}")
+        studio.audit(request.state.viewer, "create", f"scripts/{target.name}", f"nhân bản từ {source.name}")
         return RedirectResponse(f"/kich-ban/{new_id}", status_code=303)
 
     @view("edit")
@@ -369,6 +373,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
             locales=[(loc.id, loc.name) for loc in project.locales],
             provinces=sorted({loc.province.id for loc in project.locales}), variables=_variables(studio),
             history=history, state=state, week=studio.week(request), approval=project.settings.approval,
+            file=studio.script_path(script_id).relative_to(studio.root).as_posix(),
             refused=refused, comment=comment)
 
     def decision_refused(request: Request, script_id: str, why: str, comment: str, status: int) -> Response:
