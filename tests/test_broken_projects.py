@@ -308,14 +308,20 @@ def test_unreadable_and_special_files_are_reported(project, monkeypatch):
     root = project({"scripts/khac.yaml": script().replace("canh-bao", "khac")})
     (root / "scripts" / "thu-muc.yaml").mkdir()
     os.mkfifo(root / "scripts" / "ong.yaml")  # reading a FIFO would block lint for ever
-    real = Path.read_text
+    real, real_bytes = Path.read_text, Path.read_bytes
 
     def read_text(self, *args, **kwargs):
         if self.name == "khac.yaml":
             raise PermissionError(13, "Permission denied")
         return real(self, *args, **kwargs)
 
+    def read_bytes(self):  # a script is read as bytes (its hash is what an approval is for)
+        if self.name == "khac.yaml":
+            raise PermissionError(13, "Permission denied")
+        return real_bytes(self)
+
     monkeypatch.setattr(Path, "read_text", read_text)
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
     result = run("lint", "--project", str(root))
     assert result.exit_code == 2, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output

@@ -317,6 +317,29 @@ def test_approval_is_bound_to_the_content_and_the_build_airs_only_approved_scrip
     assert app.open_workspace(root).build(app.Week.parse(WEEK)).not_approved == ["canh-bao", "thu-hai"]
 
 
+def test_the_build_airs_a_script_only_if_the_content_it_read_is_approved(tmp_path, monkeypatch):
+    """The build read a draft, then checked the approval against the file as it was by then: put back to its
+    approved text while the communes were read (an undo in a text editor, a git checkout), the draft aired,
+    and the manifest called it approved."""
+    from broadcast import project as project_stage
+
+    root = _project(tmp_path, {"broadcast.yaml": MINIMAL["broadcast.yaml"] + "approval: required\n"})
+    path = root / "scripts" / "canh-bao.yaml"
+    with records.connect(root) as conn:
+        records.decide(conn, "canh-bao", records.file_sha256(path), "approved", "duyet", "")
+    approved = path.read_bytes()
+    path.write_text(SCRIPT.replace("Cảnh báo thử", "Bản nháp chưa duyệt"), encoding="utf-8")
+    read_locales = project_stage._read_locales
+
+    def undone_meanwhile(*args, **kwargs):
+        path.write_bytes(approved)  # the scripts are read; the communes are being read
+        return read_locales(*args, **kwargs)
+
+    monkeypatch.setattr(project_stage, "_read_locales", undone_meanwhile)
+    result = app.open_workspace(root).build(app.Week.parse(WEEK))
+    assert result.not_approved == ["canh-bao"] and result.count("message") == 0
+
+
 def test_a_script_in_a_yml_file_is_opened_saved_and_approved_like_the_others(tmp_path):
     """The project reads scripts/x.yml; the studio listed it but looked only for x.yaml: its page said 'no such
     script', so under approval: required it could never be approved, and 'Tạo từ mẫu' with its id made a second

@@ -54,10 +54,13 @@ def scripts_airing(project: Project, week: Week) -> list[Script]:
 
 
 def held_for_approval(project: Project, scripts: list[Script]) -> list[Script]:
-    """Under `approval: required`, the scripts whose current content nobody has approved."""
+    """Under `approval: required`, the scripts whose content, as read (and spoken), nobody has approved:
+    the file's hash now let a draft read by the build air when the file was changed back to its
+    approved text while the build went on reading the project."""
     if project.settings.approval != "required":
         return []
-    approved = records.approved_now(project.root, {s.id: project.root / s.file for s in scripts})
+    approved = records.approved_now(project.root, {s.id: s.sha256 or records.file_sha256(project.root / s.file)
+                                                   for s in scripts})
     return [s for s in scripts if s.id not in approved]
 
 

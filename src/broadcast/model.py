@@ -75,6 +75,9 @@ class Script:
     # the file line of each template line, when they are not one to one (a folded '>' or plain
     # body joins lines); empty for a '|' body, whose lines are the file's
     body_lines: tuple[int, ...] = ()
+    # the sha256 of the file's bytes this script was read from: what an approval must be for (`approval:
+    # required`); empty for a draft not saved
+    sha256: str = ""
 
     def line_of(self, template_line: int) -> int:
         """The line in the script's file of line `template_line` (1-based) of its body."""

@@ -318,6 +318,14 @@ def read_script_text(root: Path, path: Path, text: str) -> tuple[Script | None, 
 
 
 def _read_script(loading: LoadProblems, path: Path, text: str | None = None) -> Script | None:
+    digest = ""
+    if text is None:  # the file read once: the script is what its hash names (an approval is for that hash)
+        try:
+            raw = path.read_bytes()
+            digest = hashlib.sha256(raw).hexdigest()
+            text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text reads it
+        except (OSError, UnicodeDecodeError):
+            text = None  # said at its line by the loader, as for any file
     read = _read(loading, path, schema.SCRIPT, text)
     if read is None or read[1]["valid"] is None:
         return None
@@ -326,7 +334,7 @@ def _read_script(loading: LoadProblems, path: Path, text: str | None = None) -> 
     lines = () if v["body"] is None else _body_lines(text if text is not None else path.read_text(encoding="utf-8"),
                                                       data.line_of("body"), first, v["body"])
     return Script(v["id"] or path.stem, v["title"], v["source"], v["level"], v["valid"], v["repeat"], v["voice"],
-                  v["body"], loading.rel(path), first, lines)
+                  v["body"], loading.rel(path), first, lines, digest)
 
 
 def _body_lines(text: str, key_line: int, first: int, body: str) -> tuple[int, ...]:

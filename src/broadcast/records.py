@@ -299,15 +299,15 @@ def approval_state(decision: Approval | None, current_sha256: str) -> str:
     return decision.decision
 
 
-def approved_now(root: Path, scripts: dict[str, Path]) -> dict[str, Approval]:
-    """The scripts (id -> file) whose current content carries an approval: what may air under
-    `approval: required`."""
+def approved_now(root: Path, scripts: dict[str, str]) -> dict[str, Approval]:
+    """The scripts (id -> the sha256 of the content to air) whose content carries an approval: what
+    may air under `approval: required`."""
     with connect(root, create=False) as conn:
         decisions = latest_decisions(conn)
     out = {}
-    for script_id, file in scripts.items():
+    for script_id, sha256 in scripts.items():
         decision = decisions.get(script_id)
-        if approval_state(decision, file_sha256(file)) == "approved" and decision is not None:
+        if approval_state(decision, sha256) == "approved" and decision is not None:
             out[script_id] = decision
     return out
 
