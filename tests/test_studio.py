@@ -420,7 +420,10 @@ def test_roles_an_editor_cannot_approve_an_operator_cannot_edit(network):
                                                            "sha": sha}).status_code == 303
     with records.connect(root) as conn:
         [decision] = records.history(conn, "canh-bao")
+        logged = records.audit(conn)[0]
     assert (decision.user, decision.decision, decision.sha256) == ("duyet", "approved", sha)
+    # the append-only log names the version approved, not only the script
+    assert (logged.user, logged.action, logged.target) == ("duyet", "approve", "canh-bao") and sha in logged.detail
 
 
 def test_state_changing_requests_without_or_with_a_wrong_csrf_token_are_refused(client, root):

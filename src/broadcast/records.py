@@ -274,7 +274,10 @@ def clear_login_failures(conn: sqlite3.Connection, keys: list[str]) -> None:
 def decide(conn: sqlite3.Connection, script: str, sha256: str, decision: str, user: str, comment: str) -> None:
     conn.execute("INSERT INTO approvals (script, sha256, decision, user, comment, at) VALUES (?, ?, ?, ?, ?, ?)",
                  (script, sha256, decision, user, comment, time.time()))
-    add_audit(conn, user, "approve" if decision == "approved" else "reject", script, comment)
+    # the version decided on, in the log that nothing rewrites (the approvals table holds it too, but may be
+    # changed): 'approve canh-bao' alone did not say which of its saved versions was approved
+    add_audit(conn, user, "approve" if decision == "approved" else "reject", script,
+              f"mã nội dung {sha256}" + (f"\n{comment}" if comment else ""))
 
 
 def latest_decisions(conn: sqlite3.Connection) -> dict[str, Approval]:
