@@ -281,3 +281,77 @@ def test_a_bulletin_still_being_copied_in_airs_once_whole(tmp_path):
     assert aired >= 2.0, log  # the whole 3 s, to the second the log gives
     assert (output / "lich-phat-song.da-phat").read_text() == \
         f"{COMMUNE}/{week.id}/{bulletin.name}:{hashlib.md5(whole).hexdigest()}\n"
+
+
+def _station(tmp_path: Path) -> tuple[Week, Path, Path]:
+    week = Week.containing(datetime.now(TZ).date())
+    output = tmp_path / "output"
+    here = output / week.id / COMMUNE
+    here.mkdir(parents=True)
+    script = FORMATS["liquidsoap"](StationWeek(week, COMMUNE, "Xã Chi Lăng", "Đài truyền thanh xã Chi Lăng",
+                                               "Lạng Sơn", (), ()))["lich-phat-song.liq"]
+    (here / "lich-phat-song.liq").write_bytes(script)
+    (here / "chay-thu.liq").write_text('settings.init.allow_root.set(true)\n%include "lich-phat-song.liq"\n')
+    return week, output, here
+
+
+def _wait_for(run: subprocess.Popen, lines: list[str], text: str, limit: float = 30) -> None:
+    started = time.monotonic()
+    while not any(text in line for line in list(lines)):
+        assert time.monotonic() - started < limit and run.poll() is None, "".join(lines)
+        time.sleep(0.1)
+
+
+def test_a_week_published_again_while_the_script_runs_in_it_still_airs(tmp_path):
+    """The script runs in output/<week>/<province>/<commune>/. A rebuild of the week on air, or a bulletin
+    added by `broadcast emergency`, swaps the new week folder in for the old one in one step (Linux
+    renameat2) and deletes the old: the script's "." was that deleted folder, and "../../.." led nowhere,
+    so neither the bulletin nor any program after it aired, without a word in the log."""
+    from broadcast.publish import _exchange
+
+    assert shutil.which("liquidsoap"), "liquidsoap is not installed: apt-get install -y liquidsoap"
+    week, output, here = _station(tmp_path)
+    run, lines = _start(here, tmp_path / "da-phat.wav")
+    try:
+        _wait_for(run, lines, "Streaming loop starts")
+        staged = output / ".staging" / f"{week.id}-1"
+        shutil.copytree(output / week.id, staged)
+        _tone(staged / COMMUNE / "KHAN-CAP_bo-sung.wav", 1.0, 880)  # what `broadcast emergency` publishes
+        assert _exchange(staged, output / week.id)
+        shutil.rmtree(staged)
+        _wait_for(run, lines, "\tket-thuc\t", limit=20)
+        program = f"{datetime.now(TZ):%Y-%m-%d_%H%M}_sang.wav"  # and the programs after it
+        _tone(output / week.id / COMMUNE / program, 1.0, 440)
+        _wait_for(run, lines, f"/{program}", limit=20)
+    finally:
+        _stop(run)
+
+
+def test_a_bulletin_whose_size_is_set_before_its_bytes_airs_once_whole(tmp_path):
+    """Windows' CopyFile (Explorer copying from a USB stick) sets a file's size first and fills its bytes in
+    after: the size held from one look to the next while the copy went on, and the bulletin aired as zeros
+    and half-copied audio, then again at every look that saw other bytes, as a corrected one."""
+    assert shutil.which("liquidsoap"), "liquidsoap is not installed: apt-get install -y liquidsoap"
+    week, output, here = _station(tmp_path)
+    _tone(tmp_path / "tin.wav", 2.0, 880)
+    whole = (tmp_path / "tin.wav").read_bytes()
+    run, lines = _start(here, tmp_path / "da-phat.wav")
+    try:
+        _wait_for(run, lines, "Streaming loop starts")
+        bulletin = here / "KHAN-CAP_chep-tu-usb.wav"
+        with bulletin.open("wb") as copying:
+            copying.truncate(len(whole))
+            for eighth in range(8):  # an eighth every 2.5 s: the same size at three looks or more
+                copying.seek(eighth * len(whole) // 8)
+                copying.write(whole[eighth * len(whole) // 8:(eighth + 1) * len(whole) // 8])
+                copying.flush()
+                time.sleep(2.5)
+        _wait_for(run, lines, "\tket-thuc\t", limit=20)
+        time.sleep(6)  # another look or more: the whole file is not aired again as a new one
+    finally:
+        _stop(run)
+    log = "".join(lines)
+    assert [line.split("\t")[2] for line in log.splitlines() if line.startswith("AS-RUN\t")] == \
+        ["bat-dau", "ket-thuc"], log
+    assert (output / "lich-phat-song.da-phat").read_text() == \
+        f"{COMMUNE}/{week.id}/{bulletin.name}:{hashlib.md5(whole).hexdigest()}\n"

@@ -14,9 +14,13 @@ later week's (published ahead, their bulletin already first in every slot of tha
 noted, not aired at midnight when their week begins. Every track start and end is logged
 as an `AS-RUN` line, the input of `broadcast asrun import`.
 
-A file is taken once its size is the one it had at the look before (5 s earlier): one still being
-copied or unzipped in aired as far as it had arrived, and a bulletin then aired again whole, as a
-corrected one.
+A file is taken once its content (MD5) is the one it had at the look before (5 s earlier): one still
+being copied or unzipped in aired as far as it had arrived, and a bulletin then aired again whole, as a
+corrected one. Its size is not enough: Windows' CopyFile (Explorer) sets it before the bytes arrive.
+
+The script names its folder by the full name it had at the start: a week published again (a rebuild,
+`broadcast emergency`) is swapped in for the old folder in one step on Linux, and "." would stay the old
+one, deleted: nothing in it or reached from it aired again.
 
 A commune folder unzipped from a station bundle (`broadcast bundle`) stands alone: no output/ around
 it, and the next week's bundle is unzipped over it while the script runs. There the folder's week is
@@ -57,7 +61,20 @@ settings.log.stdout.set(true)
 time.zone.set("Asia/Ho_Chi_Minh")
 
 commune = {commune}
-output_dir = "../../.."
+# this folder by its full name, found once at the start: a week published again while the script runs (a
+# rebuild, a bulletin added by `broadcast emergency`) is swapped in for the old folder in one step (Linux),
+# and "." stays the old one, emptied and deleted: nothing in it, or reached from it, would air again
+def start_folder() =
+  try
+    folder = string.trim(process.read("pwd"))
+    if folder != "" and file.is_directory(folder) then folder else "." end
+  catch err do
+    ignore(err)
+    "."
+  end
+end
+here = start_folder()
+output_dir = "#{{here}}/../../.."
 grace_minutes = {grace}
 first_week = {week_string}  # bulletins of weeks before this one are never aired
 # run in output/<week>/<province>/<commune>/, the notes and the other weeks are in output/; a folder
@@ -65,16 +82,16 @@ first_week = {week_string}  # bulletins of weeks before this one are never aired
 # its HUONG-DAN.txt names, its bulletins are those its SHA256SUMS lists, its notes go beside it
 standalone = not file.is_directory("#{{output_dir}}/#{{first_week}}/#{{commune}}")
 def here_week() =
-  if standalone and file.exists("{readme}") then
+  if standalone and file.exists("#{{here}}/{readme}") then
     list.assoc(default=first_week, 1,
-               string.extract(pattern="tuần ([0-9]{{4}}-W[0-9]{{2}})", file.contents("{readme}")))
+               string.extract(pattern="tuần ([0-9]{{4}}-W[0-9]{{2}})", file.contents("#{{here}}/{readme}")))
   else
     first_week
   end
 end
 def listed(name) =
-  if standalone and file.exists("{sums}") then
-    string.contains(substring="  #{{name}}\n", file.contents("{sums}"))
+  if standalone and file.exists("#{{here}}/{sums}") then
+    string.contains(substring="  #{{name}}\n", file.contents("#{{here}}/{sums}"))
   else
     true
   end
@@ -90,7 +107,7 @@ def fresh(key) =
   end
 end
 
-aired_file = if standalone then "../{aired}" else "#{{output_dir}}/{aired}" end  # lines name their commune
+aired_file = if standalone then "#{{here}}/../{aired}" else "#{{output_dir}}/{aired}" end  # lines name their commune
 def first_line(text) =
   list.hd(default=text, string.split(separator="\n", text))
 end
@@ -139,13 +156,20 @@ def audio(name) =
 end
 
 # a file still being copied or unzipped in (from a USB stick, by Explorer) is not aired half-written (and
-# then again, whole, as a new bulletin): it is taken once its size is the one it had at the look before
-sizes = ref([])
+# then again, whole, as a new bulletin): it is taken once its content (MD5) is the one it had at the look
+# before; its size is not enough, a copier that sets it first (Windows' CopyFile) fills the bytes in after.
+# Its MD5 then, or "" while it is not taken. Only the last look's are kept: the list does not grow
+looked = ref([])
+looking = ref([])
 def settled(path) =
-  size = file.size(path)
-  before = list.assoc(default=-1, path, !sizes)
-  sizes := list.add((path, size), list.filter(fun (seen) -> fst(seen) != path, !sizes))
-  size > 0 and size == before
+  digest = try
+    if file.size(path) > 0 then file.digest(path) else "" end
+  catch err do  # locked by the copier, or gone
+    ignore(err)
+    ""
+  end
+  looking := list.cons((path, digest), !looking)
+  if digest != "" and digest == list.assoc(default="", path, !looked) then digest else "" end
 end
 
 programs = request.queue(id="programs")
@@ -162,17 +186,19 @@ def look(folder, week, current, due, name) =
   if audio(name) then
     path = "#{{folder}}/#{{name}}"
     if list.exists(fun (p) -> string.contains(prefix=p, name), due) and not list.mem(name, !seen) then
-      if settled(path) and fresh(name) then
+      if settled(path) != "" and fresh(name) then
         log(label="lich-phat-song", "đến giờ phát #{{name}}")
         ignore(programs.push.uri(path))
       end
-    elsif week >= current and week >= first_week and string.contains(prefix="KHAN-CAP_", name) and listed(name)
-          and settled(path) and new_alert("#{{week}}/#{{name}}:#{{file.digest(path)}}") then
-      if week == current then
-        log(label="lich-phat-song", "tin khẩn cấp #{{name}}")
-        ignore(emergencies.push.uri(path))
-      else
-        log(label="lich-phat-song", "tin khẩn cấp của tuần #{{week}} (đã có trong mọi buổi phát tuần đó) #{{name}}")
+    elsif week >= current and week >= first_week and string.contains(prefix="KHAN-CAP_", name) and listed(name) then
+      digest = settled(path)
+      if digest != "" and new_alert("#{{week}}/#{{name}}:#{{digest}}") then
+        if week == current then
+          log(label="lich-phat-song", "tin khẩn cấp #{{name}}")
+          ignore(emergencies.push.uri(path))
+        else
+          log(label="lich-phat-song", "tin khẩn cấp của tuần #{{week}} (đã có trong mọi buổi phát tuần đó) #{{name}}")
+        end
       end
     end
   end
@@ -186,7 +212,7 @@ def check() =
       list.iter(fun (name) -> look(folder, week, current, due, name), file.ls(folder))
     end
   end
-  scan(".", here_week())
+  scan(here, here_week())
   list.iter(fun (w) -> scan("#{{output_dir}}/#{{w}}/#{{commune}}", w), weeks())
 end
 # an error in one look (a file gone or half-copied) must not stop the clock: thread.run ends at the first
@@ -196,6 +222,8 @@ def check_safely() =
   catch err do
     log(label="lich-phat-song", "lỗi khi tìm tệp: #{{first_line(err.message)}}")
   end
+  looked := !looking
+  looking := []
 end
 thread.run(every=5., check_safely)
 
