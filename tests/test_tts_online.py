@@ -547,22 +547,29 @@ def test_a_stopped_build_does_not_wait_for_the_retries_under_way(name, fake, tmp
     way give up at their next wait instead of sleeping through their backoffs and retrying (a
     `timeout 600 broadcast build` went on for minutes after its SIGTERM, until SIGKILL)."""
     import signal
-
-    from broadcast.tts import ClipCache, VoiceSpec, synthesize_all
+    import subprocess
+    import sys
 
     fake.plan = ["503"] * 1000
-    voice = VoiceSpec("online", name, {"url": f"{fake.base}/{name}", "timeout": 1.0, "retries": 4,
-                                       "backoff": 4.0, "backoff_max": 4.0, "max_concurrency": 4})
-    requests = [(voice, f"Câu số {i} gửi tới bà con.") for i in range(40)]
-    # as Ctrl-C sends it, to the main thread: sent to the process, the kernel may hand it to another thread
-    # (and in two full runs of fresh clones the round then ran through all its retries, not interrupted)
-    timer = threading.Timer(0.5, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT))
+    # the round in a process of its own, stopped as Ctrl-C stops a command (SIGINT sent to the test runner
+    # itself went unhandled in the first full runs of fresh clones: the round ran through its retries)
+    child = (
+        "from pathlib import Path\n"
+        "from broadcast.tts import ClipCache, VoiceSpec, synthesize_all\n"
+        f"voice = VoiceSpec('online', {name!r}, {{'url': {fake.base + '/' + name!r}, 'timeout': 1.0, 'retries': 4, "
+        "'backoff': 4.0, 'backoff_max': 4.0, 'max_concurrency': 4})\n"
+        "requests = [(voice, f'Câu số {i} gửi tới bà con.') for i in range(40)]\n"
+        "print('start', flush=True)\n"
+        f"synthesize_all(requests, ClipCache(Path({str(tmp_path / 'clips')!r})), Path({str(tmp_path)!r}), jobs=1)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "start"
+    time.sleep(0.5)  # the first tries under way
     started = time.monotonic()
-    timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        synthesize_all(requests, ClipCache(tmp_path / "clips"), tmp_path, jobs=1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
     stopped = time.monotonic() - started
-    timer.cancel()
+    assert proc.returncode != 0 and "KeyboardInterrupt" in err, err
     # each of the 4 sentences under way had 4 more backoffs of up to 4 s ahead of it
     assert stopped < 2.5, stopped
     assert len(fake.requests) <= 8  # the first tries, and at most the retries already started
