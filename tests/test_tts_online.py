@@ -562,7 +562,10 @@ def test_a_stopped_build_does_not_wait_for_the_retries_under_way(name, fake, tmp
         "print('start', flush=True)\n"
         f"synthesize_all(requests, ClipCache(Path({str(tmp_path / 'clips')!r})), Path({str(tmp_path)!r}), jobs=1)\n"
     )
-    proc = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # SIGINT as a terminal leaves it: something in the test runner of a fresh venv sets it ignored below
+    # Python (its own handler table still says default), and a child would inherit that (as test_kill.py's)
+    proc = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert proc.stdout is not None and proc.stdout.readline().strip() == "start"
     time.sleep(0.5)  # the first tries under way
     started = time.monotonic()
