@@ -206,6 +206,36 @@ def test_a_script_file_with_a_merge_conflict_is_an_error_at_its_line_not_a_500(c
         assert "scripts/canh-bao.yaml" in response.text
 
 
+def test_a_new_script_is_named_by_its_title_and_a_refusal_is_said_in_its_form_with_what_was_typed(client, root):
+    """Staff were asked for an ASCII id ('chữ thường không dấu, dấu -'): the browser answered a title typed
+    there with 'Please match the requested format', and an id already taken or a copy named with
+    diacritics led to an error page away from the list, the title typed gone."""
+    token = _token(client)
+    made = client.post("/kich-ban/moi", data={"csrftoken": token, "id": "", "title": "Thư tống tiền qua Bưu điện"})
+    assert made.status_code == 303 and made.headers["location"] == "/kich-ban/thu-tong-tien-qua-buu-dien"
+    assert 'title: "Thư tống tiền qua Bưu điện"' in (root / "scripts" / "thu-tong-tien-qua-buu-dien.yaml").read_text(
+        encoding="utf-8")
+    typed = client.post("/kich-ban/moi", data={"csrftoken": token, "id": "Đề phòng OTP", "title": "Không đọc mã OTP"})
+    assert typed.headers["location"] == "/kich-ban/de-phong-otp" and (root / "scripts" / "de-phong-otp.yaml").is_file()
+
+    again = client.post("/kich-ban/moi", data={"csrftoken": token, "id": "", "title": "Thư tống tiền qua bưu điện"})
+    assert again.status_code == 400
+    form = re.search(r'<form method="post" action="/kich-ban/moi".*?</form>\s*<p class="error"[^>]*>([^<]*)</p>',
+                     again.text, re.S)
+    assert form, again.text[-2000:]
+    assert 'value="Thư tống tiền qua bưu điện" aria-invalid="true"' in form.group()
+    assert "đã có kịch bản mã “thu-tong-tien-qua-buu-dien”" in form.group(1) and "Cách sửa" in form.group(1)
+    assert "Nhân bản" in again.text  # the list itself, not an error page
+
+    copied = client.post("/kich-ban/canh-bao/nhan-ban", data={"csrftoken": token, "new_id": "Cảnh báo Chi Lăng"})
+    assert copied.headers["location"] == "/kich-ban/canh-bao-chi-lang"
+    refused = client.post("/kich-ban/canh-bao/nhan-ban", data={"csrftoken": token, "new_id": "canh bao chi lang"})
+    assert refused.status_code == 400
+    row = re.search(r'action="/kich-ban/canh-bao/nhan-ban".*?</form>', refused.text, re.S).group()
+    assert 'value="canh bao chi lang"' in row and 'role="alert"' in row and "đã có kịch bản" in row
+    assert client.post("/kich-ban/moi", data={"csrftoken": token, "id": "", "title": " ?! "}).status_code == 400
+
+
 def test_a_new_script_never_replaces_one_that_exists(client, root):
     token = _token(client)
     response = client.post("/kich-ban/moi", data={"csrftoken": token, "id": "canh-bao", "title": "x"})
@@ -1326,7 +1356,7 @@ def test_an_error_page_says_its_message_once_and_the_copy_field_is_visible(clien
     assert page.status_code == 404 and page.text.count("không có kịch bản &#39;khong-co&#39;") == 1
     assert "<li class=\"error\">: " not in page.text
     listing = client.get("/kich-ban").text
-    assert '<label><span class="sr">Mã bản sao</span> <input name="new_id"' in listing
+    assert '<label><span class="sr">Tên bản sao</span> <input name="new_id"' in listing
 
 
 def test_a_refused_save_points_at_the_field_not_at_a_line_of_the_file(client):

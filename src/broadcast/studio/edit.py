@@ -108,6 +108,15 @@ def inside(root: Path, relative: str) -> Path:
     return candidate
 
 
+def id_from(typed: str) -> str:
+    """The id a person meant by what they typed, a title or a name with diacritics and spaces ('Thư
+    tống tiền bưu điện' -> 'thu-tong-tien-buu-dien'), cut to the longest id allowed; '' when nothing
+    is left. Staff are asked for a title, not to invent an ASCII file name."""
+    from ..tts.recorded import slugify
+
+    return slugify(typed)[:MAX_SLUG].rstrip("-")
+
+
 def slug(value: str, what: str) -> str:
     if not SLUG.match(value or "") or len(value) > MAX_SLUG:
         raise UsageError(f"{what} '{value}' không hợp lệ (invalid id)",

@@ -291,24 +291,42 @@ def routes(studio: Studio) -> list[Route | Mount]:
 
     @view("read")
     async def script_list(request: Request) -> Response:
+        return list_page(request)
+
+    def list_page(request: Request, status: int = 200, error: str = "", error_for: str = "",
+                  typed: dict[str, str] | None = None) -> Response:
+        """The list of scripts; with `error`, what was refused, said inside the form it came from
+        (`error_for`: 'moi', or the id of the script being copied) with what was typed kept."""
         week = studio.week(request)
         decisions = studio.decisions()
         rows = [{"script": s, "validity": _validity(s, week), "state": studio.state(s, decisions),
                  "changed": (studio.root / s.file).stat().st_mtime} for s in studio.scripts()]
-        return studio.page(request, "scripts.html", rows=rows, week=week, trash=edit.trashed(studio.root),
-                           approval=studio.workspace.project.settings.approval)
+        return studio.page(request, "scripts.html", status, rows=rows, week=week, trash=edit.trashed(studio.root),
+                           approval=studio.workspace.project.settings.approval, error=error, error_for=error_for,
+                           typed=typed or {})
+
+    def new_id(typed: str, what: str) -> tuple[str, str]:
+        """(the id, '') for what was typed as an id or a title, or ('', why not) said for the page."""
+        script_id = edit.id_from(typed)
+        if not script_id:
+            return "", f"Chưa tạo: hãy gõ {what} (chữ có dấu cũng được, ví dụ “Thư tống tiền qua bưu điện”)."
+        if studio.script_path(script_id).exists():
+            return "", (f"Chưa tạo: đã có kịch bản mã “{script_id}” (tệp scripts/{script_id}.yaml). "
+                        "Cách sửa: đổi tiêu đề hoặc gõ một mã khác, ví dụ thêm số 2 vào cuối.")
+        return script_id, ""
 
     @view("edit")
     async def script_new(request: Request) -> Response:
         form = await _form(request)
-        script_id = edit.slug(_text(form, "id").strip(), "mã kịch bản")
         title = " ".join(_text(form, "title").split())  # one line; written by the YAML library, which quotes it
+        # the id, when none is typed, is made from the title: staff name a script, not a file
+        script_id, refused = new_id(_text(form, "id").strip() or title, "tiêu đề")
+        if refused:
+            return list_page(request, 400, refused, "moi", {"id": _text(form, "id"), "title": title})
         text = edit.STARTER_SCRIPT.format(id=script_id, today=application.today_in(studio.timezone).isoformat())
         if title:
             text = edit.with_fields(text, {"title": title})
         path = studio.script_path(script_id)
-        if path.exists():
-            raise UsageError(f"đã có kịch bản '{script_id}' (script exists)", fix="chọn mã khác")
         edit.write(path, text, None)
         studio.audit(request.state.viewer, "create", f"scripts/{script_id}.yaml", text)
         return RedirectResponse(f"/kich-ban/{script_id}", status_code=303)
@@ -317,16 +335,16 @@ def routes(studio: Studio) -> list[Route | Mount]:
     async def script_copy(request: Request) -> Response:
         source = studio.script_path(request.path_params["id"])
         form = await _form(request)
-        new_id = edit.slug(_text(form, "new_id").strip(), "mã kịch bản mới")
-        target = studio.script_path(new_id)
         if not source.is_file():
             raise UsageError(f"không có kịch bản '{request.path_params['id']}'")
-        if target.exists():
-            raise UsageError(f"đã có kịch bản '{new_id}' (script exists)", fix="chọn mã khác")
-        text = edit.with_fields(edit.read_text(source), {"id": new_id})
+        copy_id, refused = new_id(_text(form, "new_id").strip(), "tên cho bản sao")
+        if refused:
+            return list_page(request, 400, refused, source.stem, {"new_id": _text(form, "new_id")})
+        target = studio.script_path(copy_id)
+        text = edit.with_fields(edit.read_text(source), {"id": copy_id})
         edit.write(target, text, None)
         studio.audit(request.state.viewer, "create", f"scripts/{target.name}", f"nhân bản từ {source.name}")
-        return RedirectResponse(f"/kich-ban/{new_id}", status_code=303)
+        return RedirectResponse(f"/kich-ban/{copy_id}", status_code=303)
 
     @view("edit")
     async def script_delete(request: Request) -> Response:
