@@ -398,6 +398,67 @@ def test_without_approval_required_everything_valid_airs(root):
     assert result.not_approved == [] and result.count("message") == 1
 
 
+def test_an_emergency_bulletin_is_issued_from_the_studio_once_approved(tmp_path, monkeypatch):
+    """The studio had no way to issue an emergency bulletin: the editor wrote one, an approver approved it,
+    and then someone had to open a terminal and type 'broadcast emergency'. Now an emergency script's page
+    has 'Phát khẩn cấp ngay' (for every commune, a province or one commune), the same operation, its refusals
+    and what to do next said in its box in the studio's terms (a page, not a command to type)."""
+    from datetime import date
+
+    monkeypatch.setattr(app, "today_in", lambda timezone="": date(2026, 12, 2))  # Wednesday of WEEK, on air
+    bulletin = SCRIPT.replace("id: canh-bao", "id: bao-dong").replace("level: normal", "level: emergency").replace(
+        "title: Cảnh báo thử", "title: \"Khẩn cấp: giả danh công an\"")
+    root = _project(tmp_path, {"broadcast.yaml": MINIMAL["broadcast.yaml"] + "approval: required\n",
+                               "scripts/bao-dong.yaml": bulletin,
+                               "locales/lang-son/xa-huu-lung.yaml": "name: Xã Hữu Lũng\ncode: '06385'\n"})
+    add_user(root, "van-hanh", "operator", "mat-khau-van-hanh")
+    client = _client(root)
+    token = _token(client)
+    assert 'id="emergency"' not in client.get("/kich-ban/canh-bao").text  # only an emergency script has it
+    page = client.get("/kich-ban/bao-dong").text
+    assert 'action="/kich-ban/bao-dong/phat-khan-cap"' in page and "tuần đang phát (2026-W49)" in page
+    assert '<option value="tinh:lang-son">cả tỉnh Lạng Sơn</option>' in page  # a province by its name
+    sha = records.file_sha256(root / "scripts" / "bao-dong.yaml")
+    khan_cap = root / "output" / WEEK / "lang-son" / "xa-chi-lang" / "KHAN-CAP_bao-dong.mp3"
+
+    def issue(where: str = "", **extra: str):
+        return client.post("/kich-ban/bao-dong/phat-khan-cap", data={"csrftoken": token, "sha": sha, "where": where,
+                                                                      **extra})
+
+    app.open_workspace(root).build(app.Week.parse(WEEK))  # as a draft, the bulletin is not in the week
+    app.open_workspace(root).build(app.Week.parse("2026-W50"))  # next week is built too, before the bulletin
+    refused = issue()
+    box = re.search(r'<section id="khan-cap">.*?</section>', refused.text, re.S).group()
+    assert refused.status_code == 400 and 'id="emergency-error"' in box and "chưa được duyệt" in box
+    assert not khan_cap.exists()  # nothing airs that no approver read
+    assert client.post("/kich-ban/bao-dong/duyet", data={"csrftoken": token, "decision": "approved", "sha": sha}
+                       ).status_code == 303
+    (root / "output" / WEEK).rename(root / "output" / "tam")
+    unpublished = issue()  # the week on air not built: which page to use, not which command to type
+    box = re.search(r'<section id="khan-cap">.*?</section>', unpublished.text, re.S).group()
+    assert unpublished.status_code == 400 and "tuần 2026-W49 chưa được phát hành" in box
+    assert "trang Dựng tuần, tuần 2026-W49" in box and "broadcast build" not in box
+    (root / "output" / "tam").rename(root / "output" / WEEK)
+    assert issue(sha="0" * 64).status_code == 409 and not khan_cap.exists()  # the page read is not the file
+    done = issue("lang-son/xa-chi-lang")
+    box = re.search(r'<section id="khan-cap">.*?</section>', done.text, re.S).group()
+    assert done.status_code == 200, box
+    assert "Đã phát hành tin khẩn cấp vào tuần 2026-W49 cho 1 xã" in box
+    assert f'href="/tuan/{WEEK}?xa=lang-son/xa-chi-lang"' in box
+    assert "tuần 2026-W50 đã dựng trước khi có tin này" in box and "trang Dựng tuần, tuần 2026-W50" in box
+    assert "broadcast build" not in box
+    samples, rate = decode(khan_cap)
+    assert len(samples) > 2 * rate  # the bulletin, read aloud
+    assert not (root / "output" / WEEK / "lang-son" / "xa-huu-lung" / "KHAN-CAP_bao-dong.mp3").exists()
+    with records.connect(root) as conn:
+        assert any(e.action == "emergency" and sha in e.detail for e in records.audit(conn, limit=10))
+
+    network = _client(root, local=False)
+    _login(network, "van-hanh")  # an operator reads and downloads, and issues nothing
+    assert network.post("/kich-ban/bao-dong/phat-khan-cap", data={"csrftoken": _token(network), "sha": sha}
+                        ).status_code == 403
+
+
 # --- accounts, roles, CSRF ----------------------------------------------------------------------
 
 

@@ -376,10 +376,12 @@ def routes(studio: Studio) -> list[Route | Mount]:
 
     def editor_page(request: Request, project: Project, script_id: str, data: dict[str, Any], valid_from: str,
                     valid_until: str, sha: str, status: int = 200, error: str = "",
-                    error_field: str = "", refused: str = "", comment: str = "") -> Response:
+                    error_field: str = "", refused: str = "", comment: str = "",
+                    emergency: dict[str, Any] | None = None) -> Response:
         """The editor with these values: the file's, or (`error`: not saved) what the person typed;
         `error_field`: the form field the error is about, marked and focused; `refused`: why an
-        approver's decision was not recorded, with the `comment` they wrote kept in its box."""
+        approver's decision was not recorded, with the `comment` they wrote kept in its box;
+        `emergency`: what 'Phát khẩn cấp ngay' did or why it did not, said in its box."""
         with records.connect(studio.root) as conn:
             history = records.history(conn, script_id)
         on_disk = edit.read(studio.script_path(script_id)).sha256
@@ -389,10 +391,12 @@ def routes(studio: Studio) -> list[Route | Mount]:
             error_field=error_field, valid_from=valid_from, valid_until=valid_until,
             levels=LEVELS, voices=[v.id for v in project.voices],
             locales=[(loc.id, loc.name) for loc in project.locales],
-            provinces=sorted({loc.province.id for loc in project.locales}), variables=_variables(studio),
+            provinces=sorted({(loc.province.id, loc.province.name) for loc in project.locales}),
+            variables=_variables(studio),
             history=history, state=state, week=studio.week(request), approval=project.settings.approval,
             file=studio.script_path(script_id).relative_to(studio.root).as_posix(),
-            refused=refused, comment=comment)
+            refused=refused, comment=comment, emergency=emergency or {},
+            on_air=application.week_of(None, studio.timezone, 0).id)
 
     def decision_refused(request: Request, script_id: str, why: str, comment: str, status: int) -> Response:
         """The editor page on the file as it is now, saying why the decision was not recorded, the
@@ -522,6 +526,47 @@ def routes(studio: Studio) -> list[Route | Mount]:
                                         + " (decided meanwhile). Đọc quyết định đó rồi quyết định lại.", comment, 400)
             records.decide(conn, script_id, sha, decision, request.state.viewer.name, comment)
         return RedirectResponse(f"/kich-ban/{script_id}", status_code=303)
+
+    @view("build")
+    async def script_emergency(request: Request) -> Response:
+        """'Phát khẩn cấp ngay': the same as `broadcast emergency SCRIPT`, into the week on air, for every
+        commune, a province or one commune. The bulletin is the file as saved (and, under approval, as
+        approved): the one the page showed, or nothing is published."""
+        script_id = edit.slug(request.path_params["id"], "mã kịch bản")
+        form = await _form(request)
+        where = _text(form, "where")
+        provinces = [where.removeprefix("tinh:")] if where.startswith("tinh:") else []
+        locale_ids = [where] if where and not provinces else []
+        sha = records.file_sha256(studio.script_path(script_id))
+        if not sha:
+            raise UsageError(f"không có kịch bản '{script_id}'")
+
+        def said(outcome: dict[str, Any], status: int) -> Response:
+            current = edit.read(studio.script_path(script_id))
+            data = edit.load(current.text) or {}
+            valid = data.get("valid") or {}
+            return editor_page(request, studio.workspace.project, script_id, data, str(valid.get("from") or ""),
+                               str(valid.get("until") or ""), current.sha256, status,
+                               emergency={"where": where, **outcome})
+
+        if _text(form, "sha") and _text(form, "sha") != sha:
+            return said({"error": "Chưa phát: kịch bản đã được sửa sau khi bạn mở trang, nên bản bạn đã đọc không "
+                                  "phải bản sẽ phát. Trang này là bản mới: đọc lại rồi bấm lại Phát khẩn cấp ngay."},
+                        409)
+        try:
+            result = await asyncio.to_thread(application.open_workspace(studio.root).emergency, script_id,
+                                             locale_ids, provinces, jobs=min(2, os.cpu_count() or 1))
+        except BroadcastError as error:
+            fix = f" Cách sửa: {_in_studio(error.fix)}." if error.fix else ""
+            problems = [{**_problem(p, 0), "message": _in_studio(p.message), "fix": _in_studio(p.hint)}
+                        for p in getattr(error, "problems", []) if p.message != error.message]
+            return said({"error": f"Chưa phát: {_in_studio(error.message)}.{fix}", "problems": problems}, 400)
+        studio.audit(request.state.viewer, "emergency", f"scripts/{script_id}.yaml",
+                     f"tuần {result.week.id}, {len(result.published)} xã, {len(result.files)} tệp mới, mã nội dung "
+                     f"{sha}" + "".join(f"; lỗi: {f}" for f in result.failures))
+        return said({"week": result.week.id, "communes": len(result.published), "files": len(result.files),
+                     "first": result.published[0] if result.published else "",
+                     "failures": [_in_studio(f) for f in result.failures]}, 200)
 
     @view("read")
     async def approval_sheet(request: Request) -> Response:
@@ -837,6 +882,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
         Route("/kich-ban/{id}/nhan-ban", script_copy, methods=["POST"]),
         Route("/kich-ban/{id}/xoa", script_delete, methods=["POST"]),
         Route("/kich-ban/{id}/duyet", script_decide, methods=["POST"]),
+        Route("/kich-ban/{id}/phat-khan-cap", script_emergency, methods=["POST"]),
         Route("/kich-ban/{id}/phieu-duyet", approval_sheet),
         Route("/thung-rac/{name}/khoi-phuc", trash_restore, methods=["POST"]),
         Route("/api/lint", api_lint, methods=["POST"]),
@@ -887,6 +933,12 @@ def _next(target: str | None) -> str:
     # a browser takes '/\\host' for '//host': no backslash either
     return target if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
         else "/kich-ban"
+
+
+def _in_studio(text: str) -> str:
+    """A message of the commands said for the studio: the page to use, not the command to type."""
+    text = re.sub(r"broadcast build --week ([0-9]{4}-W[0-9]{2})", r"trang Dựng tuần, tuần \1", text)
+    return text.replace("rồi chạy lại lệnh này", "rồi bấm lại Phát khẩn cấp ngay")
 
 
 def _week_folder(studio: Studio, week_id: str) -> Path:

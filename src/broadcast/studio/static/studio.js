@@ -85,12 +85,14 @@
       const save = document.getElementById("save");
       if (save) setTimeout(() => { save.disabled = true; }, 0);  // a double-click saves once
     });
-    const decide = document.getElementById("decide");
-    if (decide) {
-      decide.addEventListener("submit", e => {
-        if (dirty()) {  // a decision is on the file as saved: what is typed here is not it
+    for (const saved of [document.getElementById("decide"), document.getElementById("emergency")]) {
+      if (!saved) continue;
+      saved.addEventListener("submit", e => {
+        if (dirty()) {  // a decision or a bulletin is the file as saved: what is typed here is not it
           e.preventDefault();
-          alert("Nội dung đang sửa chưa được lưu. Duyệt hay trả lại là cho bản đã lưu: hãy bấm Lưu trước, hoặc bấm «Bỏ phần đang sửa».");
+          alert(saved.id === "decide"
+            ? "Nội dung đang sửa chưa được lưu. Duyệt hay trả lại là cho bản đã lưu: hãy bấm Lưu trước, hoặc bấm «Bỏ phần đang sửa»."
+            : "Nội dung đang sửa chưa được lưu. Tin khẩn cấp phát bản đã lưu (và đã duyệt): hãy bấm Lưu trước, hoặc bấm «Bỏ phần đang sửa».");
           return;
         }
         saving = true;
@@ -199,7 +201,15 @@
 
   // --- confirmations and printing --------------------------------------------------------------
   for (const f of document.querySelectorAll("form[data-confirm]")) {
-    f.addEventListener("submit", e => { if (!confirm(f.dataset.confirm)) e.preventDefault(); });
+    f.addEventListener("submit", e => { if (!e.defaultPrevented && !confirm(f.dataset.confirm)) e.preventDefault(); });
+  }
+  // a form whose answer takes seconds (a bulletin is synthesised and published): the button says so, once
+  for (const f of document.querySelectorAll("form[data-busy]")) {
+    f.addEventListener("submit", e => {
+      if (e.defaultPrevented) return;
+      const button = f.querySelector("button");
+      if (button) setTimeout(() => { button.disabled = true; text(button, f.dataset.busy); }, 0);
+    });
   }
   for (const b of document.querySelectorAll("[data-print]")) b.addEventListener("click", () => window.print());
 
