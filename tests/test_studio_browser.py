@@ -10,6 +10,7 @@ $BROADCAST_SCREENSHOTS when set (the README's pictures come from there), else to
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -137,7 +138,12 @@ def test_an_editors_day(studio, browser, tmp_path):
                            timeout=20_000)
     assert "mã ô tê pê bốn tám hai chín một ba" in page.inner_text("#spoken")
     page.click("#preview")
+    assert page.is_disabled("#preview")  # while the voice is made: a second click sends no second request
     duration = _played(page, "#player")
+    assert page.is_enabled("#preview")
+    # seconds as Vietnamese writes them: '1.564 giây' reads as one thousand five hundred and sixty-four
+    assert re.fullmatch(r"Xong sau \d+(,\d)? giây\.", page.inner_text("#preview-status")), \
+        page.inner_text("#preview-status")
     assert duration > 4.0
     page.click("#save")
     page.wait_for_url(f"{base}/kich-ban/khong-doc-ma-otp?saved=1")
@@ -166,6 +172,7 @@ def test_an_editors_day(studio, browser, tmp_path):
     summary = page.inner_text("#summary")
     assert f"Đã phát hành tuần {WEEK}" in summary and "canh-bao" in summary  # not approved: not airing
     assert "xử lý âm thanh" in page.inner_text("#stages")
+    assert re.search(r"tệp, \d+(,\d)? giây\.", summary) and not re.search(r"\d\.\d+ giây", page.inner_text("#build"))
     page.screenshot(path=str(shots / "dung-tuan.png"), full_page=True)
 
     # the week grid, then a published message plays

@@ -18,6 +18,8 @@
   }
 
   function text(el, value) { el.textContent = value; }
+  // seconds as Vietnamese is written: "1,6 giây" ("1.564 giây" reads as one thousand five hundred and sixty-four)
+  function seconds(value) { return Number(value).toLocaleString("vi-VN", { maximumFractionDigits: 1 }) + " giây"; }
 
   // --- the script editor ---------------------------------------------------------------------
   const form = document.getElementById("script-form");
@@ -163,22 +165,30 @@
       });
     }
 
-    document.getElementById("show-spoken").addEventListener("click", () => {
+    // a button whose answer takes seconds (synthesis) does nothing more until it comes: one request, not one a click
+    const showSpoken = document.getElementById("show-spoken"), hear = document.getElementById("preview");
+    showSpoken.addEventListener("click", () => {
       const data = draft();
       data.set("locale", locale.value);
       const out = document.getElementById("spoken");
       text(out, "Đang chuyển…");
-      post("/api/doc", data).then(({ ok, body: result }) => text(out, ok ? result.spoken : result.error));
+      showSpoken.disabled = true;
+      post("/api/doc", data).then(({ ok, body: result }) => {
+        showSpoken.disabled = false;
+        text(out, ok ? result.spoken : result.error);
+      });
     });
 
-    document.getElementById("preview").addEventListener("click", () => {
+    hear.addEventListener("click", () => {
       const data = draft();
       data.set("locale", locale.value);
       const note = document.getElementById("preview-status"), player = document.getElementById("player");
       text(note, "Đang tổng hợp giọng đọc…");
+      hear.disabled = true;
       post("/api/nghe-thu", data).then(({ ok, body: result }) => {
+        hear.disabled = false;
         if (!ok) { text(note, result.error || "Không nghe thử được."); return; }
-        text(note, result.cached ? "Có sẵn (chưa đổi nội dung)." : "Xong sau " + result.seconds + " giây.");
+        text(note, result.cached ? "Có sẵn (chưa đổi nội dung)." : "Xong sau " + seconds(result.seconds) + ".");
         player.src = result.url;
         player.play().catch(() => {});
       });
@@ -243,7 +253,7 @@
       const ev = JSON.parse(e.data);
       let li = rows[ev.stage];
       if (!li) { li = rows[ev.stage] = document.createElement("li"); stages.append(li); }
-      const how = ev.kind === "end" ? "xong (" + ev.seconds + " giây)" : ev.kind === "failed" ? "dừng vì lỗi"
+      const how = ev.kind === "end" ? "xong (" + seconds(ev.seconds) + ")" : ev.kind === "failed" ? "dừng vì lỗi"
         : ev.total ? ev.done + "/" + ev.total : "đang chạy";
       text(li, ev.label + ": " + how);
     };
@@ -255,7 +265,7 @@
       if (r.error) { p.className = "error"; text(p, r.error); }
       else {
         text(p, "Đã phát hành tuần " + r.week + ": " + r.messages + " tin, " + r.programs + " chương trình, " +
-          r.files + " tệp, " + r.seconds + " giây." +
+          r.files + " tệp, " + seconds(r.seconds) + "." +
           (r.not_approved && r.not_approved.length ? " Không phát vì chưa duyệt: " + r.not_approved.join(", ") + "." : "") +
           (r.failures && r.failures.length ? " Lỗi: " + r.failures.join("; ") : ""));
         const a = document.createElement("a");
