@@ -172,6 +172,7 @@ def test_an_editors_day(studio, browser, tmp_path):
     summary = page.inner_text("#summary")
     assert f"Đã phát hành tuần {WEEK}" in summary and "canh-bao" in summary  # not approved: not airing
     assert "xử lý âm thanh" in page.inner_text("#stages")
+    assert page.inner_text("#weeks") == WEEK  # the published weeks listed below say so, not 'Chưa có tuần nào'
     assert re.search(r"tệp, \d+(,\d)? giây\.", summary) and not re.search(r"\d\.\d+ giây", page.inner_text("#build"))
     page.screenshot(path=str(shots / "dung-tuan.png"), full_page=True)
 

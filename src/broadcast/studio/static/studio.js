@@ -272,6 +272,16 @@
         a.href = "/tuan/" + r.week;
         text(a, " Xem tuần đã phát hành");
         p.append(a);
+        // the list below, drawn before the build, said 'Chưa có tuần nào' under a week just published
+        const weeks = document.getElementById("weeks"), none = document.getElementById("no-week");
+        if (weeks && ![...weeks.querySelectorAll("a")].some(l => l.textContent === r.week)) {
+          if (none) none.remove();
+          const li = document.createElement("li"), link = document.createElement("a");
+          link.href = "/tuan/" + r.week;
+          text(link, r.week);
+          li.append(link);
+          weeks.prepend(li);
+        }
       }
       summary.append(p);
       build.dataset.finished = "1";
