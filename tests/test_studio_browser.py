@@ -248,3 +248,44 @@ def test_typed_work_survives_an_ended_session_and_an_approver_reads_what_is_save
         # page scrolling sideways inside (only a wide table may scroll, inside itself)
         assert approver.evaluate("document.querySelector('main').scrollWidth") <= 360, path
     assert errors == []
+
+
+def test_an_emergency_bulletin_from_the_studio_is_the_saved_text_and_says_it_is_working(studio, browser, monkeypatch):
+    """'Phát khẩn cấp ngay': unsaved typing is not what airs (refused before anything is sent), a confirmation
+    first, then the button says it is working until the page says where the bulletin was published."""
+    from datetime import date
+
+    from broadcast import app, records
+
+    monkeypatch.setattr(app, "today_in", lambda timezone="": date(2026, 12, 2))  # Wednesday of WEEK, on air
+    base, root = studio
+    path = root / "scripts" / "bao-dong.yaml"
+    path.write_text('id: bao-dong\ntitle: "Khẩn cấp: giả danh công an"\nsource: Công an tỉnh Lạng Sơn\n'
+                    "level: emergency\nvalid: {from: 2024-12-04}\nrepeat: 1\nbody: |\n"
+                    "  Thông báo khẩn tới bà con {{ locale.name }}. Không chuyển tiền cho người lạ.\n", encoding="utf-8")
+    with records.connect(root) as conn:
+        records.decide(conn, "bao-dong", records.file_sha256(path), "approved", "duyet", "")
+    app.open_workspace(root).build(app.Week.parse(WEEK))
+    page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))
+    _login(page, base, "bien-tap")
+    page.goto(f"{base}/kich-ban/bao-dong")
+    page.fill("#body", page.input_value("#body") + "Gọi ngay 113.\n")
+    page.click("#emergency-start")
+    assert "chưa được lưu" in dialogs[-1] and page.url == f"{base}/kich-ban/bao-dong"
+    page.click("#discard")
+    page.wait_for_url(f"{base}/kich-ban/bao-dong")
+    page.select_option("select[name=where]", "lang-son/xa-chi-lang")
+    # what the button says once submitted, kept across the page the answer draws
+    page.evaluate("document.querySelector('#emergency').addEventListener('submit', () => setTimeout(() => {"
+                  "const b = document.querySelector('#emergency-start'); sessionStorage.busy = b.disabled + ' ' + "
+                  "b.textContent; }, 0))")
+    page.click("#emergency-start")
+    page.wait_for_selector("#emergency-done", timeout=120_000)
+    assert "Phát ngay" in dialogs[-1] and page.evaluate("sessionStorage.busy") == "true Đang phát hành, xin chờ…"
+    assert "Đã phát hành tin khẩn cấp vào tuần 2026-W49 cho 1 xã" in page.inner_text("#khan-cap")
+    assert "Gọi ngay 113" not in (root / "scripts" / "bao-dong.yaml").read_text(encoding="utf-8")
+    assert errors == []
