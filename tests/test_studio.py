@@ -12,9 +12,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from broadcast import app, records
+from broadcast.cli import main
 from broadcast.errors import UsageError
 from broadcast.ffmpeg import decode
 from broadcast.manifest import published
@@ -1357,6 +1359,70 @@ def test_a_save_the_disk_refuses_is_said_in_vietnamese_and_the_file_is_as_it_was
     saved = client.post("/kich-ban/canh-bao", data=form)
     assert saved.status_code == 507 and "ổ đĩa đã đầy" in saved.text and "vẫn như trước khi lưu" in saved.text
     assert path.read_bytes() == before and not [p for p in path.parent.iterdir() if p.name.startswith(".")]
+
+
+def _database(monkeypatch, pragma: str) -> None:
+    """Every connection to studio.db from now on under `pragma`, so SQLite itself refuses the write as
+    on a full disk (max_page_count: SQLITE_FULL, the file may not grow) or a read-only one (query_only)."""
+    real = sqlite3.connect
+
+    def connect(*args, **kwargs):
+        conn = real(*args, **kwargs)
+        size = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(pragma.format(pages=size))
+        return conn
+
+    monkeypatch.setattr(records.sqlite3, "connect", connect)
+
+
+def test_a_studio_database_that_cannot_be_written_is_said_in_vietnamese_not_a_traceback(root, monkeypatch):
+    """Found on a real full tmpfs: 'studio user add' printed sqlite3's 'database or disk is full' as a
+    traceback (exit 1); so it did on a read-only disk."""
+    with records.connect(root):
+        pass
+    _database(monkeypatch, "PRAGMA query_only = ON")
+    added = CliRunner().invoke(main, ["studio", "user", "add", "lan", "--role", "editor", "--project", str(root)],
+                               input="mat-khau-lan-dai\nmat-khau-lan-dai\n")
+    assert added.exit_code == 3, (added.output, added.exception)
+    assert ".studio/studio.db" in added.output and "chỉ đọc" in added.output and "Cách sửa" in added.output
+    monkeypatch.undo()
+    with records.connect(root) as conn:
+        assert records.users(conn) == []
+
+
+def test_a_save_whose_log_row_does_not_fit_says_the_file_is_saved_and_not_logged(client, root, monkeypatch):
+    """Found on a real full tmpfs (a few KB left): the script file was written, then its log row did not fit
+    (SQLITE_FULL): a 500 page, so the editor did not know the script was saved, nor that the log lacks it."""
+    _database(monkeypatch, "PRAGMA max_page_count = {pages}")  # the file may not grow: SQLite's own SQLITE_FULL
+    form = {**_editor_form(client), "csrftoken": _token(client)}
+    form["body"] += "\n" + "Bà con cảnh giác với cuộc gọi lạ. " * 200  # a log row (its diff) that needs new pages
+    saved = client.post("/kich-ban/canh-bao", data=form)
+    assert saved.status_code == 400, saved.text
+    assert "đã ghi scripts/canh-bao.yaml, nhưng không ghi được vào nhật ký" in saved.text
+    assert "ổ đĩa đã đầy" in saved.text and "giải phóng dung lượng" in saved.text
+    assert "Bà con cảnh giác" in (root / "scripts" / "canh-bao.yaml").read_text(encoding="utf-8")
+    monkeypatch.undo()
+    with records.connect(root) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_on_the_network_pages_still_open_when_the_studio_database_cannot_be_written(network, monkeypatch):
+    """Every request notes the session's last use: with the disk full (or read-only) every page, reading too,
+    was a 500 for everyone logged in. The pages open; a change says why it is not logged."""
+    root, client = network
+    _login(client, "bien-tap")
+    _database(monkeypatch, "PRAGMA query_only = ON")
+    for page in ("/kich-ban", "/kich-ban/canh-bao", "/nhat-ky"):
+        assert client.get(page).status_code == 200, page
+    form = {**_editor_form(client), "csrftoken": _token(client)}
+    form["title"] = "Tiêu đề mới"
+    saved = client.post("/kich-ban/canh-bao", data=form)
+    assert saved.status_code == 400 and "không ghi được vào nhật ký" in saved.text and "chỉ đọc" in saved.text
+    client.cookies.clear()
+    assert client.get("/kich-ban").status_code == 303  # no session, no page: the check still reads the sessions
+    login = client.post("/dang-nhap", data={"csrftoken": _token(client, "/dang-nhap"), "name": "duyet",
+                                            "password": "mat-khau-duyet"})
+    assert login.status_code == 507 and "studio.db" in login.text and "chỉ đọc" in login.text
 
 
 def test_a_page_of_times_reads_the_project_once_even_with_an_error_in_it(root, monkeypatch):

@@ -141,10 +141,32 @@ def connect(root: Path, create: bool = True) -> Iterator[sqlite3.Connection]:
                                      "quá lâu (studio database busy)", fix="chờ một lát rồi thử lại") from None
         except sqlite3.DatabaseError as exc:  # not a database, damaged, a folder
             raise _unusable(root, exc) from None
-        with conn:
-            yield conn
+        try:
+            with conn:
+                yield conn
+        except sqlite3.OperationalError as exc:  # the disk full or read-only: was a traceback (a 500 page)
+            refused = _REFUSED.get(getattr(exc, "sqlite_errorcode", 0) & 0xFF)
+            if refused is None:
+                raise
+            raise _refused(root, *refused) from None
     finally:
         conn.close()
+
+
+# SQLite's primary result codes when the machine refuses a write (the extended ones are these plus a reason)
+_SPACE = "giải phóng dung lượng trên ổ đĩa của dự án"
+_REFUSED = {
+    13: ("ổ đĩa đã đầy (disk full)", _SPACE),  # SQLITE_FULL
+    8: ("ổ đĩa hoặc tệp chỉ đọc (read-only)", "cấp quyền ghi cho thư mục .studio hoặc chép dự án sang ổ ghi được"),
+    10: ("lỗi đọc ghi ổ đĩa (disk I/O error)", f"{_SPACE}, kiểm tra ổ đĩa"),  # SQLITE_IOERR: a full disk at fsync too
+}
+
+
+def _refused(root: Path, why: str, fix: str) -> EnvironmentProblem:
+    rel = path(root).relative_to(root).as_posix()
+    return EnvironmentProblem(f"không ghi được {rel}, nơi giữ tài khoản, phê duyệt và nhật ký studio: {why}; "
+                              "thay đổi trong cơ sở dữ liệu không được ghi (nothing written to the database)",
+                              file=rel, fix=f"{fix} rồi thử lại")
 
 
 def _unusable(root: Path, exc: Exception) -> EnvironmentProblem:
@@ -215,15 +237,19 @@ def open_session(conn: sqlite3.Connection, token: str, user: str | None) -> None
 
 
 def session_user(conn: sqlite3.Connection, token: str, max_age: float,
-                 max_life: float = math.inf) -> tuple[bool, User | None]:
+                 max_life: float = math.inf, touch: bool = True) -> tuple[bool, User | None]:
     """(is the session open, its user: None for the local user). Sessions idle for `max_age` or
-    opened `max_life` ago are closed."""
+    opened `max_life` ago are closed. Without `touch`, nothing is written (a database that cannot
+    be written still says who is logged in)."""
     now = time.time()
-    conn.execute("DELETE FROM sessions WHERE seen < ? OR created < ?", (now - max_age, now - max_life))
-    row = conn.execute("SELECT user FROM sessions WHERE token_hash = ?", (_token_hash(token),)).fetchone()
+    if touch:
+        conn.execute("DELETE FROM sessions WHERE seen < ? OR created < ?", (now - max_age, now - max_life))
+    row = conn.execute("SELECT user FROM sessions WHERE token_hash = ? AND seen >= ? AND created >= ?",
+                       (_token_hash(token), now - max_age, now - max_life)).fetchone()
     if row is None:
         return False, None
-    conn.execute("UPDATE sessions SET seen = ? WHERE token_hash = ?", (now, _token_hash(token)))
+    if touch:
+        conn.execute("UPDATE sessions SET seen = ? WHERE token_hash = ?", (now, _token_hash(token)))
     if row[0] is None:
         return True, None
     found = conn.execute("SELECT name, role FROM users WHERE name = ?", (row[0],)).fetchone()

@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from .. import records
-from ..errors import UsageError
+from ..errors import EnvironmentProblem, UsageError
 
 COOKIE = "broadcast_studio"
 SESSION_SECONDS = 12 * 3600  # idle
@@ -117,8 +117,12 @@ def viewer(root: Path, token: str | None, local: bool) -> Viewer:
         return Viewer(LOCAL)
     if not token:
         return Viewer(None)
-    with records.connect(root) as conn:
-        is_open, user = records.session_user(conn, token, SESSION_SECONDS, SESSION_LIFE)
+    try:
+        with records.connect(root) as conn:
+            is_open, user = records.session_user(conn, token, SESSION_SECONDS, SESSION_LIFE)
+    except EnvironmentProblem:  # the disk full or read-only: every page was a 500, even to read; the write says it
+        with records.connect(root) as conn:
+            is_open, user = records.session_user(conn, token, SESSION_SECONDS, SESSION_LIFE, touch=False)
     return Viewer(user if is_open else None)
 
 

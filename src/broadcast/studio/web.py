@@ -49,7 +49,7 @@ from starlette.staticfiles import StaticFiles
 
 from .. import app as application
 from .. import manifest, records
-from ..errors import BroadcastError, ContentError, Problem, UsageError
+from ..errors import BroadcastError, ContentError, EnvironmentProblem, Problem, UsageError
 from ..events import Event
 from ..model import LEVELS, Project, Script, Week
 from ..yamlio import YamlError, parse_yaml
@@ -154,8 +154,14 @@ class Studio:
         return other if not path.exists() and other.exists() else path
 
     def audit(self, viewer: auth.Viewer, action: str, target: str, detail: str = "") -> None:
-        with records.connect(self.root) as conn:
-            records.add_audit(conn, viewer.name, action, target, detail)
+        """Log a change already made to the project's files (the log cannot undo it: it says so)."""
+        try:
+            with records.connect(self.root) as conn:
+                records.add_audit(conn, viewer.name, action, target, detail)
+        except EnvironmentProblem as error:  # the disk filled between the file and the log: was a 500
+            raise EnvironmentProblem(f"đã ghi {target}, nhưng không ghi được vào nhật ký studio: {error.message}",
+                                     file=error.file, fix=f"{error.fix}; thay đổi này không có trong trang Nhật ký"
+                                     ) from None
 
     def decisions(self) -> dict[str, records.Approval]:
         with records.connect(self.root) as conn:
@@ -856,7 +862,11 @@ def routes(studio: Studio) -> list[Route | Mount]:
         name, password = _text(form, "name").strip(), _text(form, "password")
         address = request.client.host if request.client else ""
         # Argon2 takes ~0.1 s of CPU on purpose: in a thread, so other requests are answered meanwhile
-        token = await asyncio.to_thread(auth.login, studio.root, name, password, address)
+        try:
+            token = await asyncio.to_thread(auth.login, studio.root, name, password, address)
+        except EnvironmentProblem as error:  # the disk full or read-only: a session cannot be noted (was a 500)
+            return studio.page(request, "login.html", 507, error=f"{error.message}. Cách sửa: {error.fix}.",
+                               next=_next(_text(form, "next")))
         if token is None:
             why = ("Đăng nhập sai quá nhiều lần; hãy đợi 15 phút." if auth.too_many_attempts(studio.root, name, address)
                    else "Sai tên hoặc mật khẩu.")
