@@ -162,6 +162,36 @@ HOLD = textwrap.dedent("""
 """)
 
 
+def test_a_lock_taken_on_a_full_disk_leaves_no_temp_file(tmp_path, monkeypatch):
+    """On a real full tmpfs the holder's note was refused when its file closed (the text is written then):
+    'output/.lock-holder.<pid>.tmp' stayed, empty, one more for every command run while the disk was full."""
+    import errno
+
+    from broadcast import publish
+
+    output = tmp_path / "output"
+    real = os.fdopen
+
+    class FullOnClose:
+        def __init__(self, handle):
+            self.handle = handle
+
+        def __enter__(self):
+            return self.handle
+
+        def __exit__(self, *exc):
+            self.handle.close()
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(publish.os, "fdopen", lambda fd, *args, **kwargs: FullOnClose(real(fd, *args, **kwargs)))
+    with pytest.raises(OSError), Lock(output):
+        pass
+    monkeypatch.undo()
+    assert sorted(p.name for p in output.iterdir()) == [".lock"]
+    with Lock(output):  # and the lock was let go
+        assert (output / ".lock-holder").is_file()
+
+
 def test_cache_prune_during_a_build_is_refused(fresh):
     clips = sorted((fresh / ".cache" / "clips").rglob("*"))
     segments = sorted((fresh / ".cache" / "segments").rglob("*"))
