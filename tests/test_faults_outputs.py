@@ -192,6 +192,33 @@ def test_a_lock_taken_on_a_full_disk_leaves_no_temp_file(tmp_path, monkeypatch):
         assert (output / ".lock-holder").is_file()
 
 
+def test_a_disk_turned_read_only_during_a_build_is_reported_where_it_stopped_the_build(fresh, clean, monkeypatch):
+    """Found by remounting a real project read-only while it built: mastering stopped at the segment store, then
+    letting go of the lock could not remove output/.lock-holder either, and that error replaced the first: the
+    message named the lock's note as the file that could not be written."""
+    import errno
+
+    script = fresh / "scripts" / "canh-bao.yaml"
+    script.write_text(script.read_text(encoding="utf-8").replace("Kính thưa", "Kính thưa toàn thể"), encoding="utf-8")
+    segments = fresh / ".cache" / "segments"
+    subprocess.run(["rm", "-rf", str(segments)], check=True)
+    segments.write_text("")  # a file where the store's folder goes: its mkdir fails, as on a read-only disk
+    real = Path.unlink
+
+    def unlink(self, missing_ok=False):
+        if self.name == ".lock-holder":
+            raise OSError(errno.EROFS, "Read-only file system", str(self))
+        return real(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    result = run("build", "--week", WEEK, "--jobs", "1", "--project", str(fresh))
+    assert result.exit_code == 3, result.output
+    assert ".cache/segments" in result.output and ".lock-holder" not in result.output, result.output
+    assert published(fresh) == clean[1]
+    with Lock(fresh / "output"):  # and the lock was let go
+        pass
+
+
 def test_cache_prune_during_a_build_is_refused(fresh):
     clips = sorted((fresh / ".cache" / "clips").rglob("*"))
     segments = sorted((fresh / ".cache" / "segments").rglob("*"))

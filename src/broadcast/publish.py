@@ -157,6 +157,8 @@ class Lock:
         self._held = False
         try:
             self.holder.unlink(missing_ok=True)
+        except OSError as exc:  # the disk turned read-only: this error hid the one that stopped the command
+            log.info("không xoá được %s (%s); người giữ khoá sau sẽ ghi đè", self.holder, exc)
         finally:
             self._lock.release()
 
