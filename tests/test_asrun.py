@@ -301,3 +301,32 @@ def test_a_play_stored_cut_off_before_an_empty_end_meant_whole_is_still_not_aire
     assert stored.read_text(encoding="utf-8").splitlines()[0] == ",".join(asrun.COLUMNS)  # rewritten the new way
     after = statuses()
     assert "aired" not in after[first] and after[second] == {"aired"}, after
+
+
+def test_an_import_the_full_disk_refuses_names_the_as_run_file_and_keeps_the_one_there(week, tmp_path, monkeypatch):
+    """Found on a real full tmpfs: the message said output/ could not be written (the as-run file is in
+    asrun/), and the half-written '.xa-chi-lang.csv.tmp' stayed beside the file."""
+    import errno
+
+    root = tmp_path / "p"
+    shutil.copytree(week, root, symlinks=True)
+    name, (start, seconds) = sorted(_programs(_plan(root)).items())[0]
+    first, second = tmp_path / "1.log", tmp_path / "2.log"
+    first.write_text(_liquidsoap_line(start, "bat-dau", name) + "\n", encoding="utf-8")
+    second.write_text(_liquidsoap_line(start + timedelta(seconds=seconds), "ket-thuc", name) + "\n", encoding="utf-8")
+    assert run("asrun", "import", str(first), "--locale", COMMUNE, "--project", str(root)).exit_code == 0
+    store = root / "asrun" / f"{COMMUNE}.csv"
+    before = store.read_bytes()
+    real = Path.write_text
+
+    def full(self, text, *args, **kwargs):
+        if self.name.endswith(".csv.tmp"):
+            real(self, text[: len(text) // 2], *args, **kwargs)
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full)
+    result = run("asrun", "import", str(second), "--locale", COMMUNE, "--project", str(root))
+    assert result.exit_code == 3 and "ổ đĩa đã đầy" in result.output, result.output
+    assert f"asrun/{COMMUNE}.csv" in result.output.replace("\\", "/"), result.output
+    assert store.read_bytes() == before and sorted(p.name for p in store.parent.iterdir()) == [store.name]

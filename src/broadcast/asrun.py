@@ -273,8 +273,13 @@ def store(root: Path, locale_id: str, plays: Iterable[Play]) -> tuple[int, int]:
     out.writerow(COLUMNS)
     out.writerows(rows)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(buffer.getvalue(), encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.write_text(buffer.getvalue(), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:  # a full disk names no file: the message named output/, where the as-run file is not
+        tmp.unlink(missing_ok=True)
+        exc.filename = exc.filename or str(path)
+        raise
     return len(new), len(incoming) - len(new)
 
 
