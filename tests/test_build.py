@@ -1018,6 +1018,7 @@ def test_a_voice_cache_that_cannot_be_written_stops_the_command_as_the_machine_s
     said = run("say", "Gọi 113 khi bị đe dọa.", "-o", str(tmp_path / "thu.mp3"), "--project", str(root))
     assert said.exit_code == 3, said.output
     assert "không ghi được bộ nhớ đệm giọng đọc" in said.output and "doctor" not in said.output
+    assert "ổ đĩa chỉ đọc" in said.output and "Read-only" not in said.output  # the system's English, said in Vietnamese
     built = run("build", "--week", WEEK, "--jobs", "1", "--project", str(root))
     assert built.exit_code == 3 and "bộ nhớ đệm" in built.output and "Traceback" not in built.output, built.output
     assert not (root / "output" / WEEK).exists()

@@ -15,7 +15,6 @@ code; each front end converts them once.
 
 from __future__ import annotations
 
-import errno
 import functools
 import logging
 import os
@@ -43,6 +42,7 @@ from .errors import (
     EnvironmentProblem,
     Problem,
     UsageError,
+    machine_refusal,
 )
 from .events import Event, Listener, ignore
 from .formats.liquidsoap import upgrade_aired_notes
@@ -253,27 +253,11 @@ def machine_problem(exc: OSError, folder: Path | str, kept: str) -> EnvironmentP
     """What the machine refused, in Vietnamese, naming the file (or the `folder` written, when the
     error names none) and what to do; `kept`: what is still as it was."""
     where = str(exc.filename or folder)
-    why, fix = _MACHINE_REFUSALS.get(exc.errno or 0, (exc.strerror or str(exc), "kiểm tra đường dẫn"))
+    why, fix = machine_refusal(exc)
     return EnvironmentProblem(f"không ghi được {where or 'tệp'}: {why}", file=where,
                               fix=f"{fix.format(where=where)} rồi chạy lại; {kept}")
 
 
-_SPACE = "giải phóng dung lượng hoặc cấp quyền ghi cho thư mục"
-_IN_THE_WAY = "xóa hoặc đổi tên '{where}' (hay thư mục cha của nó), thứ đang nằm đúng chỗ cần ghi,"
-_MACHINE_REFUSALS = {  # errno: (why, what to do); the system's own wording is English
-    errno.ENOSPC: ("ổ đĩa đã đầy (disk full)", _SPACE),
-    errno.EDQUOT: ("hết hạn mức dung lượng (quota exceeded)", _SPACE),
-    errno.EACCES: ("không có quyền ghi (permission denied)", _SPACE),
-    errno.EPERM: ("không được phép ghi (operation not permitted)", _SPACE),
-    errno.EROFS: ("ổ đĩa chỉ đọc (read-only file system)", "chọn một ổ đĩa ghi được"),
-    errno.EFBIG: ("tệp vượt giới hạn kích thước máy cho phép (file too large)",
-                  "nới giới hạn kích thước tệp của tài khoản chạy lệnh (ulimit -f) hoặc dùng ổ đĩa khác"),
-    errno.ENOTDIR: ("một phần của đường dẫn là tệp, không phải thư mục (not a directory)", _IN_THE_WAY),
-    errno.EISDIR: ("ở đó là một thư mục, không phải tệp (is a directory)", _IN_THE_WAY),
-    errno.EEXIST: ("ở đó đã có một tệp hoặc thư mục khác (file exists)", _IN_THE_WAY),
-    errno.ENOENT: ("không có hoặc không tạo được thư mục này (no such file or directory)",
-                   "kiểm tra đường dẫn '{where}'"),
-}
 
 
 @_machine_errors

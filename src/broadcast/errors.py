@@ -14,6 +14,7 @@ Exit codes (documented in the README):
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -176,3 +177,27 @@ class WavError(AudioError, ValueError):
 def bilingual(vi: str, en: str) -> str:
     """One message in the house style: Vietnamese first, English in parentheses."""
     return f"{vi} ({en})"
+
+
+_SPACE = "giải phóng dung lượng hoặc cấp quyền ghi cho thư mục"
+_IN_THE_WAY = "xóa hoặc đổi tên '{where}' (hay thư mục cha của nó), thứ đang nằm đúng chỗ cần ghi,"
+_MACHINE_REFUSALS = {  # errno: (why, what to do); the system's own wording is English
+    errno.ENOSPC: ("ổ đĩa đã đầy (disk full)", _SPACE),
+    errno.EDQUOT: ("hết hạn mức dung lượng (quota exceeded)", _SPACE),
+    errno.EACCES: ("không có quyền ghi (permission denied)", _SPACE),
+    errno.EPERM: ("không được phép ghi (operation not permitted)", _SPACE),
+    errno.EROFS: ("ổ đĩa chỉ đọc (read-only file system)", "chọn một ổ đĩa ghi được"),
+    errno.EFBIG: ("tệp vượt giới hạn kích thước máy cho phép (file too large)",
+                  "nới giới hạn kích thước tệp của tài khoản chạy lệnh (ulimit -f) hoặc dùng ổ đĩa khác"),
+    errno.ENOTDIR: ("một phần của đường dẫn là tệp, không phải thư mục (not a directory)", _IN_THE_WAY),
+    errno.EISDIR: ("ở đó là một thư mục, không phải tệp (is a directory)", _IN_THE_WAY),
+    errno.EEXIST: ("ở đó đã có một tệp hoặc thư mục khác (file exists)", _IN_THE_WAY),
+    errno.ENOENT: ("không có hoặc không tạo được thư mục này (no such file or directory)",
+                   "kiểm tra đường dẫn '{where}'"),
+}
+
+
+def machine_refusal(exc: OSError) -> tuple[str, str]:
+    """What the machine refused, in Vietnamese (the system's own wording is English), and what to
+    do; the fix may name '{where}', the file or folder."""
+    return _MACHINE_REFUSALS.get(exc.errno or 0, (exc.strerror or str(exc), "kiểm tra đường dẫn '{where}'"))

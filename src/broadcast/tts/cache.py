@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from broadcast.errors import EnvironmentProblem
+from broadcast.errors import EnvironmentProblem, machine_refusal
 from broadcast.pcm import SAMPLE_WIDTH, Clip
 from broadcast.wav import WavError, read_pcm, riff_chunks, wav_bytes
 
@@ -118,7 +118,8 @@ class ClipCache:
     def _unwritable(self, error: OSError) -> EnvironmentProblem:
         """The machine's problem, for the whole command (exit 3): it was counted as the voice failing
         on every sentence (a project on a read-only share: 'check the voice with broadcast doctor')."""
-        return EnvironmentProblem(f"không ghi được bộ nhớ đệm giọng đọc: {error.strerror or error} "
+        why, _ = machine_refusal(error)
+        return EnvironmentProblem(f"không ghi được bộ nhớ đệm giọng đọc: {why} "
                                   "(cannot write the voice cache)", file=str(self.folder),
                                   fix="cho phép ghi thư mục .cache của dự án, giải phóng ổ đĩa, hoặc chép dự án "
                                       "sang ổ ghi được")
