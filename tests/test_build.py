@@ -1052,3 +1052,27 @@ def test_a_clean_or_bundle_killed_half_way_leaves_no_half_week_and_no_partial_zi
     assert publish.published_weeks(output) == [WEEK]  # the half-deleted week is not a published one
     assert run("bundle", "--week", WEEK, "--project", str(root)).exit_code == 0  # takes the lock
     assert not list(output.glob(".*removing*")) and not list(output.glob("bundles/*/.*.zip.tmp"))
+
+
+def test_a_carried_over_file_the_disk_refuses_names_the_file_being_written_not_the_published_one(tmp_path, monkeypatch):
+    """A rebuild links the published week's unchanged files into the staged one; on a disk turned
+    read-only the refusal named the published file (the link's source), as if it were the problem."""
+    import errno
+
+    from broadcast import publish
+
+    root = make_project(tmp_path / "p")
+    assert run("build", "--week", WEEK, "--jobs", "1", "--project", str(root)).exit_code == 0
+    published = {p: p.read_bytes() for p in (root / "output" / WEEK).rglob("*") if p.is_file()}
+    script = next((root / "scripts").glob("*.yaml"))
+    script.write_text(script.read_text(encoding="utf-8") + "# sửa một chú thích\n", encoding="utf-8")
+
+    def read_only(source, target):
+        raise OSError(errno.EROFS, "Read-only file system", str(source), None, str(target))
+
+    monkeypatch.setattr(publish.os, "link", read_only)
+    said = run("build", "--week", WEEK, "--jobs", "1", "--project", str(root))
+    assert said.exit_code == 3, said.output
+    assert "ổ đĩa chỉ đọc" in said.output and ".staging" in said.output, said.output
+    assert f"p/output/{WEEK}/" not in said.output.replace("\\", "/")  # the published file is not the problem
+    assert {p: p.read_bytes() for p in (root / "output" / WEEK).rglob("*") if p.is_file()} == published

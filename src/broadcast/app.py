@@ -35,6 +35,7 @@ from .build import BuildResult, build, clip_folder
 from .bundle import Bundle, Verification, verify_folder, write_bundles
 from .emergency import EmergencyResult, later_weeks_lacking, publish_emergency
 from .errors import (
+    WRITE_REFUSALS,
     BroadcastError,
     BuildLocked,
     ContentError,
@@ -252,7 +253,9 @@ def _machine_errors(operation: Callable[..., T]) -> Callable[..., T]:
 def machine_problem(exc: OSError, folder: Path | str, kept: str) -> EnvironmentProblem:
     """What the machine refused, in Vietnamese, naming the file (or the `folder` written, when the
     error names none) and what to do; `kept`: what is still as it was."""
-    where = str(exc.filename or folder)
+    # a copy, link or rename refused by the disk it writes to names its source first: the target is the file
+    target = exc.filename2 if exc.errno in WRITE_REFUSALS else None
+    where = str(target or exc.filename or folder)
     why, fix = machine_refusal(exc)
     return EnvironmentProblem(f"không ghi được {where or 'tệp'}: {why}", file=where,
                               fix=f"{fix.format(where=where)} rồi chạy lại; {kept}")

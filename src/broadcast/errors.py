@@ -197,6 +197,10 @@ _MACHINE_REFUSALS = {  # errno: (why, what to do); the system's own wording is E
 }
 
 
+# the machine refused to write: the disk full, read-only, or not ours
+WRITE_REFUSALS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS, errno.EFBIG})
+
+
 def machine_refusal(exc: OSError) -> tuple[str, str]:
     """What the machine refused, in Vietnamese (the system's own wording is English), and what to
     do; the fix may name '{where}', the file or folder."""
