@@ -289,3 +289,41 @@ def test_an_emergency_bulletin_from_the_studio_is_the_saved_text_and_says_it_is_
     assert "Đã phát hành tin khẩn cấp vào tuần 2026-W49 cho 1 xã" in page.inner_text("#khan-cap")
     assert "Gọi ngay 113" not in (root / "scripts" / "bao-dong.yaml").read_text(encoding="utf-8")
     assert errors == []
+
+
+def test_work_typed_on_a_version_saved_over_meanwhile_is_shown_not_lost(studio, browser):
+    """The session ended while someone typed, and another editor saved the script meanwhile: after the
+    login the editor showed the new version and what had been typed was dropped without a word (then
+    overwritten in the tab's storage by the first key pressed). It is shown beside the new version, to copy
+    from, and never put over it."""
+    import sqlite3
+
+    base, root = studio
+    page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    _login(page, base, "bien-tap")
+    page.goto(f"{base}/kich-ban/canh-bao")
+    typed = page.input_value("#body") + "\nĐoạn dài gõ dở: không bấm vào đường link lạ.\n"
+    page.fill("#body", typed)
+    with sqlite3.connect(root / ".studio" / "studio.db") as conn:  # the session ends meanwhile
+        conn.execute("DELETE FROM sessions")
+    path = root / "scripts" / "canh-bao.yaml"  # and someone else saves the script
+    path.write_text(path.read_text(encoding="utf-8").replace("Kính thưa", "Kính gửi"), encoding="utf-8")
+    page.click("#save")
+    page.wait_for_url(f"{base}/dang-nhap?next=/kich-ban/canh-bao")
+    page.fill("input[name=name]", "bien-tap")
+    page.fill("input[name=password]", "mat-khau-bien-tap")
+    page.click("form[action='/dang-nhap'] button")
+    page.wait_for_url(f"{base}/kich-ban/canh-bao")
+    assert "Kính gửi" in page.input_value("#body") and "gõ dở" not in page.input_value("#body")  # the new version
+    assert page.is_visible("#old-draft") and "Đoạn dài gõ dở" in page.inner_text("#old-draft-text")
+    page.fill("#body", page.input_value("#body") + "\nThêm một câu.\n")  # typing does not lose it either
+    page.reload()
+    assert page.is_visible("#old-draft") and "Đoạn dài gõ dở" in page.inner_text("#old-draft-text")
+    page.click("#old-draft-drop")
+    assert not page.is_visible("#old-draft")
+    page.reload()
+    assert not page.is_visible("#old-draft")
+    assert "gõ dở" not in path.read_text(encoding="utf-8")
+    assert errors == []

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from . import asrun
+from . import asrun, textfiles
 from . import lint as lint_stage
 from . import locales as locale_catalogue
 from .audio import AudioFile, MessageAudio, Tags, master_message
@@ -146,11 +146,12 @@ def add_studio_user(path: Path | None, name: str, role: str, password: str) -> N
     add_user(find_root(path or Path.cwd()), name, role, password)
 
 
-def remove_studio_user(path: Path | None, name: str) -> None:
-    """Remove an account; whoever is logged in with it is logged out."""
+def remove_studio_user(path: Path | None, name: str) -> list[str]:
+    """Remove an account; whoever is logged in with it is logged out. Returns warnings: what the studio
+    is left without (any account, any approver)."""
     from .studio.auth import remove_user
 
-    remove_user(find_root(path or Path.cwd()), name)
+    return remove_user(find_root(path or Path.cwd()), name)
 
 
 def studio_users(path: Path | None) -> list[tuple[str, str]]:
@@ -270,10 +271,10 @@ def init_project(directory: Path) -> list[Path]:
 
 
 def _replace(path: Path, data: bytes) -> None:
-    """Write a file whole or not at all: a new file renamed over it."""
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tai-len-", suffix=path.suffix, delete=False) as tmp:
-        tmp.write(data)
-    Path(tmp.name).replace(path)
+    """Write a file whole or not at all: a new file renamed over it, with the old one's permissions, or
+    those of any new file (a recording was readable by the studio's account only, and a build run by
+    another could not read it; a failed write left its temporary file behind)."""
+    textfiles.replace(path, data)
 
 
 def open_workspace(path: Path | None = None) -> Workspace:
@@ -513,7 +514,8 @@ class Workspace:
                 other.unlink()
         index = recording_index_without(folder, sentence)
         if index is not None:  # its entry named another file, which was read instead
-            _replace(folder / RECORDING_INDEX, index.encode())
+            index_file = folder / RECORDING_INDEX  # laid out as it was: CRLF stays CRLF
+            _replace(index_file, textfiles.bytes_of(index, textfiles.layout(index_file.read_bytes())))
         return target
 
     def _recorded(self, voice_id: str) -> Any:

@@ -697,8 +697,10 @@ def studio_user_add(name: str, role: str, project_dir: Path | None) -> None:
 @project_option
 def studio_user_remove(name: str, project_dir: Path | None) -> None:
     """Xóa một tài khoản; ai đang đăng nhập bằng nó bị đăng xuất. Remove an account."""
-    app.remove_studio_user(project_dir, name)
+    warnings = app.remove_studio_user(project_dir, name)
     click.echo(f"Đã xóa tài khoản {name}.")
+    for warning in warnings:
+        click.echo(f"cảnh báo: {warning}")
 
 
 @studio_user.command("list")

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 from vietnam_provinces import Province, Ward
 
+from . import textfiles
 from .errors import ContentError, Problem, UsageError, YamlError
 from .project import SLUG
 from .yamlio import load_yaml
@@ -164,9 +165,10 @@ def import_locales(root: Path, provinces: list[Province], schedule: str) -> Impo
         else:
             report.created.append(rel)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".yaml.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        # whole, with the file's permissions, line endings and byte-order mark (a fixed temporary name was
+        # also shared by two imports at once)
+        textfiles.replace(path, textfiles.bytes_of(text, textfiles.layout(path.read_bytes()) if base is not None
+                                                   else textfiles.Layout()))
     return report
 
 

@@ -14,6 +14,7 @@ nothing in the program updates or deletes its rows (a trigger refuses it).
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import math
 import sqlite3
@@ -116,72 +117,136 @@ def file_sha256(file: Path) -> str:
         return ""
 
 
+# the databases this process has opened, as found then: one gone since was deleted (or moved) under a
+# running studio, which made a new empty one in its place without a word: every account, session,
+# approval and the audit log gone, nobody able to log in ('wrong name or password')
+_opened: set[str] = set()
+BUSY_SECONDS = 10  # how long a write waits for another process's lock before it is 'busy'
+
+
 @contextmanager
 def connect(root: Path, create: bool = True) -> Iterator[sqlite3.Connection]:
     """A connection to the project's database, migrated to the current schema, committed on
     success and rolled back on error. Without `create`, a project with no database yields an
-    empty in-memory one (the build never creates `.studio/`)."""
+    empty in-memory one (the build never creates `.studio/`). Whatever SQLite refuses, at any
+    point (busy, read-only, disk full, damaged), is an EnvironmentProblem saying so in Vietnamese:
+    it was a traceback page whenever it came after the opening."""
     db = path(root)
+    key = str(db.absolute())
+    if key in _opened and not db.exists():
+        raise _vanished(root)
     try:
         if not db.exists() and not create:
             conn = sqlite3.connect(":memory:")
         else:
             db.parent.mkdir(exist_ok=True)
-            conn = sqlite3.connect(db, timeout=10)
+            conn = sqlite3.connect(db, timeout=BUSY_SECONDS)
     except (sqlite3.Error, OSError) as exc:
-        raise _unusable(root, exc) from None
+        raise _refused(root, exc) from None
     try:
         try:
             conn.execute("PRAGMA foreign_keys = ON")
             _migrate(conn, db if db.exists() else None)
-        except (sqlite3.OperationalError, Timeout) as exc:  # locked for too long: busy, not broken
-            if isinstance(exc, sqlite3.OperationalError) and "locked" not in str(exc):
-                raise _unusable(root, exc) from None
-            raise EnvironmentProblem(f"{path(root).relative_to(root).as_posix()} đang bận: một tiến trình khác giữ nó "
-                                     "quá lâu (studio database busy)", fix="chờ một lát rồi thử lại") from None
-        except sqlite3.DatabaseError as exc:  # not a database, damaged, a folder
-            raise _unusable(root, exc) from None
+        except Timeout:  # the migration lock: another process migrating for too long
+            raise _busy(root) from None
+        except (sqlite3.DatabaseError, OSError) as exc:  # busy, read-only, not a database, damaged, a folder
+            raise _refused(root, exc) from None
+        if db.exists():
+            _opened.add(key)
         try:
             with conn:
                 yield conn
-        except sqlite3.OperationalError as exc:  # the disk full or read-only: was a traceback (a 500 page)
-            refused = _REFUSED.get(getattr(exc, "sqlite_errorcode", 0) & 0xFF)
-            if refused is None:
-                raise
-            raise _refused(root, *refused) from None
+        except sqlite3.DatabaseError as exc:
+            if type(exc) not in (sqlite3.DatabaseError, sqlite3.OperationalError):
+                raise  # a constraint, the audit log's trigger: the program's own doing
+            raise _refused(root, exc) from None
     finally:
         conn.close()
 
 
-# SQLite's primary result codes when the machine refuses a write (the extended ones are these plus a reason)
-_SPACE = "giải phóng dung lượng trên ổ đĩa của dự án"
-_REFUSED = {
-    13: ("ổ đĩa đã đầy (disk full)", _SPACE),  # SQLITE_FULL
-    8: ("ổ đĩa hoặc tệp chỉ đọc (read-only)", "cấp quyền ghi cho thư mục .studio hoặc chép dự án sang ổ ghi được"),
-    10: ("lỗi đọc ghi ổ đĩa (disk I/O error)", f"{_SPACE}, kiểm tra ổ đĩa"),  # SQLITE_IOERR: a full disk at fsync too
-}
+def reserve(conn: sqlite3.Connection) -> None:
+    """Take the database's write lock now (BEGIN IMMEDIATE), before a change to a file that the
+    transaction records: busy is said before anything is written, the file and its audit entry are
+    committed together, and two studio processes' saves of one file come one after the other (both
+    passed the check for a change since it was opened, and one save was lost without a word)."""
+    if conn.in_transaction:
+        conn.commit()
+    conn.execute("BEGIN IMMEDIATE")
 
 
-def _refused(root: Path, why: str, fix: str) -> EnvironmentProblem:
+def _busy(root: Path) -> EnvironmentProblem:
     rel = path(root).relative_to(root).as_posix()
-    return EnvironmentProblem(f"không ghi được {rel}, nơi giữ tài khoản, phê duyệt và nhật ký studio: {why}; "
-                              "thay đổi trong cơ sở dữ liệu không được ghi (nothing written to the database)",
-                              file=rel, fix=f"{fix} rồi thử lại")
+    return EnvironmentProblem(f"{rel} đang bận: một tiến trình khác giữ nó quá lâu (studio database busy)",
+                              file=rel, fix="chờ một lát rồi thử lại; nếu vẫn bận, đóng chương trình đang mở tệp "
+                                            "đó (ví dụ DB Browser for SQLite)")
+
+
+def _refused(root: Path, exc: Exception) -> EnvironmentProblem:
+    """What SQLite (or the disk) refused, said so that the person at the studio can act on it."""
+    rel = path(root).relative_to(root).as_posix()
+    said = str(exc).lower()
+    number = getattr(exc, "errno", None)
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # the primary result code (the extended adds a reason)
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or (isinstance(exc, sqlite3.OperationalError)
+                                                 and ("locked" in said or "busy" in said)):
+        return _busy(root)
+    if code == sqlite3.SQLITE_FULL:
+        return EnvironmentProblem(f"không ghi được {rel}: ổ đĩa đã đầy (disk full)", file=rel,
+                                  fix="giải phóng dung lượng rồi thử lại")
+    if code == sqlite3.SQLITE_IOERR:  # a full disk at fsync, a failing disk or share
+        return EnvironmentProblem(f"không ghi được {rel}: lỗi đọc ghi ổ đĩa (disk I/O error)", file=rel,
+                                  fix="giải phóng dung lượng, kiểm tra ổ đĩa rồi thử lại")
+    if code == sqlite3.SQLITE_READONLY or "readonly" in said or "read-only" in said or isinstance(exc, PermissionError) \
+            or number == errno.EROFS:
+        return EnvironmentProblem(f"không ghi được {rel}: tệp hoặc thư mục {FOLDER}/ chỉ đọc với tài khoản chạy "
+                                  "studio (read-only studio database)", file=rel,
+                                  fix=f"cấp quyền ghi thư mục {FOLDER}/ và tệp {rel} cho tài khoản chạy studio, "
+                                      "hoặc chạy studio bằng tài khoản sở hữu dự án")
+    if "disk is full" in said or number in (errno.ENOSPC, errno.EDQUOT):
+        return EnvironmentProblem(f"không ghi được {rel}: ổ đĩa đã đầy (disk full)", file=rel,
+                                  fix="giải phóng dung lượng rồi thử lại")
+    if path(root).is_dir():
+        return EnvironmentProblem(f"không mở được {rel}: ở đó là một thư mục, không phải tệp (not a database file)",
+                                  file=rel, fix=f"đổi tên thư mục đó (ví dụ {rel}.hong) để tạo tệp mới, hoặc đặt "
+                                                "lại tệp cũ vào đúng chỗ")
+    if "unable to open" in said or isinstance(exc, OSError):
+        return EnvironmentProblem(f"không mở được {rel}: {exc} (cannot open the studio database)", file=rel,
+                                  fix=f"kiểm tra {FOLDER} là một thư mục ghi được và {rel} là một tệp, không phải "
+                                      "thư mục")
+    return _unusable(root, exc)
+
+
+def _vanished(root: Path) -> EnvironmentProblem:
+    rel = path(root).relative_to(root).as_posix()
+    return EnvironmentProblem(
+        f"{rel} đã bị xóa hoặc di chuyển trong lúc studio đang chạy: tài khoản, phê duyệt và nhật ký studio "
+        "không còn ở đó; studio không tự tạo một tệp trống thay vào (studio database deleted while in use)",
+        file=rel, fix=f"đặt lại {FOLDER}/ như cũ (từ thùng rác hoặc bản sao lưu) rồi thử lại; hoặc khởi động lại "
+                      "studio để bắt đầu một tệp mới, rồi tạo lại tài khoản bằng 'broadcast studio user add'")
 
 
 def _unusable(root: Path, exc: Exception) -> EnvironmentProblem:
     rel = path(root).relative_to(root).as_posix()
     return EnvironmentProblem(f"không mở được {rel}, nơi giữ tài khoản, phê duyệt và nhật ký studio: {exc} "
                               "(unusable studio database)", file=rel,
-                              fix=f"nếu tệp bị hỏng hoặc bị thay bằng thứ khác, đổi tên nó (ví dụ {rel}.hong) để "
-                                  "tạo tệp mới; các phê duyệt cũ chỉ còn trong tệp đã đổi tên")
+                              fix=f"nếu tệp bị hỏng hoặc bị thay bằng thứ khác, dừng studio, đổi tên nó (ví dụ "
+                                  f"{rel}.hong) rồi mở lại để tạo tệp mới và tạo lại tài khoản; các phê duyệt cũ chỉ "
+                                  "còn trong tệp đã đổi tên")
 
 
 def _migrate(conn: sqlite3.Connection, db: Path | None) -> None:
     """Bring the database to the current schema. One process at a time, the version read again
     under a lock beside it: two studios (or a studio and a build) opening a new database at once both
-    ran the first migration ('table users already exists', and the advice to rename the database)."""
-    if conn.execute("PRAGMA user_version").fetchone()[0] >= len(MIGRATIONS):
+    ran the first migration ('table users already exists', and the advice to rename the database).
+    A database of a later schema (made by a newer broadcast, then this older one run on it: a git
+    checkout of an old version) is refused: this code would misread or break what it does not know."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        raise EnvironmentProblem(
+            f"{FOLDER}/{FILE} do một phiên bản broadcast mới hơn tạo (lược đồ {version}, bản này chỉ hiểu tới "
+            f"{len(MIGRATIONS)}) (studio database from a newer version)", file=f"{FOLDER}/{FILE}",
+            fix="cập nhật broadcast lên phiên bản mới (git pull rồi pip install -e .) rồi chạy lại")
+    if version == len(MIGRATIONS):
         return
     with FileLock(f"{db}.lock", timeout=60) if db else contextlib.nullcontext():
         version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -236,19 +301,24 @@ def open_session(conn: sqlite3.Connection, token: str, user: str | None) -> None
                  (_token_hash(token), user, now, now))
 
 
+SEEN_EVERY = 60  # seconds: how often a session's last use is written down
+
+
 def session_user(conn: sqlite3.Connection, token: str, max_age: float,
                  max_life: float = math.inf, touch: bool = True) -> tuple[bool, User | None]:
     """(is the session open, its user: None for the local user). Sessions idle for `max_age` or
-    opened `max_life` ago are closed. Without `touch`, nothing is written (a database that cannot
-    be written still says who is logged in)."""
+    opened `max_life` ago are closed. Its use is written at most once a minute: every page, and
+    every lint as one types, wrote to the database (waiting for its lock). Without `touch`, nothing
+    is written (a database that cannot be written still says who is logged in)."""
     now = time.time()
-    if touch:
-        conn.execute("DELETE FROM sessions WHERE seen < ? OR created < ?", (now - max_age, now - max_life))
-    row = conn.execute("SELECT user FROM sessions WHERE token_hash = ? AND seen >= ? AND created >= ?",
-                       (_token_hash(token), now - max_age, now - max_life)).fetchone()
-    if row is None:
+    row = conn.execute("SELECT user, created, seen FROM sessions WHERE token_hash = ?",
+                       (_token_hash(token),)).fetchone()
+    if row is None or row[2] < now - max_age or row[1] < now - max_life:
+        if touch:
+            conn.execute("DELETE FROM sessions WHERE seen < ? OR created < ?", (now - max_age, now - max_life))
         return False, None
-    if touch:
+    if touch and now - row[2] >= SEEN_EVERY:
+        conn.execute("DELETE FROM sessions WHERE seen < ? OR created < ?", (now - max_age, now - max_life))
         conn.execute("UPDATE sessions SET seen = ? WHERE token_hash = ?", (now, _token_hash(token)))
     if row[0] is None:
         return True, None

@@ -69,12 +69,23 @@ def add_user(root: Path, name: str, role: str, password: str) -> None:
         records.add_audit(conn, "(dòng lệnh)", "user", name, f"vai trò {role}")
 
 
-def remove_user(root: Path, name: str) -> None:
+def remove_user(root: Path, name: str) -> list[str]:
+    """Remove an account (its sessions end at once); returns what that leaves the studio without: no
+    account at all (the network studio lets nobody in, and will not start again), no approver."""
     with records.connect(root) as conn:
-        if not records.remove_user(conn, name):
+        found = records.password_hash(conn, name)
+        if found is None or not records.remove_user(conn, name):
             raise UsageError(f"không có tài khoản '{name}' (no such account)",
                              fix="xem các tài khoản: broadcast studio user list")
         records.add_audit(conn, "(dòng lệnh)", "user", name, "xóa tài khoản")
+        left = records.users(conn)
+    if not left:
+        return ["không còn tài khoản nào: studio trên mạng không cho ai đăng nhập nữa và sẽ không mở lại được "
+                "(no accounts left); tạo tài khoản: broadcast studio user add TÊN --role approver"]
+    if found[0].role == "approver" and not any(u.role == "approver" for u in left):
+        return ["không còn người duyệt nào: nếu dự án đặt approval: required, không kịch bản nào được duyệt để "
+                "phát nữa (no approver left); tạo một: broadcast studio user add TÊN --role approver"]
+    return []
 
 
 def has_accounts(root: Path) -> bool:

@@ -2,8 +2,10 @@
 
 ruamel.yaml's round-trip mode keeps comments, key order, quoting and the layout of every part the
 editor did not touch, so a file changed in the studio still reads (and diffs) like one written by
-hand. Every write is atomic (a temporary file in the same folder, then a rename) and refuses to
-overwrite a file that changed on disk since the editor opened it: the caller gets both versions.
+hand. Every write is atomic (a temporary file in the same folder, then a rename: `textfiles`), keeps
+the file's line endings, byte-order mark and permissions, and refuses to overwrite a file that changed
+on disk since the editor opened it: the caller gets both versions. Text is edited with LF line breaks
+and no byte-order mark whatever the file has; its sha256 is of its bytes on disk.
 Deleted scripts go to `.studio/trash/`, from where they can be restored.
 """
 
@@ -13,7 +15,7 @@ import difflib
 import hashlib
 import io
 import os
-import tempfile
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import LiteralScalarString
 
+from .. import textfiles
 from ..errors import UsageError
 from ..records import FOLDER
 from ..schema import MAX_SLUG, SLUG
@@ -89,10 +92,11 @@ def read_text(path: Path) -> str:
 
 
 def _utf8(path: Path, data: bytes) -> str:
-    """A project file's text; a file Notepad saved as "Unicode" or ANSI is an error at its line that says
-    how to save it again (the page was a bare 500)."""
+    """A project file's text (LF line breaks, no byte-order mark: `textfiles.text_of`); a file Notepad
+    saved as "Unicode" or ANSI is an error at its line that says how to save it again (the page was a
+    bare 500)."""
     try:
-        return data.decode("utf-8")
+        return textfiles.text_of(data)
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise UsageError(f"{path.name} dòng {line}: tệp không phải UTF-8 (file is not UTF-8)", file=str(path),
@@ -129,10 +133,17 @@ def load(text: str) -> Any:
     return _yaml().load(text)
 
 
-def dump(data: Any) -> str:
+def dump(data: Any, like: str = "") -> str:
+    """`data` as YAML text; with a document start (`---`) if the text it was read from, `like`, opened
+    with one (it was dropped by the first save)."""
+    yaml = _yaml()
+    yaml.explicit_start = bool(_DOCUMENT_START.match(like))
     out = io.StringIO()
-    _yaml().dump(data, out)
+    yaml.dump(data, out)
     return out.getvalue()
+
+
+_DOCUMENT_START = re.compile(r"---(?:[ \t\r\n]|$)")
 
 
 def with_fields(text: str, fields: dict[str, Any]) -> str:
@@ -142,7 +153,7 @@ def with_fields(text: str, fields: dict[str, Any]) -> str:
     if not isinstance(data, CommentedMap):
         data = CommentedMap()
     _merge(data, fields)
-    return dump(data)
+    return dump(data, text)
 
 
 def renamed(text: str, field: str, names: dict[str, str]) -> str:
@@ -155,7 +166,7 @@ def renamed(text: str, field: str, names: dict[str, str]) -> str:
     for old, new in names.items():
         if old in inner and new not in inner:
             inner.insert(list(inner).index(old), new, inner.pop(old))
-    return dump(data)
+    return dump(data, text)
 
 
 def _merge(data: CommentedMap, fields: dict[str, Any]) -> None:
@@ -227,31 +238,27 @@ def script_fields(form: dict[str, str]) -> dict[str, Any]:
 
 
 def write(path: Path, text: str, base_sha256: str | None) -> FileText:
-    """Write `text` to `path` atomically. `base_sha256`: the hash of the file when the editor opened it
-    (None for a new file, which must not exist yet); a file changed since raises Conflict."""
+    """Write `text` to `path` atomically, laid out as the file it replaces (its line endings, its
+    byte-order mark) and with its permissions (`textfiles.replace`). `base_sha256`: the hash of the
+    file when the editor opened it (None for a new file, which must not exist yet); a file changed
+    since raises Conflict."""
+    text = textfiles.text_of(textfiles.bytes_of(text))
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
         raise UsageError(f"tệp quá lớn (trên {MAX_FILE_BYTES // 1000} kB) (file too large)",
                          fix="chia nội dung thành nhiều kịch bản")
+    like = textfiles.Layout()
     if path.exists():
-        current = read(path)
+        data = path.read_bytes()
+        current = FileText(_utf8(path, data), hashlib.sha256(data).hexdigest(), path.stat().st_mtime)
         if current.text == text:  # already so (a double-click's second save): nothing to write, no conflict
             return current
         if base_sha256 != current.sha256:
             raise Conflict(path, current.text, text)
+        like = textfiles.layout(data)
     elif base_sha256 is not None:
         raise Conflict(path, "", text)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    textfiles.replace(path, textfiles.bytes_of(text, like))
     return read(path)
 
 
@@ -264,11 +271,17 @@ def trash_folder(root: Path) -> Path:
 
 
 def to_trash(root: Path, path: Path) -> str:
-    """Move a file to `.studio/trash/` under a name that keeps its folder and the time; returns that name."""
+    """Move a file to `.studio/trash/` under a name that keeps its folder and the time; returns that name.
+    Never over another deleted file: the same script deleted twice in one second (deleted, made again,
+    deleted) lost its first version, the second renamed over it."""
     folder = trash_folder(root)
     folder.mkdir(parents=True, exist_ok=True)
     rel = path.relative_to(root).as_posix()
-    name = f"{time.strftime('%Y%m%d-%H%M%S')}--{rel.replace('/', '--')}"
+    stamp = time.strftime('%Y%m%d-%H%M%S')
+    for number in range(1000):
+        name = f"{stamp}{f'.{number}' if number else ''}--{rel.replace('/', '--')}"
+        if not (folder / name).exists():
+            break
     os.replace(path, folder / name)
     return name
 

@@ -15,6 +15,7 @@ import os
 import re
 import secrets
 import shutil
+import sqlite3
 import tempfile
 import threading
 import time
@@ -24,7 +25,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -48,7 +49,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import app as application
-from .. import manifest, records
+from .. import manifest, records, textfiles
 from ..errors import BroadcastError, ContentError, EnvironmentProblem, Problem, UsageError
 from ..events import Event
 from ..model import LEVELS, Project, Script, Week
@@ -163,12 +164,78 @@ class Studio:
                                      file=error.file, fix=f"{error.fix}; thay đổi này không có trong trang Nhật ký"
                                      ) from None
 
+    def write(self, viewer: auth.Viewer, path: Path, text: str, base_sha256: str | None, action: str = "save",
+              detail: str | None = None) -> bool:
+        """Write a project file (`edit.write`) and its audit entry as one change: whether it changed.
+
+        The database's write lock is taken first (`records.reserve`), so a busy database is said
+        before the file is touched; the entry is committed after the file is written, and if that
+        commit fails the old file is put back. A save that the log missed (the file written, then the
+        database busy: an error page for a save that had happened, and saving again logged nothing)
+        or a log entry for a save that did not happen cannot be. `detail`: the entry's text, else
+        the diff."""
+        rel = path.relative_to(self.root).as_posix()
+        with records.connect(self.root) as conn:
+            records.reserve(conn)
+            before = _bytes(path)
+            written = edit.write(path, text, base_sha256)
+            if before is not None and textfiles.text_of(before) == written.text:
+                return False  # nothing changed: not a change in the log
+            old = textfiles.text_of(before) if before is not None else ""
+            records.add_audit(conn, viewer.name, action, rel, edit.diff(old, written.text, rel) if detail is None
+                              else detail)
+            _committed_or(conn, lambda: _put_back(path, before, written.sha256))
+        return True
+
+    def moved(self, viewer: auth.Viewer, action: str, target: str, move: Callable[[], _T],
+              back: Callable[[_T], None], detail: Callable[[_T], str] = lambda _: "") -> _T:
+        """A file moved (to the trash, back from it) and its audit entry, as one change: moved back
+        if the entry cannot be committed."""
+        with records.connect(self.root) as conn:
+            records.reserve(conn)
+            done = move()
+            records.add_audit(conn, viewer.name, action, target, detail(done))
+            _committed_or(conn, lambda: back(done))
+        return done
+
     def decisions(self) -> dict[str, records.Approval]:
         with records.connect(self.root) as conn:
             return records.latest_decisions(conn)
 
     def state(self, script: Script, decisions: dict[str, records.Approval]) -> str:
         return records.approval_state(decisions.get(script.id), records.file_sha256(self.root / script.file))
+
+
+_T = TypeVar("_T")
+
+
+def _bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _committed_or(conn: sqlite3.Connection, undo: Callable[[], None]) -> None:
+    """Commit, or undo the file change the transaction was recording and raise."""
+    try:
+        conn.commit()
+    except sqlite3.Error:
+        try:
+            undo()
+        finally:
+            conn.rollback()
+        raise
+
+
+def _put_back(path: Path, before: bytes | None, written_sha256: str) -> None:
+    """`path` as it was before a write whose record failed, unless it changed again since."""
+    if records.file_sha256(path) != written_sha256:
+        return
+    if before is None:
+        path.unlink(missing_ok=True)
+    else:
+        textfiles.replace(path, before)
 
 
 # a script's fields (as the project's problems name them) -> the editor's inputs, and what the page calls them
@@ -285,7 +352,8 @@ def routes(studio: Studio) -> list[Route | Mount]:
                     if request.url.path.startswith("/api/"):  # studio.js reads JSON, errors too
                         fix = f" Cách sửa: {error.fix}." if error.fix else ""
                         return JSONResponse({"error": error.message + fix, "problems": problems}, status_code=400)
-                    status = 507 if isinstance(raised, OSError) else 404 if "không có" in error.message else 400
+                    status = 507 if isinstance(raised, OSError) else 503 if isinstance(raised, EnvironmentProblem) \
+                        else 404 if "không có" in error.message else 400
                     return studio.page(request, "error.html", status, title="Không làm được",
                                        message=error.message, fix=error.fix, problems=problems)
             return run
@@ -333,8 +401,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
         if title:
             text = edit.with_fields(text, {"title": title})
         path = studio.script_path(script_id)
-        edit.write(path, text, None)
-        studio.audit(request.state.viewer, "create", f"scripts/{script_id}.yaml", text)
+        studio.write(request.state.viewer, path, text, None, "create", text)
         return RedirectResponse(f"/kich-ban/{script_id}", status_code=303)
 
     @view("edit")
@@ -348,8 +415,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
             return list_page(request, 400, refused, source.stem, {"new_id": _text(form, "new_id")})
         target = studio.script_path(copy_id)
         text = edit.with_fields(edit.read_text(source), {"id": copy_id})
-        edit.write(target, text, None)
-        studio.audit(request.state.viewer, "create", f"scripts/{target.name}", f"nhân bản từ {source.name}")
+        studio.write(request.state.viewer, target, text, None, "create", f"nhân bản từ {source.name}")
         return RedirectResponse(f"/kich-ban/{copy_id}", status_code=303)
 
     @view("edit")
@@ -357,14 +423,16 @@ def routes(studio: Studio) -> list[Route | Mount]:
         path = studio.script_path(request.path_params["id"])
         if not path.is_file():
             raise UsageError(f"không có kịch bản '{request.path_params['id']}'")
-        name = edit.to_trash(studio.root, path)
-        studio.audit(request.state.viewer, "delete", f"scripts/{path.name}", name)
+        studio.moved(request.state.viewer, "delete", f"scripts/{path.name}", lambda: edit.to_trash(studio.root, path),
+                     lambda name: os.replace(edit.trash_folder(studio.root) / name, path), lambda name: name)
         return RedirectResponse("/kich-ban", status_code=303)
 
     @view("edit")
     async def trash_restore(request: Request) -> Response:
-        rel = edit.restore(studio.root, request.path_params["name"])
-        studio.audit(request.state.viewer, "restore", rel)
+        name = request.path_params["name"]
+        studio.moved(request.state.viewer, "restore", name.partition("--")[2].replace("--", "/"),
+                     lambda: edit.restore(studio.root, name),
+                     lambda rel: os.replace(studio.root / rel, edit.trash_folder(studio.root) / name))
         return RedirectResponse("/kich-ban", status_code=303)
 
     @view("read")
@@ -421,7 +489,6 @@ def routes(studio: Studio) -> list[Route | Mount]:
         path = studio.script_path(script_id)
         if not path.is_file():
             raise UsageError(f"không có kịch bản '{script_id}' (unknown script)")
-        before = edit.read(path).text
         text, rel = _draft_text(studio, script_id, form)
         errors = studio.workspace.draft_errors(rel, text)
         if errors:  # saved, it would stop the project loading: every page would be an error
@@ -437,9 +504,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
                                _text(form, "valid_until"), _text(form, "sha"), 400,
                                f"Chưa lưu: {where}: {first.message}. Cách sửa: {first.hint}.",
                                "body" if body_line else field)
-        edit.write(path, text, _text(form, "sha") or None)
-        if text != before:  # a save that changed nothing is not a change in the log
-            studio.audit(request.state.viewer, "save", rel, edit.diff(before, text, rel))
+        studio.write(request.state.viewer, path, text, _text(form, "sha") or None)
         studio.workspace.reload()
         return RedirectResponse(f"/kich-ban/{script_id}?saved=1", status_code=303)
 
@@ -516,11 +581,14 @@ def routes(studio: Studio) -> list[Route | Mount]:
         if not sha:
             raise UsageError(f"không có kịch bản '{script_id}'")
         not_recorded = "Quyết định của bạn chưa được ghi: "
-        if _text(form, "sha") and _text(form, "sha") != sha:
+        # the version read is required: without it (an old page, a script posting) whatever was on disk at
+        # that moment was approved, unread
+        if _text(form, "sha") != sha:
             return decision_refused(request, script_id, not_recorded + "kịch bản đã được sửa sau khi bạn mở trang, "
                                     "nên bản bạn đã đọc không còn là bản sẽ phát (changed meanwhile; ai sửa gì: xem "
                                     "Nhật ký). Trang này là bản mới; đọc lại rồi quyết định.", comment, 409)
         with records.connect(studio.root) as conn:
+            records.reserve(conn)  # read and decided in one write transaction: one approver at a time
             history = records.history(conn, script_id)
             seen = _text(form, "seen")
             # another approver decided since this page was shown: this one has not read that decision
@@ -654,8 +722,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
         if problems:
             return studio.page(request, "commune.html", 400, locale=locale, data=edit.load(text),
                                sha=_text(form, "sha"), text=text, problems=problems)
-        edit.write(path, text, _text(form, "sha") or None)
-        studio.audit(request.state.viewer, "save", locale.file, edit.diff(before, text, locale.file))
+        studio.write(request.state.viewer, path, text, _text(form, "sha") or None)
         studio.workspace.reload()
         return RedirectResponse(f"/xa/{locale.id}?saved=1", status_code=303)
 
@@ -727,8 +794,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
         problems = _lexicon_problems(studio, text)
         if problems:
             return lexicon_page(request, 400, "Chưa lưu: cách đọc này có lỗi", typed, tuple(problems))
-        edit.write(path, text, _text(form, "sha") or (None if not path.is_file() else ""))
-        studio.audit(request.state.viewer, "save", "lexicon.yaml", edit.diff(before, text, "lexicon.yaml"))
+        studio.write(request.state.viewer, path, text, _text(form, "sha") or (None if not path.is_file() else ""))
         studio.workspace.reload()
         return RedirectResponse("/tu-dien?saved=1", status_code=303)
 
@@ -872,7 +938,9 @@ def routes(studio: Studio) -> list[Route | Mount]:
                    else "Sai tên hoặc mật khẩu.")
             return studio.page(request, "login.html", 401, error=why, next=_next(_text(form, "next")))
         response = RedirectResponse(_next(_text(form, "next")), status_code=303)
-        response.set_cookie(auth.COOKIE, token, max_age=auth.SESSION_SECONDS, httponly=True, samesite="strict",
+        # kept by the browser as long as the session may last: the database ends it when idle (a cookie of
+        # 12 hours from the login logged out whoever was still at work 12 hours later, in mid-sentence)
+        response.set_cookie(auth.COOKIE, token, max_age=auth.SESSION_LIFE, httponly=True, samesite="strict",
                             secure=request.url.scheme == "https")
         return response
 
@@ -1029,10 +1097,13 @@ def _run_build(studio: Studio, job: BuildJob, week: Week) -> None:
                       "warnings": result.warnings + [f"gói mang tới đài đã cũ nên đã xoá, cần đóng gói lại: {commune}"
                                                      for commune in result.bundles_dropped],
                       "not_approved": result.not_approved, "seconds": result.stats.get("seconds", 0)}
-        with records.connect(studio.root) as conn:
-            records.add_audit(conn, job.user, "build", week.id,
-                              f"{len(result.files)} tệp, {len(result.failures)} lỗi, "
-                              f"không phát vì chưa duyệt: {', '.join(result.not_approved) or 'không'}")
+        try:
+            with records.connect(studio.root) as conn:
+                records.add_audit(conn, job.user, "build", week.id,
+                                  f"{len(result.files)} tệp, {len(result.failures)} lỗi, "
+                                  f"không phát vì chưa duyệt: {', '.join(result.not_approved) or 'không'}")
+        except BroadcastError as error:  # the week is published all the same: the page must not say it failed
+            job.result["warnings"].append(f"tuần đã dựng xong nhưng chưa ghi được vào Nhật ký: {error.message}")
     except BroadcastError as error:
         # the command line's way round is not the studio's: say what to do here instead
         job.error = error.report().replace("hoặc chạy 'broadcast build --allow-placeholders' để dựng thử",
@@ -1043,6 +1114,8 @@ def _run_build(studio: Studio, job: BuildJob, week: Week) -> None:
         if job.error:  # a build that stopped is in the log too, as the ones that published
             with records.connect(studio.root) as conn:
                 records.add_audit(conn, job.user, "build", week.id, f"không dựng được: {job.error[:2000]}")
+    except BroadcastError as error:
+        job.error += f" (chưa ghi được vào Nhật ký: {error.message})"
     finally:
         job.done = True  # last: the page, told it is done, finds it in the log (it was written after)
 
@@ -1052,7 +1125,18 @@ def create_app(root: Path, local: bool = True) -> Any:
     studio = Studio(root, local)
 
     async def who(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        request.state.viewer = auth.viewer(studio.root, request.cookies.get(auth.COOKIE), studio.local)
+        request.state.viewer = auth.Viewer(None)
+        token = request.cookies.get(auth.COOKIE)
+        try:
+            # in a thread: a database another program held locked froze the studio for everyone, the
+            # static files too, 10 seconds for each request waiting
+            request.state.viewer = auth.viewer(studio.root, token, True) if studio.local else \
+                await asyncio.to_thread(auth.viewer, studio.root, token, False)
+        except BroadcastError as error:  # busy, damaged, deleted: said, not a traceback page
+            if request.url.path.startswith("/api/"):
+                return JSONResponse({"error": f"{error.message}. Cách sửa: {error.fix}.", "problems": []}, 503)
+            return studio.page(request, "error.html", 503, title="Studio tạm chưa dùng được", message=error.message,
+                               fix=error.fix)
         if not request.url.path.startswith(("/static/", "/nghe-thu/", "/tuan/")):
             studio.workspace.refresh()  # what the CLI, an editor or git changed on disk
         response = await call_next(request)

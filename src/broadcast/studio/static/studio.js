@@ -66,18 +66,37 @@
       });
     }
     if (new URLSearchParams(location.search).get("saved")) sessionStorage.removeItem(stored);
+    const older = stored + ":ban-cu";  // typed on a version saved over meanwhile: shown, never put back
     try {
       const kept = JSON.parse(sessionStorage.getItem(stored) || "null");
-      if (kept && kept.sha === form.dataset.sha && kept.fields !== loaded && !readonly) {
-        for (const [k, v] of Object.entries(JSON.parse(kept.fields))) {
-          const input = form.elements.namedItem(k);
-          if (input && "value" in input) input.value = v;
+      if (kept && kept.fields !== loaded && !readonly) {
+        if (kept.sha === form.dataset.sha) {
+          for (const [k, v] of Object.entries(JSON.parse(kept.fields))) {
+            const input = form.elements.namedItem(k);
+            if (input && "value" in input) input.value = v;
+          }
+          const note = document.getElementById("draft-note");
+          note.hidden = false;
+          text(note, "Đã khôi phục nội dung bạn đang gõ dở, chưa được lưu. Bấm Lưu để lưu.");
+        } else {
+          // the file was saved elsewhere meanwhile (the session had ended, another editor saved): what was
+          // typed was dropped without a word, then overwritten by the first key pressed
+          sessionStorage.setItem(older, kept.fields);
+          sessionStorage.removeItem(stored);
         }
-        const note = document.getElementById("draft-note");
-        note.hidden = false;
-        text(note, "Đã khôi phục nội dung bạn đang gõ dở, chưa được lưu. Bấm Lưu để lưu.");
       }
-    } catch (e) { sessionStorage.removeItem(stored); }
+      const old = JSON.parse(sessionStorage.getItem(older) || "null");
+      if (old && !readonly) {
+        const box = document.getElementById("old-draft");
+        text(document.getElementById("old-draft-text"),
+             ["title", "source", "body"].filter(k => old[k]).map(k => old[k]).join("\n\n"));
+        box.hidden = false;
+        document.getElementById("old-draft-drop").addEventListener("click", () => {
+          sessionStorage.removeItem(older);
+          box.hidden = true;
+        });
+      }
+    } catch (e) { sessionStorage.removeItem(stored); sessionStorage.removeItem(older); }
     form.addEventListener("input", () => {
       if (!readonly) sessionStorage.setItem(stored, JSON.stringify({ sha: form.dataset.sha, fields: fields() }));
     });

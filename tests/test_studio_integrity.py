@@ -1,0 +1,371 @@
+"""The studio's data when things go wrong: files written whole and as they were laid out, the audit log in
+step with the files, two studios on one project, and a database that is busy, damaged, deleted, made by a
+newer version or held by another program, each said in Vietnamese (never a traceback page) and none
+silently replaced."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import stat
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from broadcast import records, textfiles
+from broadcast.studio import auth, create_app, edit
+from broadcast.studio.auth import add_user
+from conftest import run as run_cli
+from test_studio import SCRIPT, _client, _editor_form, _login, _project, _token, _wav
+
+UMASK = os.umask(0o022)
+os.umask(UMASK)
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return _project(tmp_path)
+
+
+@pytest.fixture
+def client(root: Path):
+    return _client(root)
+
+
+def _save(client, script_id: str = "canh-bao", **changes: str):
+    form = {**_editor_form(client, script_id), **changes}
+    return client.post(f"/kich-ban/{script_id}", data={**form, "csrftoken": _token(client)})
+
+
+def _saves(root: Path) -> list[records.AuditEntry]:
+    with records.connect(root) as conn:
+        return [e for e in records.audit(conn) if e.action == "save"]
+
+
+# --- files as they were laid out -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bom, crlf, start", [(False, True, ""), (True, False, ""), (True, True, ""),
+                                              (False, False, "---\n")])
+def test_a_save_keeps_the_files_line_endings_byte_order_mark_and_document_start(tmp_path, bom, crlf, start):
+    """A file checked out on Windows (CRLF) came back with LF lines and a few CRLF ones (mixed, every line a
+    change in git and in the log's diff); Notepad's byte-order mark and a '---' first line were dropped."""
+    like = textfiles.Layout(bom=bom, crlf=crlf)
+    root = _project(tmp_path, {"scripts/canh-bao.yaml": textfiles.bytes_of(start + SCRIPT, like)})
+    client = _client(root)
+    assert _save(client, title="Tiêu đề mới").status_code == 303
+    expected = start + SCRIPT.replace("title: Cảnh báo thử", "title: Tiêu đề mới")
+    assert (root / "scripts" / "canh-bao.yaml").read_bytes() == textfiles.bytes_of(expected, like)
+    [entry] = _saves(root)  # the log's diff is the line changed, not the whole file
+    assert [line for line in entry.detail.splitlines() if line[:1] in "+-" and line[:3] not in ("---", "+++")] == \
+        ["-title: Cảnh báo thử", "+title: Tiêu đề mới"]
+    assert _save(client, title="Tiêu đề mới").status_code == 303  # the same again: no conflict, nothing logged
+    assert len(_saves(root)) == 1
+
+
+def test_a_commune_and_the_lexicon_keep_their_line_endings_and_permissions(tmp_path):
+    commune = "name: Xã Chi Lăng\r\ncode: '06463'\r\ncontacts:\r\n  police: {name: Công an xã}\r\n"
+    root = _project(tmp_path, {"locales/lang-son/xa-chi-lang.yaml": commune.encode(),
+                               "lexicon.yaml": b"\xef\xbb\xbf# t\xe1\xbb\xab \xc4\x91i\xe1\xbb\x83n\r\nwords:\r\n"
+                                               b"  Zalo: da l\xc3\xb4\r\n"})
+    path = root / "locales" / "lang-son" / "xa-chi-lang.yaml"
+    os.chmod(path, 0o664)
+    client = _client(root)
+    sha = re.search(r'name="sha" value="([^"]+)"', client.get("/xa/lang-son/xa-chi-lang").text).group(1)
+    saved = client.post("/xa/lang-son/xa-chi-lang", data={
+        "csrftoken": _token(client), "sha": sha, "name": "Xã Chi Lăng", "station": "Đài xã Chi Lăng",
+        "police_name": "Công an xã", "police_phone": ""})
+    assert saved.status_code == 303, saved.text[-800:]
+    data = path.read_bytes()
+    assert b"station: \xc4\x90\xc3\xa0i x\xc3\xa3 Chi L\xc4\x83ng\r\n" in data and data.count(b"\n") == data.count(b"\r\n")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o664
+    sha = re.search(r'name="sha" value="([^"]+)"', client.get("/tu-dien").text).group(1)
+    assert client.post("/tu-dien", data={"csrftoken": _token(client), "sha": sha, "section": "words", "key": "Viber",
+                                         "reading": "vai bơ"}).status_code == 303
+    lexicon = (root / "lexicon.yaml").read_bytes()
+    assert lexicon.startswith(b"\xef\xbb\xbf# t") and lexicon.count(b"\n") == lexicon.count(b"\r\n") == 4
+
+
+def test_a_save_keeps_the_files_permissions_and_writes_where_a_link_points(tmp_path):
+    """Every save made the file 0644 (a file a group shared stayed writable only by whoever saved last); a
+    script that is a symbolic link became a copy, the shared file left behind."""
+    root = _project(tmp_path, {"scripts/canh-bao.yaml": None, "chung/canh-bao.yaml": SCRIPT})
+    shared = root / "chung" / "canh-bao.yaml"
+    os.chmod(shared, 0o660)
+    (root / "scripts").mkdir()
+    (root / "scripts" / "canh-bao.yaml").symlink_to(shared)
+    client = _client(root)
+    assert _save(client, title="Tiêu đề mới").status_code == 303
+    assert (root / "scripts" / "canh-bao.yaml").is_symlink() and "title: Tiêu đề mới" in shared.read_text("utf-8")
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o660
+    made = client.post("/kich-ban/moi", data={"csrftoken": _token(client), "id": "moi", "title": "Mới"})
+    assert made.status_code == 303  # a new file: what any new file gets
+    assert stat.S_IMODE((root / "scripts" / "moi.yaml").stat().st_mode) == 0o666 & ~UMASK
+    assert not [p.name for p in (root / "scripts").iterdir() if p.name.startswith(".")]
+
+
+def test_an_uploaded_recording_is_readable_by_the_build_as_any_new_file(tmp_path):
+    """Uploads were written through a private temporary file (0600): a build run by another account
+    (cron, a service) could not read them."""
+    root = _project(tmp_path, {"voices/ghi-am.yaml": "id: ghi-am\nengine: recorded\nparams: {folder: ghi-am}\n",
+                               "scripts/tay.yaml": "id: tay\ntitle: Tày\nsource: Công an tỉnh\nvalid: {from: "
+                                                   "2024-12-04}\nvoice: ghi-am\nbody: |\n  Bà con chú ý.\n"})
+    (root / "ghi-am").mkdir()
+    client = _client(root)
+    sent = client.post("/ghi-am", data={"voice": "ghi-am", "sentence": "Bà con chú ý."},
+                       headers={"x-csrftoken": _token(client)},
+                       files={"file": ("cau.wav", _wav(1.5), "application/octet-stream")})
+    assert sent.status_code == 303
+    [stored] = (root / "ghi-am").iterdir()
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o666 & ~UMASK
+
+
+def test_a_script_deleted_twice_in_one_second_keeps_both_versions_in_the_trash(root, monkeypatch):
+    """The trash name has the time to the second: the second deletion was renamed over the first."""
+    monkeypatch.setattr(edit.time, "strftime", lambda *_: "20261201-080000")
+    path = root / "scripts" / "moi.yaml"
+    names = []
+    for text in ("id: moi\ntitle: Bản một\n", "id: moi\ntitle: Bản hai\n"):
+        path.write_text(text, encoding="utf-8")
+        names.append(edit.to_trash(root, path))
+    assert len(set(names)) == 2
+    assert [rel for _, rel in edit.trashed(root)] == ["scripts/moi.yaml"] * 2
+    kept = {(edit.trash_folder(root) / n).read_text(encoding="utf-8") for n in names}
+    assert kept == {"id: moi\ntitle: Bản một\n", "id: moi\ntitle: Bản hai\n"}
+    assert edit.restore(root, edit.trashed(root)[0][0]) == "scripts/moi.yaml"
+    assert "Bản hai" in path.read_text(encoding="utf-8")  # the newest first
+
+
+# --- the file and its log entry together -----------------------------------------------------------
+
+
+def test_a_save_while_another_program_holds_the_database_writes_nothing_and_says_busy(client, root, monkeypatch):
+    """The file was written, then its log entry waited for the lock and failed: a traceback page for a save
+    that had happened, and saving again (nothing left to change) logged nothing, ever."""
+    monkeypatch.setattr(records, "BUSY_SECONDS", 0.3)
+    path = root / "scripts" / "canh-bao.yaml"
+    before = path.read_bytes()
+    form = {**_editor_form(client), "title": "Tiêu đề mới", "csrftoken": _token(client)}
+    other = sqlite3.connect(records.path(root))
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        busy = client.post("/kich-ban/canh-bao", data=form)
+        gone = client.post("/kich-ban/canh-bao/xoa", data={"csrftoken": form["csrftoken"]})
+    finally:
+        other.rollback()
+        other.close()
+    assert busy.status_code == 503 and "đang bận" in busy.text and gone.status_code == 503
+    assert path.read_bytes() == before and edit.trashed(root) == [] and _saves(root) == []
+    assert client.post("/kich-ban/canh-bao", data=form).status_code == 303
+    [entry] = _saves(root)
+    assert "+title: Tiêu đề mới" in entry.detail
+
+
+def test_a_save_whose_log_entry_cannot_be_committed_puts_the_file_back(client, root, monkeypatch):
+    """A program reading the database (a backup, a report) kept the commit waiting: the file stays as it
+    was rather than changed with no entry in the log."""
+    monkeypatch.setattr(records, "BUSY_SECONDS", 0.3)
+    path = root / "scripts" / "canh-bao.yaml"
+    before = path.read_bytes()
+    form = {**_editor_form(client), "title": "Tiêu đề mới", "csrftoken": _token(client)}
+    reader = sqlite3.connect(records.path(root), isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM audit").fetchone()  # a read in progress: the commit must wait for it
+    try:
+        refused = client.post("/kich-ban/canh-bao", data=form)
+        made = client.post("/kich-ban/moi", data={"csrftoken": form["csrftoken"], "id": "moi", "title": "Mới"})
+    finally:
+        reader.execute("COMMIT")
+        reader.close()
+    assert refused.status_code == 503 and "đang bận" in refused.text and made.status_code == 503
+    assert path.read_bytes() == before and not (root / "scripts" / "moi.yaml").exists() and _saves(root) == []
+    assert not [p.name for p in path.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_two_studios_saving_one_script_from_the_same_version_save_it_once(root):
+    """Two studio processes on one project (one on the network, one on a PC): both saves checked the file
+    unchanged since it was opened, then both wrote; one was lost without a word (24 of 150 rounds of two
+    saves at once). The check and the write now come under the database's write lock."""
+    path = root / "scripts" / "canh-bao.yaml"
+    client = _client(root)
+    form = {**_editor_form(client), "title": "Bản của studio này", "csrftoken": _token(client)}
+    other = sqlite3.connect(records.path(root))
+    other.execute("BEGIN IMMEDIATE")  # the other studio is saving this very file
+    answers: list[int] = []
+    thread = threading.Thread(target=lambda: answers.append(client.post("/kich-ban/canh-bao", data=form).status_code))
+    thread.start()
+    time.sleep(0.5)
+    path.write_text(SCRIPT.replace("Cảnh báo thử", "Bản của studio kia"), encoding="utf-8")
+    other.execute("INSERT INTO audit (at, user, action, target) VALUES (0, 'kia', 'save', 'scripts/canh-bao.yaml')")
+    other.commit()
+    other.close()
+    thread.join(30)
+    assert answers == [409]
+    assert "Bản của studio kia" in path.read_text(encoding="utf-8")
+
+
+def test_a_decision_must_name_the_version_read(root):
+    """Without the version read (an old page, a script posting), whatever was on disk was approved unread."""
+    add_user(root, "duyet", "approver", "mat-khau-duyet")
+    client = _client(root, local=False)
+    _login(client, "duyet")
+    unread = client.post("/kich-ban/canh-bao/duyet", data={"csrftoken": _token(client), "decision": "approved"})
+    assert unread.status_code == 409 and "chưa được ghi" in unread.text
+    with records.connect(root) as conn:
+        assert records.history(conn, "canh-bao") == []
+
+
+# --- the database ---------------------------------------------------------------------------------
+
+
+def _damage(root: Path, how: str) -> sqlite3.Connection | None:
+    db = records.path(root)
+    if how == "corrupt":
+        db.write_bytes(b"not a database, a copy gone wrong " * 200)
+    elif how == "truncated":
+        data = db.read_bytes()
+        db.write_bytes(data[: len(data) // 2])
+    elif how == "newer":
+        with sqlite3.connect(db) as conn:
+            conn.execute("PRAGMA user_version = 99")
+    elif how == "folder":
+        db.unlink()
+        db.mkdir()
+    elif how == "deleted":
+        shutil.rmtree(db.parent)
+    elif how == "locked":
+        conn = sqlite3.connect(db)
+        conn.execute("BEGIN EXCLUSIVE")
+        return conn
+    return None
+
+
+@pytest.mark.parametrize("how, said", [
+    ("corrupt", "không mở được .studio/studio.db"), ("truncated", "không mở được .studio/studio.db"),
+    ("newer", "phiên bản broadcast mới hơn"), ("folder", "không mở được .studio/studio.db"),
+    ("deleted", "đã bị xóa hoặc di chuyển trong lúc studio đang chạy"), ("locked", "đang bận")])
+def test_a_database_that_cannot_be_used_is_a_page_saying_so(root, monkeypatch, how, said):
+    """Damaged, truncated, replaced by a folder, made by a newer version, deleted or held locked while the
+    network studio runs: every page was 'Internal Server Error'. A deleted one was silently made again,
+    empty: every account, approval and log entry gone and nobody able to log in ('wrong password')."""
+    monkeypatch.setattr(records, "BUSY_SECONDS", 0.3)
+    add_user(root, "bien-tap", "editor", "mat-khau-bien-tap")
+    client = _client(root, local=False)
+    _login(client, "bien-tap")
+    held = _damage(root, how)
+    try:
+        page = client.get("/kich-ban")
+        api = client.post("/api/lint", data={"csrftoken": _token(client, "/dang-nhap"), "script_id": "canh-bao"})
+    finally:
+        if held is not None:
+            held.rollback()
+            held.close()
+    assert page.status_code == 503 and said in page.text and "Cách sửa" in page.text, page.text[-1500:]
+    assert api.status_code == 503 and said in api.json()["error"]
+    if how == "deleted":
+        assert not records.path(root).exists()  # not made again, empty, behind everyone's back
+
+
+def test_a_database_from_a_newer_version_is_refused_by_the_commands_too(root):
+    add_user(root, "bien-tap", "editor", "mat-khau-bien-tap")
+    with sqlite3.connect(records.path(root)) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    listed = run_cli("studio", "user", "list", "--project", str(root))
+    assert listed.exit_code == 3 and "phiên bản broadcast mới hơn" in listed.output and "Traceback" not in listed.output
+
+
+def test_pages_are_read_while_another_program_writes_the_database(root, monkeypatch):
+    """Every page wrote the session's last use, so a page waited for any writer's lock (and failed after
+    ten seconds); it is written once a minute."""
+    monkeypatch.setattr(records, "BUSY_SECONDS", 0.3)
+    add_user(root, "bien-tap", "editor", "mat-khau-bien-tap")
+    client = _client(root, local=False)
+    _login(client, "bien-tap")
+    other = sqlite3.connect(records.path(root))
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        assert client.get("/kich-ban").status_code == 200
+        assert client.get("/kich-ban/canh-bao").status_code == 200
+    finally:
+        other.rollback()
+        other.close()
+
+
+def _serve(root: Path) -> tuple[str, object, threading.Thread]:
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(root, local=False), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    return f"http://127.0.0.1:{port}", server, thread
+
+
+def test_a_database_held_locked_does_not_freeze_the_studio_for_everyone(root, monkeypatch):
+    """Who is asking was looked up on the event loop: while another program held the database, every
+    request, the style sheet too, waited its ten seconds one after another."""
+    monkeypatch.setattr(records, "BUSY_SECONDS", 3)
+    add_user(root, "bien-tap", "editor", "mat-khau-bien-tap")
+    base, server, thread = _serve(root)
+    try:
+        held = sqlite3.connect(records.path(root))
+        held.execute("BEGIN EXCLUSIVE")
+        answers: list[int] = []
+
+        def page() -> None:
+            request = urllib.request.Request(f"{base}/kich-ban", headers={"Cookie": f"{auth.COOKIE}=x"})
+            try:
+                urllib.request.urlopen(request, timeout=30)
+            except urllib.error.HTTPError as error:
+                answers.append(error.code)
+
+        waiting = threading.Thread(target=page)
+        waiting.start()
+        time.sleep(0.3)
+        started = time.monotonic()
+        with urllib.request.urlopen(f"{base}/static/studio.css", timeout=30) as response:
+            assert response.status == 200
+        took = time.monotonic() - started
+        waiting.join(30)
+        held.rollback()
+        held.close()
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert took < 1.0, took
+    assert answers == [503]
+
+
+# --- accounts and sessions --------------------------------------------------------------------------
+
+
+def test_the_session_cookie_lasts_as_long_as_the_session_may(root):
+    """The cookie expired 12 hours after the login, however busy: whoever was still at work was logged out
+    in mid-sentence, although the session itself ends only after 12 idle hours or a week."""
+    add_user(root, "bien-tap", "editor", "mat-khau-bien-tap")
+    client = _client(root, local=False)
+    response = client.post("/dang-nhap", data={"csrftoken": _token(client, "/dang-nhap"), "name": "bien-tap",
+                                               "password": "mat-khau-bien-tap"})
+    assert f"Max-Age={auth.SESSION_LIFE}" in response.headers["set-cookie"]
+
+
+def test_removing_the_last_account_or_approver_warns(root):
+    add_user(root, "duyet", "approver", "mat-khau-duyet")
+    add_user(root, "lan", "editor", "mat-khau-lan-12")
+    removed = run_cli("studio", "user", "remove", "duyet", "--project", str(root))
+    assert removed.exit_code == 0 and "không còn người duyệt nào" in removed.output
+    removed = run_cli("studio", "user", "remove", "lan", "--project", str(root))
+    assert removed.exit_code == 0 and "không còn tài khoản nào" in removed.output
