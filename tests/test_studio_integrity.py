@@ -13,12 +13,14 @@ import sqlite3
 import stat
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from broadcast import records, textfiles
+from broadcast.errors import EnvironmentProblem
 from broadcast.studio import auth, create_app, edit
 from broadcast.studio.auth import add_user
 from conftest import run as run_cli
@@ -369,3 +371,73 @@ def test_removing_the_last_account_or_approver_warns(root):
     assert removed.exit_code == 0 and "không còn người duyệt nào" in removed.output
     removed = run_cli("studio", "user", "remove", "lan", "--project", str(root))
     assert removed.exit_code == 0 and "không còn tài khoản nào" in removed.output
+
+
+def test_a_database_of_the_first_schema_is_brought_up_to_date_with_all_it_holds(root):
+    """A .studio/studio.db written by the earlier code (schema 1: no record of its project) is migrated on
+    the first opening: its accounts still log in, its approvals still hold, its log is still there."""
+    from argon2 import PasswordHasher
+
+    db = records.path(root)
+    db.parent.mkdir()
+    sha = records.file_sha256(root / "scripts" / "canh-bao.yaml")
+    with sqlite3.connect(db) as conn:  # exactly as the first version made and filled it
+        conn.executescript(records.MIGRATIONS[0])
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute("INSERT INTO users VALUES ('duyet', 'approver', ?, 0)", (PasswordHasher().hash("mat-khau-duyet"),))
+        conn.execute("INSERT INTO approvals (script, sha256, decision, user, at) VALUES ('canh-bao', ?, 'approved', "
+                     "'duyet', 1)", (sha,))
+        conn.execute("INSERT INTO audit (at, user, action, target) VALUES (1, 'duyet', 'approve', 'canh-bao')")
+    client = _client(root, local=False)
+    assert records.schema_version(root) == len(records.MIGRATIONS) == 2
+    _login(client, "duyet")
+    assert "đã duyệt" in client.get("/kich-ban/canh-bao").text
+    with records.connect(root) as conn:
+        assert [e.action for e in records.audit(conn)] == ["login", "approve"]
+        assert dict(conn.execute("SELECT key, value FROM project").fetchall()) == {
+            "folder": str(root.resolve()), "name": "Dự án thử"}
+
+
+def test_a_database_copied_from_another_project_is_refused(tmp_path):
+    """Copied with a project's files (a template folder, a backup restored in the wrong place): its accounts
+    logged in, its approvals of the same text counted, its log read as this project's."""
+    first = _project(tmp_path / "a")
+    add_user(first, "duyet", "approver", "mat-khau-duyet")
+    second = _project(tmp_path / "b", {"broadcast.yaml": "name: Đài xã khác\ndefault_voice: espeak-vi\n"})
+    (second / ".studio").mkdir()
+    shutil.copy2(records.path(first), records.path(second))
+    with pytest.raises(EnvironmentProblem) as refused:
+        create_app(second, local=False)
+    assert "dự án khác ('Dự án thử' ở" in refused.value.message and "đổi tên tệp đó" in refused.value.fix
+    with pytest.raises(EnvironmentProblem):
+        add_user(second, "lan", "editor", "mat-khau-lan-12")
+    # the same project moved to another folder, or renamed where it is, is still its own
+    moved = tmp_path / "moved"
+    shutil.move(first, moved)
+    create_app(moved, local=False)
+    (moved / "broadcast.yaml").write_text("name: Tên mới\ndefault_voice: espeak-vi\n", encoding="utf-8")
+    create_app(moved, local=False)
+    listed = run_cli("studio", "user", "list", "--project", str(moved))
+    assert listed.exit_code == 0 and "duyet" in listed.output
+
+
+def test_logging_in_or_out_while_the_database_is_held_says_so(root, monkeypatch):
+    """The login and the logout pages were 'Internal Server Error' while another program held the database."""
+    monkeypatch.setattr(records, "BUSY_SECONDS", 0.3)
+    add_user(root, "bien-tap", "editor", "mat-khau-bien-tap")
+    client = _client(root, local=False)
+    _login(client, "bien-tap")
+    token = _token(client)
+    other = _client(root, local=False)
+    form = {"csrftoken": _token(other, "/dang-nhap"), "name": "bien-tap", "password": "mat-khau-bien-tap"}
+    held = sqlite3.connect(records.path(root))
+    held.execute("BEGIN EXCLUSIVE")
+    try:
+        login = other.post("/dang-nhap", data=form)
+        logout = client.post("/dang-xuat", data={"csrftoken": token})
+    finally:
+        held.rollback()
+        held.close()
+    assert login.status_code == 503 and "đang bận" in login.text and 'name="password"' in login.text
+    assert logout.status_code == 503 and "đang bận" in logout.text
+    assert other.post("/dang-nhap", data=form).status_code == 303

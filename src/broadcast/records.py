@@ -76,6 +76,14 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     """,
+    # 1 -> 2: which project the database belongs to (a database copied from another project brought its
+    # accounts, its approvals and its log along, unseen)
+    """
+    CREATE TABLE project (
+        key TEXT PRIMARY KEY,         -- "folder": the project's absolute path; "name": broadcast.yaml's name
+        value TEXT NOT NULL
+    );
+    """,
 )
 
 
@@ -259,6 +267,20 @@ def _migrate(conn: sqlite3.Connection, db: Path | None) -> None:
 def schema_version(root: Path) -> int:
     with connect(root) as conn:
         return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def made_for(conn: sqlite3.Connection, folder: str, name: str) -> tuple[str, str] | None:
+    """The project (folder, name) this database was made for when that is another one: neither this
+    folder nor this name (a database copied from another project). Otherwise None, and this project
+    is recorded as the database's own: a project moved to another folder keeps its name, and one
+    renamed keeps its folder. `name` "": not known (broadcast.yaml does not read)."""
+    stored = dict(conn.execute("SELECT key, value FROM project").fetchall())
+    was_folder, was_name = stored.get("folder"), stored.get("name", "")
+    if was_folder is not None and was_folder != folder and not (name and name == was_name):
+        return was_folder, was_name
+    conn.executemany("INSERT OR REPLACE INTO project (key, value) VALUES (?, ?)",
+                     [("folder", folder)] + ([("name", name)] if name else []))
+    return None
 
 
 # --- users and sessions ------------------------------------------------------------------------

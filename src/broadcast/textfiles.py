@@ -75,7 +75,10 @@ def replace(path: Path, data: bytes) -> None:
     if old is not None and not stat.S_ISREG(old.st_mode):
         raise IsADirectoryError(21, "Is a directory", str(path)) if stat.S_ISDIR(old.st_mode) else \
             FileExistsError(17, "File exists", str(path))
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:  # said of the file to save, not of a temporary name nobody knows
+        raise type(error)(error.errno, error.strerror, str(path)) from None
     tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as out:
@@ -84,8 +87,11 @@ def replace(path: Path, data: bytes) -> None:
             os.fsync(out.fileno())
         os.chmod(tmp, stat.S_IMODE(old.st_mode) if old is not None else 0o666 & ~_UMASK)
         if old is not None and hasattr(os, "chown") and (old.st_uid, old.st_gid) != _owner(tmp):
-            with contextlib.suppress(OSError):  # only root may give a file away; a group we are in is fine
+            try:
                 os.chown(tmp, old.st_uid, old.st_gid)
+            except OSError:  # only root may give a file away; its group, if we are in it, still
+                with contextlib.suppress(OSError):
+                    os.chown(tmp, -1, old.st_gid)
         _rename(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -10,6 +10,7 @@ address.
 from __future__ import annotations
 
 import secrets
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from .. import records
 from ..errors import EnvironmentProblem, UsageError
+from ..project import read_settings
 
 COOKIE = "broadcast_studio"
 SESSION_SECONDS = 12 * 3600  # idle
@@ -55,6 +57,21 @@ class Viewer:
         return self.user.name if self.user else ""
 
 
+def claim(root: Path, conn: sqlite3.Connection) -> None:
+    """Record the project as the database's own, or refuse a database made for another project: its
+    accounts could log in here, its approvals of the same text count here, its log is another's."""
+    settings = read_settings(root)
+    other = records.made_for(conn, str(root.resolve()), settings.name if settings else "")
+    if other is not None:
+        rel = records.path(root).relative_to(root).as_posix()
+        raise EnvironmentProblem(
+            f"{rel} là của một dự án khác ('{other[1]}' ở {other[0]}), có lẽ được chép sang: tài khoản, phê duyệt "
+            "và nhật ký trong đó không phải của dự án này (studio database from another project)", file=rel,
+            fix=f"đổi tên tệp đó (ví dụ {rel}.du-an-khac) để tạo tệp mới cho dự án này, rồi tạo tài khoản; nếu đúng "
+                "là của dự án này (vừa chuyển thư mục vừa đổi tên dự án), đặt lại tên cũ trong broadcast.yaml, mở "
+                "studio một lần, rồi đổi tên")
+
+
 def add_user(root: Path, name: str, role: str, password: str) -> None:
     if role not in records.ROLES:
         raise UsageError(f"vai trò '{role}' không có (unknown role)", field="--role",
@@ -65,6 +82,7 @@ def add_user(root: Path, name: str, role: str, password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise UsageError(f"mật khẩu quá ngắn: cần ít nhất {MIN_PASSWORD} ký tự (password too short)")
     with records.connect(root) as conn:
+        claim(root, conn)
         records.add_user(conn, name, role, _hasher.hash(password))
         records.add_audit(conn, "(dòng lệnh)", "user", name, f"vai trò {role}")
 

@@ -111,8 +111,8 @@ class Studio:
         # drafts read as they are typed, off the event loop (a long one froze every page for everyone),
         # two at a time: the others wait their turn, not the pages
         self.drafts = asyncio.Semaphore(2)
-        with records.connect(self.root):  # `.studio/` and its database, migrated, before the first request
-            pass
+        with records.connect(self.root) as conn:  # `.studio/` and its database, migrated, before the first request
+            auth.claim(self.root, conn)  # and this project's, not one copied from another
 
     @property
     def timezone(self) -> str:
@@ -927,15 +927,15 @@ def routes(studio: Studio) -> list[Route | Mount]:
         form = await _form(request)
         name, password = _text(form, "name").strip(), _text(form, "password")
         address = request.client.host if request.client else ""
-        # Argon2 takes ~0.1 s of CPU on purpose: in a thread, so other requests are answered meanwhile
         try:
+            # Argon2 takes ~0.1 s of CPU on purpose: in a thread, so other requests are answered meanwhile
             token = await asyncio.to_thread(auth.login, studio.root, name, password, address)
-        except EnvironmentProblem as error:  # the disk full or read-only: a session cannot be noted (was a 500)
-            return studio.page(request, "login.html", 507, error=f"{error.message}. Cách sửa: {error.fix}.",
+            many = token is None and await asyncio.to_thread(auth.too_many_attempts, studio.root, name, address)
+        except BroadcastError as error:  # the database busy or unusable: said on the login page, not a traceback
+            return studio.page(request, "login.html", 503, error=f"{error.message}. Cách sửa: {error.fix}.",
                                next=_next(_text(form, "next")))
         if token is None:
-            why = ("Đăng nhập sai quá nhiều lần; hãy đợi 15 phút." if auth.too_many_attempts(studio.root, name, address)
-                   else "Sai tên hoặc mật khẩu.")
+            why = "Đăng nhập sai quá nhiều lần; hãy đợi 15 phút." if many else "Sai tên hoặc mật khẩu."
             return studio.page(request, "login.html", 401, error=why, next=_next(_text(form, "next")))
         response = RedirectResponse(_next(_text(form, "next")), status_code=303)
         # kept by the browser as long as the session may last: the database ends it when idle (a cookie of
@@ -945,7 +945,11 @@ def routes(studio: Studio) -> list[Route | Mount]:
         return response
 
     async def logout(request: Request) -> Response:
-        auth.logout(studio.root, request.cookies.get(auth.COOKIE))
+        try:
+            await asyncio.to_thread(auth.logout, studio.root, request.cookies.get(auth.COOKIE))
+        except BroadcastError as error:  # the session stays open in the database: say so, keep the cookie
+            return studio.page(request, "error.html", 503, title="Chưa đăng xuất được", message=error.message,
+                               fix=error.fix)
         response = RedirectResponse("/dang-nhap", status_code=303)
         response.delete_cookie(auth.COOKIE)
         return response
