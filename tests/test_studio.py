@@ -1390,17 +1390,19 @@ def test_a_studio_database_that_cannot_be_written_is_said_in_vietnamese_not_a_tr
         assert records.users(conn) == []
 
 
-def test_a_save_whose_log_row_does_not_fit_says_the_file_is_saved_and_not_logged(client, root, monkeypatch):
+def test_a_save_whose_log_row_does_not_fit_is_said_and_leaves_the_file_as_it_was(client, root, monkeypatch):
     """Found on a real full tmpfs (a few KB left): the script file was written, then its log row did not fit
-    (SQLITE_FULL): a 500 page, so the editor did not know the script was saved, nor that the log lacks it."""
+    (SQLITE_FULL, at the INSERT): a 500 page, the script saved and the log without it. A save and its log
+    row are one change: neither is made."""
+    path = root / "scripts" / "canh-bao.yaml"
+    before = path.read_bytes()
     _database(monkeypatch, "PRAGMA max_page_count = {pages}")  # the file may not grow: SQLite's own SQLITE_FULL
     form = {**_editor_form(client), "csrftoken": _token(client)}
     form["body"] += "\n" + "Bà con cảnh giác với cuộc gọi lạ. " * 200  # a log row (its diff) that needs new pages
     saved = client.post("/kich-ban/canh-bao", data=form)
-    assert saved.status_code == 400, saved.text
-    assert "đã ghi scripts/canh-bao.yaml, nhưng không ghi được vào nhật ký" in saved.text
-    assert "ổ đĩa đã đầy" in saved.text and "giải phóng dung lượng" in saved.text
-    assert "Bà con cảnh giác" in (root / "scripts" / "canh-bao.yaml").read_text(encoding="utf-8")
+    assert saved.status_code == 503, saved.text
+    assert ".studio/studio.db" in saved.text and "ổ đĩa đã đầy" in saved.text and "giải phóng dung lượng" in saved.text
+    assert path.read_bytes() == before
     monkeypatch.undo()
     with records.connect(root) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -1416,13 +1418,15 @@ def test_on_the_network_pages_still_open_when_the_studio_database_cannot_be_writ
         assert client.get(page).status_code == 200, page
     form = {**_editor_form(client), "csrftoken": _token(client)}
     form["title"] = "Tiêu đề mới"
+    before = (root / "scripts" / "canh-bao.yaml").read_bytes()
     saved = client.post("/kich-ban/canh-bao", data=form)
-    assert saved.status_code == 400 and "không ghi được vào nhật ký" in saved.text and "chỉ đọc" in saved.text
+    assert saved.status_code == 503 and "studio.db" in saved.text and "chỉ đọc" in saved.text, saved.text
+    assert (root / "scripts" / "canh-bao.yaml").read_bytes() == before  # not saved without its log row
     client.cookies.clear()
     assert client.get("/kich-ban").status_code == 303  # no session, no page: the check still reads the sessions
     login = client.post("/dang-nhap", data={"csrftoken": _token(client, "/dang-nhap"), "name": "duyet",
                                             "password": "mat-khau-duyet"})
-    assert login.status_code == 507 and "studio.db" in login.text and "chỉ đọc" in login.text
+    assert login.status_code == 503 and "studio.db" in login.text and "chỉ đọc" in login.text
 
 
 def test_a_page_of_times_reads_the_project_once_even_with_an_error_in_it(root, monkeypatch):

@@ -204,8 +204,8 @@ def _refused(root: Path, exc: Exception) -> EnvironmentProblem:
     if code == sqlite3.SQLITE_IOERR:  # a full disk at fsync, a failing disk or share
         return EnvironmentProblem(f"không ghi được {rel}: lỗi đọc ghi ổ đĩa (disk I/O error)", file=rel,
                                   fix="giải phóng dung lượng, kiểm tra ổ đĩa rồi thử lại")
-    if code == sqlite3.SQLITE_READONLY or "readonly" in said or "read-only" in said or isinstance(exc, PermissionError) \
-            or number == errno.EROFS:
+    if (code == sqlite3.SQLITE_READONLY or "readonly" in said or "read-only" in said
+            or isinstance(exc, PermissionError) or number == errno.EROFS):
         return EnvironmentProblem(f"không ghi được {rel}: tệp hoặc thư mục {FOLDER}/ chỉ đọc với tài khoản chạy "
                                   "studio (read-only studio database)", file=rel,
                                   fix=f"cấp quyền ghi thư mục {FOLDER}/ và tệp {rel} cho tài khoản chạy studio, "

@@ -182,9 +182,9 @@ class Studio:
             if before is not None and textfiles.text_of(before) == written.text:
                 return False  # nothing changed: not a change in the log
             old = textfiles.text_of(before) if before is not None else ""
-            records.add_audit(conn, viewer.name, action, rel, edit.diff(old, written.text, rel) if detail is None
-                              else detail)
-            _committed_or(conn, lambda: _put_back(path, before, written.sha256))
+            entry = edit.diff(old, written.text, rel) if detail is None else detail
+            _recorded_or(conn, lambda: records.add_audit(conn, viewer.name, action, rel, entry),
+                         lambda: _put_back(path, before, written.sha256))
         return True
 
     def moved(self, viewer: auth.Viewer, action: str, target: str, move: Callable[[], _T],
@@ -194,8 +194,8 @@ class Studio:
         with records.connect(self.root) as conn:
             records.reserve(conn)
             done = move()
-            records.add_audit(conn, viewer.name, action, target, detail(done))
-            _committed_or(conn, lambda: back(done))
+            _recorded_or(conn, lambda: records.add_audit(conn, viewer.name, action, target, detail(done)),
+                         lambda: back(done))
         return done
 
     def decisions(self) -> dict[str, records.Approval]:
@@ -216,9 +216,11 @@ def _bytes(path: Path) -> bytes | None:
         return None
 
 
-def _committed_or(conn: sqlite3.Connection, undo: Callable[[], None]) -> None:
-    """Commit, or undo the file change the transaction was recording and raise."""
+def _recorded_or(conn: sqlite3.Connection, record: Callable[[], None], undo: Callable[[], None]) -> None:
+    """Record a file change made and commit, or undo the change and raise: a log row the full disk
+    refused left the file saved, the page saying nothing was (SQLITE_FULL at the INSERT, not the commit)."""
     try:
+        record()
         conn.commit()
     except sqlite3.Error:
         try:
