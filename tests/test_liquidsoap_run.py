@@ -327,6 +327,39 @@ def test_a_week_published_again_while_the_script_runs_in_it_still_airs(tmp_path)
         _stop(run)
 
 
+def test_the_script_goes_on_when_the_week_it_was_started_in_is_cleaned_away(tmp_path):
+    """A station starts the script once, in the week of the day it was set up, and leaves it running (it
+    finds every later week by itself). `broadcast clean --keep N` deletes that week some weeks later: the
+    script reached output/ through "<its folder>/../../..", which then led nowhere, and Liquidsoap's
+    listing of it stopped the looks for good: no program aired again, and the log said it once."""
+    from broadcast.publish import remove_weeks
+
+    assert shutil.which("liquidsoap"), "liquidsoap is not installed: apt-get install -y liquidsoap"
+    now = datetime.now(TZ)
+    started_in = Week.containing(now.date() - timedelta(days=35))
+    output = tmp_path / "output"
+    here = output / started_in.id / COMMUNE
+    here.mkdir(parents=True)
+    (output / started_in.id / "manifest.json").write_text("{}")
+    script = FORMATS["liquidsoap"](StationWeek(started_in, COMMUNE, "Xã Chi Lăng", "Đài truyền thanh xã Chi Lăng",
+                                               "Lạng Sơn", (), ()))["lich-phat-song.liq"]
+    (here / "lich-phat-song.liq").write_bytes(script)
+    (here / "chay-thu.liq").write_text('settings.init.allow_root.set(true)\n%include "lich-phat-song.liq"\n')
+    this_week = output / Week.containing(now.date()).id / COMMUNE
+    this_week.mkdir(parents=True)
+    run, lines = _start(here, tmp_path / "da-phat.wav")
+    try:
+        _wait_for(run, lines, "Streaming loop starts")
+        assert remove_weeks(output, [started_in.id]) >= 0 and not here.exists()  # what `clean` does
+        time.sleep(6)  # a look or more with the folder gone
+        program = f"{datetime.now(TZ):%Y-%m-%d_%H%M}_sang.wav"
+        _tone(this_week / program, 1.0, 440)
+        _wait_for(run, lines, f"/{program}", limit=20)
+    finally:
+        _stop(run)
+    assert "No such file" not in "".join(lines), "".join(lines)
+
+
 def test_a_bulletin_whose_size_is_set_before_its_bytes_airs_once_whole(tmp_path):
     """Windows' CopyFile (Explorer copying from a USB stick) sets a file's size first and fills its bytes in
     after: the size held from one look to the next while the copy went on, and the bulletin aired as zeros

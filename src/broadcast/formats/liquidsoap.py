@@ -20,7 +20,10 @@ corrected one. Its size is not enough: Windows' CopyFile (Explorer) sets it befo
 
 The script names its folder by the full name it had at the start: a week published again (a rebuild,
 `broadcast emergency`) is swapped in for the old folder in one step on Linux, and "." would stay the old
-one, deleted: nothing in it or reached from it aired again.
+one, deleted: nothing in it or reached from it aired again. It names output/ by its full name too, not as
+"<its folder>/../../..": a script left running for months outlives the week it was started in, which
+`broadcast clean` deletes, and Liquidsoap's listing of a folder that is not there is an error no `try`
+catches (the looks stopped for good, and every program after them with them).
 
 A commune folder unzipped from a station bundle (`broadcast bundle`) stands alone: no output/ around
 it, and the next week's bundle is unzipped over it while the script runs. There the folder's week is
@@ -74,7 +77,9 @@ def start_folder() =
   end
 end
 here = start_folder()
-output_dir = "#{{here}}/../../.."
+# output/ by its own full name, not through "here": `broadcast clean` deletes old weeks, the one the script
+# was started in among them, and "<here>/../../.." then led nowhere: the look crashed and nothing aired again
+output_dir = if here == "." then "../../.." else path.dirname(path.dirname(path.dirname(here))) end
 grace_minutes = {grace}
 first_week = {week_string}  # bulletins of weeks before this one are never aired
 # run in output/<week>/<province>/<commune>/, the notes and the other weeks are in output/; a folder
@@ -138,8 +143,13 @@ def new_alert(name) =
   end
 end
 
+# file.ls of a folder that is not there is an error no `try` catches: it ended the looks for good
 def weeks() =
-  list.filter(fun (w) -> string.match(pattern="^[0-9]{{4}}-W[0-9]{{2}}$", w), file.ls(output_dir))
+  if file.is_directory(output_dir) then
+    list.filter(fun (w) -> string.match(pattern="^[0-9]{{4}}-W[0-9]{{2}}$", w), file.ls(output_dir))
+  else
+    []
+  end
 end
 
 # the ISO week on air, as the folders name it: the year and week of this week's Thursday
