@@ -330,3 +330,36 @@ def test_an_import_the_full_disk_refuses_names_the_as_run_file_and_keeps_the_one
     assert result.exit_code == 3 and "ổ đĩa đã đầy" in result.output, result.output
     assert f"asrun/{COMMUNE}.csv" in result.output.replace("\\", "/"), result.output
     assert store.read_bytes() == before and sorted(p.name for p in store.parent.iterdir()) == [store.name]
+
+
+@pytest.mark.parametrize("renamed", [True, False])
+def test_the_logs_of_a_commune_renamed_or_removed_since_its_week_aired_are_imported(week, tmp_path, renamed):
+    """Staff rename a commune (or remove it) the week after: its station's logs of the week it aired under
+    the old name were refused ('unknown locale'), and that week's report, which lists it from the published
+    week, said none of its programs aired."""
+    root = tmp_path / "p"
+    shutil.copytree(week, root)
+    shutil.rmtree(root / "asrun", ignore_errors=True)  # other tests' plays
+    old = root / "locales" / "lang-son" / "xa-chi-lang.yaml"
+    if renamed:
+        old.rename(old.with_name("xa-quang-lac.yaml"))
+    else:
+        (root / "locales" / "lang-son" / "xa-huu-lung.yaml").write_text("name: Xã Hữu Lũng\ncode: '06385'\n",
+                                                                        encoding="utf-8")
+        old.unlink()
+    programs = _programs(_plan(root))
+    log = []
+    for name, (start, seconds) in sorted(programs.items()):
+        log += [_liquidsoap_line(start, "bat-dau", name), _liquidsoap_line(start + timedelta(seconds=seconds),
+                                                                          "ket-thuc", name)]
+    path = tmp_path / "liquidsoap.log"
+    path.write_text("\n".join(log) + "\n", encoding="utf-8")
+    for named in (COMMUNE, "xa-chi-lang"):  # by its full id or its commune part, as for a commune of the project
+        result = run("asrun", "import", str(path), "--locale", named, "--project", str(root))
+        assert result.exit_code == 0, result.output
+    assert (root / "asrun" / f"{COMMUNE}.csv").is_file()
+    report = run("asrun", "report", "--week", WEEK, "-o", str(tmp_path / "r"), "--project", str(root))
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "r" / f"phat-thuc-te-{WEEK}.csv").read_text(encoding="utf-8-sig"))))
+    assert report.exit_code == 0 and {r["status"] for r in rows} == {"aired"}, report.output
+    unknown = run("asrun", "import", str(path), "--locale", "xa-khong-co", "--project", str(root))
+    assert unknown.exit_code == 2 and "unknown locale" in unknown.output  # never published either: still refused

@@ -68,7 +68,7 @@ from .messages import (
 )
 from .model import Locale, Project, Script, Week
 from .plan import Durations, WeekPlan, estimate_seconds, plan_week
-from .project import find_root, input_snapshot, load_project, read_project, read_script_text, read_settings
+from .project import SLUG, find_root, input_snapshot, load_project, read_project, read_script_text, read_settings
 from .publish import STAGING, WEEK_FOLDER_RE, Lock, published_weeks, remove_spares, remove_weeks
 from .render import render
 from .speech import Lexicon, normalize, speak
@@ -638,8 +638,9 @@ class Workspace:
     @_machine_errors
     def asrun_import(self, locale_id: str, logs: Iterable[Path]) -> tuple[int, int]:
         """Read playback logs (Liquidsoap AS-RUN lines or an IP console's CSV) of one commune into
-        `asrun/<province>/<commune>.csv`; (new plays, plays already imported)."""
-        locale = self.locale(locale_id)
+        `asrun/<province>/<commune>.csv`; (new plays, plays already imported). The commune may be one a
+        published week still holds that the project no longer has (renamed or removed since)."""
+        commune = self._aired_commune(locale_id)
         plays = []
         for path in logs:
             try:
@@ -650,7 +651,26 @@ class Workspace:
                 raise UsageError(f"không đọc được {path}: {exc.strerror} (cannot read the log)",
                                  fix="kiểm tra đường dẫn tệp nhật ký") from exc
             plays += asrun.parse_log(text, str(path))
-        return asrun.store(self.root, locale.id, plays)
+        return asrun.store(self.root, commune, plays)
+
+    def _aired_commune(self, locale_id: str) -> str:
+        """The id of the commune `locale_id` names: one of the project's, else one of a published week. A
+        commune renamed or removed after its last week aired still has that week's logs to import, and the
+        report of that week lists it: refused as unknown, its week was reported as not aired at all."""
+        found = self.project.locale(locale_id)
+        if found is not None:
+            return found.id
+        output = self.root / "output"
+        for week_id in reversed(published_weeks(output)):
+            try:
+                communes = {e.locale for e in published_entries(output / week_id).values()
+                            if e.locale.count("/") == 1 and all(SLUG.match(part) for part in e.locale.split("/"))}
+            except BroadcastError:  # a damaged manifest names nothing
+                continue
+            hits = [c for c in communes if c == locale_id] or [c for c in communes if c.split("/")[1] == locale_id]
+            if len(hits) == 1:
+                return hits[0]
+        return self.locale(locale_id).id  # unknown: the error names the project's communes
 
     @_machine_errors
     def asrun_report(self, week: Week, out: Path | None = None,
