@@ -177,6 +177,37 @@ def test_cache_stats_and_prune(workspace):
     assert workspace.cache_stats().clips == stats.clips - 1
 
 
+def test_cache_prune_keeps_the_clips_of_every_week_a_build_may_still_make(tmp_path, monkeypatch):
+    """Pruned to next week's clips, a sentence naming the week on air's dates was spoken again when that
+    week was rebuilt mid-week (a correction, a bulletin issued again): with an online voice, only with the
+    network, and maybe as other audio than the stations already air. Kept: the week on air's, next week's
+    and those of a week published further ahead; gone: a past week's."""
+    from datetime import date
+
+    from broadcast.tts import ClipCache
+
+    monkeypatch.setattr(app, "today_in", lambda timezone="": date(2026, 12, 2))  # Wednesday of 2026-W49
+    dated = FILES["scripts/canh-bao.yaml"].replace(
+        "Hãy gọi", "Tuần này, từ ngày {{ week.start | ngay }} đến ngày {{ week.end | ngay }}, hãy gọi")
+    workspace = app.open_workspace(make_project(tmp_path / "p", {**FILES, "scripts/canh-bao.yaml": dated}))
+    weeks = [Week(2026, n) for n in (48, 49, 50, 52)]
+    for week in weeks:
+        workspace.build(week, jobs=1)
+    cache = ClipCache(workspace.root / ".cache" / "clips")
+    needed = {week: workspace.clip_keys_in_use(week) for week in weeks}
+    assert all(key in cache for keys in needed.values() for key in keys)
+    assert [w.id for w in workspace.weeks_still_built()] == ["2026-W49", "2026-W50", "2026-W52"]
+    pruned = workspace.cache_prune()
+    assert pruned.removed == 1  # the sentence naming the dates of 2026-W48, aired and over
+    for week in weeks[1:]:
+        assert all(key in cache for key in needed[week]), week
+    assert not all(key in cache for key in needed[weeks[0]])
+    (workspace.root / "broadcast.yaml").write_text("name: Thử\nmin_airings: 2\n", encoding="utf-8")
+    workspace.reload()
+    rebuilt = workspace.build(Week(2026, 49), jobs=1)  # the week on air, rebuilt mid-week
+    assert rebuilt.stats["engine_calls"] == 0 and rebuilt.stats["cache_hits"] > 0
+
+
 def test_import_locales_then_the_project_knows_them(workspace):
     report = workspace.import_locales(["Lạng Sơn"])
     assert len(report.created) == 64 and len(workspace.project.locales) == 65

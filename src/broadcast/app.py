@@ -723,14 +723,26 @@ class Workspace:
 
     @_machine_errors
     def cache_prune(self, week: Week | None = None) -> PruneResult:
-        """Drop cached clips no current script uses for any commune, and every mastered segment
-        (they are remade on demand). Under the build lock, so it never pulls clips or segments
-        from under a running build: while one runs, BuildLocked (exit 1)."""
-        keep = self.clip_keys_in_use(week or self.week())
+        """Drop cached clips that no current script uses for any commune in a week still to be built
+        (`weeks_still_built`, and `week`), and every mastered segment (they are remade on demand). Under
+        the build lock, so it never pulls clips or segments from under a running build: while one runs,
+        BuildLocked (exit 1)."""
+        keep: set[str] = set()
+        for built in {*self.weeks_still_built(), *([week] if week else [])}:
+            keep |= self.clip_keys_in_use(built)
         with Lock(self.root / "output"):
             removed, size = ClipCache(clip_folder(self.root)).prune(keep)
             segments = SegmentStore(segment_folder(self.root)).clear()
         return PruneResult(removed, size, len(keep), segments)
+
+    def weeks_still_built(self) -> list[Week]:
+        """The weeks a build may still make: next week (the cron's), the week on air (a correction, or a
+        bulletin issued again, rebuilds it mid-week) and any later week already published. Pruned to next
+        week's, a sentence naming the week on air's dates was spoken again at its rebuild: by an online voice,
+        only with the network, and maybe as other audio than its stations already air."""
+        on_air = self.week(weeks_ahead=0)
+        later = [Week.parse(w) for w in published_weeks(self.root / "output") if w > on_air.id]
+        return sorted({on_air, self.week(), *later}, key=lambda w: w.id)
 
     def clip_keys_in_use(self, week: Week) -> set[str]:
         """Cache keys of every clip the current scripts need, for every commune (and fallback voices)."""

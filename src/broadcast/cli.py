@@ -593,8 +593,8 @@ def cache_stats(project_dir: Path | None) -> None:
 def cache_prune(project_dir: Path | None) -> None:
     """Xóa các câu trong cache mà không kịch bản hiện tại nào dùng, và mọi đoạn đã xử lý.
 
-    Drops cached clips that no current script uses, for any commune, and every mastered segment
-    (the next build masters again what it needs).
+    Drops cached clips that no current script uses, for any commune, in the week on air, next week
+    or a week published ahead, and every mastered segment (the next build masters again what it needs).
     """
     result = _workspace(project_dir).cache_prune()
     click.echo(f"đã xóa {result.removed} câu ({result.removed_bytes / 1e6:.1f} MB), giữ {result.kept} câu đang dùng "
