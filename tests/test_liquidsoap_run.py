@@ -240,6 +240,60 @@ def test_a_folder_unzipped_from_a_bundle_airs_its_bulletins_and_goes_on_when_not
     assert "Uncaught" not in "".join(log3)
 
 
+def test_in_a_bundle_folder_a_program_an_earlier_bundle_of_its_week_left_does_not_air(tmp_path):
+    """The week on air is rebuilt with a slot moved or dropped (the schedule changed), bundled again and
+    unzipped over the station's folder: the old bundle's program of that slot stays beside the new ones,
+    named for its date and time, and aired as if it were still the plan. A program of the week before (its
+    bundle unzipped over on Friday, its weekend still to air) does air, listed or not."""
+    from broadcast.bundle import _readme
+
+    assert shutil.which("liquidsoap"), "liquidsoap is not installed: apt-get install -y liquidsoap"
+    now = datetime.now(TZ)
+    if now.second > 35:
+        time.sleep(61 - now.second)
+        now = datetime.now(TZ)
+    week = Week.containing(now.date())
+    here = tmp_path / "op" / "Desktop" / "xa-chi-lang"
+    here.mkdir(parents=True)
+    script = FORMATS["liquidsoap"](StationWeek(week, COMMUNE, "Xã Chi Lăng", "Đài truyền thanh xã Chi Lăng",
+                                               "Lạng Sơn", (), ()))["lich-phat-song.liq"]
+    (here / "lich-phat-song.liq").write_bytes(script)
+    (here / "chay-thu.liq").write_text('settings.init.allow_root.set(true)\n%include "lich-phat-song.liq"\n')
+    minute = now.strftime("%Y-%m-%d_%H%M")
+
+    def unzipped(bundle_week: Week, listed: list[str]) -> None:
+        (here / "HUONG-DAN.txt").write_bytes(("\ufeff" + _readme(bundle_week, COMMUNE, "Bản tin", len(listed)))
+                                             .replace("\n", "\r\n").encode())
+        (here / "SHA256SUMS").write_text("".join(f"{'0' * 64}  {name}\n" for name in [*listed, "HUONG-DAN.txt"]))
+
+    def aired(log: list[str]) -> list[str]:
+        return [Path(line.split("\t")[3].strip()).name for line in log
+                if line.startswith("AS-RUN\t") and "\tbat-dau\t" in line]
+
+    _tone(here / f"{minute}_sang.wav", 2.0, 440)  # the slot as rebuilt: listed
+    _tone(here / f"{minute}_trua.wav", 2.0, 330)  # the old bundle's, of a slot the rebuild moved: not listed
+    unzipped(week, [f"{minute}_sang.wav"])
+    run, lines = _start(here, tmp_path / "da-phat.wav")
+    try:
+        _wait_for(run, lines, f"\tket-thuc\t{here}/{minute}_sang.wav")
+        time.sleep(11)  # two looks more: the old one is settled and due, and still not aired
+    finally:
+        _stop(run)
+    assert aired(lines) == [f"{minute}_sang.wav"], "".join(lines)
+
+    # next week's bundle unzipped over on a Friday: today's programs, of the week before its own, still air
+    for name in (f"{minute}_sang.wav", f"{minute}_trua.wav"):
+        (here / name).unlink()
+    _tone(here / f"{minute}_chieu.wav", 1.0, 550)
+    next_week = Week.containing(now.date() + timedelta(days=7))
+    unzipped(next_week, [f"{next_week.monday:%Y-%m-%d}_0600_sang.wav"])
+    again, relog = _start(here, tmp_path / "lan-hai.wav")
+    try:
+        _wait_for(again, relog, f"\tbat-dau\t{here}/{minute}_chieu.wav")
+    finally:
+        _stop(again)
+
+
 def test_a_bulletin_still_being_copied_in_airs_once_whole(tmp_path):
     """Unzipped or copied from a USB stick while the script runs, a bulletin was aired as far as it had
     arrived (a WAV cut short, an MP3 of its first frames), and once whole it had other bytes: it aired

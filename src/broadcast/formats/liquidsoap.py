@@ -28,7 +28,9 @@ catches (the looks stopped for good, and every program after them with them).
 A commune folder unzipped from a station bundle (`broadcast bundle`) stands alone: no output/ around
 it, and the next week's bundle is unzipped over it while the script runs. There the folder's week is
 the one its HUONG-DAN.txt names (the last bundle unzipped), a bulletin airs only if that bundle's
-SHA256SUMS lists it (an older bundle's left behind does not air again), and the notes go beside the
+SHA256SUMS lists it (an older bundle's left behind does not air again), so does a program of that week (a
+bundle of the week made before a rebuild moved or dropped a slot left its program behind, named for its
+date and time; the week before's programs, unzipped over early, still air on their dates), and the notes go beside the
 folder, where the operator unzipped it (`../../..` is C:\\Users or /home there, not writable). A note
 that cannot be written is logged and kept in memory: it used to stop the script's clock for good, and
 with it every program after, on air as silence.
@@ -100,6 +102,27 @@ def listed(name) =
   else
     true
   end
+end
+# the first day of the folder's week (yyyy-mm-dd), from its HUONG-DAN.txt; "" outside a bundle's folder
+def here_monday() =
+  if standalone and file.exists("#{{here}}/{readme}") then
+    day = string.extract(pattern="tuần [0-9]{{4}}-W[0-9]{{2}} [(]([0-9]{{2}})/([0-9]{{2}})/([0-9]{{4}})",
+                         file.contents("#{{here}}/{readme}"))
+    if list.length(day) == 3 then
+      "#{{list.assoc(default='', 3, day)}}-#{{list.assoc(default='', 2, day)}}-#{{list.assoc(default='', 1, day)}}"
+    else
+      ""
+    end
+  else
+    ""
+  end
+end
+# a program of the folder's week airs only if its bundle lists it: one that a bundle of the same week made
+# before a rebuild left behind (a slot moved or dropped) is not the plan any more; one of an earlier week
+# (the week before, its bundle unzipped over on Friday while its weekend was still to air) airs on its date
+def planned(name) =
+  monday = here_monday()
+  monday == "" or string.sub(name, start=0, length=10) < monday or listed(name)
 end
 
 seen = ref([])
@@ -196,7 +219,7 @@ def look(folder, week, current, due, name) =
   if audio(name) then
     path = "#{{folder}}/#{{name}}"
     if list.exists(fun (p) -> string.contains(prefix=p, name), due) and not list.mem(name, !seen) then
-      if settled(path) != "" and fresh(name) then
+      if settled(path) != "" and planned(name) and fresh(name) then
         log(label="lich-phat-song", "đến giờ phát #{{name}}")
         ignore(programs.push.uri(path))
       end
