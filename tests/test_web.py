@@ -231,6 +231,50 @@ def test_a_bundle_copied_to_the_station_verifies_and_a_damaged_copy_does_not(wee
     assert "ghi-chu.txt" in bad.output
 
 
+def test_a_station_folder_unzipped_over_week_after_week_verifies_and_prunes_what_aired(tmp_path, monkeypatch):
+    """Each week's bundle is unzipped over the station's folder (the Liquidsoap script runs in it): last
+    week's programs stayed beside this week's, so `verify` failed every week from the second on ('not
+    listed'), and the folder grew by a week of programs every week. They are counted apart, and `--prune`
+    deletes those whose day is over, never one still to air (next week's bundle unzipped on a Friday)."""
+    from datetime import date
+
+    from broadcast import app
+
+    root = _project(tmp_path)
+    for week_id in (WEEK, NEXT):
+        assert run("build", "--week", week_id, "--jobs", "1", "--project", str(root)).exit_code == 0
+        assert run("bundle", "--week", week_id, "--locale", "xa-chi-lang", "--project", str(root)).exit_code == 0
+    station = tmp_path / "tram"
+    for week_id in (WEEK, NEXT):
+        with zipfile.ZipFile(root / "output" / "bundles" / week_id / "lang-son_xa-chi-lang.zip") as archive:
+            archive.extractall(station)
+    folder = station / "xa-chi-lang"
+    last_week = sorted(p.name for p in folder.iterdir() if p.name[:4] == "2026" and p.name < "2026-12-07")
+    assert len(last_week) > 10 and "2026-11-30_0600_sang.mp3" in last_week
+    monkeypatch.setattr(app, "today_in", lambda timezone="": date(2026, 12, 4))  # unzipped on Friday
+    checked = run("verify", str(folder))
+    assert checked.exit_code == 0, checked.output
+    assert f"{len(last_week)} tệp của các tuần trước" in checked.output and "THỪA" not in checked.output
+    friday = run("verify", "--prune", str(folder))
+    assert friday.exit_code == 0, friday.output
+    kept = sorted(p.name for p in folder.iterdir() if p.name < "2026-12-07" and p.name[:4] == "2026")
+    assert kept and all(name >= "2026-12-04" for name in kept)  # this weekend's still air
+    assert sorted(set(last_week) - set(kept)) == [name for name in last_week if name < "2026-12-04"]
+    monkeypatch.setattr(app, "today_in", lambda timezone="": date(2026, 12, 7))
+    monday = run("verify", "--prune", str(folder))
+    assert monday.exit_code == 0 and "Đã xoá" in monday.output, monday.output
+    assert not [p for p in folder.iterdir() if p.name < "2026-12-07" and p.name[:4] == "2026"]
+    assert run("verify", str(folder)).output.startswith("Bản chép đúng")
+    guide = (folder / "HUONG-DAN.txt").read_text(encoding="utf-8-sig")
+    assert "broadcast verify --prune" in guide and "trước 07/12/2026" in guide
+    # a program of the bundle's own week that it does not list (an earlier bundle of the week, before a
+    # rebuild moved its slot) is no leftover of another week: still named, and the copy is not exact
+    (folder / "2026-12-08_1100_trua.mp3").write_bytes(b"old")
+    stale = run("verify", "--prune", str(folder))
+    assert stale.exit_code == 1 and "THỪA, không có trong danh sách (not listed): 2026-12-08_1100_trua.mp3" \
+        in stale.output and (folder / "2026-12-08_1100_trua.mp3").exists()
+
+
 def test_verify_refuses_a_list_that_points_outside_the_folder(tmp_path):
     folder = tmp_path / "xa"
     folder.mkdir()

@@ -32,7 +32,7 @@ from . import lint as lint_stage
 from . import locales as locale_catalogue
 from .audio import AudioFile, MessageAudio, Tags, master_message
 from .build import BuildResult, build, clip_folder
-from .bundle import Bundle, Verification, verify_folder, write_bundles
+from .bundle import Bundle, Verification, remove_earlier, verify_folder, write_bundles
 from .emergency import EmergencyResult, later_weeks_lacking, publish_emergency
 from .errors import (
     WRITE_REFUSALS,
@@ -96,7 +96,7 @@ __all__ = [
     "Problem",
     "PruneResult", "AudioFile", "VoiceReport", "Week", "WeekPlan", "Workspace", "init_project", "normalize_text",
     "interrupted", "open_workspace", "stop_on_sigterm", "serve_studio", "add_studio_user", "studio_users",
-    "Bundle", "Verification", "verify_bundle",
+    "Bundle", "Verification", "verify_bundle", "remove_earlier_weeks",
 ]
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -192,6 +192,13 @@ def verify_bundle(folder: Path) -> Verification:
         except (BuildLocked, OSError):
             pass
     return verify_folder(folder)
+
+
+def remove_earlier_weeks(verification: Verification) -> tuple[list[str], int]:
+    """In a station's folder, delete the programs earlier weeks' bundles left whose day is over (Vietnam's
+    today: the station's); (what was removed, bytes freed). Each bundle is unzipped over the last, and the
+    folder grew by a week of programs every week."""
+    return remove_earlier(verification, today_in(DEFAULT_TIMEZONE))
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ import re
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path, PurePosixPath
 
 from . import manifest
@@ -52,6 +53,9 @@ class Verification:
     missing: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
+    # not listed, named for a day before the bundle's week: programs and playlists an earlier week's bundle
+    # left (each bundle is unzipped over the last): not this bundle's, and not a fault of the copy
+    earlier: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -151,6 +155,11 @@ Kiểm tra sau khi chép (USB, mạng): mỗi tệp phải đúng từng byte nh
 - Trên Linux: trong thư mục này chạy   sha256sum -c {SUMS}
 Tệp {SUMS} ghi mã sha256 của mọi tệp. Nếu có tệp thiếu hoặc khác, đừng phát tệp đó:
 chép lại từ gói gốc hoặc báo cho trung tâm văn hóa - thông tin.
+
+Gói tuần sau giải nén đè lên thư mục này. Tệp chương trình của các tuần trước (tên là một ngày
+trước {week.days[0]:%d/%m/%Y}) không thuộc gói này; phát xong rồi thì xoá để ổ đĩa không đầy dần:
+- Có phần mềm broadcast: chạy   broadcast verify --prune <thư mục này>
+- Không có: xoá các tệp .mp3 và .m3u8 có tên là một ngày đã qua.
 """
 
 
@@ -211,11 +220,51 @@ def verify_folder(folder: Path) -> Verification:
             result.changed.append(rel)
         else:
             result.ok.append(rel)
+    monday = _bundle_monday(folder) if own == SUMS and README in result.ok else None
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
         if path.is_file() and rel != own and rel not in expected:
-            result.extra.append(rel)
+            day = _day_named(rel)
+            (result.earlier if monday and day and day < monday else result.extra).append(rel)
     return result
+
+
+def remove_earlier(verification: Verification, today: date) -> tuple[list[str], int]:
+    """Delete the files an earlier week's bundle left (`Verification.earlier`) whose day is over: never
+    one of today or later (next week's bundle unzipped on a Friday: this weekend's programs still air from
+    the last one). Returns what was removed and the bytes freed."""
+    removed, freed = [], 0
+    for rel in verification.earlier:
+        day = _day_named(rel)
+        path = verification.folder.joinpath(*PurePosixPath(rel).parts)
+        if day is None or day >= today or path.is_symlink() or not path.is_file():
+            continue
+        size = path.stat().st_size
+        path.unlink()
+        removed.append(rel)
+        freed += size
+    return removed, freed
+
+
+_DAY_NAMED = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})_[^/]+")  # a program or its playlist, at the folder's top
+
+
+def _day_named(rel: str) -> date | None:
+    """The day a top-level file is named for (2026-12-01_0600_sang.mp3), or None."""
+    found = _DAY_NAMED.fullmatch(rel)
+    try:
+        return date.fromisoformat(found.group(1)) if found else None
+    except ValueError:
+        return None
+
+
+def _bundle_monday(folder: Path) -> date | None:
+    """The first day of the week the bundle unzipped in `folder` is of, as its HUONG-DAN.txt names it."""
+    try:
+        found = re.search(r"tuần ([0-9]{4}-W[0-9]{2})", (folder / README).read_text(encoding="utf-8-sig"))
+        return Week.parse(found.group(1)).monday if found else None
+    except (OSError, UnicodeError, ValueError, UsageError):
+        return None
 
 
 def _inside(rel: str) -> bool:
