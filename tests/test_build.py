@@ -540,6 +540,10 @@ def test_clean_keeps_the_last_weeks_and_never_this_or_next_week(built, tmp_path)
     for week in ("2025-W01", today.id):  # a station bundle of a week that goes, and of one that stays
         (output / "bundles" / week).mkdir(parents=True)
         (output / "bundles" / week / "xa-chi-lang.zip").write_bytes(b"PK")
+    # a week deleted by hand (rm -rf output/2024-W10): its zips and stamps were left for ever
+    (output / "bundles" / "2024-W10").mkdir()
+    (output / "bundles" / "2024-W10" / "xa-chi-lang.zip").write_bytes(b"PK" * 1000)
+    (stamps / "2024-W10.json").write_text('{"files": {}}', encoding="utf-8")
     dry = run("clean", "--keep", "2", "--dry-run", "--project", str(root))
     assert dry.exit_code == 0 and "Sẽ xoá" in dry.output and (output / "2025-W01").is_dir()
     result = run("clean", "--keep", "1", "--project", str(root))
@@ -551,6 +555,7 @@ def test_clean_keeps_the_last_weeks_and_never_this_or_next_week(built, tmp_path)
     assert {p.stem for p in stamps.iterdir()} <= set(left)  # a removed week's stamps go with it
     assert not (stamps / "2025-W01.json").exists() and (stamps / f"{weeks[-1]}.json").exists()
     assert "2025-W01" in result.output and "MB" in result.output
+    assert not (stamps / "2024-W10.json").exists() and "2024-W10" in result.output
     assert run("clean", "--keep", "0", "--project", str(root)).exit_code == 2
 
 

@@ -69,7 +69,7 @@ from .messages import (
 from .model import Locale, Project, Script, Week
 from .plan import Durations, WeekPlan, estimate_seconds, plan_week
 from .project import SLUG, find_root, input_snapshot, load_project, read_project, read_script_text, read_settings
-from .publish import STAGING, WEEK_FOLDER_RE, Lock, published_weeks, remove_spares, remove_weeks
+from .publish import STAGING, STAMPS, WEEK_FOLDER_RE, Lock, published_weeks, remove_spares, remove_weeks
 from .render import render
 from .speech import Lexicon, normalize, speak
 from .starter import create_project
@@ -703,8 +703,9 @@ class Workspace:
     @_machine_errors
     def clean(self, keep: int, dry_run: bool = False) -> CleanResult:
         """Remove published weeks older than the last `keep` with their station bundles, never this week
-        or next week (in the project's time zone), under the build lock; a leftover staging folder
-        and the files kept for the next build to write over (`publish.SPARE`) go too."""
+        or next week (in the project's time zone), under the build lock; a leftover staging folder, the
+        files kept for the next build to write over (`publish.SPARE`), and the bundles and stamps of weeks
+        no longer in output/ go too."""
         if keep < 1:
             raise UsageError("--keep phải từ 1 trở lên (keep at least one week)", field="--keep")
         output = self.root / "output"
@@ -715,8 +716,16 @@ class Workspace:
             weeks = published_weeks(output)
             kept = set(weeks[-keep:]) | (protected & set(weeks))
             old = [w for w in weeks if w not in kept]
+            # the bundles and stamps of a week no longer in output/ (deleted or moved away by hand): no clean
+            # ever reached them, and a week's zips are twice the week
+            gone = sorted(w for w in _weeks_named(output / "bundles", self.root / STAMPS)
+                          if w not in protected and not (output / w).exists())
             # each week's station bundles (output/bundles/<week>/) go with it: they are as big as the week
-            freed = 0 if dry_run else remove_weeks(output, old) + remove_weeks(output / "bundles", old)
+            freed = 0 if dry_run else remove_weeks(output, old) + remove_weeks(output / "bundles", old + gone)
+            if not dry_run:
+                for week in gone:
+                    (self.root / STAMPS / f"{week}.json").unlink(missing_ok=True)
+            old = sorted(old + gone)
             spares = remove_spares(output, dry_run)  # what the last rebuild kept for the next to write over
         return CleanResult(removed=old, kept=sorted(kept), freed_bytes=freed, dry_run=dry_run, spare_bytes=spares)
 
@@ -824,6 +833,13 @@ class Workspace:
 
 
 MAX_LATE_SECONDS = 24 * 60 * 60  # an as-run tolerance past a day would call nothing late
+
+
+def _weeks_named(bundles: Path, stamps: Path) -> set[str]:
+    """The weeks that have station bundles (output/bundles/<week>/) or published files' stamps."""
+    named = {p.name for p in bundles.iterdir() if p.is_dir()} if bundles.is_dir() else set()
+    named |= {p.stem for p in stamps.glob("*.json")} if stamps.is_dir() else set()
+    return {w for w in named if WEEK_FOLDER_RE.fullmatch(w)}
 
 
 def _files_signature(root: Path) -> tuple[tuple[str, int, int], ...]:
