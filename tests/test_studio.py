@@ -1208,6 +1208,26 @@ def test_only_the_previews_heard_last_are_kept(client, root, monkeypatch):
     assert client.post("/api/noi", data={"csrftoken": token, "text": "MTTQ"}).status_code == 200  # removed later
 
 
+def test_the_previews_kept_are_bounded_in_bytes_too(client, root, monkeypatch):
+    """200 previews of whole messages: 260 MB with `loa`, 2.6 GB with `phat-thanh`'s WAV (13 MB each) kept
+    in .studio/nghe-thu by an editor's weeks of work. The one just heard always stays."""
+    from broadcast.studio import web
+
+    token = _token(client, "/tu-dien")
+    first = client.post("/api/noi", data={"csrftoken": token, "text": "UBND"}).json()["url"]
+    one = (root / records.FOLDER / web.PREVIEWS / first.rsplit("/", 1)[1]).stat().st_size
+    monkeypatch.setattr(web, "PREVIEWS_BYTES", int(one * 2.5), raising=False)
+    urls = [client.post("/api/noi", data={"csrftoken": token, "text": word}).json()["url"]
+            for word in ("HĐND", "BQLDA", "MTTQ", "CAX")]
+    kept = sorted(p.name for p in (root / records.FOLDER / web.PREVIEWS).iterdir())
+    assert 1 <= len(kept) <= 3 and urls[-1].rsplit("/", 1)[1] in kept, kept
+    assert sum((root / records.FOLDER / web.PREVIEWS / name).stat().st_size for name in kept) <= one * 3
+    monkeypatch.setattr(web, "PREVIEWS_BYTES", 1, raising=False)
+    last = client.post("/api/noi", data={"csrftoken": token, "text": "UBND"}).json()["url"]
+    assert [p.name for p in (root / records.FOLDER / web.PREVIEWS).iterdir()] == [last.rsplit("/", 1)[1]]
+    assert client.get(last).status_code == 200
+
+
 def test_the_studio_tells_dates_and_times_where_the_stations_are(root, monkeypatch):
     """A server on UTC: at 00:30 on Monday in Vietnam a new script started on Sunday's date, and the log
     and the script list showed times seven hours behind."""

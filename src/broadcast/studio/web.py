@@ -60,6 +60,7 @@ PAGE_SIZE = 50
 _VAR_ROWS_MAX = 50
 PREVIEWS = "nghe-thu"
 PREVIEWS_KEPT = 200  # files heard most recently; older ones are made again if asked for
+PREVIEWS_BYTES = 200_000_000  # and no more than this of them
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
 LEVEL_NAMES = {"normal": "thường", "priority": "ưu tiên", "emergency": "khẩn cấp"}
 STATE_NAMES = {"draft": "bản nháp", "approved": "đã duyệt", "rejected": "bị trả lại"}
@@ -997,15 +998,21 @@ def routes(studio: Studio) -> list[Route | Mount]:
 
 
 def _heard(path: Path) -> None:
-    """`path` was just heard: it counts as new, and only the PREVIEWS_KEPT files heard last are kept
-    (every draft heard and every word tried was kept for ever: a busy editor's year is gigabytes, and
-    anyone who may read could fill the disk by asking for new text)."""
+    """`path` was just heard: it counts as new, and only the PREVIEWS_KEPT files heard last are kept, at
+    most PREVIEWS_BYTES of them (every draft heard and every word tried was kept for ever: a busy editor's
+    year is gigabytes, and anyone who may read could fill the disk by asking for new text). The count alone
+    let 200 whole messages stay: 260 MB with `loa`, 2.6 GB with `phat-thanh`'s WAV (13 MB a message)."""
     try:
         os.utime(path)
-        files = sorted(((f.stat().st_mtime_ns, f) for f in path.parent.iterdir() if f.is_file()), reverse=True)
+        files = sorted(((f.stat().st_mtime_ns, f.stat().st_size, f) for f in path.parent.iterdir()
+                        if f.is_file() and not f.name.startswith(".")), reverse=True)  # not one being written
     except OSError:
         return
-    for _, old in files[PREVIEWS_KEPT:]:
+    total = 0
+    for number, (_, size, old) in enumerate(files):
+        total += size
+        if number == 0 or (number < PREVIEWS_KEPT and total <= PREVIEWS_BYTES):
+            continue  # the one just heard always stays
         try:
             old.unlink(missing_ok=True)
         except OSError:  # on Windows, one being heard right now cannot be removed: the next time
