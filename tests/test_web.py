@@ -251,22 +251,31 @@ def test_a_station_folder_unzipped_over_week_after_week_verifies_and_prunes_what
     folder = station / "xa-chi-lang"
     last_week = sorted(p.name for p in folder.iterdir() if p.name[:4] == "2026" and p.name < "2026-12-07")
     assert len(last_week) > 10 and "2026-11-30_0600_sang.mp3" in last_week
+    # a script removed, a bulletin of last week: what earlier bundles left that this one no longer has
+    left = [folder / "messages" / "thu-cu.mp3", folder / "KHAN-CAP_bao-dong.mp3", folder / "KHAN-CAP_bao-dong.m3u8"]
+    for path in left:
+        path.write_bytes(b"ID3")
     monkeypatch.setattr(app, "today_in", lambda timezone="": date(2026, 12, 4))  # unzipped on Friday
     checked = run("verify", str(folder))
     assert checked.exit_code == 0, checked.output
-    assert f"{len(last_week)} tệp của các tuần trước" in checked.output and "THỪA" not in checked.output
+    assert f"{len(last_week) + 3} tệp do các gói trước để lại" in checked.output and "THỪA" not in checked.output
     friday = run("verify", "--prune", str(folder))
     assert friday.exit_code == 0, friday.output
     kept = sorted(p.name for p in folder.iterdir() if p.name < "2026-12-07" and p.name[:4] == "2026")
     assert kept and all(name >= "2026-12-04" for name in kept)  # this weekend's still air
     assert sorted(set(last_week) - set(kept)) == [name for name in last_week if name < "2026-12-04"]
+    assert all(path.exists() for path in left)  # this weekend's playlists may still name a message
     monkeypatch.setattr(app, "today_in", lambda timezone="": date(2026, 12, 7))
     monday = run("verify", "--prune", str(folder))
     assert monday.exit_code == 0 and "Đã xoá" in monday.output, monday.output
     assert not [p for p in folder.iterdir() if p.name < "2026-12-07" and p.name[:4] == "2026"]
+    assert not any(path.exists() for path in left)
     assert run("verify", str(folder)).output.startswith("Bản chép đúng")
     guide = (folder / "HUONG-DAN.txt").read_text(encoding="utf-8-sig")
     assert "broadcast verify --prune" in guide and "trước 07/12/2026" in guide
+    (folder / "ghi-chu.txt").write_text("không phải của gói nào", encoding="utf-8")  # not a name a build makes
+    assert run("verify", "--prune", str(folder)).exit_code == 1 and (folder / "ghi-chu.txt").exists()
+    (folder / "ghi-chu.txt").unlink()
     # a program of the bundle's own week that it does not list (an earlier bundle of the week, before a
     # rebuild moved its slot) is no leftover of another week: still named, and the copy is not exact
     (folder / "2026-12-08_1100_trua.mp3").write_bytes(b"old")

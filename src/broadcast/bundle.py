@@ -53,9 +53,11 @@ class Verification:
     missing: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
-    # not listed, named for a day before the bundle's week: programs and playlists an earlier week's bundle
-    # left (each bundle is unzipped over the last): not this bundle's, and not a fault of the copy
+    # not listed, left by earlier bundles (each is unzipped over the last): programs and playlists named for
+    # a day before the bundle's week, and bulletins and messages it no longer has (a script expired or
+    # removed). Not this bundle's and never aired from it: not a fault of the copy
     earlier: list[str] = field(default_factory=list)
+    week_start: date | None = None  # the first day of the bundle's week, as its HUONG-DAN.txt names it
 
     @property
     def exit_code(self) -> int:
@@ -156,8 +158,9 @@ Kiểm tra sau khi chép (USB, mạng): mỗi tệp phải đúng từng byte nh
 Tệp {SUMS} ghi mã sha256 của mọi tệp. Nếu có tệp thiếu hoặc khác, đừng phát tệp đó:
 chép lại từ gói gốc hoặc báo cho trung tâm văn hóa - thông tin.
 
-Gói tuần sau giải nén đè lên thư mục này. Tệp chương trình của các tuần trước (tên là một ngày
-trước {week.days[0]:%d/%m/%Y}) không thuộc gói này; phát xong rồi thì xoá để ổ đĩa không đầy dần:
+Gói tuần sau giải nén đè lên thư mục này. Tệp của các gói trước (chương trình có tên là một ngày
+trước {week.days[0]:%d/%m/%Y}, tin không còn trong {SUMS}) không thuộc gói này; phát xong rồi thì
+xoá để ổ đĩa không đầy dần:
 - Có phần mềm broadcast: chạy   broadcast verify --prune <thư mục này>
 - Không có: xoá các tệp .mp3 và .m3u8 có tên là một ngày đã qua.
 """
@@ -220,24 +223,27 @@ def verify_folder(folder: Path) -> Verification:
             result.changed.append(rel)
         else:
             result.ok.append(rel)
-    monday = _bundle_monday(folder) if own == SUMS and README in result.ok else None
+    monday = result.week_start = _bundle_monday(folder) if own == SUMS and README in result.ok else None
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
         if path.is_file() and rel != own and rel not in expected:
             day = _day_named(rel)
-            (result.earlier if monday and day and day < monday else result.extra).append(rel)
+            left = monday is not None and (day < monday if day else bool(_LEFT_UNDATED.fullmatch(rel)))
+            (result.earlier if left else result.extra).append(rel)
     return result
 
 
 def remove_earlier(verification: Verification, today: date) -> tuple[list[str], int]:
-    """Delete the files an earlier week's bundle left (`Verification.earlier`) whose day is over: never
-    one of today or later (next week's bundle unzipped on a Friday: this weekend's programs still air from
-    the last one). Returns what was removed and the bytes freed."""
+    """Delete the files earlier bundles left (`Verification.earlier`) once they can no longer air: a
+    program or playlist after its day, never one of today or later (next week's bundle unzipped on a
+    Friday: this weekend's programs still air from the last one); a bulletin or message once the bundle's
+    week has begun (the week before's playlists name its messages). Returns what was removed, bytes freed."""
     removed, freed = [], 0
     for rel in verification.earlier:
         day = _day_named(rel)
         path = verification.folder.joinpath(*PurePosixPath(rel).parts)
-        if day is None or day >= today or path.is_symlink() or not path.is_file():
+        over = day < today if day else verification.week_start is not None and verification.week_start <= today
+        if not over or path.is_symlink() or not path.is_file():
             continue
         size = path.stat().st_size
         path.unlink()
@@ -247,6 +253,8 @@ def remove_earlier(verification: Verification, today: date) -> tuple[list[str], 
 
 
 _DAY_NAMED = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})_[^/]+")  # a program or its playlist, at the folder's top
+# a bulletin's program or playlist, a message: as a build names them (scripts' ids are slugs)
+_LEFT_UNDATED = re.compile(r"KHAN-CAP_[a-z0-9-]+\.(?:mp3|wav|m3u8)|messages/[a-z0-9-]+\.(?:mp3|wav)")
 
 
 def _day_named(rel: str) -> date | None:

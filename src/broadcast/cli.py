@@ -519,15 +519,16 @@ def bundle(project_dir: Path | None, week: str | None, locale_ids: tuple[str, ..
 
 @main.command()
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--prune", is_flag=True, help="Xoá tệp chương trình của các tuần trước (gói cũ để lại) đã phát xong. "
-                                            "Delete programs earlier weeks' bundles left whose day is over.")
+@click.option("--prune", is_flag=True, help="Xoá các tệp do gói các tuần trước để lại, không còn phát. "
+                                            "Delete what earlier bundles left that can no longer air.")
 def verify(folder: Path, prune: bool) -> None:
     """Kiểm tra một thư mục xã đã chép về đài với danh sách SHA256SUMS của gói, hoặc một tuần đã
     phát hành (output/<tuần>) với manifest.json của nó.
 
     Every file listed must be there with the same bytes; files missing, changed or not listed are named.
-    Programs and playlists named for a day before the bundle's week (left by earlier weeks' bundles, each
-    unzipped over the last) are counted apart; --prune deletes those whose day is over.
+    What earlier bundles left (each is unzipped over the last: programs and playlists of days before the
+    bundle's week, bulletins and messages it no longer has) is counted apart; --prune deletes what can no
+    longer air.
     Exit 0 when the copy is exact, 1 otherwise.
     """
     result = app.verify_bundle(folder)
@@ -537,11 +538,11 @@ def verify(folder: Path, prune: bool) -> None:
             click.echo(f"{label}: {name}")
     if result.earlier and prune:
         removed, freed = app.remove_earlier_weeks(result)
-        click.echo(f"Đã xoá {len(removed)} tệp của các tuần trước đã phát xong, {freed / 1e6:.1f} MB (pruned); "
-                   f"giữ {len(result.earlier) - len(removed)} tệp còn phát từ hôm nay.")
+        click.echo(f"Đã xoá {len(removed)} tệp do các gói trước để lại, không còn phát, {freed / 1e6:.1f} MB "
+                   f"(pruned); giữ {len(result.earlier) - len(removed)} tệp còn phát từ hôm nay.")
     elif result.earlier:
-        click.echo(f"{len(result.earlier)} tệp của các tuần trước do gói cũ để lại, không thuộc gói này (earlier "
-                   f"weeks' files); xoá những tệp đã phát xong: broadcast verify --prune {folder}")
+        click.echo(f"{len(result.earlier)} tệp do các gói trước để lại, không thuộc gói này (left by earlier "
+                   f"bundles); xoá những tệp không còn phát: broadcast verify --prune {folder}")
     if result.exit_code:
         click.echo(f"Bản chép KHÔNG đúng: {len(result.missing)} thiếu, {len(result.changed)} khác, "
                    f"{len(result.extra)} thừa; {len(result.ok)} tệp đúng. Đừng phát các tệp trên; chép lại từ gói gốc.")
