@@ -96,7 +96,7 @@ __all__ = [
     "Problem",
     "PruneResult", "AudioFile", "VoiceReport", "Week", "WeekPlan", "Workspace", "init_project", "normalize_text",
     "interrupted", "open_workspace", "stop_on_sigterm", "serve_studio", "add_studio_user", "studio_users",
-    "Bundle", "Verification", "verify_bundle", "remove_earlier_weeks",
+    "Bundle", "Verification", "verify_bundle", "prune_station_folder",
 ]
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -194,10 +194,10 @@ def verify_bundle(folder: Path) -> Verification:
     return verify_folder(folder)
 
 
-def remove_earlier_weeks(verification: Verification) -> tuple[list[str], int]:
-    """In a station's folder, delete the programs earlier weeks' bundles left whose day is over (Vietnam's
-    today: the station's); (what was removed, bytes freed). Each bundle is unzipped over the last, and the
-    folder grew by a week of programs every week."""
+def prune_station_folder(verification: Verification) -> tuple[list[str], int]:
+    """In a station's folder, delete what earlier bundles left that can no longer air (`bundle.remove_earlier`,
+    on Vietnam's today: the station's); (what was removed, bytes freed). Each bundle is unzipped over the
+    last, and the folder grew by a week of programs every week."""
     return remove_earlier(verification, today_in(DEFAULT_TIMEZONE))
 
 

@@ -537,7 +537,7 @@ def verify(folder: Path, prune: bool) -> None:
         for name in names:
             click.echo(f"{label}: {name}")
     if result.earlier and prune:
-        removed, freed = app.remove_earlier_weeks(result)
+        removed, freed = app.prune_station_folder(result)
         click.echo(f"Đã xoá {len(removed)} tệp do các gói trước để lại, không còn phát, {freed / 1e6:.1f} MB "
                    f"(pruned); giữ {len(result.earlier) - len(removed)} tệp còn phát từ hôm nay.")
     elif result.earlier:

@@ -28,12 +28,12 @@ catches (the looks stopped for good, and every program after them with them).
 A commune folder unzipped from a station bundle (`broadcast bundle`) stands alone: no output/ around
 it, and the next week's bundle is unzipped over it while the script runs. There the folder's week is
 the one its HUONG-DAN.txt names (the last bundle unzipped), a bulletin airs only if that bundle's
-SHA256SUMS lists it (an older bundle's left behind does not air again), so does a program of that week (a
-bundle of the week made before a rebuild moved or dropped a slot left its program behind, named for its
-date and time; the week before's programs, unzipped over early, still air on their dates), and the notes go beside the
-folder, where the operator unzipped it (`../../..` is C:\\Users or /home there, not writable). A note
-that cannot be written is logged and kept in memory: it used to stop the script's clock for good, and
-with it every program after, on air as silence.
+SHA256SUMS lists it (an older bundle's left behind does not air again), so does a program of that week
+(a bundle of the week made before a rebuild moved or dropped a slot left its program behind, named for
+its date and time; the week before's programs, unzipped over early, still air on their dates), and the
+notes go beside the folder, where the operator unzipped it (`../../..` is C:\\Users or /home there, not
+writable). A note that cannot be written is logged and kept in memory: it used to stop the script's clock
+for good, and with it every program after, on air as silence.
 
 Written for Liquidsoap 2.1 (Debian 12's). The station sets its sound card in the output line, or
 sets LICH_PHAT_FILE to record what airs to a file.
