@@ -550,7 +550,7 @@ def test_clean_keeps_the_last_weeks_and_never_this_or_next_week(built, tmp_path)
     assert result.exit_code == 0, result.output
     left = sorted(p.name for p in output.iterdir())
     newest = sorted(weeks + [WEEK])[-1]
-    assert set(left) == {".lock", "bundles", today.id, weeks[-1], newest}, left
+    assert set(left) == {".lock", "bundles", "moi-nhat", today.id, weeks[-1], newest}, left
     assert sorted(p.name for p in (output / "bundles").iterdir()) == [today.id]  # the removed week's went too
     assert {p.stem for p in stamps.iterdir()} <= set(left)  # a removed week's stamps go with it
     assert not (stamps / "2025-W01.json").exists() and (stamps / f"{weeks[-1]}.json").exists()
@@ -562,7 +562,7 @@ def test_clean_keeps_the_last_weeks_and_never_this_or_next_week(built, tmp_path)
 def test_a_build_leaves_no_empty_staging_folder(built):
     root, _ = built
     assert not (root / "output" / ".staging").exists()
-    assert {p.name for p in (root / "output").iterdir()} <= {"README.md", ".lock", WEEK}
+    assert {p.name for p in (root / "output").iterdir()} <= {"README.md", ".lock", "moi-nhat", WEEK}
 
 
 def test_a_warm_build_reads_no_published_file_whose_stamp_holds_and_each_file_once_without(tmp_path, monkeypatch):

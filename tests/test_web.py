@@ -384,3 +384,87 @@ def test_a_stale_zip_that_cannot_be_removed_is_named_and_the_build_succeeds(tmp_
     result = run("build", "--week", WEEK, "--jobs", "1", "--project", str(root))
     assert result.exit_code == 0, result.output
     assert "chưa xoá được lang-son_xa-chi-lang.zip" in result.output and "đừng gửi" in result.output
+
+
+def _refresh_target(page: Path) -> Path:
+    """Where a page of output/moi-nhat/ sends the browser (its meta refresh), as a file."""
+    tree = _strict_html(page)
+    meta = [m for m in tree.iter("meta") if (m.get("http-equiv") or "").lower() == "refresh"]
+    assert len(meta) == 1
+    delay, url = meta[0].get("content").split(";", 1)
+    assert delay.strip() == "0" and url.strip().startswith("url=")
+    target = url.strip()[4:]
+    assert target in {a.get("href") for a in tree.iter("a")}  # a link too, for a browser that does not refresh
+    return (page.parent / target).resolve()
+
+
+@pytest.mark.parametrize("public_url", [URL, ""])
+def test_the_newest_week_s_pages_and_feeds_keep_one_address_from_week_to_week(tmp_path, monkeypatch, public_url):
+    """A portal links to a commune's page, a phone subscribes to its feed: each week's are under the week's
+    folder, which the next week does not have and `clean` deletes. output/moi-nhat/ holds the newest
+    week's, the feeds' links leading into that week, their own address the one that stays."""
+    root = _project(tmp_path, public_url=public_url)
+    latest = root / "output" / "moi-nhat"
+    for week_id in (WEEK, NEXT):
+        assert run("build", "--week", week_id, "--jobs", "1", "--project", str(root)).exit_code == 0
+        week = root / "output" / week_id
+        for rel in ("index.html", "lang-son/index.html", "lang-son/xa-chi-lang/index.html",
+                    "lang-son/xa-huu-lung/index.html"):
+            assert _refresh_target(latest / rel) == (week / rel).resolve(), rel
+        for rel in ("lang-son/xa-chi-lang/podcast.xml", "lang-son/podcast.xml"):
+            feed = feedparser.parse((latest / rel).read_bytes())
+            assert feed.bozo == 0 and len(feed.entries) == len(feedparser.parse((week / rel).read_bytes()).entries)
+            _every_required_tag(latest / rel)
+            own = next(link.href for link in feed.feed.links if link.rel == "self")
+            assert own == (f"{URL}/moi-nhat/{rel}" if public_url else "podcast.xml"), own
+            for entry in feed.entries:
+                href = entry.enclosures[0].href
+                file = (latest / rel).parent / href if not public_url else root / "output" / href[len(URL) + 1:]
+                assert file.resolve().is_file() and file.resolve().is_relative_to(week.resolve()), href
+        assert sorted(p.relative_to(latest).as_posix() for p in latest.rglob("*") if p.is_file()) == [
+            "index.html", "lang-son/index.html", "lang-son/podcast.xml", "lang-son/xa-chi-lang/index.html",
+            "lang-son/xa-chi-lang/podcast.xml", "lang-son/xa-huu-lung/index.html", "lang-son/xa-huu-lung/podcast.xml"]
+
+    # an older week rebuilt changes nothing here; a commune the newest week lacks is gone from here
+    (root / "locales/lang-son/xa-huu-lung.yaml").unlink()
+    before = {p: p.read_bytes() for p in latest.rglob("*") if p.is_file()}
+    assert run("build", "--week", WEEK, "--jobs", "1", "--project", str(root)).exit_code == 0
+    assert {p: p.read_bytes() for p in latest.rglob("*") if p.is_file()} == before
+    assert run("build", "--week", "2026-W51", "--jobs", "1", "--project", str(root)).exit_code == 0
+    assert not (latest / "lang-son/xa-huu-lung").exists() and (latest / "lang-son/xa-chi-lang/podcast.xml").is_file()
+    assert _refresh_target(latest / "index.html") == (root / "output" / "2026-W51" / "index.html").resolve()
+
+    # a bulletin in the week on air, when it is the newest, is in the feed that stays
+    shutil.rmtree(root / "output" / NEXT)
+    shutil.rmtree(root / "output" / "2026-W51")
+    (root / "scripts/bao-dong.yaml").write_text(textwrap.dedent("""\
+        id: bao-dong
+        title: "Khẩn cấp: giả danh công an"
+        source: Công an tỉnh Lạng Sơn, 04/12/2024
+        level: emergency
+        valid: {from: 2024-12-04}
+        body: Bà con {{ locale.name }} tuyệt đối không chuyển tiền cho người lạ. Gọi ngay 113.
+        """), encoding="utf-8")
+    from datetime import date
+
+    from broadcast import app
+
+    monkeypatch.setattr(app, "today_in", lambda timezone="": date(2026, 12, 2))  # WEEK is on air
+    assert run("emergency", "bao-dong", "--week", WEEK, "--project", str(root)).exit_code == 0
+    feed = feedparser.parse((latest / "lang-son/xa-chi-lang/podcast.xml").read_bytes())
+    assert feed.entries[0].title.startswith("Khẩn cấp") and _refresh_target(latest / "index.html") == (
+        root / "output" / WEEK / "index.html").resolve()
+
+
+def test_the_stable_addresses_never_write_through_a_planted_link(tmp_path):
+    root = _project(tmp_path, public_url="")
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "lang-son").mkdir(parents=True)
+    (elsewhere / "lang-son" / "index.html").write_text("not ours", encoding="utf-8")
+    (root / "output" / "moi-nhat").mkdir(parents=True)
+    (root / "output" / "moi-nhat" / "lang-son").symlink_to(elsewhere / "lang-son", target_is_directory=True)
+    assert run("build", "--week", WEEK, "--jobs", "1", "--project", str(root)).exit_code == 0
+    assert (elsewhere / "lang-son" / "index.html").read_text(encoding="utf-8") == "not ours"
+    assert sorted(p.name for p in (elsewhere / "lang-son").iterdir()) == ["index.html"]
+    assert not (root / "output" / "moi-nhat" / "lang-son").is_symlink()
+    assert _refresh_target(root / "output" / "moi-nhat" / "lang-son" / "index.html").is_file()

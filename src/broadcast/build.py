@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import posixpath
 import time
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
@@ -38,7 +40,7 @@ from .model import Locale, Project, Week
 from .plan import WeekPlan, durations_from, plan_week
 from .programs import make_programs
 from .project import files_snapshot
-from .publish import Lock, Staging, as_published
+from .publish import Lock, Staging, as_published, mirror, published_weeks
 from .tts import ClipCache, synthesize_all
 from .tts.voices import voice_files
 
@@ -152,6 +154,7 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
                 staging.write_bytes(manifest.FILE, result.to_bytes())
                 result.output = staging.publish()
                 result.bundles_dropped = drop_stale(output, week)
+                result.warnings += point_latest(output)
                 progress.counts.update(files=len(result.files), unchanged=staging.reused)
         except BaseException:
             staging.discard()
@@ -290,6 +293,25 @@ def _write_site(ctx: BuildContext, names: dict[str, tuple[str, str]]) -> None:
     for rel, data in site.write(ctx.week, settings.name, settings.public_url, communes, feeds).items():
         ctx.staging.write_bytes(rel, data)
         ctx.entries[rel] = Entry(rel, "site", ctx.staging.written[rel], None, "")
+
+
+def point_latest(output: Path) -> list[str]:
+    """output/moi-nhat/: the web pages and feeds of the newest published week at addresses that do
+    not change from week to week (formats/site.py `latest`); call with the lock held, after a week
+    is published or changed. Returns warnings: the week is published whatever happens here."""
+    weeks = published_weeks(output)
+    if not weeks:
+        return []
+    folder = output / weeks[-1]
+    try:
+        entries = manifest.published(folder)
+        files = {rel: (folder / rel).read_bytes() for rel, e in entries.items() if e.kind in ("web", "podcast", "site")
+                 and posixpath.basename(rel) in (site.PAGE_NAME, site.podcast.FEED)}
+        mirror(output / site.LATEST, site.latest(weeks[-1], files))
+    except (OSError, ET.ParseError, manifest.UnreadableManifest) as exc:
+        return [f"{site.LATEST}/: không cập nhật được địa chỉ cố định của trang nghe và podcast theo tuần "
+                f"{weeks[-1]} ({exc}); tuần vẫn được phát hành, dựng lại để thử lại (stable addresses not updated)"]
+    return []
 
 
 def clip_folder(root: Path) -> Path:

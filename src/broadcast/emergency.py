@@ -25,6 +25,7 @@ from datetime import date
 from pathlib import Path
 
 from . import manifest
+from .build import point_latest
 from .bundle import drop_stale
 from .context import BuildContext
 from .errors import ContentError, Problem, UsageError
@@ -140,6 +141,7 @@ def publish_emergency(project: Project, week: Week, script: Script, locales: lis
             with stage("publish", listener) as progress:
                 result.files = _add_to_week(folder, staging, previous, ctx.entries)
                 result.bundles_dropped = drop_stale(output, week)
+                result.failures += point_latest(output)  # the week on air may be the newest: its bulletin there too
                 progress.counts.update(files=len(result.files))
             result.published = [loc.id for loc in chosen]
         finally:

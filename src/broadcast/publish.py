@@ -230,6 +230,33 @@ def published_weeks(output: Path) -> list[str]:
                   and not p.is_symlink() and (p / MANIFEST).is_file())
 
 
+def mirror(folder: Path, files: dict[str, bytes]) -> None:
+    """`folder` holding exactly `files` (by path in it): each written whole (a new file renamed over
+    the old, none written through a symbolic link), one already so left alone, any other removed.
+    For what is derived again by every build (output/moi-nhat/): nothing there is flushed."""
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        folder.unlink()
+    for rel, data in files.items():
+        path = folder / rel
+        for parent in reversed(path.relative_to(folder).parents[:-1]):  # a planted link leads out of output/
+            if (folder / parent).is_symlink() or (folder / parent).is_file():
+                (folder / parent).unlink()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_file() and not path.is_symlink() and path.stat().st_size == len(data) and path.read_bytes() == data:
+            continue
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.unlink(missing_ok=True)
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    for path in sorted(folder.rglob("*"), reverse=True):  # deepest first: emptied folders go too
+        rel = path.relative_to(folder).as_posix()
+        if path.is_dir() and not path.is_symlink():
+            if not any(path.iterdir()):
+                path.rmdir()
+        elif rel not in files:
+            path.unlink()
+
+
 def remove_weeks(output: Path, weeks: list[str]) -> int:
     """Delete published weeks (call with the lock held); returns the bytes freed (a file with other
     hard links, shared with a week that stays, frees nothing)."""

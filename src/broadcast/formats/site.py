@@ -1,5 +1,6 @@
 """The week's web pages above the communes: `index.html` (every province and commune of the week)
-and, per province, `index.html` (its communes) and `podcast.xml` (its communes' feeds in one).
+and, per province, `index.html` (its communes) and `podcast.xml` (its communes' feeds in one);
+and `latest`: the addresses that do not change from week to week (output/moi-nhat/).
 
 Written from what the commune formats already wrote (their podcast.xml, staged or carried over),
 so a build of some communes still lists every commune of the week and never re-derives a commune
@@ -8,8 +9,10 @@ it did not build. Same style and rules as the commune page (web_page.py).
 
 from __future__ import annotations
 
+import posixpath
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, select_autoescape
 
@@ -121,3 +124,66 @@ def _province_feed(week: Week, public_url: str, province: _Province, members: li
             rss[0].append(item)
             count += 1
     return podcast.to_bytes(rss) if count else None
+
+
+# The addresses a portal links to and a podcast app subscribes to, the same every week: a week's own
+# are under its folder (output/2026-W49/...), which the next week does not have and `clean` deletes.
+LATEST = "moi-nhat"
+
+REDIRECT = """<!DOCTYPE html>
+<html lang="vi">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="0; url={{ target }}">
+<title>Bản tin cảnh giác lừa đảo — tuần {{ week }}</title>
+<style>{{ style }}</style>
+</head>
+<body>
+<main>
+<p>Bản tin mới nhất là của tuần {{ week }}: <a href="{{ target }}">mở trang tuần {{ week }}</a>.</p>
+</main>
+</body>
+</html>
+"""
+_REDIRECT = _ENV.from_string(REDIRECT)
+
+
+def latest(week_id: str, files: dict[str, bytes]) -> dict[str, bytes]:
+    """The files of output/moi-nhat/ for the week `week_id`, the newest published: `files` are its web
+    pages and feeds by path in its folder (`index.html` and `podcast.xml` at any depth). Each page
+    becomes one that sends the browser on to the week's (a static server cannot redirect, and a
+    copy's links would lead nowhere); each feed a copy whose links lead into the week's folder and
+    whose own address (atom:link self) is the one here, which a podcast app keeps."""
+    out = {}
+    for rel, data in sorted(files.items()):
+        folder, name = posixpath.split(rel)
+        # up out of moi-nhat/ and into the week folder
+        week_folder = "../" * (rel.count("/") + 1) + f"{week_id}/" + (f"{folder}/" if folder else "")
+        if name == PAGE_NAME:
+            out[rel] = _REDIRECT.render(target=quote(week_folder + PAGE_NAME), week=week_id, style=STYLE).encode()
+        elif name == podcast.FEED:
+            out[rel] = _rebased_feed(data, week_id, rel, week_folder)
+    return out
+
+
+def _rebased_feed(data: bytes, week_id: str, rel: str, week_folder: str) -> bytes:
+    """A week's feed (ours) as output/moi-nhat/`rel`: relative links made to lead into the week's
+    folder, and its own address this one (absolute if it was)."""
+    rss = ET.fromstring(data)
+
+    def rebased(url: str) -> str:
+        return url if urlsplit(url).scheme or url.startswith("/") else week_folder + url
+
+    for element in rss.iter():
+        if element.tag == f"{{{podcast.ATOM}}}link" and element.get("rel") == "self":
+            href = element.get("href", "")
+            own = f"/{week_id}/{quote(rel)}"
+            element.set("href", href[: -len(own)] + f"/{LATEST}/{quote(rel)}" if href.endswith(own)
+                        else posixpath.basename(rel))
+        elif element.tag == "enclosure" or element.tag == f"{{{podcast.ITUNES}}}image":
+            attribute = "url" if element.tag == "enclosure" else "href"
+            element.set(attribute, rebased(element.get(attribute, "")))
+        elif element.tag in ("link", "url") and element.text:
+            element.text = rebased(element.text)
+    return podcast.to_bytes(rss)
