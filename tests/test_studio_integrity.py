@@ -441,3 +441,20 @@ def test_logging_in_or_out_while_the_database_is_held_says_so(root, monkeypatch)
     assert login.status_code == 503 and "đang bận" in login.text and 'name="password"' in login.text
     assert logout.status_code == 503 and "đang bận" in logout.text
     assert other.post("/dang-nhap", data=form).status_code == 303
+
+
+def test_a_save_never_writes_through_a_link_that_leads_out_of_the_project(tmp_path):
+    """Following links (the shared script above) must not let a link planted in the project (a git checkout
+    may hold one) lead a save onto a file outside it, which the studio's account may write."""
+    root = _project(tmp_path)
+    saved = root / "scripts" / "canh-bao.yaml"
+    client = _client(root)
+    form = {**_editor_form(client, "canh-bao"), "title": "Tiêu đề mới", "csrftoken": _token(client)}
+    outside = tmp_path / "ngoai-du-an.yaml"  # the page's version, now reached through a link out of the project
+    before = saved.read_bytes()
+    outside.write_bytes(before)
+    saved.unlink()
+    saved.symlink_to(outside)
+    assert client.post("/kich-ban/canh-bao", data=form).status_code == 303
+    assert outside.read_bytes() == before
+    assert not saved.is_symlink() and "title: Tiêu đề mới" in saved.read_text(encoding="utf-8")

@@ -9,7 +9,8 @@ recording) in place of the old ones, the way a careful text editor does.
   studio's account, unreadable by a build run by another), its line endings (a file checked out
   on Windows with CRLF came back LF but for a few lines: mixed, and every line a change in git)
   and its byte-order mark (Notepad's UTF-8).
-- A file reached through a symbolic link is written where the link points; the link stays.
+- A file reached through a symbolic link is written where the link points, if that is inside the
+  project; the link stays. A link leading out of the project is replaced by the file.
 - On Windows a file another program holds open (an editor, a build reading it, an antivirus
   scan) cannot be renamed over for a moment: the rename is tried again for a few seconds.
 """
@@ -60,8 +61,15 @@ def bytes_of(text: str, like: Layout = Layout()) -> bytes:
 
 
 def target(path: Path) -> Path:
-    """Where writing `path` lands: the file a symbolic link points at, else `path` itself."""
-    return path.resolve() if path.is_symlink() else path
+    """Where writing `path` lands: the file a symbolic link points at when that is inside the project
+    (the nearest folder above holding broadcast.yaml), else `path` itself, the link replaced by the
+    file: a link planted in the project (a git checkout may hold one) led a studio save out of it,
+    onto any file the studio's account may write."""
+    if not path.is_symlink():
+        return path
+    pointed = path.resolve()
+    project = next((folder for folder in path.absolute().parents if (folder / "broadcast.yaml").is_file()), None)
+    return pointed if project is not None and pointed.is_relative_to(project.resolve()) else path
 
 
 def replace(path: Path, data: bytes) -> None:
