@@ -461,6 +461,29 @@ def test_an_emergency_bulletin_is_issued_from_the_studio_once_approved(tmp_path,
                         ).status_code == 403
 
 
+def test_an_emergency_bulletin_published_but_not_logged_says_it_was_published(tmp_path, monkeypatch):
+    """The bulletin was published, then its log row refused (the database read-only, or the disk full): the
+    page was 'Không làm được', 503, 'đã ghi scripts/bao-dong.yaml' (not what happened), and the operator,
+    told nothing aired, pressed again. It says the bulletin went out, and that the log lacks it."""
+    from datetime import date
+
+    monkeypatch.setattr(app, "today_in", lambda timezone="": date(2026, 12, 2))  # Wednesday of WEEK, on air
+    bulletin = SCRIPT.replace("id: canh-bao", "id: bao-dong").replace("level: normal", "level: emergency")
+    root = _project(tmp_path, {"scripts/bao-dong.yaml": bulletin})
+    client = _client(root)
+    token = _token(client)
+    sha = records.file_sha256(root / "scripts" / "bao-dong.yaml")
+    app.open_workspace(root).build(app.Week.parse(WEEK))
+    _database(monkeypatch, "PRAGMA query_only = ON")
+    done = client.post("/kich-ban/bao-dong/phat-khan-cap", data={"csrftoken": token, "sha": sha,
+                                                                  "where": "lang-son/xa-chi-lang"})
+    assert (root / "output" / WEEK / "lang-son" / "xa-chi-lang" / "KHAN-CAP_bao-dong.mp3").is_file()
+    box = re.search(r'<section id="khan-cap">.*?</section>', done.text, re.S)
+    assert done.status_code == 200 and box, done.text
+    assert "Đã phát hành tin khẩn cấp vào tuần 2026-W49 cho 1 xã" in box.group()
+    assert "Nhật ký" in box.group() and "studio.db" in box.group() and "chỉ đọc" in box.group()
+
+
 # --- accounts, roles, CSRF ----------------------------------------------------------------------
 
 

@@ -638,12 +638,17 @@ def routes(studio: Studio) -> list[Route | Mount]:
             problems = [{**_problem(p, 0), "message": _in_studio(p.message), "fix": _in_studio(p.hint)}
                         for p in getattr(error, "problems", []) if p.message != error.message]
             return said({"error": f"Chưa phát: {_in_studio(error.message)}.{fix}", "problems": problems}, 400)
-        studio.audit(request.state.viewer, "emergency", f"scripts/{script_id}.yaml",
-                     f"tuần {result.week.id}, {len(result.published)} xã, {len(result.files)} tệp mới, mã nội dung "
-                     f"{sha}" + "".join(f"; lỗi: {f}" for f in result.failures))
+        failures = [_in_studio(f) for f in result.failures]
+        try:
+            with records.connect(studio.root) as conn:
+                records.add_audit(conn, request.state.viewer.name, "emergency", f"scripts/{script_id}.yaml",
+                                  f"tuần {result.week.id}, {len(result.published)} xã, {len(result.files)} tệp mới, "
+                                  f"mã nội dung {sha}" + "".join(f"; lỗi: {f}" for f in result.failures))
+        except BroadcastError as error:  # published all the same: the page must not say it failed (pressed again)
+            failures.append(f"tin đã phát hành nhưng chưa ghi được vào Nhật ký: {error.message}. Cách sửa: "
+                            f"{error.fix}")
         return said({"week": result.week.id, "communes": len(result.published), "files": len(result.files),
-                     "first": result.published[0] if result.published else "",
-                     "failures": [_in_studio(f) for f in result.failures]}, 200)
+                     "first": result.published[0] if result.published else "", "failures": failures}, 200)
 
     @view("read")
     async def approval_sheet(request: Request) -> Response:
