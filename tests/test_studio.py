@@ -442,6 +442,7 @@ def test_an_emergency_bulletin_is_issued_from_the_studio_once_approved(tmp_path,
     assert "trang Dựng tuần, tuần 2026-W49" in box and "broadcast build" not in box
     (root / "output" / "tam").rename(root / "output" / WEEK)
     assert issue(sha="0" * 64).status_code == 409 and not khan_cap.exists()  # the page read is not the file
+    assert issue(sha="").status_code == 409 and not khan_cap.exists()  # nor is no page at all
     done = issue("lang-son/xa-chi-lang")
     box = re.search(r'<section id="khan-cap">.*?</section>', done.text, re.S).group()
     assert done.status_code == 200, box

@@ -626,7 +626,9 @@ def routes(studio: Studio) -> list[Route | Mount]:
                                str(valid.get("until") or ""), current.sha256, status,
                                emergency={"where": where, **outcome})
 
-        if _text(form, "sha") and _text(form, "sha") != sha:
+        # the version read is required, as for a decision: without it (an old page, a script posting) whatever
+        # was on disk at that moment aired, unread
+        if _text(form, "sha") != sha:
             return said({"error": "Chưa phát: kịch bản đã được sửa sau khi bạn mở trang, nên bản bạn đã đọc không "
                                   "phải bản sẽ phát. Trang này là bản mới: đọc lại rồi bấm lại Phát khẩn cấp ngay."},
                         409)
