@@ -3,6 +3,7 @@ every form, errors at their line, conflicts, approval, roles, CSRF, logins, path
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import re
@@ -15,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from starlette.testclient import TestClient
 
-from broadcast import app, records
+from broadcast import app, records, textfiles
 from broadcast.cli import main
 from broadcast.errors import UsageError
 from broadcast.ffmpeg import decode
@@ -1450,6 +1451,31 @@ def test_a_save_whose_log_row_does_not_fit_is_said_and_leaves_the_file_as_it_was
     monkeypatch.undo()
     with records.connect(root) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_save_not_logged_and_not_undone_says_the_file_was_saved(client, root, monkeypatch):
+    """The log row refused by the full disk, then putting the old file back refused too (its temporary copy
+    needs room): the page said 'ổ đĩa đã đầy ... tệp trên đĩa vẫn như trước khi lưu', and the file was the new
+    one, in no log. It says the file is saved, not logged, and which file."""
+    path = root / "scripts" / "canh-bao.yaml"
+    _database(monkeypatch, "PRAGMA max_page_count = {pages}")
+    real = textfiles.replace
+    calls = []
+
+    def replace(target, data):  # the save fits; the put-back after it does not
+        calls.append(target)
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device", str(target))
+        real(target, data)
+
+    monkeypatch.setattr(textfiles, "replace", replace)
+    form = {**_editor_form(client), "csrftoken": _token(client)}
+    form["body"] += "\n" + "Bà con cảnh giác với cuộc gọi lạ. " * 200  # a log row (its diff) that needs new pages
+    saved = client.post("/kich-ban/canh-bao", data=form)
+    assert len(calls) == 2 and "cuộc gọi lạ. Bà con" in path.read_text(encoding="utf-8")
+    assert saved.status_code == 503, saved.text
+    assert "vẫn như trước" not in saved.text
+    assert "đã lưu scripts/canh-bao.yaml" in saved.text and "Nhật ký" in saved.text
 
 
 def test_on_the_network_pages_still_open_when_the_studio_database_cannot_be_written(network, monkeypatch):

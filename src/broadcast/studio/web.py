@@ -50,7 +50,7 @@ from starlette.staticfiles import StaticFiles
 
 from .. import app as application
 from .. import manifest, records, textfiles
-from ..errors import BroadcastError, ContentError, EnvironmentProblem, Problem, UsageError
+from ..errors import BroadcastError, ContentError, EnvironmentProblem, Problem, UsageError, machine_refusal
 from ..events import Event
 from ..model import LEVELS, Project, Script, Week
 from ..yamlio import YamlError, parse_yaml
@@ -185,7 +185,7 @@ class Studio:
             old = textfiles.text_of(before) if before is not None else ""
             entry = edit.diff(old, written.text, rel) if detail is None else detail
             _recorded_or(conn, lambda: records.add_audit(conn, viewer.name, action, rel, entry),
-                         lambda: _put_back(path, before, written.sha256))
+                         lambda: _put_back(path, before, written.sha256), f"đã lưu {rel}")
         return True
 
     def moved(self, viewer: auth.Viewer, action: str, target: str, move: Callable[[], _T],
@@ -196,7 +196,7 @@ class Studio:
             records.reserve(conn)
             done = move()
             _recorded_or(conn, lambda: records.add_audit(conn, viewer.name, action, target, detail(done)),
-                         lambda: back(done))
+                         lambda: back(done), f"đã chuyển {target}")
         return done
 
     def decisions(self) -> dict[str, records.Approval]:
@@ -217,15 +217,23 @@ def _bytes(path: Path) -> bytes | None:
         return None
 
 
-def _recorded_or(conn: sqlite3.Connection, record: Callable[[], None], undo: Callable[[], None]) -> None:
+def _recorded_or(conn: sqlite3.Connection, record: Callable[[], None], undo: Callable[[], None], done: str) -> None:
     """Record a file change made and commit, or undo the change and raise: a log row the full disk
-    refused left the file saved, the page saying nothing was (SQLITE_FULL at the INSERT, not the commit)."""
+    refused left the file saved, the page saying nothing was (SQLITE_FULL at the INSERT, not the commit).
+    `done`: the change, said if it cannot be undone either (its copy of the old file refused by that disk:
+    the page said the file was as before)."""
     try:
         record()
         conn.commit()
-    except sqlite3.Error:
+    except sqlite3.Error as refused:
         try:
             undo()
+        except OSError as error:
+            why, fix = machine_refusal(error)
+            raise EnvironmentProblem(f"{done}, nhưng không ghi được vào nhật ký studio ({refused}) và không đặt lại "
+                                     f"được như cũ: {why} (changed, not logged)", file=error.filename,
+                                     fix=f"{fix.format(where=error.filename)}; thay đổi này không có trong trang "
+                                         "Nhật ký") from None
         finally:
             conn.rollback()
         raise
