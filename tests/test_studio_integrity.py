@@ -453,8 +453,10 @@ def test_a_save_never_writes_through_a_link_that_leads_out_of_the_project(tmp_pa
     outside = tmp_path / "ngoai-du-an.yaml"  # the page's version, now reached through a link out of the project
     before = saved.read_bytes()
     outside.write_bytes(before)
+    os.chmod(outside, 0o600)  # nothing of it is taken either: the saved file is a new file of the project
     saved.unlink()
     saved.symlink_to(outside)
     assert client.post("/kich-ban/canh-bao", data=form).status_code == 303
     assert outside.read_bytes() == before
     assert not saved.is_symlink() and "title: Tiêu đề mới" in saved.read_text(encoding="utf-8")
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o666 & ~UMASK

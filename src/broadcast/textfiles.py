@@ -76,8 +76,8 @@ def replace(path: Path, data: bytes) -> None:
     """Write `data` as the file `path`, whole or not at all, keeping the old file's permissions and
     owner (a new file gets those of any new file: 0666 less the umask)."""
     path = target(path)
-    try:
-        old: os.stat_result | None = path.stat()
+    try:  # a link still here leads out of the project: it is replaced, nothing taken from what it points at
+        old: os.stat_result | None = None if path.is_symlink() else path.stat()
     except FileNotFoundError:
         old = None
     if old is not None and not stat.S_ISREG(old.st_mode):
