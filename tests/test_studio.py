@@ -12,6 +12,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import html5lib
 import pytest
 from click.testing import CliRunner
 from starlette.testclient import TestClient
@@ -977,6 +978,10 @@ def test_build_from_the_studio_streams_progress_then_browse_and_download(client,
 
     page = client.get(f"/tuan/{WEEK}").text
     [message] = re.findall(r'<audio controls preload="none" src="(/tuan/[^"]+\.mp3)"', page)[:1]
+    for url in (f"/tuan/{WEEK}", "/kich-ban/canh-bao", "/tu-dien"):  # a screen reader names each player
+        players = list(html5lib.parse(client.get(url).text, namespaceHTMLElements=False).iter("audio"))
+        assert players and all((a.get("aria-label") or "").strip() for a in players), url
+    assert 'aria-label="Nghe canh-bao.mp3"' in page  # which file, in a list of many players
     assert client.get(message).headers["content-type"] == "audio/mpeg"
     bundle = client.get(f"/tuan/{WEEK}/lang-son/xa-chi-lang.zip")
     assert bundle.status_code == 200
