@@ -468,3 +468,21 @@ def test_the_stable_addresses_never_write_through_a_planted_link(tmp_path):
     assert sorted(p.name for p in (elsewhere / "lang-son").iterdir()) == ["index.html"]
     assert not (root / "output" / "moi-nhat" / "lang-son").is_symlink()
     assert _refresh_target(root / "output" / "moi-nhat" / "lang-son" / "index.html").is_file()
+
+
+def test_a_bundle_without_a_week_is_of_next_week_once_built_else_of_the_week_on_air(tmp_path, monkeypatch):
+    """On a Monday, before Friday's build of next week, 'broadcast bundle' asked to build next week: the
+    station still needs the week on air."""
+    from datetime import date
+
+    from broadcast import app
+
+    root = _project(tmp_path)
+    monkeypatch.setattr(app, "today_in", lambda timezone="": date(2026, 11, 30))  # Monday of WEEK
+    assert run("build", "--week", WEEK, "--jobs", "1", "--project", str(root)).exit_code == 0
+    made = run("bundle", "--project", str(root))
+    assert made.exit_code == 0, made.output
+    assert sorted(p.name for p in (root / "output" / "bundles").iterdir()) == [WEEK]
+    assert run("build", "--week", NEXT, "--jobs", "1", "--project", str(root)).exit_code == 0
+    assert run("bundle", "--project", str(root)).exit_code == 0
+    assert sorted(p.name for p in (root / "output" / "bundles").iterdir()) == [WEEK, NEXT]

@@ -322,6 +322,16 @@ class Workspace:
         are reported by the operation itself)."""
         return week_of(text, self.timezone(), weeks_ahead)
 
+    def week_to_bundle(self, text: str | None = None) -> Week:
+        """The week `text` names; when none, next week if it is published (Friday's build), else the
+        week on air if it is (a Monday before next week is built: the station still needs this one)."""
+        if text:
+            return Week.parse(text)
+        published = set(published_weeks(self.root / "output"))
+        on_air = self.week(None, 0)
+        coming = self.week(None)
+        return on_air if coming.id not in published and on_air.id in published else coming
+
     def timezone(self) -> str:
         """The project's time zone, from broadcast.yaml alone (not every commune), even when another file
         has errors (the studio asked for the whole project at every time it showed: 200 log rows of a

@@ -501,7 +501,9 @@ def emergency(script_id: str, project_dir: Path | None, week: str | None, locale
 
 @main.command()
 @project_option
-@week_option
+@click.option("--week", "week", metavar="YYYY-Www", default=None,
+              help="Tuần ISO, ví dụ 2026-W49 (mặc định: tuần tới nếu đã dựng, nếu chưa thì tuần đang phát). "
+                   "ISO week, default next week once built, else the week on air.")
 @with_locales
 def bundle(project_dir: Path | None, week: str | None, locale_ids: tuple[str, ...], provinces: tuple[str, ...]) -> None:
     """Đóng gói tuần đã phát hành: mỗi xã một tệp .zip để chép về đài.
@@ -511,7 +513,7 @@ def bundle(project_dir: Path | None, week: str | None, locale_ids: tuple[str, ..
     SHA256SUMS list.
     """
     workspace = _workspace(project_dir)
-    bundles = workspace.bundle(workspace.week(week), locale_ids, provinces)
+    bundles = workspace.bundle(workspace.week_to_bundle(week), locale_ids, provinces)
     for made in bundles:
         click.echo(f"{made.path}: {made.files} tệp, {made.bytes / 1e6:.1f} MB")
     click.echo(f"Đã đóng gói {len(bundles)} xã. Ở đài, giải nén rồi kiểm tra: broadcast verify <thư mục xã>")
