@@ -317,6 +317,22 @@ def test_nghe_thu_plays_the_message_as_it_airs_and_again_at_once(client):
     assert time.monotonic() - started < 1.0
 
 
+def test_a_draft_is_read_heard_and_checked_for_the_week_it_would_air_in(client, monkeypatch):
+    """Nghe thử read every script for next week, while an emergency bulletin airs at once, in the week on
+    air: a bulletin naming its week's dates was heard with the wrong ones."""
+    from datetime import date
+
+    monkeypatch.setattr(app, "today_in", lambda timezone="": date(2026, 12, 2))  # 2026-W49 on air
+    form = {**_editor_form(client), "locale": "lang-son/xa-chi-lang", "csrftoken": _token(client),
+            "body": "Từ ngày {{ week.start.day }}, bà con cảnh giác với cuộc gọi lạ."}
+    normal = client.post("/api/doc", data=form).json()
+    assert normal["week"] == "2026-W50" and "từ ngày mùng bảy" in normal["spoken"].lower()
+    form["level"] = "emergency"
+    bulletin = client.post("/api/doc", data=form).json()
+    assert bulletin["week"] == "2026-W49" and "từ ngày ba mươi" in bulletin["spoken"].lower()
+    assert client.post("/api/nghe-thu", data=form).json()["week"] == "2026-W49"
+
+
 # --- approval -----------------------------------------------------------------------------------
 
 

@@ -142,7 +142,7 @@ def test_an_editors_day(studio, browser, tmp_path):
     duration = _played(page, "#player")
     assert page.is_enabled("#preview")
     # seconds as Vietnamese writes them: '1.564 giây' reads as one thousand five hundred and sixty-four
-    assert re.fullmatch(r"Xong sau \d+(,\d)? giây\.", page.inner_text("#preview-status")), \
+    assert re.fullmatch(r"Tuần \d{4}-W\d{2}: xong sau \d+(,\d)? giây\.", page.inner_text("#preview-status")), \
         page.inner_text("#preview-status")
     assert duration > 4.0
     page.click("#save")

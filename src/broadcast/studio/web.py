@@ -145,6 +145,15 @@ class Studio:
     def week(self, request: Request) -> Week:
         return self.workspace.week(request.query_params.get("week") or None)
 
+    def airing_week(self, request: Request, text: str) -> Week:
+        """The week a draft is read and heard for: the one asked for, else the one it would air in: an
+        emergency bulletin airs at once, in the week on air; any other script from next week's build."""
+        if request.query_params.get("week"):
+            return self.week(request)
+        data = edit.load(text)
+        level = data.get("level") if isinstance(data, dict) else None
+        return self.workspace.week(None, 0 if level == "emergency" else 1)
+
     def scripts(self) -> list[Script]:
         return sorted(self.workspace.project.scripts, key=lambda s: s.id)
 
@@ -526,7 +535,8 @@ def routes(studio: Studio) -> list[Route | Mount]:
         text, rel = _draft_text(studio, script_id, form)
         provinces = [p for p in [_text(form, "province")] if p]
         async with studio.drafts:
-            problems = await asyncio.to_thread(studio.workspace.lint_draft, rel, text, studio.week(request), provinces)
+            problems = await asyncio.to_thread(studio.workspace.lint_draft, rel, text,
+                                               studio.airing_week(request, text), provinces)
         return JSONResponse({"problems": [_problem(p, _body_line(text)) for p in problems if p.file in (rel, "")
                                           or p.field == "đọc"]})
 
@@ -537,12 +547,12 @@ def routes(studio: Studio) -> list[Route | Mount]:
         text, rel = _draft_text(studio, script_id, form)
         try:
             async with studio.drafts:
-                spoken = await asyncio.to_thread(studio.workspace.spoken_draft, rel, text, _text(form, "locale"),
-                                                 studio.week(request))
+                week = studio.airing_week(request, text)
+                spoken = await asyncio.to_thread(studio.workspace.spoken_draft, rel, text, _text(form, "locale"), week)
         except ContentError as error:
             return JSONResponse({"error": error.message, "problems": [_problem(p, _body_line(text))
                                                                         for p in error.problems]}, 400)
-        return JSONResponse({"spoken": spoken})
+        return JSONResponse({"spoken": spoken, "week": week.id})
 
     @view("read")
     async def api_preview(request: Request) -> Response:
@@ -550,7 +560,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
         script_id = edit.slug(_text(form, "script_id"), "mã kịch bản")
         text, rel = _draft_text(studio, script_id, form)
         locale = studio.workspace.locale(_text(form, "locale"))
-        week = studio.week(request)
+        week = studio.airing_week(request, text)
         inputs = await asyncio.to_thread(studio.workspace.inputs)  # the commune, lexicon, voices... as they are now
         key = edit.sha256_text(json.dumps([text, locale.id, week.id, locale.preset.name, inputs]))[:32]
         out = studio.root / records.FOLDER / PREVIEWS / f"{key}.{locale.preset.container}"
@@ -563,7 +573,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
                 return JSONResponse({"error": error.message, "problems": [_problem(p, _body_line(text))
                                                                             for p in error.problems]}, 400)
         _heard(out)
-        return JSONResponse({"url": f"/nghe-thu/{out.name}", "cached": cached,
+        return JSONResponse({"url": f"/nghe-thu/{out.name}", "cached": cached, "week": week.id,
                              "seconds": round(time.monotonic() - started, 3)})
 
     @view("read")

@@ -207,7 +207,9 @@
       post("/api/nghe-thu", data).then(({ ok, body: result }) => {
         hear.disabled = false;
         if (!ok) { text(note, result.error || "Không nghe thử được."); return; }
-        text(note, result.cached ? "Có sẵn (chưa đổi nội dung)." : "Xong sau " + seconds(result.seconds) + ".");
+        // which week: an emergency airs in the week on air, any other script from next week's build
+        text(note, "Tuần " + result.week + ": " +
+          (result.cached ? "có sẵn (chưa đổi nội dung)." : "xong sau " + seconds(result.seconds) + "."));
         player.src = result.url;
         player.play().catch(() => {});
       });
