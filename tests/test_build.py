@@ -1081,3 +1081,20 @@ def test_a_carried_over_file_the_disk_refuses_names_the_file_being_written_not_t
     assert "ổ đĩa chỉ đọc" in said.output and ".staging" in said.output, said.output
     assert f"p/output/{WEEK}/" not in said.output.replace("\\", "/")  # the published file is not the problem
     assert {p: p.read_bytes() for p in (root / "output" / WEEK).rglob("*") if p.is_file()} == published
+
+
+def test_a_commune_gone_since_last_week_is_named_not_silently_dropped(tmp_path):
+    """A commune file deleted or renamed (its folder renamed with it): its station got nothing from the
+    next week on, and a station script running in the old folder looked there in vain, without a word."""
+    root = make_project(tmp_path / "p", {"locales/lang-son/xa-huu-lung.yaml": "name: Xã Hữu Lũng\ncode: '06385'\n"})
+    assert run("build", "--week", WEEK, "--jobs", "1", "--project", str(root)).exit_code == 0
+    (root / "locales/lang-son/xa-huu-lung.yaml").rename(root / "locales/lang-son/xa-huu-lung-moi.yaml")
+    built = run("build", "--week", "2026-W50", "--jobs", "1", "--project", str(root))
+    assert built.exit_code == 0, built.output
+    assert "lang-son/xa-huu-lung: có trong tuần 2026-W49 nhưng không còn trong dự án" in built.output, built.output
+    assert "xa-chi-lang: có trong" not in built.output
+    strict = run("build", "--week", "2026-W51", "--jobs", "1", "--strict", "--project", str(root))
+    assert strict.exit_code == 0, strict.output  # the week before (2026-W50) already lacked it: said once
+    (root / "locales/lang-son/xa-huu-lung-moi.yaml").unlink()
+    strict = run("build", "--week", "2026-W52", "--jobs", "1", "--strict", "--project", str(root))
+    assert strict.exit_code == 1 and "xa-huu-lung-moi: có trong tuần 2026-W51" in strict.output, strict.output

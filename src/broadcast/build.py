@@ -16,6 +16,7 @@ import posixpath
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -130,6 +131,8 @@ def build(project: Project, week: Week, locales: list[Locale] | None = None, job
                 overhead = max((files.seconds for files in announcement_files.values()), default=0.0)
                 plan = plan_week(project, week, durations_from(durations), ctx.locales, overhead=overhead, held=held)
                 result.warnings += [str(shortfall) for shortfall in plan.shortfalls] + _silent_communes(plan)
+                if whole_week:
+                    result.warnings += _communes_gone(output, week, {loc.id for loc in project.locales})
                 progress.counts.update(programs=sum(len(p.programs) for p in plan.locales),
                                        shortfalls=len(plan.shortfalls))
 
@@ -269,6 +272,21 @@ def _silent_communes(plan: WeekPlan) -> list[str]:
     named = ", ".join(silent[:5]) + (f" và {len(silent) - 5} xã khác" if len(silent) > 5 else "")
     return [f"{named}: không có tin nào phát trong tuần {plan.week.id}, loa sẽ im cả tuần (nothing airs this week); "
             "xem thời hạn 'valid' của các kịch bản, hoặc duyệt kịch bản"]
+
+
+def _communes_gone(output: Path, week: Week, communes: set[str]) -> list[str]:
+    """A warning for the communes the week before had that the project no longer has (a commune file
+    deleted, or renamed: its folder is renamed too): their stations get nothing from this week on, and
+    a station script running in the old folder looks there in vain, without a word."""
+    before = Week.containing(week.monday - timedelta(days=7))
+    published = Manifest.read(output / before.id, before)
+    gone = sorted({e.locale for e in published.files if e.locale} - communes) if published else []
+    if not gone:
+        return []
+    named = ", ".join(gone[:5]) + (f" và {len(gone) - 5} xã khác" if len(gone) > 5 else "")
+    return [f"{named}: có trong tuần {before.id} nhưng không còn trong dự án, nên tuần {week.id} không có gì cho "
+            "đài của xã (commune gone since last week); nếu chỉ đổi tên, đài phải chuyển sang thư mục mới; nếu lỡ "
+            "xoá, đặt lại tệp của xã trong locales/ rồi dựng lại"]
 
 
 def _published_names(week_folder: Path, week: Week) -> dict[str, tuple[str, str]]:
