@@ -244,10 +244,7 @@ def mirror(folder: Path, files: dict[str, bytes]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.is_file() and not path.is_symlink() and path.stat().st_size == len(data) and path.read_bytes() == data:
             continue
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.unlink(missing_ok=True)
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        _write_bytes(path, data)
     for path in sorted(folder.rglob("*"), reverse=True):  # deepest first: emptied folders go too
         rel = path.relative_to(folder).as_posix()
         if path.is_dir() and not path.is_symlink():
@@ -279,14 +276,18 @@ def remove_weeks(output: Path, weeks: list[str]) -> int:
 
 
 def _write_text(path: Path, text: str) -> None:
+    _write_bytes(path, text.encode("utf-8"))
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
     """Write `path` by renaming a new file over it: whatever is there (a symlink too) is replaced,
     never written through, and no other file is opened for writing or truncated."""
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)  # a leftover (or a planted symlink): the name, not what it points to
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)  # on a full disk, refused at close: the empty temp file stayed, one per command
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)  # on a full disk, refused at close: the empty temp file stayed, one per command
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
