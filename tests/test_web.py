@@ -42,6 +42,23 @@ def _project(tmp_path: Path, public_url: str = URL) -> Path:
     })
 
 
+def _bulletin_on_air(root: Path, monkeypatch) -> None:
+    """An emergency script, and WEEK on air: ready for `broadcast emergency bao-dong`."""
+    from datetime import date
+
+    from broadcast import app
+
+    (root / "scripts/bao-dong.yaml").write_text(textwrap.dedent("""\
+        id: bao-dong
+        title: "Khẩn cấp: giả danh công an"
+        source: Công an tỉnh Lạng Sơn, 04/12/2024
+        level: emergency
+        valid: {from: 2024-12-04}
+        body: Bà con {{ locale.name }} tuyệt đối không chuyển tiền cho người lạ. Gọi ngay 113.
+        """), encoding="utf-8")
+    monkeypatch.setattr(app, "today_in", lambda timezone="": date(2026, 12, 2))
+
+
 @pytest.fixture(scope="module")
 def week(tmp_path_factory) -> Path:
     root = _project(tmp_path_factory.mktemp("web"))
@@ -344,19 +361,7 @@ def test_a_bundle_older_than_its_week_is_removed_when_the_week_changes(tmp_path,
     assert run("bundle", "--week", WEEK, "--project", str(root)).exit_code == 0
     unchanged = run("build", "--week", WEEK, "--jobs", "1", "--project", str(root), "--json")
     assert unchanged.exit_code == 0 and '"bundles_dropped": []' in unchanged.output and chi_lang.is_file()
-    (root / "scripts/bao-dong.yaml").write_text(textwrap.dedent("""\
-        id: bao-dong
-        title: "Khẩn cấp: giả danh công an"
-        source: Công an tỉnh Lạng Sơn, 04/12/2024
-        level: emergency
-        valid: {from: 2024-12-04}
-        body: Bà con {{ locale.name }} tuyệt đối không chuyển tiền cho người lạ. Gọi ngay 113.
-        """), encoding="utf-8")
-    from datetime import date
-
-    from broadcast import app
-
-    monkeypatch.setattr(app, "today_in", lambda timezone="": date(2026, 12, 2))  # WEEK is on air
+    _bulletin_on_air(root, monkeypatch)
     emergency = run("emergency", "bao-dong", "--week", WEEK, "--locale", "xa-huu-lung", "--project", str(root))
     assert emergency.exit_code == 0, emergency.output
     assert not huu_lung.exists() and chi_lang.is_file() and "lang-son/xa-huu-lung" in emergency.output
@@ -437,19 +442,7 @@ def test_the_newest_week_s_pages_and_feeds_keep_one_address_from_week_to_week(tm
     # a bulletin in the week on air, when it is the newest, is in the feed that stays
     shutil.rmtree(root / "output" / NEXT)
     shutil.rmtree(root / "output" / "2026-W51")
-    (root / "scripts/bao-dong.yaml").write_text(textwrap.dedent("""\
-        id: bao-dong
-        title: "Khẩn cấp: giả danh công an"
-        source: Công an tỉnh Lạng Sơn, 04/12/2024
-        level: emergency
-        valid: {from: 2024-12-04}
-        body: Bà con {{ locale.name }} tuyệt đối không chuyển tiền cho người lạ. Gọi ngay 113.
-        """), encoding="utf-8")
-    from datetime import date
-
-    from broadcast import app
-
-    monkeypatch.setattr(app, "today_in", lambda timezone="": date(2026, 12, 2))  # WEEK is on air
+    _bulletin_on_air(root, monkeypatch)
     assert run("emergency", "bao-dong", "--week", WEEK, "--project", str(root)).exit_code == 0
     feed = feedparser.parse((latest / "lang-son/xa-chi-lang/podcast.xml").read_bytes())
     assert feed.entries[0].title.startswith("Khẩn cấp") and _refresh_target(latest / "index.html") == (
