@@ -12,6 +12,7 @@ from pathlib import Path
 
 import feedparser
 import html5lib
+import icalendar
 import pytest
 
 from broadcast.ffmpeg import decode
@@ -426,9 +427,18 @@ def test_the_newest_week_s_pages_and_feeds_keep_one_address_from_week_to_week(tm
                 href = entry.enclosures[0].href
                 file = (latest / rel).parent / href if not public_url else root / "output" / href[len(URL) + 1:]
                 assert file.resolve().is_file() and file.resolve().is_relative_to(week.resolve()), href
+        # the calendar: this week's events and the week before's, so a subscribed calendar keeps the week on air
+        built = [w for w in (WEEK, NEXT) if w <= week_id]
+        calendar = icalendar.Calendar.from_ical((latest / "lang-son/xa-chi-lang/lich-phat-song.ics").read_bytes())
+        events = {(str(e["uid"]), e.decoded("dtstart")) for e in calendar.walk("VEVENT")}
+        assert events == {(str(e["uid"]), e.decoded("dtstart")) for w in built for e in icalendar.Calendar.from_ical(
+            (root / "output" / w / "lang-son/xa-chi-lang/lich-phat-song.ics").read_bytes()).walk("VEVENT")}
+        assert len(events) > 7 * len(built) and "tuần" not in str(calendar["x-wr-calname"])
         assert sorted(p.relative_to(latest).as_posix() for p in latest.rglob("*") if p.is_file()) == [
             "index.html", "lang-son/index.html", "lang-son/podcast.xml", "lang-son/xa-chi-lang/index.html",
-            "lang-son/xa-chi-lang/podcast.xml", "lang-son/xa-huu-lung/index.html", "lang-son/xa-huu-lung/podcast.xml"]
+            "lang-son/xa-chi-lang/lich-phat-song.ics", "lang-son/xa-chi-lang/podcast.xml",
+            "lang-son/xa-huu-lung/index.html", "lang-son/xa-huu-lung/lich-phat-song.ics",
+            "lang-son/xa-huu-lung/podcast.xml"]
 
     # an older week rebuilt changes nothing here; a commune the newest week lacks is gone from here
     (root / "locales/lang-son/xa-huu-lung.yaml").unlink()

@@ -320,13 +320,18 @@ def point_latest(output: Path) -> list[str]:
     weeks = published_weeks(output)
     if not weeks:
         return []
-    folder = output / weeks[-1]
+
+    def read(week_id: str) -> dict[str, bytes]:
+        folder = output / week_id
+        return {rel: (folder / rel).read_bytes() for rel, e in manifest.published(folder).items()
+                if e.kind in ("web", "podcast", "site", "ics")
+                and posixpath.basename(rel) in (site.PAGE_NAME, site.podcast.FEED, site.icalendar_schedule.FILE)}
+
     try:
-        entries = manifest.published(folder)
-        files = {rel: (folder / rel).read_bytes() for rel, e in entries.items() if e.kind in ("web", "podcast", "site")
-                 and posixpath.basename(rel) in (site.PAGE_NAME, site.podcast.FEED)}
-        mirror(output / site.LATEST, site.latest(weeks[-1], files))
-    except (OSError, ET.ParseError, manifest.UnreadableManifest) as exc:
+        before = Week.containing(Week.parse(weeks[-1]).monday - timedelta(days=7)).id
+        earlier = {rel: data for rel, data in read(before).items() if rel.endswith(".ics")} if before in weeks else {}
+        mirror(output / site.LATEST, site.latest(weeks[-1], read(weeks[-1]), earlier))
+    except (OSError, ValueError, ET.ParseError, manifest.UnreadableManifest) as exc:
         return [f"{site.LATEST}/: không cập nhật được địa chỉ cố định của trang nghe và podcast theo tuần "
                 f"{weeks[-1]} ({exc}); tuần vẫn được phát hành, dựng lại để thử lại (stable addresses not updated)"]
     return []

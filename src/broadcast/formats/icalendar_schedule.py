@@ -47,4 +47,20 @@ def write(station: StationWeek) -> dict[str, bytes]:
         cal.add_component(event)
     cal.subcomponents.insert(0, _vtimezone())  # what add_missing_timezones() would insert
     cal.add_missing_timezones()  # none left: every time above is in TZ
-    return {"lich-phat-song.ics": cal.to_ical()}
+    return {FILE: cal.to_ical()}
+
+
+FILE = "lich-phat-song.ics"
+
+
+def joined(newest: bytes, earlier: list[bytes]) -> bytes:
+    """One calendar of a commune's weeks, for an address that stays (output/moi-nhat/): `newest`
+    with the events of the `earlier` weeks' calendars (ours) added, named for the station, not a
+    week. A calendar app subscribed to it keeps the week on air after Friday's build of the next."""
+    cal = icalendar.Calendar.from_ical(newest)
+    name = str(cal.get("x-wr-calname", ""))
+    cal["x-wr-calname"] = icalendar.vText(name.rsplit(" — tuần ", 1)[0])
+    for data in earlier:
+        for event in icalendar.Calendar.from_ical(data).walk("VEVENT"):
+            cal.add_component(event)
+    return cal.to_ical()

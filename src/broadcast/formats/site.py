@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit
 from jinja2 import Environment, select_autoescape
 
 from ..model import Week
-from . import podcast
+from . import icalendar_schedule, podcast
 from .web_page import PAGE_NAME, STYLE
 
 
@@ -149,12 +149,13 @@ REDIRECT = """<!DOCTYPE html>
 _REDIRECT = _ENV.from_string(REDIRECT)
 
 
-def latest(week_id: str, files: dict[str, bytes]) -> dict[str, bytes]:
+def latest(week_id: str, files: dict[str, bytes], earlier: dict[str, bytes] | None = None) -> dict[str, bytes]:
     """The files of output/moi-nhat/ for the week `week_id`, the newest published: `files` are its web
-    pages and feeds by path in its folder (`index.html` and `podcast.xml` at any depth). Each page
-    becomes one that sends the browser on to the week's (a static server cannot redirect, and a
-    copy's links would lead nowhere); each feed a copy whose links lead into the week's folder and
-    whose own address (atom:link self) is the one here, which a podcast app keeps."""
+    pages, feeds and calendars by path in its folder (`index.html`, `podcast.xml`,
+    `lich-phat-song.ics`), `earlier` the calendars of the week before it. Each page becomes one that
+    sends the browser on to the week's (a static server cannot redirect, and a copy's links would
+    lead nowhere); each feed a copy whose links lead into the week's folder and whose own address
+    (atom:link self) is the one here, which a podcast app keeps; each calendar both weeks' events."""
     out = {}
     for rel, data in sorted(files.items()):
         folder, name = posixpath.split(rel)
@@ -164,6 +165,8 @@ def latest(week_id: str, files: dict[str, bytes]) -> dict[str, bytes]:
             out[rel] = _REDIRECT.render(target=quote(week_folder + PAGE_NAME), week=week_id, style=STYLE).encode()
         elif name == podcast.FEED:
             out[rel] = _rebased_feed(data, week_id, rel, week_folder)
+        elif name == icalendar_schedule.FILE:
+            out[rel] = icalendar_schedule.joined(data, [c for c in [(earlier or {}).get(rel)] if c is not None])
     return out
 
 
