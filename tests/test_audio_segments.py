@@ -130,3 +130,35 @@ def test_a_sentence_that_stops_at_full_level_dies_away_before_the_pause(tmp_path
     master_segment(Segment(None, (clip,)), preset, tmp_path / "s.mp3")
     decoded = decode(tmp_path / "s.mp3", preset.rate)[0]
     assert _steepest_fall_db(decoded, preset.rate) < 20
+
+
+@pytest.mark.parametrize("preset_name", ["loa", "fm", "phat-thanh"])
+@pytest.mark.parametrize("level", ["normal", "emergency"])
+def test_the_chime_sits_under_the_speech_by_the_presets_chime_lu(tmp_path, preset_name, level):
+    """Each chime is mastered on its own, as the sentences are: at the preset's loudness moved by
+    `chime_lu` (1 LU under the speech), measured by FFmpeg's EBU R128 meter on the files aired."""
+    preset = get_preset(preset_name)
+    chime_file, sentence_file = tmp_path / f"chime{preset.suffix}", tmp_path / f"sentence{preset.suffix}"
+    master_segment(Segment(level, ()), preset, chime_file)
+    master_segment(Segment(None, (speech_like(4.0, rate=preset.rate, seed=7),)), preset, sentence_file)
+    chime_lufs = measure_ebur128(chime_file).integrated_lufs
+    speech_lufs = measure_ebur128(sentence_file).integrated_lufs
+    assert chime_lufs - speech_lufs == pytest.approx(preset.chime_lu, abs=0.4)
+    assert preset.chime_lu <= 0  # never over the speech
+
+
+@pytest.mark.parametrize("preset_name", ["loa", "phat-thanh"])
+@pytest.mark.parametrize("level", ["normal", "priority", "emergency"])
+def test_a_message_of_one_short_sentence_stays_on_target_under_its_chime(tmp_path, preset_name, level):
+    """The chime under the speech lowers a message's loudness most where it is most of the sound: one
+    second of speech after the longest chime is still within the preset's tolerance."""
+    preset = get_preset(preset_name)
+    paths = []
+    for i, part in enumerate(layout([((speech_like(1.0, rate=preset.rate, seed=11),),)], None, 1, level, preset)):
+        paths.append(tmp_path / f"{i}{preset.suffix}")
+        master_segment(part, preset, paths[-1])
+    out = tmp_path / f"message{preset.suffix}"
+    join_files(paths, preset, out, Tags(title="Thử", artist="Xã Chi Lăng"))
+    level_read = measure_ebur128(out)
+    assert abs(level_read.integrated_lufs - preset.target_lufs) <= preset.tolerance_lu
+    assert level_read.true_peak_dbtp <= preset.max_true_peak_dbtp

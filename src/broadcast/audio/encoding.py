@@ -49,8 +49,9 @@ def encode_mp3(pcm16: bytes, rate: int, bitrate_kbps: int, path: Path) -> None:
     path.write_bytes(bytes(encoder.encode(pcm16)) + bytes(encoder.flush()))
 
 
-def _encode_mp3(x: np.ndarray, preset: Preset, path: Path, tags: Tags) -> AudioFile:
-    """Encode, decode, measure, and correct until the decoded file is on target.
+def _encode_mp3(x: np.ndarray, preset: Preset, path: Path, tags: Tags, relative_lu: float) -> AudioFile:
+    """Encode, decode, measure, and correct until the decoded file is on target (the preset's
+    loudness moved by `relative_lu`, as `master_samples` aimed at).
 
     LAME in CBR mode at 64-192 kbps plays back about 0.4 dB quieter than its input (measured
     on a 1 kHz tone as well as speech), and its true peaks land up to ~0.7 dB above the PCM's,
@@ -61,7 +62,8 @@ def _encode_mp3(x: np.ndarray, preset: Preset, path: Path, tags: Tags) -> AudioF
     the measured loudness error and lowers the ceiling by the worst overshoot seen.
     """
     rate, peak_limit = preset.rate, preset.max_true_peak_dbtp - _GUARD_DB
-    target, ceiling, overshoot = preset.pcm_target_lufs, preset.ceiling_dbtp, 0.0
+    goal = preset.target_lufs + relative_lu
+    target, ceiling, overshoot = preset.pcm_target_lufs + relative_lu, preset.ceiling_dbtp, 0.0
     y = x
     tmp = temp_beside(path)
     try:
@@ -71,9 +73,9 @@ def _encode_mp3(x: np.ndarray, preset: Preset, path: Path, tags: Tags) -> AudioF
             level, peak = dsp.loudness(decoded, rate), dsp.true_peak(decoded)
             if not math.isfinite(level):
                 break  # silence: nothing to correct
-            if abs(level - preset.target_lufs) <= _SLACK_LU and peak <= peak_limit:
+            if abs(level - goal) <= _SLACK_LU and peak <= peak_limit:
                 break
-            target += preset.target_lufs - level
+            target += goal - level
             # the overshoot varies from one encode to the next: plan for the worst seen
             overshoot = max(overshoot, peak - dsp.true_peak(y))
             ceiling = min(ceiling, peak_limit - overshoot - 0.1)
@@ -81,7 +83,7 @@ def _encode_mp3(x: np.ndarray, preset: Preset, path: Path, tags: Tags) -> AudioF
         else:
             raise AudioError(
                 bilingual(
-                    f"{path.name}: không đạt {preset.target_lufs} LUFS / "
+                    f"{path.name}: không đạt {goal} LUFS / "
                     f"{preset.max_true_peak_dbtp} dBTP sau khi mã hoá",
                     "loudness or true peak off target after encoding",
                 )
@@ -92,7 +94,7 @@ def _encode_mp3(x: np.ndarray, preset: Preset, path: Path, tags: Tags) -> AudioF
         tmp.unlink(missing_ok=True)
 
 
-def _encode_wav(x: np.ndarray, preset: Preset, path: Path, tags: Tags) -> AudioFile:
+def _encode_wav(x: np.ndarray, preset: Preset, path: Path, tags: Tags, relative_lu: float) -> AudioFile:
     pcm = to_pcm16(x)
     decoded = from_pcm16(pcm)
     stats, peak = dsp.loudness_stats(decoded, preset.rate), dsp.true_peak(decoded)
@@ -107,9 +109,10 @@ def _encode_wav(x: np.ndarray, preset: Preset, path: Path, tags: Tags) -> AudioF
 _ENCODERS = {"mp3": _encode_mp3, "wav": _encode_wav}
 
 
-def encode_samples(x: np.ndarray, preset: Preset, path: Path | str, tags: Tags) -> AudioFile:
-    """Write mastered float samples at `preset.rate` to `path`, tagged; return what was written."""
-    return _ENCODERS[preset.container](np.asarray(x, dtype=np.float64), preset, Path(path), tags)
+def encode_samples(x: np.ndarray, preset: Preset, path: Path | str, tags: Tags, relative_lu: float = 0.0) -> AudioFile:
+    """Write mastered float samples at `preset.rate` to `path`, tagged; return what was written.
+    `relative_lu`: what `master_samples` was given (a WAV is written as mastered; an MP3 is held there)."""
+    return _ENCODERS[preset.container](np.asarray(x, dtype=np.float64), preset, Path(path), tags, relative_lu)
 
 
 def encode(clip: Clip, preset: Preset, path: Path | str, tags: Tags) -> AudioFile:

@@ -50,8 +50,9 @@ def normalize(x: np.ndarray, rate: int, target_lufs: float, ceiling_dbtp: float,
     return y
 
 
-def master_samples(x: np.ndarray, rate: int, preset: Preset) -> np.ndarray:
-    """Master float samples at `rate`; returns float samples at `preset.rate`.
+def master_samples(x: np.ndarray, rate: int, preset: Preset, relative_lu: float = 0.0) -> np.ndarray:
+    """Master float samples at `rate`; returns float samples at `preset.rate`, `relative_lu` from
+    the preset's loudness (the chime: `preset.chime_lu`, a little under the speech).
 
     The work is done at `preset.work_rate` (half the file's rate when the preset's band fits in
     it) and the result doubled in rate at the end; the limiter then oversamples twice as much,
@@ -60,7 +61,8 @@ def master_samples(x: np.ndarray, rate: int, preset: Preset) -> np.ndarray:
     x = dsp.resample(np.asarray(x, dtype=np.float64), rate, work)
     x = dsp.voice_band(x, work, preset.highpass_hz, preset.lowpass_hz, preset.phase_rotation)
     x = dsp.compress(x, work, preset.compress_threshold_lu, preset.compress_ratio)
-    y = normalize(x, work, preset.pcm_target_lufs, preset.ceiling_dbtp, dsp.OVERSAMPLE * preset.rate // work)
+    target = preset.pcm_target_lufs + relative_lu
+    y = normalize(x, work, target, preset.ceiling_dbtp, dsp.OVERSAMPLE * preset.rate // work)
     return dsp.upsample2(y) if work != preset.rate else y
 
 

@@ -46,7 +46,9 @@ class Preset:
     lead_in: float = 0.3  # silence before the chime
     after_chime: float = 0.6
     tail: float = 1.0
-    chime_lu: float = -2.0  # chime loudness relative to the speech
+    # chime loudness relative to the speech: a little under it, and no more than 1 LU under, so that a
+    # message of one short sentence (its chime then a third of its sound) stays within `tolerance_lu`
+    chime_lu: float = -1.0
 
     @property
     def pcm_target_lufs(self) -> float:
@@ -138,6 +140,7 @@ _PRESETS: dict[str, Preset] = {
             compress_threshold_lu=2.0,
             compress_ratio=1.5,  # the station processes its own air chain: keep dynamics
             tempo=1.0,
+            chime_lu=0.0,  # the file as a whole within 0.5 LU of -23, however short: the station sets its air levels
         ),
     )
 }

@@ -43,8 +43,9 @@ RING_OUT = 0.05  # s
 
 # Raised with every change to how a segment sounds: segment and message keys name it, so a segment store
 # or a published week made by an earlier version is made again, never joined from pieces with the old sound.
-# 2: sentences and the chime ring out (RING_OUT).
-SOUND_VERSION = 2
+# 2: sentences and the chime ring out (RING_OUT). 3: the chime at `chime_lu` under the speech (it was mastered
+# to the speech's loudness, 0.1-0.3 LU over it once limited, where the presets say 1 LU under).
+SOUND_VERSION = 3
 
 
 def master_segment(segment: Segment | Pause, preset: Preset, path: Path) -> AudioFile:
@@ -58,10 +59,11 @@ def master_segment(segment: Segment | Pause, preset: Preset, path: Path) -> Audi
             frame = 1152 if rate >= 32000 else 576
             n = max(1, max(1, round(n / frame)) * frame - frame)
         x = np.zeros(n)
-    elif segment.level is not None:
+    elif segment.level is not None:  # the chime, a little under the speech
         work = preset.work_rate
         x = master_samples(np.concatenate([dsp.silence(preset.lead_in, work), chime(segment.level, work),
-                                           dsp.silence(RING_OUT, work)]), work, preset)
+                                           dsp.silence(RING_OUT, work)]), work, preset, preset.chime_lu)
+        return encode_samples(x, preset, path, Tags(title="", artist=""), preset.chime_lu)
     else:
         line = _Timeline(preset)
         line.sentence(segment.parts)
