@@ -421,6 +421,27 @@ def test_a_database_copied_from_another_project_is_refused(tmp_path):
     assert listed.exit_code == 0 and "duyet" in listed.output
 
 
+
+def test_a_build_does_not_air_the_approvals_of_a_database_copied_from_another_project(tmp_path):
+    """Under approval: required the build read a copied database's approvals as this project's (only the studio
+    refused it): a script approved in another project aired here, approved by nobody of this one."""
+    first = _project(tmp_path / "a", {"broadcast.yaml": "name: Dự án thử\ndefault_voice: espeak-vi\napproval: required\n"})
+    add_user(first, "duyet", "approver", "mat-khau-duyet")
+    with records.connect(first) as conn:
+        records.decide(conn, "canh-bao", records.file_sha256(first / "scripts" / "canh-bao.yaml"), "approved", "duyet", "")
+    second = _project(tmp_path / "b", {"broadcast.yaml": "name: Đài xã khác\ndefault_voice: espeak-vi\n"
+                                                         "approval: required\n"})
+    (second / ".studio").mkdir()
+    shutil.copy2(records.path(first), records.path(second))
+    built = run_cli("build", "--week", "2026-W49", "--jobs", "1", "--project", str(second))
+    assert built.exit_code == 3, built.output
+    assert ".studio/studio.db" in built.output and "dự án khác ('Dự án thử' ở" in built.output
+    assert not (second / "output" / "2026-W49").exists()
+    # in its own project, the same database's approval airs the script
+    own = run_cli("build", "--week", "2026-W49", "--jobs", "1", "--project", str(first))
+    assert own.exit_code == 0, own.output
+    assert list((first / "output" / "2026-W49").glob("*/*/messages/canh-bao.mp3"))
+
 def test_logging_in_or_out_while_the_database_is_held_says_so(root, monkeypatch):
     """The login and the logout pages were 'Internal Server Error' while another program held the database."""
     monkeypatch.setattr(records, "BUSY_SECONDS", 0.3)

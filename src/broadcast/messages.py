@@ -60,7 +60,7 @@ def held_for_approval(project: Project, scripts: list[Script]) -> list[Script]:
     if project.settings.approval != "required":
         return []
     approved = records.approved_now(project.root, {s.id: s.sha256 or records.file_sha256(project.root / s.file)
-                                                   for s in scripts})
+                                                   for s in scripts}, project.settings.name)
     return [s for s in scripts if s.id not in approved]
 
 

@@ -274,13 +274,34 @@ def made_for(conn: sqlite3.Connection, folder: str, name: str) -> tuple[str, str
     folder nor this name (a database copied from another project). Otherwise None, and this project
     is recorded as the database's own: a project moved to another folder keeps its name, and one
     renamed keeps its folder. `name` "": not known (broadcast.yaml does not read)."""
+    other = _another_project(conn, folder, name)
+    if other is not None:
+        return other
+    conn.executemany("INSERT OR REPLACE INTO project (key, value) VALUES (?, ?)",
+                     [("folder", folder)] + ([("name", name)] if name else []))
+    return None
+
+
+def _another_project(conn: sqlite3.Connection, folder: str, name: str) -> tuple[str, str] | None:
+    """`made_for`'s question alone, recording nothing (what a build may ask)."""
     stored = dict(conn.execute("SELECT key, value FROM project").fetchall())
     was_folder, was_name = stored.get("folder"), stored.get("name", "")
     if was_folder is not None and was_folder != folder and not (name and name == was_name):
         return was_folder, was_name
-    conn.executemany("INSERT OR REPLACE INTO project (key, value) VALUES (?, ?)",
-                     [("folder", folder)] + ([("name", name)] if name else []))
     return None
+
+
+def another_project(root: Path, other: tuple[str, str]) -> EnvironmentProblem:
+    """A database made for another project (`made_for`), refused by the studio and by a build that
+    would take its approvals: its accounts could log in here, its approvals of the same text count
+    here, its log is another's."""
+    rel = path(root).relative_to(root).as_posix()
+    return EnvironmentProblem(
+        f"{rel} là của một dự án khác ('{other[1]}' ở {other[0]}), có lẽ được chép sang: tài khoản, phê duyệt "
+        "và nhật ký trong đó không phải của dự án này (studio database from another project)", file=rel,
+        fix=f"đổi tên tệp đó (ví dụ {rel}.du-an-khac) để tạo tệp mới cho dự án này, rồi tạo tài khoản; nếu đúng "
+            "là của dự án này (vừa chuyển thư mục vừa đổi tên dự án), đặt lại tên cũ trong broadcast.yaml, mở "
+            "studio một lần, rồi đổi tên")
 
 
 # --- users and sessions ------------------------------------------------------------------------
@@ -420,10 +441,14 @@ def approval_state(decision: Approval | None, current_sha256: str) -> str:
     return decision.decision
 
 
-def approved_now(root: Path, scripts: dict[str, str]) -> dict[str, Approval]:
+def approved_now(root: Path, scripts: dict[str, str], name: str) -> dict[str, Approval]:
     """The scripts (id -> the sha256 of the content to air) whose content carries an approval: what
-    may air under `approval: required`."""
+    may air under `approval: required`. `name`: the project's (broadcast.yaml); a database copied from
+    another project is refused, as the studio refuses it (its approvals are not this project's)."""
     with connect(root, create=False) as conn:
+        other = _another_project(conn, str(root.resolve()), name)
+        if other is not None:
+            raise another_project(root, other)
         decisions = latest_decisions(conn)
     out = {}
     for script_id, sha256 in scripts.items():

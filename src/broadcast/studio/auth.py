@@ -58,18 +58,11 @@ class Viewer:
 
 
 def claim(root: Path, conn: sqlite3.Connection) -> None:
-    """Record the project as the database's own, or refuse a database made for another project: its
-    accounts could log in here, its approvals of the same text count here, its log is another's."""
+    """Record the project as the database's own, or refuse a database made for another project."""
     settings = read_settings(root)
     other = records.made_for(conn, str(root.resolve()), settings.name if settings else "")
     if other is not None:
-        rel = records.path(root).relative_to(root).as_posix()
-        raise EnvironmentProblem(
-            f"{rel} là của một dự án khác ('{other[1]}' ở {other[0]}), có lẽ được chép sang: tài khoản, phê duyệt "
-            "và nhật ký trong đó không phải của dự án này (studio database from another project)", file=rel,
-            fix=f"đổi tên tệp đó (ví dụ {rel}.du-an-khac) để tạo tệp mới cho dự án này, rồi tạo tài khoản; nếu đúng "
-                "là của dự án này (vừa chuyển thư mục vừa đổi tên dự án), đặt lại tên cũ trong broadcast.yaml, mở "
-                "studio một lần, rồi đổi tên")
+        raise records.another_project(root, other)
 
 
 def add_user(root: Path, name: str, role: str, password: str) -> None:
