@@ -503,6 +503,37 @@ def test_an_emergency_bulletin_published_but_not_logged_says_it_was_published(tm
     assert "Nhật ký" in box.group() and "studio.db" in box.group() and "chỉ đọc" in box.group()
 
 
+
+def test_an_emergency_bulletin_saved_again_while_it_is_issued_is_not_published(tmp_path, monkeypatch):
+    """The page's version was checked, then the bulletin was read for publishing: a save in between (another
+    editor, a text editor) aired text nobody issuing it had read, without approval: required to stop it."""
+    from datetime import date
+
+    monkeypatch.setattr(app, "today_in", lambda timezone="": date(2026, 12, 2))  # Wednesday of WEEK, on air
+    bulletin = SCRIPT.replace("id: canh-bao", "id: bao-dong").replace("level: normal", "level: emergency")
+    root = _project(tmp_path, {"scripts/bao-dong.yaml": bulletin})
+    client = _client(root)
+    token = _token(client)
+    file = root / "scripts" / "bao-dong.yaml"
+    sha = records.file_sha256(file)
+    app.open_workspace(root).build(app.Week.parse(WEEK))
+    khan_cap = root / "output" / WEEK / "lang-son" / "xa-chi-lang" / "KHAN-CAP_bao-dong.mp3"
+    aired = khan_cap.read_bytes()  # the week's build put the bulletin as it was read then
+    opened = app.open_workspace
+
+    def saved_meanwhile(folder):
+        file.write_text(bulletin.replace("UBND xã đề nghị", "Một câu chưa ai đọc:"), encoding="utf-8")
+        return opened(folder)
+
+    monkeypatch.setattr(app, "open_workspace", saved_meanwhile)
+    refused = client.post("/kich-ban/bao-dong/phat-khan-cap", data={"csrftoken": token, "sha": sha,
+                                                                     "where": "lang-son/xa-chi-lang"})
+    box = re.search(r'<section id="khan-cap">.*?</section>', refused.text, re.S)
+    assert refused.status_code == 400 and box, refused.text[:2000]
+    assert "Chưa phát" in box.group() and "vừa được sửa sau khi bạn mở trang" in box.group()
+    assert khan_cap.read_bytes() == aired
+    assert "Một câu chưa ai đọc" in refused.text  # the page now shows the version on disk, to be read
+
 # --- accounts, roles, CSRF ----------------------------------------------------------------------
 
 

@@ -612,15 +612,20 @@ class Workspace:
     @_machine_errors
     def emergency(self, script_id: str, locale_ids: Iterable[str] = (), provinces: Iterable[str] = (),
                   week: Week | None = None, jobs: int | None = None, listener: Listener = ignore,
-                  today: date | None = None) -> EmergencyResult:
+                  today: date | None = None, version: str = "") -> EmergencyResult:
         """An emergency bulletin into the week on air now (this week, in the project's time zone): only its
         message, its KHAN-CAP program and playlist, the page, feeds and wall sheet's box, and the manifest;
         a commune whose week already has it in every slot (a correction issued again) is built again.
-        `today`: the date it airs (default: now, in the project's time zone)."""
+        `today`: the date it airs (default: now, in the project's time zone); `version`: the sha256 of the
+        script file as the person issuing it read it, when known (the studio): any other text is refused."""
         project = self.project
         today = today or today_in(project.settings.timezone)
         week = week or Week.containing(today)
         script = self.script(script_id)
+        if version and script.sha256 != version:  # saved again between the page's check and this reading
+            raise UsageError(f"kịch bản '{script.id}' vừa được sửa sau khi bạn mở trang: bản sẽ phát không phải bản "
+                             "bạn đã đọc; không có gì được phát hành (script changed since it was read)",
+                             file=script.file, fix=f"mở lại kịch bản {script.id}, đọc bản mới rồi phát lại")
         if held_for_approval(project, [script]):  # a bulletin airs at once: only what an approver approved
             raise UsageError(f"kịch bản '{script.id}' chưa được duyệt (approval: required): tin khẩn cấp phát ngay nên "
                              "chỉ phát nội dung đã duyệt; không có gì được phát hành, tin đã duyệt trước đó (nếu có) "

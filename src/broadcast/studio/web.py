@@ -652,7 +652,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
                         409)
         try:
             result = await asyncio.to_thread(application.open_workspace(studio.root).emergency, script_id,
-                                             locale_ids, provinces, jobs=min(2, os.cpu_count() or 1))
+                                             locale_ids, provinces, jobs=min(2, os.cpu_count() or 1), version=sha)
         except BroadcastError as error:
             fix = f" Cách sửa: {_in_studio(error.fix)}." if error.fix else ""
             problems = [{**_problem(p, 0), "message": _in_studio(p.message), "fix": _in_studio(p.hint)}
