@@ -139,6 +139,26 @@ def test_a_console_csv_that_cannot_be_read_names_its_line(week, tmp_path):
     assert result.exit_code == 2 and "không nhận ra cột" in result.output
 
 
+@pytest.mark.parametrize("row, says", [
+    ("2026-12-01,06:00,a.mp3,1e12", "thời lượng '1e12'"),  # past the year 9999: an OverflowError
+    ("2026-12-01,06:00,a.mp3,inf", "thời lượng 'inf'"),
+    ("2026-12-01,06:00,a.mp3,-30", "thời lượng '-30'"),
+    ("2026-12-01,06:00:1e400,a.mp3,", "không đọc được ngày, giờ"),  # int(inf) seconds
+    ("9999-12-31,23:59,a.mp3,", None),  # read: a day that exists
+    ("9999-12-31,23:59,a.mp3,120", "sau năm 9999"),  # its end is after the last day there is
+])
+def test_a_console_csv_with_a_duration_or_time_no_clock_has_is_an_error_at_its_line(week, tmp_path, row, says):
+    """A station's log is not ours: a duration of 1e12 or inf ended the import in a traceback."""
+    log = tmp_path / "ip.csv"
+    log.write_text(f"date,time,file,duration\n{row}\n", encoding="utf-8")  # a play of year 9999: in no report
+    result = run("asrun", "import", str(log), "--locale", COMMUNE, "--project", str(week))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    if says is None:
+        assert result.exit_code == 0, result.output
+    else:
+        assert result.exit_code == 2 and f"{log}:2" in result.output and says in result.output, result.output
+
+
 def test_console_csvs_as_excel_saves_them_are_read_and_a_binary_file_is_a_clear_error(week, tmp_path):
     rows = "date,time,file\r2026-12-01,06:00,a.mp3\r2026-12-01,17:00,b.mp3\r"  # Excel's "CSV (Macintosh)"
     mac = tmp_path / "mac.csv"

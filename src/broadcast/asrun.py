@@ -41,6 +41,7 @@ _OLD_COLUMNS = ("start", "end", "file", "title", "source")
 LATE_SECONDS = 60.0  # default tolerance: a file that starts later than this is late
 CUT_SECONDS = 2.0  # a file aired for this much less than its length is cut short
 MAX_LOG_BYTES = 200_000_000
+MAX_PLAY_SECONDS = 24 * 3600  # one play of one file: a day at most
 
 _DATE_NAMES = ("date", "ngay", "ngày")
 _TIME_NAMES = ("time", "start", "gio", "giờ", "bat dau", "bắt đầu", "gio phat", "giờ phát")
@@ -219,12 +220,26 @@ def _console_plays(text: str, source: str) -> list[Play]:
             if end_col is not None and end_col < len(row) and row[end_col].strip():
                 end = datetime.combine(day, _time(row[end_col]))
                 end += timedelta(days=1) if end < start else timedelta()
-            elif length_col is not None and length_col < len(row) and row[length_col].strip():
-                end = start + timedelta(seconds=float(row[length_col].replace(",", ".")))
-        except (ValueError, IndexError):
+        except (ValueError, IndexError, OverflowError):  # 06:00:1e400, the end past 9999-12-31
             problems.append(Problem(source, number, "", f"dòng {number} không đọc được ngày, giờ: {','.join(row)[:80]!r}",
                                     "ngày dạng 2026-12-01 hoặc 01/12/2026, giờ dạng 06:00 hoặc 06:00:05"))
             continue
+        if end is None and length_col is not None and length_col < len(row) and row[length_col].strip():
+            try:
+                seconds = float(row[length_col].replace(",", "."))
+            except ValueError:
+                seconds = -1.0
+            if not 0 <= seconds <= MAX_PLAY_SECONDS:  # also nan; inf and 1e12 ended the import in a traceback
+                problems.append(Problem(source, number, "", f"dòng {number}: thời lượng {row[length_col].strip()[:20]!r} "
+                                        f"không phải số giây từ 0 đến {MAX_PLAY_SECONDS} (invalid duration)",
+                                        "ghi thời lượng bằng số giây, ví dụ 95 hoặc 95,5"))
+                continue
+            try:
+                end = start + timedelta(seconds=seconds)
+            except OverflowError:  # ends after 9999-12-31
+                problems.append(Problem(source, number, "", f"dòng {number}: lượt phát kết thúc sau năm 9999 "
+                                        f"(date out of range): {','.join(row)[:80]!r}", "kiểm tra lại ngày của dòng này"))
+                continue
         name = row[file_col].strip().replace("\\", "/").rsplit("/", 1)[-1] if file_col is not None \
             and file_col < len(row) else ""
         title = row[title_col].strip() if title_col is not None and title_col < len(row) else ""
@@ -246,6 +261,8 @@ def _time(text: str) -> dtime:
     text = text.strip().replace("h", ":")
     parts = text.split(":")
     seconds = float(parts[2]) if len(parts) > 2 and parts[2] else 0.0
+    if not 0 <= seconds < 60:  # also nan and inf (int(inf) is an OverflowError)
+        raise ValueError(seconds)
     whole = int(seconds)
     return datetime.min.replace(hour=int(parts[0]), minute=int(parts[1] or 0), second=whole,
                                 microsecond=int(round((seconds - whole) * 1e6))).time()
