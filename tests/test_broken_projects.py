@@ -172,6 +172,10 @@ BROKEN += [
     ("wrong-end-tag", {SCRIPT: script("{% if locale.name %}\nA.\n{% endfor %}")}, f"{SCRIPT}:10", "dòng 8"),
     ("param-out-of-range", {VOICE: "id: espeak-vi\nengine: espeak\nparams:\n  voice: vi\n  rate: 900\n"},
      f"{VOICE}:5", "80–450"),
+    # a path written with "\0" in quotes: lint and build ended in a traceback (ValueError: embedded null byte)
+    ("param-nul-model", {VOICE: 'id: espeak-vi\nengine: piper\nparams:\n  model: "vi\\0.onnx"\n'}, f"{VOICE}:4", "NUL"),
+    ("param-nul-folder", {VOICE: 'id: espeak-vi\nengine: recorded\nparams:\n  folder: "assets/a\\0b"\n'},
+     f"{VOICE}:4", "NUL"),
     ("param-unknown", {VOICE: "id: espeak-vi\nengine: espeak\nparams:\n  voice: vi\n  pich: 50\n"}, f"{VOICE}:5",
      "pitch"),
     ("engine-unknown", {VOICE: "id: espeak-vi\nengine: espeek\n"}, f"{VOICE}:2", "espeak, fpt, gtts"),
@@ -237,6 +241,17 @@ def test_broken_project_is_reported_with_file_and_line(project, files, where, wo
     assert lines, f"no problem at {where}:\n{result.output}"
     assert any(word in line for line in lines), result.output
     assert all("Cách sửa:" in line for line in lines)
+
+
+def test_a_recordings_index_naming_a_file_with_nul_is_an_error_at_its_line(project):
+    """A file name written with "\\0" in recordings.yaml: lint and build ended in a traceback."""
+    root = project({VOICE: "id: espeak-vi\nengine: recorded\nparams: {folder: assets/ghi-am}\n",
+                    "assets/ghi-am/recordings.yaml": '"Kính thưa bà con Xã Chi Lăng!": "a\\0.wav"\n'})
+    for command in ("lint", "build"):
+        result = run(command, "--week", "2026-W49", "--jobs", "1", "--project", str(root)) if command == "build" \
+            else run(command, "--project", str(root))
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+        assert result.exit_code in (1, 2) and "recordings.yaml:1" in result.output and "NUL" in result.output
 
 
 def test_undefined_variable_names_script_locale_line_and_name(project):

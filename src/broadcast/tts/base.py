@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from broadcast.errors import EngineUnavailable, MissingRecording, Problem, TTSError, bilingual
-from broadcast.options import Kinds, Place, Schema, Type
+from broadcast.options import Invalid, Kinds, Place, Schema, Type
 from broadcast.pcm import Clip
 
 __all__ = [  # the errors are re-exported for the engines (they live in broadcast.errors)
@@ -47,6 +47,14 @@ class Param(Type):
     @property
     def type(self) -> Kinds:
         return self.kind
+
+    def convert(self, value: Any, at: Place) -> Any:
+        value = super().convert(value, at)
+        # written "\0" in quotes: a folder or a model file named with it ended lint and build in a traceback
+        # (ValueError: embedded null byte) at the first look at the disk
+        if isinstance(value, str) and "\x00" in value:
+            raise Invalid(f"'{at.key}' có ký tự NUL (\\0) (control character)", f"xóa '\\0' khỏi '{at.key}'")
+        return value
 
 
 def _with_hint(message: str | None, hint: str) -> tuple[str, str] | None:

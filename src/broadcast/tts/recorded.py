@@ -115,6 +115,9 @@ class RecordedEngine(Engine):
         data = _load_index(path)
         index = {}
         for key, name in data.items():
+            if "\x00" in name:  # written "\0" in quotes: resolve() raised ValueError, lint and build a traceback
+                raise TTSError(bilingual(f"{path}:{data.line_of(key)}: tên tệp {name!r} có ký tự NUL (\\0); "
+                                         "chỉ ghi tên một tệp trong thư mục này", "NUL in a file name"))
             target = (self.folder / name).resolve()
             if not target.is_relative_to(self.folder):
                 raise TTSError(bilingual(f"{path}:{data.line_of(key)}: tệp '{name}' nằm ngoài thư mục bản ghi; "
