@@ -240,6 +240,23 @@ def test_a_new_script_is_named_by_its_title_and_a_refusal_is_said_in_its_form_wi
     assert client.post("/kich-ban/moi", data={"csrftoken": token, "id": "", "title": " ?! "}).status_code == 400
 
 
+@pytest.mark.parametrize("title", ["\uf0b7 Cảnh báo lừa đảo", "Cảnh báo\x01 lừa đảo", "Cảnh báo mới\x00"])
+def test_a_new_script_whose_title_no_script_may_hold_is_refused_in_its_form_and_the_studio_still_works(
+        client, root, title):
+    """A title pasted with a Word bullet (U+F0B7) or a control character was written as it was: the project,
+    refusing it, stopped loading, and every page of the studio was an error until the file was mended by hand."""
+    token = _token(client)
+    made = client.post("/kich-ban/moi", data={"csrftoken": token, "id": "", "title": title})
+    assert made.status_code == 400
+    form = re.search(r'<form method="post" action="/kich-ban/moi".*?</form>\s*<p class="error"[^>]*>([^<]*)</p>',
+                     made.text, re.S)
+    assert form, made.text[-2000:]
+    said = _unescape(form.group(1))
+    assert "Chưa tạo: 'title' có ký tự điều khiển" in said and "Cách sửa" in said, said
+    assert sorted(p.name for p in (root / "scripts").iterdir()) == ["canh-bao.yaml"]
+    assert client.get("/kich-ban").status_code == 200 and client.get("/kich-ban/canh-bao").status_code == 200
+
+
 def test_a_new_script_never_replaces_one_that_exists(client, root):
     token = _token(client)
     response = client.post("/kich-ban/moi", data={"csrftoken": token, "id": "canh-bao", "title": "x"})

@@ -421,6 +421,12 @@ def routes(studio: Studio) -> list[Route | Mount]:
         if title:
             text = edit.with_fields(text, {"title": title})
         path = studio.script_path(script_id)
+        # a title pasted with a character no title may hold (a Word bullet, U+F0B7): written, the project stopped
+        # loading and every page of the studio was an error until the file was mended by hand
+        errors = studio.workspace.draft_errors(path.relative_to(studio.root).as_posix(), text)
+        if errors:
+            return list_page(request, 400, f"Chưa tạo: {errors[0].message}. Cách sửa: {errors[0].hint}.", "moi",
+                             {"id": _text(form, "id"), "title": title})
         studio.write(request.state.viewer, path, text, None, "create", text)
         return RedirectResponse(f"/kich-ban/{script_id}", status_code=303)
 
