@@ -1060,6 +1060,18 @@ def test_build_from_the_studio_streams_progress_then_browse_and_download(client,
         assert any(e.action == "build" and e.target == WEEK for e in records.audit(conn))
 
 
+@pytest.mark.parametrize("damaged", ['{"schema": 1, "files": [', "[]", '{"schema": 0, "files": [1]}'])
+def test_a_published_week_whose_manifest_is_damaged_is_a_page_saying_how_to_mend_it(root, damaged):
+    """Cut short or of another schema, manifest.json was read by hand: a bare 'Internal Server Error'."""
+    (root / "output" / WEEK).mkdir(parents=True)
+    (root / "output" / WEEK / "manifest.json").write_text(damaged, encoding="utf-8")
+    client = TestClient(create_app(root), base_url="http://127.0.0.1:8765", raise_server_exceptions=False)
+    page = client.get(f"/tuan/{WEEK}")
+    assert page.status_code == 400 and "Kịch bản" in page.text  # the studio's page, its menu
+    said = _unescape(page.text)
+    assert "không đọc được manifest.json" in said and "broadcast build" in said
+
+
 def test_a_studio_build_names_the_station_bundles_it_made_out_of_date(client, root):
     workspace = app.open_workspace(root)
     assert workspace.build(app.Week.parse(WEEK)).exit_code == 0

@@ -918,12 +918,14 @@ def routes(studio: Studio) -> list[Route | Mount]:
     async def published_week(request: Request) -> Response:
         week_id = request.path_params["week"]
         folder = _week_folder(studio, week_id)
+        # read as every command reads it: a damaged one (cut short, another schema) is said with its fix (a bare 500)
+        entries = manifest.published(folder)
         data = json.loads((folder / manifest.FILE).read_text(encoding="utf-8"))
-        locales = data.get("locales", [])
+        locales = sorted({e.locale for e in entries.values() if e.locale})
         chosen = request.query_params.get("xa") or (locales[0] if locales else "")
         if chosen and chosen not in locales:
             raise UsageError(f"không có xã '{chosen}' trong tuần {week_id}")
-        files = [f for f in data.get("files", []) if f.get("locale") == chosen]
+        files = [e for e in entries.values() if e.locale == chosen]
         return studio.page(request, "published.html", week_id=week_id, data=data, locales=locales, chosen=chosen,
                            files=files)
 
