@@ -631,6 +631,19 @@ def test_login_attempts_are_limited(network):
     assert right.status_code == 401 and "15 phút" in right.text
 
 
+def test_a_login_with_a_huge_name_stores_no_more_than_a_short_one(network):
+    """Names of 2 MB (the most a form may send) were stored whole for each failed guess: a stranger on the
+    network could fill the studio's disk, 5 guesses an address every 15 minutes, each kept a day."""
+    root, client = network
+    token = _token(client, "/dang-nhap")
+    for _ in range(3):
+        wrong = client.post("/dang-nhap", data={"csrftoken": token, "name": "x" * 1_500_000, "password": "sai"})
+        assert wrong.status_code == 401
+    with sqlite3.connect(records.path(root)) as db:
+        stored = db.execute("SELECT COUNT(*), SUM(LENGTH(key)) FROM login_failures").fetchone()
+    assert stored[0] == 6 and stored[1] < 1_000
+
+
 def test_login_guesses_sent_at_once_are_limited_too(network, monkeypatch):
     """Ten guesses in parallel each passed the check before any failure was counted: all ten were tried."""
     import threading

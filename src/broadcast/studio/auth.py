@@ -27,6 +27,7 @@ SESSION_LIFE = 7 * 24 * 3600  # since the login, however busy: a stolen cookie d
 MAX_FAILURES = 5  # per name and per address ...
 FAILURE_WINDOW = 15 * 60  # ... in this many seconds
 MIN_PASSWORD = 8
+MAX_NAME = 64  # characters of an account's name
 LOCAL = records.User("máy này", "local")  # the local user: every right
 
 RIGHTS = {
@@ -69,9 +70,9 @@ def add_user(root: Path, name: str, role: str, password: str) -> None:
     if role not in records.ROLES:
         raise UsageError(f"vai trò '{role}' không có (unknown role)", field="--role",
                          fix="dùng một trong: " + ", ".join(records.ROLES))
-    if not name or len(name) > 64 or not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
+    if not name or len(name) > MAX_NAME or not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
         raise UsageError(f"tên người dùng '{name}' không hợp lệ (invalid user name)",
-                         fix="dùng chữ, số, '-', '_' hoặc '.', tối đa 64 ký tự")
+                         fix=f"dùng chữ, số, '-', '_' hoặc '.', tối đa {MAX_NAME} ký tự")
     if len(password) < MIN_PASSWORD:
         raise UsageError(f"mật khẩu quá ngắn: cần ít nhất {MIN_PASSWORD} ký tự (password too short)")
     with records.connect(root) as conn:
@@ -106,7 +107,7 @@ def has_accounts(root: Path) -> bool:
 
 def login(root: Path, name: str, password: str, address: str) -> str | None:
     """A new session token, or None (wrong name or password, or too many attempts)."""
-    keys = [f"user:{name}", f"ip:{address}"]
+    keys = _attempt_keys(name, address)
     with records.connect(root) as conn:
         # counted as a failure before Argon2's ~0.1 s, and forgotten if the password is right
         if not records.count_login_attempt(conn, keys, FAILURE_WINDOW, MAX_FAILURES):
@@ -130,7 +131,13 @@ def login(root: Path, name: str, password: str, address: str) -> str | None:
 def too_many_attempts(root: Path, name: str, address: str) -> bool:
     with records.connect(root) as conn:
         return any(records.recent_login_failures(conn, k, FAILURE_WINDOW) >= MAX_FAILURES
-                   for k in (f"user:{name}", f"ip:{address}"))
+                   for k in _attempt_keys(name, address))
+
+
+def _attempt_keys(name: str, address: str) -> list[str]:
+    """What failed logins are counted under. A name longer than any account's counts under its first characters:
+    a stranger's names of 2 MB were stored whole, 2 MB more in the database for each guess, kept a day."""
+    return [f"user:{name[:MAX_NAME + 1]}", f"ip:{address}"]
 
 
 def viewer(root: Path, token: str | None, local: bool) -> Viewer:
