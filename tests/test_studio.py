@@ -1327,6 +1327,43 @@ def test_only_the_previews_heard_last_are_kept(client, root, monkeypatch):
     assert client.post("/api/noi", data={"csrftoken": token, "text": "MTTQ"}).status_code == 200  # removed later
 
 
+
+def test_audio_to_hear_is_made_two_at_a_time_whoever_asks(root, monkeypatch):
+    """Nghe thử and a word tried in Từ điển, open to any account (an operator too), each synthesised in a
+    thread of their own: one person pressing them over and over took every core from the build and the
+    other editors. They wait their turn, two at a time, as lint as you type does."""
+    import threading
+
+    running, most, lock = [0], [0], threading.Lock()
+    say = app.Workspace.say
+
+    def slow_say(self, text, out, *args, **kwargs):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            time.sleep(0.3)
+            return say(self, text, out, *args, **kwargs)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(app.Workspace, "say", slow_say)
+    with TestClient(create_app(root, local=True), base_url="http://127.0.0.1:8765") as client:  # one event loop
+        token = _token(client, "/tu-dien")
+        answers: list[int] = []
+
+        def ask(word: str) -> None:
+            answers.append(client.post("/api/noi", data={"csrftoken": token, "text": word}).status_code)
+
+        threads = [threading.Thread(target=ask, args=(w,)) for w in ("UBND", "HĐND", "MTTQ", "CAX", "BQLDA", "TTYT")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert answers == [200] * 6
+    assert most[0] == 2
+
 def test_the_previews_kept_are_bounded_in_bytes_too(client, root, monkeypatch):
     """200 previews of whole messages: 260 MB with `loa`, 2.6 GB with `phat-thanh`'s WAV (13 MB each) kept
     in .studio/nghe-thu by an editor's weeks of work. The one just heard always stays."""

@@ -112,6 +112,9 @@ class Studio:
         # drafts read as they are typed, off the event loop (a long one froze every page for everyone),
         # two at a time: the others wait their turn, not the pages
         self.drafts = asyncio.Semaphore(2)
+        # and audio made to be heard (Nghe thử, a word in Từ điển), which any account may ask for: two at a
+        # time too, apart from the reading (one account pressing them over and over took every core)
+        self.voices = asyncio.Semaphore(2)
         with records.connect(self.root) as conn:  # `.studio/` and its database, migrated, before the first request
             auth.claim(self.root, conn)  # and this project's, not one copied from another
 
@@ -574,7 +577,8 @@ def routes(studio: Studio) -> list[Route | Mount]:
         cached = out.is_file()
         if not cached:
             try:
-                await asyncio.to_thread(studio.workspace.preview_draft, rel, text, locale.id, week, out)
+                async with studio.voices:
+                    await asyncio.to_thread(studio.workspace.preview_draft, rel, text, locale.id, week, out)
             except ContentError as error:
                 return JSONResponse({"error": error.message, "problems": [_problem(p, _body_line(text))
                                                                             for p in error.problems]}, 400)
@@ -848,7 +852,8 @@ def routes(studio: Studio) -> list[Route | Mount]:
         key = edit.sha256_text(json.dumps(["say", text, preset.name, inputs]))[:32]
         out = studio.root / records.FOLDER / PREVIEWS / f"{key}.{preset.container}"
         if not out.is_file():
-            await asyncio.to_thread(studio.workspace.say, text, out)
+            async with studio.voices:
+                await asyncio.to_thread(studio.workspace.say, text, out)
         _heard(out)
         return JSONResponse({"url": f"/nghe-thu/{out.name}",
                              "spoken": studio.workspace.normalize([text], voice_id=project_voice)[0]})
