@@ -305,9 +305,10 @@ def test_a_station_folder_unzipped_over_week_after_week_verifies_and_prunes_what
 def test_verify_refuses_a_list_that_points_outside_the_folder(tmp_path):
     folder = tmp_path / "xa"
     folder.mkdir()
-    (folder / "SHA256SUMS").write_text(f"{hashlib.sha256(b'').hexdigest()}  ../../etc/passwd\n", encoding="utf-8")
-    result = run("verify", str(folder))
-    assert result.exit_code == 2 and "SHA256SUMS dòng 1" in result.output and "Traceback" not in result.output
+    for outside in ("../../etc/passwd", "C:/Windows/win.ini", "C:x", "canh-bao.mp3:luong-an"):  # Windows: a drive
+        (folder / "SHA256SUMS").write_text(f"{hashlib.sha256(b'').hexdigest()}  {outside}\n", encoding="utf-8")
+        result = run("verify", str(folder))
+        assert result.exit_code == 2 and "SHA256SUMS dòng 1" in result.output and "Traceback" not in result.output
     assert run("verify", str(tmp_path)).exit_code == 2  # no list at all
 
 

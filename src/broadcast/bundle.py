@@ -276,8 +276,11 @@ def _bundle_monday(folder: Path) -> date | None:
 
 
 def _inside(rel: str) -> bool:
+    """A path a list may name in its folder: relative, never up, and on Windows neither another drive
+    ('C:/x' is absolute there, not here) nor a file's hidden stream ('x.mp3:y'): no ':' at all."""
     parts = PurePosixPath(rel).parts
-    return bool(rel) and not PurePosixPath(rel).is_absolute() and ".." not in parts and "\\" not in rel
+    return (bool(rel) and not PurePosixPath(rel).is_absolute() and ".." not in parts
+            and not any(c in rel for c in "\\:\0"))
 
 
 def _read_sums(sums: Path) -> dict[str, str]:
