@@ -1082,7 +1082,8 @@ def test_a_published_week_whose_manifest_is_damaged_is_a_page_saying_how_to_mend
     page = client.get(f"/tuan/{WEEK}")
     assert page.status_code == 400 and "Kịch bản" in page.text  # the studio's page, its menu
     said = _unescape(page.text)
-    assert "không đọc được manifest.json" in said and "broadcast build" in said
+    assert "không đọc được manifest.json" in said and "dựng tuần đó ở trang Dựng tuần" in said
+    assert "broadcast build" not in said  # the page to use, not a command to type
 
 
 def test_a_studio_build_names_the_station_bundles_it_made_out_of_date(client, root):

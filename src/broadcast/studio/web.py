@@ -378,7 +378,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
                     status = 507 if isinstance(raised, OSError) else 503 if isinstance(raised, EnvironmentProblem) \
                         else 404 if "không có" in error.message else 400
                     return studio.page(request, "error.html", status, title="Không làm được",
-                                       message=error.message, fix=error.fix, problems=problems)
+                                       message=_in_studio(error.message), fix=_in_studio(error.fix), problems=problems)
             return run
         return wrap
 
@@ -1067,6 +1067,7 @@ def _next(target: str | None) -> str:
 def _in_studio(text: str) -> str:
     """A message of the commands said for the studio: the page to use, not the command to type."""
     text = re.sub(r"broadcast build --week ([0-9]{4}-W[0-9]{2})", r"trang Dựng tuần, tuần \1", text)
+    text = text.replace("chạy 'broadcast build' không kèm --locale hay --province", "dựng tuần đó ở trang Dựng tuần")
     return text.replace("rồi chạy lại lệnh này", "rồi bấm lại Phát khẩn cấp ngay")
 
 
