@@ -11,6 +11,8 @@ import sqlite3
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
 
 import html5lib
 import pytest
@@ -57,6 +59,15 @@ def _token(client: TestClient, page: str = "/kich-ban") -> str:
     found = re.search(r'name="csrf-token" content="([^"]+)"', html)
     assert found, html[:500]
     return found.group(1)
+
+
+def _answer(client: TestClient, posted: Any) -> Any:
+    """The page a form's answer (a refusal, what a bulletin did) is shown on: a redirect to it, never drawn as
+    the POST's own page (a reload sent the form again), its address with no word of what was typed."""
+    assert posted.status_code == 303, posted.text[:500]
+    location = posted.headers["location"]
+    assert re.fullmatch(r"/[a-z0-9/-]*\?loi=[A-Za-z0-9_-]{20,}", location), location
+    return client.get(location)
 
 
 def _editor_form(client: TestClient, script_id: str = "canh-bao") -> dict[str, str]:
@@ -161,7 +172,7 @@ def test_a_save_that_would_break_the_project_is_refused_and_keeps_what_was_typed
     """Saved, the file stopped the project loading: every page of the studio was an error until
     someone fixed it in a text editor."""
     form = {**_editor_form(client), "title": "Tiêu đề mới đã gõ", **change}
-    response = client.post("/kich-ban/canh-bao", data={**form, "csrftoken": _token(client)})
+    response = _answer(client, client.post("/kich-ban/canh-bao", data={**form, "csrftoken": _token(client)}))
     assert response.status_code == 400 and "Chưa lưu: " in response.text
     said = {"valid_until": "Hiệu lực đến", "repeat": "Số lần đọc", "level": "Mức"}[next(iter(change))]
     assert f"Chưa lưu: {said}:" in response.text  # the field as the page names it
@@ -222,7 +233,8 @@ def test_a_new_script_is_named_by_its_title_and_a_refusal_is_said_in_its_form_wi
     typed = client.post("/kich-ban/moi", data={"csrftoken": token, "id": "Đề phòng OTP", "title": "Không đọc mã OTP"})
     assert typed.headers["location"] == "/kich-ban/de-phong-otp" and (root / "scripts" / "de-phong-otp.yaml").is_file()
 
-    again = client.post("/kich-ban/moi", data={"csrftoken": token, "id": "", "title": "Thư tống tiền qua bưu điện"})
+    again = _answer(client, client.post("/kich-ban/moi", data={"csrftoken": token, "id": "",
+                                                                "title": "Thư tống tiền qua bưu điện"}))
     assert again.status_code == 400
     form = re.search(r'<form method="post" action="/kich-ban/moi".*?</form>\s*<p class="error"[^>]*>([^<]*)</p>',
                      again.text, re.S)
@@ -233,11 +245,13 @@ def test_a_new_script_is_named_by_its_title_and_a_refusal_is_said_in_its_form_wi
 
     copied = client.post("/kich-ban/canh-bao/nhan-ban", data={"csrftoken": token, "new_id": "Cảnh báo Chi Lăng"})
     assert copied.headers["location"] == "/kich-ban/canh-bao-chi-lang"
-    refused = client.post("/kich-ban/canh-bao/nhan-ban", data={"csrftoken": token, "new_id": "canh bao chi lang"})
+    refused = _answer(client, client.post("/kich-ban/canh-bao/nhan-ban", data={"csrftoken": token,
+                                                                              "new_id": "canh bao chi lang"}))
     assert refused.status_code == 400
     row = re.search(r'action="/kich-ban/canh-bao/nhan-ban".*?</form>', refused.text, re.S).group()
     assert 'value="canh bao chi lang"' in row and 'role="alert"' in row and "đã có kịch bản" in row
-    assert client.post("/kich-ban/moi", data={"csrftoken": token, "id": "", "title": " ?! "}).status_code == 400
+    assert _answer(client, client.post("/kich-ban/moi", data={"csrftoken": token, "id": "", "title": " ?! "})
+                   ).status_code == 400
 
 
 @pytest.mark.parametrize("title", ["\uf0b7 Cảnh báo lừa đảo", "Cảnh báo\x01 lừa đảo", "Cảnh báo mới\x00"])
@@ -259,7 +273,7 @@ def test_a_new_script_whose_title_no_script_may_hold_is_refused_in_its_form_and_
 
 def test_a_new_script_never_replaces_one_that_exists(client, root):
     token = _token(client)
-    response = client.post("/kich-ban/moi", data={"csrftoken": token, "id": "canh-bao", "title": "x"})
+    response = _answer(client, client.post("/kich-ban/moi", data={"csrftoken": token, "id": "canh-bao", "title": "x"}))
     assert response.status_code == 400 and "đã có kịch bản" in response.text
     assert (root / "scripts" / "canh-bao.yaml").read_text(encoding="utf-8") == SCRIPT
 
@@ -424,7 +438,7 @@ def test_a_script_in_a_yml_file_is_opened_saved_and_approved_like_the_others(tmp
     assert "Cảnh báo thử sửa" in path.read_text(encoding="utf-8")
     assert client.post("/kich-ban/canh-bao/duyet", data={"csrftoken": token, "decision": "approved",
                                                          "sha": records.file_sha256(path)}).status_code == 303
-    made = client.post("/kich-ban/moi", data={"csrftoken": token, "id": "canh-bao", "title": "Trùng"})
+    made = _answer(client, client.post("/kich-ban/moi", data={"csrftoken": token, "id": "canh-bao", "title": "Trùng"}))
     assert made.status_code == 400 and not (root / "scripts" / "canh-bao.yaml").exists()
     result = app.open_workspace(root).build(app.Week.parse(WEEK))
     assert result.not_approved == [] and result.count("message") == 1
@@ -459,8 +473,8 @@ def test_an_emergency_bulletin_is_issued_from_the_studio_once_approved(tmp_path,
     khan_cap = root / "output" / WEEK / "lang-son" / "xa-chi-lang" / "KHAN-CAP_bao-dong.mp3"
 
     def issue(where: str = "", **extra: str):
-        return client.post("/kich-ban/bao-dong/phat-khan-cap", data={"csrftoken": token, "sha": sha, "where": where,
-                                                                      **extra})
+        return _answer(client, client.post("/kich-ban/bao-dong/phat-khan-cap",
+                                           data={"csrftoken": token, "sha": sha, "where": where, **extra}))
 
     app.open_workspace(root).build(app.Week.parse(WEEK))  # as a draft, the bulletin is not in the week
     app.open_workspace(root).build(app.Week.parse("2026-W50"))  # next week is built too, before the bulletin
@@ -511,8 +525,8 @@ def test_an_emergency_bulletin_published_but_not_logged_says_it_was_published(tm
     sha = records.file_sha256(root / "scripts" / "bao-dong.yaml")
     app.open_workspace(root).build(app.Week.parse(WEEK))
     _database(monkeypatch, "PRAGMA query_only = ON")
-    done = client.post("/kich-ban/bao-dong/phat-khan-cap", data={"csrftoken": token, "sha": sha,
-                                                                  "where": "lang-son/xa-chi-lang"})
+    done = _answer(client, client.post("/kich-ban/bao-dong/phat-khan-cap",
+                                       data={"csrftoken": token, "sha": sha, "where": "lang-son/xa-chi-lang"}))
     assert (root / "output" / WEEK / "lang-son" / "xa-chi-lang" / "KHAN-CAP_bao-dong.mp3").is_file()
     box = re.search(r'<section id="khan-cap">.*?</section>', done.text, re.S)
     assert done.status_code == 200 and box, done.text
@@ -895,8 +909,8 @@ def test_commune_form_changes_only_what_it_shows(tmp_path):
     assert "fire: {name: Cứu hỏa, phone: '114'}" in text and "police" not in text
     assert "to_dan_pho: 12\n" in text and "Dia_chi: thôn Bản Lăng" in text
     sha = re.search(r'name="sha" value="([^"]+)"', client.get("/xa/lang-son/xa-chi-lang").text).group(1)
-    bad = client.post("/xa/lang-son/xa-chi-lang", data={**form, "sha": sha, "var_key_2": "2 tổ",
-                                                        "var_value_2": "x"})
+    bad = _answer(client, client.post("/xa/lang-son/xa-chi-lang", data={**form, "sha": sha, "var_key_2": "2 tổ",
+                                                                        "var_value_2": "x"}))
     assert bad.status_code == 400 and "tên biến '2 tổ' không dùng được" in _unescape(bad.text)
     assert 'value="thôn Bản Lăng"' in bad.text and path.read_text(encoding="utf-8") == text
 
@@ -932,7 +946,7 @@ def test_commune_form_checks_phone_numbers_like_lint_and_keeps_the_file_until_cl
     token = _token(client)
     form = {"csrftoken": token, "sha": sha, "name": "Xã Chi Lăng", "station": "Đài truyền thanh xã Chi Lăng",
             "police_name": "Công an xã Chi Lăng", "police_phone": "0205 38"}
-    bad = client.post("/xa/lang-son/xa-chi-lang", data=form)
+    bad = _answer(client, client.post("/xa/lang-son/xa-chi-lang", data=form))
     assert bad.status_code == 400 and "0205 38" in bad.text and "quy hoạch" in bad.text
     assert path.read_text(encoding="utf-8") == before
     good = client.post("/xa/lang-son/xa-chi-lang", data={**form, "police_phone": "0205 3870 222"})
@@ -956,8 +970,8 @@ def test_lexicon_entry_saved_in_place_and_bad_readings_refused(client, root):
     assert text.startswith("# từ điển của dự án\nwords:\n  Zalo: da lô  # mạng xã hội\n  Viber: {espeak-vi: vai bơ}\n")
     assert "BQLDA: ban quản lý dự án" in text
     sha = re.search(r'name="sha" value="([^"]+)"', client.get("/tu-dien").text).group(1)
-    bad = client.post("/tu-dien", data={"csrftoken": token, "sha": sha, "section": "words", "key": "ABC",
-                                        "reading": "a 1 2"})
+    bad = _answer(client, client.post("/tu-dien", data={"csrftoken": token, "sha": sha, "section": "words",
+                                                        "key": "ABC", "reading": "a 1 2"}))
     assert bad.status_code == 400 and "chữ số" in bad.text
 
 
@@ -978,7 +992,7 @@ def test_a_dictionary_entry_is_one_entry_whatever_its_case_or_its_unicode_form(c
     assert unicodedata.normalize("NFD", "Mạng Xã Hội") not in text and "Mạng Xã Hội: mạng xã hội" in text
     page = client.get("/tu-dien").text
     assert "vai bơ <small>(espeak-vi)</small>" in page  # a reading per voice shown as such, not as Python
-    refused = save("words", "Viber", "vai bờ")  # it would drop the reading given per voice
+    refused = _answer(client, save("words", "Viber", "vai bờ"))  # it would drop the reading given per voice
     assert refused.status_code == 400 and "cách đọc riêng cho từng giọng" in refused.text
     assert 'value="vai bờ"' in refused.text  # what was typed is still in the form
     assert "espeak-vi: vai bơ" in (root / "lexicon.yaml").read_text(encoding="utf-8")
@@ -1439,7 +1453,7 @@ def test_an_approval_from_a_page_opened_before_a_rejection_does_not_override_it(
     rejected = first.post("/kich-ban/canh-bao/duyet", data={**form_of(first), "decision": "rejected",
                                                              "comment": "Sai số điện thoại công an xã"})
     assert rejected.status_code == 303
-    stale = second.post("/kich-ban/canh-bao/duyet", data={**seen_by_second, "decision": "approved"})
+    stale = _answer(second, second.post("/kich-ban/canh-bao/duyet", data={**seen_by_second, "decision": "approved"}))
     assert stale.status_code == 400 and "duyet đã trả lại" in stale.text and "Sai số điện thoại" in stale.text
     with records.connect(root) as conn:
         assert [h.decision for h in records.history(conn, "canh-bao")] == ["rejected"]
@@ -1461,7 +1475,8 @@ def test_a_decision_on_a_script_saved_meanwhile_says_it_was_not_recorded_and_kee
     form["title"] = "Sửa trong lúc duyệt"
     assert editor.post("/kich-ban/canh-bao", data={**form, "csrftoken": _token(editor)}).status_code == 303
     reason = "Số điện thoại công an xã chưa đúng với công văn"
-    refused = approver.post("/kich-ban/canh-bao/duyet", data={**seen, "decision": "rejected", "comment": reason})
+    refused = _answer(approver, approver.post("/kich-ban/canh-bao/duyet",
+                                              data={**seen, "decision": "rejected", "comment": reason}))
     assert refused.status_code == 409
     assert "chưa được ghi" in refused.text and "Sửa trong lúc duyệt" in refused.text  # the new version, to read
     assert f'name="comment" rows="3">{reason}</textarea>' in refused.text
@@ -1666,7 +1681,7 @@ def test_a_blank_title_is_refused(client, root):
     """A title of spaces was saved as '' and the script's row in the list had nothing to click."""
     form = {**_editor_form(client), "csrftoken": _token(client)}
     form["title"] = "   "
-    refused = client.post("/kich-ban/canh-bao", data=form)
+    refused = _answer(client, client.post("/kich-ban/canh-bao", data=form))
     assert refused.status_code == 400 and "title" in refused.text and "đang trống" in refused.text
 
 
@@ -1697,7 +1712,7 @@ def test_a_refused_save_points_at_the_field_not_at_a_line_of_the_file(client):
     on the page; the field is now named as the page names it, marked invalid and focused."""
     form = {**_editor_form(client), "csrftoken": _token(client)}
     form["valid_from"], form["valid_until"] = "2026-12-10", "2026-12-01"
-    refused = client.post("/kich-ban/canh-bao", data=form)
+    refused = _answer(client, client.post("/kich-ban/canh-bao", data=form))
     assert refused.status_code == 400
     assert "Chưa lưu: Hiệu lực đến:" in refused.text and "dòng" not in refused.text.split("Chưa lưu:")[1][:20]
     field = re.search(r'<input type="date" name="valid_until"[^>]*>', refused.text).group(0)
@@ -1708,12 +1723,12 @@ def test_a_refused_save_of_a_voice_points_at_the_voice_not_at_the_body(client):
     """A field the form adds to the file after the body (voice) was reported as 'Nội dung, dòng 4', the
     body marked invalid; repeat was named but not marked."""
     form = {**_editor_form(client), "csrftoken": _token(client), "voice": "khong-co"}
-    refused = client.post("/kich-ban/canh-bao", data=form)
+    refused = _answer(client, client.post("/kich-ban/canh-bao", data=form))
     assert refused.status_code == 400 and "Chưa lưu: Giọng:" in refused.text, re.findall(r"Chưa lưu[^<]*", refused.text)
     assert 'aria-invalid' in re.search(r'<select name="voice"[^>]*>', refused.text).group(0)
     assert 'data-unsaved="1"' in refused.text  # what was typed is unsaved: Duyệt and leaving ask first
     form = {**_editor_form(client), "csrftoken": _token(client), "repeat": "9"}
-    refused = client.post("/kich-ban/canh-bao", data=form)
+    refused = _answer(client, client.post("/kich-ban/canh-bao", data=form))
     assert 'aria-invalid' in re.search(r'<input type="number" name="repeat"[^>]*>', refused.text).group(0)
 
 
@@ -1735,3 +1750,39 @@ def test_commune_form_renaming_a_list_variable_does_not_save_its_placeholder(tmp
     text = path.read_text(encoding="utf-8")
     assert "sửa trong tệp" not in text, text
     assert "Thôn Nà Pậu" in text and "Thôn Bản Chang" in text, text
+
+
+def test_a_refused_form_is_a_page_a_reload_does_not_send_again(network):
+    """A refused save, commune or dictionary entry was drawn as the answer to its POST: F5 asked to send the
+    form again, and staff did. Each is now a redirect to its page, which shows the refusal and what was
+    typed as often as it is reloaded, to the person who typed it only; the address holds none of it."""
+    root, editor = network
+    _login(editor, "bien-tap")
+    token = _token(editor)
+    commune = root / "locales" / "lang-son" / "xa-chi-lang.yaml"
+    before = {path: path.read_bytes() for path in (root / "scripts" / "canh-bao.yaml", commune)}
+    page = editor.get("/xa/lang-son/xa-chi-lang").text
+    posts = {
+        "/kich-ban/canh-bao": ({**_editor_form(editor), "title": "Tiêu đề đã gõ", "repeat": "hai"},
+                               ["Chưa lưu: Số lần đọc:", 'value="Tiêu đề đã gõ"', 'value="hai"']),
+        "/xa/lang-son/xa-chi-lang": ({"sha": re.search(r'name="sha" value="([^"]+)"', page).group(1),
+                                      "name": "Xã Chi Lăng", "station": "Đài xã đã gõ", "police_phone": "0205 38"},
+                                     ["quy hoạch", 'value="Đài xã đã gõ"', 'value="0205 38"']),
+        "/tu-dien": ({"section": "words", "key": "Zalo đã gõ", "reading": "da lô 1 2"},
+                     ["Chưa lưu: cách đọc này có lỗi", 'value="Zalo đã gõ"', 'value="da lô 1 2"']),
+    }
+    other = _client(root, local=False)
+    _login(other, "duyet")
+    for path, (form, said) in posts.items():
+        posted = editor.post(path, data={**form, "csrftoken": token})
+        assert posted.status_code == 303, (path, posted.text[:300])
+        location = posted.headers["location"]
+        assert location.startswith(f"{path}?loi=") and "gõ" not in unquote(location), location
+        for _ in range(2):  # F5, twice: the same page, nothing sent
+            shown = editor.get(location)
+            assert shown.status_code == 400, (path, shown.text[:300])
+            assert all(s in shown.text for s in said), (path, [s for s in said if s not in shown.text])
+        assert "đã gõ" not in other.get(location).text  # only for whoever typed it
+        assert "đã gõ" not in editor.get(path).text  # and only on the page it answered
+    assert {path: path.read_bytes() for path in before} == before
+    assert not (root / "lexicon.yaml").exists() or "Zalo" not in (root / "lexicon.yaml").read_text(encoding="utf-8")

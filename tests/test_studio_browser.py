@@ -327,3 +327,35 @@ def test_work_typed_on_a_version_saved_over_meanwhile_is_shown_not_lost(studio, 
     assert not page.is_visible("#old-draft")
     assert "gõ dở" not in path.read_text(encoding="utf-8")
     assert errors == []
+
+
+def test_a_reload_after_a_refused_form_sends_nothing_again(studio, browser):
+    """F5 on the page a refused save answered asked to send the form again (the page was the POST's answer),
+    and staff did. Reloaded now, it is fetched again, and still says what was refused with what was typed."""
+    base, root = studio
+    page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda d: d.accept())  # leaving a page of unsaved work asks first
+    methods: list[str] = []  # of the pages the browser asks for
+    page.on("request", lambda r: methods.append(r.method) if r.resource_type == "document" else None)
+    _login(page, base, "bien-tap")
+    for path, fill, said in [
+        ("/kich-ban/canh-bao", {"input[name=valid_until]": "2020-01-01"}, "Chưa lưu: Hiệu lực đến"),
+        ("/xa/lang-son/xa-chi-lang", {"input[name=station]": "Đài xã đã gõ", "input[name=police_phone]": "0205 38"},
+         "quy hoạch"),
+        ("/tu-dien", {"#lex-key": "Zalo đã gõ", "#lex-reading": "da lô 1 2"}, "cách đọc này có lỗi"),
+    ]:
+        page.goto(f"{base}{path}")
+        for selector, value in fill.items():
+            page.fill(selector, value)
+        page.click("main form[method=post] button:not([type=button])")
+        page.wait_for_load_state()
+        assert said in page.inner_text("main"), path
+        methods.clear()
+        page.reload()
+        assert methods == ["GET"], (path, methods)
+        assert said in page.inner_text("main"), path
+        for selector, value in fill.items():
+            assert page.input_value(selector) == value, (path, selector)
+    assert errors == []

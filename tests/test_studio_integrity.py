@@ -24,7 +24,7 @@ from broadcast.errors import EnvironmentProblem
 from broadcast.studio import auth, create_app, edit
 from broadcast.studio.auth import add_user
 from conftest import run as run_cli
-from test_studio import SCRIPT, _client, _editor_form, _login, _project, _token, _wav
+from test_studio import SCRIPT, _answer, _client, _editor_form, _login, _project, _token, _wav
 
 UMASK = os.umask(0o022)
 os.umask(UMASK)
@@ -217,7 +217,8 @@ def test_a_decision_must_name_the_version_read(root):
     add_user(root, "duyet", "approver", "mat-khau-duyet")
     client = _client(root, local=False)
     _login(client, "duyet")
-    unread = client.post("/kich-ban/canh-bao/duyet", data={"csrftoken": _token(client), "decision": "approved"})
+    unread = _answer(client, client.post("/kich-ban/canh-bao/duyet", data={"csrftoken": _token(client),
+                                                                          "decision": "approved"}))
     assert unread.status_code == 409 and "chưa được ghi" in unread.text
     with records.connect(root) as conn:
         assert records.history(conn, "canh-bao") == []

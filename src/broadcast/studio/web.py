@@ -65,6 +65,8 @@ WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "T
 LEVEL_NAMES = {"normal": "thường", "priority": "ưu tiên", "emergency": "khẩn cấp"}
 STATE_NAMES = {"draft": "bản nháp", "approved": "đã duyệt", "rejected": "bị trả lại"}
 MAX_FORM_BYTES = 2_000_000
+SHOWN_SECONDS = 3600  # a refused form's page, shown again on a reload for this long
+SHOWN_KEPT = 50  # and no more than this many of them
 
 
 class _Everywhere:
@@ -92,6 +94,18 @@ class BuildJob:
             self.events.append(item)
 
 
+@dataclass
+class Shown:
+    """A form's answer kept for the page its POST was redirected to (Post/Redirect/Get): what was
+    refused and what was typed, for whom, until when."""
+
+    user: str
+    path: str
+    until: float
+    status: int
+    context: dict[str, Any]
+
+
 class Studio:
     """The studio for one project folder."""
 
@@ -115,6 +129,7 @@ class Studio:
         # and audio made to be heard (Nghe thử, a word in Từ điển), which any account may ask for: two at a
         # time too, apart from the reading (one account pressing them over and over took every core)
         self.voices = asyncio.Semaphore(2)
+        self.shown: dict[str, Shown] = {}  # answers to forms, by the key in their page's address
         with records.connect(self.root) as conn:  # `.studio/` and its database, migrated, before the first request
             auth.claim(self.root, conn)  # and this project's, not one copied from another
 
@@ -144,6 +159,29 @@ class Studio:
             return True
         except BroadcastError:
             return False
+
+    def see_other(self, request: Request, path: str, status: int, **context: Any) -> RedirectResponse:
+        """A form's answer (what was refused, what was typed) as a redirect to its page, which shows it:
+        the answer drawn as the POST's page made a reload (F5) send the form again, after the browser
+        asked in English. Kept here, on the server, under a random key in the address (what was typed
+        is never in it), for its user only, an hour at most, `status` kept for the page."""
+        now = time.monotonic()
+        for key in [key for key, shown in self.shown.items() if shown.until < now]:
+            del self.shown[key]
+        while len(self.shown) >= SHOWN_KEPT:
+            del self.shown[next(iter(self.shown))]  # the oldest
+        key = secrets.token_urlsafe(16)
+        self.shown[key] = Shown(request.state.viewer.name, path, now + SHOWN_SECONDS, status, context)
+        return RedirectResponse(f"{path}?loi={key}", status_code=303)
+
+    def kept(self, request: Request) -> Shown | None:
+        """The form's answer this page was redirected to show (`see_other`), if it is still kept, for this
+        user and this page; else None, and the page is as it is."""
+        shown = self.shown.get(request.query_params.get("loi") or "")
+        if shown is None or shown.until < time.monotonic() or shown.user != request.state.viewer.name \
+                or shown.path != request.url.path:
+            return None
+        return shown
 
     def week(self, request: Request) -> Week:
         return self.workspace.week(request.query_params.get("week") or None)
@@ -388,7 +426,8 @@ def routes(studio: Studio) -> list[Route | Mount]:
 
     @view("read")
     async def script_list(request: Request) -> Response:
-        return list_page(request)
+        kept = studio.kept(request)  # a new script or a copy refused: said in its form, what was typed kept
+        return list_page(request, kept.status, **kept.context) if kept else list_page(request)
 
     def list_page(request: Request, status: int = 200, error: str = "", error_for: str = "",
                   typed: dict[str, str] | None = None) -> Response:
@@ -419,7 +458,8 @@ def routes(studio: Studio) -> list[Route | Mount]:
         # the id, when none is typed, is made from the title: staff name a script, not a file
         script_id, refused = new_id(_text(form, "id").strip() or title, "tiêu đề")
         if refused:
-            return list_page(request, 400, refused, "moi", {"id": _text(form, "id"), "title": title})
+            return studio.see_other(request, "/kich-ban", 400, error=refused, error_for="moi",
+                                    typed={"id": _text(form, "id"), "title": title})
         text = edit.STARTER_SCRIPT.format(id=script_id, today=application.today_in(studio.timezone).isoformat())
         if title:
             text = edit.with_fields(text, {"title": title})
@@ -441,7 +481,8 @@ def routes(studio: Studio) -> list[Route | Mount]:
             raise UsageError(f"không có kịch bản '{request.path_params['id']}'")
         copy_id, refused = new_id(_text(form, "new_id").strip(), "tên cho bản sao")
         if refused:
-            return list_page(request, 400, refused, source.stem, {"new_id": _text(form, "new_id")})
+            return studio.see_other(request, "/kich-ban", 400, error=refused, error_for=source.stem,
+                                    typed={"new_id": _text(form, "new_id")})
         target = studio.script_path(copy_id)
         text = edit.with_fields(edit.read_text(source), {"id": copy_id})
         studio.write(request.state.viewer, target, text, None, "create", f"nhân bản từ {source.name}")
@@ -474,8 +515,13 @@ def routes(studio: Studio) -> list[Route | Mount]:
         project = studio.workspace.project  # a file with errors: the error page lists each at its line
         data = edit.load(current.text) or {}
         valid = data.get("valid") or {}
-        return editor_page(request, project, script_id, data, str(valid.get("from") or ""),
-                           str(valid.get("until") or ""), current.sha256)
+        shown: dict[str, Any] = {"data": data, "valid_from": str(valid.get("from") or ""),
+                                 "valid_until": str(valid.get("until") or ""), "sha": current.sha256}
+        # a save, a decision or a bulletin answered: what it said, over the file (a refused save: what was typed)
+        kept = studio.kept(request)
+        if kept:
+            shown.update(kept.context, status=kept.status)
+        return editor_page(request, project, script_id, **shown)
 
     def editor_page(request: Request, project: Project, script_id: str, data: dict[str, Any], valid_from: str,
                     valid_until: str, sha: str, status: int = 200, error: str = "",
@@ -505,11 +551,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
         """The editor page on the file as it is now, saying why the decision was not recorded, the
         comment typed kept: a conflict page said only 'nothing was overwritten', and the reason an
         approver had written for sending the script back was lost."""
-        current = edit.read(studio.script_path(script_id))
-        data = edit.load(current.text) or {}
-        valid = data.get("valid") or {}
-        return editor_page(request, studio.workspace.project, script_id, data, str(valid.get("from") or ""),
-                           str(valid.get("until") or ""), current.sha256, status, refused=why, comment=comment)
+        return studio.see_other(request, f"/kich-ban/{script_id}", status, refused=why, comment=comment)
 
     @view("edit")
     async def script_save(request: Request) -> Response:
@@ -529,10 +571,11 @@ def routes(studio: Studio) -> list[Route | Mount]:
             starts = _body_line(text)
             body_line = first.line - starts + 1 if field in ("", "body") and first.line >= starts > 0 else 0
             where = (f"Nội dung, dòng {body_line}" if body_line else _FIELD_LABELS.get(field) or f"dòng {first.line}")
-            return editor_page(request, studio.workspace.project, script_id, typed, _text(form, "valid_from"),
-                               _text(form, "valid_until"), _text(form, "sha"), 400,
-                               f"Chưa lưu: {where}: {first.message}. Cách sửa: {first.hint}.",
-                               "body" if body_line else field)
+            return studio.see_other(request, f"/kich-ban/{script_id}", 400, data=typed,
+                                    valid_from=_text(form, "valid_from"), valid_until=_text(form, "valid_until"),
+                                    sha=_text(form, "sha"),
+                                    error=f"Chưa lưu: {where}: {first.message}. Cách sửa: {first.hint}.",
+                                    error_field="body" if body_line else field)
         studio.write(request.state.viewer, path, text, _text(form, "sha") or None)
         studio.workspace.reload()
         return RedirectResponse(f"/kich-ban/{script_id}?saved=1", status_code=303)
@@ -647,12 +690,8 @@ def routes(studio: Studio) -> list[Route | Mount]:
             raise UsageError(f"không có kịch bản '{script_id}'")
 
         def said(outcome: dict[str, Any], status: int) -> Response:
-            current = edit.read(studio.script_path(script_id))
-            data = edit.load(current.text) or {}
-            valid = data.get("valid") or {}
-            return editor_page(request, studio.workspace.project, script_id, data, str(valid.get("from") or ""),
-                               str(valid.get("until") or ""), current.sha256, status,
-                               emergency={"where": where, **outcome})
+            # a reload of the page said published must not publish again
+            return studio.see_other(request, f"/kich-ban/{script_id}", status, emergency={"where": where, **outcome})
 
         # the version read is required, as for a decision: without it (an old page, a script posting) whatever
         # was on disk at that moment aired, unread
@@ -718,6 +757,9 @@ def routes(studio: Studio) -> list[Route | Mount]:
     async def commune_edit(request: Request) -> Response:
         locale = studio.workspace.locale(f"{request.path_params['province']}/{request.path_params['commune']}")
         path = edit.inside(studio.root, locale.file)
+        kept = studio.kept(request)
+        if kept:  # refused: what was typed, and why
+            return studio.page(request, "commune.html", kept.status, locale=locale, **kept.context)
         current = edit.read(path)
         data = edit.load(current.text) or {}
         return studio.page(request, "commune.html", locale=locale, data=data, sha=current.sha256, text=current.text)
@@ -758,8 +800,8 @@ def routes(studio: Studio) -> list[Route | Mount]:
                  for key in variables if not key.isidentifier()]
         problems = [_problem(p, 0) for p in names] + _commune_problems(studio, locale.file, text)
         if problems:
-            return studio.page(request, "commune.html", 400, locale=locale, data=edit.load(text),
-                               sha=_text(form, "sha"), text=text, problems=problems)
+            return studio.see_other(request, f"/xa/{locale.id}", 400, data=edit.load(text), sha=_text(form, "sha"),
+                                    text=text, problems=problems)
         studio.write(request.state.viewer, path, text, _text(form, "sha") or None)
         studio.workspace.reload()
         return RedirectResponse(f"/xa/{locale.id}?saved=1", status_code=303)
@@ -799,7 +841,8 @@ def routes(studio: Studio) -> list[Route | Mount]:
 
     @view("read")
     async def lexicon(request: Request) -> Response:
-        return lexicon_page(request)
+        kept = studio.kept(request)  # refused: what was typed, and why
+        return lexicon_page(request, kept.status, **kept.context) if kept else lexicon_page(request)
 
     def lexicon_page(request: Request, status: int = 200, error: str = "", typed: dict[str, str] | None = None,
                      problems: tuple[Problem, ...] = ()) -> Response:
@@ -826,12 +869,14 @@ def routes(studio: Studio) -> list[Route | Mount]:
         if section != "abbreviations":  # words and domains are found whatever their case: one entry each
             key = next((k for k in entries if str(k).lower() == key.lower()), key)
         if isinstance(entries.get(key), dict) and reading:
-            return lexicon_page(request, 400, f"Chưa lưu: '{key}' có cách đọc riêng cho từng giọng "
-                                f"({', '.join(map(str, entries[key]))}); sửa mục này trong lexicon.yaml", typed)
+            return studio.see_other(request, "/tu-dien", 400, error=f"Chưa lưu: '{key}' có cách đọc riêng cho từng "
+                                    f"giọng ({', '.join(map(str, entries[key]))}); sửa mục này trong lexicon.yaml",
+                                    typed=typed)
         text = edit.with_fields(before, {section: {key: reading or None}})
         problems = _lexicon_problems(studio, text)
         if problems:
-            return lexicon_page(request, 400, "Chưa lưu: cách đọc này có lỗi", typed, tuple(problems))
+            return studio.see_other(request, "/tu-dien", 400, error="Chưa lưu: cách đọc này có lỗi", typed=typed,
+                                    problems=tuple(problems))
         studio.write(request.state.viewer, path, text, _text(form, "sha") or (None if not path.is_file() else ""))
         studio.workspace.reload()
         return RedirectResponse("/tu-dien?saved=1", status_code=303)
