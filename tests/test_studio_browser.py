@@ -359,3 +359,58 @@ def test_a_reload_after_a_refused_form_sends_nothing_again(studio, browser):
         for selector, value in fill.items():
             assert page.input_value(selector) == value, (path, selector)
     assert errors == []
+
+
+def test_typed_commune_and_dictionary_entries_survive_an_ended_session(studio, browser):
+    """The editor kept what was typed across a session that ended; the commune and dictionary forms did not:
+    Lưu led to the login page, and after it the form was as saved, the station's name or the reading typed gone.
+    Typed on a commune file saved elsewhere meanwhile, it is shown to copy from, never put over it."""
+    import sqlite3
+
+    base, root = studio
+    page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    _login(page, base, "bien-tap")
+    commune = root / "locales" / "lang-son" / "xa-chi-lang.yaml"
+
+    def ended_then_login(path: str) -> None:
+        with sqlite3.connect(root / ".studio" / "studio.db") as conn:  # the session ends meanwhile
+            conn.execute("DELETE FROM sessions")
+        page.click("main form[method=post] button:not([type=button])")
+        page.wait_for_url(f"{base}/dang-nhap?next={path}")
+        page.fill("input[name=name]", "bien-tap")
+        page.fill("input[name=password]", "mat-khau-bien-tap")
+        page.click("form[action='/dang-nhap'] button")
+        page.wait_for_url(f"{base}{path}")
+
+    for path, fill, saved in [
+        ("/xa/lang-son/xa-chi-lang", {"input[name=station]": "Đài truyền thanh xã Chi Lăng mới"}, commune),
+        ("/tu-dien", {"#lex-key": "BQLDA", "#lex-reading": "ban quản lý dự án"}, root / "lexicon.yaml"),
+    ]:
+        page.goto(f"{base}{path}")
+        for selector, value in fill.items():
+            page.fill(selector, value)
+        ended_then_login(path)
+        assert page.is_visible("#kept-note") and "khôi phục" in page.inner_text("#kept-note"), path
+        for selector, value in fill.items():
+            assert page.input_value(selector) == value, (path, selector)  # what was typed is back
+        page.click("main form[method=post] button:not([type=button])")
+        page.wait_for_url(f"{base}{path}?saved=1")
+        assert all(value in saved.read_text(encoding="utf-8") for value in fill.values()), path
+        assert not page.is_visible("#kept-note")
+
+    page.goto(f"{base}/xa/lang-son/xa-chi-lang")
+    page.fill("input[name=police_name]", "Công an xã gõ dở")
+    commune.write_text(commune.read_text(encoding="utf-8").replace("name: Xã Chi Lăng", "name: Xã Chi Lăng mới"),
+                       encoding="utf-8")  # someone else saves the commune
+    ended_then_login("/xa/lang-son/xa-chi-lang")
+    assert page.input_value("input[name=name]") == "Xã Chi Lăng mới"  # the new version
+    assert page.input_value("input[name=police_name]") != "Công an xã gõ dở" and not page.is_visible("#kept-note")
+    assert page.is_visible("#kept-old") and "Công an, Tên: Công an xã gõ dở" in page.inner_text("#kept-old")
+    page.reload()
+    assert page.is_visible("#kept-old")
+    page.click("#kept-old button")
+    page.reload()
+    assert not page.is_visible("#kept-old") and "gõ dở" not in commune.read_text(encoding="utf-8")
+    assert errors == []

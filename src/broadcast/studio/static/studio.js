@@ -216,6 +216,58 @@
     });
   }
 
+  // --- the commune and dictionary forms: what is typed kept in this tab, as the editor keeps it ---------
+  // (Lưu with a session that had ended led to the login page, and after it the form was as saved: gone)
+  for (const f of document.querySelectorAll("form[data-keep]")) {
+    const stored = "go-do:" + f.dataset.keep, older = stored + ":ban-cu";
+    const fieldsOf = () => {
+      const out = {};
+      for (const [k, v] of new FormData(f)) if (k !== "csrftoken" && k !== "sha") out[k] = v;
+      return JSON.stringify(out);
+    };
+    if (new URLSearchParams(location.search).get("saved")) sessionStorage.removeItem(stored);
+    const loaded = fieldsOf();
+    const note = document.getElementById("kept-note"), box = document.getElementById("kept-old");
+    try {
+      const kept = JSON.parse(sessionStorage.getItem(stored) || "null");
+      if (kept && kept.fields !== loaded) {
+        // put back on the version it was typed on (data-sha), or on a form that adds an entry (no data-sha)
+        if (!f.dataset.sha || kept.sha === f.dataset.sha) {
+          for (const [k, v] of Object.entries(JSON.parse(kept.fields))) {
+            const input = f.elements.namedItem(k);
+            if (input && "value" in input && !input.readOnly) input.value = v;
+          }
+          note.hidden = false;
+        } else {  // saved elsewhere meanwhile: shown to copy from, never put over the new version
+          sessionStorage.setItem(older, kept.fields);
+          sessionStorage.removeItem(stored);
+        }
+      }
+      const old = JSON.parse(sessionStorage.getItem(older) || "null"), now = JSON.parse(loaded), lines = [];
+      for (const [k, v] of Object.entries(old || {})) {
+        const input = f.elements.namedItem(k);
+        if (v === (now[k] || "") || !input || !input.labels || !input.labels.length) continue;
+        const set = input.closest("fieldset"), legend = set && set.querySelector("legend");
+        lines.push((legend ? legend.textContent.trim() + ", " : "") + input.labels[0].textContent.trim() + ": " + v);
+      }
+      if (lines.length && box) {
+        text(box.querySelector("pre"), lines.join("\n"));
+        box.hidden = false;
+      }
+    } catch (e) { sessionStorage.removeItem(stored); sessionStorage.removeItem(older); }
+    note.querySelector("button").addEventListener("click", () => {  // back to the file as saved
+      sessionStorage.removeItem(stored);
+      location.href = location.pathname;
+    });
+    if (box) {
+      box.querySelector("button").addEventListener("click", () => {
+        sessionStorage.removeItem(older);
+        box.hidden = true;
+      });
+    }
+    f.addEventListener("input", () => sessionStorage.setItem(stored, JSON.stringify({ sha: f.dataset.sha, fields: fieldsOf() })));
+  }
+
   // --- uploads: the token goes in the x-csrftoken header (asgi-csrf cannot read it from a
   // multipart body with current python-multipart), then the page follows the answer ------------
   for (const f of document.querySelectorAll('form[enctype="multipart/form-data"]')) {
