@@ -10,6 +10,8 @@ import re
 import sqlite3
 import time
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -260,7 +262,7 @@ def test_a_new_script_whose_title_no_script_may_hold_is_refused_in_its_form_and_
     """A title pasted with a Word bullet (U+F0B7) or a control character was written as it was: the project,
     refusing it, stopped loading, and every page of the studio was an error until the file was mended by hand."""
     token = _token(client)
-    made = client.post("/kich-ban/moi", data={"csrftoken": token, "id": "", "title": title})
+    made = _answer(client, client.post("/kich-ban/moi", data={"csrftoken": token, "id": "", "title": title}))
     assert made.status_code == 400
     form = re.search(r'<form method="post" action="/kich-ban/moi".*?</form>\s*<p class="error"[^>]*>([^<]*)</p>',
                      made.text, re.S)
@@ -1489,6 +1491,26 @@ def test_a_decision_on_a_script_saved_meanwhile_says_it_was_not_recorded_and_kee
                                                            "comment": reason}).status_code == 303
 
 
+@contextmanager
+def _served(root: Path) -> Iterator[str]:
+    """The local studio served by uvicorn on a free port, as `broadcast studio` serves it: its address."""
+    import threading
+
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(create_app(root, local=True), host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
 def test_a_long_draft_being_read_does_not_freeze_the_studio_for_everyone(root, monkeypatch):
     """Lint-as-you-type read the draft on the event loop: while it read a long pasted text, every page
     of every user waited (a stylesheet: 3-30 s)."""
@@ -1497,21 +1519,12 @@ def test_a_long_draft_being_read_does_not_freeze_the_studio_for_everyone(root, m
     import urllib.parse
     import urllib.request
 
-    import uvicorn
-
     def slow_lint(self, *args, **kwargs):
         time.sleep(3)  # a draft that takes long to read
         return []
 
     monkeypatch.setattr(app.Workspace, "lint_draft", slow_lint)
-    server = uvicorn.Server(uvicorn.Config(create_app(root, local=True), host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    base = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    try:
+    with _served(root) as base:
         editor = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
         page = editor.open(f"{base}/kich-ban", timeout=30).read().decode("utf-8")
         token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
@@ -1526,11 +1539,55 @@ def test_a_long_draft_being_read_does_not_freeze_the_studio_for_everyone(root, m
             assert answer.status == 200
         waited = time.monotonic() - started
         linting.join(30)
-    finally:
-        server.should_exit = True
-        thread.join(10)
     assert answers == [200]
     assert waited < 1.5, waited  # not the 2.5 s left of the lint
+
+
+@pytest.mark.parametrize("action", ["save", "decide"])
+def test_a_save_waiting_on_a_held_database_does_not_freeze_the_studio(root, action):
+    """A save took the database's write lock on the event loop: while another program held the database (DB
+    Browser for SQLite, a build logging, for up to the 10 s of its busy timeout) every request of the local
+    studio waited with it, the stylesheet and the other pages too."""
+    import http.cookiejar
+    import threading
+    import urllib.parse
+    import urllib.request
+
+    path = root / "scripts" / "canh-bao.yaml"
+    form = {**_editor_form(_client(root)), "title": "Lưu trong lúc cơ sở dữ liệu bận"}
+    if action == "decide":
+        form = {"sha": records.file_sha256(path), "seen": "0", "decision": "approved"}
+    with _served(root) as base:
+        editor = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        page = editor.open(f"{base}/kich-ban/canh-bao", timeout=30).read().decode("utf-8")
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        target = f"{base}/kich-ban/canh-bao" + ("/duyet" if action == "decide" else "")
+        post = urllib.request.Request(target, data=urllib.parse.urlencode({**form, "csrftoken": token}).encode())
+        holder = sqlite3.connect(records.path(root), isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another program holds the database
+        answers: list[int] = []
+        saving = threading.Thread(target=lambda: answers.append(editor.open(post, timeout=30).status))
+        saving.start()
+        time.sleep(0.5)
+        waited = {}
+        try:
+            for other in ("/static/studio.css", "/kich-ban", "/xa"):
+                started = time.monotonic()
+                with urllib.request.urlopen(f"{base}{other}", timeout=30) as answer:
+                    assert answer.status == 200, other
+                waited[other] = time.monotonic() - started
+            time.sleep(max(0.0, 3 - 0.5 - sum(waited.values())))
+            waiting = saving.is_alive() and not answers  # the save still waits for the database
+        finally:
+            holder.rollback()  # and is done once it is let go
+            holder.close()
+        saving.join(30)
+    assert all(seconds < 1 for seconds in waited.values()), waited  # not the 2.5 s the save waited
+    assert waiting and answers == [200]
+    if action == "save":
+        assert "Lưu trong lúc cơ sở dữ liệu bận" in path.read_text(encoding="utf-8")
+    with records.connect(root) as conn:
+        assert len(records.history(conn, "canh-bao")) == (action == "decide")
 
 
 def test_a_save_the_disk_refuses_is_said_in_vietnamese_and_the_file_is_as_it_was(client, root, monkeypatch):

@@ -224,7 +224,8 @@ class Studio:
         commit fails the old file is put back. A save that the log missed (the file written, then the
         database busy: an error page for a save that had happened, and saving again logged nothing)
         or a log entry for a save that did not happen cannot be. `detail`: the entry's text, else
-        the diff."""
+        the diff. Blocks while another program holds the database (up to its busy timeout): the pages
+        call it, `moved` and `audit` in a thread, never on the event loop, which answers every request."""
         rel = path.relative_to(self.root).as_posix()
         with records.connect(self.root) as conn:
             records.reserve(conn)
@@ -468,9 +469,10 @@ def routes(studio: Studio) -> list[Route | Mount]:
         # loading and every page of the studio was an error until the file was mended by hand
         errors = studio.workspace.draft_errors(path.relative_to(studio.root).as_posix(), text)
         if errors:
-            return list_page(request, 400, f"Chưa tạo: {errors[0].message}. Cách sửa: {errors[0].hint}.", "moi",
-                             {"id": _text(form, "id"), "title": title})
-        studio.write(request.state.viewer, path, text, None, "create", text)
+            return studio.see_other(request, "/kich-ban", 400,
+                                    error=f"Chưa tạo: {errors[0].message}. Cách sửa: {errors[0].hint}.",
+                                    error_for="moi", typed={"id": _text(form, "id"), "title": title})
+        await asyncio.to_thread(studio.write, request.state.viewer, path, text, None, "create", text)
         return RedirectResponse(f"/kich-ban/{script_id}", status_code=303)
 
     @view("edit")
@@ -485,7 +487,8 @@ def routes(studio: Studio) -> list[Route | Mount]:
                                     typed={"new_id": _text(form, "new_id")})
         target = studio.script_path(copy_id)
         text = edit.with_fields(edit.read_text(source), {"id": copy_id})
-        studio.write(request.state.viewer, target, text, None, "create", f"nhân bản từ {source.name}")
+        await asyncio.to_thread(studio.write, request.state.viewer, target, text, None, "create",
+                                f"nhân bản từ {source.name}")
         return RedirectResponse(f"/kich-ban/{copy_id}", status_code=303)
 
     @view("edit")
@@ -493,16 +496,18 @@ def routes(studio: Studio) -> list[Route | Mount]:
         path = studio.script_path(request.path_params["id"])
         if not path.is_file():
             raise UsageError(f"không có kịch bản '{request.path_params['id']}'")
-        studio.moved(request.state.viewer, "delete", f"scripts/{path.name}", lambda: edit.to_trash(studio.root, path),
-                     lambda name: os.replace(edit.trash_folder(studio.root) / name, path), lambda name: name)
+        await asyncio.to_thread(studio.moved, request.state.viewer, "delete", f"scripts/{path.name}",
+                                lambda: edit.to_trash(studio.root, path),
+                                lambda name: os.replace(edit.trash_folder(studio.root) / name, path), lambda name: name)
         return RedirectResponse("/kich-ban", status_code=303)
 
     @view("edit")
     async def trash_restore(request: Request) -> Response:
         name = request.path_params["name"]
-        studio.moved(request.state.viewer, "restore", name.partition("--")[2].replace("--", "/"),
-                     lambda: edit.restore(studio.root, name),
-                     lambda rel: os.replace(studio.root / rel, edit.trash_folder(studio.root) / name))
+        target = name.partition("--")[2].replace("--", "/")
+        await asyncio.to_thread(studio.moved, request.state.viewer, "restore", target,
+                                lambda: edit.restore(studio.root, name),
+                                lambda rel: os.replace(studio.root / rel, edit.trash_folder(studio.root) / name))
         return RedirectResponse("/kich-ban", status_code=303)
 
     @view("read")
@@ -576,7 +581,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
                                     sha=_text(form, "sha"),
                                     error=f"Chưa lưu: {where}: {first.message}. Cách sửa: {first.hint}.",
                                     error_field="body" if body_line else field)
-        studio.write(request.state.viewer, path, text, _text(form, "sha") or None)
+        await asyncio.to_thread(studio.write, request.state.viewer, path, text, _text(form, "sha") or None)
         studio.workspace.reload()
         return RedirectResponse(f"/kich-ban/{script_id}?saved=1", status_code=303)
 
@@ -661,18 +666,27 @@ def routes(studio: Studio) -> list[Route | Mount]:
             return decision_refused(request, script_id, not_recorded + "kịch bản đã được sửa sau khi bạn mở trang, "
                                     "nên bản bạn đã đọc không còn là bản sẽ phát (changed meanwhile; ai sửa gì: xem "
                                     "Nhật ký). Trang này là bản mới; đọc lại rồi quyết định.", comment, 409)
-        with records.connect(studio.root) as conn:
-            records.reserve(conn)  # read and decided in one write transaction: one approver at a time
-            history = records.history(conn, script_id)
-            seen = _text(form, "seen")
-            # another approver decided since this page was shown: this one has not read that decision
-            if seen.isdigit() and int(seen) < len(history):
-                last = history[0]
-                did = {"approved": "duyệt", "rejected": "trả lại"}.get(last.decision, last.decision)
-                return decision_refused(request, script_id, f"{not_recorded}trong lúc bạn xem, {last.user} đã {did} "
-                                        "kịch bản này" + (f" với nhận xét “{last.comment}”" if last.comment else "")
-                                        + " (decided meanwhile). Đọc quyết định đó rồi quyết định lại.", comment, 400)
-            records.decide(conn, script_id, sha, decision, request.state.viewer.name, comment)
+        seen, user = _text(form, "seen"), request.state.viewer.name
+
+        def decide() -> str:
+            """Recorded (''), or why not. Read and decided in one write transaction: one approver at a time."""
+            with records.connect(studio.root) as conn:
+                records.reserve(conn)
+                history = records.history(conn, script_id)
+                # another approver decided since this page was shown: this one has not read that decision
+                if seen.isdigit() and int(seen) < len(history):
+                    last = history[0]
+                    did = {"approved": "duyệt", "rejected": "trả lại"}.get(last.decision, last.decision)
+                    return (f"{not_recorded}trong lúc bạn xem, {last.user} đã {did} kịch bản này"
+                            + (f" với nhận xét “{last.comment}”" if last.comment else "")
+                            + " (decided meanwhile). Đọc quyết định đó rồi quyết định lại.")
+                records.decide(conn, script_id, sha, decision, user, comment)
+            return ""
+
+        # in a thread: the write lock waited for (another program holding the database) held every request
+        refused = await asyncio.to_thread(decide)
+        if refused:
+            return decision_refused(request, script_id, refused, comment, 400)
         return RedirectResponse(f"/kich-ban/{script_id}", status_code=303)
 
     @view("build")
@@ -708,11 +722,15 @@ def routes(studio: Studio) -> list[Route | Mount]:
                         for p in getattr(error, "problems", []) if p.message != error.message]
             return said({"error": f"Chưa phát: {_in_studio(error.message)}.{fix}", "problems": problems}, 400)
         failures = [_in_studio(f) for f in result.failures]
-        try:
+        user = request.state.viewer.name
+
+        def log() -> None:
             with records.connect(studio.root) as conn:
-                records.add_audit(conn, request.state.viewer.name, "emergency", f"scripts/{script_id}.yaml",
+                records.add_audit(conn, user, "emergency", f"scripts/{script_id}.yaml",
                                   f"tuần {result.week.id}, {len(result.published)} xã, {len(result.files)} tệp mới, "
                                   f"mã nội dung {sha}" + "".join(f"; lỗi: {f}" for f in result.failures))
+        try:
+            await asyncio.to_thread(log)
         except BroadcastError as error:  # published all the same: the page must not say it failed (pressed again)
             failures.append(f"tin đã phát hành nhưng chưa ghi được vào Nhật ký: {error.message}. Cách sửa: "
                             f"{error.fix}")
@@ -802,7 +820,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
         if problems:
             return studio.see_other(request, f"/xa/{locale.id}", 400, data=edit.load(text), sha=_text(form, "sha"),
                                     text=text, problems=problems)
-        studio.write(request.state.viewer, path, text, _text(form, "sha") or None)
+        await asyncio.to_thread(studio.write, request.state.viewer, path, text, _text(form, "sha") or None)
         studio.workspace.reload()
         return RedirectResponse(f"/xa/{locale.id}?saved=1", status_code=303)
 
@@ -827,7 +845,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
         voice = _text(form, "voice")
         path = await asyncio.to_thread(studio.workspace.save_recording, voice, sentence, upload.filename, data)
         rel = path.relative_to(studio.root).as_posix()
-        studio.audit(request.state.viewer, "upload", rel, sentence)
+        await asyncio.to_thread(studio.audit, request.state.viewer, "upload", rel, sentence)
         return RedirectResponse(f"/ghi-am?giong={voice}&saved=1", status_code=303)
 
     @view("edit")
@@ -835,7 +853,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
         form = await _form(request)
         name = _text(form, "province").strip()
         report = await asyncio.to_thread(studio.workspace.import_locales, [name])
-        studio.audit(request.state.viewer, "import", name, str(report))
+        await asyncio.to_thread(studio.audit, request.state.viewer, "import", name, str(report))
         studio.workspace.reload()
         return RedirectResponse("/xa?imported=1", status_code=303)
 
@@ -877,7 +895,8 @@ def routes(studio: Studio) -> list[Route | Mount]:
         if problems:
             return studio.see_other(request, "/tu-dien", 400, error="Chưa lưu: cách đọc này có lỗi", typed=typed,
                                     problems=tuple(problems))
-        studio.write(request.state.viewer, path, text, _text(form, "sha") or (None if not path.is_file() else ""))
+        await asyncio.to_thread(studio.write, request.state.viewer, path, text,
+                                _text(form, "sha") or (None if not path.is_file() else ""))
         studio.workspace.reload()
         return RedirectResponse("/tu-dien?saved=1", status_code=303)
 
