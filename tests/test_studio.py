@@ -559,8 +559,8 @@ def test_an_emergency_bulletin_saved_again_while_it_is_issued_is_not_published(t
         return opened(folder)
 
     monkeypatch.setattr(app, "open_workspace", saved_meanwhile)
-    refused = client.post("/kich-ban/bao-dong/phat-khan-cap", data={"csrftoken": token, "sha": sha,
-                                                                     "where": "lang-son/xa-chi-lang"})
+    refused = _answer(client, client.post("/kich-ban/bao-dong/phat-khan-cap", data={
+        "csrftoken": token, "sha": sha, "where": "lang-son/xa-chi-lang"}))
     box = re.search(r'<section id="khan-cap">.*?</section>', refused.text, re.S)
     assert refused.status_code == 400 and box, refused.text[:2000]
     assert "Chưa phát" in box.group() and "vừa được sửa sau khi bạn mở trang" in box.group()
