@@ -443,6 +443,7 @@ def test_a_build_does_not_air_the_approvals_of_a_database_copied_from_another_pr
     assert own.exit_code == 0, own.output
     assert list((first / "output" / "2026-W49").glob("*/*/messages/canh-bao.mp3"))
 
+
 def test_logging_in_or_out_while_the_database_is_held_says_so(root, monkeypatch):
     """The login and the logout pages were 'Internal Server Error' while another program held the database."""
     monkeypatch.setattr(records, "BUSY_SECONDS", 0.3)
@@ -464,6 +465,28 @@ def test_logging_in_or_out_while_the_database_is_held_says_so(root, monkeypatch)
     assert logout.status_code == 503 and "đang bận" in logout.text
     assert other.post("/dang-nhap", data=form).status_code == 303
 
+
+
+def test_an_upload_while_the_database_is_held_says_so(root, monkeypatch):
+    """On the network an upload's sender is looked up before its body is read: on the event loop, and a held
+    database was a 500 ('Internal Server Error') after freezing every page of the studio for the wait."""
+    from starlette.testclient import TestClient
+
+    monkeypatch.setattr(records, "BUSY_SECONDS", 0.3)
+    add_user(root, "bien-tap", "editor", "mat-khau-bien-tap")
+    client = TestClient(create_app(root, local=False), base_url="http://127.0.0.1:8765", follow_redirects=False,
+                        raise_server_exceptions=False)
+    _login(client, "bien-tap")
+    token = _token(client)
+    held = sqlite3.connect(records.path(root))
+    held.execute("BEGIN EXCLUSIVE")
+    try:
+        upload = client.post("/ghi-am", data={"voice": "ghi-am", "sentence": "Bà con chú ý."},
+                             headers={"x-csrftoken": token}, files={"file": ("cau-1.wav", _wav(1.0), "audio/wav")})
+    finally:
+        held.rollback()
+        held.close()
+    assert upload.status_code == 503 and "đang bận" in upload.text and ".studio/studio.db" in upload.text
 
 def test_a_save_never_writes_through_a_link_that_leads_out_of_the_project(tmp_path):
     """Following links (the shared script above) must not let a link planted in the project (a git checkout

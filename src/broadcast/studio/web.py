@@ -10,6 +10,7 @@ no build step, the studio works offline. Every state-changing request carries th
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import os
 import re
@@ -1283,16 +1284,20 @@ def _host_name(netloc: str) -> str:
     return netloc.rsplit(":", 1)[0] if netloc.count(":") == 1 else netloc
 
 
-def _upload_allowed(studio: Studio, scope: Any, headers: dict[bytes, str]) -> bool:
+async def _upload_allowed(studio: Studio, scope: Any, headers: dict[bytes, str]) -> bool:
     """Whether a multipart upload may be read at all. asgi-csrf 0.11 fails on multipart bodies with
     current python-multipart (its FileClass argument is gone), so an upload carries the token in
     the x-csrftoken header (studio.js sends it), checked here before any body is read; on the
-    network the sender must also be logged in, so that no stranger makes the studio hold an upload."""
+    network the sender must also be logged in, so that no stranger makes the studio hold an upload
+    (asked in a thread, as for every request: a database held by another program froze the studio)."""
     cookies = Request(scope).cookies
     token = cookies.get("csrftoken", "")
     if not token or not secrets.compare_digest(headers.get(b"x-csrftoken", ""), token):
         return False
-    return studio.local or auth.viewer(studio.root, cookies.get(auth.COOKIE), studio.local).user is not None
+    if studio.local:
+        return True
+    viewer = await asyncio.to_thread(auth.viewer, studio.root, cookies.get(auth.COOKIE), False)
+    return viewer.user is not None
 
 
 def _guard(inner: Any, studio: Studio) -> Any:
@@ -1332,7 +1337,12 @@ def _guard(inner: Any, studio: Studio) -> Any:
             return
         kind = headers.get(b"content-type", "")
         upload = kind.startswith("multipart/form-data")
-        if upload and not _upload_allowed(studio, scope, headers):
+        try:
+            allowed = not upload or await _upload_allowed(studio, scope, headers)
+        except BroadcastError as error:  # the database busy, damaged, deleted: said, not a 500
+            await refuse(scope, receive, send, 503, html.escape(f"{error.message}. Cách sửa: {error.fix}."))
+            return
+        if not allowed:
             await refuse(scope, receive, send, 403, "Thiếu hoặc sai mã chống giả mạo (CSRF), hoặc chưa đăng nhập "
                          "(missing or wrong CSRF token, or not logged in)")
             return
