@@ -293,6 +293,43 @@ def test_a_liquidsoap_start_with_no_end_is_still_not_aired_whole(week, tmp_path)
     assert program and "aired" not in {r["status"] for r in program}
 
 
+def test_a_program_joined_late_is_reported_from_the_second_it_joined_at(week, tmp_path):
+    """A station started (a power cut) in a program's slot joins it where it would be now, and its script's
+    start line says at what second (vao-muon=...). Read from its first file on, the program was reported as
+    if its first files aired (late) and its last ones were cut: the files before that second are what did
+    not air, the rest aired, also after a bulletin cut in (the resumed play goes on where the joined one
+    stopped)."""
+    root = tmp_path / "p"
+    shutil.copytree(week, root, ignore=shutil.ignore_patterns("asrun"))
+    plan = _plan(root)
+    (first, (first_start, first_seconds)), (second, (second_start, second_seconds)) = sorted(_programs(plan).items())[:2]
+    rows = [r for r in plan if r["program"] == first]
+    assert len(rows) == 2 and sum(r["program"] == second for r in plan) == 2  # the opening, a message
+    lengths = [float(r["seconds"]) for r in rows]
+    early, late = lengths[0] / 2, lengths[0] + lengths[1] / 2  # into the first file; into the second
+    at, later = first_start + timedelta(seconds=early), second_start + timedelta(seconds=late)
+    log = tmp_path / "liquidsoap.log"
+    log.write_text("\n".join([
+        _liquidsoap_line(at, "bat-dau", first) + f"\tvao-muon={early:g}",
+        _liquidsoap_line(at + timedelta(seconds=2), "ket-thuc", first),  # a bulletin cuts in for 3 s
+        _liquidsoap_line(at + timedelta(seconds=5), "bat-dau", first),
+        _liquidsoap_line(at + timedelta(seconds=3 + first_seconds - early), "ket-thuc", first),
+        _liquidsoap_line(later, "bat-dau", second) + f"\tvao-muon={late:g}",
+        _liquidsoap_line(later + timedelta(seconds=second_seconds - late), "ket-thuc", second)]) + "\n",
+        encoding="utf-8")
+    assert run("asrun", "import", str(log), "--locale", COMMUNE, "--project", str(root)).exit_code == 0
+    assert run("asrun", "report", "--week", WEEK, "-o", str(tmp_path / "r"), "--project", str(root)).exit_code == 0
+    report = list(csv.DictReader(io.StringIO((tmp_path / "r" / f"phat-thuc-te-{WEEK}.csv").read_text(encoding="utf-8-sig"))))
+    by_program: dict[str, list[dict[str, str]]] = {}
+    for row, plan_row in zip(report, plan):
+        by_program.setdefault(plan_row["program"], []).append(row)
+    assert [r["status"] for r in by_program[first]] == ["cut", "aired"], by_program[first]
+    # to the second: the log's times are whole seconds
+    assert [float(r["aired_seconds"]) for r in by_program[first]] == pytest.approx([lengths[0] / 2, lengths[1]], abs=1)
+    assert [r["status"] for r in by_program[second]] == ["missed", "cut"], by_program[second]
+    assert float(by_program[second][1]["aired_seconds"]) == pytest.approx(lengths[1] / 2, abs=1)
+
+
 def test_a_play_stored_cut_off_before_an_empty_end_meant_whole_is_still_not_aired(week, tmp_path):
     """Stored by the version before (header 'end'), an empty end was a Liquidsoap start whose end never came:
     the new meaning of an empty end (a console's start-only play, aired whole) turned those into 'aired'."""

@@ -5,7 +5,8 @@ kept across imports, the same play never twice):
 
 - the `AS-RUN` lines the generated Liquidsoap script prints (`formats/liquidsoap.py`): a time, an
   event (`bat-dau` start, `ket-thuc` end) and the file; an interrupted program (an emergency cut in)
-  is two plays of one file;
+  is two plays of one file; a program joined late (a station started in its slot) says at what second
+  of it the play began, and the files before that second did not air;
 - a CSV exported by an IP loudspeaker console: a date, a time, and a file or a title (headers in
   Vietnamese or English; an end or a duration when the console gives one: without either, a play
   is taken to have aired whole, and only a miss or a late start can be seen).
@@ -30,13 +31,13 @@ from datetime import time as dtime
 from pathlib import Path
 
 from .errors import ContentError, Problem
-from .formats.liquidsoap import ASRUN_MARK
+from .formats.liquidsoap import ASRUN_JOINED, ASRUN_MARK
 
 FOLDER = "asrun"
 # "end_or_whole": a play with no end (a console that logs only starts) aired whole. Files written with
 # the old header ("end") meant a play cut off by an empty end (a Liquidsoap start whose end never came):
 # read as ending where it started, as they were reported then.
-COLUMNS = ("start", "end_or_whole", "file", "title", "source")
+COLUMNS = ("start", "end_or_whole", "file", "title", "source", "from_second")  # from_second: a late join
 _OLD_COLUMNS = ("start", "end", "file", "title", "source")
 LATE_SECONDS = 60.0  # default tolerance: a file that starts later than this is late
 CUT_SECONDS = 2.0  # a file aired for this much less than its length is cut short
@@ -60,10 +61,12 @@ class Play:
     file: str  # the file's name (no folder), or "" when the console gave only a title
     title: str = ""
     source: str = ""  # the log it came from
+    offset: float = 0.0  # the second of the file it began at: a program joined late
 
-    def row(self) -> tuple[str, str, str, str, str]:
+    def row(self) -> tuple[str, str, str, str, str, str]:
         return (self.start.isoformat(timespec="milliseconds"),
-                self.end.isoformat(timespec="milliseconds") if self.end else "", self.file, self.title, self.source)
+                self.end.isoformat(timespec="milliseconds") if self.end else "", self.file, self.title, self.source,
+                f"{self.offset:g}" if self.offset else "")
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,7 @@ def parse_log(text: str, source: str) -> list[Play]:
 
 def _liquidsoap_plays(text: str, source: str) -> list[Play]:
     plays: list[Play] = []
-    open_: dict[str, datetime] = {}
+    open_: dict[str, tuple[datetime, float]] = {}
     problems = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.startswith(ASRUN_MARK + "\t"):
@@ -159,19 +162,23 @@ def _liquidsoap_plays(text: str, source: str) -> list[Play]:
         try:
             _, when, event, path = parts[:4]
             at = datetime.fromisoformat(when)
+            joined = parts[4] if len(parts) > 4 else ""  # a program joined late: vao-muon=<its second>
+            offset = float(joined.removeprefix(ASRUN_JOINED)) if joined.startswith(ASRUN_JOINED) else 0.0
         except ValueError:
             problems.append(Problem(source, number, "", f"dòng AS-RUN không đọc được: {line[:80]!r}",
-                                    "dòng phải có dạng AS-RUN<tab>thời gian<tab>bat-dau|ket-thuc<tab>tệp"))
+                                    "dòng phải có dạng AS-RUN<tab>thời gian<tab>bat-dau|ket-thuc<tab>tệp"
+                                    f"[<tab>{ASRUN_JOINED}<giây>]"))
             continue
         name = path.replace("\\", "/").rsplit("/", 1)[-1]
         if event == "bat-dau":
             if name in open_:  # a start with no end: the player stopped (cut short), when is not known
-                start = open_.pop(name)
-                plays.append(Play(start, start, name, source=source))
-            open_[name] = at
+                start, began = open_.pop(name)
+                plays.append(Play(start, start, name, source=source, offset=began))
+            open_[name] = (at, offset)
         elif event == "ket-thuc" and name in open_:
-            plays.append(Play(open_.pop(name), at, name, source=source))
-    plays += [Play(start, start, name, source=source) for name, start in open_.items()]
+            start, began = open_.pop(name)
+            plays.append(Play(start, at, name, source=source, offset=began))
+    plays += [Play(start, start, name, source=source, offset=began) for name, (start, began) in open_.items()]
     if problems:
         raise ContentError(problems)
     return sorted(plays, key=lambda p: p.start)
@@ -275,7 +282,7 @@ def store(root: Path, locale_id: str, plays: Iterable[Play]) -> tuple[int, int]:
     files (a copy, a rotated daily log beside the whole one) is one play, and a play a log cut off
     (no end) is completed by the log that has its end."""
     path = root / FOLDER / f"{locale_id}.csv"
-    by_play: dict[tuple[str, str, str], tuple[str, str, str, str, str]] = {}
+    by_play: dict[tuple[str, str, str], tuple[str, str, str, str, str, str]] = {}
     for row in _read_rows(path):
         by_play[(row[0], row[2], row[3])] = _later(by_play.get((row[0], row[2], row[3])), row)
     known = set(by_play)
@@ -300,18 +307,18 @@ def store(root: Path, locale_id: str, plays: Iterable[Play]) -> tuple[int, int]:
     return len(new), len(incoming) - len(new)
 
 
-def _later(kept: tuple[str, str, str, str, str] | None,
-           row: tuple[str, str, str, str, str]) -> tuple[str, str, str, str, str]:
+def _later(kept: tuple[str, str, str, str, str, str] | None,
+           row: tuple[str, str, str, str, str, str]) -> tuple[str, str, str, str, str, str]:
     """Of two records of one play, the one that saw it end latest (ISO times sort as text)."""
     return row if kept is None or row[1] > kept[1] else kept
 
 
-def _read_rows(path: Path) -> list[tuple[str, str, str, str, str]]:
+def _read_rows(path: Path) -> list[tuple[str, str, str, str, str, str]]:
     if not path.is_file():
         return []
     # NFC: plays imported before logs were composed match the plan, and a log imported again
     rows = list(csv.reader(io.StringIO(unicodedata.normalize("NFC", path.read_text(encoding="utf-8")))))
-    out = [tuple((r + [""] * 5)[:5]) for r in rows[1:] if r]
+    out = [tuple((r + [""] * 6)[:6]) for r in rows[1:] if r]  # stored before from_second: none
     if rows and tuple(rows[0]) == _OLD_COLUMNS:  # stored before an empty end meant "aired whole"
         out = [(r[0], r[1] or r[0], *r[2:]) for r in out]
     return out  # type: ignore[return-value]
@@ -319,8 +326,9 @@ def _read_rows(path: Path) -> list[tuple[str, str, str, str, str]]:
 
 def stored(root: Path, locale_id: str) -> list[Play]:
     out = []
-    for start, end, name, title, source in _read_rows(root / FOLDER / f"{locale_id}.csv"):
-        out.append(Play(datetime.fromisoformat(start), datetime.fromisoformat(end) if end else None, name, title, source))
+    for start, end, name, title, source, offset in _read_rows(root / FOLDER / f"{locale_id}.csv"):
+        out.append(Play(datetime.fromisoformat(start), datetime.fromisoformat(end) if end else None, name, title, source,
+                        float(offset or 0)))
     return out
 
 
@@ -351,10 +359,11 @@ def compare(locale_id: str, plan: list[Planned], plays: list[Play], late_after: 
     by_program: dict[tuple[str, date], list[Line]] = {}
     for line in report.lines:
         by_program.setdefault((line.planned.program, line.planned.start.date()), []).append(line)
+    reached: dict[tuple[str, date], float] = {}  # how far into each program its plays got
     for play in (p for p in plays if p.start.date() in days):
         key = (play.file, play.start.date())
         if play.file and key in by_program:  # a program file: it stands for the files it holds
-            _cover(by_program[key], play)
+            reached[key] = _cover(by_program[key], play, reached.get(key, 0.0))
             continue
         candidates = [line for line in report.lines if line.planned.start.date() == play.start.date()
                       and ((play.file and line.planned.file == play.file)
@@ -370,11 +379,12 @@ def compare(locale_id: str, plan: list[Planned], plays: list[Play], late_after: 
     return report
 
 
-def _cover(lines: list[Line], play: Play) -> None:
+def _cover(lines: list[Line], play: Play, reached: float) -> float:
     """A play of a program: the files it reached, at their offsets. A resumed program (two plays of one
-    file) continues where the first play stopped. A play whose log gives no end (a console that
-    logs only starts) airs the rest of the program."""
-    done = sum(line.aired_seconds for line in lines)  # how far earlier plays of this program got
+    file) continues where the earlier plays got (`reached`); one joined late (a station started in its
+    slot) begins at the second it joined at, and the files before it did not air. A play whose log gives
+    no end (a console that logs only starts) airs the rest of the program. Returns how far it got."""
+    done = max(reached, play.offset)
     seconds = (play.end - play.start).total_seconds() if play.end \
         else max(line.planned.offset + line.planned.seconds for line in lines) - done
     for line in lines:
@@ -385,6 +395,7 @@ def _cover(lines: list[Line], play: Play) -> None:
         if line.aired_start is None:
             line.aired_start = play.start + timedelta(seconds=max(0.0, begin - done))
         line.aired_seconds += covered
+    return done + seconds
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ AIRED = "lich-phat-song.da-phat"  # in output/: the bulletins the stations' scri
 _OLD_NOTE = re.compile(r"^([a-z0-9-]+/[a-z0-9-]+)/(KHAN-CAP_[^/:]+):([0-9]+)$")
 
 ASRUN_MARK = "AS-RUN"  # the log lines `broadcast asrun import` reads: AS-RUN <tab> time <tab> event <tab> file
+ASRUN_JOINED = "vao-muon="  # a fifth field of a program's start: joined late, at this second of it
 GRACE_MINUTES = 2  # a program is still started this long after its time (a PC that woke late)
 SCRIPT = """\
 # Lịch phát sóng {station}, tuần {week} và các tuần sau. Tạo bởi broadcast; không sửa tay.
