@@ -94,7 +94,7 @@ def test_html_is_self_contained_printable():
 def test_liquidsoap_is_bound_to_dates_not_to_weekdays():
     liq = written()["lich-phat-song.liq"].decode("utf-8")
     assert 'commune = "lang-son/xa-chi-lang"' in liq and 'time.zone.set("Asia/Ho_Chi_Minh")' in liq
-    assert '"%Y-%m-%d_%H%M_"' in liq and "KHAN-CAP_" in liq and "AS-RUN" in liq
+    assert "time.string(time=now, '%Y-%m-%d')" in liq and "KHAN-CAP_" in liq and "AS-RUN" in liq  # today's names
     assert not re.search(r"\b[1-7]w\b", liq)  # no weekday predicate: a file airs on its own date only
     assert "2026-11-30_0600_sang.mp3" not in liq  # it finds the week's files, so it runs on into the next week
 

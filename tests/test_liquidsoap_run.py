@@ -124,7 +124,7 @@ def test_the_script_airs_by_date_picks_up_a_new_week_and_puts_an_emergency_first
     upgraded = f"{COMMUNE}/{week.id}/KHAN-CAP_da-phat.wav:{hashlib.md5((here / 'KHAN-CAP_da-phat.wav').read_bytes()).hexdigest()}"
     assert sorted((output / "lich-phat-song.da-phat").read_text().splitlines()) == sorted(
         [f"{COMMUNE}/2020-W01/KHAN-CAP_bao-lu.wav:{bulletin}", old_note, upgraded]
-        + [f"{COMMUNE}/{key}" for key in noted])
+        + [f"{COMMUNE}/{key}" for key in noted] + [f"{COMMUNE}/{program}", f"{COMMUNE}/{other}"])  # and the programs
     assert not [p for p in output.rglob("*.da-phat") if p.parent != output]
 
     # the station's PC restarts: what aired before is not aired again
@@ -216,7 +216,8 @@ def test_a_folder_unzipped_from_a_bundle_airs_its_bulletins_and_goes_on_when_not
     assert aired.count("KHAN-CAP_moi.wav") == 1 and f"{minute}_sang.wav" in aired, log
     assert "KHAN-CAP_cu.wav" not in aired, log  # left by an older bundle: not in SHA256SUMS
     digest = hashlib.md5((here / "KHAN-CAP_moi.wav").read_bytes()).hexdigest()
-    assert (desktop / "lich-phat-song.da-phat").read_text() == f"{COMMUNE}/{week.id}/KHAN-CAP_moi.wav:{digest}\n"
+    assert sorted((desktop / "lich-phat-song.da-phat").read_text().splitlines()) == \
+        [f"{COMMUNE}/{minute}_sang.wav", f"{COMMUNE}/{week.id}/KHAN-CAP_moi.wav:{digest}"]
 
     # restarted after a power cut: not again; with the notes beside the folder unreadable, the clock goes on
     again, relog = _start(here, tmp_path / "lan-hai.wav")
@@ -442,3 +443,74 @@ def test_a_bulletin_whose_size_is_set_before_its_bytes_airs_once_whole(tmp_path)
         ["bat-dau", "ket-thuc"], log
     assert (output / "lich-phat-song.da-phat").read_text() == \
         f"{COMMUNE}/{week.id}/{bulletin.name}:{hashlib.md5(whole).hexdigest()}\n"
+
+
+def test_a_station_started_in_a_slot_joins_its_program_where_it_would_be_and_never_twice(tmp_path):
+    """Commune PCs lose power often. A program was started only up to 2 minutes after its time: a PC that
+    booted, or a script restarted, 5 minutes into a 15-minute slot aired nothing of it. It now joins the
+    program at the second it would be at (what is heard keeps to the printed schedule), its AS-RUN start says
+    so, a bulletin cutting in does not make it start over, a restart in the slot does not start it again, and
+    a program whose time is over does not air."""
+    from broadcast.asrun import parse_log
+
+    assert shutil.which("liquidsoap"), "liquidsoap is not installed: apt-get install -y liquidsoap"
+    now = datetime.now(TZ)
+    if now.hour == 0 and now.minute < 11:
+        pytest.skip("the slots below would be yesterday's (a slot never runs past midnight)")
+    week, output, here = _station(tmp_path)
+    slot = (now - timedelta(minutes=3)).replace(second=0, microsecond=0)  # the slot began 3 to 4 minutes ago
+    program, over = f"{slot:%Y-%m-%d_%H%M}_sang.wav", f"{now - timedelta(minutes=10):%Y-%m-%d_%H%M}_trua.wav"
+    length = (now - slot).total_seconds() + 90
+    rate = 16000
+    t = np.arange(int(length * rate)) / rate  # a sweep: at second p of the program it sounds 300 + p Hz
+    with wave.open(str(here / program), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((0.3 * np.sin(2 * np.pi * (300 * t + t * t / 2)) * 32767).astype("<i2").tobytes())
+    _tone(here / over, 60.0, 330)  # began 10 minutes ago, a minute long: over
+    recording = tmp_path / "da-phat.wav"
+    run, lines = _start(here, recording)
+    try:
+        _wait_for(run, lines, f"\tbat-dau\t{here}/{program}")
+        time.sleep(1.5)
+        _tone(here / "KHAN-CAP_giua-chung.wav", 2.0, 880)  # a bulletin cuts in; the program then goes on
+        _wait_for(run, lines, f"\tket-thuc\t{here}/KHAN-CAP_giua-chung.wav", limit=30)
+        started = time.monotonic()
+        while len([line for line in list(lines) if f"\tbat-dau\t{here}/{program}" in line]) < 2:
+            assert time.monotonic() - started < 10 and run.poll() is None, "".join(lines)
+            time.sleep(0.1)
+        time.sleep(2)
+    finally:
+        _stop(run)  # the power goes off, the program still to air for a minute
+    log = "".join(lines)
+    starts = [line.split("\t") for line in log.splitlines() if line.startswith("AS-RUN\t") and
+              f"\tbat-dau\t{here}/{program}" in line]
+    assert len(starts) == 2 and len(starts[1]) == 4, log  # resumed after the bulletin: not joined again
+    assert starts[0][4].startswith("vao-muon="), log
+    joined_at = float(starts[0][4].removeprefix("vao-muon="))
+    heard = datetime.fromisoformat(starts[0][1])
+    assert abs((heard - slot.replace(tzinfo=None)).total_seconds() - joined_at) <= 2, (heard, joined_at)
+    # and the sound is the program's at that second: the sweep's pitch where the recording first sounds
+    with wave.open(str(recording)) as w:
+        channels, recorded_rate = w.getnchannels(), w.getframerate()
+        samples = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")[::channels].astype(float)
+    first = int(np.argmax(np.abs(samples) > 3000)) + recorded_rate // 10
+    window = samples[first:first + recorded_rate]
+    pitch = np.argmax(np.abs(np.fft.rfft(window * np.hanning(len(window))))) * recorded_rate / len(window)
+    assert abs(pitch - 300 - 0.6 - joined_at) <= 2.5, (pitch, joined_at)  # 0.6 s: the window's middle
+    assert over not in "".join(line for line in log.splitlines() if line.startswith("AS-RUN\t"))
+    assert f"{over} đã hết giờ phát" in log, log
+    plays = [p for p in parse_log(log, "liquidsoap.log") if p.file == program]
+    assert [p.offset for p in plays] == [joined_at, 0.0]  # what `broadcast asrun import` reads of it
+    assert f"{COMMUNE}/{program}" in (output / "lich-phat-song.da-phat").read_text().splitlines()
+
+    # the power comes back within the slot: the program that started in it is not started again
+    again, relog = _start(here, tmp_path / "lan-hai.wav")
+    try:
+        _wait_for(again, relog, f"{program} đã phát trước khi khởi động lại")
+        time.sleep(11)  # two looks more
+    finally:
+        _stop(again)
+    assert "\tbat-dau\t" not in "".join(relog), "".join(relog)
+    assert datetime.now(TZ) < slot + timedelta(seconds=length)  # it would still have been playing

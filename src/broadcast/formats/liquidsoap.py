@@ -2,8 +2,12 @@
 
 The script is bound to dates, not to one week's weekdays: every 5 seconds it looks, in this
 folder and in the commune's folder of every week published beside it (output/<week>/<province>/
-<commune>/), for a program file named with today's date and the current minute
-(2026-12-01_0600_sang.mp3, up to 2 minutes late) and queues it once. So a file airs only on its
+<commune>/), for a program file named with today's date and a time gone by (2026-12-01_0600_sang.mp3)
+and queues it once: whole up to 2 minutes late; later (a station started, or restarted after a power
+cut, in the slot), while it would still be playing, from the second it would be at now (Liquidsoap's
+`liq_cue_in` and `cue_cut`), so that what is heard keeps to the printed schedule, its AS-RUN start
+ending with `vao-muon=<second>`. A program queued is noted as the bulletins are, so a restart in its
+slot does not start it again. So a file airs only on its
 own date, and a script left running past Sunday goes on with the next published week without a
 restart. A new `KHAN-CAP_*` file (an emergency) is aired as soon as it appears, interrupting the
 program, which then resumes; once only, and only from the week on air: what aired is noted in
@@ -55,14 +59,15 @@ _OLD_NOTE = re.compile(r"^([a-z0-9-]+/[a-z0-9-]+)/(KHAN-CAP_[^/:]+):([0-9]+)$")
 
 ASRUN_MARK = "AS-RUN"  # the log lines `broadcast asrun import` reads: AS-RUN <tab> time <tab> event <tab> file
 ASRUN_JOINED = "vao-muon="  # a fifth field of a program's start: joined late, at this second of it
-GRACE_MINUTES = 2  # a program is still started this long after its time (a PC that woke late)
+GRACE_MINUTES = 2  # a program is still started whole this long after its time (a PC that woke late); later, joined
 SCRIPT = """\
 # Lịch phát sóng {station}, tuần {week} và các tuần sau. Tạo bởi broadcast; không sửa tay.
 # Chạy trong thư mục này: liquidsoap lich-phat-song.liq (Liquidsoap 2.x)
 # Mỗi 5 giây, kịch bản tìm tệp chương trình mang đúng ngày và giờ hiện tại trong thư mục này và
 # trong thư mục của xã ở mọi tuần đã phát hành, nên chạy liên tục sang tuần sau không cần khởi động
 # lại; tệp KHAN-CAP_* mới có thì phát ngay (một lần: ghi vào output/lich-phat-song.da-phat, khởi
-# động lại không phát lại), rồi phát tiếp chương trình đang dở.
+# động lại không phát lại), rồi phát tiếp chương trình đang dở. Khởi động muộn quá 2 phút trong giờ
+# một buổi phát: phát tiếp chương trình từ chỗ lẽ ra đang phát; đã phát thì không phát lại.
 settings.log.stdout.set(true)
 time.zone.set("Asia/Ho_Chi_Minh")
 
@@ -126,15 +131,7 @@ def planned(name) =
   monday == "" or string.sub(name, start=0, length=10) < monday or listed(name)
 end
 
-seen = ref([])
-def fresh(key) =
-  if list.mem(key, !seen) then
-    false
-  else
-    seen := list.cons(key, !seen)
-    true
-  end
-end
+seen = ref([])  # the programs dealt with: queued, noted as queued before a restart, or over
 
 aired_file = if standalone then "#{{here}}/../{aired}" else "#{{output_dir}}/{aired}" end  # lines name their commune
 def first_line(text) =
@@ -149,9 +146,10 @@ def read_aired() =
   end
 end
 aired = ref(read_aired())
-# a bulletin is its week, its name and its bytes (MD5): the same name re-issued in a later week, or
-# corrected in this one (often the same length: a digit changed), airs again
-def new_alert(name) =
+# true the first time: what aired is noted, so that a restart (a power cut) does not air it again. A bulletin
+# is its week, its name and its bytes (MD5): the same name re-issued in a later week, or corrected in this
+# one (often the same length: a digit changed), airs again. A program is its name (its date and time)
+def first_time(name) =
   key = "#{{commune}}/#{{name}}"
   if list.mem(key, !aired) then
     false
@@ -161,7 +159,7 @@ def new_alert(name) =
       file.write(append=true, data="#{{key}}\n", aired_file)
     catch err do  # still aired once while the script runs; a restart may air it again
       log(label="lich-phat-song",
-          "KHÔNG GHI ĐƯỢC #{{aired_file}} (#{{first_line(err.message)}}): khởi động lại có thể phát lại tin này")
+          "KHÔNG GHI ĐƯỢC #{{aired_file}} (#{{first_line(err.message)}}): khởi động lại có thể phát lại #{{name}}")
     end
     true
   end
@@ -206,27 +204,67 @@ def settled(path) =
   if digest != "" and digest == list.assoc(default="", path, !looked) then digest else "" end
 end
 
-programs = request.queue(id="programs")
+program_queue = request.queue(id="programs")
+programs = cue_cut(program_queue)  # a program joined mid-way starts at its liq_cue_in
 emergencies = request.queue(id="emergencies")
 
-def due_prefixes() =
-  now = time()
-  list.map(fun (m) -> time.string(time=now - float(60 * m), "%Y-%m-%d_%H%M_"),
-           list.init(grace_minutes + 1, fun (i) -> i))
+# seconds since the time of a program of today (its name is its date and time: 2026-12-01_0600_sang.mp3),
+# or -1. for any other file: another day's, one still to come, a bulletin (a slot never runs past midnight)
+def since(now, name) =
+  at = string.extract(pattern="^#{{time.string(time=now, '%Y-%m-%d')}}_([0-9]{{2}})([0-9]{{2}})_", name)
+  if list.length(at) == 2 then
+    clock = time.local(now)
+    elapsed = (clock.hour - int_of_string(default=0, list.assoc(default="", 1, at))) * 3600 +
+              (clock.min - int_of_string(default=0, list.assoc(default="", 2, at))) * 60 + clock.sec
+    if elapsed >= 0 then elapsed else -1 end
+  else
+    -1
+  end
+end
+
+joined = ref([])  # programs joined mid-way, until their start is logged with the second they joined at
+# a program is started whole up to grace_minutes after its time (a PC that woke late, a file copied in late);
+# later, while it would still be playing (a PC that booted, or a script restarted, in its slot), it is joined
+# at the second it would be at now: what is heard keeps to the printed schedule. Once only: one noted as
+# queued (before a restart) is not started again
+def program(path, name, elapsed) =
+  if list.mem("#{{commune}}/#{{name}}", !aired) then
+    seen := list.cons(name, !seen)
+    log(label="lich-phat-song", "#{{name}} đã phát trước khi khởi động lại: không phát lại")
+  elsif settled(path) != "" and planned(name) then
+    seen := list.cons(name, !seen)
+    if elapsed <= grace_minutes * 60 then
+      if first_time(name) then
+        log(label="lich-phat-song", "đến giờ phát #{{name}}")
+        ignore(program_queue.push.uri(path))
+      end
+    else
+      length = request.duration(path)  # -1. if it cannot be read
+      if float(elapsed) < length - 1. then
+        if first_time(name) then
+          log(label="lich-phat-song", "vào giữa chương trình #{{name}}, từ giây thứ #{{elapsed}}")
+          joined := list.cons(path, !joined)
+          ignore(program_queue.push.uri("annotate:liq_cue_in=\\"#{{elapsed}}\\":#{{path}}"))
+        end
+      elsif length < 0. then
+        log(label="lich-phat-song", "KHÔNG ĐỌC ĐƯỢC #{{path}} (không phải tệp âm thanh?): không phát")
+      else
+        log(label="lich-phat-song", "#{{name}} đã hết giờ phát (dài #{{length}} giây): không phát")
+      end
+    end
+  end
 end
 
 # week: the folder's week; a bulletin airs from the week on air, is noted from a later one
-def look(folder, week, current, due, name) =
+def look(folder, week, current, now, name) =
   if audio(name) then
     path = "#{{folder}}/#{{name}}"
-    if list.exists(fun (p) -> string.contains(prefix=p, name), due) and not list.mem(name, !seen) then
-      if settled(path) != "" and planned(name) and fresh(name) then
-        log(label="lich-phat-song", "đến giờ phát #{{name}}")
-        ignore(programs.push.uri(path))
-      end
+    elapsed = since(now, name)
+    if elapsed >= 0 then
+      if not list.mem(name, !seen) then program(path, name, elapsed) end
     elsif week >= current and week >= first_week and string.contains(prefix="KHAN-CAP_", name) and listed(name) then
       digest = settled(path)
-      if digest != "" and new_alert("#{{week}}/#{{name}}:#{{digest}}") then
+      if digest != "" and first_time("#{{week}}/#{{name}}:#{{digest}}") then
         if week == current then
           log(label="lich-phat-song", "tin khẩn cấp #{{name}}")
           ignore(emergencies.push.uri(path))
@@ -239,11 +277,11 @@ def look(folder, week, current, due, name) =
 end
 
 def check() =
-  due = due_prefixes()
+  now = time()
   current = current_week()
   def scan(folder, week) =
     if file.is_directory(folder) then
-      list.iter(fun (name) -> look(folder, week, current, due, name), file.ls(folder))
+      list.iter(fun (name) -> look(folder, week, current, now, name), file.ls(folder))
     end
   end
   scan(here, here_week())
@@ -261,9 +299,18 @@ def check_safely() =
 end
 thread.run(every=5., check_safely)
 
+# a program joined mid-way: its first start says at what second ({joined}<seconds>), not its resuming after
+# a bulletin
 def asrun(event, m) =
-  if m["filename"] != "" then
-    print("{mark}\\t#{{time.string('%Y-%m-%dT%H:%M:%S')}}\\t#{{event}}\\t#{{m['filename']}}")
+  path = m["filename"]
+  if path != "" then
+    late = if event == "bat-dau" and list.mem(path, !joined) then
+      joined := list.filter(fun (p) -> p != path, !joined)
+      "\\t{joined}#{{m['liq_cue_in']}}"
+    else
+      ""
+    end
+    print("{mark}\\t#{{time.string('%Y-%m-%dT%H:%M:%S')}}\\t#{{event}}\\t#{{path}}#{{late}}")
   end
 end
 
@@ -285,7 +332,7 @@ def write(station: StationWeek) -> dict[str, bytes]:
     script = SCRIPT.format(station=liquidsoap_comment(station.station), week=station.week.id,
                            week_string=liquidsoap_string(station.week.id),
                            commune=liquidsoap_string(station.locale_id), grace=GRACE_MINUTES, mark=ASRUN_MARK,
-                           aired=AIRED, readme=README, sums=SUMS)
+                           joined=ASRUN_JOINED, aired=AIRED, readme=README, sums=SUMS)
     return {"lich-phat-song.liq": script.encode("utf-8")}
 
 
