@@ -449,8 +449,8 @@ def test_a_station_started_in_a_slot_joins_its_program_where_it_would_be_and_nev
     """Commune PCs lose power often. A program was started only up to 2 minutes after its time: a PC that
     booted, or a script restarted, 5 minutes into a 15-minute slot aired nothing of it. It now joins the
     program at the second it would be at (what is heard keeps to the printed schedule), its AS-RUN start says
-    so, a bulletin cutting in does not make it start over, a restart in the slot does not start it again, and
-    a program whose time is over does not air."""
+    so, a bulletin cutting in does not make it start over, a restart in the slot (the power cut again) goes on
+    from the second it would be at, not from the top, and a program whose time is over does not air."""
     from broadcast.asrun import parse_log
 
     assert shutil.which("liquidsoap"), "liquidsoap is not installed: apt-get install -y liquidsoap"
@@ -505,12 +505,18 @@ def test_a_station_started_in_a_slot_joins_its_program_where_it_would_be_and_nev
     assert [p.offset for p in plays] == [joined_at, 0.0]  # what `broadcast asrun import` reads of it
     assert f"{COMMUNE}/{program}" in (output / "lich-phat-song.da-phat").read_text().splitlines()
 
-    # the power comes back within the slot: the program that started in it is not started again
+    # the power comes back within the slot: the program goes on from the second it would be at, never from the top
     again, relog = _start(here, tmp_path / "lan-hai.wav")
     try:
-        _wait_for(again, relog, f"{program} đã phát trước khi khởi động lại")
-        time.sleep(11)  # two looks more
+        _wait_for(again, relog, f"\tbat-dau\t{here}/{program}")
+        time.sleep(6)  # a look more: queued once
     finally:
         _stop(again)
-    assert "\tbat-dau\t" not in "".join(relog), "".join(relog)
+    relog_text = "".join(relog)
+    assert f"{program} đã bắt đầu trước khi khởi động lại: phát tiếp" in relog_text, relog_text
+    [resumed] = [line.split("\t") for line in relog_text.splitlines() if line.startswith("AS-RUN\t")
+                 and f"\tbat-dau\t{here}/{program}" in line]
+    at = float(resumed[4].removeprefix("vao-muon="))
+    heard = datetime.fromisoformat(resumed[1])
+    assert at > joined_at + 5 and abs((heard - slot.replace(tzinfo=None)).total_seconds() - at) <= 2, (heard, at)
     assert datetime.now(TZ) < slot + timedelta(seconds=length)  # it would still have been playing

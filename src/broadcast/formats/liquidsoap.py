@@ -7,7 +7,8 @@ and queues it once: whole up to 2 minutes late; later (a station started, or res
 cut, in the slot), while it would still be playing, from the second it would be at now (Liquidsoap's
 `liq_cue_in` and `cue_cut`), so that what is heard keeps to the printed schedule, its AS-RUN start
 ending with `vao-muon=<second>`. A program queued is noted as the bulletins are, so a restart in its
-slot does not start it again. So a file airs only on its
+slot (a power cut mid-program) goes on from the second it would be at, never from the top again. So a
+file airs only on its
 own date, and a script left running past Sunday goes on with the next published week without a
 restart. A new `KHAN-CAP_*` file (an emergency) is aired as soon as it appears, interrupting the
 program, which then resumes; once only, and only from the week on air: what aired is noted in
@@ -67,7 +68,8 @@ SCRIPT = """\
 # trong thư mục của xã ở mọi tuần đã phát hành, nên chạy liên tục sang tuần sau không cần khởi động
 # lại; tệp KHAN-CAP_* mới có thì phát ngay (một lần: ghi vào output/lich-phat-song.da-phat, khởi
 # động lại không phát lại), rồi phát tiếp chương trình đang dở. Khởi động muộn quá 2 phút trong giờ
-# một buổi phát: phát tiếp chương trình từ chỗ lẽ ra đang phát; đã phát thì không phát lại.
+# một buổi phát (hoặc mất điện giữa chừng): phát tiếp chương trình từ chỗ lẽ ra đang phát, không
+# phát lại từ đầu.
 settings.log.stdout.set(true)
 time.zone.set("Asia/Ho_Chi_Minh")
 
@@ -225,15 +227,13 @@ end
 joined = ref([])  # programs joined mid-way, until their start is logged with the second they joined at
 # a program is started whole up to grace_minutes after its time (a PC that woke late, a file copied in late);
 # later, while it would still be playing (a PC that booted, or a script restarted, in its slot), it is joined
-# at the second it would be at now: what is heard keeps to the printed schedule. Once only: one noted as
-# queued (before a restart) is not started again
+# at the second it would be at now: what is heard keeps to the printed schedule. Never from the top twice: one
+# noted as queued before a restart (the power cut mid-program) goes on from the second it would be at
 def program(path, name, elapsed) =
-  if list.mem("#{{commune}}/#{{name}}", !aired) then
+  if settled(path) != "" and planned(name) then
     seen := list.cons(name, !seen)
-    log(label="lich-phat-song", "#{{name}} đã phát trước khi khởi động lại: không phát lại")
-  elsif settled(path) != "" and planned(name) then
-    seen := list.cons(name, !seen)
-    if elapsed <= grace_minutes * 60 then
+    before = list.mem("#{{commune}}/#{{name}}", !aired)
+    if elapsed <= grace_minutes * 60 and not before then
       if first_time(name) then
         log(label="lich-phat-song", "đến giờ phát #{{name}}")
         ignore(program_queue.push.uri(path))
@@ -241,11 +241,12 @@ def program(path, name, elapsed) =
     else
       length = request.duration(path)  # -1. if it cannot be read
       if float(elapsed) < length - 1. then
-        if first_time(name) then
-          log(label="lich-phat-song", "vào giữa chương trình #{{name}}, từ giây thứ #{{elapsed}}")
-          joined := list.cons(path, !joined)
-          ignore(program_queue.push.uri("annotate:liq_cue_in=\\"#{{elapsed}}\\":#{{path}}"))
-        end
+        ignore(first_time(name))
+        log(label="lich-phat-song", if before then "#{{name}} đã bắt đầu trước khi khởi động lại: phát tiếp từ giây "
+                                                 ^ "thứ #{{elapsed}}"
+                                    else "vào giữa chương trình #{{name}}, từ giây thứ #{{elapsed}}" end)
+        joined := list.cons(path, !joined)
+        ignore(program_queue.push.uri("annotate:liq_cue_in=\\"#{{elapsed}}\\":#{{path}}"))
       elsif length < 0. then
         log(label="lich-phat-song", "KHÔNG ĐỌC ĐƯỢC #{{path}} (không phải tệp âm thanh?): không phát")
       else
