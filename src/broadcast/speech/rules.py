@@ -8,7 +8,7 @@ once per effective lexicon.  Order of alternatives = priority at one position.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from . import numbers as num
@@ -173,25 +173,21 @@ class Normaliser:
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lex = lexicon
-        special = sorted(
-            [k for k in lexicon.abbreviations if not k.isalnum()], key=len, reverse=True
-        )
-        special_words = sorted([k for k in lexicon.words if not k.isalnum()], key=len, reverse=True)
-        keys = [_keyed(k) for k in special]
-        keys += ["(?i:" + _keyed(k) + ")" for k in special_words]
+        special = [k for k in lexicon.abbreviations if not k.isalnum()]
+        special_words = [k for k in lexicon.words if not k.isalnum()]
         alternatives = [f"(?P<{name}>{pattern})" for name, pattern in _BASE_ALTERNATIVES]
         # Speed: a plain word followed by a space or punctuation can be nothing
         # else (no URL, code or number starts there), so try it first.
         alternatives.insert(0, f"(?P<fastword>{_FAST_WORD})")
         # Before the plain word: "mã" in "mã xác thực 482913" starts a code.
         alternatives.insert(0, f"(?P<code>(?=[mMsScCOP]){_CODE})")
-        if keys:
+        if special or special_words:
             # First of all: "TP.", "V/v", "TT&TT", "NĐ-CP", "video call" must not
             # be taken apart by other rules.  The lookahead is a cheap first-letter filter.
             first = {c for k in special for c in k[0]}
             first |= {c for k in special_words for c in (k[0].lower(), k[0].upper())}
             guard = "(?=[" + re.escape("".join(sorted(first))) + "])"
-            alternatives.insert(0, f"(?P<special>{guard}(?:{'|'.join(keys)}))")
+            alternatives.insert(0, f"(?P<special>{guard}{_lexicon_keys(special, special_words)})")
         self.pattern = re.compile("|".join(alternatives))
         self.dotted = frozenset(k for k in lexicon.abbreviations if k.endswith(".")) | _WARD_KEYS
         # Abbreviations of dashed pieces ("NĐ-CP"), piece by piece: a code is matched against them in one
@@ -557,14 +553,110 @@ class _Call:
         self.findings.append(Finding(token, kind, self.line, reading))
 
 
-def _keyed(key: str) -> str:
-    """A lexicon key as a whole-word pattern (no word boundary next to punctuation)."""
-    body = re.escape(key)
-    if key[0].isalnum():
-        body = r"(?<!\w)" + body
-    if key[-1].isalnum():
-        body += r"(?!\w)"
-    return body
+def _lexicon_keys(abbreviations: Iterable[str], words: Iterable[str]) -> str:
+    """The lexicon's multi-word keys as one pattern: the longest key that matches at a position wins, every
+    abbreviation before any word (abbreviations case-sensitive, words as re's IGNORECASE matches them); where
+    a key begins or ends with a letter or digit, no letter or digit may stand next to it (whole words only),
+    where it begins or ends with punctuation, one may.
+
+    Each section is a key-prefix tree compiled to nested groups ("Công an x(?:ã|...)"): at a position the
+    regex follows one path, so its work grows with the text, not with the number of keys. The flat
+    alternation it replaces, longest key first, tried every key at every letter: with 20,000 keys a
+    73,000-character script took 12 s to read, once per commune. Not an Aho-Corasick automaton
+    (pyahocorasick): these keys must stay one alternative of the master regex, in front of the other rules
+    at each position in its single left-to-right scan, with re's word boundaries and re's case folding; an
+    automaton reports every key found, with its own notion of case, and would be a new dependency."""
+    abbreviations, words = list(abbreviations), list(words)
+    fold = _folding(words)
+    sections = []
+    if abbreviations:
+        sections.append(_rooted([(k, k) for k in abbreviations]))
+    if words:
+        sections.append("(?i:" + _rooted([("".join(fold.get(c, c) for c in k), k) for k in words]) + ")")
+    return "(?:" + "|".join(sections) + ")"
+
+
+def _folding(keys: list[str]) -> dict[str, str]:
+    """Each letter with a case in `keys` -> the first of them that re's IGNORECASE takes for the same letter
+    ("ı", "I" and "i" are one): two branches of the tree may not match the same character, or the first
+    one's keys would win over a longer key down the second. A character without case matches only itself."""
+    chars = "".join(sorted({c for k in keys for c in k if c.lower() != c or c.upper() != c}))
+    folded = {}
+    for c in chars:
+        m = re.search("(?i:" + re.escape(c) + ")", chars)
+        folded[c] = m.group() if m else c
+    return folded
+
+
+def _rooted(keys: list[tuple[str, str]]) -> str:
+    """The tree of `keys` ((path, key): the key as its tree spells it, the key as written), with the word
+    boundary before it: a key that begins with a letter or digit is not read from inside a word, one that
+    begins with punctuation may be. After a letter only the second kind is tried."""
+    inside = [(path, key) for path, key in keys if not key[0].isalnum()]
+    pattern = r"(?<!\w)" + _tree(keys)
+    return rf"(?:{pattern}|(?<=\w){_tree(inside)})" if inside else pattern
+
+
+# Groups a key tree nests before the rest of a branch is a flat alternation, longest first: re's parser
+# recurses on each group (495 nested ones overflowed Python's stack). Only keys that are prefixes of each
+# other dozens of times over ("a-a", "a-a-a", ...) reach it.
+_TREE_DEPTH = 40
+
+
+class _Node:
+    __slots__ = ("children", "end")
+
+    def __init__(self) -> None:
+        self.children: dict[str, _Node] = {}
+        self.end: str | None = None  # a key ends here: what must follow it (r"(?!\w)" or nothing)
+
+
+def _tree(keys: list[tuple[str, str]]) -> str:
+    root = _Node()
+    for path, key in keys:
+        node = root
+        for c in path:
+            child = node.children.get(c)
+            if child is None:
+                child = node.children[c] = _Node()
+            node = child
+        if node.end != "":  # two keys of one length, one free of the boundary: the same match either way
+            node.end = r"(?!\w)" if key[-1].isalnum() else ""
+    return _branches(root, 0)
+
+
+def _branches(node: _Node, depth: int) -> str:
+    """The pattern of `node`'s subtree: each child (a chain of single children written as one string), the
+    longer keys under it first, then the key ending at `node`."""
+    if depth >= _TREE_DEPTH:
+        ends = sorted(_ends(node), key=lambda pair: len(pair[0]), reverse=True)
+        return "(?:" + "|".join(re.escape(rest) + end for rest, end in ends) + ")"
+    out = []
+    for c, child in node.children.items():
+        chain = c
+        while len(child.children) == 1 and child.end is None:
+            (c, child), = child.children.items()
+            chain += c
+        out.append(re.escape(chain) + _branches(child, depth + 1))
+    if node.end is not None:
+        out.append(node.end)
+    return out[0] if len(out) == 1 else "(?:" + "|".join(out) + ")"
+
+
+def _ends(node: _Node) -> list[tuple[str, str]]:
+    """Every key in `node`'s subtree as (the rest of its path, what must follow it), in work linear in
+    their length."""
+    out: list[tuple[str, str]] = []
+    path: list[str] = []
+    todo: list[tuple[int, str, _Node]] = [(0, "", node)]
+    while todo:
+        depth, c, here = todo.pop()
+        del path[depth:]
+        path.append(c)
+        if here.end is not None:
+            out.append(("".join(path), here.end))
+        todo.extend((depth + 1, c, child) for c, child in here.children.items())
+    return out
 
 
 def _called(m: re.Match[str], p1: str, nxt: str) -> bool:
