@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -94,6 +95,20 @@ def _played(page, selector: str) -> float:
     page.wait_for_function(f"() => document.querySelector('{selector}').currentTime > 0.2", timeout=60_000)
     assert page.evaluate(f"document.querySelector('{selector}').error") is None
     return float(page.evaluate(f"document.querySelector('{selector}').duration"))
+
+
+
+def _session_ends_then_login(page, base: str, root: Path, button: str, path: str) -> None:
+    """The editor's session ends while a form is open (deleted from the database), the form is sent with
+    `button`, and the login it is sent to brings the editor back to `path`."""
+    with sqlite3.connect(root / ".studio" / "studio.db") as conn:
+        conn.execute("DELETE FROM sessions")
+    page.click(button)
+    page.wait_for_url(f"{base}/dang-nhap?next={path}")
+    page.fill("input[name=name]", "bien-tap")
+    page.fill("input[name=password]", "mat-khau-bien-tap")
+    page.click("form[action='/dang-nhap'] button")
+    page.wait_for_url(f"{base}{path}")
 
 
 def test_an_editors_day(studio, browser, tmp_path):
@@ -192,7 +207,6 @@ def test_typed_work_survives_an_ended_session_and_an_approver_reads_what_is_save
     """A session that ended while someone typed: Save led to the login page, and after it the editor showed
     the file as it was (the text was gone). An approver's lint was refused (403) and the page said 'Không có
     lỗi'; their fields were editable, and Duyệt approved the file on disk, not what they had typed."""
-    import sqlite3
 
     base, root = studio
     page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
@@ -203,14 +217,7 @@ def test_typed_work_survives_an_ended_session_and_an_approver_reads_what_is_save
     typed = page.input_value("#body") + "\nBà con hãy cảnh giác với tin nhắn lạ có đường link.\n"
     page.fill("#body", typed)
     page.wait_for_function("() => document.querySelector('#lint-status').dataset.done === '1'", timeout=20_000)
-    with sqlite3.connect(root / ".studio" / "studio.db") as conn:  # the session ends meanwhile
-        conn.execute("DELETE FROM sessions")
-    page.click("#save")
-    page.wait_for_url(f"{base}/dang-nhap?next=/kich-ban/canh-bao")
-    page.fill("input[name=name]", "bien-tap")
-    page.fill("input[name=password]", "mat-khau-bien-tap")
-    page.click("form[action='/dang-nhap'] button")
-    page.wait_for_url(f"{base}/kich-ban/canh-bao")
+    _session_ends_then_login(page, base, root, "#save", "/kich-ban/canh-bao")
     assert page.is_visible("#draft-note") and "khôi phục" in page.inner_text("#draft-note")
     assert page.input_value("#body") == typed  # what was typed is back
     page.click("#save")
@@ -365,7 +372,6 @@ def test_typed_commune_and_dictionary_entries_survive_an_ended_session(studio, b
     """The editor kept what was typed across a session that ended; the commune and dictionary forms did not:
     Lưu led to the login page, and after it the form was as saved, the station's name or the reading typed gone.
     Typed on a commune file saved elsewhere meanwhile, it is shown to copy from, never put over it."""
-    import sqlite3
 
     base, root = studio
     page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
@@ -375,14 +381,7 @@ def test_typed_commune_and_dictionary_entries_survive_an_ended_session(studio, b
     commune = root / "locales" / "lang-son" / "xa-chi-lang.yaml"
 
     def ended_then_login(path: str) -> None:
-        with sqlite3.connect(root / ".studio" / "studio.db") as conn:  # the session ends meanwhile
-            conn.execute("DELETE FROM sessions")
-        page.click("main form[method=post] button:not([type=button])")
-        page.wait_for_url(f"{base}/dang-nhap?next={path}")
-        page.fill("input[name=name]", "bien-tap")
-        page.fill("input[name=password]", "mat-khau-bien-tap")
-        page.click("form[action='/dang-nhap'] button")
-        page.wait_for_url(f"{base}{path}")
+        _session_ends_then_login(page, base, root, "main form[method=post] button:not([type=button])", path)
 
     for path, fill, saved in [
         ("/xa/lang-son/xa-chi-lang", {"input[name=station]": "Đài truyền thanh xã Chi Lăng mới"}, commune),
