@@ -400,6 +400,28 @@ def test_approval_is_bound_to_the_content_and_the_build_airs_only_approved_scrip
     assert app.open_workspace(root).build(app.Week.parse(WEEK)).not_approved == ["canh-bao", "thu-hai"]
 
 
+
+def test_an_approved_script_says_which_files_it_is_read_with_changed_since(tmp_path):
+    """An approval is of the script's bytes; the police number in a commune's file, a reading in the lexicon
+    change what airs after it without a word to the approver, who saw 'đã duyệt'. The page says which."""
+    import os
+
+    root = _project(tmp_path, {"broadcast.yaml": MINIMAL["broadcast.yaml"] + "approval: required\n"})
+    client = _client(root)
+    sha = records.file_sha256(root / "scripts" / "canh-bao.yaml")
+    assert client.post("/kich-ban/canh-bao/duyet", data={"csrftoken": _token(client), "decision": "approved",
+                                                         "sha": sha}).status_code == 303
+    page = client.get("/kich-ban/canh-bao").text
+    assert "đã duyệt" in page and 'id="changed-since"' not in page
+    with records.connect(root) as conn:
+        approved_at = records.history(conn, "canh-bao")[0].at
+    commune = root / "locales" / "lang-son" / "xa-chi-lang.yaml"
+    commune.write_text(commune.read_text(encoding="utf-8").replace("113", "0205 3812 345"), encoding="utf-8")
+    os.utime(commune, (approved_at + 60, approved_at + 60))
+    said = re.search(r'<p class="warning" id="changed-since">(.*?)</p>', client.get("/kich-ban/canh-bao").text, re.S)
+    assert said and "<code>locales/lang-son/xa-chi-lang.yaml</code>" in said.group(1), said
+    assert "lexicon.yaml" not in said.group(1) and "có thể đã khác bản đã đọc khi duyệt" in said.group(1)
+
 def test_the_build_airs_a_script_only_if_the_content_it_read_is_approved(tmp_path, monkeypatch):
     """The build read a draft, then checked the approval against the file as it was by then: put back to its
     approved text while the communes were read (an undo in a text editor, a git checkout), the draft aired,

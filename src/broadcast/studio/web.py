@@ -541,6 +541,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
             history = records.history(conn, script_id)
         on_disk = edit.read(studio.script_path(script_id)).sha256
         state = records.approval_state(history[0] if history else None, on_disk)
+        since = _changed_since(studio.root, history[0].at) if state == "approved" else []
         return studio.page(
             request, "editor.html", status, script_id=script_id, sha=sha, data=data, error=error,
             error_field=error_field, valid_from=valid_from, valid_until=valid_until,
@@ -550,7 +551,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
             variables=_variables(studio),
             history=history, state=state, week=studio.week(request), approval=project.settings.approval,
             file=studio.script_path(script_id).relative_to(studio.root).as_posix(),
-            refused=refused, comment=comment, emergency=emergency or {},
+            refused=refused, comment=comment, emergency=emergency or {}, changed_since=since,
             on_air=application.week_of(None, studio.timezone, 0).id)
 
     def decision_refused(request: Request, script_id: str, why: str, comment: str, status: int) -> Response:
@@ -1134,6 +1135,26 @@ def _in_studio(text: str) -> str:
     text = re.sub(r"broadcast build --week ([0-9]{4}-W[0-9]{2})", r"trang Dựng tuần, tuần \1", text)
     text = text.replace("chạy 'broadcast build' không kèm --locale hay --province", "dựng tuần đó ở trang Dựng tuần")
     return text.replace("rồi chạy lại lệnh này", "rồi bấm lại Phát khẩn cấp ngay")
+
+
+# what a script's words are read with beside the script itself: the communes' and provinces' values, the
+# readings, the project's settings. An approval is of the script's bytes; these may change what airs after it
+_READ_WITH = ("broadcast.yaml", "lexicon.yaml", "locales/*.yaml", "locales/*/*.yaml")
+
+
+def _changed_since(root: Path, at: float) -> list[str]:
+    """The files of `_READ_WITH` saved after `at` (an approval), newest first: the approver is told that the
+    text aired in those communes may differ from what they read (a police number, a reading changed)."""
+    changed = []
+    for pattern in _READ_WITH:
+        for path in root.glob(pattern):
+            try:
+                stamp = path.stat().st_mtime
+            except OSError:
+                continue
+            if stamp > at:
+                changed.append((stamp, path.relative_to(root).as_posix()))
+    return [name for _, name in sorted(changed, reverse=True)]
 
 
 def _week_folder(studio: Studio, week_id: str) -> Path:
