@@ -413,3 +413,39 @@ def test_typed_commune_and_dictionary_entries_survive_an_ended_session(studio, b
     page.reload()
     assert not page.is_visible("#kept-old") and "gõ dở" not in commune.read_text(encoding="utf-8")
     assert errors == []
+
+
+def test_what_one_account_typed_is_never_put_back_for_the_next_one_in_the_same_tab(studio, browser):
+    """Culture centres share one PC: what an editor typed and left unsaved was kept in the tab and, after they
+    logged out and a colleague logged in there, put back in the colleague's editor, commune and dictionary
+    forms as 'what you were typing' (Lưu then saved it under the colleague's name). Kept per account: the
+    colleague sees the files as saved; the first editor, back in that tab, finds their typing again."""
+    base, root = studio
+    add_user(root, "bien-tap-hai", "editor", "mat-khau-bien-tap-hai")
+    page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda dialog: dialog.accept())  # leaving the editor unsaved: the browser asks
+    typed = [("/kich-ban/canh-bao", "input[name=title]", "Tiêu đề gõ dở của người trước"),
+             ("/xa/lang-son/xa-chi-lang", "input[name=station]", "Đài gõ dở của người trước"),
+             ("/tu-dien", "#lex-reading", "cách đọc gõ dở của người trước")]
+
+    def switch_to(name: str) -> None:
+        page.click("form[action='/dang-xuat'] button")
+        page.wait_for_load_state()
+        _login(page, base, name)
+
+    _login(page, base, "bien-tap")
+    for path, selector, value in typed:
+        page.goto(f"{base}{path}")
+        page.fill(selector, value)
+    switch_to("bien-tap-hai")
+    for path, selector, value in typed:
+        page.goto(f"{base}{path}")
+        assert page.input_value(selector) != value, path  # the file as saved, not the other account's typing
+        assert not page.is_visible("#draft-note") and not page.is_visible("#kept-note"), path
+    switch_to("bien-tap")
+    for path, selector, value in typed:
+        page.goto(f"{base}{path}")
+        assert page.input_value(selector) == value, path  # their own, back in their tab
+    assert errors == []

@@ -4,6 +4,9 @@
 "use strict";
 (function () {
   const token = document.querySelector('meta[name="csrf-token"]').content;
+  // typed work is kept in the tab per account: one PC, one tab, colleagues logging in after each other
+  // (what one left unsaved was put back in the next one's forms, and saved under their name)
+  const account = (document.querySelector('meta[name="studio-user"]') || { content: "" }).content + ":";
 
   function post(url, data) {
     data.append("csrftoken", token);
@@ -31,7 +34,7 @@
     const locale = document.getElementById("locale");
     let timer = null, sequence = 0;
     const readonly = form.dataset.readonly === "1";
-    const stored = "ban-nhap:" + form.dataset.script;  // what is typed, kept in this tab until saved
+    const stored = "ban-nhap:" + account + form.dataset.script;  // what is typed, kept in this tab until saved
 
     function draft() {
       if (readonly) {  // who may not edit reads, hears and approves the file as saved
@@ -219,7 +222,7 @@
   // --- the commune and dictionary forms: what is typed kept in this tab, as the editor keeps it ---------
   // (Lưu with a session that had ended led to the login page, and after it the form was as saved: gone)
   for (const f of document.querySelectorAll("form[data-keep]")) {
-    const stored = "go-do:" + f.dataset.keep, older = stored + ":ban-cu";
+    const stored = "go-do:" + account + f.dataset.keep, older = stored + ":ban-cu";
     const fieldsOf = () => {
       const out = {};
       for (const [k, v] of new FormData(f)) if (k !== "csrftoken" && k !== "sha") out[k] = v;
