@@ -1612,6 +1612,44 @@ def test_a_save_waiting_on_a_held_database_does_not_freeze_the_studio(root, acti
         assert len(records.history(conn, "canh-bao")) == (action == "decide")
 
 
+@pytest.mark.parametrize("reading", ["/kich-ban", "/kich-ban/canh-bao", "/kich-ban/canh-bao/phieu-duyet", "/nhat-ky"])
+def test_a_page_reading_a_held_database_does_not_freeze_the_studio(root, monkeypatch, reading):
+    """The saves wait for the database in a thread; the pages that read it (the list's approval states, the
+    editor's and the approval sheet's history, the log) still read it on the event loop: while another program
+    held it (a write being committed, DB Browser for SQLite), every request of the studio, its stylesheet too,
+    waited the busy timeout with them."""
+    import threading
+    import urllib.error
+    import urllib.request
+
+    monkeypatch.setattr(records, "BUSY_SECONDS", 3)
+    with _served(root) as base:
+        answers: list[int] = []
+
+        def read() -> None:
+            try:
+                answers.append(urllib.request.urlopen(f"{base}{reading}", timeout=30).status)
+            except urllib.error.HTTPError as refused:
+                answers.append(refused.code)
+
+        holder = sqlite3.connect(records.path(root), isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")  # another program holds the database, reads included
+        try:
+            reader = threading.Thread(target=read)
+            reader.start()
+            time.sleep(0.5)
+            started = time.monotonic()
+            with urllib.request.urlopen(f"{base}/static/studio.css", timeout=30) as answer:
+                assert answer.status == 200
+            waited = time.monotonic() - started
+            reader.join(30)
+        finally:
+            holder.rollback()
+            holder.close()
+    assert waited < 1, waited  # not the 2.5 s the page waited for the database
+    assert answers == [503]  # and the page says the database is busy
+
+
 def test_a_save_the_disk_refuses_is_said_in_vietnamese_and_the_file_is_as_it_was(client, root, monkeypatch):
     """A full disk: 'Internal Server Error' in English, and the connection reset."""
     import errno

@@ -251,9 +251,19 @@ class Studio:
                          lambda: back(done), f"đã chuyển {target}")
         return done
 
+    # the database read, by the pages in a thread (`asyncio.to_thread`): held by another program, a read waits
+    # up to the busy timeout, and on the event loop every request of the studio waited with it
     def decisions(self) -> dict[str, records.Approval]:
         with records.connect(self.root) as conn:
             return records.latest_decisions(conn)
+
+    def history(self, script_id: str) -> list[records.Approval]:
+        with records.connect(self.root) as conn:
+            return records.history(conn, script_id)
+
+    def audit_entries(self) -> list[records.AuditEntry]:
+        with records.connect(self.root) as conn:
+            return records.audit(conn, limit=200)
 
     def state(self, script: Script, decisions: dict[str, records.Approval]) -> str:
         return records.approval_state(decisions.get(script.id), records.file_sha256(self.root / script.file))
@@ -429,14 +439,14 @@ def routes(studio: Studio) -> list[Route | Mount]:
     @view("read")
     async def script_list(request: Request) -> Response:
         kept = studio.kept(request)  # a new script or a copy refused: said in its form, what was typed kept
-        return list_page(request, kept.status, **kept.context) if kept else list_page(request)
+        decisions = await asyncio.to_thread(studio.decisions)
+        return list_page(request, decisions, kept.status, **kept.context) if kept else list_page(request, decisions)
 
-    def list_page(request: Request, status: int = 200, error: str = "", error_for: str = "",
-                  typed: dict[str, str] | None = None) -> Response:
+    def list_page(request: Request, decisions: dict[str, records.Approval], status: int = 200, error: str = "",
+                  error_for: str = "", typed: dict[str, str] | None = None) -> Response:
         """The list of scripts; with `error`, what was refused, said inside the form it came from
         (`error_for`: 'moi', or the id of the script being copied) with what was typed kept."""
         week = studio.week(request)
-        decisions = studio.decisions()
         rows = [{"script": s, "validity": _validity(s, week), "state": studio.state(s, decisions),
                  "changed": (studio.root / s.file).stat().st_mtime} for s in studio.scripts()]
         return studio.page(request, "scripts.html", status, rows=rows, week=week, trash=edit.trashed(studio.root),
@@ -527,9 +537,11 @@ def routes(studio: Studio) -> list[Route | Mount]:
         kept = studio.kept(request)
         if kept:
             shown.update(kept.context, status=kept.status)
-        return editor_page(request, project, script_id, **shown)
+        history = await asyncio.to_thread(studio.history, script_id)
+        return editor_page(request, project, script_id, history, **shown)
 
-    def editor_page(request: Request, project: Project, script_id: str, data: dict[str, Any], valid_from: str,
+    def editor_page(request: Request, project: Project, script_id: str, history: list[records.Approval],
+                    data: dict[str, Any], valid_from: str,
                     valid_until: str, sha: str, status: int = 200, error: str = "",
                     error_field: str = "", refused: str = "", comment: str = "",
                     emergency: dict[str, Any] | None = None) -> Response:
@@ -537,8 +549,6 @@ def routes(studio: Studio) -> list[Route | Mount]:
         `error_field`: the form field the error is about, marked and focused; `refused`: why an
         approver's decision was not recorded, with the `comment` they wrote kept in its box;
         `emergency`: what 'Phát khẩn cấp ngay' did or why it did not, said in its box."""
-        with records.connect(studio.root) as conn:
-            history = records.history(conn, script_id)
         on_disk = edit.read(studio.script_path(script_id)).sha256
         state = records.approval_state(history[0] if history else None, on_disk)
         since = _changed_since(studio.root, history[0].at) if state == "approved" else []
@@ -746,8 +756,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
         week = studio.week(request)
         locale_id = request.query_params.get("locale") or studio.workspace.project.locales[0].id
         locale = studio.workspace.locale(locale_id)
-        with records.connect(studio.root) as conn:
-            history = records.history(conn, script_id)
+        history = await asyncio.to_thread(studio.history, script_id)
         sha = records.file_sha256(studio.root / script.file)
         state = records.approval_state(history[0] if history else None, sha)
         return studio.page(request, "sheet.html", script=script, locale=locale, week=week, state=state,
@@ -1024,8 +1033,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
 
     @view("read")
     async def audit_log(request: Request) -> Response:
-        with records.connect(studio.root) as conn:
-            entries = records.audit(conn, limit=200)
+        entries = await asyncio.to_thread(studio.audit_entries)
         return studio.page(request, "audit.html", entries=entries)
 
     async def login_page(request: Request) -> Response:
