@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from broadcast import app
 from broadcast.studio import create_app
 from broadcast.studio.auth import add_user
 from conftest import MINIMAL, make_project
@@ -111,7 +112,12 @@ def _session_ends_then_login(page, base: str, root: Path, button: str, path: str
     page.wait_for_url(f"{base}{path}")
 
 
-def test_an_editors_day(studio, browser, tmp_path):
+def test_an_editors_day(studio, browser, tmp_path, monkeypatch):
+    from datetime import date
+
+    # a Wednesday of WEEK, in the project's time zone: a new script is valid from today, and the day is WEEK's
+    # (on the real clock the test failed from Sunday 17:00 UTC, already Monday of the next week in Vietnam)
+    monkeypatch.setattr(app, "today_in", lambda timezone="": date(2026, 12, 2))
     base, root = studio
     shots = _shots(tmp_path)
     editor = browser.new_context(viewport={"width": 1366, "height": 900})
@@ -262,7 +268,7 @@ def test_an_emergency_bulletin_from_the_studio_is_the_saved_text_and_says_it_is_
     first, then the button says it is working until the page says where the bulletin was published."""
     from datetime import date
 
-    from broadcast import app, records
+    from broadcast import records
 
     monkeypatch.setattr(app, "today_in", lambda timezone="": date(2026, 12, 2))  # Wednesday of WEEK, on air
     base, root = studio
