@@ -688,6 +688,27 @@ def test_the_stations_lines_are_mastered_once_and_kept_like_segments(tmp_path, m
     assert next((root / "output" / week.id).rglob("messages/loi-mo-dau.mp3")).read_bytes() == opening
 
 
+def test_a_new_sound_masters_the_stations_lines_again(tmp_path, monkeypatch):
+    """The opening and closing lines are kept in the segment store under a key naming
+    `SOUND_VERSION`, as segments are: a release that changes how speech sounds masters them again
+    (they were taken from the store with the old sound, around every program of the new one)."""
+    from broadcast import master
+    from broadcast.app import Workspace
+    from broadcast.model import Week
+
+    root = make_project(tmp_path / "p", FILES)
+    week = Week(2026, 49)
+    Workspace(root).build(week, jobs=1)
+    calls: list[str] = []
+    real = master.master_message
+    monkeypatch.setattr(master, "master_message", lambda *a, **k: calls.append(str(a[2])) or real(*a, **k))
+    monkeypatch.setattr(master, "SOUND_VERSION", master.SOUND_VERSION + 1)
+    settings = root / "broadcast.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8") + "# ghi chú\n", encoding="utf-8")  # every stage runs
+    Workspace(root).build(week, jobs=1)
+    assert len(calls) == 1, "the opening line is mastered with the new sound"
+
+
 def test_an_edit_made_while_a_build_runs_is_never_taken_for_built(tmp_path, monkeypatch):
     """The inputs are named before the project is read: a script saved just after the build read
     it is not what that build named, so the next build is a real one and airs the edit."""

@@ -275,7 +275,7 @@ def master_announcements(ctx: BuildContext) -> dict[str, AnnouncementFiles]:
         tags = Tags(title=name, artist=ctx.project.settings.name)
         clips = [[[ctx.synthesis.clips[(voice, part)].key for part in sentence.parts] for sentence in para.sentences]
                  for para in speech.paragraphs]
-        path = store.path(content_key("announcement", preset.name, clips, tags), preset.container)
+        path = store.path(content_key("announcement", SOUND_VERSION, preset.name, clips, tags), preset.container)
         info = store.info(path)
         if info is not None:
             return AudioFile(path, info.seconds, info.sha256, info.loudness_lufs, info.true_peak_dbtp)
