@@ -2,7 +2,8 @@
 
 The message's parts and pauses are `layout`'s (layout.py), assembled in one piece. Pause lengths
 and the speech tempo come from the preset. Every clip is trimmed of its own leading and
-trailing silence first (engines add different amounts), so the pauses heard are the preset's.
+trailing silence first (engines add different amounts), so the pauses heard are the preset's,
+and its sound faded in and out wherever it meets silence, so no pause begins or ends with a tick.
 The tempo change is one ffmpeg `atempo` pass over all the speech with its pauses (pauses pre-
 shrunk by the tempo so they come out at their nominal length); the chime
 is added afterwards and keeps its pitch and rhythm.
@@ -27,6 +28,10 @@ from .presets import Preset
 _TRIM_WINDOW = 0.01  # s
 _TRIM_BELOW_PEAK_DB = 45.0  # a window this far under the clip's peak counts as silence
 _TRIM_KEEP = 0.02  # s kept either side so consonant onsets and releases are not cut
+_FADE_IN = 0.003  # s: short, so a plosive's burst keeps its attack
+_FADE_OUT = 0.01  # s: short, so a final syllable keeps its length; its last millisecond 32 dB down
+_FADE_GAP = 0.1  # s: espeak's pauses at commas are 200-400 ms of zeros, its stop closures 2-100 ms
+_EDGE_BELOW_PEAK_DB = 80.0  # quieter than this under the clip's peak is silence (a decoder's dither)
 
 
 def trim_silence(x: np.ndarray, rate: int) -> np.ndarray:
@@ -44,6 +49,32 @@ def trim_silence(x: np.ndarray, rate: int) -> np.ndarray:
     return x[max(0, loud[0] * size - keep) : min(len(x), (loud[-1] + 1) * size + keep)]
 
 
+def fade_edges(x: np.ndarray, rate: int) -> np.ndarray:
+    """`x` with each stretch of its sound faded in over `_FADE_IN` and out over `_FADE_OUT` (raised
+    cosine) where it meets silence: the clip's start and end, and every pause inside it of at least
+    `_FADE_GAP` (espeak's at a comma). espeak starts speech at full level straight out of digital
+    silence and stops it mid-waveform, up to 8 dB under its peak: each such edge, a step in the
+    waveform, was a tick before and after every pause. The shorter silences inside words (a stop
+    consonant's closure) are speech and kept as they are. Silence is anything `_EDGE_BELOW_PEAK_DB`
+    under the clip's peak; the length is kept."""
+    loud = np.flatnonzero(np.abs(x) > np.abs(x).max() * dsp.db_to_gain(-_EDGE_BELOW_PEAK_DB)) if len(x) else x
+    if not len(loud):
+        return x
+    gaps = np.flatnonzero(np.diff(loud) > _FADE_GAP * rate)
+    y = x.copy()
+    for start, end in zip(loud[np.concatenate([[0], gaps + 1])], loud[np.concatenate([gaps, [len(loud) - 1]])] + 1,
+                          strict=True):
+        fade_in, fade_out = (min(round(seconds * rate), (end - start) // 2) for seconds in (_FADE_IN, _FADE_OUT))
+        y[start : start + fade_in] *= _rising(fade_in)
+        y[end - fade_out : end] *= _rising(fade_out)[::-1]
+    return y
+
+
+def _rising(n: int) -> np.ndarray:
+    """n gains rising from just above 0 to just under 1 (half a cosine period)."""
+    return 0.5 - 0.5 * np.cos(np.pi * np.arange(1, n + 1) / (n + 1))
+
+
 class _Timeline:
     """Speech pieces and pauses at one rate; pauses are stored pre-divided for the tempo."""
 
@@ -55,8 +86,9 @@ class _Timeline:
 
     def clip(self, clip: Clip) -> None:
         if clip not in self._cache:
-            x = dsp.resample(pcm.from_pcm16(clip.samples), clip.rate, self.rate)
-            self._cache[clip] = trim_silence(x, self.rate)
+            # trimmed and faded at the clip's own rate: resampled first, each step's ringing ran ahead of its fade
+            x = fade_edges(trim_silence(pcm.from_pcm16(clip.samples), clip.rate), clip.rate)
+            self._cache[clip] = dsp.resample(x, clip.rate, self.rate)
         self.pieces.append(self._cache[clip])
 
     def pause(self, seconds: float) -> None:

@@ -44,8 +44,9 @@ RING_OUT = 0.05  # s
 # Raised with every change to how a segment sounds: segment and message keys name it, so a segment store
 # or a published week made by an earlier version is made again, never joined from pieces with the old sound.
 # 2: sentences and the chime ring out (RING_OUT). 3: the chime at `chime_lu` under the speech (it was mastered
-# to the speech's loudness, 0.1-0.3 LU over it once limited, where the presets say 1 LU under).
-SOUND_VERSION = 3
+# to the speech's loudness, 0.1-0.3 LU over it once limited, where the presets say 1 LU under). 4: every clip's
+# sound fades in and out (assemble.fade_edges): espeak's clips start and stop mid-waveform, a tick at each pause.
+SOUND_VERSION = 4
 
 
 def master_segment(segment: Segment | Pause, preset: Preset, path: Path) -> AudioFile:
