@@ -154,6 +154,24 @@ def test_speech_that_starts_and_stops_mid_waveform_meets_its_pauses_without_a_ti
     assert 20 * np.log10(np.abs(above).max() / np.abs(decoded).max()) < -40
 
 
+@pytest.mark.parametrize("name", ["loa", "loa-ip", "fm", "phat-thanh"])
+@pytest.mark.parametrize("level", ["normal", "priority"])
+def test_the_bell_dies_away_instead_of_stopping(tmp_path, name, level):
+    """The bell's last note rang 1.4 s and was then faded out in 50 ms, 20 dB under the chime's peak:
+    heard as a hand stopping the bell before every message. Its 10 ms envelope in the file aired now
+    falls no more than 10 dB at a step until it is 50 dB under the peak (it fell from -35 dB to
+    nothing)."""
+    preset = get_preset(name)
+    master_segment(Segment(level, ()), preset, tmp_path / f"chime{preset.suffix}")
+    decoded = decode(tmp_path / f"chime{preset.suffix}", preset.rate)[0]
+    size = preset.rate // 100
+    n = len(decoded) // size
+    env = 20 * np.log10(np.abs(decoded[: n * size]).reshape(n, size).max(axis=1) / np.abs(decoded).max() + 1e-9)
+    tail = env[int(np.argmax(env)):]
+    falls = tail[:-1] - tail[1:]
+    assert falls[tail[:-1] > -50].max() <= 10
+
+
 @pytest.mark.parametrize("preset_name", ["loa", "fm", "phat-thanh"])
 @pytest.mark.parametrize("level", ["normal", "emergency"])
 def test_the_chime_sits_under_the_speech_by_the_presets_chime_lu(tmp_path, preset_name, level):

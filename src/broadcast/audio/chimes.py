@@ -21,6 +21,7 @@ _BELL_PARTIALS = ((1.0, 1.0), (2.0, 0.45), (2.76, 0.3), (4.07, 0.15), (5.4, 0.08
 _BELL_NOTES = (783.99, 659.25, 523.25)  # G5, E5, C5
 _NOTE_SPACING = 0.42  # s between strikes
 _RING = 1.4  # s each strike is allowed to ring
+_RELEASE = 0.4  # s the ring dies away over at its end (faded in 50 ms, the last note stopped 20 dB under the peak)
 
 _SIREN_TONES = (1046.5, 783.99)  # C6 / G5: a fourth apart, like a two-tone horn
 _SIREN_STEP = 0.12  # s per tone: fast, urgent
@@ -37,7 +38,7 @@ def _bell(freq: float, rate: int) -> np.ndarray:
         decay = 0.9 / ratio**0.7  # s time constant
         out += amp * np.sin(2 * np.pi * f * t) * np.exp(-t / decay)
     attack = np.minimum(1.0, t / 0.004)  # a 4 ms onset: no click
-    release = np.clip((_RING - t) / 0.05, 0.0, 1.0)  # fade the ring-out to exact zero
+    release = 0.5 - 0.5 * np.cos(np.pi * np.clip((_RING - t) / _RELEASE, 0.0, 1.0))  # dies away to exact zero
     return out * attack * release
 
 
