@@ -360,6 +360,46 @@ def test_a_play_stored_cut_off_before_an_empty_end_meant_whole_is_still_not_aire
     assert "aired" not in after[first] and after[second] == {"aired"}, after
 
 
+def test_console_plays_stored_before_an_update_air_whole_once_their_log_is_imported_again(week, tmp_path):
+    """A console's start-only export imported by a version before start-only meant aired whole is stored
+    with an empty end under the old header, read since as cut off (the meaning it had then): every one
+    of its plays 'không phát'. Importing the same export again after the update said they were all
+    already there and changed nothing, so the report never came right."""
+    from broadcast import asrun
+
+    root = tmp_path / "p"
+    shutil.copytree(week, root, ignore=shutil.ignore_patterns("asrun"))
+    programs = sorted(_programs(_plan(root)).items())
+    stored = root / asrun.FOLDER / f"{COMMUNE}.csv"
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    console = tmp_path / "ban-dieu-khien.csv"
+    stored.write_text("start,end,file,title,source\n" + "".join(
+        f"{start.isoformat(timespec='milliseconds')},,{name},,{console}\n" for name, (start, _) in programs),
+        encoding="utf-8")
+
+    def statuses() -> dict[str, set[str]]:
+        assert run("asrun", "report", "--week", WEEK, "-o", str(tmp_path / "r"), "--project", str(root)).exit_code == 0
+        rows = csv.DictReader(io.StringIO((tmp_path / "r" / f"phat-thuc-te-{WEEK}.csv").read_text(encoding="utf-8-sig")))
+        by_program: dict[str, set[str]] = {}
+        for row, plan_row in zip(rows, _plan(root)):
+            by_program.setdefault(plan_row["program"], set()).add(row["status"])
+        return by_program
+
+    assert all("aired" not in found for found in statuses().values())  # as it was reported then
+    console.write_text("Ngày,Giờ,Tệp\n" + "".join(f"{start:%d/%m/%Y},{start:%H:%M:%S},{name}\n"
+                                                  for name, (start, _) in programs), encoding="utf-8")
+    assert run("asrun", "import", str(console), "--locale", COMMUNE, "--project", str(root)).exit_code == 0
+    assert all(found == {"aired"} for found in statuses().values())
+    # an end a log saw is never undone by a start-only record of the same play
+    name, (start, seconds) = programs[0]
+    log = tmp_path / "liquidsoap.log"
+    log.write_text(_liquidsoap_line(start, "bat-dau", name) + "\n"
+                   + _liquidsoap_line(start + timedelta(seconds=seconds / 2), "ket-thuc", name) + "\n", encoding="utf-8")
+    assert run("asrun", "import", str(log), "--locale", COMMUNE, "--project", str(root)).exit_code == 0
+    assert run("asrun", "import", str(console), "--locale", COMMUNE, "--project", str(root)).exit_code == 0
+    assert "cut" in statuses()[name]
+
+
 def test_an_import_the_full_disk_refuses_names_the_as_run_file_and_keeps_the_one_there(week, tmp_path, monkeypatch):
     """Found on a real full tmpfs: the message said output/ could not be written (the as-run file is in
     asrun/), and the half-written '.xa-chi-lang.csv.tmp' stayed beside the file."""

@@ -309,8 +309,14 @@ def store(root: Path, locale_id: str, plays: Iterable[Play]) -> tuple[int, int]:
 
 def _later(kept: tuple[str, str, str, str, str, str] | None,
            row: tuple[str, str, str, str, str, str]) -> tuple[str, str, str, str, str, str]:
-    """Of two records of one play, the one that saw it end latest (ISO times sort as text)."""
-    return row if kept is None or row[1] > kept[1] else kept
+    """Of two records of one play, the one that saw it end latest (ISO times sort as text). A play whose
+    end was never seen (stored ending where it started: a Liquidsoap start with no end, or a console's
+    start-only play imported before that meant aired whole) is completed by an end, or by a console's
+    record of it aired whole (no end): importing that log again after an update is how such plays
+    come right, and it said they were already there, still not aired."""
+    if kept is None or row[1] > kept[1]:
+        return row
+    return row if row[1] == "" and kept[1] == kept[0] else kept
 
 
 def _read_rows(path: Path) -> list[tuple[str, str, str, str, str, str]]:
