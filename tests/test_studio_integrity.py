@@ -24,7 +24,7 @@ from broadcast.errors import EnvironmentProblem
 from broadcast.studio import auth, create_app, edit
 from broadcast.studio.auth import add_user
 from conftest import run as run_cli
-from test_studio import SCRIPT, _answer, _client, _editor_form, _login, _project, _token, _wav
+from test_studio import SCRIPT, _answer, _client, _database, _editor_form, _login, _project, _token, _wav
 
 UMASK = os.umask(0o022)
 os.umask(UMASK)
@@ -442,6 +442,30 @@ def test_a_build_does_not_air_the_approvals_of_a_database_copied_from_another_pr
     own = run_cli("build", "--week", "2026-W49", "--jobs", "1", "--project", str(first))
     assert own.exit_code == 0, own.output
     assert list((first / "output" / "2026-W49").glob("*/*/messages/canh-bao.mp3"))
+
+
+def test_a_build_reads_the_approvals_of_a_first_schema_database_it_may_not_write(tmp_path, monkeypatch):
+    """After an update, a build under approval: required migrated the studio's schema-1 database before
+    reading its approvals: where the build's account may not write it (the studio's own account owns
+    .studio/, a read-only share), the weekly build stopped there, exit 3 'read-only studio database', and
+    nothing was published. A build only reads it, as it is; the studio brings it up to date."""
+    root = _project(tmp_path, {"broadcast.yaml": "name: Dự án thử\ndefault_voice: espeak-vi\napproval: required\n",
+                               "scripts/thu-hai.yaml": SCRIPT.replace("id: canh-bao", "id: thu-hai")})
+    db = records.path(root)
+    db.parent.mkdir()
+    with sqlite3.connect(db) as conn:  # as the first version made and filled it
+        conn.executescript(records.MIGRATIONS[0])
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute("INSERT INTO approvals (script, sha256, decision, user, at) VALUES ('canh-bao', ?, 'approved', "
+                     "'duyet', 1)", (records.file_sha256(root / "scripts" / "canh-bao.yaml"),))
+    _database(monkeypatch, "PRAGMA query_only = ON")  # SQLite refuses every write, as on a file it may not write
+    built = run_cli("build", "--week", "2026-W49", "--jobs", "1", "--project", str(root))
+    assert built.exit_code == 0, built.output
+    week = root / "output" / "2026-W49"
+    assert list(week.glob("*/*/messages/canh-bao.mp3")) and not list(week.glob("*/*/messages/thu-hai.mp3"))
+    monkeypatch.undo()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1  # left as it was
 
 
 def test_logging_in_or_out_while_the_database_is_held_says_so(root, monkeypatch):

@@ -133,10 +133,13 @@ BUSY_SECONDS = 10  # how long a write waits for another process's lock before it
 
 
 @contextmanager
-def connect(root: Path, create: bool = True) -> Iterator[sqlite3.Connection]:
+def connect(root: Path, create: bool = True, write: bool = True) -> Iterator[sqlite3.Connection]:
     """A connection to the project's database, migrated to the current schema, committed on
     success and rolled back on error. Without `create`, a project with no database yields an
-    empty in-memory one (the build never creates `.studio/`). Whatever SQLite refuses, at any
+    empty in-memory one (the build never creates `.studio/`). Without `write`, the database is
+    only read, in the schema it has (a build reading approvals: one the build's account may not
+    write, the studio's own, was refused at its migration after an update, and the week was not
+    built; SQLite opens a file it may not write read-only). Whatever SQLite refuses, at any
     point (busy, read-only, disk full, damaged), is an EnvironmentProblem saying so in Vietnamese:
     it was a traceback page whenever it came after the opening."""
     db = path(root)
@@ -154,7 +157,7 @@ def connect(root: Path, create: bool = True) -> Iterator[sqlite3.Connection]:
     try:
         try:
             conn.execute("PRAGMA foreign_keys = ON")
-            _migrate(conn, db if db.exists() else None)
+            _migrate(conn, db if db.exists() else None, upgrade=write or not db.exists())
         except Timeout:  # the migration lock: another process migrating for too long
             raise _busy(root) from None
         except (sqlite3.DatabaseError, OSError) as exc:  # busy, read-only, not a database, damaged, a folder
@@ -242,19 +245,20 @@ def _unusable(root: Path, exc: Exception) -> EnvironmentProblem:
                                   "còn trong tệp đã đổi tên")
 
 
-def _migrate(conn: sqlite3.Connection, db: Path | None) -> None:
+def _migrate(conn: sqlite3.Connection, db: Path | None, upgrade: bool = True) -> None:
     """Bring the database to the current schema. One process at a time, the version read again
     under a lock beside it: two studios (or a studio and a build) opening a new database at once both
     ran the first migration ('table users already exists', and the advice to rename the database).
     A database of a later schema (made by a newer broadcast, then this older one run on it: a git
-    checkout of an old version) is refused: this code would misread or break what it does not know."""
+    checkout of an old version) is refused: this code would misread or break what it does not know.
+    Without `upgrade`, an older one is left as it is (read-only readers)."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > len(MIGRATIONS):
         raise EnvironmentProblem(
             f"{FOLDER}/{FILE} do một phiên bản broadcast mới hơn tạo (lược đồ {version}, bản này chỉ hiểu tới "
             f"{len(MIGRATIONS)}) (studio database from a newer version)", file=f"{FOLDER}/{FILE}",
             fix="cập nhật broadcast lên phiên bản mới (git pull rồi pip install -e .) rồi chạy lại")
-    if version == len(MIGRATIONS):
+    if version == len(MIGRATIONS) or not upgrade:
         return
     with FileLock(f"{db}.lock", timeout=60) if db else contextlib.nullcontext():
         version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -284,6 +288,8 @@ def made_for(conn: sqlite3.Connection, folder: str, name: str) -> tuple[str, str
 
 def _another_project(conn: sqlite3.Connection, folder: str, name: str) -> tuple[str, str] | None:
     """`made_for`'s question alone, recording nothing (what a build may ask)."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'project'").fetchone() is None:
+        return None  # schema 1, read as it is: made before a database recorded its project
     stored = dict(conn.execute("SELECT key, value FROM project").fetchall())
     was_folder, was_name = stored.get("folder"), stored.get("name", "")
     if was_folder is not None and was_folder != folder and not (name and name == was_name):
@@ -445,7 +451,7 @@ def approved_now(root: Path, scripts: dict[str, str], name: str) -> dict[str, Ap
     """The scripts (id -> the sha256 of the content to air) whose content carries an approval: what
     may air under `approval: required`. `name`: the project's (broadcast.yaml); a database copied from
     another project is refused, as the studio refuses it (its approvals are not this project's)."""
-    with connect(root, create=False) as conn:
+    with connect(root, create=False, write=False) as conn:
         other = _another_project(conn, str(root.resolve()), name)
         if other is not None:
             raise another_project(root, other)
