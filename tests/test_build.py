@@ -528,7 +528,7 @@ def test_clean_keeps_the_last_weeks_and_never_this_or_next_week(built, tmp_path)
     root = tmp_path / "p"
     shutil.copytree(source, root, symlinks=True)
     output = root / "output"
-    today = app.Week.containing(__import__("datetime").date.today())
+    today = app.Week.containing(app.today_in())  # the stations' today: from 17:00 UTC, tomorrow in Vietnam
     weeks = ["2025-W01", "2025-W02", "2025-W03", today.id, app.Week.containing(today.days[0]
                                                                                + __import__("datetime").timedelta(days=7)).id]
     stamps = root / ".cache" / "published"
