@@ -4,6 +4,7 @@ back with real parsers (html5lib in strict mode, feedparser, zipfile, sha256sum)
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
 import textwrap
@@ -341,6 +342,33 @@ def test_a_file_where_the_bundles_folder_must_be_is_a_machine_error_naming_it(tm
     assert "output/bundles" in result.output and "xóa hoặc đổi tên" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
+
+
+def test_a_bundle_whose_liquidsoap_script_is_new_code_says_to_restart_it(tmp_path):
+    """A station runs one Liquidsoap script week after week (it finds each new week by itself), so after a
+    broadcast update it kept the old code, and the mistakes the update fixed, for ever: nothing told the
+    operator to restart it. The week whose script is other code than the week before's says so, first."""
+    root = _project(tmp_path)
+    for week in (WEEK, NEXT):
+        assert run("build", "--week", week, "--jobs", "1", "--project", str(root)).exit_code == 0
+
+    def guide() -> str:
+        assert run("bundle", "--week", NEXT, "--locale", "xa-chi-lang", "--project", str(root)).exit_code == 0
+        with zipfile.ZipFile(root / "output" / "bundles" / NEXT / "lang-son_xa-chi-lang.zip") as archive:
+            return archive.read("xa-chi-lang/HUONG-DAN.txt").decode("utf-8-sig")
+
+    assert "LƯU Ý TUẦN NÀY" not in guide()  # the same code as last week: nothing to do
+    before = root / "output" / WEEK / "lang-son" / "xa-chi-lang" / "lich-phat-song.liq"
+    code = re.search(r"^# mã kịch bản: ([0-9a-f]+)", before.read_text(encoding="utf-8"), re.M)
+    assert code, "the script names its code"
+    before.write_text(before.read_text(encoding="utf-8").replace(code.group(1), "0123456789ab"), encoding="utf-8")
+    said = guide()
+    assert "LƯU Ý TUẦN NÀY" in said and "tắt rồi chạy lại Liquidsoap" in said
+    assert said.index("LƯU Ý TUẦN NÀY") < said.index("Thư mục này có")  # before anything else
+    # a script of a version that did not name its code: an update since, the same advice
+    before.write_text(re.sub(r"^# mã kịch bản: .*\n", "", before.read_text(encoding="utf-8"), flags=re.M),
+                      encoding="utf-8")
+    assert "LƯU Ý TUẦN NÀY" in guide()
 
 def test_a_bundle_older_than_its_week_is_removed_when_the_week_changes(tmp_path, monkeypatch):
     """A zip made before its week was rebuilt verifies against its own SHA256SUMS and would air the old

@@ -22,7 +22,7 @@ import re
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path, PurePosixPath
 
 from . import manifest
@@ -32,6 +32,10 @@ from .publish import Lock, sha256_file
 
 SUMS = "SHA256SUMS"
 README = "HUONG-DAN.txt"
+LIQUIDSOAP = "lich-phat-song.liq"
+# a line of the Liquidsoap script naming its code (formats/liquidsoap.py): a week whose script's code differs
+# from the week before's tells the operator to restart Liquidsoap once, as the one running keeps the old code
+SCRIPT_CODE = "# mã kịch bản: "
 _SUM_LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")
 _STORED = {".mp3", ".wav"}  # already compressed, or big and gaining little: stored as they are
 
@@ -116,7 +120,8 @@ def _bundle(week_folder: Path, target: Path, week: Week, locale: str, entries: l
             # for Notepad, the operator's reader: a BOM and CRLF, or Windows before 10 (1903) shows one
             # long line of garbled letters
             programs = [PurePosixPath(e.path).name for e in entries if e.kind == "program"]
-            readme = ("\ufeff" + _readme(week, locale, project_name, len(entries), min(programs, default=""))
+            readme = ("\ufeff" + _readme(week, locale, project_name, len(entries), min(programs, default=""),
+                                         _new_script(week_folder.parent, week, locale))
                       .replace("\n", "\r\n")).encode()
             _add(archive, f"{commune}/{README}", readme, stamp)
             sums.append(f"{hashlib.sha256(readme).hexdigest()}  {README}")
@@ -135,14 +140,39 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes, stamp: tuple[int, ...
     archive.writestr(info, data)
 
 
-def _readme(week: Week, locale: str, project_name: str, files: int, example: str = "") -> str:
+def _script_code(path: Path) -> str | None:
+    """The code a Liquidsoap script names (`SCRIPT_CODE`): "" for one written before scripts named it,
+    None where there is no script."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    found = re.search("^" + re.escape(SCRIPT_CODE) + "([0-9a-f]+)", text, re.M)
+    return found.group(1) if found else ""
+
+
+def _new_script(output: Path, week: Week, locale: str) -> bool:
+    """Whether the commune's Liquidsoap script this week is other code than the week before's: a station
+    runs one script on, week after week, so it keeps the old code (and its mistakes) until restarted."""
+    before = _script_code(output / Week.containing(week.monday - timedelta(days=7)).id / locale / LIQUIDSOAP)
+    now = _script_code(output / week.id / locale / LIQUIDSOAP)
+    return before is not None and now is not None and before != now
+
+
+def _readme(week: Week, locale: str, project_name: str, files: int, example: str = "",
+            new_script: bool = False) -> str:
     """The operator's guide; `example` is the week's first program file (the guide named a fixed date,
-    2026-12-01, that no other week's folder holds)."""
+    2026-12-01, that no other week's folder holds); `new_script`: the Liquidsoap script changed."""
     days = f"{week.days[0]:%d/%m/%Y} đến {week.days[-1]:%d/%m/%Y}"
     example = example or f"{week.days[0]:%Y-%m-%d}_0600_sang.mp3"
+    restart = (f"""
+ĐÀI DÙNG LIQUIDSOAP, LƯU Ý TUẦN NÀY: kịch bản {LIQUIDSOAP} đã có bản mới (khác tuần trước).
+Liquidsoap đang chạy vẫn dùng bản cũ: sau khi giải nén gói này, tắt rồi chạy lại Liquidsoap một
+lần, vào lúc không có buổi phát.
+""" if new_script else "")
     return f"""Gói phát thanh tuần {week.id} ({days})
 {project_name} — {locale}
-
+{restart}
 Thư mục này có {files} tệp của tuần, đúng như đã dựng:
 - mỗi buổi phát một tệp chương trình, tên là ngày và giờ phát (ví dụ {example}):
   đến giờ, mở đúng tệp đó và bấm phát;

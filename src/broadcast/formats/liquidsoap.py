@@ -51,7 +51,7 @@ import os
 import re
 from pathlib import Path
 
-from ..bundle import README, SUMS
+from ..bundle import LIQUIDSOAP, README, SCRIPT_CODE, SUMS
 from .model import StationWeek
 from .text import liquidsoap_comment, liquidsoap_string
 
@@ -70,6 +70,7 @@ SCRIPT = """\
 # động lại không phát lại), rồi phát tiếp chương trình đang dở. Khởi động muộn quá 2 phút trong giờ
 # một buổi phát (hoặc mất điện giữa chừng): phát tiếp chương trình từ chỗ lẽ ra đang phát, không
 # phát lại từ đầu.
+{code_line}
 settings.log.stdout.set(true)
 time.zone.set("Asia/Ho_Chi_Minh")
 
@@ -329,12 +330,17 @@ end
 """
 
 
+# the script's code, named in it: another one (a broadcast update) tells the operator to restart Liquidsoap
+CODE = hashlib.sha256(f"{SCRIPT}{GRACE_MINUTES}{ASRUN_MARK}{ASRUN_JOINED}{AIRED}".encode()).hexdigest()[:12]
+
+
 def write(station: StationWeek) -> dict[str, bytes]:
     script = SCRIPT.format(station=liquidsoap_comment(station.station), week=station.week.id,
                            week_string=liquidsoap_string(station.week.id),
                            commune=liquidsoap_string(station.locale_id), grace=GRACE_MINUTES, mark=ASRUN_MARK,
-                           joined=ASRUN_JOINED, aired=AIRED, readme=README, sums=SUMS)
-    return {"lich-phat-song.liq": script.encode("utf-8")}
+                           joined=ASRUN_JOINED, aired=AIRED, readme=README, sums=SUMS,
+                           code_line=f"{SCRIPT_CODE}{CODE} (bản mới thì khởi động lại Liquidsoap một lần)")
+    return {LIQUIDSOAP: script.encode("utf-8")}
 
 
 def upgrade_aired_notes(output: Path, week_on_air: str) -> int:
