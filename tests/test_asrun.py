@@ -460,3 +460,35 @@ def test_the_logs_of_a_commune_renamed_or_removed_since_its_week_aired_are_impor
     assert report.exit_code == 0 and {r["status"] for r in rows} == {"aired"}, report.output
     unknown = run("asrun", "import", str(path), "--locale", "xa-khong-co", "--project", str(root))
     assert unknown.exit_code == 2 and "unknown locale" in unknown.output  # never published either: still refused
+
+
+def test_a_log_written_with_a_time_zone_is_read_on_the_stations_clock(week, tmp_path):
+    """A log line with its zone ('+07:00', or UTC's 'Z': another program, a log edited by hand) was stored as it
+    was, and every report after it ended in a traceback comparing it with the plan's times."""
+    root = tmp_path / "p"
+    shutil.copytree(week, root, ignore=shutil.ignore_patterns("asrun"))
+    (first, (start, seconds)), *_ = sorted(_programs(_plan(root)).items())
+    end = start + timedelta(seconds=seconds)
+    path = f"../../../{WEEK}/{COMMUNE}/{first}"
+    utc_end = end - timedelta(hours=7)  # the same moment on UTC's clock
+    log = tmp_path / "liquidsoap.log"
+    log.write_text(f"AS-RUN\t{start:%Y-%m-%dT%H:%M:%S}+07:00\tbat-dau\t{path}\n"
+                   f"AS-RUN\t{utc_end:%Y-%m-%dT%H:%M:%S}Z\tket-thuc\t{path}\n", encoding="utf-8")
+    assert run("asrun", "import", str(log), "--locale", COMMUNE, "--project", str(root)).exit_code == 0
+    report = run("asrun", "report", "--week", WEEK, "-o", str(tmp_path / "r"), "--project", str(root))
+    assert report.exit_code == 0 and "Traceback" not in report.output, report.output
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "r" / f"phat-thuc-te-{WEEK}.csv").read_text(encoding="utf-8-sig"))))
+    aired = [r for r, p in zip(rows, _plan(root)) if p["program"] == first]
+    assert aired and {r["status"] for r in aired} == {"aired"}, aired
+
+
+@pytest.mark.parametrize("second", ["inf", "nan", "-30", "1e400"])
+def test_a_late_join_at_no_second_of_a_program_is_an_error_at_its_line(week, tmp_path, second):
+    """vao-muon=inf was read as joined after the program's end (all of it missed), nan was dropped."""
+    log = tmp_path / "liquidsoap.log"
+    log.write_text("AS-RUN\t2026-12-01T06:00:00\tbat-dau\t2026-12-01_0600_sang.mp3\tvao-muon=0\n"
+                   f"AS-RUN\t2026-12-01T07:00:00\tbat-dau\t2026-12-01_0700_sang.mp3\tvao-muon={second}\n",
+                   encoding="utf-8")
+    result = run("asrun", "import", str(log), "--locale", COMMUNE, "--project", str(week))
+    assert result.exit_code == 2 and "liquidsoap.log:2" in result.output and "Traceback" not in result.output, \
+        result.output

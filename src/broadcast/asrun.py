@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from .errors import ContentError, Problem
 from .formats.liquidsoap import ASRUN_JOINED, ASRUN_MARK
@@ -161,9 +162,11 @@ def _liquidsoap_plays(text: str, source: str) -> list[Play]:
         parts = line.split("\t")
         try:
             _, when, event, path = parts[:4]
-            at = datetime.fromisoformat(when)
+            at = _stations_clock(datetime.fromisoformat(when))
             joined = parts[4] if len(parts) > 4 else ""  # a program joined late: vao-muon=<its second>
             offset = float(joined.removeprefix(ASRUN_JOINED)) if joined.startswith(ASRUN_JOINED) else 0.0
+            if not 0 <= offset < 86_400:  # also nan and inf
+                raise ValueError(offset)
         except ValueError:
             problems.append(Problem(source, number, "", f"dòng AS-RUN không đọc được: {line[:80]!r}",
                                     "dòng phải có dạng AS-RUN<tab>thời gian<tab>bat-dau|ket-thuc<tab>tệp"
@@ -256,6 +259,16 @@ def _console_plays(text: str, source: str) -> list[Play]:
     return sorted(plays, key=lambda p: p.start)
 
 
+STATIONS_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")  # the Liquidsoap script's clock (formats/liquidsoap.py)
+
+
+def _stations_clock(at: datetime) -> datetime:
+    """A time as the stations' clock reads it, without a zone: a log line written with one
+    ('2026-12-01T06:00:00+07:00', '...Z': another program, a log edited by hand) was stored as it was,
+    and every report after it failed comparing it with the plan's times."""
+    return at.astimezone(STATIONS_ZONE).replace(tzinfo=None) if at.tzinfo is not None else at
+
+
 def _date(text: str) -> date:
     text = text.strip()
     found = re.fullmatch(r"([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})", text)
@@ -333,7 +346,8 @@ def _read_rows(path: Path) -> list[tuple[str, str, str, str, str, str]]:
 def stored(root: Path, locale_id: str) -> list[Play]:
     out = []
     for start, end, name, title, source, offset in _read_rows(root / FOLDER / f"{locale_id}.csv"):
-        out.append(Play(datetime.fromisoformat(start), datetime.fromisoformat(end) if end else None, name, title, source,
+        out.append(Play(_stations_clock(datetime.fromisoformat(start)),
+                        _stations_clock(datetime.fromisoformat(end)) if end else None, name, title, source,
                         float(offset or 0)))
     return out
 
