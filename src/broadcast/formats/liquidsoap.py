@@ -55,7 +55,7 @@ from ..bundle import LIQUIDSOAP, README, SCRIPT_CODE, SUMS
 from .model import StationWeek
 from .text import liquidsoap_comment, liquidsoap_string
 
-AIRED = "lich-phat-song.da-phat"  # in output/: the bulletins the stations' scripts have aired, a line each
+AIRED = "lich-phat-song.da-phat"  # in output/: what the stations' scripts have aired, a line each (bulletins, programs)
 _OLD_NOTE = re.compile(r"^([a-z0-9-]+/[a-z0-9-]+)/(KHAN-CAP_[^/:]+):([0-9]+)$")
 
 ASRUN_MARK = "AS-RUN"  # the log lines `broadcast asrun import` reads: AS-RUN <tab> time <tab> event <tab> file
