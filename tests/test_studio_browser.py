@@ -455,3 +455,52 @@ def test_what_one_account_typed_is_never_put_back_for_the_next_one_in_the_same_t
         page.goto(f"{base}{path}")
         assert page.input_value(selector) == value, path  # their own, back in their tab
     assert errors == []
+
+
+def test_a_script_broken_by_hand_is_mended_by_a_staffer_in_the_studio(studio, browser, tmp_path):
+    """A script file a hand edit broke made every page of the studio an error, for everyone, until someone
+    with a text editor mended it. Now the list shows the other scripts and the broken file in its own box; its
+    repair page shows the file as it is, each problem at its line; a save that still does not load is refused
+    with the new problem selected at its line; the one that loads opens the usual editor."""
+    base, root = studio
+    broken = "id: lua-dao\ntitle: [Cảnh báo lừa đảo\nsource: Công an tỉnh\nbody: x\n"
+    (root / "scripts" / "lua-dao.yaml").write_text(broken, encoding="utf-8")
+    page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    _login(page, base, "bien-tap")
+
+    box = page.locator("#tep-loi")
+    assert "scripts/lua-dao.yaml:2: lỗi" in box.inner_text() and "Cách sửa" in box.inner_text()
+    assert page.locator("table.list a[href='/kich-ban/canh-bao']").count() == 1  # the others, as usual
+    page.screenshot(path=str(_shots(tmp_path) / "kich-ban-tep-loi.png"), full_page=True)
+    box.locator("a", has_text="Sửa tệp này").click()
+    page.wait_for_url(f"{base}/sua-tep/scripts/lua-dao.yaml")
+    assert page.input_value("#repair-text") == broken  # as it is on disk
+    page.click("#repair-problems button[data-line='2']")
+    selected = "(a => a.value.slice(a.selectionStart, a.selectionEnd))(document.querySelector('#repair-text'))"
+    assert page.evaluate(selected) == "title: [Cảnh báo lừa đảo"
+
+    # the bracket closed by quoting the title, but the dates typed the Vietnamese way: still refused
+    still = ('id: lua-dao\ntitle: "[Cảnh báo] lừa đảo"\nsource: Công an tỉnh\nlevel: normal\n'
+             "valid: {from: 04/12/2024}\nrepeat: 1\nbody: |\n  Kính thưa bà con {{ locale.name }}!\n")
+    page.fill("#repair-text", still)
+    page.click("#save")
+    page.wait_for_selector("#save-error")
+    assert "Chưa lưu" in page.inner_text("#save-error")
+    assert page.input_value("#repair-text") == still  # what was typed, kept
+    assert page.evaluate("document.activeElement.id") == "repair-text"
+    assert page.evaluate(selected) == "valid: {from: 04/12/2024}"  # at the new problem's line
+    assert "Dòng 5" in page.inner_text("#repair-problems")
+    assert (root / "scripts" / "lua-dao.yaml").read_text(encoding="utf-8") == broken
+    page.screenshot(path=str(_shots(tmp_path) / "sua-tep.png"), full_page=True)
+
+    page.fill("#repair-text", still.replace("04/12/2024", "2024-12-04"))
+    page.click("#save")
+    page.wait_for_url(f"{base}/kich-ban/lua-dao?saved=1")  # the usual editor, on the mended script
+    assert page.input_value("input[name=title]") == "[Cảnh báo] lừa đảo" and "Đã lưu" in page.inner_text("main")
+    page.click("#show-spoken")
+    page.wait_for_function("() => document.querySelector('#spoken').textContent.includes('Chi Lăng')", timeout=20_000)
+    page.goto(f"{base}/kich-ban")
+    assert page.locator("#tep-loi").count() == 0 and page.locator("a[href='/kich-ban/lua-dao']").count() == 1
+    assert errors == []

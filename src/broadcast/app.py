@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterable
@@ -68,7 +69,16 @@ from .messages import (
 )
 from .model import Locale, Project, Script, Week
 from .plan import Durations, WeekPlan, estimate_seconds, plan_week
-from .project import SLUG, find_root, input_snapshot, load_project, read_project, read_script_text, read_settings
+from .project import (
+    SLUG,
+    LoadProblems,
+    find_root,
+    input_snapshot,
+    load_project,
+    read_project,
+    read_script_text,
+    read_settings,
+)
 from .publish import STAGING, STAMPS, WEEK_FOLDER_RE, Lock, published_weeks, remove_spares, remove_weeks
 from .render import render
 from .speech import Lexicon, normalize, speak
@@ -284,26 +294,49 @@ def _replace(path: Path, data: bytes) -> None:
     textfiles.replace(path, data)
 
 
-def open_workspace(path: Path | None = None) -> Workspace:
-    """The project at `path` or the nearest folder above it holding broadcast.yaml."""
-    return Workspace(find_root(path or Path.cwd()))
+def open_workspace(path: Path | None = None, set_aside: bool = False) -> Workspace:
+    """The project at `path` or the nearest folder above it holding broadcast.yaml (`set_aside`: see Workspace)."""
+    return Workspace(find_root(path or Path.cwd()), set_aside)
+
+
+# the files a project can be read without, each mended on its own (the studio's repair page): a script, a
+# commune, a province (its communes go with it)
+SET_ASIDE = re.compile(r"(?:scripts|locales/[^/\\]+)/[^/\\]+\.ya?ml")
 
 
 class Workspace:
     """One project folder and every operation on it. The project is read when first needed
-    and read again by `reload()` (the studio after an edit)."""
+    and read again by `reload()` (the studio after an edit).
 
-    def __init__(self, root: Path):
+    `set_aside` (the studio): a script, commune or province file with errors is left out of `project`
+    and listed in `broken` with its problems, instead of the whole project being an error: one file a
+    hand edit or a merge broke made every page an error, for everyone, until someone with a text editor
+    mended it. Errors in any other file (broadcast.yaml, a voice, a schedule) still are."""
+
+    def __init__(self, root: Path, set_aside: bool = False):
         self.root = root
+        self.set_aside = set_aside
         self._project: Project | None = None
+        self._broken: dict[str, tuple[Problem, ...]] = {}
         self._signature: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def project(self) -> Project:
-        """The loaded project; ContentError (every problem) when it has errors."""
+        """The loaded project; ContentError (every problem) when it has errors (with `set_aside`: errors
+        outside the files it may leave out)."""
         if self._project is None:
-            self._project = load_project(self.root)
+            if self.set_aside:
+                self._project, self._broken = _without_broken_files(*read_project(self.root))
+            else:
+                self._project = load_project(self.root)
         return self._project
+
+    @property
+    def broken(self) -> dict[str, tuple[Problem, ...]]:
+        """With `set_aside`: the files left out of `project` because they have errors (project path: every
+        problem of the file, as lint says them)."""
+        self.project  # noqa: B018
+        return self._broken
 
     def reload(self) -> None:
         self._project = None
@@ -848,6 +881,23 @@ class Workspace:
 
 
 MAX_LATE_SECONDS = 24 * 60 * 60  # an as-run tolerance past a day would call nothing late
+
+
+def _without_broken_files(project: Project | None,
+                          loading: LoadProblems) -> tuple[Project, dict[str, tuple[Problem, ...]]]:
+    """`project` without its script, commune and province files that have errors (a province's communes go
+    with its file), and those files with their problems; ContentError when any other file has an error."""
+    errors = loading.errors
+    if project is None or any(not SET_ASIDE.fullmatch(p.file) for p in errors):
+        raise ContentError(loading.problems)
+    files = {p.file for p in errors}
+    if not files:
+        return project, {}
+    broken = {f: tuple(p for p in loading.problems if p.file == f) for f in sorted(files)}
+    provinces = {f.rsplit("/", 1)[0] for f in files if f.startswith("locales/") and f.endswith("/_province.yaml")}
+    return replace(project, scripts=tuple(s for s in project.scripts if s.file not in files),
+                   locales=tuple(loc for loc in project.locales
+                                 if loc.file not in files and loc.file.rsplit("/", 1)[0] not in provinces)), broken
 
 
 def _weeks_named(bundles: Path, stamps: Path) -> set[str]:

@@ -54,6 +54,7 @@ from .. import manifest, records, textfiles
 from ..errors import BroadcastError, ContentError, EnvironmentProblem, Problem, UsageError, machine_refusal
 from ..events import Event
 from ..model import LEVELS, Project, Script, Week
+from ..schema import MAX_SLUG, SLUG
 from ..yamlio import YamlError, parse_yaml
 from . import auth, edit
 
@@ -111,7 +112,8 @@ class Studio:
     """The studio for one project folder."""
 
     def __init__(self, root: Path, local: bool):
-        self.workspace = application.open_workspace(root)
+        # a script, commune or province file with errors is set aside, with its repair page: the rest works
+        self.workspace = application.open_workspace(root, set_aside=True)
         self.root = self.workspace.root
         self.local = local
         self.env = Environment(loader=PackageLoader("broadcast.studio", "templates"),
@@ -149,10 +151,30 @@ class Studio:
 
     def page(self, request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         viewer: auth.Viewer = request.state.viewer
+        loads = self._loads()
         html = self.env.get_template(template).render(
             request=request, viewer=viewer, csrftoken=request.scope["csrftoken"](), local=self.local,
-            project=self.workspace.project.settings.name if self._loads() else self.root.name, **context)
+            project=self.workspace.project.settings.name if loads else self.root.name,
+            broken_files=sorted(self.workspace.broken) if loads else [], **context)
         return HTMLResponse(html, status_code=status)
+
+    def broken(self, folder: str) -> list[dict[str, Any]]:
+        """The files of `folder` set aside for their errors (`Workspace.broken`), for a page's box: each with
+        its problems as lint says them and the address of its repair page."""
+        return [{"file": file, "problems": problems, "href": f"/sua-tep/{file}"}
+                for file, problems in self.workspace.broken.items() if file.startswith(folder)]
+
+    def editor_of(self, rel: str) -> str:
+        """The page that edits the project file `rel` (a script, a commune, a province) when it reads."""
+        parts = rel.rsplit(".", 1)[0].split("/")
+        if parts[0] == "scripts":
+            return f"/kich-ban/{parts[1]}"
+        return f"/xa?tinh={parts[1]}" if parts[2] == "_province" else f"/xa/{parts[1]}/{parts[2]}"
+
+    def set_aside(self, *files: str) -> str | None:
+        """The repair page of the first of `files` (project paths) set aside for its errors, if any is."""
+        broken = self.workspace.broken
+        return next((f"/sua-tep/{file}" for file in files if file in broken), None)
 
     def _loads(self) -> bool:
         try:
@@ -333,6 +355,11 @@ def _body_line(text: str) -> int:
     return 0
 
 
+def _usable_id(name: str) -> bool:
+    """Whether `name` may be a script's id (and so its file's name)."""
+    return bool(SLUG.match(name)) and len(name) <= MAX_SLUG
+
+
 def _validity(script: Script, week: Week) -> str:
     if script.valid.until and script.valid.until < week.days[0]:
         return "hết hạn"
@@ -451,7 +478,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
                  "changed": (studio.root / s.file).stat().st_mtime} for s in studio.scripts()]
         return studio.page(request, "scripts.html", status, rows=rows, week=week, trash=edit.trashed(studio.root),
                            approval=studio.workspace.project.settings.approval, error=error, error_for=error_for,
-                           typed=typed or {})
+                           typed=typed or {}, broken=studio.broken("scripts/"))
 
     def new_id(typed: str, what: str) -> tuple[str, str]:
         """(the id, '') for what was typed as an id or a title, or ('', why not) said for the page."""
@@ -527,6 +554,9 @@ def routes(studio: Studio) -> list[Route | Mount]:
         path = studio.script_path(script_id)
         if not path.is_file():
             raise UsageError(f"không có kịch bản '{script_id}' (unknown script)")
+        repair = studio.set_aside(path.relative_to(studio.root).as_posix())
+        if repair:  # a file with errors: the form cannot read it, its repair page shows it as it is
+            return RedirectResponse(repair, status_code=303)
         current = edit.read(path)
         project = studio.workspace.project  # a file with errors: the error page lists each at its line
         data = edit.load(current.text) or {}
@@ -780,10 +810,16 @@ def routes(studio: Studio) -> list[Route | Mount]:
         page = min(page, pages)
         provinces = sorted({(loc.province.id, loc.province.name) for loc in project.locales})
         return studio.page(request, "communes.html", rows=found[(page - 1) * PAGE_SIZE:page * PAGE_SIZE],
-                           total=len(found), page=page, pages=pages, q=query, province=province, provinces=provinces)
+                           total=len(found), page=page, pages=pages, q=query, province=province, provinces=provinces,
+                           broken=studio.broken("locales/"))
 
     @view("read")
     async def commune_edit(request: Request) -> Response:
+        folder = f"locales/{request.path_params['province']}"
+        name = request.path_params["commune"]
+        repair = studio.set_aside(f"{folder}/{name}.yaml", f"{folder}/{name}.yml", f"{folder}/_province.yaml")
+        if repair:  # its file, or its province's, has errors: the repair page shows it as it is
+            return RedirectResponse(repair, status_code=303)
         locale = studio.workspace.locale(f"{request.path_params['province']}/{request.path_params['commune']}")
         path = edit.inside(studio.root, locale.file)
         kept = studio.kept(request)
@@ -834,6 +870,102 @@ def routes(studio: Studio) -> list[Route | Mount]:
         await asyncio.to_thread(studio.write, request.state.viewer, path, text, _text(form, "sha") or None)
         studio.workspace.reload()
         return RedirectResponse(f"/xa/{locale.id}?saved=1", status_code=303)
+
+    def repair_target(request: Request) -> tuple[str, Path]:
+        """The file a repair page is for (its project path, its path on disk): a script, commune or province
+        file, inside the project."""
+        rel = request.path_params["path"]
+        if not application.SET_ASIDE.fullmatch(rel) or ".." in rel.split("/"):
+            raise UsageError(f"không có tệp kịch bản, xã hay tỉnh '{rel}' để sửa ở đây (not a script, commune or "
+                             "province file)")
+        edit.inside(studio.root, rel)
+        return rel, studio.root / rel
+
+    @view("read")
+    async def repair_page(request: Request) -> Response:
+        """A file set aside for its errors, as it is on disk, in a plain text area with its problems: the
+        editor's form cannot read it (a YAML error from a hand edit, a merge, an id too long)."""
+        rel, path = repair_target(request)
+        problems = studio.workspace.broken.get(rel)
+        if problems is None:  # it reads (mended meanwhile, in a text editor or git): its own page
+            if path.is_file():
+                return RedirectResponse(studio.editor_of(rel), status_code=303)
+            raise UsageError(f"không có tệp '{rel}' (no such file)")
+        shown: dict[str, Any] = {"text": "", "sha": "", "problems": [_problem(p, 0) for p in problems],
+                                 "new_id": edit.id_from(path.stem), "unreadable": ""}
+        if path.is_symlink() or path.exists() and not path.is_file():
+            shown["unreadable"] = "Tệp này không mở được trong studio: sửa theo cách ghi ở trên."
+        elif path.exists():
+            try:
+                current = edit.read(path)
+                shown.update(text=current.text, sha=current.sha256)
+            except BroadcastError as error:  # Notepad's "Unicode" or ANSI: said, with how to save it again
+                shown["unreadable"] = f"Tệp này không mở được trong studio: {error.message}. Cách sửa: {error.fix}."
+            except OSError as error:  # not readable by the studio's account
+                shown["unreadable"] = f"Tệp này không mở được trong studio: {machine_refusal(error)[0]}."
+        kept = studio.kept(request)  # a refused save: what was typed, and its problems
+        if kept:
+            shown.update(kept.context)
+        return studio.page(request, "repair.html", kept.status if kept else 200, file=rel,
+                           rename=rel.startswith("scripts/") and not _usable_id(path.stem), **shown)
+
+    @view("edit")
+    async def repair_save(request: Request) -> Response:
+        """Lưu on a repair page: the text saved only if the file then reads (checked as the editor's and the
+        commune page's saves are), by `Studio.write` (the log, the version opened); then the file's own page.
+        A script whose file name cannot be its id (too long, with diacritics) is saved under the new id the
+        page asks for, the old file moved to the trash: never renamed unasked."""
+        rel, path = repair_target(request)
+        form = await _form(request)
+        text = _text(form, "text").replace("\r\n", "\n").replace("\r", "\n")
+        sha, typed_id = _text(form, "sha"), _text(form, "new_id").strip()
+        if rel not in studio.workspace.broken:
+            on_disk = edit.read_text(path) if path.is_file() else ""
+            if on_disk == text:  # a double-click's second save: already so
+                return RedirectResponse(studio.editor_of(rel), status_code=303)
+            raise edit.Conflict(path, on_disk, text)  # mended elsewhere meanwhile: never saved over, both shown
+        target, saved = rel, text
+        problems: list[dict[str, Any]] = []
+        if rel.startswith("scripts/") and not _usable_id(path.stem):
+            if not _usable_id(typed_id):
+                problems.append(_problem(Problem(
+                    rel, 0, "id", f"mã mới '{typed_id}' không dùng được: tên tệp là mã của kịch bản",
+                    f"chỉ dùng chữ thường không dấu, số và dấu '-', tối đa {MAX_SLUG} ký tự, ví dụ "
+                    f"{edit.id_from(path.stem) or 'canh-bao-otp'}"), 0))
+            elif any((studio.root / "scripts" / f"{typed_id}{suffix}").exists() for suffix in (".yaml", ".yml")):
+                problems.append(_problem(Problem(
+                    rel, 0, "id", f"đã có kịch bản mã '{typed_id}' (scripts/{typed_id}.yaml)",
+                    "gõ một mã khác, ví dụ thêm số 2 vào cuối"), 0))
+            else:
+                target = f"scripts/{typed_id}.yaml"
+                try:
+                    readable = isinstance(parse_yaml(text), Mapping)
+                except YamlError:
+                    readable = False  # said at its line by the check below
+                if readable:
+                    saved = edit.with_fields(text, {"id": typed_id})
+        if not problems:
+            problems = ([_problem(p, 0) for p in studio.workspace.draft_errors(target, saved)]
+                        if rel.startswith("scripts/") else _commune_problems(studio, rel, saved))
+        if problems:
+            return studio.see_other(request, request.url.path, 400, text=text, sha=sha, new_id=typed_id,
+                                    problems=problems, error="Chưa lưu: tệp vẫn còn lỗi, xem từng dòng dưới đây.")
+        viewer = request.state.viewer
+        if target == rel:
+            await asyncio.to_thread(studio.write, viewer, path, saved, sha or None)
+        else:
+            def renamed() -> None:
+                if records.file_sha256(path) != sha:  # changed since the page showed it
+                    raise edit.Conflict(path, edit.read_text(path), text)
+                studio.write(viewer, studio.root / target, saved, None, "create")
+                studio.moved(viewer, "delete", rel, lambda: edit.to_trash(studio.root, path),
+                             lambda name: os.replace(edit.trash_folder(studio.root) / name, path), lambda name: name)
+            await asyncio.to_thread(renamed)
+        studio.workspace.reload()
+        if target in studio.workspace.broken:  # it reads alone, not in the project (a duplicate name, code)
+            return RedirectResponse(f"/sua-tep/{target}", status_code=303)
+        page = studio.editor_of(target)
+        return RedirectResponse(page + ("&" if "?" in page else "?") + "saved=1", status_code=303)
 
     @view("read")
     async def recordings(request: Request) -> Response:
@@ -1090,6 +1222,8 @@ def routes(studio: Studio) -> list[Route | Mount]:
         Route("/xa", communes),
         Route("/xa/{province}/{commune}", commune_edit),
         Route("/xa/{province}/{commune}", commune_save, methods=["POST"]),
+        Route("/sua-tep/{path:path}", repair_page),
+        Route("/sua-tep/{path:path}", repair_save, methods=["POST"]),
         Route("/ghi-am", recordings),
         Route("/ghi-am", recording_upload, methods=["POST"]),
         Route("/xa/nhap-tinh", province_import, methods=["POST"]),

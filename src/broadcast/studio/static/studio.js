@@ -24,6 +24,26 @@
   // seconds as Vietnamese is written: "1,6 giây" ("1.564 giây" reads as one thousand five hundred and sixty-four)
   function seconds(value) { return Number(value).toLocaleString("vi-VN", { maximumFractionDigits: 1 }) + " giây"; }
 
+  // a line of a text area selected, and in view: where a problem is
+  function selectLine(area, line) {
+    const lines = area.value.split("\n");
+    let start = 0;
+    for (let i = 0; i < line - 1 && i < lines.length; i++) start += lines[i].length + 1;
+    area.focus();
+    area.setSelectionRange(start, start + (lines[line - 1] || "").length);
+  }
+
+  // --- a file set aside for its errors: its repair page ------------------------------------------
+  const repair = document.getElementById("repair-text");
+  if (repair) {
+    const lines = document.querySelectorAll("#repair-problems button[data-line]");
+    for (const b of lines) b.addEventListener("click", () => selectLine(repair, Number(b.dataset.line)));
+    // a save refused: the text typed, at the line of its first problem
+    if (lines.length && document.getElementById("save-error")) selectLine(repair, Number(lines[0].dataset.line));
+    const save = document.getElementById("save");
+    repair.form.addEventListener("submit", () => { if (save) setTimeout(() => { save.disabled = true; }, 0); });
+  }
+
   // --- the script editor ---------------------------------------------------------------------
   const form = document.getElementById("script-form");
   if (form) {
@@ -123,13 +143,7 @@
       });
     }
 
-    function goToLine(line) {
-      const lines = body.value.split("\n");
-      let start = 0;
-      for (let i = 0; i < line - 1 && i < lines.length; i++) start += lines[i].length + 1;
-      body.focus();
-      body.setSelectionRange(start, start + (lines[line - 1] || "").length);
-    }
+    function goToLine(line) { selectLine(body, line); }
 
     function show(problems) {
       list.replaceChildren();
