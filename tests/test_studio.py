@@ -367,6 +367,8 @@ def test_a_broken_commune_or_province_file_is_listed_and_mended_in_its_repair_pa
     assert listed.status_code == 200 and "0 xã, phường" in listed.text
     assert 'href="/sua-tep/locales/lang-son/_province.yaml"' in listed.text
     assert client.get("/xa/lang-son/xa-chi-lang").headers["location"] == "/sua-tep/locales/lang-son/_province.yaml"
+    week = client.get(f"/lich-tuan?week={WEEK}")  # no commune left to show: said, not a 500
+    assert week.status_code == 400 and "chưa có xã nào đọc được" in week.text
     form = _repair_form(client.get("/sua-tep/locales/lang-son/_province.yaml").text)
     saved = client.post("/sua-tep/locales/lang-son/_province.yaml", data={**form, "text": good, "csrftoken": token})
     assert saved.status_code == 303 and saved.headers["location"] == "/xa?tinh=lang-son&saved=1"
@@ -380,6 +382,16 @@ def test_a_broken_broadcast_yaml_is_still_a_page_naming_its_file_line_and_fix(cl
     response = client.get(page)
     assert response.status_code == 400 and "broadcast.yaml:2: danh sách mở bằng" in _unescape(response.text)
     assert "Cách sửa" in response.text and 'id="repair-text"' not in response.text
+
+
+@pytest.mark.parametrize("page", [f"/lich-tuan?week={WEEK}", "/kich-ban/canh-bao/phieu-duyet"])
+def test_a_project_with_no_commune_yet_says_so_on_the_pages_that_show_one(tmp_path, page):
+    """A new project before its communes are imported (or whose only province file is broken): Lịch tuần
+    and Phiếu duyệt took the first commune there was and were a bare 500."""
+    client = _client(_project(tmp_path, {"locales/lang-son/xa-chi-lang.yaml": None}))
+    response = client.get(page)
+    assert response.status_code == 400 and "chưa có xã nào đọc được" in response.text
+    assert "Cách sửa: sửa các tệp có lỗi ở trang Xã, phường, hoặc thêm xã ở đó" in response.text
 
 
 def test_a_repair_page_is_only_for_a_script_commune_or_province_file_inside_the_project(client, root):

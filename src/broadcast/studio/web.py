@@ -784,7 +784,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
         script_id = edit.slug(request.path_params["id"], "mã kịch bản")
         script = studio.workspace.script(script_id)
         week = studio.week(request)
-        locale_id = request.query_params.get("locale") or studio.workspace.project.locales[0].id
+        locale_id = request.query_params.get("locale") or first_commune()
         locale = studio.workspace.locale(locale_id)
         history = await asyncio.to_thread(studio.history, script_id)
         sha = records.file_sha256(studio.root / script.file)
@@ -1065,11 +1065,19 @@ def routes(studio: Studio) -> list[Route | Mount]:
         return JSONResponse({"url": f"/nghe-thu/{out.name}",
                              "spoken": studio.workspace.normalize([text], voice_id=project_voice)[0]})
 
+    def first_commune() -> str:
+        """The commune a page shows first; none when every commune file is set aside (a province's file broken)."""
+        locales = studio.workspace.project.locales
+        if not locales:
+            raise UsageError("chưa có xã nào đọc được (no commune)",
+                             fix="sửa các tệp có lỗi ở trang Xã, phường, hoặc thêm xã ở đó")
+        return locales[0].id
+
     @view("read")
     async def week_grid(request: Request) -> Response:
         week = studio.week(request)
         project = studio.workspace.project
-        locale_id = request.query_params.get("xa") or project.locales[0].id
+        locale_id = request.query_params.get("xa") or first_commune()
         plan = studio.workspace.plan(week, [locale_id])
         titles = {s.id: s.title for s in project.scripts}
         locale_plan = plan.locales[0]
