@@ -186,8 +186,10 @@ def test_a_script_file_broken_by_hand_is_listed_with_its_problem_at_its_line(cli
 # a file the project cannot read, as hand edits, merges and updates leave them: (its text, the line said, the message)
 BROKEN_SCRIPTS = {
     "yaml": ("id: hong\ntitle: [broken\nbody: x\n", 2, "danh sách mở bằng '['"),
-    "merge": ("<<<<<<< HEAD\n" + SCRIPT.replace("canh-bao", "hong") + "=======\n>>>>>>> khac\n", 3, ""),
-    "control": (SCRIPT.replace("canh-bao", "hong").replace("Cảnh báo thử", "Cảnh báo\x07 thử"), 3, ""),
+    "merge": ("<<<<<<< HEAD\n" + SCRIPT.replace("canh-bao", "hong") + "=======\n>>>>>>> khac\n", 1,
+              "dấu xung đột của git"),
+    "control": (SCRIPT.replace("canh-bao", "hong").replace("Cảnh báo thử", "Cảnh báo\x07 thử"), 3,
+                "U+0007 (control character)"),
 }
 LONG_ID = "canh-bao-lua-dao-qua-mang-xa-hoi-va-cuoc-goi-video-gia-danh-cong-an"  # 67 characters
 
@@ -223,7 +225,8 @@ def test_one_broken_script_leaves_the_rest_of_the_studio_working(tmp_path, kind)
     if kind == "long-id":
         assert any("dài 67 ký tự, tối đa 60" in line for line in said), said
     else:
-        assert any(line.startswith(f"scripts/{name}:{BROKEN_SCRIPTS[kind][1]}: lỗi") for line in said), said
+        _, at, words = BROKEN_SCRIPTS[kind]
+        assert any(line.startswith(f"scripts/{name}:{at}: lỗi: ") and words in line for line in said), said
     # the other script is listed, and everything about it works
     assert re.search(r'<tr>\s*<td><a href="/kich-ban/canh-bao">Cảnh báo thử</a>', listed.text)
     for page in ("/kich-ban/canh-bao", "/kich-ban/canh-bao/phieu-duyet", "/xa", "/xa/lang-son/xa-chi-lang",

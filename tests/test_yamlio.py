@@ -27,7 +27,9 @@ TRICKY = [
     "# only a comment\n",
     "key: ~\nempty:\nquoted: 'it''s'\n",
 ]
+MERGED = "<<<<<<< HEAD\nid: x\ntitle: Bản của tôi\n=======\nid: x\ntitle: Bản của người khác\n>>>>>>> khac\n"
 BROKEN = [
+    MERGED,
     "a: [1, 2\n",
     "a: 1\na: 2\n",
     "a:\n\tb: 1\n",
@@ -150,6 +152,10 @@ def test_nesting_up_to_the_bound_is_read():
     ("id: x\ntitle： T\nsource: y\n", 2, "expected ':'"),
     ("id: x\nlevel:\u00a0priority\nrepeat: 1\n", 2, "expected ':'"),
     ("id: x\nbody: |\n  Câu một.\nCâu hai lạc ra ngoài.\nrepeat: 1\n", 4, "expected ':'"),
+    # a git merge that left both versions: where they begin, said as what it is (was 'did not find expected
+    # <document start>' at line 3, or "expected ':'" further down, and 'kiểm tra thụt lề')
+    (MERGED, 1, "dấu xung đột của git"),
+    ("id: x\n" + MERGED.replace("id: x\n", ""), 2, "dấu xung đột của git"),
 ])
 def test_every_mistake_is_a_yaml_error_at_its_line(text, line, words):
     with pytest.raises(YamlError) as caught:

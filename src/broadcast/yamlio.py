@@ -267,6 +267,14 @@ _MISTAKES: tuple[tuple[str, str, bool, str, str], ...] = (
 )
 
 
+# a line git writes where a merge could not join two versions of a file ('<<<<<<< HEAD', '>>>>>>> nhanh-khac')
+_GIT_CONFLICT = re.compile(r"^(?:<{7}|>{7})(?: |$)", re.M)
+_MERGE_CONFLICT = (
+    "tệp còn dấu xung đột của git ('<<<<<<<' ở dòng này): hai phiên bản của tệp đang lẫn vào nhau (merge conflict)",
+    "giữ lại một phiên bản: xóa phần không dùng giữa các dòng '<<<<<<<', '=======' và '>>>>>>>', rồi xóa cả ba "
+    "dòng dấu đó")
+
+
 def load_yaml(path: Path) -> Any:
     """Parse one YAML file. Raises YamlError (with line) for anything unreadable."""
     try:
@@ -306,6 +314,9 @@ def parse_yaml(text: str) -> Any:
         raise YamlError(before.count("\n") + 1, f"có ký tự điều khiển U+{exc.character:04X} (control character)",
                         "xóa ký tự này (thường lẫn vào khi chép từ nơi khác); gõ lại dòng này") from None
     except yaml.MarkedYAMLError as exc:
+        conflict = _GIT_CONFLICT.search(text)
+        if conflict:  # a merge left both versions: said where it begins, not where the parser stumbled on it
+            raise YamlError(text[: conflict.start()].count("\n") + 1, *_MERGE_CONFLICT) from None
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         if exc.problem == "exceeded maximum nesting depth":  # libyaml's own bound (1,000 levels), met before ours
