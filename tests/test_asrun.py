@@ -45,6 +45,16 @@ def _liquidsoap_line(at: datetime, event: str, file: str) -> str:
     return f"AS-RUN\t{at:%Y-%m-%dT%H:%M:%S}\t{event}\t../../../{WEEK}/{COMMUNE}/{file}"
 
 
+
+def _statuses(root: Path, out: Path) -> dict[str, set[str]]:
+    """The as-run report of WEEK, made now: each program's statuses (of the files it holds)."""
+    assert run("asrun", "report", "--week", WEEK, "-o", str(out), "--project", str(root)).exit_code == 0
+    rows = csv.DictReader(io.StringIO((out / f"phat-thuc-te-{WEEK}.csv").read_text(encoding="utf-8-sig")))
+    by_program: dict[str, set[str]] = {}
+    for row, plan_row in zip(rows, _plan(root)):
+        by_program.setdefault(plan_row["program"], set()).add(row["status"])
+    return by_program
+
 def test_a_week_aired_as_planned_reports_nothing_wrong(week, tmp_path):
     root = week
     programs = _programs(_plan(root))
@@ -344,12 +354,7 @@ def test_a_play_stored_cut_off_before_an_empty_end_meant_whole_is_still_not_aire
                       f"{start.isoformat(timespec='milliseconds')},,{first},,liquidsoap.log\n", encoding="utf-8")
 
     def statuses() -> dict[str, set[str]]:
-        assert run("asrun", "report", "--week", WEEK, "-o", str(tmp_path / "r"), "--project", str(root)).exit_code == 0
-        rows = csv.DictReader(io.StringIO((tmp_path / "r" / f"phat-thuc-te-{WEEK}.csv").read_text(encoding="utf-8-sig")))
-        by_program: dict[str, set[str]] = {}
-        for row, plan_row in zip(rows, _plan(root)):
-            by_program.setdefault(plan_row["program"], set()).add(row["status"])
-        return by_program
+        return _statuses(root, tmp_path / "r")
 
     assert "aired" not in statuses()[first]
     console = tmp_path / "ban-dieu-khien.csv"  # then a console's start-only export: its play aired whole
@@ -378,12 +383,7 @@ def test_console_plays_stored_before_an_update_air_whole_once_their_log_is_impor
         encoding="utf-8")
 
     def statuses() -> dict[str, set[str]]:
-        assert run("asrun", "report", "--week", WEEK, "-o", str(tmp_path / "r"), "--project", str(root)).exit_code == 0
-        rows = csv.DictReader(io.StringIO((tmp_path / "r" / f"phat-thuc-te-{WEEK}.csv").read_text(encoding="utf-8-sig")))
-        by_program: dict[str, set[str]] = {}
-        for row, plan_row in zip(rows, _plan(root)):
-            by_program.setdefault(plan_row["program"], set()).add(row["status"])
-        return by_program
+        return _statuses(root, tmp_path / "r")
 
     assert all("aired" not in found for found in statuses().values())  # as it was reported then
     console.write_text("Ngày,Giờ,Tệp\n" + "".join(f"{start:%d/%m/%Y},{start:%H:%M:%S},{name}\n"

@@ -1772,11 +1772,27 @@ def _served(root: Path) -> Iterator[str]:
         thread.join(10)
 
 
+def _stylesheet_seconds_while(base: str, slow: Any, settle: float = 0.5) -> float:
+    """How long the studio's stylesheet takes while `slow` (a request that waits: a long lint, a page or a
+    save held by the database) is under way in a thread of its own; `slow` is done on return."""
+    import threading
+    import urllib.request
+
+    other = threading.Thread(target=slow)
+    other.start()
+    time.sleep(settle)
+    started = time.monotonic()
+    with urllib.request.urlopen(f"{base}/static/studio.css", timeout=30) as answer:
+        assert answer.status == 200
+    seconds = time.monotonic() - started
+    other.join(30)
+    return seconds
+
+
 def test_a_long_draft_being_read_does_not_freeze_the_studio_for_everyone(root, monkeypatch):
     """Lint-as-you-type read the draft on the event loop: while it read a long pasted text, every page
     of every user waited (a stylesheet: 3-30 s)."""
     import http.cookiejar
-    import threading
     import urllib.parse
     import urllib.request
 
@@ -1792,14 +1808,7 @@ def test_a_long_draft_being_read_does_not_freeze_the_studio_for_everyone(root, m
         form = urllib.parse.urlencode({"csrftoken": token, "script_id": "canh-bao", "title": "x", "body": "x"})
         lint = urllib.request.Request(f"{base}/api/lint", data=form.encode(), headers={"x-csrftoken": token})
         answers: list[int] = []
-        linting = threading.Thread(target=lambda: answers.append(editor.open(lint, timeout=30).status))
-        linting.start()
-        time.sleep(0.5)
-        started = time.monotonic()
-        with urllib.request.urlopen(f"{base}/static/studio.css", timeout=30) as answer:
-            assert answer.status == 200
-        waited = time.monotonic() - started
-        linting.join(30)
+        waited = _stylesheet_seconds_while(base, lambda: answers.append(editor.open(lint, timeout=30).status))
     assert answers == [200]
     assert waited < 1.5, waited  # not the 2.5 s left of the lint
 
@@ -1857,7 +1866,6 @@ def test_a_page_reading_a_held_database_does_not_freeze_the_studio(root, monkeyp
     editor's and the approval sheet's history, the log) still read it on the event loop: while another program
     held it (a write being committed, DB Browser for SQLite), every request of the studio, its stylesheet too,
     waited the busy timeout with them."""
-    import threading
     import urllib.error
     import urllib.request
 
@@ -1874,14 +1882,7 @@ def test_a_page_reading_a_held_database_does_not_freeze_the_studio(root, monkeyp
         holder = sqlite3.connect(records.path(root), isolation_level=None)
         holder.execute("BEGIN EXCLUSIVE")  # another program holds the database, reads included
         try:
-            reader = threading.Thread(target=read)
-            reader.start()
-            time.sleep(0.5)
-            started = time.monotonic()
-            with urllib.request.urlopen(f"{base}/static/studio.css", timeout=30) as answer:
-                assert answer.status == 200
-            waited = time.monotonic() - started
-            reader.join(30)
+            waited = _stylesheet_seconds_while(base, read)
         finally:
             holder.rollback()
             holder.close()

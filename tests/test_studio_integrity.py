@@ -24,7 +24,18 @@ from broadcast.errors import EnvironmentProblem
 from broadcast.studio import auth, create_app, edit
 from broadcast.studio.auth import add_user
 from conftest import run as run_cli
-from test_studio import SCRIPT, _answer, _client, _database, _editor_form, _login, _project, _token, _wav
+from test_studio import (
+    SCRIPT,
+    _answer,
+    _client,
+    _database,
+    _editor_form,
+    _login,
+    _project,
+    _stylesheet_seconds_while,
+    _token,
+    _wav,
+)
 
 UMASK = os.umask(0o022)
 os.umask(UMASK)
@@ -335,14 +346,7 @@ def test_a_database_held_locked_does_not_freeze_the_studio_for_everyone(root, mo
             except urllib.error.HTTPError as error:
                 answers.append(error.code)
 
-        waiting = threading.Thread(target=page)
-        waiting.start()
-        time.sleep(0.3)
-        started = time.monotonic()
-        with urllib.request.urlopen(f"{base}/static/studio.css", timeout=30) as response:
-            assert response.status == 200
-        took = time.monotonic() - started
-        waiting.join(30)
+        took = _stylesheet_seconds_while(base, page, settle=0.3)
         held.rollback()
         held.close()
     finally:
