@@ -54,8 +54,9 @@ def main() -> None:
                        check=True, capture_output=True)
         for path in (root / "locales").rglob("*.yaml"):
             path.write_text(re.sub(r"'<<CẦN ĐIỀN:[^>]*>>'", "'113'", path.read_text(encoding="utf-8")), encoding="utf-8")
-        week = subprocess.run([sys.executable, "-c", "from broadcast.app import week_of; from datetime import date; "
-                               "from broadcast.model import Week; print(Week.containing(date.today()).id)"],
+        # the week on air where the stations are (the machine's UTC date is a day behind from 17:00 UTC)
+        week = subprocess.run([sys.executable, "-c", "from broadcast.app import today_in; "
+                               "from broadcast.model import Week; print(Week.containing(today_in()).id)"],
                               capture_output=True, text=True, check=True).stdout.strip()
         started = time.perf_counter()
         subprocess.run([str(BROADCAST), "build", "--week", week, "--jobs", "2", "--project", str(root)], check=True,
