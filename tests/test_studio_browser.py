@@ -495,7 +495,12 @@ def test_a_script_broken_by_hand_is_mended_by_a_staffer_in_the_studio(studio, br
     assert (root / "scripts" / "lua-dao.yaml").read_text(encoding="utf-8") == broken
     page.screenshot(path=str(_shots(tmp_path) / "sua-tep.png"), full_page=True)
 
-    page.fill("#repair-text", still.replace("04/12/2024", "2024-12-04"))
+    # mended, and the session ends before Lưu (lunch): after the login the typed text is back, not the file's
+    mended = still.replace("04/12/2024", "2024-12-04")
+    page.fill("#repair-text", mended)
+    _session_ends_then_login(page, base, root, "#save", "/sua-tep/scripts/lua-dao.yaml")
+    assert page.input_value("#repair-text") == mended and page.is_visible("#kept-note")
+    assert (root / "scripts" / "lua-dao.yaml").read_text(encoding="utf-8") == broken
     page.click("#save")
     page.wait_for_url(f"{base}/kich-ban/lua-dao?saved=1")  # the usual editor, on the mended script
     assert page.input_value("input[name=title]") == "[Cảnh báo] lừa đảo" and "Đã lưu" in page.inner_text("main")
