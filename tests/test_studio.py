@@ -397,6 +397,29 @@ def test_a_project_with_no_commune_yet_says_so_on_the_pages_that_show_one(tmp_pa
     assert "Cách sửa: sửa các tệp có lỗi ở trang Xã, phường, hoặc thêm xã ở đó" in response.text
 
 
+def test_a_file_named_with_a_hash_or_a_space_is_reached_by_its_links_and_renamed(tmp_path):
+    """A script saved in Explorer as 'Tin #2 (bản mới).yaml' is set aside (its name is no id) and its repair
+    page is where it gets one; every link to that page, the form and a refused save's answer held the name as
+    it is, so a browser took the '#' for the start of a fragment and asked for 'scripts/Tin ': 'không có tệp'."""
+    name = "Tin #2 (bản mới).yaml"
+    root = _project(tmp_path, {f"scripts/{name}": SCRIPT.replace("canh-bao", "tin-2")})
+    client = _client(root)
+    box = html5lib.parse(client.get("/kich-ban").text, namespaceHTMLElements=False).find(".//section[@id='tep-loi']")
+    note = html5lib.parse(client.get("/xa").text, namespaceHTMLElements=False).find(".//p[@id='broken-files']")
+    for link in (box.find(".//a").get("href"), note.find("a").get("href")):  # what a browser asks for: no fragment
+        page = client.get(link)
+        assert page.status_code == 200 and f"Sửa tệp scripts/{name}" in _unescape(page.text), (link, page.text[-800:])
+    action = re.search(r'<form method="post" action="([^"]+)"', page.text).group(1)
+    form, token = _repair_form(page.text), _token(client)
+    refused = client.post(_unescape(action), data={**form, "new_id": "Có dấu", "csrftoken": token})
+    assert refused.status_code == 303, refused.text[-800:]
+    again = client.get(refused.headers["location"])
+    assert again.status_code == 400 and "Chưa lưu" in again.text
+    saved = client.post(_unescape(action), data={**form, "new_id": "tin-2", "csrftoken": token})
+    assert saved.status_code == 303 and saved.headers["location"] == "/kich-ban/tin-2?saved=1"
+    assert not (root / "scripts" / name).exists() and (root / "scripts" / "tin-2.yaml").is_file()
+
+
 def test_a_repair_page_is_only_for_a_script_commune_or_province_file_inside_the_project(client, root):
     for path in ("broadcast.yaml", "voices/espeak-vi.yaml", "scripts/../broadcast.yaml", "scripts/x.txt",
                  "locales/../broadcast.yaml"):

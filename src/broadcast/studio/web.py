@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from asgi_csrf import asgi_csrf
@@ -119,6 +119,7 @@ class Studio:
         self.env = Environment(loader=PackageLoader("broadcast.studio", "templates"),
                                autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
         # times as the stations read them (the project's time zone), whatever the server's clock zone
+        self.env.filters["repair"] = repair_address
         self.env.filters["when"] = lambda t: datetime.fromtimestamp(t, ZoneInfo(self.timezone)).strftime(
             "%d/%m/%Y %H:%M") if t else ""
         self.env.filters["shown"] = edit.shown
@@ -161,7 +162,7 @@ class Studio:
     def broken(self, folder: str) -> list[dict[str, Any]]:
         """The files of `folder` set aside for their errors (`Workspace.broken`), for a page's box: each with
         its problems as lint says them and the address of its repair page."""
-        return [{"file": file, "problems": problems, "href": f"/sua-tep/{file}"}
+        return [{"file": file, "problems": problems, "href": repair_address(file)}
                 for file, problems in self.workspace.broken.items() if file.startswith(folder)]
 
     def editor_of(self, rel: str) -> str:
@@ -174,7 +175,7 @@ class Studio:
     def set_aside(self, *files: str) -> str | None:
         """The repair page of the first of `files` (project paths) set aside for its errors, if any is."""
         broken = self.workspace.broken
-        return next((f"/sua-tep/{file}" for file in files if file in broken), None)
+        return next((repair_address(file) for file in files if file in broken), None)
 
     def _loads(self) -> bool:
         try:
@@ -195,7 +196,7 @@ class Studio:
             del self.shown[next(iter(self.shown))]  # the oldest
         key = secrets.token_urlsafe(16)
         self.shown[key] = Shown(request.state.viewer.name, path, now + SHOWN_SECONDS, status, context)
-        return RedirectResponse(f"{path}?loi={key}", status_code=303)
+        return RedirectResponse(f"{quote(path)}?loi={key}", status_code=303)  # a '#' in a file's name: not a fragment
 
     def kept(self, request: Request) -> Shown | None:
         """The form's answer this page was redirected to show (`see_other`), if it is still kept, for this
@@ -353,6 +354,12 @@ def _body_line(text: str) -> int:
         if re.match(r"body:\s*[|>]", line):
             return number + 1
     return 0
+
+
+def repair_address(rel: str) -> str:
+    """The address of the repair page of the project file `rel`, its name quoted: a file named in Explorer
+    ('Tin #2.yaml') is one the page is for, and a browser took its '#' for the start of a fragment."""
+    return f"/sua-tep/{quote(rel)}"
 
 
 def _usable_id(name: str) -> bool:
@@ -963,7 +970,7 @@ def routes(studio: Studio) -> list[Route | Mount]:
             await asyncio.to_thread(renamed)
         studio.workspace.reload()
         if target in studio.workspace.broken:  # it reads alone, not in the project (a duplicate name, code)
-            return RedirectResponse(f"/sua-tep/{target}", status_code=303)
+            return RedirectResponse(repair_address(target), status_code=303)
         page = studio.editor_of(target)
         return RedirectResponse(page + ("&" if "?" in page else "?") + "saved=1", status_code=303)
 
