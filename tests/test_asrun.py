@@ -6,7 +6,7 @@ import csv
 import io
 import shutil
 import textwrap
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -480,6 +480,32 @@ def test_a_log_written_with_a_time_zone_is_read_on_the_stations_clock(week, tmp_
     rows = list(csv.DictReader(io.StringIO((tmp_path / "r" / f"phat-thuc-te-{WEEK}.csv").read_text(encoding="utf-8-sig"))))
     aired = [r for r, p in zip(rows, _plan(root)) if p["program"] == first]
     assert aired and {r["status"] for r in aired} == {"aired"}, aired
+
+
+def test_plays_stored_with_their_time_zone_are_the_same_plays_when_their_log_is_imported_again(week, tmp_path):
+    """A version before the stations' clock stored such a log's plays with their zone ('...+07:00'); after the
+    update its reports read them, but importing that log again (what its traceback had people do) stored each
+    play a second time, said new: the file's plays are one per start on the stations' clock."""
+    from broadcast import asrun
+
+    root = tmp_path / "p"
+    shutil.copytree(week, root, ignore=shutil.ignore_patterns("asrun"))
+    (first, (start, seconds)), *_ = sorted(_programs(_plan(root)).items())
+    zone = timezone(timedelta(hours=7))
+    at, end = start.replace(tzinfo=zone), (start + timedelta(seconds=seconds)).replace(tzinfo=zone)
+    log = tmp_path / "liquidsoap.log"
+    path = f"../../../{WEEK}/{COMMUNE}/{first}"
+    log.write_text(f"AS-RUN\t{at.isoformat()}\tbat-dau\t{path}\nAS-RUN\t{end.isoformat()}\tket-thuc\t{path}\n",
+                   encoding="utf-8")
+    stored = root / asrun.FOLDER / f"{COMMUNE}.csv"  # as that version stored it
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    stored.write_text(",".join(asrun.COLUMNS) + f"\n{at.isoformat(timespec='milliseconds')},"
+                      f"{end.isoformat(timespec='milliseconds')},{first},,{log}\n", encoding="utf-8")
+    again = run("asrun", "import", str(log), "--locale", COMMUNE, "--project", str(root))
+    assert again.exit_code == 0 and "0 lượt phát mới (1 lượt đã có từ trước)" in again.output, again.output
+    rows = list(csv.reader(io.StringIO(stored.read_text(encoding="utf-8"))))[1:]
+    assert [row[:3] for row in rows] == [[at.replace(tzinfo=None).isoformat(timespec="milliseconds"),
+                                       end.replace(tzinfo=None).isoformat(timespec="milliseconds"), first]]
 
 
 @pytest.mark.parametrize("second", ["inf", "nan", "-30", "1e400"])

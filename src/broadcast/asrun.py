@@ -340,15 +340,24 @@ def _read_rows(path: Path) -> list[tuple[str, str, str, str, str, str]]:
     out = [tuple((r + [""] * 6)[:6]) for r in rows[1:] if r]  # stored before from_second: none
     if rows and tuple(rows[0]) == _OLD_COLUMNS:  # stored before an empty end meant "aired whole"
         out = [(r[0], r[1] or r[0], *r[2:]) for r in out]
-    return out  # type: ignore[return-value]
+    # stored with its zone before (a log line '...+07:00'): the same play as that log imported again now
+    return [(_clock_text(r[0]), _clock_text(r[1]), *r[2:]) for r in out]  # type: ignore[misc]
+
+
+def _clock_text(text: str) -> str:
+    """A stored time as plays are stored now: on the stations' clock, without a zone."""
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:  # "" (aired whole), or a line mended by hand: read, and said, as before
+        return text
+    return _stations_clock(at).isoformat(timespec="milliseconds") if at.tzinfo is not None else text
 
 
 def stored(root: Path, locale_id: str) -> list[Play]:
     out = []
     for start, end, name, title, source, offset in _read_rows(root / FOLDER / f"{locale_id}.csv"):
-        out.append(Play(_stations_clock(datetime.fromisoformat(start)),
-                        _stations_clock(datetime.fromisoformat(end)) if end else None, name, title, source,
-                        float(offset or 0)))
+        out.append(Play(datetime.fromisoformat(start), datetime.fromisoformat(end) if end else None, name, title,
+                        source, float(offset or 0)))
     return out
 
 
