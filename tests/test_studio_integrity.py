@@ -5,6 +5,7 @@ silently replaced."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -471,6 +472,21 @@ def test_a_build_reads_the_approvals_of_a_first_schema_database_it_may_not_write
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 1  # left as it was
 
+
+
+def test_a_build_reads_an_empty_studio_database_as_no_approval(tmp_path):
+    """A first studio start stopped at once leaves .studio/studio.db empty. A build, which reads the database
+    as it is, found no table of approvals in it and stopped, exit 3, advising to rename the file: the week
+    is built, nothing approved airing, as with no database at all."""
+    root = _project(tmp_path, {"broadcast.yaml": "name: Dự án thử\ndefault_voice: espeak-vi\napproval: required\n"})
+    records.path(root).parent.mkdir()
+    records.path(root).write_bytes(b"")
+    built = run_cli("build", "--week", "2026-W49", "--jobs", "1", "--project", str(root))
+    assert built.exit_code != 3 and "Traceback" not in built.output, built.output
+    assert (root / "output" / "2026-W49" / "manifest.json").is_file()
+    assert "canh-bao" in json.loads((root / "output" / "2026-W49" / "manifest.json").read_text(encoding="utf-8")
+                                    )["not_approved"]
+    assert records.path(root).read_bytes() == b""  # left as it was
 
 def test_logging_in_or_out_while_the_database_is_held_says_so(root, monkeypatch):
     """The login and the logout pages were 'Internal Server Error' while another program held the database."""

@@ -286,9 +286,13 @@ def made_for(conn: sqlite3.Connection, folder: str, name: str) -> tuple[str, str
     return None
 
 
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+
 def _another_project(conn: sqlite3.Connection, folder: str, name: str) -> tuple[str, str] | None:
     """`made_for`'s question alone, recording nothing (what a build may ask)."""
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'project'").fetchone() is None:
+    if not _has_table(conn, "project"):
         return None  # schema 1, read as it is: made before a database recorded its project
     stored = dict(conn.execute("SELECT key, value FROM project").fetchall())
     was_folder, was_name = stored.get("folder"), stored.get("name", "")
@@ -455,7 +459,9 @@ def approved_now(root: Path, scripts: dict[str, str], name: str) -> dict[str, Ap
         other = _another_project(conn, str(root.resolve()), name)
         if other is not None:
             raise another_project(root, other)
-        decisions = latest_decisions(conn)
+        # a database no migration ever ran on (a first studio start stopped at once: an empty file) holds no
+        # approval; read as it is, it has no table to read one from
+        decisions = latest_decisions(conn) if _has_table(conn, "approvals") else {}
     out = {}
     for script_id, sha256 in scripts.items():
         decision = decisions.get(script_id)
