@@ -11,6 +11,7 @@ cut) does not air again what aired before it."""
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
 import threading
@@ -520,3 +521,26 @@ def test_a_station_started_in_a_slot_joins_its_program_where_it_would_be_and_nev
     heard = datetime.fromisoformat(resumed[1])
     assert at > joined_at + 5 and abs((heard - slot.replace(tzinfo=None)).total_seconds() - at) <= 2, (heard, at)
     assert datetime.now(TZ) < slot + timedelta(seconds=length)  # it would still have been playing
+
+
+def test_a_script_of_new_code_beside_the_running_one_is_said_once(tmp_path):
+    """A station runs one script week after week, so after an update of broadcast it kept the old code, and the
+    mistakes the update fixed, for ever: a new bundle unzipped over its folder (or a week published by the new
+    version) held a script of other code, and nothing said to restart. The running script says it, once."""
+    assert shutil.which("liquidsoap"), "liquidsoap is not installed: apt-get install -y liquidsoap"
+    week, output, here = _station(tmp_path)
+    script = here / "lich-phat-song.liq"
+    run, lines = _start(here, tmp_path / "phat.wav")
+    try:
+        _wait_for(run, lines, "Streaming loop starts")
+        time.sleep(6)  # a look more over its own script: nothing to say
+        assert "CÓ KỊCH BẢN MỚI" not in "".join(lines), "".join(lines)
+        text = script.read_text(encoding="utf-8")
+        code = re.search(r"^# mã kịch bản: ([0-9a-f]+)", text, re.M).group(1)
+        script.write_text(text.replace(code, "0123456789ab"), encoding="utf-8")  # the new bundle's, unzipped over
+        _wait_for(run, lines, "CÓ KỊCH BẢN MỚI")
+        time.sleep(11)  # two looks more: said once
+    finally:
+        _stop(run)
+    said = [line for line in lines if "CÓ KỊCH BẢN MỚI" in line]
+    assert len(said) == 1 and "tắt rồi chạy lại Liquidsoap" in said[0], "".join(lines)

@@ -258,7 +258,21 @@ def program(path, name, elapsed) =
 end
 
 # week: the folder's week; a bulletin airs from the week on air, is noted from a later one
+# this script's code: a script of other code in a folder it looks in (a new bundle unzipped over this one, a
+# week published by an updated broadcast) is said once, as the one running keeps its own until restarted
+own_code = "{code}"
+told = ref([])
+def newer_script(path) =
+  code = list.assoc(default="", 1, string.extract(pattern="{code_mark}([0-9a-f]+)", file.contents(path)))
+  if code != "" and code != own_code and not list.mem(code, !told) then
+    told := list.cons(code, !told)
+    log(label="lich-phat-song", "CÓ KỊCH BẢN MỚI #{{path}}: Liquidsoap đang chạy bản cũ; tắt rồi chạy lại " ^
+                                "Liquidsoap một lần, vào lúc không có buổi phát")
+  end
+end
+
 def look(folder, week, current, now, name) =
+  if name == "{liquidsoap}" then newer_script("#{{folder}}/#{{name}}") end
   if audio(name) then
     path = "#{{folder}}/#{{name}}"
     elapsed = since(now, name)
@@ -338,7 +352,8 @@ def write(station: StationWeek) -> dict[str, bytes]:
     script = SCRIPT.format(station=liquidsoap_comment(station.station), week=station.week.id,
                            week_string=liquidsoap_string(station.week.id),
                            commune=liquidsoap_string(station.locale_id), grace=GRACE_MINUTES, mark=ASRUN_MARK,
-                           joined=ASRUN_JOINED, aired=AIRED, readme=README, sums=SUMS,
+                           joined=ASRUN_JOINED, aired=AIRED, readme=README, sums=SUMS, liquidsoap=LIQUIDSOAP,
+                           code=CODE, code_mark=SCRIPT_CODE,
                            code_line=f"{SCRIPT_CODE}{CODE} (bản mới thì khởi động lại Liquidsoap một lần)")
     return {LIQUIDSOAP: script.encode("utf-8")}
 
