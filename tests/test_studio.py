@@ -181,6 +181,8 @@ def test_a_script_file_broken_by_hand_is_listed_with_its_problem_at_its_line(cli
     assert editor.status_code == 303 and editor.headers["location"] == "/sua-tep/scripts/canh-bao.yaml"
     repair = client.get(editor.headers["location"])
     assert repair.status_code == 200 and 'data-line="2">Dòng 2</button>: dấu ngoặc mở ở dòng này' in repair.text
+    sheet = client.get("/kich-ban/canh-bao/phieu-duyet")  # nothing to approve until it reads: said where to mend
+    assert sheet.status_code == 303 and sheet.headers["location"] == "/sua-tep/scripts/canh-bao.yaml"
 
 
 # a file the project cannot read, as hand edits, merges and updates leave them: (its text, the line said, the message)

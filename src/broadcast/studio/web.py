@@ -789,6 +789,10 @@ def routes(studio: Studio) -> list[Route | Mount]:
     @view("read")
     async def approval_sheet(request: Request) -> Response:
         script_id = edit.slug(request.path_params["id"], "mã kịch bản")
+        path = studio.script_path(script_id)
+        repair = studio.set_aside(path.relative_to(studio.root).as_posix()) if path.is_file() else None
+        if repair:  # nothing to approve until it reads: its repair page says why ('không có kịch bản' did not)
+            return RedirectResponse(repair, status_code=303)
         script = studio.workspace.script(script_id)
         week = studio.week(request)
         locale_id = request.query_params.get("locale") or first_commune()
