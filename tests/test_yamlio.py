@@ -155,7 +155,8 @@ def test_nesting_up_to_the_bound_is_read():
     # a git merge that left both versions: where they begin, said as what it is (was 'did not find expected
     # <document start>' at line 3, or "expected ':'" further down, and 'kiểm tra thụt lề')
     (MERGED, 1, "dấu xung đột của git"),
-    ("id: x\n" + MERGED.replace("id: x\n", ""), 2, "dấu xung đột của git"),
+    ("id: x\n" + MERGED.replace("id: x\n", ""), 2, "dấu xung đột của git ('<<<<<<<' ở dòng này)"),
+    ("id: x\ntitle: T\n>>>>>>> nhanh-khac\n", 3, "dấu xung đột của git ('>>>>>>>' ở dòng này)"),  # the marker found
 ])
 def test_every_mistake_is_a_yaml_error_at_its_line(text, line, words):
     with pytest.raises(YamlError) as caught:

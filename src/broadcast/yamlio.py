@@ -270,7 +270,7 @@ _MISTAKES: tuple[tuple[str, str, bool, str, str], ...] = (
 # a line git writes where a merge could not join two versions of a file ('<<<<<<< HEAD', '>>>>>>> nhanh-khac')
 _GIT_CONFLICT = re.compile(r"^(?:<{7}|>{7})(?: |$)", re.M)
 _MERGE_CONFLICT = (
-    "tệp còn dấu xung đột của git ('<<<<<<<' ở dòng này): hai phiên bản của tệp đang lẫn vào nhau (merge conflict)",
+    "tệp còn dấu xung đột của git ('{}' ở dòng này): hai phiên bản của tệp đang lẫn vào nhau (merge conflict)",
     "giữ lại một phiên bản: xóa phần không dùng giữa các dòng '<<<<<<<', '=======' và '>>>>>>>', rồi xóa cả ba "
     "dòng dấu đó")
 
@@ -316,7 +316,9 @@ def parse_yaml(text: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         conflict = _GIT_CONFLICT.search(text)
         if conflict:  # a merge left both versions: said where it begins, not where the parser stumbled on it
-            raise YamlError(text[: conflict.start()].count("\n") + 1, *_MERGE_CONFLICT) from None
+            said, fix = _MERGE_CONFLICT
+            line = text[: conflict.start()].count("\n") + 1
+            raise YamlError(line, said.format(conflict.group().strip()), fix) from None
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         if exc.problem == "exceeded maximum nesting depth":  # libyaml's own bound (1,000 levels), met before ours
